@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ledger core (gdl_core.c, gdl_acl.c, gdl_stats.c) is built twice: into
+ * the kernel module and, unchanged, into the userspace unit tests and the
+ * native benchmark.  This header is the only place that knows which.  The
+ * userspace side lives with the tests (tests/unit/compat/) and is never
+ * shipped.
+ */
+#ifndef GDL_COMPAT_H
+#define GDL_COMPAT_H
+
+#ifdef __KERNEL__
+
+#include <linux/atomic.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/rbtree.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+#include "uapi/gpu_dma_lock.h"
+
+/* Per-CPU event counters: a plain increment on the fast path. */
+struct gdl_stat_cpu {
+	u64 c[GDL_STAT_NR];
+};
+
+static inline struct gdl_stat_cpu __percpu *gdl_stats_alloc(void)
+{
+	return alloc_percpu(struct gdl_stat_cpu);
+}
+
+static inline void gdl_stats_free(struct gdl_stat_cpu __percpu *s)
+{
+	free_percpu(s);
+}
+
+#define gdl_stat_inc(s, idx)	this_cpu_inc((s)->c[idx])
+
+static inline u64 gdl_stat_sum(struct gdl_stat_cpu __percpu *s,
+			       unsigned int idx)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += per_cpu_ptr(s, cpu)->c[idx];
+	return sum;
+}
+
+#else /* userspace */
+
+#include "gdl_compat_user.h"
+
+#endif /* __KERNEL__ */
+
+#endif /* GDL_COMPAT_H */

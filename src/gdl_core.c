@@ -1,0 +1,820 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ledger: device and agent tables, quotas, reservations.
+ * Compiled into the module and into the userspace unit tests.
+ */
+#include "gdl_core.h"
+
+#define GDL_OWNER_HASH(h)	((h) & ((1U << GDL_OWNER_HASH_BITS) - 1))
+
+bool gdl_name_valid(const char *name, size_t len, bool allow_empty)
+{
+	size_t i;
+
+	for (i = 0; i < len && name[i]; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == ':' || c == '@'))
+			return false;
+	}
+	if (i == len)		/* not NUL-terminated */
+		return false;
+	for (; i < len; i++)	/* no hidden bytes after the terminator */
+		if (name[i])
+			return false;
+	return allow_empty || name[0];
+}
+
+static struct gdl_device *gdl_device_locked(struct gdl_ledger *l, u32 index)
+{
+	if (index >= GDL_MAX_DEVICES)
+		return NULL;
+	return rcu_dereference_protected(l->devices[index],
+					 lockdep_is_held(&l->admin_lock));
+}
+
+struct gdl_agent *gdl_agent_locked(struct gdl_ledger *l, u32 id)
+{
+	u32 slot = id & GDL_AGENT_SLOT_MASK;
+	struct gdl_agent *a;
+
+	if (!id || slot >= l->nr_slots)
+		return NULL;
+	a = rcu_dereference_protected(l->agents[slot],
+				      lockdep_is_held(&l->admin_lock));
+	return a && a->id == id ? a : NULL;
+}
+
+static void gdl_usage_reset(struct gdl_usage *u, u64 quota)
+{
+	atomic64_set(&u->usage, 0);
+	atomic64_set(&u->peak, 0);
+	atomic64_set(&u->nr_reservations, 0);
+	atomic64_set(&u->denied, 0);
+	WRITE_ONCE(u->quota, quota);
+}
+
+/* ---- agents ---- */
+
+static void gdl_agent_free_rcu(struct rcu_head *head)
+{
+	struct gdl_agent *a = container_of(head, struct gdl_agent, rcu);
+
+	gdl_acl_set_free(rcu_dereference_protected(a->acl, 1));
+	kvfree(a);
+}
+
+void gdl_agent_put(struct gdl_ledger *l, struct gdl_agent *a)
+{
+	if (!refcount_dec_and_test(&a->ref))
+		return;
+	/* Only destroyed agents lose their last reference. */
+	spin_lock(&l->dead_lock);
+	list_del(&a->dead_node);
+	spin_unlock(&l->dead_lock);
+	call_rcu(&a->rcu, gdl_agent_free_rcu);
+}
+
+/* A reference to a live agent, or NULL.  Safe from any context. */
+struct gdl_agent *gdl_agent_get(struct gdl_ledger *l, u32 id)
+{
+	u32 slot = id & GDL_AGENT_SLOT_MASK;
+	struct gdl_agent *a;
+
+	if (!id || slot >= l->nr_slots)
+		return NULL;
+	rcu_read_lock();
+	a = rcu_dereference(l->agents[slot]);
+	if (a && (a->id != id || !refcount_inc_not_zero(&a->ref)))
+		a = NULL;
+	rcu_read_unlock();
+	return a;
+}
+
+static struct gdl_agent *gdl_agent_by_name(struct gdl_ledger *l,
+					   const char *name)
+{
+	u32 slot;
+
+	for (slot = 1; slot < l->nr_slots; slot++) {
+		struct gdl_agent *a = rcu_dereference_protected(l->agents[slot],
+				lockdep_is_held(&l->admin_lock));
+
+		if (a && !strncmp(a->name, name, GDL_NAME_LEN))
+			return a;
+	}
+	return NULL;
+}
+
+static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
+			    u32 flags, u32 *id)
+{
+	struct gdl_agent *a;
+	u32 slot, d;
+
+	lockdep_assert_held(&l->admin_lock);
+	if (gdl_agent_by_name(l, name))
+		return -EEXIST;
+	for (slot = 1; slot < l->nr_slots; slot++)
+		if (!rcu_access_pointer(l->agents[slot]))
+			break;
+	if (slot == l->nr_slots)
+		return -EUSERS;
+
+	a = kvzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return -ENOMEM;
+	if (++l->next_gen == 0)	/* generation 0 is never handed out */
+		l->next_gen = 1;
+	a->id = (u32)l->next_gen << GDL_AGENT_SLOT_BITS | slot;
+	a->flags = flags;
+	refcount_set(&a->ref, 1);	/* the table's reference */
+	atomic_set(&a->nr_bindings, 0);
+	strscpy(a->name, name, sizeof(a->name));
+	a->default_quota = quota;
+	INIT_LIST_HEAD(&a->dead_node);
+	for (d = 0; d < GDL_MAX_DEVICES; d++)
+		gdl_usage_reset(&a->usage[d], quota);
+	rcu_assign_pointer(l->agents[slot], a);
+	*id = a->id;
+	return 0;
+}
+
+int gdl_agent_create(struct gdl_ledger *l, const char *name, u64 quota,
+		     u32 *id)
+{
+	int ret;
+
+	if (!gdl_name_valid(name, GDL_NAME_LEN, false))
+		return -EINVAL;
+	mutex_lock(&l->admin_lock);
+	if (l->nr_agents >= l->params.max_agents) {
+		ret = -EUSERS;
+		goto out;
+	}
+	ret = gdl_agent_insert(l, name, quota, 0, id);
+	if (!ret)
+		l->nr_agents++;
+out:
+	mutex_unlock(&l->admin_lock);
+	return ret;
+}
+
+/*
+ * Destroying an agent always succeeds: it leaves the table (no new lookups,
+ * bindings, reservations) and its ACL entries go; reservations already made
+ * stay charged to it until their files release them.
+ */
+int gdl_agent_destroy(struct gdl_ledger *l, u32 id)
+{
+	struct gdl_agent *a;
+	int ret = 0;
+
+	mutex_lock(&l->admin_lock);
+	a = gdl_agent_locked(l, id);
+	if (!a) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (a->flags & GDL_AGENT_F_DEFAULT) {
+		ret = -EBUSY;
+		goto out;
+	}
+	WRITE_ONCE(a->dead, true);
+	/* Pairs with the barrier in gdl_reserve(): see the dead re-check. */
+	smp_mb();
+	RCU_INIT_POINTER(l->agents[id & GDL_AGENT_SLOT_MASK], NULL);
+	l->nr_agents--;
+	gdl_acl_purge_agent(l, id);
+	spin_lock(&l->dead_lock);
+	list_add(&a->dead_node, &l->dead_agents);
+	spin_unlock(&l->dead_lock);
+	gdl_agent_put(l, a);
+out:
+	mutex_unlock(&l->admin_lock);
+	return ret;
+}
+
+void gdl_agent_fill_info(const struct gdl_agent *a, struct gdl_agent_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = a->id;
+	out->flags = a->flags;
+	memcpy(out->name, a->name, sizeof(out->name));
+	out->default_quota = a->default_quota;
+	out->nr_bindings = atomic_read(&a->nr_bindings);
+}
+
+int gdl_agent_list(struct gdl_ledger *l, struct gdl_agent_info *buf, u32 cap,
+		   u32 *total)
+{
+	u32 slot, n = 0;
+
+	rcu_read_lock();
+	for (slot = 1; slot < l->nr_slots; slot++) {
+		struct gdl_agent *a = rcu_dereference(l->agents[slot]);
+
+		if (!a)
+			continue;
+		if (n < cap)
+			gdl_agent_fill_info(a, &buf[n]);
+		n++;
+	}
+	rcu_read_unlock();
+	*total = n;
+	return 0;
+}
+
+/* ---- devices ---- */
+
+static bool gdl_device_same_pci(const struct gdl_device *d,
+				const struct gdl_device_info *in)
+{
+	return d->vendor && in->vendor && d->pci_domain == in->pci_domain &&
+	       d->pci_bdf == in->pci_bdf;
+}
+
+int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
+		   u32 flags, u32 *index)
+{
+	struct gdl_device *dev;
+	u32 i, free = GDL_MAX_DEVICES, slot;
+	int ret = 0;
+
+	if (!gdl_name_valid(in->name, GDL_NAME_LEN, true) ||
+	    in->pci_bdf > 0xffff || !in->capacity)
+		return -EINVAL;
+
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+
+	mutex_lock(&l->admin_lock);
+	for (i = 0; i < GDL_MAX_DEVICES; i++) {
+		struct gdl_device *d = gdl_device_locked(l, i);
+
+		if (!d) {
+			if (free == GDL_MAX_DEVICES)
+				free = i;
+			continue;
+		}
+		if (gdl_device_same_pci(d, in) ||
+		    (in->name[0] && !strncmp(d->name, in->name, GDL_NAME_LEN))) {
+			ret = -EEXIST;
+			goto out_free;
+		}
+	}
+	if (free == GDL_MAX_DEVICES) {
+		ret = -ENOSPC;
+		goto out_free;
+	}
+
+	dev->index = free;
+	dev->flags = flags;
+	dev->pci_domain = in->pci_domain;
+	dev->pci_bdf = in->pci_bdf;
+	dev->vendor = in->vendor;
+	dev->device = in->device;
+	memcpy(dev->name, in->name, sizeof(dev->name));
+	memcpy(dev->uuid, in->uuid, sizeof(dev->uuid));
+	dev->capacity = in->capacity;
+	spin_lock_init(&dev->lock);
+	dev->ranges = RB_ROOT;
+
+	/* Every agent starts afresh on a new device, before anyone sees it. */
+	for (slot = 1; slot < l->nr_slots; slot++) {
+		struct gdl_agent *a = rcu_dereference_protected(l->agents[slot],
+				lockdep_is_held(&l->admin_lock));
+
+		if (a) {
+			gdl_usage_reset(&a->usage[free], a->default_quota);
+			a->peer_mask[free] = 0;
+		}
+	}
+	rcu_assign_pointer(l->devices[free], dev);
+	*index = free;
+	mutex_unlock(&l->admin_lock);
+	return 0;
+
+out_free:
+	mutex_unlock(&l->admin_lock);
+	kfree(dev);
+	return ret;
+}
+
+int gdl_device_set(struct gdl_ledger *l, const struct gdl_device_set *s)
+{
+	struct gdl_device *dev;
+	int ret = 0;
+	u32 i;
+
+	if (!s->mask || s->mask & ~(GDL_DEVSET_CAPACITY | GDL_DEVSET_NAME |
+				    GDL_DEVSET_UUID))
+		return -EINVAL;
+	if ((s->mask & GDL_DEVSET_CAPACITY) && !s->capacity)
+		return -EINVAL;
+	if ((s->mask & GDL_DEVSET_NAME) &&
+	    !gdl_name_valid(s->name, GDL_NAME_LEN, true))
+		return -EINVAL;
+
+	mutex_lock(&l->admin_lock);
+	dev = gdl_device_locked(l, s->index);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	if ((s->mask & GDL_DEVSET_NAME) && s->name[0]) {
+		for (i = 0; i < GDL_MAX_DEVICES; i++) {
+			struct gdl_device *d = gdl_device_locked(l, i);
+
+			if (d && d != dev &&
+			    !strncmp(d->name, s->name, GDL_NAME_LEN)) {
+				ret = -EEXIST;
+				goto out;
+			}
+		}
+	}
+	/* Lowering below current use revokes nothing; new charges fail. */
+	if (s->mask & GDL_DEVSET_CAPACITY)
+		WRITE_ONCE(dev->capacity, s->capacity);
+	/* Names and UUIDs are read under RCU: readers may see either. */
+	if (s->mask & GDL_DEVSET_NAME)
+		memcpy(dev->name, s->name, sizeof(dev->name));
+	if (s->mask & GDL_DEVSET_UUID)
+		memcpy(dev->uuid, s->uuid, sizeof(dev->uuid));
+out:
+	mutex_unlock(&l->admin_lock);
+	return ret;
+}
+
+static void gdl_device_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct gdl_device, rcu));
+}
+
+int gdl_device_remove(struct gdl_ledger *l, u32 index)
+{
+	struct gdl_device *dev;
+	int ret = 0;
+
+	mutex_lock(&l->admin_lock);
+	dev = gdl_device_locked(l, index);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out;
+	}
+	WRITE_ONCE(dev->dead, true);
+	/* Pairs with the barrier in gdl_reserve(). */
+	smp_mb();
+	if (atomic64_read(&dev->nr_reservations)) {
+		WRITE_ONCE(dev->dead, false);
+		ret = -EBUSY;
+		goto out;
+	}
+	RCU_INIT_POINTER(l->devices[index], NULL);
+	call_rcu(&dev->rcu, gdl_device_free_rcu);
+out:
+	mutex_unlock(&l->admin_lock);
+	return ret;
+}
+
+int gdl_device_info(struct gdl_ledger *l, u32 index,
+		    struct gdl_device_info *out)
+{
+	struct gdl_device *dev;
+
+	if (index >= GDL_MAX_DEVICES)
+		return -ENODEV;
+	rcu_read_lock();
+	dev = rcu_dereference(l->devices[index]);
+	if (!dev) {
+		rcu_read_unlock();
+		return -ENODEV;
+	}
+	memset(out, 0, sizeof(*out));
+	out->index = dev->index;
+	out->flags = dev->flags;
+	out->pci_domain = dev->pci_domain;
+	out->pci_bdf = dev->pci_bdf;
+	out->vendor = dev->vendor;
+	out->device = dev->device;
+	out->capacity = READ_ONCE(dev->capacity);
+	out->used = atomic64_read(&dev->used);
+	out->peak = atomic64_read(&dev->peak);
+	out->nr_reservations = atomic64_read(&dev->nr_reservations);
+	memcpy(out->name, dev->name, sizeof(out->name));
+	out->name[GDL_NAME_LEN - 1] = '\0';
+	memcpy(out->uuid, dev->uuid, sizeof(out->uuid));
+	rcu_read_unlock();
+	return 0;
+}
+
+/* ---- quotas ---- */
+
+int gdl_quota_set(struct gdl_ledger *l, u32 agent_id, u32 dev, u64 quota)
+{
+	struct gdl_agent *a;
+	int ret = 0;
+	u32 i;
+
+	mutex_lock(&l->admin_lock);
+	a = gdl_agent_locked(l, agent_id);
+	if (!a) {
+		ret = -ENOENT;
+		goto out;
+	}
+	if (dev == GDL_ALL_DEVICES) {
+		a->default_quota = quota;
+		for (i = 0; i < GDL_MAX_DEVICES; i++)
+			WRITE_ONCE(a->usage[i].quota, quota);
+		goto out;
+	}
+	if (!gdl_device_locked(l, dev)) {
+		ret = -ENODEV;
+		goto out;
+	}
+	/* Lowering below usage revokes nothing: new charges fail until
+	 * usage falls under it; QUOTA_GET reports GDL_QUOTA_F_OVER.
+	 */
+	WRITE_ONCE(a->usage[dev].quota, quota);
+out:
+	mutex_unlock(&l->admin_lock);
+	return ret;
+}
+
+int gdl_quota_get(struct gdl_ledger *l, struct gdl_agent *a, u32 dev,
+		  struct gdl_quota *out)
+{
+	struct gdl_usage *u;
+	bool present;
+
+	if (dev >= GDL_MAX_DEVICES)
+		return -ENODEV;
+	rcu_read_lock();
+	present = rcu_access_pointer(l->devices[dev]);
+	rcu_read_unlock();
+	if (!present)
+		return -ENODEV;
+
+	u = &a->usage[dev];
+	memset(out, 0, sizeof(*out));
+	out->agent_id = a->id;
+	out->dev_index = dev;
+	out->quota = READ_ONCE(u->quota);
+	out->usage = atomic64_read(&u->usage);
+	out->peak = atomic64_read(&u->peak);
+	out->nr_reservations = atomic64_read(&u->nr_reservations);
+	out->denied = atomic64_read(&u->denied);
+	if (out->usage > out->quota)
+		out->flags |= GDL_QUOTA_F_OVER;
+	return 0;
+}
+
+/* ---- reservations: the fast path ---- */
+
+static void gdl_peak_raise(atomic64_t *peak, s64 val)
+{
+	s64 old = atomic64_read(peak);
+
+	while (val > old && !atomic64_try_cmpxchg(peak, &old, val))
+		;
+}
+
+/*
+ * Atomically add @size to @counter unless that would pass @limit.
+ * Returns 0, -EOVERFLOW when the sum cannot be represented, or @deny.
+ * With @force (audit mode) the limit is reported but not applied.
+ */
+static int gdl_charge(atomic64_t *counter, atomic64_t *peak, u64 size,
+		      u64 limit, int deny, bool force, bool *over)
+{
+	s64 old = atomic64_read(counter);
+	u64 new;
+
+	do {
+		if (check_add_overflow((u64)old, size, &new) || new > S64_MAX)
+			return -EOVERFLOW;
+		*over = new > limit;
+		if (*over && !force)
+			return deny;
+	} while (!atomic64_try_cmpxchg(counter, &old, (s64)new));
+	gdl_peak_raise(peak, new);
+	return 0;
+}
+
+static struct gdl_reservation *gdl_range_find(struct gdl_device *dev,
+					      u64 addr, u64 end)
+{
+	struct rb_node *n = dev->ranges.rb_node;
+
+	while (n) {
+		struct gdl_reservation *r =
+			rb_entry(n, struct gdl_reservation, range_node);
+
+		if (end <= r->addr)
+			n = n->rb_left;
+		else if (addr >= r->addr + r->size)
+			n = n->rb_right;
+		else
+			return r;	/* overlaps */
+	}
+	return NULL;
+}
+
+static int gdl_range_insert(struct gdl_device *dev, struct gdl_reservation *r)
+{
+	struct rb_node **link = &dev->ranges.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct gdl_reservation *o =
+			rb_entry(*link, struct gdl_reservation, range_node);
+
+		parent = *link;
+		if (r->addr + r->size <= o->addr)
+			link = &(*link)->rb_left;
+		else if (r->addr >= o->addr + o->size)
+			link = &(*link)->rb_right;
+		else
+			return -EADDRINUSE;
+	}
+	rb_link_node(&r->range_node, parent, link);
+	rb_insert_color(&r->range_node, &dev->ranges);
+	return 0;
+}
+
+/* The owner of [addr, addr + len) on @dev, if one reservation covers it. */
+u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len)
+{
+	struct gdl_reservation *r;
+	u32 owner = 0;
+
+	spin_lock(&dev->lock);
+	r = gdl_range_find(dev, addr, addr + len);
+	if (r && addr >= r->addr && addr + len <= r->addr + r->size)
+		owner = r->agent->id;
+	spin_unlock(&dev->lock);
+	return owner;
+}
+
+static void gdl_uncharge(struct gdl_device *dev, struct gdl_usage *u, u64 size)
+{
+	atomic64_sub(size, &u->usage);
+	atomic64_dec(&u->nr_reservations);
+	atomic64_sub(size, &dev->used);
+	atomic64_dec(&dev->nr_reservations);
+}
+
+int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
+		struct gdl_agent *a, struct gdl_reserve *req)
+{
+	bool force = !gdl_enforcing(l), over_quota = false, over_cap = false;
+	struct gdl_reservation *r;
+	struct gdl_device *dev;
+	struct gdl_usage *u;
+	u64 end;
+	int ret;
+
+	if (!req->size || req->flags & ~GDL_RESERVE_F_ADDR)
+		return -EINVAL;
+	if (!(req->flags & GDL_RESERVE_F_ADDR) && req->addr)
+		return -EINVAL;
+	if (check_add_overflow(req->addr, req->size, &end))
+		return -EOVERFLOW;
+	if (req->dev_index >= GDL_MAX_DEVICES)
+		return -ENODEV;
+	if ((u32)atomic_inc_return(&l->nr_reservations) >
+	    l->params.max_reservations) {
+		ret = -ENOBUFS;
+		goto out_count;
+	}
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		ret = -ENOMEM;
+		goto out_count;
+	}
+
+	rcu_read_lock();
+	dev = rcu_dereference(l->devices[req->dev_index]);
+	if (!dev) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	u = &a->usage[req->dev_index];
+	ret = gdl_charge(&u->usage, &u->peak, req->size, READ_ONCE(u->quota),
+			 -EDQUOT, force, &over_quota);
+	if (ret) {
+		atomic64_inc(&u->denied);
+		gdl_stat_inc(l->stats, ret == -EDQUOT ?
+			     GDL_STAT_RESERVE_DENIED_QUOTA :
+			     GDL_STAT_RESERVE_DENIED_CAPACITY);
+		goto out_unlock;
+	}
+	ret = gdl_charge(&dev->used, &dev->peak, req->size,
+			 READ_ONCE(dev->capacity), -ENOSPC, force, &over_cap);
+	if (ret) {
+		atomic64_sub(req->size, &u->usage);
+		atomic64_inc(&u->denied);
+		gdl_stat_inc(l->stats, GDL_STAT_RESERVE_DENIED_CAPACITY);
+		goto out_unlock;
+	}
+	atomic64_inc(&u->nr_reservations);
+	atomic64_inc(&dev->nr_reservations);
+	/*
+	 * Counted first, then checked: a concurrent destroy or remove either
+	 * sees our count (and refuses) or we see its flag (and back out).
+	 */
+	smp_mb();
+	if (READ_ONCE(dev->dead) || READ_ONCE(a->dead)) {
+		ret = READ_ONCE(a->dead) ? -ESRCH : -ENODEV;
+		goto out_uncharge;
+	}
+
+	r->size = req->size;
+	r->addr = req->addr;
+	r->has_addr = req->flags & GDL_RESERVE_F_ADDR;
+	r->dev_index = req->dev_index;
+	r->agent = a;
+	refcount_inc(&a->ref);
+	if (r->has_addr) {
+		spin_lock(&dev->lock);
+		ret = gdl_range_insert(dev, r);
+		spin_unlock(&dev->lock);
+		if (ret)
+			goto out_put;
+	}
+	rcu_read_unlock();
+
+	spin_lock(&o->lock);
+	r->handle = ++o->next_handle;
+	o->nr++;
+	hlist_add_head(&r->owner_node, &o->hash[GDL_OWNER_HASH(r->handle)]);
+	spin_unlock(&o->lock);
+
+	req->handle = r->handle;
+	req->agent_id = a->id;
+	req->result = (over_quota || over_cap) ? GDL_RESULT_AUDIT :
+						 GDL_RESULT_OK;
+	gdl_stat_inc(l->stats, GDL_STAT_RESERVE_OK);
+	if (over_quota || over_cap)
+		gdl_stat_inc(l->stats, GDL_STAT_AUDIT_OVERRIDES);
+	return 0;
+
+out_put:
+	refcount_dec(&a->ref);	/* the caller still holds one */
+out_uncharge:
+	gdl_uncharge(dev, u, req->size);
+out_unlock:
+	rcu_read_unlock();
+	kfree(r);
+out_count:
+	atomic_dec(&l->nr_reservations);
+	return ret;
+}
+
+static void gdl_reservation_free(struct gdl_ledger *l,
+				 struct gdl_reservation *r)
+{
+	struct gdl_device *dev;
+
+	/* A device with reservations cannot be removed: no RCU needed. */
+	dev = rcu_dereference_protected(l->devices[r->dev_index], 1);
+	if (r->has_addr) {
+		spin_lock(&dev->lock);
+		rb_erase(&r->range_node, &dev->ranges);
+		spin_unlock(&dev->lock);
+	}
+	gdl_uncharge(dev, &r->agent->usage[r->dev_index], r->size);
+	gdl_agent_put(l, r->agent);
+	atomic_dec(&l->nr_reservations);
+	gdl_stat_inc(l->stats, GDL_STAT_RELEASES);
+	kfree(r);
+}
+
+int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle)
+{
+	struct gdl_reservation *r;
+
+	spin_lock(&o->lock);
+	hlist_for_each_entry(r, &o->hash[GDL_OWNER_HASH(handle)], owner_node) {
+		if (r->handle == handle) {
+			hlist_del(&r->owner_node);
+			o->nr--;
+			spin_unlock(&o->lock);
+			gdl_reservation_free(l, r);
+			return 0;
+		}
+	}
+	spin_unlock(&o->lock);
+	return -ENOENT;
+}
+
+void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o)
+{
+	u32 i;
+
+	spin_lock_init(&o->lock);
+	o->next_handle = 0;
+	o->nr = 0;
+	for (i = 0; i < ARRAY_SIZE(o->hash); i++)
+		INIT_HLIST_HEAD(&o->hash[i]);
+	mutex_lock(&l->admin_lock);
+	list_add(&o->ledger_node, &l->owners);
+	mutex_unlock(&l->admin_lock);
+	atomic_inc(&l->nr_owners);
+}
+
+/* The file is gone: nobody else can reach @o, release everything. */
+void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o)
+{
+	struct gdl_reservation *r;
+	struct hlist_node *tmp;
+	u32 i;
+
+	mutex_lock(&l->admin_lock);
+	list_del(&o->ledger_node);
+	mutex_unlock(&l->admin_lock);
+	for (i = 0; i < ARRAY_SIZE(o->hash); i++) {
+		hlist_for_each_entry_safe(r, tmp, &o->hash[i], owner_node) {
+			hlist_del(&r->owner_node);
+			gdl_reservation_free(l, r);
+		}
+	}
+	o->nr = 0;
+	atomic_dec(&l->nr_owners);
+}
+
+/* ---- the ledger ---- */
+
+int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p)
+{
+	int ret;
+
+	if (!p->max_agents || p->max_agents > GDL_MAX_AGENTS_LIMIT ||
+	    !p->max_reservations || !p->max_acl_entries)
+		return -EINVAL;
+
+	memset(l, 0, sizeof(*l));
+	mutex_init(&l->admin_lock);
+	spin_lock_init(&l->dead_lock);
+	INIT_LIST_HEAD(&l->dead_agents);
+	INIT_LIST_HEAD(&l->owners);
+	l->params = *p;
+	l->nr_slots = p->max_agents + 2;	/* slot 0 unused, 1 default */
+	l->agents = kvcalloc(l->nr_slots, sizeof(*l->agents), GFP_KERNEL);
+	if (!l->agents) {
+		ret = -ENOMEM;
+		goto err_mutex;
+	}
+	l->stats = gdl_stats_alloc();
+	if (!l->stats) {
+		ret = -ENOMEM;
+		goto err_agents;
+	}
+	mutex_lock(&l->admin_lock);
+	ret = gdl_agent_insert(l, "default", p->default_quota,
+			       GDL_AGENT_F_DEFAULT, &l->default_agent_id);
+	mutex_unlock(&l->admin_lock);
+	if (ret)
+		goto err_stats;
+	return 0;
+
+err_stats:
+	gdl_stats_free(l->stats);
+err_agents:
+	kvfree(l->agents);
+err_mutex:
+	mutex_destroy(&l->admin_lock);
+	return ret;
+}
+
+/* Every owner must have been finalised: nothing references agents. */
+void gdl_ledger_destroy(struct gdl_ledger *l)
+{
+	u32 i;
+
+	for (i = 1; i < l->nr_slots; i++) {
+		struct gdl_agent *a = rcu_dereference_protected(l->agents[i], 1);
+
+		if (!a)
+			continue;
+		RCU_INIT_POINTER(l->agents[i], NULL);
+		atomic_sub(a->acl ? rcu_dereference_protected(a->acl, 1)->nr : 0,
+			   &l->nr_acl_entries);
+		call_rcu(&a->rcu, gdl_agent_free_rcu);
+	}
+	for (i = 0; i < GDL_MAX_DEVICES; i++) {
+		struct gdl_device *d = rcu_dereference_protected(l->devices[i],
+								 1);
+
+		if (!d)
+			continue;
+		RCU_INIT_POINTER(l->devices[i], NULL);
+		call_rcu(&d->rcu, gdl_device_free_rcu);
+	}
+	rcu_barrier();
+	kvfree(l->agents);
+	gdl_stats_free(l->stats);
+	mutex_destroy(&l->admin_lock);
+}

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The ledger: devices, agents, quotas, reservations and DMA ACLs.
+ *
+ * Built into the module and, through gdl_compat.h, into userspace tests.
+ * Nothing here knows about files, ioctls, capabilities or cgroups: callers
+ * resolve identities and privileges, then call in with validated values.
+ *
+ * Locking:
+ *  - ledger->admin_lock (mutex) serialises every change of the device and
+ *    agent tables and of ACL sets; readers use RCU.
+ *  - quota check-and-charge is a cmpxchg loop on the agent's per-device
+ *    usage, then on the device's total: no lock.
+ *  - device->lock (spinlock) guards that device's address-range index.
+ *  - owner->lock (spinlock) guards one open file's reservations.
+ *  Lock order: admin_lock -> owner->lock -> device->lock.
+ */
+#ifndef GDL_CORE_H
+#define GDL_CORE_H
+
+#include "gdl_compat.h"
+
+#define GDL_AGENT_SLOT_BITS	16
+#define GDL_AGENT_SLOT_MASK	((1U << GDL_AGENT_SLOT_BITS) - 1)
+#define GDL_MAX_AGENTS_LIMIT	(GDL_AGENT_SLOT_MASK - 1)
+#define GDL_OWNER_HASH_BITS	6
+
+enum gdl_policy {
+	GDL_POLICY_DENY,	/* unbound callers are refused */
+	GDL_POLICY_DEFAULT,	/* unbound callers use the default agent */
+};
+
+struct gdl_params {
+	u64 default_quota;
+	u32 max_agents;
+	u32 max_reservations;
+	u32 max_acl_entries;
+	bool enforce;
+	enum gdl_policy policy;
+};
+
+/* One agent's account on one device. */
+struct gdl_usage {
+	atomic64_t usage;
+	atomic64_t peak;
+	atomic64_t nr_reservations;
+	atomic64_t denied;
+	u64 quota;		/* READ_ONCE: changed by admins at any time */
+};
+
+/* One ACL entry as the DMA check searches it: sorted by (dev, start). */
+struct gdl_acl_node {
+	u64 start;
+	u64 end;		/* exclusive */
+	u64 max_end;		/* max end of this and earlier nodes of dev */
+	u32 dev;
+	u32 rights;
+	u32 owner;		/* 0: admin entry, else the granting agent */
+	u32 peer;
+};
+
+/* Immutable once published; replaced whole under admin_lock. */
+struct gdl_acl_set {
+	struct rcu_head rcu;
+	u32 nr;
+	struct gdl_acl_node node[];
+};
+
+struct gdl_agent {
+	u32 id;
+	u32 flags;		/* GDL_AGENT_F_* */
+	refcount_t ref;
+	bool dead;
+	atomic_t nr_bindings;
+	char name[GDL_NAME_LEN];
+	u64 default_quota;
+	struct gdl_acl_set __rcu *acl;
+	u32 peer_mask[GDL_MAX_DEVICES];	/* bit p of [d]: may DMA d <-> p */
+	struct list_head dead_node;	/* ledger->dead_agents once destroyed */
+	struct rcu_head rcu;
+	struct gdl_usage usage[GDL_MAX_DEVICES];
+};
+
+struct gdl_device {
+	u32 index;
+	u32 flags;		/* GDL_DEV_F_* */
+	u32 pci_domain;
+	u32 pci_bdf;
+	u16 vendor;
+	u16 device;
+	bool dead;
+	char name[GDL_NAME_LEN];
+	u8 uuid[GDL_UUID_LEN];
+	u64 capacity;		/* READ_ONCE */
+	atomic64_t used;
+	atomic64_t peak;
+	atomic64_t nr_reservations;
+	spinlock_t lock;	/* guards ranges */
+	struct rb_root ranges;	/* reservations with an address */
+	struct rcu_head rcu;
+};
+
+struct gdl_reservation {
+	u64 handle;
+	u64 size;
+	u64 addr;
+	u32 dev_index;
+	bool has_addr;
+	struct gdl_agent *agent;	/* holds a reference */
+	struct rb_node range_node;	/* device->ranges, when has_addr */
+	struct hlist_node owner_node;	/* owner->hash */
+};
+
+/* The reservations of one open file. */
+struct gdl_owner {
+	spinlock_t lock;	/* guards everything below */
+	u64 next_handle;
+	u32 nr;
+	struct list_head ledger_node;	/* ledger->owners */
+	struct hlist_head hash[1 << GDL_OWNER_HASH_BITS];
+};
+
+struct gdl_ledger {
+	struct mutex admin_lock;	/* tables and ACL sets: see above */
+	struct gdl_params params;	/* enforce may change: READ_ONCE */
+	struct gdl_device __rcu *devices[GDL_MAX_DEVICES];
+	struct gdl_agent __rcu **agents;	/* max_agents + 2 slots */
+	u32 nr_slots;
+	u32 nr_agents;			/* tenant agents, default excluded */
+	u16 next_gen;
+	u32 default_agent_id;
+	atomic_t nr_reservations;
+	atomic_t nr_acl_entries;
+	atomic_t nr_owners;
+	spinlock_t dead_lock;		/* guards dead_agents */
+	struct list_head dead_agents;	/* destroyed, still referenced */
+	struct list_head owners;	/* under admin_lock */
+	struct gdl_stat_cpu __percpu *stats;
+};
+
+/* gdl_core.c */
+int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p);
+void gdl_ledger_destroy(struct gdl_ledger *l);
+bool gdl_name_valid(const char *name, size_t len, bool allow_empty);
+
+int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
+		   u32 flags, u32 *index);
+int gdl_device_set(struct gdl_ledger *l, const struct gdl_device_set *s);
+int gdl_device_remove(struct gdl_ledger *l, u32 index);
+int gdl_device_info(struct gdl_ledger *l, u32 index,
+		    struct gdl_device_info *out);
+
+int gdl_agent_create(struct gdl_ledger *l, const char *name, u64 quota,
+		     u32 *id);
+int gdl_agent_destroy(struct gdl_ledger *l, u32 id);
+struct gdl_agent *gdl_agent_get(struct gdl_ledger *l, u32 id);
+struct gdl_agent *gdl_agent_locked(struct gdl_ledger *l, u32 id);
+void gdl_agent_put(struct gdl_ledger *l, struct gdl_agent *a);
+void gdl_agent_fill_info(const struct gdl_agent *a,
+			 struct gdl_agent_info *out);
+int gdl_agent_list(struct gdl_ledger *l, struct gdl_agent_info *buf,
+		   u32 cap, u32 *total);
+
+int gdl_quota_set(struct gdl_ledger *l, u32 agent_id, u32 dev, u64 quota);
+int gdl_quota_get(struct gdl_ledger *l, struct gdl_agent *a, u32 dev,
+		  struct gdl_quota *out);
+
+void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o);
+void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o);
+int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
+		struct gdl_agent *a, struct gdl_reserve *req);
+int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle);
+u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len);
+
+/* gdl_acl.c */
+int gdl_dma_check(struct gdl_ledger *l, struct gdl_agent *a,
+		  struct gdl_dma_check *req);
+int gdl_acl_validate(struct gdl_ledger *l, const struct gdl_acl_entry *e,
+		     u32 caller_agent, bool admin);
+int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n);
+int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e,
+		   u32 n);
+int gdl_acl_list(struct gdl_ledger *l, u32 filter, struct gdl_acl_entry *buf,
+		 u32 cap, u32 *total);
+void gdl_acl_purge_agent(struct gdl_ledger *l, u32 id);
+void gdl_acl_set_free(struct gdl_acl_set *set);
+
+/* gdl_stats.c */
+void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out);
+bool gdl_ledger_consistent(struct gdl_ledger *l);
+
+static inline bool gdl_enforcing(struct gdl_ledger *l)
+{
+	return READ_ONCE(l->params.enforce);
+}
+
+#endif /* GDL_CORE_H */

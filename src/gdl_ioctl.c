@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/gpu_dma_lock: the misc device and the ioctl dispatch.
+ *
+ * One table describes every command: its direction, the smallest struct
+ * size ever published for it, whether it needs CAP_SYS_ADMIN, and its
+ * handler.  The dispatcher does all copying: arguments are copied in with
+ * copy_struct_from_user() (older, shorter structs are zero-extended, newer
+ * ones with unknown non-zero bytes are refused with E2BIG), handlers work
+ * on kernel memory only, results are copied back in the caller's size.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/uaccess.h>
+
+#include "gdl_module.h"
+
+struct gdl_file {
+	struct gdl_owner owner;
+};
+
+union gdl_ioc_arg {
+	struct gdl_version version;
+	struct gdl_whoami whoami;
+	struct gdl_array array;
+	struct gdl_device_info device_info;
+	struct gdl_device_set device_set;
+	struct gdl_id id;
+	struct gdl_agent_info agent_info;
+	struct gdl_bind bind;
+	struct gdl_quota_set quota_set;
+	struct gdl_quota quota;
+	struct gdl_reserve reserve;
+	struct gdl_release release;
+	struct gdl_dma_check dma_check;
+	struct gdl_stats stats;
+};
+
+struct gdl_ioc {
+	unsigned int cmd;	/* the full number, size bits of version 1 */
+	bool admin;
+	int (*fn)(struct gdl_file *gf, void *arg);
+	/* Undo a successful command whose result could not be copied out. */
+	void (*undo)(struct gdl_file *gf, void *arg);
+};
+
+#define gdl_zero(field)	(!memchr_inv(&(field), 0, sizeof(field)))
+
+static struct gdl_ledger *l = &gdl_ledger;
+
+/* The caller's agent, or an errno saying why there is none. */
+static struct gdl_agent *gdl_caller(int *err)
+{
+	struct gdl_agent *a;
+	u32 bound_by;
+
+	a = gdl_resolve_caller(l, &bound_by);
+	if (!a) {
+		gdl_stat_inc(l->stats, GDL_STAT_NO_AGENT);
+		*err = bound_by == GDL_BOUND_NONE ? -ENOLINK : -ESRCH;
+	}
+	return a;
+}
+
+static int gdl_ioc_nop(struct gdl_file *gf, void *arg)
+{
+	return 0;
+}
+
+static int gdl_ioc_version(struct gdl_file *gf, void *arg)
+{
+	struct gdl_version *v = arg;
+
+	memset(v, 0, sizeof(*v));
+	v->abi_major = GDL_ABI_MAJOR;
+	v->abi_minor = GDL_ABI_MINOR;
+	v->max_devices = GDL_MAX_DEVICES;
+	v->max_agents = l->params.max_agents;
+	if (gdl_enforcing(l))
+		v->flags |= GDL_VERSION_F_ENFORCE;
+	if (l->params.policy == GDL_POLICY_DEFAULT)
+		v->flags |= GDL_VERSION_F_DEFAULT_ALLOW;
+	strscpy(v->module_version, GDL_VERSION, sizeof(v->module_version));
+	return 0;
+}
+
+static int gdl_ioc_whoami(struct gdl_file *gf, void *arg)
+{
+	struct gdl_whoami *w = arg;
+	struct gdl_agent *a;
+	u32 bound_by;
+
+	memset(w, 0, sizeof(*w));
+	a = gdl_resolve_caller(l, &bound_by);
+	if (!a)
+		return bound_by == GDL_BOUND_NONE ? -ENOLINK : -ESRCH;
+	w->agent_id = a->id;
+	w->bound_by = bound_by;
+	gdl_agent_put(l, a);
+	return 0;
+}
+
+/* Checks shared by every array transfer. */
+static int gdl_array_check(const struct gdl_array *arr, size_t min_entry,
+			   u32 max_count)
+{
+	if (arr->reserved0 || !gdl_zero(arr->reserved))
+		return -EINVAL;
+	if (arr->entry_size < min_entry || arr->entry_size > PAGE_SIZE)
+		return -EINVAL;
+	if (arr->count > max_count)
+		return -E2BIG;
+	if (arr->count && !arr->ptr)
+		return -EFAULT;
+	return 0;
+}
+
+/* Copy @n kernel entries of @ksize out as the caller's @arr->entry_size. */
+static int gdl_array_copy_out(const struct gdl_array *arr, const void *kbuf,
+			      size_t ksize, u32 n)
+{
+	void __user *u = u64_to_user_ptr(arr->ptr);
+	size_t esize = arr->entry_size, part = min(esize, ksize);
+	u32 i;
+
+	for (i = 0; i < n; i++, u += esize) {
+		if (copy_to_user(u, kbuf + i * ksize, part))
+			return -EFAULT;
+		if (esize > part && clear_user(u + part, esize - part))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+static int gdl_ioc_device_list(struct gdl_file *gf, void *arg)
+{
+	struct gdl_array *arr = arg;
+	struct gdl_device_info info;
+	u32 i, n = 0;
+	int ret;
+
+	ret = gdl_array_check(arr, sizeof(info), GDL_MAX_DEVICES);
+	if (ret)
+		return ret;
+	if (arr->filter_agent)
+		return -EINVAL;
+	for (i = 0; i < GDL_MAX_DEVICES; i++) {
+		if (gdl_device_info(l, i, &info))
+			continue;
+		if (n < arr->count) {
+			struct gdl_array one = *arr;
+
+			one.ptr += (u64)n * arr->entry_size;
+			ret = gdl_array_copy_out(&one, &info, sizeof(info), 1);
+			if (ret)
+				return ret;
+		}
+		n++;
+	}
+	arr->count = n;
+	return 0;
+}
+
+static int gdl_ioc_device_add(struct gdl_file *gf, void *arg)
+{
+	struct gdl_device_info *d = arg;
+
+	if (d->index || d->flags || d->used || d->peak || d->nr_reservations ||
+	    d->reserved0 || !gdl_zero(d->reserved))
+		return -EINVAL;
+	return gdl_device_add(l, d, GDL_DEV_F_MANUAL, &d->index);
+}
+
+static void gdl_undo_device_add(struct gdl_file *gf, void *arg)
+{
+	gdl_device_remove(l, ((struct gdl_device_info *)arg)->index);
+}
+
+static int gdl_ioc_device_set(struct gdl_file *gf, void *arg)
+{
+	struct gdl_device_set *s = arg;
+
+	if (!gdl_zero(s->reserved))
+		return -EINVAL;
+	return gdl_device_set(l, s);
+}
+
+static int gdl_ioc_device_remove(struct gdl_file *gf, void *arg)
+{
+	struct gdl_id *id = arg;
+
+	if (id->flags || !gdl_zero(id->reserved))
+		return -EINVAL;
+	return gdl_device_remove(l, id->id);
+}
+
+static int gdl_ioc_agent_create(struct gdl_file *gf, void *arg)
+{
+	struct gdl_agent_info *a = arg;
+
+	if (a->id || a->flags || a->nr_bindings || a->reserved0 ||
+	    !gdl_zero(a->reserved))
+		return -EINVAL;
+	return gdl_agent_create(l, a->name, a->default_quota, &a->id);
+}
+
+static void gdl_undo_agent_create(struct gdl_file *gf, void *arg)
+{
+	gdl_agent_destroy(l, ((struct gdl_agent_info *)arg)->id);
+}
+
+static int gdl_ioc_agent_destroy(struct gdl_file *gf, void *arg)
+{
+	struct gdl_id *id = arg;
+	int ret;
+
+	if (id->flags || !gdl_zero(id->reserved))
+		return -EINVAL;
+	ret = gdl_agent_destroy(l, id->id);
+	if (!ret)
+		gdl_bind_forget_agent(l, id->id);
+	return ret;
+}
+
+static int gdl_ioc_agent_list(struct gdl_file *gf, void *arg)
+{
+	struct gdl_array *arr = arg;
+	struct gdl_agent_info *buf;
+	u32 total, n;
+	int ret;
+
+	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX);
+	if (ret)
+		return ret;
+	if (arr->filter_agent)
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN)) {
+		/* Tenants see their own agent only. */
+		struct gdl_agent *a = gdl_caller(&ret);
+		struct gdl_agent_info info;
+
+		if (!a)
+			return ret;
+		gdl_agent_fill_info(a, &info);
+		gdl_agent_put(l, a);
+		ret = arr->count ? gdl_array_copy_out(arr, &info,
+						      sizeof(info), 1) : 0;
+		arr->count = 1;
+		return ret;
+	}
+	n = min(arr->count, l->nr_slots);
+	buf = kvcalloc(max(n, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	gdl_agent_list(l, buf, n, &total);
+	ret = gdl_array_copy_out(arr, buf, sizeof(*buf), min(n, total));
+	arr->count = total;
+	kvfree(buf);
+	return ret;
+}
+
+static int gdl_ioc_agent_bind(struct gdl_file *gf, void *arg)
+{
+	struct gdl_bind *b = arg;
+
+	if (b->reserved0 || !gdl_zero(b->reserved))
+		return -EINVAL;
+	return gdl_bind(l, b);
+}
+
+static int gdl_ioc_quota_set(struct gdl_file *gf, void *arg)
+{
+	struct gdl_quota_set *q = arg;
+
+	if (!gdl_zero(q->reserved))
+		return -EINVAL;
+	return gdl_quota_set(l, q->agent_id, q->dev_index, q->quota);
+}
+
+static int gdl_ioc_quota_get(struct gdl_file *gf, void *arg)
+{
+	struct gdl_quota *q = arg;
+	struct gdl_agent *a;
+	int ret;
+
+	if (q->quota || q->usage || q->peak || q->nr_reservations ||
+	    q->denied || q->flags || q->reserved0 || !gdl_zero(q->reserved))
+		return -EINVAL;
+	if (q->agent_id) {
+		a = gdl_agent_get(l, q->agent_id);
+		if (!a)
+			return -ENOENT;
+		/* Someone else's account is for admins only. */
+		if (!capable(CAP_SYS_ADMIN)) {
+			struct gdl_agent *self = gdl_caller(&ret);
+
+			if (self)
+				gdl_agent_put(l, self);
+			if (self != a) {
+				gdl_agent_put(l, a);
+				return -EPERM;
+			}
+		}
+	} else {
+		a = gdl_caller(&ret);
+		if (!a)
+			return ret;
+	}
+	ret = gdl_quota_get(l, a, q->dev_index, q);
+	gdl_agent_put(l, a);
+	return ret;
+}
+
+static int gdl_ioc_reserve(struct gdl_file *gf, void *arg)
+{
+	struct gdl_reserve *r = arg;
+	struct gdl_agent *a;
+	int ret;
+
+	if (r->handle || r->agent_id || r->result || !gdl_zero(r->reserved))
+		return -EINVAL;
+	a = gdl_caller(&ret);
+	if (!a)
+		return ret;
+	ret = gdl_reserve(l, &gf->owner, a, r);
+	gdl_agent_put(l, a);
+	return ret;
+}
+
+static void gdl_undo_reserve(struct gdl_file *gf, void *arg)
+{
+	gdl_release(l, &gf->owner, ((struct gdl_reserve *)arg)->handle);
+}
+
+static int gdl_ioc_release(struct gdl_file *gf, void *arg)
+{
+	struct gdl_release *r = arg;
+
+	if (!gdl_zero(r->reserved))
+		return -EINVAL;
+	return gdl_release(l, &gf->owner, r->handle);
+}
+
+static int gdl_ioc_dma_check(struct gdl_file *gf, void *arg)
+{
+	struct gdl_dma_check *c = arg;
+	struct gdl_agent *a;
+	int ret;
+
+	if (c->reserved0 || c->owner_id || c->result || !gdl_zero(c->reserved))
+		return -EINVAL;
+	a = gdl_caller(&ret);
+	if (!a)
+		return ret;
+	ret = gdl_dma_check(l, a, c);
+	gdl_agent_put(l, a);
+	return ret;
+}
+
+/* Copy in and validate an ACL batch; the caller frees *out. */
+static int gdl_acl_copy_in(const struct gdl_array *arr,
+			   struct gdl_acl_entry **out)
+{
+	void __user *u = u64_to_user_ptr(arr->ptr);
+	struct gdl_acl_entry *e;
+	bool admin = capable(CAP_SYS_ADMIN);
+	struct gdl_agent *self = NULL;
+	u32 i, self_id = 0;
+	int ret;
+
+	ret = gdl_array_check(arr, sizeof(*e), GDL_ACL_BATCH_MAX);
+	if (ret)
+		return ret;
+	if (!arr->count || arr->filter_agent)
+		return -EINVAL;
+	if (!admin) {
+		self = gdl_caller(&ret);
+		if (!self)
+			return ret;
+		self_id = self->id;
+		gdl_agent_put(l, self);
+	}
+	e = kvcalloc(arr->count, sizeof(*e), GFP_KERNEL);
+	if (!e)
+		return -ENOMEM;
+	for (i = 0; i < arr->count; i++, u += arr->entry_size) {
+		ret = copy_struct_from_user(&e[i], sizeof(e[i]), u,
+					    arr->entry_size);
+		if (!ret)
+			ret = gdl_acl_validate(l, &e[i], self_id, admin);
+		if (ret) {
+			kvfree(e);
+			return ret;
+		}
+	}
+	*out = e;
+	return 0;
+}
+
+static int gdl_ioc_acl_grant(struct gdl_file *gf, void *arg)
+{
+	struct gdl_array *arr = arg;
+	struct gdl_acl_entry *e;
+	int ret;
+
+	ret = gdl_acl_copy_in(arr, &e);
+	if (ret)
+		return ret;
+	ret = gdl_acl_grant(l, e, arr->count);
+	kvfree(e);
+	return ret;
+}
+
+static int gdl_ioc_acl_revoke(struct gdl_file *gf, void *arg)
+{
+	struct gdl_array *arr = arg;
+	struct gdl_acl_entry *e;
+	int ret;
+
+	ret = gdl_acl_copy_in(arr, &e);
+	if (ret)
+		return ret;
+	ret = gdl_acl_revoke(l, e, arr->count);
+	kvfree(e);
+	return ret;
+}
+
+static int gdl_ioc_acl_list(struct gdl_file *gf, void *arg)
+{
+	struct gdl_array *arr = arg;
+	struct gdl_acl_entry *buf;
+	u32 filter = arr->filter_agent, total, n;
+	int ret;
+
+	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX);
+	if (ret)
+		return ret;
+	if (!capable(CAP_SYS_ADMIN)) {
+		/* Tenants see what they granted and what they were granted. */
+		struct gdl_agent *self = gdl_caller(&ret);
+
+		if (!self)
+			return ret;
+		if (filter && filter != self->id)
+			ret = -EPERM;
+		filter = self->id;
+		gdl_agent_put(l, self);
+		if (ret)
+			return ret;
+	}
+	n = min(arr->count, l->params.max_acl_entries);
+	buf = kvcalloc(max(n, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	gdl_acl_list(l, filter, buf, n, &total);
+	ret = gdl_array_copy_out(arr, buf, sizeof(*buf), min(n, total));
+	arr->count = total;
+	kvfree(buf);
+	return ret;
+}
+
+static int gdl_ioc_stats(struct gdl_file *gf, void *arg)
+{
+	gdl_stats_snapshot(l, arg);
+	return 0;
+}
+
+/* Indexed by command number: one load on the fast path. */
+static const struct gdl_ioc gdl_iocs[] = {
+	[_IOC_NR(GDL_IOC_NOP)] = {
+		GDL_IOC_NOP, false, gdl_ioc_nop, NULL
+	},
+	[_IOC_NR(GDL_IOC_VERSION)] = {
+		GDL_IOC_VERSION, false, gdl_ioc_version, NULL
+	},
+	[_IOC_NR(GDL_IOC_WHOAMI)] = {
+		GDL_IOC_WHOAMI, false, gdl_ioc_whoami, NULL
+	},
+	[_IOC_NR(GDL_IOC_DEVICE_LIST)] = {
+		GDL_IOC_DEVICE_LIST, false, gdl_ioc_device_list, NULL
+	},
+	[_IOC_NR(GDL_IOC_DEVICE_ADD)] = {
+		GDL_IOC_DEVICE_ADD, true, gdl_ioc_device_add, gdl_undo_device_add
+	},
+	[_IOC_NR(GDL_IOC_DEVICE_SET)] = {
+		GDL_IOC_DEVICE_SET, true, gdl_ioc_device_set, NULL
+	},
+	[_IOC_NR(GDL_IOC_DEVICE_REMOVE)] = {
+		GDL_IOC_DEVICE_REMOVE, true, gdl_ioc_device_remove, NULL
+	},
+	[_IOC_NR(GDL_IOC_AGENT_CREATE)] = {
+		GDL_IOC_AGENT_CREATE, true, gdl_ioc_agent_create, gdl_undo_agent_create
+	},
+	[_IOC_NR(GDL_IOC_AGENT_DESTROY)] = {
+		GDL_IOC_AGENT_DESTROY, true, gdl_ioc_agent_destroy, NULL
+	},
+	[_IOC_NR(GDL_IOC_AGENT_LIST)] = {
+		GDL_IOC_AGENT_LIST, false, gdl_ioc_agent_list, NULL
+	},
+	[_IOC_NR(GDL_IOC_AGENT_BIND)] = {
+		GDL_IOC_AGENT_BIND, true, gdl_ioc_agent_bind, NULL
+	},
+	[_IOC_NR(GDL_IOC_QUOTA_SET)] = {
+		GDL_IOC_QUOTA_SET, true, gdl_ioc_quota_set, NULL
+	},
+	[_IOC_NR(GDL_IOC_QUOTA_GET)] = {
+		GDL_IOC_QUOTA_GET, false, gdl_ioc_quota_get, NULL
+	},
+	[_IOC_NR(GDL_IOC_RESERVE)] = {
+		GDL_IOC_RESERVE, false, gdl_ioc_reserve, gdl_undo_reserve
+	},
+	[_IOC_NR(GDL_IOC_RELEASE)] = {
+		GDL_IOC_RELEASE, false, gdl_ioc_release, NULL
+	},
+	[_IOC_NR(GDL_IOC_DMA_CHECK)] = {
+		GDL_IOC_DMA_CHECK, false, gdl_ioc_dma_check, NULL
+	},
+	[_IOC_NR(GDL_IOC_ACL_GRANT)] = {
+		GDL_IOC_ACL_GRANT, false, gdl_ioc_acl_grant, NULL
+	},
+	[_IOC_NR(GDL_IOC_ACL_REVOKE)] = {
+		GDL_IOC_ACL_REVOKE, false, gdl_ioc_acl_revoke, NULL
+	},
+	[_IOC_NR(GDL_IOC_ACL_LIST)] = {
+		GDL_IOC_ACL_LIST, false, gdl_ioc_acl_list, NULL
+	},
+	[_IOC_NR(GDL_IOC_STATS)] = {
+		GDL_IOC_STATS, false, gdl_ioc_stats, NULL
+	},
+};
+
+static const struct gdl_ioc *gdl_ioc_find(unsigned int cmd)
+{
+	const struct gdl_ioc *ioc;
+
+	if (_IOC_TYPE(cmd) != GDL_IOC_MAGIC ||
+	    _IOC_NR(cmd) >= ARRAY_SIZE(gdl_iocs))
+		return NULL;
+	ioc = &gdl_iocs[_IOC_NR(cmd)];
+	/* Same number and direction; the size may have grown. */
+	if (!ioc->fn || _IOC_DIR(ioc->cmd) != _IOC_DIR(cmd))
+		return NULL;
+	return ioc;
+}
+
+static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
+{
+	const struct gdl_ioc *ioc = gdl_ioc_find(cmd);
+	struct gdl_file *gf = file->private_data;
+	void __user *u = (void __user *)uarg;
+	size_t usize = _IOC_SIZE(cmd), ksize;
+	union gdl_ioc_arg karg;
+	int ret;
+
+	gdl_stat_inc(l->stats, GDL_STAT_IOCTLS);
+	if (!ioc)
+		return -ENOTTY;
+	ksize = _IOC_SIZE(ioc->cmd);
+	if (usize < ksize)	/* older than version 1: never published */
+		return -EINVAL;
+	if (ioc->admin && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (!ksize)
+		return ioc->fn(gf, NULL);
+
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		ret = copy_struct_from_user(&karg, ksize, u, usize);
+		if (ret)
+			return ret;
+	}
+	ret = ioc->fn(gf, &karg);
+	if (ret || !(_IOC_DIR(cmd) & _IOC_READ))
+		return ret;
+	if (copy_to_user(u, &karg, ksize) ||
+	    (usize > ksize && clear_user(u + ksize, usize - ksize))) {
+		if (ioc->undo)
+			ioc->undo(gf, &karg);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static int gdl_open(struct inode *inode, struct file *file)
+{
+	struct gdl_file *gf;
+
+	gf = kzalloc(sizeof(*gf), GFP_KERNEL);
+	if (!gf)
+		return -ENOMEM;
+	gdl_owner_init(l, &gf->owner);
+	file->private_data = gf;
+	return nonseekable_open(inode, file);
+}
+
+/* Last close, also when the process was killed: nothing may leak. */
+static int gdl_release_file(struct inode *inode, struct file *file)
+{
+	struct gdl_file *gf = file->private_data;
+
+	gdl_owner_fini(l, &gf->owner);
+	kfree(gf);
+	return 0;
+}
+
+static const struct file_operations gdl_fops = {
+	.owner = THIS_MODULE,
+	.open = gdl_open,
+	.release = gdl_release_file,
+	.unlocked_ioctl = gdl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+/*
+ * World-accessible: tenants reserve through it, and every command that
+ * changes policy checks CAP_SYS_ADMIN itself.  The packaged udev rule
+ * narrows this to a group where a site wants that.
+ */
+static struct miscdevice gdl_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "gpu_dma_lock",
+	.fops = &gdl_fops,
+	.mode = 0666,
+};
+
+int gdl_chardev_init(void)
+{
+	return misc_register(&gdl_misc);
+}
+
+void gdl_chardev_exit(void)
+{
+	misc_deregister(&gdl_misc);
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Kernel-only glue shared by the module's files: the one ledger, the
+ * parameters, and the entry points of each file.
+ */
+#ifndef GDL_MODULE_H
+#define GDL_MODULE_H
+
+#include "gdl_core.h"
+#include "gdl_parse.h"
+
+#ifndef GDL_VERSION
+#define GDL_VERSION "0.0.0-unknown"
+#endif
+
+extern struct gdl_ledger gdl_ledger;
+
+/* gdl_main.c: parameters as parsed at load */
+extern struct gdl_pci_id gdl_pci_ids[GDL_PCI_IDS_MAX];
+extern unsigned int gdl_nr_pci_ids;
+
+/* gdl_bind.c */
+struct gdl_agent *gdl_resolve_caller(struct gdl_ledger *l, u32 *bound_by);
+int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *b);
+void gdl_bind_forget_agent(struct gdl_ledger *l, u32 agent_id);
+void gdl_bind_exit(struct gdl_ledger *l);
+
+/* gdl_ioctl.c */
+int gdl_chardev_init(void);
+void gdl_chardev_exit(void);
+
+/* gdl_proc.c */
+int gdl_proc_init(void);
+void gdl_proc_exit(void);
+
+/* gdl_pci.c */
+void gdl_pci_discover(struct gdl_ledger *l);
+
+#endif /* GDL_MODULE_H */

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsers shared by the module and userspace: no allocation, no libc or
+ * kernel helpers beyond what both have, every overflow checked.
+ */
+#include "gdl_parse.h"
+
+#ifdef __KERNEL__
+#include <linux/errno.h>
+#else
+#include <errno.h>
+#endif
+
+static int gdl_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int gdl_hex_digit(int c)
+{
+	c = gdl_lower(c);
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static int gdl_word_is(const char *s, const char *word)
+{
+	while (*word && gdl_lower(*s) == *word) {
+		s++;
+		word++;
+	}
+	return !*word && (!*s || (*s == '\n' && !s[1]));
+}
+
+/*
+ * "4096", "512K", "16G", "1T" (powers of 1024, optional "B" or "iB"),
+ * "unlimited" or "max" (all ones).  A trailing newline is accepted, as
+ * sysfs writes carry one.  -EINVAL for anything else, -ERANGE on overflow.
+ */
+int gdl_parse_size(const char *s, unsigned long long *out)
+{
+	unsigned long long v = 0;
+	unsigned int shift = 0;
+	const char *p = s;
+
+	if (!s)
+		return -EINVAL;
+	if (gdl_word_is(s, "unlimited") || gdl_word_is(s, "max")) {
+		*out = ~0ULL;
+		return 0;
+	}
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned int d = *p - '0';
+
+		if (v > (~0ULL - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	switch (gdl_lower(*p)) {
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	case 't':
+		shift = 40;
+		break;
+	}
+	if (shift) {
+		p++;
+		if (gdl_lower(*p) == 'i' && gdl_lower(p[1]) == 'b')
+			p += 2;
+		else if (gdl_lower(*p) == 'b')
+			p++;
+	} else if (gdl_lower(*p) == 'b') {
+		p++;
+	}
+	if (*p == '\n')
+		p++;
+	if (*p)
+		return -EINVAL;
+	if (shift && v > (~0ULL >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+static int gdl_parse_hex16(const char **pp, unsigned int *out)
+{
+	const char *p = *pp;
+	unsigned int v = 0, n = 0;
+	int d;
+
+	while ((d = gdl_hex_digit(*p)) >= 0) {
+		if (++n > 4)
+			return -EINVAL;
+		v = v << 4 | d;
+		p++;
+	}
+	if (!n)
+		return -EINVAL;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+/*
+ * "10de,1002" or "10de:2330,1234:11e8": hex vendor[:device] pairs.  A bare
+ * vendor matches that vendor's display controllers (class 03xx) only; a
+ * vendor:device pair matches that exact device whatever its class.  The
+ * empty string disables discovery.
+ */
+int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
+		      unsigned int *nr)
+{
+	const char *p = s;
+	unsigned int n = 0;
+	int ret;
+
+	if (!s)
+		return -EINVAL;
+	while (*p && *p != '\n') {
+		if (n == max)
+			return -E2BIG;
+		ret = gdl_parse_hex16(&p, &ids[n].vendor);
+		if (ret)
+			return ret;
+		ids[n].device = GDL_PCI_ANY_DEVICE;
+		if (*p == ':') {
+			p++;
+			ret = gdl_parse_hex16(&p, &ids[n].device);
+			if (ret)
+				return ret;
+		}
+		n++;
+		if (*p == ',' && p[1] && p[1] != '\n')
+			p++;
+		else if (*p && *p != '\n')
+			return -EINVAL;
+	}
+	if (*p == '\n' && p[1])
+		return -EINVAL;
+	*nr = n;
+	return 0;
+}

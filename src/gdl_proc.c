@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/gpu_dma_lock/: the ledger for people and scripts.
+ *
+ * Each file is a table with a header row and whitespace-separated columns
+ * that only ever gain columns at the end.  version, devices and stats are
+ * world-readable (no tenant data); agents and acl are root-only (0400):
+ * they name every tenant and its usage, and a tenant reads its own account
+ * through GDL_IOC_QUOTA_GET instead.
+ */
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+
+#include "gdl_module.h"
+
+static struct proc_dir_entry *gdl_proc_dir;
+
+static int gdl_proc_version_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "gpu_dma_lock %s abi %u.%u\n", GDL_VERSION,
+		   GDL_ABI_MAJOR, GDL_ABI_MINOR);
+	return 0;
+}
+
+static void gdl_proc_u64(struct seq_file *m, u64 v)
+{
+	if (v == GDL_QUOTA_UNLIMITED)
+		seq_puts(m, " unlimited");
+	else
+		seq_printf(m, " %llu", v);
+}
+
+static int gdl_proc_devices_show(struct seq_file *m, void *v)
+{
+	struct gdl_device_info d;
+	u32 i;
+
+	seq_puts(m, "index name pci vendor device capacity used peak reservations source\n");
+	for (i = 0; i < GDL_MAX_DEVICES; i++) {
+		if (gdl_device_info(&gdl_ledger, i, &d))
+			continue;
+		seq_printf(m, "%u %s", d.index, d.name[0] ? d.name : "-");
+		if (d.vendor)
+			seq_printf(m, " %04x:%02x:%02x.%u %04x %04x",
+				   d.pci_domain, d.pci_bdf >> 8,
+				   (d.pci_bdf >> 3) & 0x1f, d.pci_bdf & 7,
+				   d.vendor, d.device);
+		else
+			seq_puts(m, " - - -");
+		gdl_proc_u64(m, d.capacity);
+		seq_printf(m, " %llu %llu %llu %s\n", d.used, d.peak,
+			   d.nr_reservations,
+			   d.flags & GDL_DEV_F_PCI ? "pci" : "manual");
+	}
+	return 0;
+}
+
+static int gdl_proc_agents_show(struct seq_file *m, void *v)
+{
+	struct gdl_ledger *l = &gdl_ledger;
+	u32 slot, d;
+
+	seq_puts(m, "id name device quota usage peak reservations denied over\n");
+	rcu_read_lock();
+	for (slot = 1; slot < l->nr_slots; slot++) {
+		struct gdl_agent *a = rcu_dereference(l->agents[slot]);
+
+		for (d = 0; a && d < GDL_MAX_DEVICES; d++) {
+			struct gdl_usage *u = &a->usage[d];
+			u64 quota = READ_ONCE(u->quota);
+			u64 usage = atomic64_read(&u->usage);
+
+			if (!rcu_access_pointer(l->devices[d]))
+				continue;
+			seq_printf(m, "%u %s %u", a->id, a->name, d);
+			gdl_proc_u64(m, quota);
+			seq_printf(m, " %llu %lld %lld %lld %s\n", usage,
+				   atomic64_read(&u->peak),
+				   atomic64_read(&u->nr_reservations),
+				   atomic64_read(&u->denied),
+				   usage > quota ? "yes" : "no");
+		}
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static void gdl_proc_rights(struct seq_file *m, u32 rights)
+{
+	seq_printf(m, " %s%s%s", rights & GDL_ACCESS_READ ? "r" : "",
+		   rights & GDL_ACCESS_WRITE ? "w" : "",
+		   rights & GDL_ACCESS_PEER ? "p" : "");
+}
+
+static int gdl_proc_acl_show(struct seq_file *m, void *v)
+{
+	struct gdl_ledger *l = &gdl_ledger;
+	u32 slot, i;
+
+	seq_puts(m, "agent owner device rights peer addr len\n");
+	rcu_read_lock();
+	for (slot = 1; slot < l->nr_slots; slot++) {
+		struct gdl_agent *a = rcu_dereference(l->agents[slot]);
+		struct gdl_acl_set *set = a ? rcu_dereference(a->acl) : NULL;
+
+		for (i = 0; set && i < set->nr; i++) {
+			const struct gdl_acl_node *n = &set->node[i];
+
+			seq_printf(m, "%u %u %u", a->id, n->owner, n->dev);
+			gdl_proc_rights(m, n->rights);
+			if (n->rights & GDL_ACCESS_PEER)
+				seq_printf(m, " %u - -\n", n->peer);
+			else
+				seq_printf(m, " - 0x%llx %llu\n", n->start,
+					   n->end - n->start);
+		}
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static const char * const gdl_stat_names[GDL_STAT_NR] = {
+	[GDL_STAT_IOCTLS] = "ioctls",
+	[GDL_STAT_RESERVE_OK] = "reserve_ok",
+	[GDL_STAT_RESERVE_DENIED_QUOTA] = "reserve_denied_quota",
+	[GDL_STAT_RESERVE_DENIED_CAPACITY] = "reserve_denied_capacity",
+	[GDL_STAT_RELEASES] = "releases",
+	[GDL_STAT_DMA_ALLOWED] = "dma_allowed",
+	[GDL_STAT_DMA_DENIED] = "dma_denied",
+	[GDL_STAT_AUDIT_OVERRIDES] = "audit_overrides",
+	[GDL_STAT_NO_AGENT] = "no_agent",
+	[GDL_STAT_LIVE_AGENTS] = "live_agents",
+	[GDL_STAT_LIVE_RESERVATIONS] = "live_reservations",
+	[GDL_STAT_LIVE_ACL_ENTRIES] = "live_acl_entries",
+	[GDL_STAT_LIVE_FILES] = "live_files",
+	[GDL_STAT_LIVE_DEVICES] = "live_devices",
+	[GDL_STAT_LEDGER_CONSISTENT] = "ledger_consistent",
+};
+
+static int gdl_proc_stats_show(struct seq_file *m, void *v)
+{
+	struct gdl_stats s;
+	u32 i;
+
+	gdl_stats_snapshot(&gdl_ledger, &s);
+	seq_puts(m, "name value\n");
+	for (i = 0; i < GDL_STAT_NR; i++)
+		seq_printf(m, "%s %llu\n", gdl_stat_names[i], s.counters[i]);
+	seq_printf(m, "enforce %d\n", gdl_enforcing(&gdl_ledger));
+	return 0;
+}
+
+int gdl_proc_init(void)
+{
+	gdl_proc_dir = proc_mkdir("gpu_dma_lock", NULL);
+	if (!gdl_proc_dir)
+		return -ENOMEM;
+	if (!proc_create_single("version", 0444, gdl_proc_dir,
+				gdl_proc_version_show) ||
+	    !proc_create_single("devices", 0444, gdl_proc_dir,
+				gdl_proc_devices_show) ||
+	    !proc_create_single("agents", 0400, gdl_proc_dir,
+				gdl_proc_agents_show) ||
+	    !proc_create_single("acl", 0400, gdl_proc_dir,
+				gdl_proc_acl_show) ||
+	    !proc_create_single("stats", 0444, gdl_proc_dir,
+				gdl_proc_stats_show)) {
+		proc_remove(gdl_proc_dir);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void gdl_proc_exit(void)
+{
+	proc_remove(gdl_proc_dir);
+}

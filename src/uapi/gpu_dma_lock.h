@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * gpu_dma_lock: userspace ABI of /dev/gpu_dma_lock.
+ *
+ * Every argument struct is fixed-size, 64-bit aligned and free of implicit
+ * padding, so i386 and x86_64 agree on the layout.  The size of the struct a
+ * caller was built with travels in the ioctl number's size bits: the kernel
+ * accepts any size from the first published one upwards, zero-fills what an
+ * older caller did not send and refuses (E2BIG) non-zero bytes it does not
+ * know.  Reserved fields must be zero so that they can be given a meaning
+ * later.  docs/abi.md documents every command and errno.
+ */
+#ifndef _UAPI_LINUX_GPU_DMA_LOCK_H
+#define _UAPI_LINUX_GPU_DMA_LOCK_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define GDL_ABI_MAJOR		1
+#define GDL_ABI_MINOR		0
+
+#define GDL_DEVICE_PATH		"/dev/gpu_dma_lock"
+#define GDL_MAX_DEVICES		32
+#define GDL_NAME_LEN		32
+#define GDL_UUID_LEN		16
+#define GDL_QUOTA_UNLIMITED	(~(__u64)0)
+#define GDL_ALL_DEVICES		(~(__u32)0)
+#define GDL_ACL_BATCH_MAX	4096
+
+/* Access rights, used by DMA checks and ACL entries. */
+#define GDL_ACCESS_READ		0x1
+#define GDL_ACCESS_WRITE	0x2
+#define GDL_ACCESS_PEER		0x4
+#define GDL_ACCESS_MASK		(GDL_ACCESS_READ | GDL_ACCESS_WRITE | GDL_ACCESS_PEER)
+
+/* GDL_IOC_VERSION */
+#define GDL_VERSION_F_ENFORCE		0x1 /* enforce=1 */
+#define GDL_VERSION_F_DEFAULT_ALLOW	0x2 /* default_policy=default */
+
+struct gdl_version {
+	__u32 abi_major;
+	__u32 abi_minor;
+	__u32 max_devices;
+	__u32 max_agents;
+	__u32 flags;
+	__u32 reserved0;
+	char module_version[32];
+	__u64 reserved[4];
+};
+
+/* GDL_IOC_WHOAMI: the agent the kernel resolved for the calling process. */
+#define GDL_BOUND_NONE		0 /* unbound and default_policy=deny */
+#define GDL_BOUND_PID		1
+#define GDL_BOUND_CGROUP	2
+#define GDL_BOUND_DEFAULT	3 /* unbound, accounted to the default agent */
+
+struct gdl_whoami {
+	__u32 agent_id;		/* 0 when bound_by is GDL_BOUND_NONE */
+	__u32 bound_by;
+	__u64 reserved[2];
+};
+
+/*
+ * Variable-length transfers (lists, ACL batches).  entry_size is the size
+ * of one array element as the caller knows it, so elements can grow too.
+ */
+struct gdl_array {
+	__u64 ptr;		/* user address of the array */
+	__u32 count;		/* in: elements at ptr; out (lists): available */
+	__u32 entry_size;	/* in: sizeof(element) */
+	__u32 filter_agent;	/* lists: 0 = every agent the caller may see */
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/* Devices */
+#define GDL_DEV_F_PCI		0x1 /* discovered on the PCI bus */
+#define GDL_DEV_F_MANUAL	0x2 /* declared by an admin */
+
+struct gdl_device_info {
+	__u32 index;		/* ADD: out */
+	__u32 flags;		/* out */
+	__u32 pci_domain;
+	__u32 pci_bdf;		/* bus << 8 | devfn */
+	__u16 vendor;
+	__u16 device;
+	__u32 reserved0;
+	__u64 capacity;		/* bytes; GDL_QUOTA_UNLIMITED = not set */
+	__u64 used;		/* out */
+	__u64 peak;		/* out */
+	__u64 nr_reservations;	/* out */
+	char name[GDL_NAME_LEN];
+	__u8 uuid[GDL_UUID_LEN];
+	__u64 reserved[4];
+};
+
+#define GDL_DEVSET_CAPACITY	0x1
+#define GDL_DEVSET_NAME		0x2
+#define GDL_DEVSET_UUID		0x4
+
+struct gdl_device_set {
+	__u32 index;
+	__u32 mask;		/* GDL_DEVSET_* fields to change */
+	__u64 capacity;
+	char name[GDL_NAME_LEN];
+	__u8 uuid[GDL_UUID_LEN];
+	__u64 reserved[2];
+};
+
+/* DEVICE_REMOVE, AGENT_DESTROY */
+struct gdl_id {
+	__u32 id;
+	__u32 flags;
+	__u64 reserved[1];
+};
+
+/* Agents */
+#define GDL_AGENT_F_DEFAULT	0x1 /* out: the default agent */
+
+struct gdl_agent_info {
+	__u32 id;		/* CREATE: out */
+	__u32 flags;		/* out */
+	char name[GDL_NAME_LEN];
+	__u64 default_quota;	/* quota on every device it starts with */
+	__u32 nr_bindings;	/* out */
+	__u32 reserved0;
+	__u64 reserved[3];
+};
+
+#define GDL_BIND_PID		1 /* value: a pid in the caller's namespace */
+#define GDL_BIND_CGROUP_FD	2 /* value: fd of a cgroup v2 directory */
+#define GDL_BIND_F_UNBIND	0x1
+
+struct gdl_bind {
+	__u32 agent_id;
+	__u32 type;
+	__u32 flags;
+	__u32 reserved0;
+	__s64 value;
+	__u64 reserved[2];
+};
+
+/* Quotas */
+struct gdl_quota_set {
+	__u32 agent_id;
+	__u32 dev_index;	/* or GDL_ALL_DEVICES */
+	__u64 quota;		/* bytes, or GDL_QUOTA_UNLIMITED */
+	__u64 reserved[2];
+};
+
+#define GDL_QUOTA_F_OVER	0x1 /* out: usage above a lowered quota */
+
+struct gdl_quota {
+	__u32 agent_id;		/* in: 0 = the caller's own agent; out: id */
+	__u32 dev_index;	/* in */
+	__u64 quota;		/* out from here on */
+	__u64 usage;
+	__u64 peak;
+	__u64 nr_reservations;
+	__u64 denied;
+	__u32 flags;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+/* Reservations */
+#define GDL_RESERVE_F_ADDR	0x1 /* addr names the device range */
+
+struct gdl_reserve {
+	__u32 dev_index;
+	__u32 flags;
+	__u64 size;
+	__u64 addr;
+	__u64 handle;		/* out */
+	__u32 agent_id;		/* out: the agent charged */
+	__u32 result;		/* out: GDL_RESULT_* */
+	__u64 reserved[2];
+};
+
+struct gdl_release {
+	__u64 handle;
+	__u64 reserved[2];
+};
+
+/* Why a request passed: out fields of RESERVE and DMA_CHECK. */
+#define GDL_RESULT_OK		0 /* within quota / own reservation */
+#define GDL_RESULT_GRANT	1 /* DMA: a grant from the owning agent */
+#define GDL_RESULT_ACL		2 /* DMA: an admin ACL entry */
+#define GDL_RESULT_AUDIT	3 /* enforce=0: would have been refused */
+
+struct gdl_dma_check {
+	__u32 dev_index;
+	__u32 access;		/* GDL_ACCESS_* */
+	__u32 peer_index;	/* with GDL_ACCESS_PEER: the other device */
+	__u32 reserved0;
+	__u64 addr;
+	__u64 len;
+	__u32 owner_id;		/* out: agent owning the range, 0 if none */
+	__u32 result;		/* out: GDL_RESULT_* */
+	__u64 reserved[2];
+};
+
+/*
+ * ACL entries.  owner_id == 0: an admin entry letting agent_id access
+ * [addr, addr + len) on dev_index.  owner_id != 0: a grant by that owner of
+ * memory it has reserved there.  GDL_ACCESS_PEER entries name a device pair
+ * and no range (addr = len = 0).
+ */
+struct gdl_acl_entry {
+	__u32 agent_id;
+	__u32 owner_id;
+	__u32 dev_index;
+	__u32 rights;
+	__u32 peer_index;
+	__u32 reserved0;
+	__u64 addr;
+	__u64 len;
+	__u64 reserved[2];
+};
+
+/* Statistics: monotonic counters and live object counts. */
+enum gdl_stat {
+	GDL_STAT_IOCTLS,
+	GDL_STAT_RESERVE_OK,
+	GDL_STAT_RESERVE_DENIED_QUOTA,
+	GDL_STAT_RESERVE_DENIED_CAPACITY,
+	GDL_STAT_RELEASES,
+	GDL_STAT_DMA_ALLOWED,
+	GDL_STAT_DMA_DENIED,
+	GDL_STAT_AUDIT_OVERRIDES,
+	GDL_STAT_NO_AGENT,
+	GDL_STAT_LIVE_AGENTS,
+	GDL_STAT_LIVE_RESERVATIONS,
+	GDL_STAT_LIVE_ACL_ENTRIES,
+	GDL_STAT_LIVE_FILES,
+	GDL_STAT_LIVE_DEVICES,
+	GDL_STAT_LEDGER_CONSISTENT,	/* 1 when usage == sum(reservations) */
+	GDL_STAT_NR
+};
+
+struct gdl_stats {
+	__u32 nr_counters;	/* out: GDL_STAT_NR of the module */
+	__u32 reserved0;
+	__u64 counters[32];
+	__u64 reserved[2];
+};
+
+#define GDL_IOC_MAGIC	0xDA
+
+#define GDL_IOC_NOP		_IO(GDL_IOC_MAGIC, 0x00)
+#define GDL_IOC_VERSION		_IOR(GDL_IOC_MAGIC, 0x01, struct gdl_version)
+#define GDL_IOC_WHOAMI		_IOR(GDL_IOC_MAGIC, 0x02, struct gdl_whoami)
+#define GDL_IOC_DEVICE_LIST	_IOWR(GDL_IOC_MAGIC, 0x10, struct gdl_array)
+#define GDL_IOC_DEVICE_ADD	_IOWR(GDL_IOC_MAGIC, 0x11, struct gdl_device_info)
+#define GDL_IOC_DEVICE_SET	_IOW(GDL_IOC_MAGIC, 0x12, struct gdl_device_set)
+#define GDL_IOC_DEVICE_REMOVE	_IOW(GDL_IOC_MAGIC, 0x13, struct gdl_id)
+#define GDL_IOC_AGENT_CREATE	_IOWR(GDL_IOC_MAGIC, 0x20, struct gdl_agent_info)
+#define GDL_IOC_AGENT_DESTROY	_IOW(GDL_IOC_MAGIC, 0x21, struct gdl_id)
+#define GDL_IOC_AGENT_LIST	_IOWR(GDL_IOC_MAGIC, 0x22, struct gdl_array)
+#define GDL_IOC_AGENT_BIND	_IOW(GDL_IOC_MAGIC, 0x23, struct gdl_bind)
+#define GDL_IOC_QUOTA_SET	_IOW(GDL_IOC_MAGIC, 0x30, struct gdl_quota_set)
+#define GDL_IOC_QUOTA_GET	_IOWR(GDL_IOC_MAGIC, 0x31, struct gdl_quota)
+#define GDL_IOC_RESERVE		_IOWR(GDL_IOC_MAGIC, 0x40, struct gdl_reserve)
+#define GDL_IOC_RELEASE		_IOW(GDL_IOC_MAGIC, 0x41, struct gdl_release)
+#define GDL_IOC_DMA_CHECK	_IOWR(GDL_IOC_MAGIC, 0x50, struct gdl_dma_check)
+#define GDL_IOC_ACL_GRANT	_IOW(GDL_IOC_MAGIC, 0x60, struct gdl_array)
+#define GDL_IOC_ACL_REVOKE	_IOW(GDL_IOC_MAGIC, 0x61, struct gdl_array)
+#define GDL_IOC_ACL_LIST	_IOWR(GDL_IOC_MAGIC, 0x62, struct gdl_array)
+#define GDL_IOC_STATS		_IOR(GDL_IOC_MAGIC, 0x70, struct gdl_stats)
+
+#endif /* _UAPI_LINUX_GPU_DMA_LOCK_H */
