@@ -24,7 +24,7 @@ BUILD ?= $(CURDIR)/build
 W ?=
 
 .PHONY: all module modules-all clean check demo unit coverage vm lint \
-	deps install version
+	deps install version utils vm-itest
 
 all: module
 
@@ -44,6 +44,19 @@ modules-all:
 		mkdir -p $(BUILD)/kmod/$$k/uapi; cp src/uapi/*.h $(BUILD)/kmod/$$k/uapi/; \
 		$(MAKE) -C /lib/modules/$$k/build M=$(BUILD)/kmod/$$k GDL_VERSION=$(VERSION) $(if $(W),W=$(W)) modules; \
 	done
+
+utils:
+	$(MAKE) -C utils BUILD=$(BUILD)
+
+# The integration test program runs inside the VM: static, so the guest
+# needs nothing but the host's libc.
+vm-itest: utils
+	@mkdir -p $(BUILD)/vm
+	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/include -Isrc/uapi \
+		tests/vm/itest.c $(BUILD)/utils/libgpudmalock.a -o $(BUILD)/vm/itest
+
+vm: modules-all vm-itest
+	tests/vm/run-suite.sh
 
 install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/src GDL_VERSION=$(VERSION) modules_install

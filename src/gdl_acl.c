@@ -369,16 +369,17 @@ int gdl_acl_list(struct gdl_ledger *l, u32 filter, struct gdl_acl_entry *buf,
 }
 
 /*
- * Agent @id is being destroyed (admin_lock held): drop its own set and the
+ * Agent @dead is being destroyed (admin_lock held): drop its own set and the
  * grants it made to others.  Allocation failure only leaves dead grants
  * behind, which match nothing since agent ids are never reused.
  */
-void gdl_acl_purge_agent(struct gdl_ledger *l, u32 id)
+void gdl_acl_purge_agent(struct gdl_ledger *l, struct gdl_agent *dead)
 {
 	u32 peer_mask[GDL_MAX_DEVICES];
-	u32 slot, i, out;
+	u32 slot, i, out, id = dead->id;
 
 	lockdep_assert_held(&l->admin_lock);
+	gdl_acl_publish(l, dead, NULL, NULL);
 	for (slot = 1; slot < l->nr_slots; slot++) {
 		struct gdl_agent *a = rcu_dereference_protected(l->agents[slot],
 				lockdep_is_held(&l->admin_lock));

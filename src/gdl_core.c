@@ -187,7 +187,7 @@ int gdl_agent_destroy(struct gdl_ledger *l, u32 id)
 	smp_mb();
 	RCU_INIT_POINTER(l->agents[id & GDL_AGENT_SLOT_MASK], NULL);
 	l->nr_agents--;
-	gdl_acl_purge_agent(l, id);
+	gdl_acl_purge_agent(l, a);
 	spin_lock(&l->dead_lock);
 	list_add(&a->dead_node, &l->dead_agents);
 	spin_unlock(&l->dead_lock);

@@ -182,7 +182,7 @@ int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e,
 		   u32 n);
 int gdl_acl_list(struct gdl_ledger *l, u32 filter, struct gdl_acl_entry *buf,
 		 u32 cap, u32 *total);
-void gdl_acl_purge_agent(struct gdl_ledger *l, u32 id);
+void gdl_acl_purge_agent(struct gdl_ledger *l, struct gdl_agent *dead);
 void gdl_acl_set_free(struct gdl_acl_set *set);
 
 /* gdl_stats.c */

@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Integration tests of the gpu_dma_lock module, run inside the test VM
+ * against the real ABI (through libgpudmalock and raw ioctls).
+ *
+ *   itest MODE     MODE is "deny" (module loaded with default_policy=deny,
+ *                  pci_ids naming 2+ edu devices) or "default"
+ *                  (default_policy=default default_quota=1M)
+ *
+ * Runs as root; the unprivileged cases run in children that drop to
+ * uid/gid 65534.  Prints one line per check and a final
+ * "itest: N passed, M failed".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gpudmalock.h"
+
+#define MiB (1024ULL * 1024)
+#define CG_PROCS "/sys/fs/cgroup/gdl-test-b/cgroup.procs"
+
+static int passed, failed;
+static const char *section = "";
+
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s %s: ", ok ? "ok  " : "FAIL", section);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+/* Expect @ret (0 or -errno) to equal @want. */
+#define EXPECT(expr, want) do {						\
+	int _r = (expr), _w = (want);					\
+	check(_r == _w, "%s == %s (got %d %s)", #expr, #want, _r,	\
+	      _r < 0 ? strerror(-_r) : "");				\
+} while (0)
+
+#define EXPECT_TRUE(cond) check(!!(cond), "%s", #cond)
+
+static struct gdlock *g;
+
+static struct gdlock *xopen(void)
+{
+	struct gdlock *h;
+	int ret = gdlock_open(&h);
+
+	if (ret) {
+		fprintf(stderr, "open %s: %s\n", GDL_DEVICE_PATH,
+			gdlock_strerror(ret));
+		exit(2);
+	}
+	return h;
+}
+
+static int raw_ioctl(unsigned long cmd, void *arg)
+{
+	return ioctl(gdlock_fd(g), cmd, arg) < 0 ? -errno : 0;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	return n;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static uint64_t stat_of(int idx)
+{
+	struct gdl_stats s;
+
+	if (gdlock_stats(g, &s))
+		return ~0ULL;
+	return s.counters[idx];
+}
+
+static uint64_t usage_of(uint32_t agent, uint32_t dev)
+{
+	struct gdl_quota q;
+
+	if (gdlock_quota_get(g, agent, dev, &q))
+		return ~0ULL;
+	return q.usage;
+}
+
+/* Run @fn in a child as uid/gid 65534; returns the child's exit code. */
+static int as_nobody(int (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(99);
+		_exit(fn(arg));
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void test_abi(void)
+{
+	struct gdl_version v;
+	unsigned char big[sizeof(struct gdl_version) + 16];
+	struct gdl_reserve r;
+
+	section = "abi";
+	EXPECT(gdlock_nop(g), 0);
+	EXPECT(gdlock_version(g, &v), 0);
+	EXPECT_TRUE(v.abi_major == GDL_ABI_MAJOR && v.max_devices == 32);
+	EXPECT_TRUE(v.module_version[0] != 0);
+	/* Unknown command, wrong type, wrong direction. */
+	EXPECT(raw_ioctl(_IO(GDL_IOC_MAGIC, 0x7f), NULL), -ENOTTY);
+	EXPECT(raw_ioctl(_IOR('x', 0x01, struct gdl_version), &v), -ENOTTY);
+	EXPECT(raw_ioctl(_IOW(GDL_IOC_MAGIC, 0x01, struct gdl_version), &v),
+	       -ENOTTY);
+	/* Older (shorter) than version 1 of the struct. */
+	EXPECT(raw_ioctl(_IOC(_IOC_READ, GDL_IOC_MAGIC, 0x01, 8), &v), -EINVAL);
+	/* A newer caller's larger struct: output tail zeroed. */
+	memset(big, 0xaa, sizeof(big));
+	EXPECT(raw_ioctl(_IOC(_IOC_READ, GDL_IOC_MAGIC, 0x01, sizeof(big)),
+			 big), 0);
+	EXPECT_TRUE(big[sizeof(big) - 1] == 0);
+	/* Input tail: zero accepted, non-zero refused. */
+	{
+		unsigned char in[sizeof(struct gdl_release) + 8];
+
+		memset(in, 0, sizeof(in));
+		((struct gdl_release *)in)->handle = 999999;
+		EXPECT(raw_ioctl(_IOC(_IOC_WRITE, GDL_IOC_MAGIC, 0x41,
+				      sizeof(in)), in), -ENOENT);
+		in[sizeof(in) - 1] = 1;
+		EXPECT(raw_ioctl(_IOC(_IOC_WRITE, GDL_IOC_MAGIC, 0x41,
+				      sizeof(in)), in), -E2BIG);
+	}
+	/* Bad user pointers. */
+	EXPECT(raw_ioctl(GDL_IOC_VERSION, NULL), -EFAULT);
+	EXPECT(raw_ioctl(GDL_IOC_RESERVE, (void *)16), -EFAULT);
+	/* Reserved fields must be zero. */
+	memset(&r, 0, sizeof(r));
+	r.size = 4096;
+	r.reserved[1] = 1;
+	EXPECT(raw_ioctl(GDL_IOC_RESERVE, &r), -EINVAL);
+}
+
+static int devs[GDL_MAX_DEVICES], ndev;
+
+static void test_devices(void)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES], add;
+	struct gdl_device_set set;
+	int n, i, npci = 0;
+	uint32_t idx;
+
+	section = "devices";
+	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
+	for (i = 0; i < n; i++) {
+		if (d[i].flags & GDL_DEV_F_PCI && d[i].vendor == 0x1234 &&
+		    d[i].device == 0x11e8)
+			devs[npci++] = d[i].index;
+	}
+	ndev = npci;
+	check(npci >= 2, "PCI discovery found %d edu devices (want >= 2)",
+	      npci);
+	EXPECT(gdlock_device_list(g, NULL, 0), n);
+
+	memset(&add, 0, sizeof(add));
+	strcpy(add.name, "manual0");
+	add.capacity = 64 * MiB;
+	EXPECT(gdlock_device_add(g, &add), 0);
+	idx = add.index;
+	EXPECT(gdlock_device_list(g, NULL, 0), n + 1);
+	add.index = 0;
+	EXPECT(gdlock_device_add(g, &add), -EEXIST);
+	memset(&add, 0, sizeof(add));
+	strcpy(add.name, "bad name!");
+	add.capacity = 1;
+	EXPECT(gdlock_device_add(g, &add), -EINVAL);
+	memset(&set, 0, sizeof(set));
+	set.index = idx;
+	set.mask = GDL_DEVSET_CAPACITY;
+	set.capacity = 1 * MiB;
+	EXPECT(gdlock_device_set(g, &set), 0);
+	set.index = 31;
+	EXPECT(gdlock_device_set(g, &set), -ENODEV);
+	EXPECT(gdlock_device_remove(g, idx), 0);
+	EXPECT(gdlock_device_remove(g, idx), -ENODEV);
+	EXPECT(gdlock_device_remove(g, 1000), -ENODEV);
+}
+
+static uint32_t agent_a, agent_b;
+
+static void test_agents(void)
+{
+	struct gdl_agent_info list[8];
+	uint32_t id, id2;
+	int n;
+
+	section = "agents";
+	EXPECT(gdlock_agent_create(g, "tenant-a", 0, &agent_a), 0);
+	EXPECT(gdlock_agent_create(g, "tenant-b", 0, &agent_b), 0);
+	EXPECT(gdlock_agent_create(g, "tenant-a", 0, &id), -EEXIST);
+	EXPECT(gdlock_agent_create(g, "", 0, &id), -EINVAL);
+	EXPECT(gdlock_agent_create(g, "white space", 0, &id), -EINVAL);
+	n = gdlock_agent_list(g, list, 8);
+	check(n == 3, "3 agents listed (default + 2), got %d", n);
+	EXPECT(gdlock_agent_find(g, "tenant-b", &id), 0);
+	EXPECT_TRUE(id == agent_b);
+	/* Ids are not reused: a re-created agent gets a new one. */
+	EXPECT(gdlock_agent_create(g, "scratch", 0, &id), 0);
+	EXPECT(gdlock_agent_destroy(g, id), 0);
+	EXPECT(gdlock_agent_destroy(g, id), -ENOENT);
+	EXPECT(gdlock_agent_create(g, "scratch", 0, &id2), 0);
+	EXPECT_TRUE(id2 != id);
+	EXPECT(gdlock_agent_destroy(g, id2), 0);
+	/* The default agent stays. */
+	EXPECT(gdlock_agent_find(g, "default", &id), 0);
+	EXPECT(gdlock_agent_destroy(g, id), -EBUSY);
+	EXPECT(gdlock_quota_set(g, 12345, devs[0], MiB), -ENOENT);
+	EXPECT(gdlock_quota_set(g, agent_a, 25, MiB), -ENODEV);
+}
+
+static void test_quota(void)
+{
+	struct gdl_whoami w;
+	struct gdl_quota q;
+	struct gdl_reserve r;
+	uint64_t h1, h2, h3;
+
+	section = "quota";
+	EXPECT(gdlock_bind_pid(g, agent_a, getpid()), 0);
+	EXPECT(gdlock_bind_pid(g, agent_a, getpid()), 0);	/* idempotent */
+	EXPECT(gdlock_bind_pid(g, agent_b, getpid()), -EEXIST);
+	EXPECT(gdlock_bind_pid(g, agent_a, 999999), -ESRCH);
+	EXPECT(gdlock_whoami(g, &w), 0);
+	EXPECT_TRUE(w.agent_id == agent_a && w.bound_by == GDL_BOUND_PID);
+
+	EXPECT(gdlock_quota_set(g, agent_a, devs[0], 1 * MiB), 0);
+	EXPECT(gdlock_reserve(g, devs[0], 512 * 1024, &h1), 0);
+	EXPECT(gdlock_reserve(g, devs[0], 512 * 1024, &h2), 0);
+	EXPECT(gdlock_reserve(g, devs[0], 1, &h3), -EDQUOT);
+	EXPECT(gdlock_reserve(g, devs[1], 1, &h3), -EDQUOT);	/* quota 0 */
+	EXPECT(gdlock_reserve(g, devs[0], 0, &h3), -EINVAL);
+	EXPECT(gdlock_reserve(g, 29, 1, &h3), -ENODEV);
+	EXPECT(gdlock_reserve_at(g, devs[0], ~0ULL - 10, 100, &h3),
+	       -EOVERFLOW);
+	EXPECT(gdlock_quota_get(g, 0, devs[0], &q), 0);
+	EXPECT_TRUE(q.usage == MiB && q.quota == MiB && q.nr_reservations == 2);
+	EXPECT_TRUE(q.denied == 1 && q.peak == MiB);
+	/* Lowering below usage revokes nothing and is visible. */
+	EXPECT(gdlock_quota_set(g, agent_a, devs[0], 256 * 1024), 0);
+	EXPECT(gdlock_quota_get(g, agent_a, devs[0], &q), 0);
+	EXPECT_TRUE(q.usage == MiB && q.flags & GDL_QUOTA_F_OVER);
+	EXPECT(gdlock_release(g, h1), 0);
+	EXPECT(gdlock_release(g, h1), -ENOENT);
+	EXPECT(gdlock_reserve(g, devs[0], 4096, &h3), -EDQUOT);
+	EXPECT(gdlock_release(g, h2), 0);
+	EXPECT(gdlock_reserve(g, devs[0], 4096, &h3), 0);
+	EXPECT(gdlock_release(g, h3), 0);
+	EXPECT(gdlock_quota_set(g, agent_a, devs[0], 1 * MiB), 0);
+
+	/* Device capacity applies across agents. */
+	{
+		struct gdl_device_set set;
+
+		memset(&set, 0, sizeof(set));
+		set.index = devs[0];
+		set.mask = GDL_DEVSET_CAPACITY;
+		set.capacity = 8192;
+		EXPECT(gdlock_device_set(g, &set), 0);
+		EXPECT(gdlock_reserve(g, devs[0], 8193, &h1), -ENOSPC);
+		EXPECT(gdlock_reserve(g, devs[0], 8192, &h1), 0);
+		EXPECT(gdlock_release(g, h1), 0);
+		set.capacity = GDL_QUOTA_UNLIMITED;
+		EXPECT(gdlock_device_set(g, &set), 0);
+	}
+
+	/* A reservation belongs to its file. */
+	{
+		struct gdlock *g2 = xopen();
+
+		EXPECT(gdlock_reserve(g2, devs[0], 4096, &h1), 0);
+		EXPECT(gdlock_release(g, h1), -ENOENT);
+		EXPECT_TRUE(usage_of(agent_a, devs[0]) == 4096);
+		gdlock_close(g2);
+		EXPECT_TRUE(usage_of(agent_a, devs[0]) == 0);
+	}
+	/* A device with reservations cannot be removed. */
+	EXPECT(gdlock_reserve(g, devs[1], 1, &h1), -EDQUOT);
+	EXPECT(gdlock_reserve(g, devs[0], 4096, &h1), 0);
+	EXPECT(gdlock_device_remove(g, devs[0]), -EBUSY);
+	EXPECT(gdlock_release(g, h1), 0);
+	memset(&r, 0, sizeof(r));
+	r.dev_index = devs[0];
+	r.size = 4096;
+	r.flags = 0x80;
+	EXPECT(gdlock_reserve_ex(g, &r), -EINVAL);
+}
+
+static int cgroup_child(void *arg)
+{
+	uint32_t want = *(uint32_t *)arg;
+	struct gdl_whoami w;
+	struct gdlock *h = xopen();
+	uint64_t hd;
+
+	if (gdlock_whoami(h, &w) || w.agent_id != want ||
+	    w.bound_by != GDL_BOUND_CGROUP)
+		return 10;
+	if (gdlock_reserve(h, devs[1], 3 * MiB, &hd))
+		return 11;
+	if (gdlock_reserve(h, devs[1], 2 * MiB, &hd) != -EDQUOT)
+		return 12;
+	return 0;
+}
+
+static int join_cgroup_and_run(const char *cg, int (*fn)(void *), void *arg,
+			       int unpriv)
+{
+	pid_t pid = fork();
+	char path[256], buf[32];
+	int st;
+
+	if (pid == 0) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		snprintf(buf, sizeof(buf), "%d", getpid());
+		if (write_file(path, buf))
+			_exit(20);
+		if (unpriv && (setgroups(0, NULL) ||
+			       setresgid(65534, 65534, 65534) ||
+			       setresuid(65534, 65534, 65534)))
+			_exit(21);
+		_exit(fn(arg));
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static void test_cgroup(void)
+{
+	const char *cg = "/sys/fs/cgroup/gdl-test-b";
+	const char *nested = "/sys/fs/cgroup/gdl-test-b/job/step";
+
+	section = "cgroup";
+	mkdir(cg, 0755);
+	mkdir("/sys/fs/cgroup/gdl-test-b/job", 0755);
+	mkdir(nested, 0755);
+	EXPECT(gdlock_bind_cgroup(g, agent_b, cg), 0);
+	EXPECT(gdlock_bind_cgroup(g, agent_a, cg), -EEXIST);
+	EXPECT(gdlock_bind_cgroup(g, agent_b, "/proc"), -EBADF);
+	EXPECT(gdlock_bind_cgroup(g, agent_b, "/nonexistent"), -ENOENT);
+	EXPECT(gdlock_quota_set(g, agent_b, devs[1], 4 * MiB), 0);
+	/* Whole subtree, as root and as an unprivileged user. */
+	EXPECT(join_cgroup_and_run(cg, cgroup_child, &agent_b, 0), 0);
+	EXPECT(join_cgroup_and_run(nested, cgroup_child, &agent_b, 1), 0);
+	EXPECT_TRUE(usage_of(agent_b, devs[1]) == 0);
+	EXPECT(gdlock_unbind_cgroup(g, agent_b, cg), 0);
+	EXPECT(gdlock_unbind_cgroup(g, agent_b, cg), -ENOENT);
+	/* Unbound again: the deny policy refuses. */
+	EXPECT_TRUE(join_cgroup_and_run(nested, cgroup_child, &agent_b, 1) ==
+		    10);
+	EXPECT(gdlock_bind_cgroup(g, agent_b, cg), 0);
+}
+
+static int unpriv_checks(void *arg)
+{
+	struct gdlock *h = xopen();
+	struct gdl_device_info d;
+	struct gdl_whoami w;
+	struct gdl_quota q;
+	struct gdl_stats s;
+	char buf[256];
+	uint32_t id;
+	uint64_t hd;
+	int fails = 0;
+
+	(void)arg;
+#define U(expr, want) do { int _r = (expr); if (_r != (want)) { \
+	printf("  unpriv: %s = %d, want %d\n", #expr, _r, want); fails++; } \
+	} while (0)
+	memset(&d, 0, sizeof(d));
+	strcpy(d.name, "evil");
+	d.capacity = 1;
+	U(gdlock_device_add(h, &d), -EPERM);
+	U(gdlock_device_remove(h, devs[0]), -EPERM);
+	U(gdlock_agent_create(h, "evil", 0, &id), -EPERM);
+	U(gdlock_agent_destroy(h, agent_a), -EPERM);
+	U(gdlock_bind_pid(h, agent_a, getpid()), -EPERM);
+	U(gdlock_quota_set(h, agent_a, devs[0], ~0ULL), -EPERM);
+	/* Unbound under default_policy=deny. */
+	U(gdlock_whoami(h, &w), -ENOLINK);
+	U(gdlock_reserve(h, devs[0], 4096, &hd), -ENOLINK);
+	U(gdlock_dma_check(h, devs[0], 0, 1, GDL_ACCESS_READ), -ENOLINK);
+	U(gdlock_quota_get(h, agent_a, devs[0], &q), -EPERM);
+	/* Readable by anyone: no tenant data. */
+	U(read_file("/proc/gpu_dma_lock/devices", buf, sizeof(buf)) > 0, 1);
+	U(read_file("/proc/gpu_dma_lock/stats", buf, sizeof(buf)) > 0, 1);
+	U(read_file("/proc/gpu_dma_lock/version", buf, sizeof(buf)) > 0, 1);
+	/* Tenants' names and usage: root only. */
+	U(read_file("/proc/gpu_dma_lock/agents", buf, sizeof(buf)), -EACCES);
+	U(read_file("/proc/gpu_dma_lock/acl", buf, sizeof(buf)), -EACCES);
+	U(gdlock_stats(h, &s), 0);
+	U(gdlock_nop(h), 0);
+	gdlock_close(h);
+	return fails;
+}
+
+/* An unprivileged process bound (by root) to agent A by pid. */
+static int unpriv_bound(void *arg)
+{
+	int rfd = *(int *)arg, fails = 0;
+	struct gdlock *h = xopen();
+	struct gdl_quota q;
+	struct gdl_whoami w;
+	uint64_t hd;
+	char c;
+
+	if (read(rfd, &c, 1) != 1)	/* wait for the parent's bind */
+		return 50;
+	U(gdlock_whoami(h, &w), 0);
+	U(w.agent_id == agent_a, 1);
+	U(gdlock_reserve(h, devs[0], MiB, &hd), 0);
+	U(gdlock_reserve(h, devs[0], 1, &hd), -EDQUOT);
+	U(gdlock_quota_get(h, 0, devs[0], &q), 0);
+	U(q.usage == MiB, 1);
+	U(gdlock_quota_get(h, agent_a, devs[0], &q), 0);
+	U(gdlock_quota_get(h, agent_b, devs[0], &q), -EPERM);
+	/* Cannot rebind itself elsewhere. */
+	U(gdlock_unbind_pid(h, agent_a, getpid()), -EPERM);
+	U(gdlock_bind_pid(h, agent_b, getpid()), -EPERM);
+	gdlock_close(h);
+	return fails;
+}
+
+/*
+ * Children that join agent B's cgroup, reserve, report through a pipe and
+ * are SIGKILLed: the kernel must release everything they held.
+ */
+static void test_crash_release(void)
+{
+	int pfd[2], i, st;
+	char c;
+
+	section = "release-on-kill";
+	for (i = 0; i < 20; i++) {
+		pid_t pid;
+
+		if (pipe(pfd))
+			return;
+		pid = fork();
+		if (pid == 0) {
+			struct gdlock *h;
+			uint64_t hd;
+			int k;
+
+			/* Agent B through its cgroup: children inherit it. */
+			if (write_file(CG_PROCS, "0"))
+				_exit(2);
+			h = xopen();
+			for (k = 0; k < 8; k++)
+				if (gdlock_reserve(h, devs[1], 4096, &hd))
+					_exit(3);
+			if (write(pfd[1], "x", 1) != 1)
+				_exit(4);
+			pause();
+			_exit(0);
+		}
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) != 1)
+			c = 0;
+		close(pfd[0]);
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		if (c != 'x' || usage_of(agent_b, devs[1]) != 0)
+			break;
+	}
+	check(i == 20, "20 SIGKILLed children holding 8 reservations each: usage back to 0 each time (%d ok)",
+	      i);
+	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	EXPECT_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+}
+
+static void test_unprivileged(void)
+{
+	int pfd[2], st;
+	pid_t pid;
+
+	section = "unprivileged";
+	EXPECT(as_nobody(unpriv_checks, NULL), 0);
+
+	if (pipe(pfd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(pfd[1]);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(99);
+		_exit(unpriv_bound(&pfd[0]));
+	}
+	close(pfd[0]);
+	EXPECT(gdlock_bind_pid(g, agent_a, pid), 0);
+	if (write(pfd[1], "g", 1) != 1)
+		perror("write");
+	close(pfd[1]);
+	waitpid(pid, &st, 0);
+	check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	      "unprivileged pid-bound child (exit %d)", WEXITSTATUS(st));
+	EXPECT_TRUE(usage_of(agent_a, devs[0]) == 0);
+}
+
+static void acl_entry(struct gdl_acl_entry *e, uint32_t agent, uint32_t owner,
+		      uint32_t dev, uint32_t rights, uint64_t addr,
+		      uint64_t len)
+{
+	memset(e, 0, sizeof(*e));
+	e->agent_id = agent;
+	e->owner_id = owner;
+	e->dev_index = dev;
+	e->rights = rights;
+	e->addr = addr;
+	e->len = len;
+}
+
+static int dma_child_b(void *arg)
+{
+	struct gdlock *h = xopen();
+	int step = *(int *)arg, fails = 0;
+	struct gdl_dma_check c;
+
+	switch (step) {
+	case 0:	/* no grant yet */
+		U(gdlock_dma_check(h, devs[0], 0x100000, 4096, GDL_ACCESS_READ),
+		  -EACCES);
+		break;
+	case 1:	/* read granted, write not */
+		U(gdlock_dma_check(h, devs[0], 0x100000, 4096, GDL_ACCESS_READ),
+		  0);
+		U(gdlock_dma_check(h, devs[0], 0x100000, 4096,
+				   GDL_ACCESS_WRITE), -EACCES);
+		U(gdlock_dma_check(h, devs[0], 0x100000 + 65536 - 8, 16,
+				   GDL_ACCESS_READ), -EACCES);
+		memset(&c, 0, sizeof(c));
+		c.dev_index = devs[0];
+		c.access = GDL_ACCESS_READ;
+		c.addr = 0x100000;
+		c.len = 4096;
+		U(gdlock_dma_check_ex(h, &c), 0);
+		U(c.result == GDL_RESULT_GRANT && c.owner_id == agent_a, 1);
+		break;
+	case 2:	/* admin ACL entry on memory nobody reserved */
+		U(gdlock_dma_check(h, devs[1], 0x900000, 4096,
+				   GDL_ACCESS_WRITE), 0);
+		U(gdlock_dma_check(h, devs[1], 0x8ff000, 8192,
+				   GDL_ACCESS_WRITE), -EACCES);
+		U(gdlock_peer_check(h, devs[0], devs[1]), 0);
+		U(gdlock_peer_check(h, devs[1], devs[0]), -EACCES);
+		break;
+	}
+	gdlock_close(h);
+	return fails;
+}
+
+static void test_dma(void)
+{
+	const char *cg = "/sys/fs/cgroup/gdl-test-b";
+	struct gdl_acl_entry e[2], list[8];
+	uint64_t h;
+	int step, n;
+
+	section = "dma";
+	/* This process is agent A: it owns [1M, 1M + 64K) on devs[0]. */
+	EXPECT(gdlock_reserve_at(g, devs[0], 0x100000, 65536, &h), 0);
+	EXPECT(gdlock_reserve_at(g, devs[0], 0x100000 + 4096, 4096, NULL),
+	       -EADDRINUSE);
+	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 65536,
+				GDL_ACCESS_READ | GDL_ACCESS_WRITE), 0);
+	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 65537, GDL_ACCESS_READ),
+	       -EACCES);
+	EXPECT(gdlock_dma_check(g, devs[0], 0xfff00, 4096, GDL_ACCESS_READ),
+	       -EACCES);
+	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 0, GDL_ACCESS_READ),
+	       -EINVAL);
+	EXPECT(gdlock_dma_check(g, devs[0], ~0ULL, 2, GDL_ACCESS_READ),
+	       -EOVERFLOW);
+	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 1, 0x80), -EINVAL);
+
+	step = 0;
+	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+	/* A grants B read access to the first 64K - 8 bytes. */
+	acl_entry(&e[0], agent_b, agent_a, devs[0], GDL_ACCESS_READ, 0x100000,
+		  65536 - 8);
+	EXPECT(gdlock_acl_grant(g, e, 1), 0);
+	EXPECT(gdlock_acl_grant(g, e, 1), 0);	/* idempotent */
+	step = 1;
+	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+	/* Admin entries: raw range and a peer right devs[0] -> devs[1]. */
+	acl_entry(&e[0], agent_b, 0, devs[1], GDL_ACCESS_WRITE, 0x900000,
+		  4096);
+	acl_entry(&e[1], agent_b, 0, devs[0], GDL_ACCESS_PEER, 0, 0);
+	e[1].peer_index = devs[1];
+	EXPECT(gdlock_acl_grant(g, e, 2), 0);
+	step = 2;
+	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+	n = gdlock_acl_list(g, agent_b, list, 8);
+	check(n == 3, "acl list for B has 3 entries (got %d)", n);
+	/* Revoke is all or nothing. */
+	acl_entry(&e[0], agent_b, 0, devs[1], GDL_ACCESS_WRITE, 0x900000,
+		  4096);
+	acl_entry(&e[1], agent_b, 0, devs[1], GDL_ACCESS_WRITE, 0x100,
+		  4096);
+	EXPECT(gdlock_acl_revoke(g, e, 2), -ENOENT);
+	EXPECT(gdlock_acl_list(g, agent_b, NULL, 0), 3);
+	EXPECT(gdlock_acl_revoke(g, e, 1), 0);
+	EXPECT(gdlock_acl_list(g, agent_b, NULL, 0), 2);
+	/* Bad entries. */
+	acl_entry(&e[0], agent_b, 0, devs[0], GDL_ACCESS_READ, ~0ULL, 2);
+	EXPECT(gdlock_acl_grant(g, e, 1), -EOVERFLOW);
+	acl_entry(&e[0], agent_b, 0, devs[0], 0, 0, 2);
+	EXPECT(gdlock_acl_grant(g, e, 1), -EINVAL);
+	acl_entry(&e[0], 777, 0, devs[0], GDL_ACCESS_READ, 0, 2);
+	EXPECT(gdlock_acl_grant(g, e, 1), -ENOENT);
+	EXPECT(gdlock_acl_grant(g, e, 0), -EINVAL);
+	EXPECT(gdlock_release(g, h), 0);
+	/* Without the reservation, A's grant covers nothing any more. */
+	step = 0;
+	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+}
+
+static void test_audit(void)
+{
+	const char *p = "/sys/module/gpu_dma_lock/parameters/enforce";
+	struct gdl_reserve r;
+	struct gdl_dma_check c;
+	uint64_t before = stat_of(GDL_STAT_AUDIT_OVERRIDES);
+
+	section = "audit";
+	EXPECT(write_file(p, "0"), 0);
+	memset(&r, 0, sizeof(r));
+	r.dev_index = devs[0];
+	r.size = 2 * MiB;	/* quota is 1M */
+	EXPECT(gdlock_reserve_ex(g, &r), 0);
+	EXPECT_TRUE(r.result == GDL_RESULT_AUDIT);
+	memset(&c, 0, sizeof(c));
+	c.dev_index = devs[1];
+	c.access = GDL_ACCESS_WRITE;
+	c.addr = 0x5000000;
+	c.len = 4096;
+	EXPECT(gdlock_dma_check_ex(g, &c), 0);
+	EXPECT_TRUE(c.result == GDL_RESULT_AUDIT);
+	EXPECT_TRUE(stat_of(GDL_STAT_AUDIT_OVERRIDES) == before + 2);
+	EXPECT(write_file(p, "1"), 0);
+	EXPECT(gdlock_dma_check(g, devs[1], 0x5000000, 4096, GDL_ACCESS_WRITE),
+	       -EACCES);
+	EXPECT(gdlock_release(g, r.handle), 0);
+	EXPECT(write_file(p, "x"), -EINVAL);
+}
+
+static void test_proc(void)
+{
+	char buf[8192];
+
+	section = "proc";
+	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/version", buf,
+			      sizeof(buf)) > 0 &&
+		    !strncmp(buf, "gpu_dma_lock ", 13));
+	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/devices", buf,
+			      sizeof(buf)) > 0 &&
+		    !strncmp(buf, "index name pci ", 15) &&
+		    strstr(buf, " 1234 11e8 "));
+	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/agents", buf,
+			      sizeof(buf)) > 0 &&
+		    strstr(buf, " tenant-a ") && strstr(buf, " tenant-b "));
+	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/acl", buf, sizeof(buf)) > 0 &&
+		    !strncmp(buf, "agent owner device rights", 25));
+	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/stats", buf,
+			      sizeof(buf)) > 0 &&
+		    strstr(buf, "ledger_consistent 1\n") &&
+		    strstr(buf, "live_reservations 0\n"));
+	{
+		struct stat st;
+
+		EXPECT(stat("/proc/gpu_dma_lock/agents", &st), 0);
+		EXPECT_TRUE((st.st_mode & 0777) == 0400);
+	}
+}
+
+static void test_destroy(void)
+{
+	struct gdlock *g2 = xopen();
+	uint64_t h;
+
+	section = "destroy";
+	/* Destroying an agent with live reservations: they stay charged. */
+	EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), 0);
+	EXPECT(gdlock_agent_destroy(g, agent_a), 0);
+	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
+	EXPECT_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	/* Its processes are unbound now. */
+	EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), -ENOLINK);
+	gdlock_close(g2);
+	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	EXPECT(gdlock_agent_destroy(g, agent_b), 0);
+	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_AGENTS) == 1);
+	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_ACL_ENTRIES) == 0);
+	EXPECT_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+}
+
+static int default_child(void *arg)
+{
+	struct gdlock *h = xopen();
+	struct gdl_whoami w;
+	uint64_t hd;
+	int fails = 0;
+
+	(void)arg;
+	U(gdlock_whoami(h, &w), 0);
+	U(w.bound_by == GDL_BOUND_DEFAULT, 1);
+	U(gdlock_reserve(h, devs[0], MiB, &hd), 0);
+	U(gdlock_reserve(h, devs[0], 1, &hd), -EDQUOT);
+	gdlock_close(h);
+	return fails;
+}
+
+/* default_policy=default default_quota=1M: unbound callers share it. */
+static void test_default_policy(void)
+{
+	struct gdl_version v;
+	int n = 0, i;
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+
+	section = "default-policy";
+	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
+	for (i = 0; i < n; i++)
+		if (d[i].vendor == 0x1234 && d[i].device == 0x11e8)
+			devs[ndev++] = d[i].index;
+	EXPECT(gdlock_version(g, &v), 0);
+	EXPECT_TRUE(v.flags & GDL_VERSION_F_DEFAULT_ALLOW);
+	EXPECT(as_nobody(default_child, NULL), 0);
+	EXPECT(as_nobody(default_child, NULL), 0);
+	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "deny";
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	g = xopen();
+	if (!strcmp(mode, "default")) {
+		test_default_policy();
+	} else {
+		test_abi();
+		test_devices();
+		if (ndev < 2) {
+			fprintf(stderr, "itest needs 2 edu devices\n");
+			return 2;
+		}
+		test_agents();
+		test_quota();
+		test_cgroup();
+		test_crash_release();
+		test_unprivileged();
+		test_dma();
+		test_audit();
+		test_proc();
+		test_destroy();
+	}
+	gdlock_close(g);
+	printf("itest: %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}

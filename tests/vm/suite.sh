@@ -1,0 +1,86 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The integration suite, run INSIDE the test VM (see vm-run.sh) as root.
+#   suite.sh MODULE.ko ITEST_BINARY
+# Needs two QEMU edu devices (vendor 1234, device 11e8) as fake GPUs.
+# Ends with "vm-suite: N passed, M failed" (the itest checks included).
+set -u
+KO=$1
+ITEST=$2
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   suite: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL suite: $*"; }
+
+# Run itest and add its counts to ours.
+run_itest() {
+	out=$("$ITEST" "$@" 2>&1)
+	echo "$out"
+	line=$(echo "$out" | sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	if [ -z "$line" ]; then
+		bad "itest $* did not finish"
+		return
+	fi
+	set -- $line
+	pass=$((pass + $1))
+	fail=$((fail + $2))
+}
+
+param() { cat /sys/module/gpu_dma_lock/parameters/"$1" 2>/dev/null; }
+
+# 1. Load with the edu devices as fake GPUs, run the main suite.
+if insmod "$KO" pci_ids=1234:11e8; then ok "insmod"; else bad "insmod"; echo "vm-suite: $pass passed, $fail failed"; exit 1; fi
+[ -c /dev/gpu_dma_lock ] && ok "/dev/gpu_dma_lock is a character device" || bad "/dev/gpu_dma_lock missing"
+[ "$(param pci_ids)" = "1234:11e8" ] && ok "pci_ids parameter shown" || bad "pci_ids parameter: $(param pci_ids)"
+[ "$(param default_quota)" = "1073741824" ] && ok "default_quota defaults to 1G" || bad "default_quota: $(param default_quota)"
+run_itest deny
+
+# 2. Unload is refused while a file is open, and works once it is closed.
+exec 3</dev/gpu_dma_lock
+if rmmod gpu_dma_lock 2>/dev/null; then bad "rmmod succeeded with an open file"; else ok "rmmod refused while a file is open"; fi
+exec 3<&-
+if rmmod gpu_dma_lock; then ok "rmmod after close"; else bad "rmmod after close"; fi
+[ ! -e /proc/gpu_dma_lock ] && ok "/proc/gpu_dma_lock removed" || bad "/proc/gpu_dma_lock left behind"
+
+# 3. Every invalid parameter refuses the load, with a message naming it.
+for p in default_quota=12X default_quota=99999999999T default_policy=maybe \
+	 max_agents=0 max_agents=70000 max_reservations=0 enforce=2 \
+	 pci_ids=xyz pci_ids=10de:123456 pci_ids=10de,,1002; do
+	name=${p%%=*}
+	dmesg -C
+	if insmod "$KO" "$p" 2>/dev/null; then
+		bad "insmod $p was accepted"
+		rmmod gpu_dma_lock
+	elif dmesg | grep -q "$name"; then
+		ok "insmod $p refused with a message naming $name"
+	else
+		bad "insmod $p refused without a message"
+	fi
+done
+
+# 4. Suffixes and the default policy.
+if insmod "$KO" pci_ids=1234:11e8 default_policy=default default_quota=1M max_agents=8; then
+	ok "insmod with default_policy=default default_quota=1M"
+	[ "$(param default_quota)" = "1048576" ] && ok "default_quota=1M parsed" || bad "default_quota=1M -> $(param default_quota)"
+	[ "$(param default_policy)" = "default" ] && ok "default_policy shown" || bad "default_policy: $(param default_policy)"
+	run_itest default
+	rmmod gpu_dma_lock && ok "rmmod" || bad "rmmod"
+else
+	bad "insmod with default policy"
+fi
+
+# 5. Load/unload cycles with traffic in between: nothing left behind.
+i=0
+while [ $i -lt 10 ]; do
+	insmod "$KO" pci_ids=1234:11e8 default_policy=default default_quota=1M || break
+	"$ITEST" default >/dev/null 2>&1 || break
+	rmmod gpu_dma_lock || break
+	i=$((i + 1))
+done
+[ $i -eq 10 ] && ok "10 load/traffic/unload cycles" || bad "load/unload cycle $i failed"
+grep -q gpu_dma_lock /proc/modules && bad "module still loaded" || ok "module unloaded at the end"
+
+echo "vm-suite: $pass passed, $fail failed"
+[ $fail -eq 0 ]

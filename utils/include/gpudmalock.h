@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libgpudmalock: the C API over /dev/gpu_dma_lock.
+ *
+ * One function per operation.  Every function returns 0 (or a count) on
+ * success and a negative errno on failure; gdlock_strerror() explains an
+ * errno in this API's terms.  The library keeps no global state: a
+ * struct gdlock is one open file of the device, and its reservations are
+ * released by the kernel when it is closed (or the process dies).  Calls
+ * on one handle may be made from several threads at once.
+ */
+#ifndef GPUDMALOCK_H
+#define GPUDMALOCK_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <gpu_dma_lock.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct gdlock;
+
+int gdlock_open(struct gdlock **out);
+int gdlock_open_path(const char *path, struct gdlock **out);
+void gdlock_close(struct gdlock *g);
+int gdlock_fd(const struct gdlock *g);
+const char *gdlock_strerror(int err);
+int gdlock_parse_size(const char *s, uint64_t *out);
+
+int gdlock_nop(struct gdlock *g);
+int gdlock_version(struct gdlock *g, struct gdl_version *v);
+int gdlock_whoami(struct gdlock *g, struct gdl_whoami *w);
+int gdlock_stats(struct gdlock *g, struct gdl_stats *s);
+
+/* Lists return how many exist; at most @cap are stored in @buf. */
+int gdlock_device_list(struct gdlock *g, struct gdl_device_info *buf,
+		       unsigned int cap);
+int gdlock_device_add(struct gdlock *g, struct gdl_device_info *d);
+int gdlock_device_set(struct gdlock *g, const struct gdl_device_set *s);
+int gdlock_device_remove(struct gdlock *g, uint32_t index);
+
+int gdlock_agent_create(struct gdlock *g, const char *name,
+			uint64_t default_quota, uint32_t *id);
+int gdlock_agent_destroy(struct gdlock *g, uint32_t id);
+int gdlock_agent_list(struct gdlock *g, struct gdl_agent_info *buf,
+		      unsigned int cap);
+int gdlock_agent_find(struct gdlock *g, const char *name, uint32_t *id);
+int gdlock_bind_pid(struct gdlock *g, uint32_t agent, pid_t pid);
+int gdlock_unbind_pid(struct gdlock *g, uint32_t agent, pid_t pid);
+int gdlock_bind_cgroup(struct gdlock *g, uint32_t agent, const char *path);
+int gdlock_unbind_cgroup(struct gdlock *g, uint32_t agent, const char *path);
+
+int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,
+		     uint64_t quota);
+int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
+		     struct gdl_quota *q);
+
+int gdlock_reserve(struct gdlock *g, uint32_t dev, uint64_t size,
+		   uint64_t *handle);
+int gdlock_reserve_at(struct gdlock *g, uint32_t dev, uint64_t addr,
+		      uint64_t size, uint64_t *handle);
+int gdlock_reserve_ex(struct gdlock *g, struct gdl_reserve *r);
+int gdlock_release(struct gdlock *g, uint64_t handle);
+
+int gdlock_dma_check(struct gdlock *g, uint32_t dev, uint64_t addr,
+		     uint64_t len, uint32_t access);
+int gdlock_dma_check_ex(struct gdlock *g, struct gdl_dma_check *c);
+int gdlock_peer_check(struct gdlock *g, uint32_t dev, uint32_t peer);
+
+int gdlock_acl_grant(struct gdlock *g, const struct gdl_acl_entry *e,
+		     unsigned int n);
+int gdlock_acl_revoke(struct gdlock *g, const struct gdl_acl_entry *e,
+		      unsigned int n);
+int gdlock_acl_list(struct gdlock *g, uint32_t filter_agent,
+		    struct gdl_acl_entry *buf, unsigned int cap);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GPUDMALOCK_H */

@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libgpudmalock: thin, stateless wrappers over the ioctl ABI.  Structs are
+ * zeroed before use so reserved fields are always zero, as the kernel
+ * requires.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "gpudmalock.h"
+#include "gdl_parse.h"
+
+#define GDLOCK_API __attribute__((visibility("default")))
+
+struct gdlock {
+	int fd;
+};
+
+static int gdlock_ioctl(struct gdlock *g, unsigned long cmd, void *arg)
+{
+	int ret;
+
+	do {
+		ret = ioctl(g->fd, cmd, arg);
+	} while (ret < 0 && errno == EINTR);
+	return ret < 0 ? -errno : ret;
+}
+
+GDLOCK_API int gdlock_open_path(const char *path, struct gdlock **out)
+{
+	struct gdlock *g = calloc(1, sizeof(*g));
+
+	if (!g)
+		return -ENOMEM;
+	g->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (g->fd < 0) {
+		int err = -errno;
+
+		free(g);
+		return err;
+	}
+	*out = g;
+	return 0;
+}
+
+GDLOCK_API int gdlock_open(struct gdlock **out)
+{
+	return gdlock_open_path(GDL_DEVICE_PATH, out);
+}
+
+GDLOCK_API void gdlock_close(struct gdlock *g)
+{
+	if (!g)
+		return;
+	close(g->fd);
+	free(g);
+}
+
+GDLOCK_API int gdlock_fd(const struct gdlock *g)
+{
+	return g->fd;
+}
+
+GDLOCK_API const char *gdlock_strerror(int err)
+{
+	switch (err < 0 ? -err : err) {
+	case 0:
+		return "success";
+	case ENOENT:
+		return "no such agent, handle or ACL entry (ENOENT)";
+	case ENODEV:
+		return "no such device index (ENODEV)";
+	case EPERM:
+		return "not permitted: needs root (CAP_SYS_ADMIN), or it is another agent's (EPERM)";
+	case EACCES:
+		return "DMA denied: no reservation, grant or ACL entry allows it (EACCES)";
+	case EDQUOT:
+		return "the agent's quota on this device would be exceeded (EDQUOT)";
+	case ENOSPC:
+		return "the device's capacity (or device table) is exhausted (ENOSPC)";
+	case EADDRINUSE:
+		return "the address range overlaps an existing reservation (EADDRINUSE)";
+	case ENOLINK:
+		return "this process is bound to no agent and default_policy=deny (ENOLINK)";
+	case ESRCH:
+		return "the agent was destroyed, or no such process (ESRCH)";
+	case EEXIST:
+		return "already exists: same name, PCI address or binding (EEXIST)";
+	case EBUSY:
+		return "in use: the device has reservations, or it is the default agent (EBUSY)";
+	case EUSERS:
+		return "max_agents reached (EUSERS)";
+	case ENOBUFS:
+		return "max_reservations or max_acl_entries reached (ENOBUFS)";
+	case EOVERFLOW:
+		return "address + size overflows 64 bits (EOVERFLOW)";
+	case EINVAL:
+		return "invalid argument: a bad field, flag, name, or non-zero reserved field (EINVAL)";
+	case E2BIG:
+		return "request too large, or unknown non-zero fields for this module version (E2BIG)";
+	case ENOTTY:
+		return "command not supported by this module version (ENOTTY)";
+	case EFAULT:
+		return "bad address (EFAULT)";
+	case EBADF:
+		return "not a cgroup v2 directory (EBADF)";
+	case ENOMEM:
+		return "out of kernel memory (ENOMEM)";
+	default:
+		return strerror(err < 0 ? -err : err);
+	}
+}
+
+GDLOCK_API int gdlock_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	int ret = gdl_parse_size(s, &v);
+
+	if (!ret)
+		*out = v;
+	return ret;
+}
+
+GDLOCK_API int gdlock_nop(struct gdlock *g)
+{
+	return gdlock_ioctl(g, GDL_IOC_NOP, NULL);
+}
+
+GDLOCK_API int gdlock_version(struct gdlock *g, struct gdl_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	return gdlock_ioctl(g, GDL_IOC_VERSION, v);
+}
+
+GDLOCK_API int gdlock_whoami(struct gdlock *g, struct gdl_whoami *w)
+{
+	memset(w, 0, sizeof(*w));
+	return gdlock_ioctl(g, GDL_IOC_WHOAMI, w);
+}
+
+GDLOCK_API int gdlock_stats(struct gdlock *g, struct gdl_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	return gdlock_ioctl(g, GDL_IOC_STATS, s);
+}
+
+static int gdlock_list(struct gdlock *g, unsigned long cmd, uint32_t filter,
+		       void *buf, unsigned int cap, size_t esize)
+{
+	struct gdl_array arr;
+	int ret;
+
+	memset(&arr, 0, sizeof(arr));
+	arr.ptr = (uintptr_t)buf;
+	arr.count = buf ? cap : 0;
+	arr.entry_size = esize;
+	arr.filter_agent = filter;
+	ret = gdlock_ioctl(g, cmd, &arr);
+	return ret < 0 ? ret : (int)arr.count;
+}
+
+GDLOCK_API int gdlock_device_list(struct gdlock *g, struct gdl_device_info *buf,
+				  unsigned int cap)
+{
+	return gdlock_list(g, GDL_IOC_DEVICE_LIST, 0, buf, cap, sizeof(*buf));
+}
+
+GDLOCK_API int gdlock_device_add(struct gdlock *g, struct gdl_device_info *d)
+{
+	return gdlock_ioctl(g, GDL_IOC_DEVICE_ADD, d);
+}
+
+GDLOCK_API int gdlock_device_set(struct gdlock *g,
+				 const struct gdl_device_set *s)
+{
+	return gdlock_ioctl(g, GDL_IOC_DEVICE_SET, (void *)s);
+}
+
+GDLOCK_API int gdlock_device_remove(struct gdlock *g, uint32_t index)
+{
+	struct gdl_id id = { .id = index };
+
+	return gdlock_ioctl(g, GDL_IOC_DEVICE_REMOVE, &id);
+}
+
+GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
+				   uint64_t default_quota, uint32_t *id)
+{
+	struct gdl_agent_info a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	if (strlen(name) >= sizeof(a.name))
+		return -EINVAL;
+	strcpy(a.name, name);
+	a.default_quota = default_quota;
+	ret = gdlock_ioctl(g, GDL_IOC_AGENT_CREATE, &a);
+	if (!ret && id)
+		*id = a.id;
+	return ret;
+}
+
+GDLOCK_API int gdlock_agent_destroy(struct gdlock *g, uint32_t id)
+{
+	struct gdl_id req = { .id = id };
+
+	return gdlock_ioctl(g, GDL_IOC_AGENT_DESTROY, &req);
+}
+
+GDLOCK_API int gdlock_agent_list(struct gdlock *g, struct gdl_agent_info *buf,
+				 unsigned int cap)
+{
+	return gdlock_list(g, GDL_IOC_AGENT_LIST, 0, buf, cap, sizeof(*buf));
+}
+
+GDLOCK_API int gdlock_agent_find(struct gdlock *g, const char *name,
+				 uint32_t *id)
+{
+	struct gdl_agent_info *buf = NULL;
+	int n, i, ret = -ENOENT;
+
+	n = gdlock_agent_list(g, NULL, 0);
+	if (n <= 0)
+		return n < 0 ? n : -ENOENT;
+	/* A few more slots in case agents are created meanwhile. */
+	buf = calloc(n + 16, sizeof(*buf));
+	if (!buf)
+		return -ENOMEM;
+	n = gdlock_agent_list(g, buf, n + 16);
+	for (i = 0; n > 0 && i < n && i < n + 16; i++) {
+		if (!strncmp(buf[i].name, name, sizeof(buf[i].name))) {
+			*id = buf[i].id;
+			ret = 0;
+			break;
+		}
+	}
+	free(buf);
+	return n < 0 ? n : ret;
+}
+
+static int gdlock_bind(struct gdlock *g, uint32_t agent, uint32_t type,
+		       int64_t value, uint32_t flags)
+{
+	struct gdl_bind b;
+
+	memset(&b, 0, sizeof(b));
+	b.agent_id = agent;
+	b.type = type;
+	b.flags = flags;
+	b.value = value;
+	return gdlock_ioctl(g, GDL_IOC_AGENT_BIND, &b);
+}
+
+GDLOCK_API int gdlock_bind_pid(struct gdlock *g, uint32_t agent, pid_t pid)
+{
+	return gdlock_bind(g, agent, GDL_BIND_PID, pid, 0);
+}
+
+GDLOCK_API int gdlock_unbind_pid(struct gdlock *g, uint32_t agent, pid_t pid)
+{
+	return gdlock_bind(g, agent, GDL_BIND_PID, pid, GDL_BIND_F_UNBIND);
+}
+
+static int gdlock_cgroup(struct gdlock *g, uint32_t agent, const char *path,
+			 uint32_t flags)
+{
+	int fd, ret;
+
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = gdlock_bind(g, agent, GDL_BIND_CGROUP_FD, fd, flags);
+	close(fd);
+	return ret;
+}
+
+GDLOCK_API int gdlock_bind_cgroup(struct gdlock *g, uint32_t agent,
+				  const char *path)
+{
+	return gdlock_cgroup(g, agent, path, 0);
+}
+
+GDLOCK_API int gdlock_unbind_cgroup(struct gdlock *g, uint32_t agent,
+				    const char *path)
+{
+	return gdlock_cgroup(g, agent, path, GDL_BIND_F_UNBIND);
+}
+
+GDLOCK_API int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,
+				uint64_t quota)
+{
+	struct gdl_quota_set q;
+
+	memset(&q, 0, sizeof(q));
+	q.agent_id = agent;
+	q.dev_index = dev;
+	q.quota = quota;
+	return gdlock_ioctl(g, GDL_IOC_QUOTA_SET, &q);
+}
+
+GDLOCK_API int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
+				struct gdl_quota *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->agent_id = agent;
+	q->dev_index = dev;
+	return gdlock_ioctl(g, GDL_IOC_QUOTA_GET, q);
+}
+
+GDLOCK_API int gdlock_reserve_ex(struct gdlock *g, struct gdl_reserve *r)
+{
+	return gdlock_ioctl(g, GDL_IOC_RESERVE, r);
+}
+
+GDLOCK_API int gdlock_reserve(struct gdlock *g, uint32_t dev, uint64_t size,
+			      uint64_t *handle)
+{
+	struct gdl_reserve r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.dev_index = dev;
+	r.size = size;
+	ret = gdlock_ioctl(g, GDL_IOC_RESERVE, &r);
+	if (!ret && handle)
+		*handle = r.handle;
+	return ret;
+}
+
+GDLOCK_API int gdlock_reserve_at(struct gdlock *g, uint32_t dev, uint64_t addr,
+				 uint64_t size, uint64_t *handle)
+{
+	struct gdl_reserve r;
+	int ret;
+
+	memset(&r, 0, sizeof(r));
+	r.dev_index = dev;
+	r.flags = GDL_RESERVE_F_ADDR;
+	r.addr = addr;
+	r.size = size;
+	ret = gdlock_ioctl(g, GDL_IOC_RESERVE, &r);
+	if (!ret && handle)
+		*handle = r.handle;
+	return ret;
+}
+
+GDLOCK_API int gdlock_release(struct gdlock *g, uint64_t handle)
+{
+	struct gdl_release r;
+
+	memset(&r, 0, sizeof(r));
+	r.handle = handle;
+	return gdlock_ioctl(g, GDL_IOC_RELEASE, &r);
+}
+
+GDLOCK_API int gdlock_dma_check_ex(struct gdlock *g, struct gdl_dma_check *c)
+{
+	return gdlock_ioctl(g, GDL_IOC_DMA_CHECK, c);
+}
+
+GDLOCK_API int gdlock_dma_check(struct gdlock *g, uint32_t dev, uint64_t addr,
+				uint64_t len, uint32_t access)
+{
+	struct gdl_dma_check c;
+
+	memset(&c, 0, sizeof(c));
+	c.dev_index = dev;
+	c.access = access;
+	c.addr = addr;
+	c.len = len;
+	return gdlock_ioctl(g, GDL_IOC_DMA_CHECK, &c);
+}
+
+GDLOCK_API int gdlock_peer_check(struct gdlock *g, uint32_t dev, uint32_t peer)
+{
+	struct gdl_dma_check c;
+
+	memset(&c, 0, sizeof(c));
+	c.dev_index = dev;
+	c.peer_index = peer;
+	c.access = GDL_ACCESS_PEER;
+	return gdlock_ioctl(g, GDL_IOC_DMA_CHECK, &c);
+}
+
+static int gdlock_acl_batch(struct gdlock *g, unsigned long cmd,
+			    const struct gdl_acl_entry *e, unsigned int n)
+{
+	struct gdl_array arr;
+
+	memset(&arr, 0, sizeof(arr));
+	arr.ptr = (uintptr_t)e;
+	arr.count = n;
+	arr.entry_size = sizeof(*e);
+	return gdlock_ioctl(g, cmd, &arr);
+}
+
+GDLOCK_API int gdlock_acl_grant(struct gdlock *g, const struct gdl_acl_entry *e,
+				unsigned int n)
+{
+	return gdlock_acl_batch(g, GDL_IOC_ACL_GRANT, e, n);
+}
+
+GDLOCK_API int gdlock_acl_revoke(struct gdlock *g,
+				 const struct gdl_acl_entry *e, unsigned int n)
+{
+	return gdlock_acl_batch(g, GDL_IOC_ACL_REVOKE, e, n);
+}
+
+GDLOCK_API int gdlock_acl_list(struct gdlock *g, uint32_t filter_agent,
+			       struct gdl_acl_entry *buf, unsigned int cap)
+{
+	return gdlock_list(g, GDL_IOC_ACL_LIST, filter_agent, buf, cap,
+			   sizeof(*buf));
+}
