@@ -58,6 +58,21 @@ vm-itest: utils
 vm: modules-all vm-itest
 	tests/vm/run-suite.sh
 
+deps:
+	tests/deps.sh
+
+lint: deps
+	tests/lint.sh
+
+unit: deps
+	$(MAKE) -C tests/unit test
+
+coverage: deps
+	$(MAKE) -C tests/unit coverage
+
+check: deps
+	tests/check.sh
+
 install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/src GDL_VERSION=$(VERSION) modules_install
 

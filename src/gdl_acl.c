@@ -194,7 +194,7 @@ int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 {
 	u32 peer_mask[GDL_MAX_DEVICES];
 	struct gdl_acl_set **sets;
-	u32 i, j;
+	u32 i, j, pending = 0;
 	int ret;
 
 	sets = kcalloc(n, sizeof(*sets), GFP_KERNEL);
@@ -219,11 +219,13 @@ int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 			continue;	/* grantee already handled */
 		for (j = i; j < n; j++)
 			add += e[j].agent_id == e[i].agent_id;
-		if ((u32)atomic_read(&l->nr_acl_entries) + add >
+		/* Count what earlier grantees of this batch add too. */
+		if ((u32)atomic_read(&l->nr_acl_entries) + pending + add >
 		    l->params.max_acl_entries) {
 			ret = -ENOBUFS;
 			goto out;
 		}
+		pending += add;
 		sets[i] = gdl_acl_set_alloc(old_nr + add);
 		if (!sets[i]) {
 			ret = -ENOMEM;
@@ -494,10 +496,15 @@ denied:
 	if (gdl_enforcing(l)) {
 		rcu_read_unlock();
 		gdl_stat_inc(l->stats, GDL_STAT_DMA_DENIED);
+		gdl_event_emit(l, GDL_EVENT_DMA_DENIED, 0, a->id,
+			       req->dev_index, req->access, req->addr,
+			       req->len);
 		return -EACCES;
 	}
 	verdict = GDL_RESULT_AUDIT;
 	gdl_stat_inc(l->stats, GDL_STAT_AUDIT_OVERRIDES);
+	gdl_event_emit(l, GDL_EVENT_DMA_DENIED, GDL_EVENT_F_AUDIT, a->id,
+		       req->dev_index, req->access, req->addr, req->len);
 allowed:
 	rcu_read_unlock();
 	req->result = verdict;

@@ -25,7 +25,9 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/spinlock.h>
+#include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <linux/types.h>
 
 #include "uapi/gpu_dma_lock.h"
@@ -57,6 +59,9 @@ static inline u64 gdl_stat_sum(struct gdl_stat_cpu __percpu *s,
 		sum += per_cpu_ptr(s, cpu)->c[idx];
 	return sum;
 }
+
+#define gdl_time_ns()		ktime_get_ns()
+#define gdl_current_tgid()	task_tgid_nr(current)
 
 #else /* userspace */
 

@@ -191,6 +191,7 @@ int gdl_agent_destroy(struct gdl_ledger *l, u32 id)
 	spin_lock(&l->dead_lock);
 	list_add(&a->dead_node, &l->dead_agents);
 	spin_unlock(&l->dead_lock);
+	gdl_event_emit(l, GDL_EVENT_AGENT_DESTROYED, 0, id, 0, 0, 0, 0);
 	gdl_agent_put(l, a);
 out:
 	mutex_unlock(&l->admin_lock);
@@ -558,12 +559,17 @@ u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len)
 	return owner;
 }
 
+/*
+ * The reverse of the charge order (agent, then device): the device total
+ * never runs ahead of its agents' sum, so a racing reservation cannot see a
+ * spurious -ENOSPC for memory its agent's quota already covers.
+ */
 static void gdl_uncharge(struct gdl_device *dev, struct gdl_usage *u, u64 size)
 {
-	atomic64_sub(size, &u->usage);
-	atomic64_dec(&u->nr_reservations);
 	atomic64_sub(size, &dev->used);
 	atomic64_dec(&dev->nr_reservations);
+	atomic64_sub(size, &u->usage);
+	atomic64_dec(&u->nr_reservations);
 }
 
 int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
@@ -573,7 +579,7 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	struct gdl_reservation *r;
 	struct gdl_device *dev;
 	struct gdl_usage *u;
-	u64 end;
+	u64 end, quota, capacity;
 	int ret;
 
 	if (!req->size || req->flags & ~GDL_RESERVE_F_ADDR)
@@ -602,21 +608,31 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		goto out_unlock;
 	}
 	u = &a->usage[req->dev_index];
-	ret = gdl_charge(&u->usage, &u->peak, req->size, READ_ONCE(u->quota),
-			 -EDQUOT, force, &over_quota);
+	quota = READ_ONCE(u->quota);
+	ret = gdl_charge(&u->usage, &u->peak, req->size, quota, -EDQUOT, force,
+			 &over_quota);
 	if (ret) {
 		atomic64_inc(&u->denied);
-		gdl_stat_inc(l->stats, ret == -EDQUOT ?
-			     GDL_STAT_RESERVE_DENIED_QUOTA :
-			     GDL_STAT_RESERVE_DENIED_CAPACITY);
+		if (ret == -EDQUOT) {
+			gdl_stat_inc(l->stats, GDL_STAT_RESERVE_DENIED_QUOTA);
+			gdl_event_emit(l, GDL_EVENT_QUOTA_EXCEEDED, 0, a->id,
+				       req->dev_index, 0, req->size, quota);
+		}
 		goto out_unlock;
 	}
-	ret = gdl_charge(&dev->used, &dev->peak, req->size,
-			 READ_ONCE(dev->capacity), -ENOSPC, force, &over_cap);
+	capacity = READ_ONCE(dev->capacity);
+	ret = gdl_charge(&dev->used, &dev->peak, req->size, capacity, -ENOSPC,
+			 force, &over_cap);
 	if (ret) {
 		atomic64_sub(req->size, &u->usage);
 		atomic64_inc(&u->denied);
-		gdl_stat_inc(l->stats, GDL_STAT_RESERVE_DENIED_CAPACITY);
+		if (ret == -ENOSPC) {
+			gdl_stat_inc(l->stats,
+				     GDL_STAT_RESERVE_DENIED_CAPACITY);
+			gdl_event_emit(l, GDL_EVENT_CAPACITY_EXCEEDED, 0,
+				       a->id, req->dev_index, 0, req->size,
+				       capacity);
+		}
 		goto out_unlock;
 	}
 	atomic64_inc(&u->nr_reservations);
@@ -657,8 +673,13 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	req->result = (over_quota || over_cap) ? GDL_RESULT_AUDIT :
 						 GDL_RESULT_OK;
 	gdl_stat_inc(l->stats, GDL_STAT_RESERVE_OK);
-	if (over_quota || over_cap)
+	if (over_quota || over_cap) {
 		gdl_stat_inc(l->stats, GDL_STAT_AUDIT_OVERRIDES);
+		gdl_event_emit(l, over_quota ? GDL_EVENT_QUOTA_EXCEEDED :
+			       GDL_EVENT_CAPACITY_EXCEEDED, GDL_EVENT_F_AUDIT,
+			       a->id, req->dev_index, 0, req->size,
+			       over_quota ? quota : capacity);
+	}
 	return 0;
 
 out_put:
@@ -772,14 +793,19 @@ int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p)
 		ret = -ENOMEM;
 		goto err_agents;
 	}
+	ret = gdl_events_init(l);
+	if (ret)
+		goto err_stats;
 	mutex_lock(&l->admin_lock);
 	ret = gdl_agent_insert(l, "default", p->default_quota,
 			       GDL_AGENT_F_DEFAULT, &l->default_agent_id);
 	mutex_unlock(&l->admin_lock);
 	if (ret)
-		goto err_stats;
+		goto err_events;
 	return 0;
 
+err_events:
+	gdl_events_fini(l);
 err_stats:
 	gdl_stats_free(l->stats);
 err_agents:
@@ -815,6 +841,7 @@ void gdl_ledger_destroy(struct gdl_ledger *l)
 	}
 	rcu_barrier();
 	kvfree(l->agents);
+	gdl_events_fini(l);
 	gdl_stats_free(l->stats);
 	mutex_destroy(&l->admin_lock);
 }

@@ -120,6 +120,15 @@ struct gdl_owner {
 	struct hlist_head hash[1 << GDL_OWNER_HASH_BITS];
 };
 
+#define GDL_EVENT_RING_SIZE	1024	/* a power of two */
+
+/* The most recent events; readers keep their own cursor (a seq). */
+struct gdl_event_ring {
+	spinlock_t lock;	/* guards head and ev */
+	u64 head;		/* seq of the next event */
+	struct gdl_event ev[GDL_EVENT_RING_SIZE];
+};
+
 struct gdl_ledger {
 	struct mutex admin_lock;	/* tables and ACL sets: see above */
 	struct gdl_params params;	/* enforce may change: READ_ONCE */
@@ -136,6 +145,8 @@ struct gdl_ledger {
 	struct list_head dead_agents;	/* destroyed, still referenced */
 	struct list_head owners;	/* under admin_lock */
 	struct gdl_stat_cpu __percpu *stats;
+	struct gdl_event_ring *events;
+	void (*event_notify)(struct gdl_ledger *l);	/* may be NULL */
 };
 
 /* gdl_core.c */
@@ -184,6 +195,16 @@ int gdl_acl_list(struct gdl_ledger *l, u32 filter, struct gdl_acl_entry *buf,
 		 u32 cap, u32 *total);
 void gdl_acl_purge_agent(struct gdl_ledger *l, struct gdl_agent *dead);
 void gdl_acl_set_free(struct gdl_acl_set *set);
+
+/* gdl_event.c */
+int gdl_events_init(struct gdl_ledger *l);
+void gdl_events_fini(struct gdl_ledger *l);
+void gdl_event_emit(struct gdl_ledger *l, u32 type, u32 flags, u32 agent,
+		    u32 dev, u32 access, u64 value, u64 value2);
+u32 gdl_events_read(struct gdl_ledger *l, u64 *cursor, u32 filter_agent,
+		    struct gdl_event *buf, u32 cap);
+bool gdl_events_pending(struct gdl_ledger *l, u64 cursor);
+u64 gdl_events_head(struct gdl_ledger *l);
 
 /* gdl_stats.c */
 void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out);

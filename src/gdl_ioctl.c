@@ -15,13 +15,20 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/poll.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include "gdl_module.h"
 
 struct gdl_file {
 	struct gdl_owner owner;
+	struct mutex read_lock;	/* guards ev_cursor */
+	u64 ev_cursor;		/* next event seq this file reads */
 };
+
+/* Event readers sleep here; the ledger wakes them on every event. */
+static DECLARE_WAIT_QUEUE_HEAD(gdl_event_wq);
 
 union gdl_ioc_arg {
 	struct gdl_version version;
@@ -584,6 +591,89 @@ static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	return 0;
 }
 
+static bool gdl_event_ready(struct gdl_file *gf)
+{
+	return gdl_events_pending(l, READ_ONCE(gf->ev_cursor));
+}
+
+/*
+ * Events since this file was opened.  Whole records only; the filter (all
+ * agents for admins, the caller's own for others) is decided per read,
+ * by the reader's credentials, not the opener's.
+ */
+static ssize_t gdl_read(struct file *file, char __user *buf, size_t len,
+			loff_t *ppos)
+{
+	struct gdl_file *gf = file->private_data;
+	struct gdl_event *ev;
+	u32 filter = 0, cap, n;
+	int ret;
+
+	if (len < sizeof(*ev))
+		return -EINVAL;
+	if (!capable(CAP_SYS_ADMIN)) {
+		struct gdl_agent *self = gdl_caller(&ret);
+
+		if (!self)
+			return ret;
+		filter = self->id;
+		gdl_agent_put(l, self);
+	}
+	cap = min_t(size_t, len / sizeof(*ev), 64);
+	ev = kmalloc_array(cap, sizeof(*ev), GFP_KERNEL);
+	if (!ev)
+		return -ENOMEM;
+	if (mutex_lock_interruptible(&gf->read_lock)) {
+		ret = -ERESTARTSYS;
+		goto out_free;
+	}
+	for (;;) {
+		u64 cursor = gf->ev_cursor;
+
+		n = gdl_events_read(l, &cursor, filter, ev, cap);
+		if (n) {
+			if (copy_to_user(buf, ev, n * sizeof(*ev))) {
+				ret = -EFAULT;	/* cursor not moved */
+				break;
+			}
+			gf->ev_cursor = cursor;
+			ret = n * sizeof(*ev);
+			break;
+		}
+		gf->ev_cursor = cursor;	/* skip others' events */
+		if (file->f_flags & O_NONBLOCK) {
+			ret = -EAGAIN;
+			break;
+		}
+		mutex_unlock(&gf->read_lock);
+		ret = wait_event_interruptible(gdl_event_wq,
+					       gdl_event_ready(gf));
+		if (ret)
+			goto out_free;
+		if (mutex_lock_interruptible(&gf->read_lock)) {
+			ret = -ERESTARTSYS;
+			goto out_free;
+		}
+	}
+	mutex_unlock(&gf->read_lock);
+out_free:
+	kfree(ev);
+	return ret;
+}
+
+static __poll_t gdl_poll(struct file *file, poll_table *wait)
+{
+	struct gdl_file *gf = file->private_data;
+
+	poll_wait(file, &gdl_event_wq, wait);
+	return gdl_event_ready(gf) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+static void gdl_event_wake(struct gdl_ledger *ledger)
+{
+	wake_up_interruptible(&gdl_event_wq);
+}
+
 static int gdl_open(struct inode *inode, struct file *file)
 {
 	struct gdl_file *gf;
@@ -591,6 +681,8 @@ static int gdl_open(struct inode *inode, struct file *file)
 	gf = kzalloc(sizeof(*gf), GFP_KERNEL);
 	if (!gf)
 		return -ENOMEM;
+	mutex_init(&gf->read_lock);
+	gf->ev_cursor = gdl_events_head(l);
 	gdl_owner_init(l, &gf->owner);
 	file->private_data = gf;
 	return nonseekable_open(inode, file);
@@ -602,6 +694,7 @@ static int gdl_release_file(struct inode *inode, struct file *file)
 	struct gdl_file *gf = file->private_data;
 
 	gdl_owner_fini(l, &gf->owner);
+	mutex_destroy(&gf->read_lock);
 	kfree(gf);
 	return 0;
 }
@@ -610,6 +703,8 @@ static const struct file_operations gdl_fops = {
 	.owner = THIS_MODULE,
 	.open = gdl_open,
 	.release = gdl_release_file,
+	.read = gdl_read,
+	.poll = gdl_poll,
 	.unlocked_ioctl = gdl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
@@ -628,6 +723,7 @@ static struct miscdevice gdl_misc = {
 
 int gdl_chardev_init(void)
 {
+	l->event_notify = gdl_event_wake;
 	return misc_register(&gdl_misc);
 }
 

@@ -245,6 +245,35 @@ struct gdl_stats {
 	__u64 reserved[2];
 };
 
+/*
+ * Events, read() from the device file: whole struct gdl_event records,
+ * oldest first, from the moment the file was opened.  read() blocks unless
+ * O_NONBLOCK; poll() reports POLLIN when one is waiting.  Admins see every
+ * agent's events, others only their own agent's.  A reader that falls more
+ * than the ring's size behind gets one GDL_EVENT_LOST (value = how many).
+ */
+#define GDL_EVENT_QUOTA_EXCEEDED	1 /* value: size, value2: quota */
+#define GDL_EVENT_CAPACITY_EXCEEDED	2 /* value: size, value2: capacity */
+#define GDL_EVENT_DMA_DENIED		3 /* value: addr, value2: len */
+#define GDL_EVENT_AGENT_DESTROYED	4
+#define GDL_EVENT_LOST			5 /* value: events missed */
+
+#define GDL_EVENT_F_AUDIT	0x1 /* enforce=0: allowed, but would not be */
+
+struct gdl_event {
+	__u64 seq;
+	__u64 time_ns;		/* CLOCK_MONOTONIC */
+	__u32 type;
+	__u32 flags;
+	__u32 agent_id;
+	__u32 dev_index;
+	__s32 pid;		/* thread group id, initial pid namespace */
+	__u32 access;		/* DMA_DENIED: GDL_ACCESS_* */
+	__u64 value;
+	__u64 value2;
+	__u64 reserved[2];
+};
+
 #define GDL_IOC_MAGIC	0xDA
 
 #define GDL_IOC_NOP		_IO(GDL_IOC_MAGIC, 0x00)

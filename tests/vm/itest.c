@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -474,6 +475,39 @@ static int unpriv_bound(void *arg)
 	return fails;
 }
 
+static void test_events(void)
+{
+	struct gdlock *w = xopen();
+	struct gdl_event ev[4];
+	struct pollfd pfd = { .fd = gdlock_fd(w), .events = POLLIN };
+	uint64_t h;
+	int fl, n;
+
+	section = "events";
+	fl = fcntl(gdlock_fd(w), F_GETFL);
+	fcntl(gdlock_fd(w), F_SETFL, fl | O_NONBLOCK);
+	EXPECT_TRUE(read(gdlock_fd(w), ev, sizeof(ev)) < 0 && errno == EAGAIN);
+	EXPECT_TRUE(read(gdlock_fd(w), ev, 8) < 0 && errno == EINVAL);
+	EXPECT(poll(&pfd, 1, 0), 0);
+	EXPECT(gdlock_reserve(g, devs[0], 2 * MiB, &h), -EDQUOT);
+	EXPECT(poll(&pfd, 1, 1000), 1);
+	n = read(gdlock_fd(w), ev, sizeof(ev));
+	check(n == (int)sizeof(ev[0]), "one event read (%d bytes)", n);
+	EXPECT_TRUE(ev[0].type == GDL_EVENT_QUOTA_EXCEEDED &&
+		    ev[0].agent_id == agent_a &&
+		    ev[0].dev_index == (uint32_t)devs[0] &&
+		    ev[0].value == 2 * MiB && ev[0].value2 == MiB &&
+		    ev[0].pid == getpid() && !ev[0].flags);
+	EXPECT(gdlock_dma_check(g, devs[1], 0x7000000, 64, GDL_ACCESS_WRITE),
+	       -EACCES);
+	n = read(gdlock_fd(w), ev, sizeof(ev));
+	EXPECT_TRUE(n == (int)sizeof(ev[0]) &&
+		    ev[0].type == GDL_EVENT_DMA_DENIED &&
+		    ev[0].value == 0x7000000 && ev[0].value2 == 64 &&
+		    ev[0].access == GDL_ACCESS_WRITE);
+	gdlock_close(w);
+}
+
 /*
  * Children that join agent B's cgroup, reserve, report through a pipe and
  * are SIGKILLed: the kernel must release everything they held.
@@ -800,6 +834,7 @@ int main(int argc, char **argv)
 		}
 		test_agents();
 		test_quota();
+		test_events();
 		test_cgroup();
 		test_crash_release();
 		test_unprivileged();

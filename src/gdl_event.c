@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Events: a fixed ring of the most recent refusals and agent removals,
+ * for `gpu-dma-lock-ctl watch`.  Emitted only on the slow paths (a denial,
+ * a destroy), so one spinlock is fine.  Compiled into the module and the
+ * userspace tests.
+ */
+#include "gdl_core.h"
+
+#define GDL_EVENT_MASK	(GDL_EVENT_RING_SIZE - 1)
+
+int gdl_events_init(struct gdl_ledger *l)
+{
+	l->events = kvzalloc(sizeof(*l->events), GFP_KERNEL);
+	if (!l->events)
+		return -ENOMEM;
+	spin_lock_init(&l->events->lock);
+	return 0;
+}
+
+void gdl_events_fini(struct gdl_ledger *l)
+{
+	kvfree(l->events);
+	l->events = NULL;
+}
+
+void gdl_event_emit(struct gdl_ledger *l, u32 type, u32 flags, u32 agent,
+		    u32 dev, u32 access, u64 value, u64 value2)
+{
+	struct gdl_event_ring *r = l->events;
+	struct gdl_event *e;
+	u64 now = gdl_time_ns();
+	s32 pid = gdl_current_tgid();
+
+	spin_lock(&r->lock);
+	e = &r->ev[r->head & GDL_EVENT_MASK];
+	memset(e, 0, sizeof(*e));
+	e->seq = r->head++;
+	e->time_ns = now;
+	e->type = type;
+	e->flags = flags;
+	e->agent_id = agent;
+	e->dev_index = dev;
+	e->pid = pid;
+	e->access = access;
+	e->value = value;
+	e->value2 = value2;
+	spin_unlock(&r->lock);
+	if (l->event_notify)
+		l->event_notify(l);
+}
+
+u64 gdl_events_head(struct gdl_ledger *l)
+{
+	u64 head;
+
+	spin_lock(&l->events->lock);
+	head = l->events->head;
+	spin_unlock(&l->events->lock);
+	return head;
+}
+
+bool gdl_events_pending(struct gdl_ledger *l, u64 cursor)
+{
+	return gdl_events_head(l) > cursor;
+}
+
+/*
+ * Copy up to @cap events from *@cursor on into @buf, skipping other agents'
+ * when @filter_agent is set, and advance *@cursor.  A reader that fell
+ * behind the ring first gets a GDL_EVENT_LOST record.
+ */
+u32 gdl_events_read(struct gdl_ledger *l, u64 *cursor, u32 filter_agent,
+		    struct gdl_event *buf, u32 cap)
+{
+	struct gdl_event_ring *r = l->events;
+	u64 seq = *cursor, oldest;
+	u32 n = 0;
+
+	spin_lock(&r->lock);
+	oldest = r->head > GDL_EVENT_RING_SIZE ?
+		 r->head - GDL_EVENT_RING_SIZE : 0;
+	if (seq < oldest && cap) {
+		memset(&buf[n], 0, sizeof(buf[n]));
+		buf[n].seq = seq;
+		buf[n].type = GDL_EVENT_LOST;
+		buf[n].value = oldest - seq;
+		n++;
+		seq = oldest;
+	}
+	for (; seq < r->head && n < cap; seq++) {
+		const struct gdl_event *e = &r->ev[seq & GDL_EVENT_MASK];
+
+		if (filter_agent && e->agent_id != filter_agent)
+			continue;
+		buf[n++] = *e;
+	}
+	spin_unlock(&r->lock);
+	*cursor = seq;
+	return n;
+}

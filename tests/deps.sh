@@ -1,0 +1,30 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what building and testing need, on Debian 12, as root.  Only
+# missing packages are installed, so a second run costs one dpkg query.
+# The kernels: Debian's default 6.1 and the 6.12 backport flavour, each
+# with its headers (the module is built against both and booted in QEMU).
+set -eu
+
+PKGS="build-essential bc kmod cpio busybox-static qemu-system-x86 util-linux
+xz-utils libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev
+linux-image-amd64 linux-headers-amd64
+linux-image-6.12-amd64 linux-headers-6.12-amd64"
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing:$missing -- run 'make deps' as root, or install them" >&2
+	exit 1
+fi
+echo "deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Kernel-side standards, for every installed kernel with headers:
+#  - the module builds with W=1 and no warning,
+#  - sparse (C=2) reports nothing,
+#  - checkpatch.pl --strict --no-tree (from Debian's linux-source-6.1
+#    tarball) is clean on every tracked file under src/,
+#  - every tracked source file carries an SPDX line.
+# Ends with "lint: N passed, M failed".
+set -u
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+cd "$root"
+pass=0
+fail=0
+res() { if [ "$1" -eq 0 ]; then pass=$((pass + 1)); echo "ok   lint: $2"; else fail=$((fail + 1)); echo "FAIL lint: $2"; fi; }
+
+# checkpatch and its data files, extracted once from the tarball.
+ks=$build/ksrc
+if [ ! -f "$ks/.stamp" ]; then
+	mkdir -p "$ks"
+	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$ks" --strip-components=1 \
+		linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch \
+		linux-source-6.1/tools/lib/rbtree.c linux-source-6.1/tools/include &&
+		touch "$ks/.stamp"
+fi
+
+for k in $(tests/vm/kernels.sh); do
+	d=$build/lint/$k
+	rm -rf "$d"
+	mkdir -p "$d/uapi"
+	cp src/*.c src/*.h src/Kbuild "$d/"
+	cp src/uapi/*.h "$d/uapi/"
+	out=$(make -C "/lib/modules/$k/build" M="$d" W=1 C=2 GDL_VERSION=lint modules 2>&1)
+	rc=$?
+	findings=$(echo "$out" | grep -E 'warning:|error:|sparse:' || true)
+	[ -n "$findings" ] && echo "$findings"
+	res $(( rc != 0 || ${#findings} != 0 )) "$k: W=1 build and sparse clean"
+done
+
+files=$(git ls-files src)
+cp_out=$(perl "$ks/scripts/checkpatch.pl" --no-tree --strict --terse -f $files 2>&1 |
+	grep -v '^total: 0 errors, 0 warnings, 0 checks')
+[ -n "$cp_out" ] && echo "$cp_out"
+res ${#cp_out} "checkpatch --strict on $(echo "$files" | wc -l) files under src/"
+
+nospdx=$(for f in $(git ls-files | grep -E '\.(c|h|sh|py)$|Makefile|Kbuild|^\.ci/run$'); do
+	head -n 3 "$f" | grep -q 'SPDX-License-Identifier' || echo "$f"; done)
+[ -n "$nospdx" ] && echo "no SPDX line: $nospdx"
+res ${#nospdx} "SPDX line on every source file"
+
+echo "lint: $pass passed, $fail failed"
+[ $fail -eq 0 ]
