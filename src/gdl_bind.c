@@ -48,36 +48,99 @@ static u32 gdl_binding_lookup(u32 type, u64 key)
 }
 
 /*
- * The caller's agent, with a reference, or NULL with *bound_by telling
- * why: GDL_BOUND_NONE (unbound, policy deny) or the binding kind whose
- * agent was destroyed in the meantime (never a fallback to the default:
- * that would let a tenant escape its quota).
+ * Bumped after every change of the bindings: per-file caches of the
+ * caller's identity compare it and recompute when it moved.
  */
-struct gdl_agent *gdl_resolve_caller(struct gdl_ledger *l, u32 *bound_by)
+static atomic_t gdl_bind_gen = ATOMIC_INIT(0);
+
+static void gdl_bindings_changed(void)
+{
+	atomic_inc_return(&gdl_bind_gen);	/* full barrier: after the change */
+}
+
+/* The agent bound to the calling task, 0 if none.  Under rcu_read_lock(). */
+static u32 gdl_lookup_caller(u32 *bound_by)
 {
 	struct cgroup *cgrp;
 	u32 id;
 
-	rcu_read_lock();
 	*bound_by = GDL_BOUND_PID;
 	id = gdl_binding_lookup(GDL_BIND_PID, (unsigned long)task_tgid(current));
-	if (!id) {
-		*bound_by = GDL_BOUND_CGROUP;
-		for (cgrp = task_dfl_cgroup(current); cgrp && !id;
-		     cgrp = cgroup_parent(cgrp))
-			id = gdl_binding_lookup(GDL_BIND_CGROUP_FD,
-						cgroup_id(cgrp));
+	if (id)
+		return id;
+	*bound_by = GDL_BOUND_CGROUP;
+	for (cgrp = task_dfl_cgroup(current); cgrp && !id;
+	     cgrp = cgroup_parent(cgrp))
+		id = gdl_binding_lookup(GDL_BIND_CGROUP_FD, cgroup_id(cgrp));
+	return id;
+}
+
+/*
+ * The id of the caller's agent with the policy applied, or 0 with
+ * *bound_by == GDL_BOUND_NONE (unbound under default_policy=deny).  A
+ * bound caller whose agent is being destroyed gets that agent's id, and
+ * the lookup fails later: never a fallback to the default agent, which
+ * would let a tenant escape its quota.
+ *
+ * @c caches the answer per open file, keyed by what it depends on: the
+ * thread group, its cgroup, the bindings' generation and the enforce mode.
+ * A hit costs a few loads; the cache is only a shortcut, never the truth.
+ */
+u32 gdl_resolve_id(struct gdl_ledger *l, struct gdl_ident_cache *c,
+		   u32 *bound_by)
+{
+	u32 gen = atomic_read_acquire(&gdl_bind_gen), id, by;
+	struct pid *tgid = task_tgid(current);
+	bool enforce = gdl_enforcing(l), hit;
+	unsigned int seq;
+	u64 cgid;
+
+	rcu_read_lock();
+	cgid = cgroup_id(task_dfl_cgroup(current));
+	if (c) {
+		do {
+			seq = read_seqbegin(&c->lock);
+			hit = c->valid && c->tgid == tgid && c->cgid == cgid &&
+			      c->gen == gen && c->enforce == enforce;
+			id = c->agent_id;
+			by = c->bound_by;
+		} while (read_seqretry(&c->lock, seq));
+		if (hit) {
+			rcu_read_unlock();
+			*bound_by = by;
+			return id;
+		}
 	}
+	id = gdl_lookup_caller(&by);
 	rcu_read_unlock();
 
-	if (id)
-		return gdl_agent_get(l, id);
-	if (l->params.policy == GDL_POLICY_DEFAULT || !gdl_enforcing(l)) {
-		*bound_by = GDL_BOUND_DEFAULT;
-		return gdl_agent_get(l, l->default_agent_id);
+	if (!id) {
+		if (l->params.policy == GDL_POLICY_DEFAULT || !enforce) {
+			by = GDL_BOUND_DEFAULT;
+			id = l->default_agent_id;
+		} else {
+			by = GDL_BOUND_NONE;
+		}
 	}
-	*bound_by = GDL_BOUND_NONE;
-	return NULL;
+	if (c) {
+		write_seqlock(&c->lock);
+		c->valid = true;
+		c->tgid = tgid;
+		c->cgid = cgid;
+		c->gen = gen;
+		c->enforce = enforce;
+		c->agent_id = id;
+		c->bound_by = by;
+		write_sequnlock(&c->lock);
+	}
+	*bound_by = by;
+	return id;
+}
+
+void gdl_ident_cache_init(struct gdl_ident_cache *c)
+{
+	seqlock_init(&c->lock);
+	c->valid = false;
 }
 
 static int gdl_bind_key(const struct gdl_bind *b, u64 *key, struct pid **pidp)
@@ -172,6 +235,7 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 			goto out_unlock;
 		}
 		gdl_binding_drop(l, old);
+		gdl_bindings_changed();
 		goto out_unlock;
 	}
 	if (old) {
@@ -192,6 +256,7 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 	b->pid = pid;
 	pid = NULL;		/* the binding owns it now */
 	hash_add_rcu(gdl_bindings, &b->node, gdl_bind_hash(b->type, key));
+	gdl_bindings_changed();
 	b = NULL;
 out_unlock:
 	mutex_unlock(&gdl_bind_lock);
@@ -212,6 +277,7 @@ void gdl_bind_forget_agent(struct gdl_ledger *l, u32 agent_id)
 	hash_for_each_safe(gdl_bindings, bkt, tmp, b, node)
 		if (b->agent_id == agent_id)
 			gdl_binding_drop(l, b);
+	gdl_bindings_changed();
 	mutex_unlock(&gdl_bind_lock);
 }
 

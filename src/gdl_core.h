@@ -210,6 +210,18 @@ u64 gdl_events_head(struct gdl_ledger *l);
 void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out);
 bool gdl_ledger_consistent(struct gdl_ledger *l);
 
+/* A live agent by id, without a reference: under rcu_read_lock(). */
+static inline struct gdl_agent *gdl_agent_rcu(struct gdl_ledger *l, u32 id)
+{
+	u32 slot = id & GDL_AGENT_SLOT_MASK;
+	struct gdl_agent *a;
+
+	if (!id || slot >= l->nr_slots)
+		return NULL;
+	a = rcu_dereference(l->agents[slot]);
+	return a && a->id == id ? a : NULL;
+}
+
 static inline bool gdl_enforcing(struct gdl_ledger *l)
 {
 	return READ_ONCE(l->params.enforce);

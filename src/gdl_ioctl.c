@@ -23,6 +23,7 @@
 
 struct gdl_file {
 	struct gdl_owner owner;
+	struct gdl_ident_cache ident;
 	struct mutex read_lock;	/* guards ev_cursor */
 	u64 ev_cursor;		/* next event seq this file reads */
 };
@@ -59,17 +60,36 @@ struct gdl_ioc {
 
 static struct gdl_ledger *l = &gdl_ledger;
 
-/* The caller's agent, or an errno saying why there is none. */
-static struct gdl_agent *gdl_caller(int *err)
+/*
+ * The caller's agent without a reference (under rcu_read_lock()), or NULL
+ * and an errno saying why there is none.
+ */
+static struct gdl_agent *gdl_caller_rcu(struct gdl_file *gf, int *err)
 {
 	struct gdl_agent *a;
-	u32 bound_by;
+	u32 bound_by, id;
 
-	a = gdl_resolve_caller(l, &bound_by);
+	id = gdl_resolve_id(l, &gf->ident, &bound_by);
+	a = gdl_agent_rcu(l, id);
 	if (!a) {
 		gdl_stat_inc(l->stats, GDL_STAT_NO_AGENT);
 		*err = bound_by == GDL_BOUND_NONE ? -ENOLINK : -ESRCH;
 	}
+	return a;
+}
+
+/* The same, with a reference, for callers that sleep. */
+static struct gdl_agent *gdl_caller(struct gdl_file *gf, int *err)
+{
+	struct gdl_agent *a;
+
+	rcu_read_lock();
+	a = gdl_caller_rcu(gf, err);
+	if (a && !refcount_inc_not_zero(&a->ref)) {
+		a = NULL;
+		*err = -ESRCH;
+	}
+	rcu_read_unlock();
 	return a;
 }
 
@@ -98,17 +118,14 @@ static int gdl_ioc_version(struct gdl_file *gf, void *arg)
 static int gdl_ioc_whoami(struct gdl_file *gf, void *arg)
 {
 	struct gdl_whoami *w = arg;
-	struct gdl_agent *a;
-	u32 bound_by;
+	int ret = 0;
 
 	memset(w, 0, sizeof(*w));
-	a = gdl_resolve_caller(l, &bound_by);
-	if (!a)
-		return bound_by == GDL_BOUND_NONE ? -ENOLINK : -ESRCH;
-	w->agent_id = a->id;
-	w->bound_by = bound_by;
-	gdl_agent_put(l, a);
-	return 0;
+	rcu_read_lock();
+	if (gdl_caller_rcu(gf, &ret))
+		w->agent_id = gdl_resolve_id(l, &gf->ident, &w->bound_by);
+	rcu_read_unlock();
+	return ret;
 }
 
 /* Checks shared by every array transfer. */
@@ -247,7 +264,7 @@ static int gdl_ioc_agent_list(struct gdl_file *gf, void *arg)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN)) {
 		/* Tenants see their own agent only. */
-		struct gdl_agent *a = gdl_caller(&ret);
+		struct gdl_agent *a = gdl_caller(gf, &ret);
 		struct gdl_agent_info info;
 
 		if (!a)
@@ -303,7 +320,7 @@ static int gdl_ioc_quota_get(struct gdl_file *gf, void *arg)
 			return -ENOENT;
 		/* Someone else's account is for admins only. */
 		if (!capable(CAP_SYS_ADMIN)) {
-			struct gdl_agent *self = gdl_caller(&ret);
+			struct gdl_agent *self = gdl_caller(gf, &ret);
 
 			if (self)
 				gdl_agent_put(l, self);
@@ -313,7 +330,7 @@ static int gdl_ioc_quota_get(struct gdl_file *gf, void *arg)
 			}
 		}
 	} else {
-		a = gdl_caller(&ret);
+		a = gdl_caller(gf, &ret);
 		if (!a)
 			return ret;
 	}
@@ -330,7 +347,7 @@ static int gdl_ioc_reserve(struct gdl_file *gf, void *arg)
 
 	if (r->handle || r->agent_id || r->result || !gdl_zero(r->reserved))
 		return -EINVAL;
-	a = gdl_caller(&ret);
+	a = gdl_caller(gf, &ret);
 	if (!a)
 		return ret;
 	ret = gdl_reserve(l, &gf->owner, a, r);
@@ -360,16 +377,17 @@ static int gdl_ioc_dma_check(struct gdl_file *gf, void *arg)
 
 	if (c->reserved0 || c->owner_id || c->result || !gdl_zero(c->reserved))
 		return -EINVAL;
-	a = gdl_caller(&ret);
-	if (!a)
-		return ret;
-	ret = gdl_dma_check(l, a, c);
-	gdl_agent_put(l, a);
+	/* The fast path: no reference, no lock, RCU keeps the agent. */
+	rcu_read_lock();
+	a = gdl_caller_rcu(gf, &ret);
+	if (a)
+		ret = gdl_dma_check(l, a, c);
+	rcu_read_unlock();
 	return ret;
 }
 
 /* Copy in and validate an ACL batch; the caller frees *out. */
-static int gdl_acl_copy_in(const struct gdl_array *arr,
+static int gdl_acl_copy_in(struct gdl_file *gf, const struct gdl_array *arr,
 			   struct gdl_acl_entry **out)
 {
 	void __user *u = u64_to_user_ptr(arr->ptr);
@@ -385,7 +403,7 @@ static int gdl_acl_copy_in(const struct gdl_array *arr,
 	if (!arr->count || arr->filter_agent)
 		return -EINVAL;
 	if (!admin) {
-		self = gdl_caller(&ret);
+		self = gdl_caller(gf, &ret);
 		if (!self)
 			return ret;
 		self_id = self->id;
@@ -414,7 +432,7 @@ static int gdl_ioc_acl_grant(struct gdl_file *gf, void *arg)
 	struct gdl_acl_entry *e;
 	int ret;
 
-	ret = gdl_acl_copy_in(arr, &e);
+	ret = gdl_acl_copy_in(gf, arr, &e);
 	if (ret)
 		return ret;
 	ret = gdl_acl_grant(l, e, arr->count);
@@ -428,7 +446,7 @@ static int gdl_ioc_acl_revoke(struct gdl_file *gf, void *arg)
 	struct gdl_acl_entry *e;
 	int ret;
 
-	ret = gdl_acl_copy_in(arr, &e);
+	ret = gdl_acl_copy_in(gf, arr, &e);
 	if (ret)
 		return ret;
 	ret = gdl_acl_revoke(l, e, arr->count);
@@ -448,7 +466,7 @@ static int gdl_ioc_acl_list(struct gdl_file *gf, void *arg)
 		return ret;
 	if (!capable(CAP_SYS_ADMIN)) {
 		/* Tenants see what they granted and what they were granted. */
-		struct gdl_agent *self = gdl_caller(&ret);
+		struct gdl_agent *self = gdl_caller(gf, &ret);
 
 		if (!self)
 			return ret;
@@ -612,7 +630,7 @@ static ssize_t gdl_read(struct file *file, char __user *buf, size_t len,
 	if (len < sizeof(*ev))
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN)) {
-		struct gdl_agent *self = gdl_caller(&ret);
+		struct gdl_agent *self = gdl_caller(gf, &ret);
 
 		if (!self)
 			return ret;
@@ -682,6 +700,7 @@ static int gdl_open(struct inode *inode, struct file *file)
 	if (!gf)
 		return -ENOMEM;
 	mutex_init(&gf->read_lock);
+	gdl_ident_cache_init(&gf->ident);
 	gf->ev_cursor = gdl_events_head(l);
 	gdl_owner_init(l, &gf->owner);
 	file->private_data = gf;

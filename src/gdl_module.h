@@ -9,6 +9,8 @@
 #include "gdl_core.h"
 #include "gdl_parse.h"
 
+#include <linux/seqlock.h>
+
 #ifndef GDL_VERSION
 #define GDL_VERSION "0.0.0-unknown"
 #endif
@@ -20,7 +22,20 @@ extern struct gdl_pci_id gdl_pci_ids[GDL_PCI_IDS_MAX];
 extern unsigned int gdl_nr_pci_ids;
 
 /* gdl_bind.c */
-struct gdl_agent *gdl_resolve_caller(struct gdl_ledger *l, u32 *bound_by);
+struct gdl_ident_cache {
+	seqlock_t lock;		/* readers retry, a miss writes */
+	bool valid;
+	bool enforce;
+	u32 gen;
+	u32 agent_id;
+	u32 bound_by;
+	struct pid *tgid;	/* compared, never dereferenced */
+	u64 cgid;
+};
+
+void gdl_ident_cache_init(struct gdl_ident_cache *c);
+u32 gdl_resolve_id(struct gdl_ledger *l, struct gdl_ident_cache *c,
+		   u32 *bound_by);
 int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *b);
 void gdl_bind_forget_agent(struct gdl_ledger *l, u32 agent_id);
 void gdl_bind_exit(struct gdl_ledger *l);

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Runtime of the userspace kernel stand-ins: RCU on a rwlock, and the
+ * counted allocator with failure injection.
+ *
+ * RCU: rcu_read_lock() takes a global rwlock for read at nesting depth
+ * 0 -> 1.  call_rcu() queues the callback and, outside a read section,
+ * drains.  Draining takes the rwlock for write, which waits for every
+ * reader in flight, pops the queue while holding it, releases it and runs
+ * the callbacks: a callback queued before the pop can only be reached by
+ * readers that have all finished.  A thread never takes the write lock
+ * while it holds the read lock; its queued callbacks are drained when its
+ * outermost read section ends.
+ */
+#include <stdio.h>
+
+#include "gdl_compat_user.h"
+
+static pthread_rwlock_t rcu_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+static pthread_mutex_t rcu_queue_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rcu_head *rcu_queue;
+static __thread int rcu_depth;
+
+void rcu_read_lock(void)
+{
+	if (rcu_depth++ == 0)
+		pthread_rwlock_rdlock(&rcu_lock);
+}
+
+static bool rcu_pending(void)
+{
+	return __atomic_load_n(&rcu_queue, __ATOMIC_RELAXED) != NULL;
+}
+
+static void rcu_drain(void)
+{
+	struct rcu_head *list, *next;
+
+	pthread_rwlock_wrlock(&rcu_lock);	/* a grace period */
+	pthread_mutex_lock(&rcu_queue_lock);
+	list = rcu_queue;
+	rcu_queue = NULL;
+	pthread_mutex_unlock(&rcu_queue_lock);
+	pthread_rwlock_unlock(&rcu_lock);
+	for (; list; list = next) {
+		next = list->next;
+		list->func(list);
+	}
+}
+
+void rcu_read_unlock(void)
+{
+	if (rcu_depth <= 0) {
+		fprintf(stderr, "rcu_read_unlock without rcu_read_lock\n");
+		abort();
+	}
+	if (--rcu_depth == 0) {
+		pthread_rwlock_unlock(&rcu_lock);
+		if (rcu_pending())
+			rcu_drain();
+	}
+}
+
+void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
+{
+	head->func = func;
+	pthread_mutex_lock(&rcu_queue_lock);
+	head->next = rcu_queue;
+	rcu_queue = head;
+	pthread_mutex_unlock(&rcu_queue_lock);
+	if (!rcu_depth)
+		rcu_drain();
+}
+
+void rcu_barrier(void)
+{
+	if (rcu_depth) {
+		fprintf(stderr, "rcu_barrier inside a read section\n");
+		abort();
+	}
+	rcu_drain();
+}
+
+/* ---- allocator ---- */
+
+static long alloc_count, alloc_live, fail_at = -1;
+static bool fail_fired;
+
+void gdl_test_fail_alloc_after(long n)
+{
+	if (n >= 0)
+		__atomic_store_n(&fail_fired, false, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&fail_at, n < 0 ? -1 :
+			 __atomic_load_n(&alloc_count, __ATOMIC_SEQ_CST) + n,
+			 __ATOMIC_SEQ_CST);
+}
+
+long gdl_test_alloc_count(void)
+{
+	return __atomic_load_n(&alloc_count, __ATOMIC_SEQ_CST);
+}
+
+long gdl_test_alloc_live(void)
+{
+	return __atomic_load_n(&alloc_live, __ATOMIC_SEQ_CST);
+}
+
+bool gdl_test_alloc_failed(void)
+{
+	return __atomic_load_n(&fail_fired, __ATOMIC_SEQ_CST);
+}
+
+void *gdl_test_alloc(size_t size, bool zero)
+{
+	long nth = __atomic_fetch_add(&alloc_count, 1, __ATOMIC_SEQ_CST);
+	long want = nth;
+	void *p;
+
+	if (__atomic_compare_exchange_n(&fail_at, &want, -1, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+		__atomic_store_n(&fail_fired, true, __ATOMIC_SEQ_CST);
+		return NULL;
+	}
+	if (size == SIZE_MAX)	/* overflowed size computation */
+		return NULL;
+	/* Like the kernel, a zero-size allocation succeeds. */
+	p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+	if (p)
+		__atomic_fetch_add(&alloc_live, 1, __ATOMIC_SEQ_CST);
+	return p;
+}
+
+void gdl_test_free(const void *p)
+{
+	if (!p)
+		return;
+	__atomic_fetch_sub(&alloc_live, 1, __ATOMIC_SEQ_CST);
+	free((void *)p);
+}
+
+void gdl_test_refcount_bug(const char *what)
+{
+	fprintf(stderr, "refcount bug: %s\n", what);
+	abort();
+}

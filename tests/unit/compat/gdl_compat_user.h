@@ -1,0 +1,318 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace stand-ins for the kernel APIs the ledger core uses, so that
+ * gdl_core.c, gdl_acl.c and gdl_stats.c compile unchanged in the unit tests.
+ * Included by src/gdl_compat.h when __KERNEL__ is not defined.  Never shipped.
+ *
+ * rbtree and list come from the kernel's own tools/include and
+ * tools/lib/rbtree.c (extracted from linux-source into build/ksrc/).
+ * Everything else is defined here on pthreads and GCC atomics; the runtime
+ * parts (RCU, allocation accounting and failure injection) are in
+ * gdl_compat_user.c.
+ */
+#ifndef GDL_COMPAT_USER_H
+#define GDL_COMPAT_USER_H
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <linux/types.h>	/* tools/include: u8..u64, atomic_t, lists */
+#include <linux/compiler.h>	/* READ_ONCE, WRITE_ONCE */
+#include <linux/kernel.h>	/* container_of, min, max, ARRAY_SIZE */
+#include <linux/list.h>
+#include <linux/rbtree.h>
+
+#include "uapi/gpu_dma_lock.h"
+
+#ifndef U32_MAX
+#define U32_MAX		((u32)~0U)
+#endif
+#ifndef U64_MAX
+#define U64_MAX		((u64)~0ULL)
+#endif
+#ifndef S64_MAX
+#define S64_MAX		((s64)(U64_MAX >> 1))
+#endif
+
+#define __rcu
+#define __percpu
+
+/* ---- locks ---- */
+
+typedef pthread_mutex_t spinlock_t;
+struct mutex {
+	pthread_mutex_t m;
+};
+
+#define spin_lock_init(l)	pthread_mutex_init((l), NULL)
+#define spin_lock(l)		pthread_mutex_lock(l)
+#define spin_unlock(l)		pthread_mutex_unlock(l)
+#define mutex_init(l)		pthread_mutex_init(&(l)->m, NULL)
+#define mutex_lock(l)		pthread_mutex_lock(&(l)->m)
+#define mutex_unlock(l)		pthread_mutex_unlock(&(l)->m)
+#define mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
+#define lockdep_assert_held(l)	((void)(l))
+#define lockdep_is_held(l)	((void)(l), 1)
+
+/* ---- atomics (atomic_t comes from tools' linux/types.h) ---- */
+
+typedef struct {
+	s64 counter;
+} atomic64_t;
+
+#define smp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_set(atomic_t *v, int i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_add(int i, atomic_t *v)
+{
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic_sub(int i, atomic_t *v)
+{
+	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline int atomic_add_return(int i, atomic_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+#define atomic_inc(v)		atomic_add(1, (v))
+#define atomic_dec(v)		atomic_sub(1, (v))
+#define atomic_inc_return(v)	atomic_add_return(1, (v))
+#define atomic_dec_return(v)	atomic_add_return(-1, (v))
+
+static inline s64 atomic64_read(const atomic64_t *v)
+{
+	return __atomic_load_n(&v->counter, __ATOMIC_RELAXED);
+}
+
+static inline void atomic64_set(atomic64_t *v, s64 i)
+{
+	__atomic_store_n(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic64_add(s64 i, atomic64_t *v)
+{
+	__atomic_fetch_add(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline void atomic64_sub(s64 i, atomic64_t *v)
+{
+	__atomic_fetch_sub(&v->counter, i, __ATOMIC_RELAXED);
+}
+
+static inline s64 atomic64_add_return(s64 i, atomic64_t *v)
+{
+	return __atomic_add_fetch(&v->counter, i, __ATOMIC_SEQ_CST);
+}
+
+#define atomic64_inc(v)		atomic64_add(1, (v))
+#define atomic64_dec(v)		atomic64_sub(1, (v))
+
+static inline bool atomic64_try_cmpxchg(atomic64_t *v, s64 *old, s64 new)
+{
+	return __atomic_compare_exchange_n(&v->counter, old, new, false,
+					   __ATOMIC_SEQ_CST, __ATOMIC_RELAXED);
+}
+
+/* ---- refcount_t: aborts on misuse, like REFCOUNT_FULL would warn ---- */
+
+typedef struct {
+	atomic_t refs;
+} refcount_t;
+
+void gdl_test_refcount_bug(const char *what);
+
+static inline void refcount_set(refcount_t *r, int n)
+{
+	atomic_set(&r->refs, n);
+}
+
+static inline unsigned int refcount_read(const refcount_t *r)
+{
+	return atomic_read(&r->refs);
+}
+
+static inline bool refcount_inc_not_zero(refcount_t *r)
+{
+	int old = atomic_read(&r->refs);
+
+	do {
+		if (!old)
+			return false;
+	} while (!__atomic_compare_exchange_n(&r->refs.counter, &old, old + 1,
+					      false, __ATOMIC_SEQ_CST,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+static inline void refcount_inc(refcount_t *r)
+{
+	if (__atomic_fetch_add(&r->refs.counter, 1, __ATOMIC_RELAXED) <= 0)
+		gdl_test_refcount_bug("refcount_inc on zero");
+}
+
+static inline bool refcount_dec_and_test(refcount_t *r)
+{
+	int n = __atomic_sub_fetch(&r->refs.counter, 1, __ATOMIC_ACQ_REL);
+
+	if (n < 0)
+		gdl_test_refcount_bug("refcount underflow");
+	return n == 0;
+}
+
+static inline void refcount_dec(refcount_t *r)
+{
+	if (refcount_dec_and_test(r))
+		gdl_test_refcount_bug("refcount_dec hit zero");
+}
+
+/* ---- RCU: a real (if slow) implementation, see gdl_compat_user.c ---- */
+
+struct rcu_head {
+	struct rcu_head *next;
+	void (*func)(struct rcu_head *head);
+};
+
+void rcu_read_lock(void);
+void rcu_read_unlock(void);
+void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
+void rcu_barrier(void);
+
+#define rcu_dereference(p)	__atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+#define rcu_dereference_protected(p, c) \
+	({ (void)(c); __atomic_load_n(&(p), __ATOMIC_RELAXED); })
+#define rcu_access_pointer(p)	__atomic_load_n(&(p), __ATOMIC_RELAXED)
+#define rcu_assign_pointer(p, v) \
+	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define RCU_INIT_POINTER(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
+
+/* ---- memory: one counted allocator with failure injection ---- */
+
+void *gdl_test_alloc(size_t size, bool zero);
+void gdl_test_free(const void *p);
+
+#define kmalloc(s, g)		((void)(g), gdl_test_alloc((s), false))
+#define kzalloc(s, g)		((void)(g), gdl_test_alloc((s), true))
+#define kvmalloc(s, g)		kmalloc((s), (g))
+#define kvzalloc(s, g)		kzalloc((s), (g))
+#define kfree(p)		gdl_test_free(p)
+#define kvfree(p)		gdl_test_free(p)
+
+static inline size_t gdl_array_size(size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (__builtin_mul_overflow(n, size, &bytes))
+		return SIZE_MAX;
+	return bytes;
+}
+
+#define kcalloc(n, s, g)	kzalloc(gdl_array_size((n), (s)), (g))
+#define kvcalloc(n, s, g)	kcalloc((n), (s), (g))
+
+#ifndef check_add_overflow
+#define check_add_overflow(a, b, d)	__builtin_add_overflow((a), (b), (d))
+#endif
+#ifndef struct_size
+#define struct_size(p, member, n) \
+	({ size_t __b = gdl_array_size((n), sizeof((p)->member[0])); \
+	   __b > SIZE_MAX - sizeof(*(p)) ? SIZE_MAX : __b + sizeof(*(p)); })
+#endif
+
+/* ---- strings and sorting ---- */
+
+static inline ssize_t strscpy(char *dst, const char *src, size_t size)
+{
+	size_t len;
+
+	if (!size)
+		return -E2BIG;
+	len = strnlen(src, size);
+	if (len == size) {
+		memcpy(dst, src, size - 1);
+		dst[size - 1] = '\0';
+		return -E2BIG;
+	}
+	memcpy(dst, src, len + 1);
+	return len;
+}
+
+static inline void sort(void *base, size_t num, size_t size,
+			int (*cmp)(const void *, const void *),
+			void (*swap)(void *, void *, int))
+{
+	(void)swap;
+	if (num > 1)
+		qsort(base, num, size, cmp);
+}
+
+/* ---- per-CPU stats: one shared array, atomic adds ---- */
+
+struct gdl_stat_cpu {
+	u64 c[GDL_STAT_NR];
+};
+
+static inline struct gdl_stat_cpu *gdl_stats_alloc(void)
+{
+	return kzalloc(sizeof(struct gdl_stat_cpu), GFP_KERNEL);
+}
+
+static inline void gdl_stats_free(struct gdl_stat_cpu *s)
+{
+	kfree(s);
+}
+
+#define gdl_stat_inc(s, idx) \
+	__atomic_fetch_add(&(s)->c[idx], 1, __ATOMIC_RELAXED)
+
+static inline u64 gdl_stat_sum(struct gdl_stat_cpu *s, unsigned int idx)
+{
+	return __atomic_load_n(&s->c[idx], __ATOMIC_RELAXED);
+}
+
+/* ---- events ---- */
+
+#include <time.h>
+#include <unistd.h>
+
+static inline u64 gdl_time_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+#define gdl_current_tgid()	((s32)getpid())
+
+/* ---- test controls (gdl_compat_user.c) ---- */
+
+/* Fail the n-th allocation from now (0: the next one); -1 disarms. */
+void gdl_test_fail_alloc_after(long n);
+/* Allocations attempted so far (failed ones included). */
+long gdl_test_alloc_count(void);
+/* Allocations not yet freed. */
+long gdl_test_alloc_live(void);
+/* Did the last armed failure fire?  Cleared only by arming again. */
+bool gdl_test_alloc_failed(void);
+
+#endif /* GDL_COMPAT_USER_H */
