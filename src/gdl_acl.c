@@ -371,40 +371,102 @@ int gdl_acl_list(struct gdl_ledger *l, u32 filter, struct gdl_acl_entry *buf,
 }
 
 /*
- * Agent @dead is being destroyed (admin_lock held): drop its own set and the
- * grants it made to others.  Allocation failure only leaves dead grants
- * behind, which match nothing since agent ids are never reused.
+ * Purging entries that name something being removed, in two steps so that
+ * the removal can be refused (-ENOMEM) before anything changed: prepare
+ * builds every agent's new set, commit publishes them.  Under admin_lock.
  */
-void gdl_acl_purge_agent(struct gdl_ledger *l, struct gdl_agent *dead)
+static bool gdl_acl_names_agent(const struct gdl_acl_node *n, u32 id)
 {
-	u32 peer_mask[GDL_MAX_DEVICES];
-	u32 slot, i, out, id = dead->id;
+	return n->owner == id;
+}
+
+static bool gdl_acl_names_device(const struct gdl_acl_node *n, u32 index)
+{
+	return n->dev == index ||
+	       (n->rights & GDL_ACCESS_PEER && n->peer == index);
+}
+
+static int gdl_acl_purge_prepare(struct gdl_ledger *l,
+				 bool (*names)(const struct gdl_acl_node *, u32),
+				 u32 arg, struct gdl_acl_set ***out)
+{
+	struct gdl_acl_set **sets;
+	u32 slot, i, keep;
 
 	lockdep_assert_held(&l->admin_lock);
-	gdl_acl_publish(l, dead, NULL, NULL);
+	sets = kvcalloc(l->nr_slots, sizeof(*sets), GFP_KERNEL);
+	if (!sets)
+		return -ENOMEM;
 	for (slot = 1; slot < l->nr_slots; slot++) {
 		struct gdl_agent *a = rcu_dereference_protected(l->agents[slot],
 				lockdep_is_held(&l->admin_lock));
-		struct gdl_acl_set *old, *set;
+		struct gdl_acl_set *old = a ? gdl_acl_locked(l, a) : NULL;
 
-		if (!a)
-			continue;
-		old = gdl_acl_locked(l, a);
 		if (!old)
 			continue;
-		for (i = 0, out = 0; i < old->nr; i++)
-			out += old->node[i].owner != id;
-		if (out == old->nr)
+		for (i = 0, keep = 0; i < old->nr; i++)
+			keep += !names(&old->node[i], arg);
+		if (keep == old->nr)
 			continue;
-		set = gdl_acl_set_alloc(out);
-		if (!set)
-			continue;
-		for (i = 0, out = 0; i < old->nr; i++)
-			if (old->node[i].owner != id)
-				set->node[out++] = old->node[i];
-		gdl_acl_set_finish(set, peer_mask);
-		gdl_acl_publish(l, a, set, peer_mask);
+		sets[slot] = gdl_acl_set_alloc(keep);
+		if (!sets[slot]) {
+			gdl_acl_purge_abort(l, sets);
+			return -ENOMEM;
+		}
+		for (i = 0, keep = 0; i < old->nr; i++)
+			if (!names(&old->node[i], arg))
+				sets[slot]->node[keep++] = old->node[i];
 	}
+	*out = sets;
+	return 0;
+}
+
+int gdl_acl_purge_agent_prepare(struct gdl_ledger *l, u32 id,
+				struct gdl_acl_set ***sets)
+{
+	return gdl_acl_purge_prepare(l, gdl_acl_names_agent, id, sets);
+}
+
+int gdl_acl_purge_device_prepare(struct gdl_ledger *l, u32 index,
+				 struct gdl_acl_set ***sets)
+{
+	return gdl_acl_purge_prepare(l, gdl_acl_names_device, index, sets);
+}
+
+void gdl_acl_purge_abort(struct gdl_ledger *l, struct gdl_acl_set **sets)
+{
+	u32 slot;
+
+	for (slot = 0; slot < l->nr_slots; slot++)
+		gdl_acl_set_free(sets[slot]);
+	kvfree(sets);
+}
+
+void gdl_acl_purge_commit(struct gdl_ledger *l, struct gdl_acl_set **sets)
+{
+	u32 peer_mask[GDL_MAX_DEVICES];
+	u32 slot;
+
+	lockdep_assert_held(&l->admin_lock);
+	for (slot = 1; slot < l->nr_slots; slot++) {
+		struct gdl_agent *a = rcu_dereference_protected(l->agents[slot],
+				lockdep_is_held(&l->admin_lock));
+
+		if (!sets[slot])
+			continue;
+		if (a) {
+			gdl_acl_set_finish(sets[slot], peer_mask);
+			gdl_acl_publish(l, a, sets[slot], peer_mask);
+			sets[slot] = NULL;
+		}
+	}
+	gdl_acl_purge_abort(l, sets);	/* frees what is left */
+}
+
+/* A destroyed agent's own entries go with it. */
+void gdl_acl_drop_agent(struct gdl_ledger *l, struct gdl_agent *dead)
+{
+	gdl_acl_publish(l, dead, NULL, NULL);
 }
 
 /*

@@ -21,6 +21,7 @@
 #include <linux/percpu.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
+#include <linux/seqlock.h>
 #include <linux/refcount.h>
 #include <linux/slab.h>
 #include <linux/sort.h>

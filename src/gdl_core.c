@@ -169,6 +169,7 @@ out:
  */
 int gdl_agent_destroy(struct gdl_ledger *l, u32 id)
 {
+	struct gdl_acl_set **purge;
 	struct gdl_agent *a;
 	int ret = 0;
 
@@ -182,12 +183,17 @@ int gdl_agent_destroy(struct gdl_ledger *l, u32 id)
 		ret = -EBUSY;
 		goto out;
 	}
+	/* The grants it made to others go too; refuse before any change. */
+	ret = gdl_acl_purge_agent_prepare(l, id, &purge);
+	if (ret)
+		goto out;
 	WRITE_ONCE(a->dead, true);
 	/* Pairs with the barrier in gdl_reserve(): see the dead re-check. */
 	smp_mb();
+	gdl_acl_drop_agent(l, a);
 	RCU_INIT_POINTER(l->agents[id & GDL_AGENT_SLOT_MASK], NULL);
 	l->nr_agents--;
-	gdl_acl_purge_agent(l, a);
+	gdl_acl_purge_commit(l, purge);
 	spin_lock(&l->dead_lock);
 	list_add(&a->dead_node, &l->dead_agents);
 	spin_unlock(&l->dead_lock);
@@ -282,6 +288,7 @@ int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 	memcpy(dev->uuid, in->uuid, sizeof(dev->uuid));
 	dev->capacity = in->capacity;
 	spin_lock_init(&dev->lock);
+	seqcount_spinlock_init(&dev->seq, &dev->lock);
 	dev->ranges = RB_ROOT;
 
 	/* Every agent starts afresh on a new device, before anyone sees it. */
@@ -357,6 +364,7 @@ static void gdl_device_free_rcu(struct rcu_head *head)
 
 int gdl_device_remove(struct gdl_ledger *l, u32 index)
 {
+	struct gdl_acl_set **purge;
 	struct gdl_device *dev;
 	int ret = 0;
 
@@ -366,15 +374,21 @@ int gdl_device_remove(struct gdl_ledger *l, u32 index)
 		ret = -ENODEV;
 		goto out;
 	}
+	/* ACL entries naming it must not apply to a later device there. */
+	ret = gdl_acl_purge_device_prepare(l, index, &purge);
+	if (ret)
+		goto out;
 	WRITE_ONCE(dev->dead, true);
 	/* Pairs with the barrier in gdl_reserve(). */
 	smp_mb();
 	if (atomic64_read(&dev->nr_reservations)) {
 		WRITE_ONCE(dev->dead, false);
+		gdl_acl_purge_abort(l, purge);
 		ret = -EBUSY;
 		goto out;
 	}
 	RCU_INIT_POINTER(l->devices[index], NULL);
+	gdl_acl_purge_commit(l, purge);
 	call_rcu(&dev->rcu, gdl_device_free_rcu);
 out:
 	mutex_unlock(&l->admin_lock);
@@ -485,39 +499,45 @@ static void gdl_peak_raise(atomic64_t *peak, s64 val)
 
 /*
  * Atomically add @size to @counter unless that would pass @limit.
- * Returns 0, -EOVERFLOW when the sum cannot be represented, or @deny.
- * With @force (audit mode) the limit is reported but not applied.
+ * Returns 0 (and the new value in *@new), -EOVERFLOW when the sum cannot
+ * be represented, or @deny.  With @force (audit mode) the limit is
+ * reported in *@over but not applied.
  */
-static int gdl_charge(atomic64_t *counter, atomic64_t *peak, u64 size,
-		      u64 limit, int deny, bool force, bool *over)
+static int gdl_charge(atomic64_t *counter, u64 size, u64 limit, int deny,
+		      bool force, bool *over, u64 *new)
 {
 	s64 old = atomic64_read(counter);
-	u64 new;
 
 	do {
-		if (check_add_overflow((u64)old, size, &new) || new > S64_MAX)
+		if (check_add_overflow((u64)old, size, new) || *new > S64_MAX)
 			return -EOVERFLOW;
-		*over = new > limit;
+		*over = *new > limit;
 		if (*over && !force)
 			return deny;
-	} while (!atomic64_try_cmpxchg(counter, &old, (s64)new));
-	gdl_peak_raise(peak, new);
+	} while (!atomic64_try_cmpxchg(counter, &old, (s64)*new));
 	return 0;
 }
 
+/*
+ * Reservations with an address, in an rbtree per device.  Writers hold
+ * dev->lock and bump dev->seq; readers (the DMA check) take no lock: under
+ * RCU they walk the tree (rbtree writers use WRITE_ONCE, so a walk never
+ * loops) and retry if a writer ran meanwhile.  Nodes are freed after a
+ * grace period.
+ */
 static struct gdl_reservation *gdl_range_find(struct gdl_device *dev,
 					      u64 addr, u64 end)
 {
-	struct rb_node *n = dev->ranges.rb_node;
+	struct rb_node *n = rcu_dereference_raw(dev->ranges.rb_node);
 
 	while (n) {
 		struct gdl_reservation *r =
 			rb_entry(n, struct gdl_reservation, range_node);
 
 		if (end <= r->addr)
-			n = n->rb_left;
+			n = rcu_dereference_raw(n->rb_left);
 		else if (addr >= r->addr + r->size)
-			n = n->rb_right;
+			n = rcu_dereference_raw(n->rb_right);
 		else
 			return r;	/* overlaps */
 	}
@@ -540,22 +560,29 @@ static int gdl_range_insert(struct gdl_device *dev, struct gdl_reservation *r)
 		else
 			return -EADDRINUSE;
 	}
+	write_seqcount_begin(&dev->seq);
 	rb_link_node(&r->range_node, parent, link);
 	rb_insert_color(&r->range_node, &dev->ranges);
+	write_seqcount_end(&dev->seq);
 	return 0;
 }
 
-/* The owner of [addr, addr + len) on @dev, if one reservation covers it. */
+/*
+ * The owner of [addr, addr + len) on @dev if one reservation covers it,
+ * else 0.  Under rcu_read_lock(); takes no lock.
+ */
 u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len)
 {
 	struct gdl_reservation *r;
-	u32 owner = 0;
+	unsigned int seq;
+	u32 owner;
 
-	spin_lock(&dev->lock);
-	r = gdl_range_find(dev, addr, addr + len);
-	if (r && addr >= r->addr && addr + len <= r->addr + r->size)
-		owner = r->agent->id;
-	spin_unlock(&dev->lock);
+	do {
+		seq = read_seqcount_begin(&dev->seq);
+		r = gdl_range_find(dev, addr, addr + len);
+		owner = r && addr >= r->addr &&
+			addr + len <= r->addr + r->size ? r->agent_id : 0;
+	} while (read_seqcount_retry(&dev->seq, seq));
 	return owner;
 }
 
@@ -579,7 +606,7 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	struct gdl_reservation *r;
 	struct gdl_device *dev;
 	struct gdl_usage *u;
-	u64 end, quota, capacity;
+	u64 end, quota, capacity, agent_total, dev_total;
 	int ret;
 
 	if (!req->size || req->flags & ~GDL_RESERVE_F_ADDR)
@@ -609,8 +636,8 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	}
 	u = &a->usage[req->dev_index];
 	quota = READ_ONCE(u->quota);
-	ret = gdl_charge(&u->usage, &u->peak, req->size, quota, -EDQUOT, force,
-			 &over_quota);
+	ret = gdl_charge(&u->usage, req->size, quota, -EDQUOT, force,
+			 &over_quota, &agent_total);
 	if (ret) {
 		atomic64_inc(&u->denied);
 		if (ret == -EDQUOT) {
@@ -621,8 +648,8 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		goto out_unlock;
 	}
 	capacity = READ_ONCE(dev->capacity);
-	ret = gdl_charge(&dev->used, &dev->peak, req->size, capacity, -ENOSPC,
-			 force, &over_cap);
+	ret = gdl_charge(&dev->used, req->size, capacity, -ENOSPC, force,
+			 &over_cap, &dev_total);
 	if (ret) {
 		atomic64_sub(req->size, &u->usage);
 		atomic64_inc(&u->denied);
@@ -635,6 +662,9 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		}
 		goto out_unlock;
 	}
+	/* Peaks only for charges that both passed. */
+	gdl_peak_raise(&u->peak, agent_total);
+	gdl_peak_raise(&dev->peak, dev_total);
 	atomic64_inc(&u->nr_reservations);
 	atomic64_inc(&dev->nr_reservations);
 	/*
@@ -652,6 +682,7 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	r->has_addr = req->flags & GDL_RESERVE_F_ADDR;
 	r->dev_index = req->dev_index;
 	r->agent = a;
+	r->agent_id = a->id;
 	refcount_inc(&a->ref);
 	if (r->has_addr) {
 		spin_lock(&dev->lock);
@@ -703,14 +734,20 @@ static void gdl_reservation_free(struct gdl_ledger *l,
 	dev = rcu_dereference_protected(l->devices[r->dev_index], 1);
 	if (r->has_addr) {
 		spin_lock(&dev->lock);
+		write_seqcount_begin(&dev->seq);
 		rb_erase(&r->range_node, &dev->ranges);
+		write_seqcount_end(&dev->seq);
 		spin_unlock(&dev->lock);
 	}
 	gdl_uncharge(dev, &r->agent->usage[r->dev_index], r->size);
 	gdl_agent_put(l, r->agent);
 	atomic_dec(&l->nr_reservations);
 	gdl_stat_inc(l->stats, GDL_STAT_RELEASES);
-	kfree(r);
+	/* Lockless range readers may still be looking at it. */
+	if (r->has_addr)
+		kfree_rcu(r, rcu);
+	else
+		kfree(r);
 }
 
 int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle)

@@ -95,7 +95,8 @@ struct gdl_device {
 	atomic64_t used;
 	atomic64_t peak;
 	atomic64_t nr_reservations;
-	spinlock_t lock;	/* guards ranges */
+	spinlock_t lock;	/* guards ranges against other writers */
+	seqcount_spinlock_t seq;	/* lets readers go without lock */
 	struct rb_root ranges;	/* reservations with an address */
 	struct rcu_head rcu;
 };
@@ -105,10 +106,12 @@ struct gdl_reservation {
 	u64 size;
 	u64 addr;
 	u32 dev_index;
+	u32 agent_id;
 	bool has_addr;
 	struct gdl_agent *agent;	/* holds a reference */
 	struct rb_node range_node;	/* device->ranges, when has_addr */
 	struct hlist_node owner_node;	/* owner->hash */
+	struct rcu_head rcu;
 };
 
 /* The reservations of one open file. */
@@ -193,7 +196,13 @@ int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e,
 		   u32 n);
 int gdl_acl_list(struct gdl_ledger *l, u32 filter, struct gdl_acl_entry *buf,
 		 u32 cap, u32 *total);
-void gdl_acl_purge_agent(struct gdl_ledger *l, struct gdl_agent *dead);
+int gdl_acl_purge_agent_prepare(struct gdl_ledger *l, u32 id,
+				struct gdl_acl_set ***sets);
+int gdl_acl_purge_device_prepare(struct gdl_ledger *l, u32 index,
+				 struct gdl_acl_set ***sets);
+void gdl_acl_purge_commit(struct gdl_ledger *l, struct gdl_acl_set **sets);
+void gdl_acl_purge_abort(struct gdl_ledger *l, struct gdl_acl_set **sets);
+void gdl_acl_drop_agent(struct gdl_ledger *l, struct gdl_agent *dead);
 void gdl_acl_set_free(struct gdl_acl_set *set);
 
 /* gdl_event.c */

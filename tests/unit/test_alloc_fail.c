@@ -192,9 +192,9 @@ static void test_fail_acl_revoke(void)
 }
 
 /*
- * Destroy cannot fail: when purging A's grants from another agent's set
- * cannot allocate, the dead grant stays behind (counted and listed) and
- * matches nothing, as A's memory is gone and ids are never reused.
+ * Destroy prepares the purge of the agent's grants from every other set
+ * before changing anything: when an allocation fails it returns -ENOMEM
+ * and the agent, its grants and the ledger are exactly as before.
  */
 static void test_fail_agent_destroy_purge(void)
 {
@@ -214,26 +214,72 @@ static void test_fail_agent_destroy_purge(void)
 		gdl_test_fail_alloc_after(n);
 		ret = gdl_agent_destroy(&L, A->id);
 		gdl_test_fail_alloc_after(-1);
-		CU_ASSERT_EQUAL(ret, 0);
 		CU_ASSERT(gdl_ledger_consistent(&L));
-		/* Listed entries and the live count agree. */
 		CU_ASSERT_EQUAL(acl_count(&L, 0),
 				stat(&L, GDL_STAT_LIVE_ACL_ENTRIES));
-		CU_ASSERT(acl_count(&L, A->id) <= 2);
 		CU_ASSERT_EQUAL(dma(&L, C, 0, GDL_ACCESS_WRITE, 0, 1, NULL), 0);
-		/* A's old memory, now reserved by B: the dead grant is inert. */
+		if (ret) {
+			/* Nothing changed: A and both of its grants remain. */
+			CU_ASSERT_EQUAL(ret, -ENOMEM);
+			CU_ASSERT(gdl_test_alloc_failed());
+			CU_ASSERT_EQUAL(acl_count(&L, 0), 3);
+			CU_ASSERT_EQUAL(acl_count(&L, A->id), 2);
+			CU_ASSERT_EQUAL(gdl_test_alloc_live(), live);
+			acl_teardown();	/* asserts nothing leaked */
+			continue;
+		}
+		CU_ASSERT_EQUAL(acl_count(&L, 0), 1);
+		CU_ASSERT(gdl_test_alloc_live() <= live);
+		/* A's old memory, now reserved by B: no grant covers it. */
 		CU_ASSERT_EQUAL(reserve_at(&L, &O, B, 0, 0, 0x100, NULL), 0);
 		CU_ASSERT_EQUAL(dma(&L, C, 0, GDL_ACCESS_READ, 0, 1, NULL),
 				-EACCES);
-		if (!gdl_test_alloc_failed()) {
-			CU_ASSERT_EQUAL(acl_count(&L, 0), 1);
-			CU_ASSERT(gdl_test_alloc_live() <= live);
-			acl_teardown();
-			break;
-		}
-		acl_teardown();		/* asserts nothing leaked */
+		acl_teardown();
+		break;
 	}
-	CU_ASSERT(n >= 2);		/* one new set per other grantee */
+	CU_ASSERT(n >= 3);	/* the table, then one set per other grantee */
+}
+
+/*
+ * Removing a device purges every ACL entry naming it (as the device or as
+ * a peer), so nothing applies to a later device at the same index; on
+ * allocation failure the removal is refused and nothing changed.
+ */
+static void test_fail_device_remove_purge(void)
+{
+	struct gdl_acl_entry e[3];
+	u32 d2;
+	int n, ret;
+
+	for (n = 0; n < 8; n++) {
+		acl_setup();
+		d2 = add_dev(&L, "spare", GDL_QUOTA_UNLIMITED);
+		e[0] = acl_entry(B->id, 0, d2, GDL_ACCESS_READ, 0, 0x1000);
+		e[1] = peer_entry(C->id, 0, d2);
+		e[2] = acl_entry(C->id, 0, 0, GDL_ACCESS_READ, 0, 0x1000);
+		CU_ASSERT_EQUAL(gdl_acl_grant(&L, e, 3), 0);
+		gdl_test_fail_alloc_after(n);
+		ret = gdl_device_remove(&L, d2);
+		gdl_test_fail_alloc_after(-1);
+		if (ret) {
+			CU_ASSERT_EQUAL(ret, -ENOMEM);
+			CU_ASSERT_EQUAL(dev_info(&L, d2).index, d2);
+			CU_ASSERT_EQUAL(acl_count(&L, 0), 3);
+			CU_ASSERT_EQUAL(dma_peer(&L, C, 0, d2), 0);
+			acl_teardown();
+			continue;
+		}
+		CU_ASSERT_EQUAL(acl_count(&L, 0), 1);
+		CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_ACL_ENTRIES), 1);
+		/* A new device at the same index inherits no right. */
+		CU_ASSERT_EQUAL(add_dev(&L, "newcomer", GDL_QUOTA_UNLIMITED), d2);
+		CU_ASSERT_EQUAL(dma(&L, B, d2, GDL_ACCESS_READ, 0, 1, NULL),
+				-EACCES);
+		CU_ASSERT_EQUAL(dma_peer(&L, C, 0, d2), -EACCES);
+		acl_teardown();
+		break;
+	}
+	CU_ASSERT(n >= 2);
 }
 
 void register_alloc_fail_suite(void)
@@ -248,4 +294,5 @@ void register_alloc_fail_suite(void)
 	ADD_TEST(s, test_fail_acl_grant);
 	ADD_TEST(s, test_fail_acl_revoke);
 	ADD_TEST(s, test_fail_agent_destroy_purge);
+	ADD_TEST(s, test_fail_device_remove_purge);
 }

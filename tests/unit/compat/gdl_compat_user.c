@@ -72,6 +72,30 @@ void call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 		rcu_drain();
 }
 
+/* The object need not start with its rcu_head: carry it in a node. */
+struct gdl_kfree_rcu_node {
+	struct rcu_head head;
+	void *obj;
+};
+
+static void gdl_kfree_rcu_cb(struct rcu_head *head)
+{
+	struct gdl_kfree_rcu_node *n = (struct gdl_kfree_rcu_node *)head;
+
+	gdl_test_free(n->obj);
+	free(n);
+}
+
+void gdl_test_kfree_rcu(void *obj)
+{
+	struct gdl_kfree_rcu_node *n = malloc(sizeof(*n));
+
+	if (!n)
+		abort();
+	n->obj = obj;
+	call_rcu(&n->head, gdl_kfree_rcu_cb);
+}
+
 void rcu_barrier(void)
 {
 	if (rcu_depth) {

@@ -204,6 +204,49 @@ void rcu_barrier(void);
 #define rcu_assign_pointer(p, v) \
 	__atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
 #define RCU_INIT_POINTER(p, v)	__atomic_store_n(&(p), (v), __ATOMIC_RELAXED)
+#define rcu_dereference_raw(p)	__atomic_load_n(&(p), __ATOMIC_ACQUIRE)
+
+/* Frees through the same queue as call_rcu(): after every reader left. */
+void gdl_test_kfree_rcu(void *obj);
+#define kfree_rcu(p, field)	((void)&(p)->field, gdl_test_kfree_rcu(p))
+
+/*
+ * seqcount_spinlock_t: a sequence counter whose writers hold the lock.
+ * Odd while a writer is inside; readers retry when it moved or was odd.
+ */
+typedef struct {
+	unsigned int seq;
+} seqcount_spinlock_t;
+
+#define seqcount_spinlock_init(s, lock) \
+	do { (void)(lock); __atomic_store_n(&(s)->seq, 0, __ATOMIC_RELAXED); } while (0)
+
+static inline void write_seqcount_begin(seqcount_spinlock_t *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void write_seqcount_end(seqcount_spinlock_t *s)
+{
+	__atomic_store_n(&s->seq, s->seq + 1, __ATOMIC_RELEASE);
+}
+
+static inline unsigned int read_seqcount_begin(const seqcount_spinlock_t *s)
+{
+	unsigned int v;
+
+	while ((v = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE)) & 1)
+		;
+	return v;
+}
+
+static inline int read_seqcount_retry(const seqcount_spinlock_t *s,
+				      unsigned int start)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) != start;
+}
 
 /* ---- memory: one counted allocator with failure injection ---- */
 
