@@ -291,13 +291,20 @@ int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 	seqcount_spinlock_init(&dev->seq, &dev->lock);
 	dev->ranges = RB_ROOT;
 
-	/* Every agent starts afresh on a new device, before anyone sees it. */
+	/*
+	 * Every agent starts afresh on a new device, before anyone sees it.
+	 * Usage and counts are not reset: they are 0 at rest, and a charge
+	 * or release still in flight on the removed device (its count already
+	 * 0) backs itself out here; resetting would leave it negative.
+	 */
 	for (slot = 1; slot < l->nr_slots; slot++) {
 		struct gdl_agent *a = rcu_dereference_protected(l->agents[slot],
 				lockdep_is_held(&l->admin_lock));
 
 		if (a) {
-			gdl_usage_reset(&a->usage[free], a->default_quota);
+			atomic64_set(&a->usage[free].peak, 0);
+			atomic64_set(&a->usage[free].denied, 0);
+			WRITE_ONCE(a->usage[free].quota, a->default_quota);
 			a->peer_mask[free] = 0;
 		}
 	}

@@ -477,7 +477,9 @@ static int gdl_ioc_acl_list(struct gdl_file *gf, void *arg)
 		if (ret)
 			return ret;
 	}
-	n = min(arr->count, l->params.max_acl_entries);
+	/* Never more than exist: a huge count must not allocate for it. */
+	n = min3(arr->count, l->params.max_acl_entries,
+		 (u32)atomic_read(&l->nr_acl_entries));
 	buf = kvcalloc(max(n, 1U), sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;

@@ -6,10 +6,13 @@
  * that only ever gain columns at the end.  version, devices and stats are
  * world-readable (no tenant data); agents and acl are root-only (0400):
  * they name every tenant and its usage, and a tenant reads its own account
- * through GDL_IOC_QUOTA_GET instead.
+ * through GDL_IOC_QUOTA_GET instead.  check (root-writable) is the seed
+ * prototype's way of asking for a DMA check, kept so that benchmarks can
+ * compare it with the ioctl in one run.
  */
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
 
 #include "gdl_module.h"
 
@@ -147,8 +150,88 @@ static int gdl_proc_stats_show(struct seq_file *m, void *v)
 	for (i = 0; i < GDL_STAT_NR; i++)
 		seq_printf(m, "%s %llu\n", gdl_stat_names[i], s.counters[i]);
 	seq_printf(m, "enforce %d\n", gdl_enforcing(&gdl_ledger));
+	/* Kernel memory per object, as allocated (slab bucket sizes). */
+	seq_printf(m, "mem_bytes_per_agent %zu\n",
+		   kmalloc_size_roundup(sizeof(struct gdl_agent)));
+	seq_printf(m, "mem_bytes_per_reservation %zu\n",
+		   kmalloc_size_roundup(sizeof(struct gdl_reservation)));
+	seq_printf(m, "mem_bytes_per_acl_entry %zu\n",
+		   sizeof(struct gdl_acl_node));
 	return 0;
 }
+
+/* /proc/gpu_dma_lock/check: write "DEV ADDR LEN RIGHTS", read the verdict. */
+struct gdl_proc_check {
+	char out[32];
+	size_t len;
+};
+
+static int gdl_proc_check_open(struct inode *inode, struct file *file)
+{
+	struct gdl_proc_check *pc = kzalloc(sizeof(*pc), GFP_KERNEL);
+
+	file->private_data = pc;
+	return pc ? 0 : -ENOMEM;
+}
+
+static int gdl_proc_check_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t gdl_proc_check_write(struct file *file, const char __user *ubuf,
+				    size_t len, loff_t *ppos)
+{
+	struct gdl_proc_check *pc = file->private_data;
+	struct gdl_dma_check c = { 0 };
+	struct gdl_agent *a;
+	char buf[96], rights[4];
+	u32 bound_by, i;
+	int ret;
+
+	if (!len || len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = '\0';
+	if (sscanf(buf, "%u %llx %llu %3s", &c.dev_index, &c.addr, &c.len,
+		   rights) != 4)
+		return -EINVAL;
+	for (i = 0; rights[i]; i++) {
+		if (rights[i] == 'r')
+			c.access |= GDL_ACCESS_READ;
+		else if (rights[i] == 'w')
+			c.access |= GDL_ACCESS_WRITE;
+		else
+			return -EINVAL;
+	}
+	/* As the seed did: the caller resolved afresh on every check. */
+	rcu_read_lock();
+	a = gdl_agent_rcu(&gdl_ledger,
+			  gdl_resolve_id(&gdl_ledger, NULL, &bound_by));
+	ret = a ? gdl_dma_check(&gdl_ledger, a, &c) : -ENOLINK;
+	rcu_read_unlock();
+	pc->len = scnprintf(pc->out, sizeof(pc->out), "%s %d\n",
+			    ret ? "deny" : "allow", ret);
+	return len;
+}
+
+static ssize_t gdl_proc_check_read(struct file *file, char __user *ubuf,
+				   size_t len, loff_t *ppos)
+{
+	struct gdl_proc_check *pc = file->private_data;
+
+	return simple_read_from_buffer(ubuf, len, ppos, pc->out, pc->len);
+}
+
+static const struct proc_ops gdl_proc_check_ops = {
+	.proc_open = gdl_proc_check_open,
+	.proc_release = gdl_proc_check_release,
+	.proc_read = gdl_proc_check_read,
+	.proc_write = gdl_proc_check_write,
+	.proc_lseek = noop_llseek,
+};
 
 int gdl_proc_init(void)
 {
@@ -164,7 +247,8 @@ int gdl_proc_init(void)
 	    !proc_create_single("acl", 0400, gdl_proc_dir,
 				gdl_proc_acl_show) ||
 	    !proc_create_single("stats", 0444, gdl_proc_dir,
-				gdl_proc_stats_show)) {
+				gdl_proc_stats_show) ||
+	    !proc_create("check", 0644, gdl_proc_dir, &gdl_proc_check_ops)) {
 		proc_remove(gdl_proc_dir);
 		return -ENOMEM;
 	}

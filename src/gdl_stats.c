@@ -5,24 +5,38 @@
  */
 #include "gdl_core.h"
 
+/* One agent's account: never negative, bytes if and only if reservations. */
+static bool gdl_usage_sane(const struct gdl_usage *u)
+{
+	s64 bytes = atomic64_read(&u->usage);
+	s64 nr = atomic64_read(&u->nr_reservations);
+
+	return bytes >= 0 && nr >= 0 && !bytes == !nr;
+}
+
 /*
- * Does every device's total equal the sum of its agents' accounts?  Exact
- * when no reservation is in flight; tests call it at rest.  Destroyed
- * agents that still hold reservations are counted too.
+ * Does every device's total equal the sum of its agents' accounts, and do
+ * those add up, device by device, to the live reservations of every open
+ * file?  Exact when no reservation is in flight; tests call it at rest.
+ * Destroyed agents that still hold reservations are counted too.
  */
 bool gdl_ledger_consistent(struct gdl_ledger *l)
 {
 	u64 used[GDL_MAX_DEVICES] = { 0 }, nr[GDL_MAX_DEVICES] = { 0 };
+	u64 rsum[GDL_MAX_DEVICES] = { 0 }, rnr[GDL_MAX_DEVICES] = { 0 };
+	struct gdl_reservation *r;
+	struct gdl_owner *o;
 	u64 total_nr = 0;
 	struct gdl_agent *a;
 	bool ok = true;
-	u32 slot, d;
+	u32 slot, d, i;
 
 	mutex_lock(&l->admin_lock);
 	for (slot = 1; slot < l->nr_slots; slot++) {
 		a = rcu_dereference_protected(l->agents[slot],
 					      lockdep_is_held(&l->admin_lock));
 		for (d = 0; a && d < GDL_MAX_DEVICES; d++) {
+			ok &= gdl_usage_sane(&a->usage[d]);
 			used[d] += atomic64_read(&a->usage[d].usage);
 			nr[d] += atomic64_read(&a->usage[d].nr_reservations);
 		}
@@ -30,11 +44,25 @@ bool gdl_ledger_consistent(struct gdl_ledger *l)
 	spin_lock(&l->dead_lock);
 	list_for_each_entry(a, &l->dead_agents, dead_node) {
 		for (d = 0; d < GDL_MAX_DEVICES; d++) {
+			ok &= gdl_usage_sane(&a->usage[d]);
 			used[d] += atomic64_read(&a->usage[d].usage);
 			nr[d] += atomic64_read(&a->usage[d].nr_reservations);
 		}
 	}
 	spin_unlock(&l->dead_lock);
+	/* The accounts must add up to the live reservations themselves. */
+	list_for_each_entry(o, &l->owners, ledger_node) {
+		spin_lock(&o->lock);
+		for (i = 0; i < ARRAY_SIZE(o->hash); i++) {
+			hlist_for_each_entry(r, &o->hash[i], owner_node) {
+				rsum[r->dev_index] += r->size;
+				rnr[r->dev_index]++;
+			}
+		}
+		spin_unlock(&o->lock);
+	}
+	for (d = 0; d < GDL_MAX_DEVICES; d++)
+		ok &= rsum[d] == used[d] && rnr[d] == nr[d];
 	for (d = 0; d < GDL_MAX_DEVICES; d++) {
 		struct gdl_device *dev = rcu_dereference_protected(l->devices[d],
 				lockdep_is_held(&l->admin_lock));

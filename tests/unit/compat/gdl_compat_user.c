@@ -16,6 +16,18 @@
 
 #include "gdl_compat_user.h"
 
+/*
+ * The native benchmark (tests/bench) runs the core on one thread and
+ * builds this file with GDL_COMPAT_ONE_THREAD: a read section is then a
+ * depth count, about what the kernel's rcu_read_lock() costs, instead of a
+ * rwlock that would dominate what is measured.
+ */
+#ifdef GDL_COMPAT_ONE_THREAD
+#define pthread_rwlock_rdlock(l)	((void)(l))
+#define pthread_rwlock_wrlock(l)	((void)(l))
+#define pthread_rwlock_unlock(l)	((void)(l))
+#endif
+
 static pthread_rwlock_t rcu_lock = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static pthread_mutex_t rcu_queue_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rcu_head *rcu_queue;

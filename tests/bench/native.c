@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ledger core's own cost, natively on the host: the same C files the
+ * module runs (gdl_core.c, gdl_acl.c, ...) built in userspace on one
+ * thread, where a read-side RCU section is a depth count as in the kernel.
+ *
+ *   native [--smoke]              table of ns/op at every scale
+ *   native --only OP N AGENTS ACL run one loop (for callgrind, see run.sh)
+ *
+ * OP is check-own, check-acl, reserve-release.  Each loop lives in its own
+ * noinline function so callgrind can count exactly its instructions.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gdl_core.h"
+
+#define MiB		(1ULL << 20)
+#define OWN_ADDR	0x100000ULL
+#define ACL_BASE	0x100000000ULL
+
+static struct gdl_ledger L;
+static struct gdl_owner O;
+static struct gdl_agent *me;
+static u32 nr_agents = 1, nr_acl;
+
+static void must(int ret, const char *what)
+{
+	if (ret) {
+		fprintf(stderr, "native: %s: %d\n", what, ret);
+		exit(2);
+	}
+}
+
+static void setup(void)
+{
+	struct gdl_params p = {
+		.default_quota = GDL_QUOTA_UNLIMITED,
+		.max_agents = 20000,
+		.max_reservations = 1U << 22,
+		.max_acl_entries = 1U << 22,
+		.enforce = true,
+		.policy = GDL_POLICY_DENY,
+	};
+	struct gdl_device_info d;
+	char name[GDL_NAME_LEN] = "bench";	/* a whole ABI field */
+	struct gdl_reserve r;
+	u32 idx, id;
+
+	must(gdl_ledger_init(&L, &p), "init");
+	gdl_owner_init(&L, &O);
+	memset(&d, 0, sizeof(d));
+	strcpy(d.name, "gpu0");
+	d.capacity = GDL_QUOTA_UNLIMITED;
+	must(gdl_device_add(&L, &d, GDL_DEV_F_MANUAL, &idx), "device");
+	must(gdl_agent_create(&L, name, GDL_QUOTA_UNLIMITED, &id), "agent");
+	me = gdl_agent_get(&L, id);
+	memset(&r, 0, sizeof(r));
+	r.flags = GDL_RESERVE_F_ADDR;
+	r.addr = OWN_ADDR;
+	r.size = 64 * MiB;
+	must(gdl_reserve(&L, &O, me, &r), "reserve");
+}
+
+static void grow_agents(u32 target)
+{
+	char name[GDL_NAME_LEN];
+	u32 id;
+
+	while (nr_agents < target) {
+		memset(name, 0, sizeof(name));
+		snprintf(name, sizeof(name), "filler-%u", nr_agents++);
+		must(gdl_agent_create(&L, name, 0, &id), "filler");
+	}
+}
+
+static void grow_acl(u32 target)
+{
+	static struct gdl_acl_entry e[GDL_ACL_BATCH_MAX];
+
+	while (nr_acl < target) {
+		u32 n = target - nr_acl, i;
+
+		if (n > GDL_ACL_BATCH_MAX)
+			n = GDL_ACL_BATCH_MAX;
+		memset(e, 0, sizeof(e[0]) * n);
+		for (i = 0; i < n; i++) {
+			e[i].agent_id = me->id;
+			e[i].rights = GDL_ACCESS_READ;
+			e[i].addr = ACL_BASE + (u64)(nr_acl + i) * 2 * MiB;
+			e[i].len = MiB;
+		}
+		must(gdl_acl_grant(&L, e, n), "grant");
+		nr_acl += n;
+	}
+}
+
+static noinline void loop_check_own(long n)
+{
+	struct gdl_dma_check c;
+
+	while (n--) {
+		memset(&c, 0, sizeof(c));
+		c.access = GDL_ACCESS_READ;
+		c.addr = OWN_ADDR + 4096;
+		c.len = 4096;
+		if (gdl_dma_check(&L, me, &c))
+			abort();
+	}
+}
+
+static noinline void loop_check_acl(long n)
+{
+	struct gdl_dma_check c;
+	u64 addr = ACL_BASE + (u64)(nr_acl / 2) * 2 * MiB + 4096;
+
+	while (n--) {
+		memset(&c, 0, sizeof(c));
+		c.access = GDL_ACCESS_READ;
+		c.addr = addr;
+		c.len = 4096;
+		if (gdl_dma_check(&L, me, &c))
+			abort();
+	}
+}
+
+static noinline void loop_reserve_release(long n)
+{
+	struct gdl_reserve r;
+
+	while (n--) {
+		memset(&r, 0, sizeof(r));
+		r.size = 4096;
+		if (gdl_reserve(&L, &O, me, &r) || gdl_release(&L, &O, r.handle))
+			abort();
+	}
+}
+
+/* Reserve alone, then release alone: @n live reservations in between. */
+static noinline void loop_reserve(long n, u64 *h)
+{
+	struct gdl_reserve r;
+
+	while (n--) {
+		memset(&r, 0, sizeof(r));
+		r.size = 4096;
+		if (gdl_reserve(&L, &O, me, &r))
+			abort();
+		*h++ = r.handle;
+	}
+}
+
+static noinline void loop_release(long n, const u64 *h)
+{
+	while (n--)
+		if (gdl_release(&L, &O, *h++))
+			abort();
+}
+
+static void ns_reserve_then_release(long n, double *res, double *rel)
+{
+	u64 *h = malloc(n * sizeof(*h));
+	struct timespec a, b, c;
+
+	if (!h)
+		exit(2);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	loop_reserve(n, h);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	loop_release(n, h);
+	clock_gettime(CLOCK_MONOTONIC, &c);
+	*res = ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
+	*rel = ((c.tv_sec - b.tv_sec) * 1e9 + (c.tv_nsec - b.tv_nsec)) / n;
+	free(h);
+}
+
+static double ns_per_op(void (*loop)(long), long n)
+{
+	struct timespec a, b;
+
+	loop(n / 10);	/* warm up */
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	loop(n);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
+}
+
+int main(int argc, char **argv)
+{
+	static const u32 scale_agents[] = { 1, 100, 10000 };
+	static const u32 scale_acl[] = { 1, 1000, 100000 };
+	long n = 1000000;
+	int i, j;
+
+	setup();
+	if (argc == 6 && !strcmp(argv[1], "--only")) {
+		grow_agents(atoi(argv[4]));
+		grow_acl(atoi(argv[5]));
+		n = atol(argv[3]);
+		if (!strcmp(argv[2], "check-own"))
+			loop_check_own(n);
+		else if (!strcmp(argv[2], "check-acl"))
+			loop_check_acl(n);
+		else
+			loop_reserve_release(n);
+		return 0;
+	}
+	if (argc > 1 && !strcmp(argv[1], "--smoke"))
+		n = 1000;
+
+	{
+		double res, rel;
+
+		ns_reserve_then_release(n / 10, &res, &res);	/* warm */
+		ns_reserve_then_release(n, &res, &rel);
+		printf("Native core, one thread: reserve %.1f ns/op, release %.1f ns/op (%ld live in between)\n\n",
+		       res, rel, n);
+	}
+	printf("Native core, one thread (ns/op):\n");
+	printf("  %-8s %-9s %14s %14s %18s\n", "agents", "acl", "check (own)",
+	       "check (acl)", "reserve+release");
+	for (i = 0; i < 3; i++) {
+		grow_agents(scale_agents[i]);
+		for (j = 0; j < 3; j++) {
+			if (i && j)
+				continue;
+			grow_acl(scale_acl[j]);
+			printf("  %-8u %-9u %14.1f %14.1f %18.1f\n", nr_agents,
+			       nr_acl, ns_per_op(loop_check_own, n),
+			       ns_per_op(loop_check_acl, n),
+			       ns_per_op(loop_reserve_release, n));
+		}
+	}
+	gdl_owner_fini(&L, &O);
+	gdl_agent_put(&L, me);
+	gdl_ledger_destroy(&L);
+	printf("native: done\n");
+	return 0;
+}

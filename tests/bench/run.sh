@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: tests/bench/run.sh [--smoke] [KVER...]
+#  1. the core natively on the host: ns/op at every scale, and
+#     instructions/op counted by callgrind (stable on a noisy machine);
+#  2. in the VM, per kernel (default: every one from kernels.sh), the
+#     module's ioctl fast path against the null ioctl, the /proc way,
+#     scaling with agents and ACL entries, 1 vs 2 vCPUs, memory per object.
+# --smoke runs everything tiny (for make check: it must not rot; nothing
+# is asserted on time).  Ends with "bench: N passed, M failed" counting runs.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root"
+smoke=
+[ "${1:-}" = --smoke ] && { smoke=--smoke; shift; }
+pass=0
+fail=0
+res() { if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench: $2"; fi; }
+
+make -s modules-all >/dev/null && make -s utils >/dev/null && make -s -C tests/bench all >/dev/null
+res $? "build"
+
+echo "== native core ($(uname -m), $(nproc) CPUs)"
+build/bench/native $smoke
+res $? "native"
+if [ -z "$smoke" ] && command -v valgrind >/dev/null; then
+	echo
+	echo "Native core, instructions per operation (callgrind; agents, ACL entries):"
+	printf '  %-16s %-8s %-8s %12s\n' op agents acl instr/op
+	for spec in "check-own 1 1" "check-acl 1 1" "check-acl 1 1000" \
+		    "check-acl 1 100000" "check-acl 10000 100000" \
+		    "reserve-release 1 1" "reserve-release 10000 1"; do
+		set -- $spec
+		n=20000
+		out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+			--toggle-collect="loop_${1//-/_}" \
+			build/bench/native --only "$1" $n "$2" "$3" 2>&1)
+		ir=$(echo "$out" | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+		printf '  %-16s %-8s %-8s %12s\n' "$1" "$2" "$3" \
+			"$([ -n "$ir" ] && echo $((ir / n)) || echo '?')"
+	done
+fi
+
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
+for k in "${kernels[@]}"; do
+	echo
+	echo "== kernel $k (QEMU TCG, 2 vCPUs)"
+	tests/vm/vm-run.sh -k "$k" -e 1 -c 2 -t 1200 -- \
+		"insmod build/kmod/$k/gpu_dma_lock.ko pci_ids=1234:11e8 max_agents=10010 && build/bench/bench $smoke && rmmod gpu_dma_lock"
+	res $? "kernel $k"
+done
+echo "bench: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,721 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The interposer's integration test, run in the test VM under
+ * LD_PRELOAD=libgpudmalock-cuda.so against the fake libcuda.so.1 and
+ * libnvidia-ml.so.1 (tests/cuda/suite.sh sets the environment).
+ *
+ *   cudatest closed   module absent, default mode: allocations refused
+ *   cudatest open     module absent, GDL_CUDA_FAIL=open: passed through
+ *   cudatest main     module loaded (pci_ids=1234:11e8), run as root:
+ *                     creates agent "cuda-a", binds a cgroup, joins it
+ *                     and checks quotas, memory info, contexts, DMA,
+ *                     fork, SIGKILL and every wrapped symbol through
+ *                     direct linking, dlsym and cuGetProcAddress(_v2)
+ *
+ * Prints one line per check and "cudatest: N passed, M failed".
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gpudmalock.h"
+#include "cuda_api.h"
+#include "fake.h"
+
+#define MiB (1024ULL * 1024)
+#define CGROUP "/sys/fs/cgroup/gdl-cuda"
+#define QUOTA0 (64 * MiB)
+#define QUOTA1 (32 * MiB)
+
+void *probe_next(void);
+
+static int passed, failed;
+static const char *section = "";
+
+static void check(int ok, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s cuda %s: ", ok ? "ok  " : "FAIL", section);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+#define EXPECT(expr, want) do {						\
+	long long _r = (expr), _w = (want);				\
+	check(_r == _w, "%s == %s (got %lld)", #expr, #want, _r);	\
+} while (0)
+#define EXPECT_TRUE(c) check(!!(c), "%s", #c)
+
+static struct gdlock *g;
+static uint32_t agent;
+static int midx[2];		/* module index of CUDA device 0, 1 */
+static CUcontext ctx0, ctx1;
+
+static uint64_t usage(int cudadev)
+{
+	struct gdl_quota q;
+
+	return gdlock_quota_get(g, 0, midx[cudadev], &q) ? ~0ULL : q.usage;
+}
+
+static int in_interposer(void *p)
+{
+	Dl_info info;
+
+	return p && dladdr(p, &info) && info.dli_fname &&
+	       strstr(info.dli_fname, "libgpudmalock-cuda.so");
+}
+
+/* ---- every wrapped symbol, three ways ---- */
+
+static const struct {
+	const char *name, *base;
+	int per_thread, lib;
+	void *direct;
+} syms[] = {
+#define X(sym, b, pt, l) { #sym, b, pt, l, (void *)sym },
+	GDL_CUDA_WRAPPED(X)
+#undef X
+};
+#define NSYMS (sizeof(syms) / sizeof(syms[0]))
+
+static void test_enumerate(void)
+{
+	const char *const *names;
+	unsigned int (*list)(const char *const **);
+	void *lib[2], *p;
+	__typeof__(cuGetProcAddress_v2) *gpa_dl;
+	unsigned int n, i;
+	int bad_direct = 0, bad_dl = 0, bad_gpa = 0, bad_base = 0, bad_v1 = 0;
+
+	section = "symbols";
+	list = (unsigned int (*)(const char *const **))
+		dlsym(RTLD_DEFAULT, "gdlcuda_wrapped");
+	EXPECT_TRUE(list != NULL);
+	if (!list)
+		return;
+	n = list(&names);
+	check(n == NSYMS, "the interposer wraps %u symbols, the test knows %zu",
+	      n, NSYMS);
+	lib[GDL_LIB_CUDA] = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	lib[GDL_LIB_NVML] = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+	EXPECT_TRUE(lib[0] && lib[1]);
+	gpa_dl = (__typeof__(cuGetProcAddress_v2) *)dlsym(lib[0], "cuGetProcAddress_v2");
+	EXPECT_TRUE(in_interposer((void *)gpa_dl));
+	for (i = 0; i < NSYMS && i < n; i++) {
+		cuuint64_t fl = syms[i].per_thread ?
+			CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM :
+			CU_GET_PROC_ADDRESS_DEFAULT;
+		CUdriverProcAddressQueryResult st;
+
+		if (strcmp(names[i], syms[i].name))
+			check(0, "symbol %u: interposer %s, test %s", i,
+			      names[i], syms[i].name);
+		if (!in_interposer(syms[i].direct)) {
+			bad_direct++;
+			printf("  direct link misses %s\n", syms[i].name);
+		}
+		if (!in_interposer(dlsym(lib[syms[i].lib], syms[i].name))) {
+			bad_dl++;
+			printf("  dlsym misses %s\n", syms[i].name);
+		}
+		if (syms[i].lib != GDL_LIB_CUDA)
+			continue;
+		/* Exact name, through each way of reaching cuGetProcAddress. */
+		p = NULL;
+		if (cuGetProcAddress_v2(syms[i].name, &p, 13000, fl, &st) ||
+		    !in_interposer(p))
+			bad_gpa++;
+		p = NULL;
+		if (gpa_dl(syms[i].name, &p, 13000, fl, &st) || !in_interposer(p))
+			bad_gpa++;
+		p = NULL;
+		if (cuGetProcAddress(syms[i].name, &p, 12000, fl) ||
+		    !in_interposer(p))
+			bad_v1++;
+		/* Base name with the flags a runtime passes. */
+		p = NULL;
+		if (cuGetProcAddress_v2(syms[i].base, &p, 12080, fl, &st) ||
+		    !in_interposer(p)) {
+			bad_base++;
+			printf("  cuGetProcAddress_v2(%s) misses\n", syms[i].base);
+		}
+	}
+	check(bad_direct == 0, "%zu symbols reach the wrappers by direct linking (%d missed)", NSYMS, bad_direct);
+	check(bad_dl == 0, "%zu symbols reach the wrappers through dlopen+dlsym (%d missed)", NSYMS, bad_dl);
+	check(bad_gpa == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress_v2, direct and dlsym'd (%d missed)", bad_gpa);
+	check(bad_v1 == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress (v1) (%d missed)", bad_v1);
+	check(bad_base == 0, "base names with cudaVersion 12080 and stream flags reach the wrappers (%d missed)", bad_base);
+	/* Legacy 32-bit ABI of an accounted function: refused, not leaked. */
+	{
+		CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
+
+		p = (void *)1;
+		EXPECT(cuGetProcAddress_v2("cuMemAlloc", &p, 3000, 0, &st),
+		       CUDA_ERROR_NOT_SUPPORTED);
+		EXPECT_TRUE(p == NULL);
+	}
+	/* Unwrapped names pass through untouched. */
+	p = NULL;
+	EXPECT(cuGetProcAddress_v2("cuDeviceGetPCIBusId", &p, 12000, 0, NULL), 0);
+	EXPECT_TRUE(p == dlsym(lib[0], "cuDeviceGetPCIBusId") && !in_interposer(p));
+	{
+		Dl_info info;
+		void *nx = probe_next();
+
+		check(nx && dladdr(nx, &info) && strstr(info.dli_fname, "libprobe2.so"),
+		      "dlsym(RTLD_NEXT) from a later library still finds the next definition");
+	}
+}
+
+/* ---- allocation entry points, through all three paths ---- */
+
+typedef __typeof__(cuGetProcAddress_v2) gpa_fn;
+
+static void *resolve(int path, const char *name, const char *base, int pt)
+{
+	static void *lib;
+	void *p = NULL;
+
+	switch (path) {
+	case 0:
+		return dlsym(RTLD_DEFAULT, name);	/* what direct linking binds */
+	case 1:
+		if (!lib)
+			lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+		return dlsym(lib, name);
+	default:
+		cuGetProcAddress_v2(base, &p, 12080,
+				    pt ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM : 0,
+				    NULL);
+		return p;
+	}
+}
+
+#define R(path, sym, base, pt) ((__typeof__(sym) *)resolve(path, #sym, base, pt))
+
+/* Allocate through @path and check the charge lands on @dev. */
+static void alloc_one(int path, const char *what, int dev, uint64_t want,
+		      CUresult (*alloc)(int, void *), CUresult (*release)(int, void *))
+{
+	uint64_t before = usage(dev), mid;
+	unsigned char obj[16];
+	CUresult e = alloc(path, obj), e2 = CUDA_ERROR_INVALID_VALUE;
+
+	mid = usage(dev);
+	if (!e)
+		e2 = release(path, obj);
+	check(!e && !e2 && mid - before == want && usage(dev) == before,
+	      "path %d: %s charges %llu on device %d (got %llu, rc %d/%d) and frees it",
+	      path, what, (unsigned long long)want, dev,
+	      (unsigned long long)(mid - before), e, e2);
+}
+
+static CUresult a_alloc(int p, void *o) { return R(p, cuMemAlloc_v2, "cuMemAlloc", 0)(o, MiB); }
+static CUresult f_free(int p, void *o) { return R(p, cuMemFree_v2, "cuMemFree", 0)(*(CUdeviceptr *)o); }
+static CUresult a_managed(int p, void *o) { return R(p, cuMemAllocManaged, "cuMemAllocManaged", 0)(o, 2 * MiB, 1); }
+static CUresult a_pitch(int p, void *o)
+{
+	size_t pitch;
+
+	return R(p, cuMemAllocPitch_v2, "cuMemAllocPitch", 0)(o, &pitch, 1000, 1024, 4);
+}
+static CUresult a_async(int p, void *o) { return R(p, cuMemAllocAsync, "cuMemAllocAsync", 0)(o, MiB, NULL); }
+static CUresult f_async(int p, void *o) { return R(p, cuMemFreeAsync, "cuMemFreeAsync", 0)(*(CUdeviceptr *)o, NULL); }
+static CUresult a_async_pt(int p, void *o) { return R(p, cuMemAllocAsync_ptsz, "cuMemAllocAsync", 1)(o, MiB, NULL); }
+static CUresult f_async_pt(int p, void *o) { return R(p, cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1)(*(CUdeviceptr *)o, NULL); }
+static CUresult a_pool(int p, void *o) { return R(p, cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0)(o, MiB, NULL, NULL); }
+static CUresult a_pool_pt(int p, void *o) { return R(p, cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1)(o, MiB, NULL, NULL); }
+static CUresult a_vmm(int p, void *o)
+{
+	CUmemAllocationProp prop;
+
+	memset(&prop, 0, sizeof(prop));
+	prop.type = 1;
+	prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	prop.location.id = 1;	/* not the current device */
+	return R(p, cuMemCreate, "cuMemCreate", 0)(o, 2 * MiB, &prop, 0);
+}
+static CUresult f_vmm(int p, void *o) { return R(p, cuMemRelease, "cuMemRelease", 0)(*(CUmemGenericAllocationHandle *)o); }
+static CUresult a_array(int p, void *o)
+{
+	CUDA_ARRAY_DESCRIPTOR d = { 512, 512, CU_AD_FORMAT_FLOAT, 1 };
+
+	return R(p, cuArrayCreate_v2, "cuArrayCreate", 0)(o, &d);
+}
+static CUresult a_array3d(int p, void *o)
+{
+	CUDA_ARRAY3D_DESCRIPTOR d = { 256, 256, 4, CU_AD_FORMAT_HALF, 2, 0 };
+
+	return R(p, cuArray3DCreate_v2, "cuArray3DCreate", 0)(o, &d);
+}
+static CUresult f_array(int p, void *o) { return R(p, cuArrayDestroy, "cuArrayDestroy", 0)(*(CUarray *)o); }
+static CUresult a_mip(int p, void *o)
+{
+	CUDA_ARRAY3D_DESCRIPTOR d = { 512, 512, 0, CU_AD_FORMAT_UNSIGNED_INT8, 4, 0 };
+
+	return R(p, cuMipmappedArrayCreate, "cuMipmappedArrayCreate", 0)(o, &d, 2);
+}
+static CUresult f_mip(int p, void *o) { return R(p, cuMipmappedArrayDestroy, "cuMipmappedArrayDestroy", 0)(*(CUmipmappedArray *)o); }
+
+static void test_allocs(void)
+{
+	int path;
+
+	section = "alloc";
+	cuCtxSetCurrent(ctx0);
+	for (path = 0; path < 3; path++) {
+		alloc_one(path, "cuMemAlloc_v2", 0, MiB, a_alloc, f_free);
+		alloc_one(path, "cuMemAllocManaged", 0, 2 * MiB, a_managed, f_free);
+		alloc_one(path, "cuMemAllocPitch_v2 1000x1024", 0, MiB, a_pitch, f_free);
+		alloc_one(path, "cuMemAllocAsync", 0, MiB, a_async, f_async);
+		alloc_one(path, "cuMemAllocAsync_ptsz", 0, MiB, a_async_pt, f_async_pt);
+		alloc_one(path, "cuMemAllocFromPoolAsync", 0, MiB, a_pool, f_async);
+		alloc_one(path, "cuMemAllocFromPoolAsync_ptsz", 0, MiB, a_pool_pt, f_async_pt);
+		alloc_one(path, "cuMemCreate on device 1", 1, 2 * MiB, a_vmm, f_vmm);
+		alloc_one(path, "cuArrayCreate_v2 512x512 float", 0, MiB, a_array, f_array);
+		alloc_one(path, "cuArray3DCreate_v2 256x256x4 half2", 0, MiB, a_array3d, f_array);
+		alloc_one(path, "cuMipmappedArrayCreate 512x512 uchar4, 2 levels", 0,
+			  MiB + 256 * 1024, a_mip, f_mip);
+	}
+	/* Host-located VMM memory is not GPU memory. */
+	{
+		CUmemAllocationProp prop;
+		CUmemGenericAllocationHandle h;
+		uint64_t b0 = usage(0), b1 = usage(1);
+
+		memset(&prop, 0, sizeof(prop));
+		prop.location.type = CU_MEM_LOCATION_TYPE_HOST_NUMA;
+		EXPECT(cuMemCreate(&h, 2 * MiB, &prop, 0), 0);
+		EXPECT_TRUE(usage(0) == b0 && usage(1) == b1);
+		EXPECT(cuMemRelease(h), 0);
+	}
+}
+
+/* ---- quotas ---- */
+
+static void test_quota(void)
+{
+	CUdeviceptr a, b, c;
+	unsigned long long calls;
+
+	section = "quota";
+	cuCtxSetCurrent(ctx0);
+	EXPECT(cuMemAlloc_v2(&a, 60 * MiB), 0);
+	calls = fake_cuda_driver_allocs();
+	EXPECT(cuMemAlloc_v2(&b, 8 * MiB), CUDA_ERROR_OUT_OF_MEMORY);
+	EXPECT_TRUE(fake_cuda_driver_allocs() == calls);	/* driver not called */
+	EXPECT(cuMemAlloc_v2(&b, 2 * MiB), 0);
+	EXPECT_TRUE(usage(0) == QUOTA0);
+	/* Device 1 has its own quota. */
+	cuCtxSetCurrent(ctx1);
+	EXPECT(cuMemAlloc_v2(&c, QUOTA1 - 2 * MiB), 0);
+	EXPECT(cuMemAlloc_v2(&a, 1), CUDA_ERROR_OUT_OF_MEMORY);
+	EXPECT(cuMemFree_v2(c), 0);
+	cuCtxSetCurrent(ctx0);
+	EXPECT(cuMemFree_v2(a), 0);
+	EXPECT(cuMemFree_v2(b), 0);
+	/* A failed driver call gives the charge back. */
+	EXPECT(cuMemAlloc_v2(&a, 0), CUDA_ERROR_INVALID_VALUE);
+	EXPECT(cuMemFree_v2(0xdead0000ULL), CUDA_ERROR_INVALID_VALUE);
+	EXPECT_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
+}
+
+static int wait_child(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Two processes of one agent share its quota; fork gets its own file. */
+static void test_processes(void)
+{
+	CUdeviceptr a, inherited;
+	int pfd[2];
+	pid_t pid;
+	char c;
+
+	section = "processes";
+	cuCtxSetCurrent(ctx0);
+	EXPECT(cuMemAlloc_v2(&a, 40 * MiB), 0);
+	EXPECT(cuMemAlloc_v2(&inherited, 4 * MiB), 0);
+	pid = fork();
+	if (pid == 0) {
+		CUdeviceptr x, y;
+		int rc = 0;
+
+		cuCtxSetCurrent(ctx0);
+		/* Freeing the parent's memory must not release its charge. */
+		if (cuMemFree_v2(inherited))
+			rc |= 1;
+		if (cuMemAlloc_v2(&x, 16 * MiB))
+			rc |= 2;
+		if (cuMemAlloc_v2(&y, 8 * MiB) != CUDA_ERROR_OUT_OF_MEMORY)
+			rc |= 4;
+		_exit(rc);
+	}
+	EXPECT(wait_child(pid), 0);
+	EXPECT_TRUE(usage(0) == 46 * MiB);
+	/* A separate program (a fresh exec) of the same agent. */
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "cudatest", "alloc", "24", NULL);
+		_exit(99);
+	}
+	EXPECT(wait_child(pid), 3);	/* 46 + 2 (its context) + 24 > 64 */
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "cudatest", "alloc", "14", NULL);
+		_exit(99);
+	}
+	EXPECT(wait_child(pid), 0);
+	EXPECT(cuMemFree_v2(inherited), 0);
+	EXPECT(cuMemFree_v2(a), 0);
+	EXPECT_TRUE(usage(0) == 2 * MiB);
+
+	/* SIGKILL releases everything the process held. */
+	if (pipe(pfd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		CUdeviceptr x;
+		CUcontext pc;
+
+		cuDevicePrimaryCtxRetain(&pc, 1);
+		cuCtxSetCurrent(ctx0);
+		if (cuMemAlloc_v2(&x, 30 * MiB) == 0 &&
+		    write(pfd[1], "x", 1) == 1)
+			pause();
+		_exit(1);
+	}
+	close(pfd[1]);
+	EXPECT(read(pfd[0], &c, 1), 1);
+	close(pfd[0]);
+	EXPECT_TRUE(usage(0) == 32 * MiB && usage(1) == 4 * MiB);
+	kill(pid, SIGKILL);
+	EXPECT(wait_child(pid), 128 + SIGKILL);
+	EXPECT_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
+}
+
+/* ---- memory info ---- */
+
+static void test_meminfo(void)
+{
+	size_t fr, tot;
+	CUdeviceptr a, imp;
+	nvmlDevice_t nd;
+	nvmlMemory_t m;
+	nvmlMemory_v2_t m2;
+
+	section = "meminfo";
+	cuCtxSetCurrent(ctx0);
+	EXPECT(cuMemAlloc_v2(&a, 10 * MiB), 0);
+	EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+	check(tot == QUOTA0 && fr == QUOTA0 - 12 * MiB,
+	      "cuMemGetInfo: total %zu free %zu", tot, fr);
+	EXPECT(nvmlInit_v2(), 0);
+	EXPECT(nvmlDeviceGetHandleByIndex_v2(0, &nd), 0);
+	EXPECT(nvmlDeviceGetMemoryInfo(nd, &m), 0);
+	check(m.total == QUOTA0 && m.free == QUOTA0 - 12 * MiB &&
+	      m.used == 12 * MiB, "nvmlDeviceGetMemoryInfo: total %llu free %llu used %llu",
+	      m.total, m.free, m.used);
+	memset(&m2, 0, sizeof(m2));
+	m2.version = nvmlMemory_v2;
+	EXPECT(nvmlDeviceGetMemoryInfo_v2(nd, &m2), 0);
+	check(m2.total == QUOTA0 && m2.free == QUOTA0 - 12 * MiB,
+	      "nvmlDeviceGetMemoryInfo_v2: total %llu free %llu", m2.total, m2.free);
+	/* An admin lowers the quota below the usage: free is 0, not a wrap. */
+	EXPECT(gdlock_quota_set(g, agent, midx[0], 4 * MiB), 0);
+	EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+	check(tot == 4 * MiB && fr == 0, "lowered quota: total %zu free %zu", tot, fr);
+	EXPECT(nvmlDeviceGetMemoryInfo(nd, &m), 0);
+	check(m.free == 0 && m.total == 4 * MiB, "lowered quota, NVML: total %llu free %llu", m.total, m.free);
+	EXPECT(cuMemAlloc_v2(&imp, MiB), CUDA_ERROR_OUT_OF_MEMORY);
+	EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	EXPECT(cuMemFree_v2(a), 0);
+	/* Device 1 through its own context. */
+	cuCtxSetCurrent(ctx1);
+	EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+	check(tot == QUOTA1 && fr == QUOTA1 - 2 * MiB, "device 1 (primary context charged): total %zu free %zu", tot, fr);
+	cuCtxSetCurrent(ctx0);
+}
+
+/* ---- contexts (GDL_CUDA_CTX_RESERVE=2M in the suite) ---- */
+
+static void test_contexts(void)
+{
+	CUcontext c, p1, p2;
+	uint64_t b = usage(1);
+
+	section = "contexts";
+	EXPECT(cuCtxCreate_v2(&c, 0, 1), 0);
+	EXPECT_TRUE(usage(1) == b + 2 * MiB);
+	EXPECT(cuCtxDestroy_v2(c), 0);
+	EXPECT_TRUE(usage(1) == b);
+	EXPECT(cuCtxCreate_v3(&c, NULL, 0, 0, 1), 0);
+	EXPECT_TRUE(usage(1) == b + 2 * MiB);
+	EXPECT(cuCtxDestroy_v2(c), 0);
+	EXPECT(cuCtxCreate_v4(&c, NULL, 0, 1), 0);
+	EXPECT_TRUE(usage(1) == b + 2 * MiB);
+	EXPECT(cuCtxDestroy_v2(c), 0);
+	EXPECT_TRUE(usage(1) == b);
+	/* The primary context of device 0: charged once while retained. */
+	b = usage(0);
+	EXPECT(cuDevicePrimaryCtxRetain(&p1, 0), 0);
+	EXPECT(cuDevicePrimaryCtxRetain(&p2, 0), 0);
+	EXPECT_TRUE(usage(0) == b + 2 * MiB);
+	EXPECT(cuDevicePrimaryCtxRelease_v2(0), 0);
+	EXPECT_TRUE(usage(0) == b + 2 * MiB);
+	EXPECT(cuDevicePrimaryCtxRelease_v2(0), 0);
+	EXPECT_TRUE(usage(0) == b);
+	cuCtxSetCurrent(ctx0);
+}
+
+/* ---- DMA ---- */
+
+static void acl(struct gdl_acl_entry *e, uint32_t dev, uint32_t rights,
+		uint32_t peer, uint64_t addr, uint64_t len)
+{
+	memset(e, 0, sizeof(*e));
+	e->agent_id = agent;
+	e->dev_index = dev;
+	e->rights = rights;
+	e->peer_index = peer;
+	e->addr = addr;
+	e->len = len;
+}
+
+static void test_dma(void)
+{
+	struct gdl_acl_entry e;
+	CUdeviceptr a, b, imp;
+	CUipcMemHandle h;
+	void *host, *host2;
+	int can;
+
+	section = "dma";
+	cuCtxSetCurrent(ctx0);
+	EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	cuCtxSetCurrent(ctx1);
+	EXPECT(cuMemAlloc_v2(&b, MiB), 0);
+	cuCtxSetCurrent(ctx0);
+	/* No peer right: refused before the driver. */
+	EXPECT(cuDeviceCanAccessPeer(&can, 0, 1), 0);
+	EXPECT(can, 0);
+	EXPECT(cuCtxEnablePeerAccess(ctx1, 0), CUDA_ERROR_PEER_ACCESS_UNSUPPORTED);
+	EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), CUDA_ERROR_NOT_PERMITTED);
+	EXPECT(cuMemcpyPeerAsync(b, ctx1, a, ctx0, 4096, NULL), CUDA_ERROR_NOT_PERMITTED);
+	EXPECT(cuMemcpyPeer(a, ctx0, a + 4096, ctx0, 4096), 0);	/* same device */
+	/* The admin grants device 0 -> device 1. */
+	acl(&e, midx[0], GDL_ACCESS_PEER, midx[1], 0, 0);
+	EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	EXPECT(cuDeviceCanAccessPeer(&can, 0, 1), 0);
+	EXPECT(can, 1);
+	EXPECT(cuCtxEnablePeerAccess(ctx1, 0), 0);
+	EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), 0);
+	EXPECT(cuMemcpyPeer_ptds(b, ctx1, a, ctx0, 4096), 0);
+	EXPECT(cuMemcpyPeerAsync_ptsz(b, ctx1, a, ctx0, 4096, NULL), 0);
+	/* The right is directional. */
+	EXPECT(cuMemcpyPeer(a, ctx0, b, ctx1, 4096), CUDA_ERROR_NOT_PERMITTED);
+	EXPECT(cuDeviceCanAccessPeer(&can, 1, 0), 0);
+	EXPECT(can, 0);
+	EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), CUDA_ERROR_NOT_PERMITTED);
+
+	/* IPC import: needs an ACL entry covering the imported range. */
+	EXPECT(cuIpcGetMemHandle(&h, a), 0);
+	EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), CUDA_ERROR_NOT_PERMITTED);
+	EXPECT(imp, 0);
+	acl(&e, midx[0], GDL_ACCESS_READ | GDL_ACCESS_WRITE, 0, a, MiB);
+	EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), 0);
+	EXPECT_TRUE(imp == a);
+	EXPECT(cuIpcCloseMemHandle(imp), 0);
+	EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+
+	/* Host memory: allowed on a device with a quota; I/O memory needs an ACL. */
+	EXPECT(cuMemHostAlloc(&host, 4096, 0), 0);
+	EXPECT(cuMemHostRegister_v2(host, 4096, 0), 0);
+	EXPECT(cuMemHostRegister_v2(host, 4096, CU_MEMHOSTREGISTER_IOMEMORY),
+	       CUDA_ERROR_NOT_PERMITTED);
+	EXPECT(gdlock_quota_set(g, agent, midx[0], 0), 0);
+	EXPECT(cuMemHostAlloc(&host2, 4096, 0), CUDA_ERROR_NOT_PERMITTED);
+	EXPECT(cuMemHostRegister_v2(host, 4096, 0), CUDA_ERROR_NOT_PERMITTED);
+	EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	cuMemHostUnregister(host);
+	cuMemFreeHost(host);
+	EXPECT(cuMemFree_v2(a), 0);
+	cuCtxSetCurrent(ctx1);
+	EXPECT(cuMemFree_v2(b), 0);
+	cuCtxSetCurrent(ctx0);
+}
+
+/* ---- threads ---- */
+
+static void *thread_allocs(void *arg)
+{
+	CUdeviceptr p[4];
+	int i, j, bad = 0;
+
+	(void)arg;
+	cuCtxSetCurrent(ctx0);
+	for (i = 0; i < 200; i++) {
+		for (j = 0; j < 4; j++)
+			bad += cuMemAlloc_v2(&p[j], 64 * 1024) != 0;
+		for (j = 0; j < 4; j++)
+			bad += cuMemFree_v2(p[j]) != 0;
+	}
+	return (void *)(intptr_t)bad;
+}
+
+static void test_threads(void)
+{
+	pthread_t th[8];
+	uint64_t b = usage(0);
+	void *r;
+	int i, bad = 0;
+
+	section = "threads";
+	for (i = 0; i < 8; i++)
+		pthread_create(&th[i], NULL, thread_allocs, NULL);
+	for (i = 0; i < 8; i++) {
+		pthread_join(th[i], &r);
+		bad += (int)(intptr_t)r;
+	}
+	check(bad == 0, "8 threads x 800 alloc/free pairs (%d failed)", bad);
+	EXPECT_TRUE(usage(0) == b);
+}
+
+/* ---- modes ---- */
+
+static int setup_agent(void)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	const char *pci = getenv("FAKE_CUDA_PCI");
+	char buf[32];
+	int n, i, k;
+
+	section = "setup";
+	EXPECT(gdlock_open(&g), 0);
+	if (!g || !pci)
+		return -1;
+	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
+	for (k = 0; k < 2; k++) {
+		size_t len = strcspn(pci, ",");
+
+		snprintf(buf, sizeof(buf), "%.*s", (int)len, pci);
+		pci += len + (pci[len] == ',');
+		midx[k] = -1;
+		for (i = 0; i < n; i++) {
+			char s[32];
+
+			snprintf(s, sizeof(s), "%04x:%02x:%02x.%x", d[i].pci_domain,
+				 d[i].pci_bdf >> 8, d[i].pci_bdf >> 3 & 0x1f,
+				 d[i].pci_bdf & 7);
+			if (!strcmp(s, buf))
+				midx[k] = d[i].index;
+		}
+	}
+	check(midx[0] >= 0 && midx[1] >= 0 && midx[0] != midx[1],
+	      "both fake GPUs are module devices (%d, %d)", midx[0], midx[1]);
+	EXPECT(gdlock_agent_create(g, "cuda-a", 0, &agent), 0);
+	EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	EXPECT(gdlock_quota_set(g, agent, midx[1], QUOTA1), 0);
+	mkdir(CGROUP, 0755);
+	EXPECT(gdlock_bind_cgroup(g, agent, CGROUP), 0);
+	snprintf(buf, sizeof(buf), "%d", getpid());
+	i = open(CGROUP "/cgroup.procs", O_WRONLY);
+	EXPECT_TRUE(i >= 0 && write(i, buf, strlen(buf)) > 0);
+	if (i >= 0)
+		close(i);
+	return midx[0] < 0 || midx[1] < 0 ? -1 : 0;
+}
+
+/*
+ * ctx0: a context created on device 0; ctx1: device 1's primary context.
+ * Each is charged GDL_CUDA_CTX_RESERVE (2M in the suite), so both devices
+ * start at 2M of usage.
+ */
+static int mode_main(void)
+{
+	if (setup_agent())
+		return 1;
+	section = "init";
+	EXPECT(cuInit(0), 0);
+	EXPECT(cuCtxCreate_v2(&ctx0, 0, 0), 0);
+	EXPECT(cuDevicePrimaryCtxRetain(&ctx1, 1), 0);
+	EXPECT_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "";
+	CUdeviceptr a;
+	CUcontext c;
+
+	if (!strcmp(mode, "alloc") && argc > 2) {
+		/* Helper: exit 0 when N MiB fit on device 0, 3 on OOM. */
+		CUresult e;
+
+		cuInit(0);
+		cuCtxCreate_v2(&c, 0, 0);
+		e = cuMemAlloc_v2(&a, strtoull(argv[2], NULL, 0) * MiB);
+		return e == CUDA_ERROR_OUT_OF_MEMORY ? 3 : e ? 4 : 0;
+	}
+	if (!strcmp(mode, "closed") || !strcmp(mode, "open")) {
+		int open_mode = !strcmp(mode, "open");
+		size_t fr = 1, tot = 0;
+
+		section = mode;
+		EXPECT(cuInit(0), 0);
+		/* No GDL_CUDA_CTX_RESERVE here: contexts cost nothing. */
+		EXPECT(cuDevicePrimaryCtxRetain(&c, 0), 0);
+		EXPECT(cuCtxCreate_v2(&c, 0, 0), 0);
+		cuCtxSetCurrent(c);
+		EXPECT(cuMemAlloc_v2(&a, MiB), open_mode ? 0 : CUDA_ERROR_OUT_OF_MEMORY);
+		EXPECT(fake_cuda_driver_allocs(), open_mode ? 1 : 0);
+		EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+		check(open_mode ? fr > 0 : fr == 0, "cuMemGetInfo free %zu", fr);
+		printf("cudatest: %d passed, %d failed\n", passed, failed);
+		return failed != 0;
+	}
+	if (strcmp(mode, "main")) {
+		fprintf(stderr, "usage: cudatest closed|open|main\n");
+		return 2;
+	}
+	if (!mode_main()) {
+		test_enumerate();
+		test_allocs();
+		test_quota();
+		test_processes();
+		test_meminfo();
+		test_contexts();
+		test_dma();
+		test_threads();
+	}
+	printf("cudatest: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}

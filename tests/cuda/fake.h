@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Test-only hooks of the fake libcuda.so.1 (never installed). */
+#ifndef FAKE_CUDA_H
+#define FAKE_CUDA_H
+
+#include "cuda_types.h"
+
+/* Bytes the fake driver has live on device @dev, and driver calls made. */
+unsigned long long fake_cuda_live(int dev);
+unsigned long long fake_cuda_driver_allocs(void);
+/* The pre-3.2 cuMemAlloc ABI, handed out for cudaVersion < 3020. */
+CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
+
+#endif

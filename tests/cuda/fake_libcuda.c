@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A test double of libcuda.so.1: every entry point the interposer wraps or
+ * calls, over a fake device memory that is only bookkeeping (addresses
+ * are made up, nothing is mapped).  Devices come from FAKE_CUDA_PCI, a
+ * comma-separated list of PCI addresses (the test VM's edu devices), so
+ * that the interposer maps them to the module's devices as it would real
+ * GPUs.  FAKE_CUDA_MEM is each device's size (default 16G).  Linked with
+ * -Bsymbolic: the addresses cuGetProcAddress hands out are this library's
+ * own, as in the real driver, not the interposer's.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_api.h"
+#include "fake.h"
+
+#define MAX_DEV 8
+#define MAX_ALLOCS 4096
+#define API __attribute__((visibility("default")))
+
+struct CUctx_st {
+	int dev;
+	int primary;
+};
+struct CUarray_st {
+	size_t size;
+};
+struct CUmipmappedArray_st {
+	size_t size;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int ndev = -1;
+static char pci[MAX_DEV][32];
+static unsigned long long dev_mem = 16ULL << 30;
+static unsigned long long live[MAX_DEV], next_addr[MAX_DEV];
+static unsigned long long driver_allocs;
+static struct CUctx_st primary_ctx[MAX_DEV];
+static unsigned int primary_refs[MAX_DEV];
+static __thread CUcontext current;
+static __thread CUcontext stack[8];
+static __thread int depth;
+
+static struct {
+	unsigned long long addr, size;
+	int dev;
+} allocs[MAX_ALLOCS];
+
+static void setup(void)
+{
+	const char *s, *m;
+	int i;
+
+	if (ndev >= 0)
+		return;
+	s = getenv("FAKE_CUDA_PCI");
+	m = getenv("FAKE_CUDA_MEM");
+	if (m)
+		dev_mem = strtoull(m, NULL, 0);
+	if (!s)
+		s = "0000:00:05.0";
+	for (ndev = 0; *s && ndev < MAX_DEV; ndev++) {
+		size_t n = strcspn(s, ",");
+
+		memcpy(pci[ndev], s, n < 31 ? n : 31);
+		s += n + (s[n] == ',');
+	}
+	for (i = 0; i < MAX_DEV; i++) {
+		next_addr[i] = (unsigned long long)(i + 1) << 40;
+		primary_ctx[i].dev = i;
+		primary_ctx[i].primary = 1;
+	}
+}
+
+/* Record a device allocation; the lock is held. */
+static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
+{
+	int i;
+
+	if (!size)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (live[dev] + size > dev_mem)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	for (i = 0; i < MAX_ALLOCS && allocs[i].size; i++)
+		;
+	if (i == MAX_ALLOCS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	allocs[i].addr = next_addr[dev];
+	allocs[i].size = size;
+	allocs[i].dev = dev;
+	next_addr[dev] += (size + 0xfffff) & ~0xfffffULL;
+	live[dev] += size;
+	driver_allocs++;
+	if (out)
+		*out = allocs[i].addr;
+	return CUDA_SUCCESS;
+}
+
+static int find_alloc(CUdeviceptr p)
+{
+	int i;
+
+	for (i = 0; i < MAX_ALLOCS; i++)
+		if (allocs[i].size && p >= allocs[i].addr &&
+		    p < allocs[i].addr + allocs[i].size)
+			return i;
+	return -1;
+}
+
+static CUresult fake_free(CUdeviceptr p)
+{
+	int i = find_alloc(p);
+
+	if (i < 0 || allocs[i].addr != p)
+		return CUDA_ERROR_INVALID_VALUE;
+	live[allocs[i].dev] -= allocs[i].size;
+	allocs[i].size = 0;
+	return CUDA_SUCCESS;
+}
+
+static CUresult cur_dev(int *dev)
+{
+	if (!current)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	*dev = current->dev;
+	return CUDA_SUCCESS;
+}
+
+static CUresult alloc_current(CUdeviceptr *dptr, size_t size)
+{
+	CUresult e;
+	int dev;
+
+	if (!dptr)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	e = cur_dev(&dev);
+	if (!e)
+		e = fake_alloc(dev, size, dptr);
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+static CUresult free_any(CUdeviceptr p)
+{
+	CUresult e;
+
+	pthread_mutex_lock(&lock);
+	e = fake_free(p);
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API unsigned long long fake_cuda_live(int dev)
+{
+	unsigned long long v;
+
+	pthread_mutex_lock(&lock);
+	v = dev >= 0 && dev < MAX_DEV ? live[dev] : 0;
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+API unsigned long long fake_cuda_driver_allocs(void)
+{
+	return __atomic_load_n(&driver_allocs, __ATOMIC_RELAXED);
+}
+
+API CUresult cuInit(unsigned int flags)
+{
+	pthread_mutex_lock(&lock);
+	setup();
+	pthread_mutex_unlock(&lock);
+	return flags ? CUDA_ERROR_INVALID_VALUE : CUDA_SUCCESS;
+}
+
+API CUresult cuDriverGetVersion(int *v)
+{
+	*v = 13000;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGetCount(int *n)
+{
+	*n = ndev < 0 ? 0 : ndev;
+	return ndev < 0 ? CUDA_ERROR_NOT_INITIALIZED : CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGet(CUdevice *dev, int ordinal)
+{
+	if (ndev < 0)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	if (ordinal < 0 || ordinal >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*dev = ordinal;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGetPCIBusId(char *buf, int len, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	if (len < 13)
+		return CUDA_ERROR_INVALID_VALUE;
+	strncpy(buf, pci[dev], len - 1);
+	buf[len - 1] = 0;
+	return CUDA_SUCCESS;
+}
+
+static CUresult ctx_create(CUcontext *pctx, CUdevice dev)
+{
+	CUcontext c;
+
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	c->dev = dev;
+	*pctx = current = c;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
+{
+	(void)flags;
+	return ctx_create(pctx, dev);
+}
+
+API CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
+			    int nparams, unsigned int flags, CUdevice dev)
+{
+	(void)params;
+	(void)nparams;
+	(void)flags;
+	return ctx_create(pctx, dev);
+}
+
+API CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
+			    unsigned int flags, CUdevice dev)
+{
+	(void)params;
+	(void)flags;
+	return ctx_create(pctx, dev);
+}
+
+API CUresult cuCtxDestroy_v2(CUcontext ctx)
+{
+	if (!ctx || ctx->primary)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (current == ctx)
+		current = NULL;
+	free(ctx);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	primary_refs[dev]++;
+	pthread_mutex_unlock(&lock);
+	*pctx = &primary_ctx[dev];
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
+{
+	CUresult e = CUDA_SUCCESS;
+
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	if (primary_refs[dev])
+		primary_refs[dev]--;
+	else
+		e = CUDA_ERROR_INVALID_CONTEXT;
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuCtxSetCurrent(CUcontext ctx)
+{
+	current = ctx;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuCtxGetCurrent(CUcontext *ctx)
+{
+	*ctx = current;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuCtxGetDevice(CUdevice *dev)
+{
+	return cur_dev(dev);
+}
+
+API CUresult cuCtxPushCurrent_v2(CUcontext ctx)
+{
+	if (!ctx || depth == 8)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	stack[depth++] = current;
+	current = ctx;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuCtxPopCurrent_v2(CUcontext *ctx)
+{
+	if (!depth)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (ctx)
+		*ctx = current;
+	current = stack[--depth];
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t size)
+{
+	return alloc_current(dptr, size);
+}
+
+/* The pre-3.2 ABI (32-bit sizes), for the legacy-request test. */
+API CUresult cuMemAlloc(unsigned int *dptr, unsigned int size)
+{
+	(void)dptr;
+	(void)size;
+	return CUDA_ERROR_NOT_SUPPORTED;
+}
+
+API CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width,
+				size_t height, unsigned int elem)
+{
+	size_t p = (width + 511) & ~(size_t)511;
+
+	(void)elem;
+	*pitch = p;
+	return alloc_current(dptr, p * height);
+}
+
+API CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
+			       unsigned int flags)
+{
+	(void)flags;
+	return alloc_current(dptr, size);
+}
+
+API CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
+{
+	(void)s;
+	return alloc_current(dptr, size);
+}
+
+API CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size, CUstream s)
+{
+	(void)s;
+	return alloc_current(dptr, size);
+}
+
+API CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
+				     CUmemoryPool pool, CUstream s)
+{
+	(void)pool;
+	(void)s;
+	return alloc_current(dptr, size);
+}
+
+API CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
+					  CUmemoryPool pool, CUstream s)
+{
+	(void)pool;
+	(void)s;
+	return alloc_current(dptr, size);
+}
+
+/*
+ * VMM handles are the fake device address of their backing store, or a
+ * host pointer with the top bit set for host locations.
+ */
+#define HOST_HANDLE (1ULL << 63)
+API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
+			 const CUmemAllocationProp *prop,
+			 unsigned long long flags)
+{
+	CUdeviceptr p;
+	CUresult e;
+
+	if (!prop || flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (prop->location.type != CU_MEM_LOCATION_TYPE_DEVICE) {
+		void *hp = malloc(1);
+
+		*handle = (uintptr_t)hp | HOST_HANDLE;
+		return hp ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	if (prop->location.id < 0 || prop->location.id >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	e = fake_alloc(prop->location.id, size, &p);
+	pthread_mutex_unlock(&lock);
+	if (!e)
+		*handle = p;
+	return e;
+}
+
+API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
+{
+	if (handle & HOST_HANDLE) {
+		free((void *)(uintptr_t)(handle & ~HOST_HANDLE));
+		return CUDA_SUCCESS;
+	}
+	return free_any(handle);
+}
+
+API CUresult cuMemFree_v2(CUdeviceptr p)
+{
+	return free_any(p);
+}
+
+API CUresult cuMemFreeAsync(CUdeviceptr p, CUstream s)
+{
+	(void)s;
+	return free_any(p);
+}
+
+API CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
+{
+	(void)s;
+	return free_any(p);
+}
+
+/* Arrays are charged what their descriptor says, like the interposer. */
+static CUresult array_create(void **out, size_t bytes)
+{
+	struct CUarray_st *a;
+	int dev;
+
+	pthread_mutex_lock(&lock);
+	if (cur_dev(&dev) || live[dev] + bytes > dev_mem) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	a = malloc(sizeof(*a));
+	if (a) {
+		a->size = bytes;
+		live[dev] += bytes;
+		driver_allocs++;
+	}
+	pthread_mutex_unlock(&lock);
+	*out = a;
+	return a ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+static CUresult array_destroy(void *p, size_t size)
+{
+	int dev;
+
+	pthread_mutex_lock(&lock);
+	if (!cur_dev(&dev))
+		live[dev] -= size;
+	pthread_mutex_unlock(&lock);
+	free(p);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuArrayCreate_v2(CUarray *arr, const CUDA_ARRAY_DESCRIPTOR *d)
+{
+	return array_create((void **)arr, d->Width * (d->Height ? d->Height : 1) *
+			    d->NumChannels);
+}
+
+API CUresult cuArray3DCreate_v2(CUarray *arr, const CUDA_ARRAY3D_DESCRIPTOR *d)
+{
+	return array_create((void **)arr, d->Width * (d->Height ? d->Height : 1) *
+			    (d->Depth ? d->Depth : 1) * d->NumChannels);
+}
+
+API CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
+				    const CUDA_ARRAY3D_DESCRIPTOR *d,
+				    unsigned int levels)
+{
+	return array_create((void **)arr, d->Width * levels);
+}
+
+API CUresult cuArrayDestroy(CUarray arr)
+{
+	return arr ? array_destroy(arr, arr->size) : CUDA_ERROR_INVALID_HANDLE;
+}
+
+API CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr)
+{
+	return arr ? array_destroy(arr, arr->size) : CUDA_ERROR_INVALID_HANDLE;
+}
+
+API CUresult cuMemGetInfo_v2(size_t *free_b, size_t *total)
+{
+	int dev;
+	CUresult e;
+
+	pthread_mutex_lock(&lock);
+	e = cur_dev(&dev);
+	if (!e) {
+		*total = dev_mem;
+		*free_b = dev_mem - live[dev];
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMemGetAddressRange_v2(CUdeviceptr *base, size_t *size,
+				     CUdeviceptr p)
+{
+	CUresult e = CUDA_ERROR_NOT_FOUND;
+	int i;
+
+	pthread_mutex_lock(&lock);
+	i = find_alloc(p);
+	if (i >= 0) {
+		*base = allocs[i].addr;
+		*size = allocs[i].size;
+		e = CUDA_SUCCESS;
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuDeviceCanAccessPeer(int *can, CUdevice dev, CUdevice peer)
+{
+	if (dev < 0 || dev >= ndev || peer < 0 || peer >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*can = dev != peer;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuCtxEnablePeerAccess(CUcontext peer, unsigned int flags)
+{
+	if (!current || !peer || flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	return CUDA_SUCCESS;
+}
+
+static CUresult copy_peer(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
+			  CUcontext sctx, size_t n)
+{
+	return dctx && sctx && dst && src && n ? CUDA_SUCCESS :
+		CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemcpyPeer(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
+			  CUcontext sctx, size_t n)
+{
+	return copy_peer(dst, dctx, src, sctx, n);
+}
+
+API CUresult cuMemcpyPeer_ptds(CUdeviceptr dst, CUcontext dctx,
+			       CUdeviceptr src, CUcontext sctx, size_t n)
+{
+	return copy_peer(dst, dctx, src, sctx, n);
+}
+
+API CUresult cuMemcpyPeerAsync(CUdeviceptr dst, CUcontext dctx,
+			       CUdeviceptr src, CUcontext sctx, size_t n,
+			       CUstream s)
+{
+	(void)s;
+	return copy_peer(dst, dctx, src, sctx, n);
+}
+
+API CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dst, CUcontext dctx,
+				    CUdeviceptr src, CUcontext sctx, size_t n,
+				    CUstream s)
+{
+	(void)s;
+	return copy_peer(dst, dctx, src, sctx, n);
+}
+
+/*
+ * An IPC handle carries the exporter's address and size; the importer
+ * gets the same address (one fake address space across processes) as a
+ * new mapping of its own.
+ */
+API CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p)
+{
+	CUdeviceptr base;
+	size_t size;
+	CUresult e = cuMemGetAddressRange_v2(&base, &size, p);
+
+	if (e)
+		return e;
+	memset(h, 0, sizeof(*h));
+	memcpy(h->reserved, &base, sizeof(base));
+	memcpy(h->reserved + 8, &size, sizeof(size));
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle h,
+				   unsigned int flags)
+{
+	unsigned long long base, size;
+	int i, dev;
+
+	(void)flags;
+	memcpy(&base, h.reserved, sizeof(base));
+	memcpy(&size, h.reserved + 8, sizeof(size));
+	pthread_mutex_lock(&lock);
+	if (cur_dev(&dev) || !size) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	for (i = 0; i < MAX_ALLOCS && allocs[i].size; i++)
+		;
+	if (i < MAX_ALLOCS) {
+		allocs[i].addr = base;
+		allocs[i].size = size;
+		allocs[i].dev = dev;
+	}
+	pthread_mutex_unlock(&lock);
+	if (i == MAX_ALLOCS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*pdptr = base;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuIpcCloseMemHandle(CUdeviceptr p)
+{
+	int i;
+
+	pthread_mutex_lock(&lock);
+	i = find_alloc(p);
+	if (i >= 0)
+		allocs[i].size = 0;
+	pthread_mutex_unlock(&lock);
+	return i >= 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags)
+{
+	(void)flags;
+	return p && size ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemHostUnregister(void *p)
+{
+	return p ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags)
+{
+	(void)flags;
+	*pp = malloc(size ? size : 1);
+	return *pp ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+API CUresult cuMemFreeHost(void *p)
+{
+	free(p);
+	return CUDA_SUCCESS;
+}
+
+/*
+ * cuGetProcAddress as the driver does it: a base name plus cudaVersion
+ * and flags select one ABI version; per-thread-stream flags select the
+ * _ptsz/_ptds flavour.  Full versioned names are accepted as well, so a
+ * test can reach every variant.  cudaVersion < 3020 asks for the legacy
+ * ABI of the functions that gained a _v2 in CUDA 3.2.
+ */
+static const struct {
+	const char *name, *base;
+	int per_thread;
+	void *fn;
+} procs[] = {
+#define X(sym, b, ptsz, lib) { #sym, b, ptsz, (void *)sym },
+	GDL_CUDA_WRAPPED(X)
+#undef X
+	{ "cuInit", "cuInit", 0, (void *)cuInit },
+	{ "cuDriverGetVersion", "cuDriverGetVersion", 0, (void *)cuDriverGetVersion },
+	{ "cuDeviceGet", "cuDeviceGet", 0, (void *)cuDeviceGet },
+	{ "cuDeviceGetCount", "cuDeviceGetCount", 0, (void *)cuDeviceGetCount },
+	{ "cuDeviceGetPCIBusId", "cuDeviceGetPCIBusId", 0, (void *)cuDeviceGetPCIBusId },
+	{ "cuCtxGetDevice", "cuCtxGetDevice", 0, (void *)cuCtxGetDevice },
+	{ "cuCtxSetCurrent", "cuCtxSetCurrent", 0, (void *)cuCtxSetCurrent },
+	{ "cuCtxGetCurrent", "cuCtxGetCurrent", 0, (void *)cuCtxGetCurrent },
+	{ "cuIpcGetMemHandle", "cuIpcGetMemHandle", 0, (void *)cuIpcGetMemHandle },
+	{ "cuIpcCloseMemHandle", "cuIpcCloseMemHandle", 0, (void *)cuIpcCloseMemHandle },
+};
+
+static CUresult get_proc(const char *symbol, void **pfn, int version,
+			 cuuint64_t flags, CUdriverProcAddressQueryResult *st)
+{
+	int pt = !!(flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM);
+	void *found = NULL;
+	size_t i;
+
+	if (!symbol || !pfn)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (version < 3020 && !strcmp(symbol, "cuMemAlloc")) {
+		found = (void *)cuMemAlloc;
+		goto out;
+	}
+	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
+		if (!strcmp(procs[i].name, symbol)) {
+			found = procs[i].fn;
+			break;
+		}
+		if (strcmp(procs[i].base, symbol))
+			continue;
+		/* cuCtxCreate: v4 from 12.5 on, v2 before (v3 by name only). */
+		if (!strcmp(symbol, "cuCtxCreate") &&
+		    strcmp(procs[i].name, version >= 12050 ? "cuCtxCreate_v4" : "cuCtxCreate_v2"))
+			continue;
+		if (!strcmp(symbol, "cuGetProcAddress") &&
+		    strcmp(procs[i].name, version >= 12000 ? "cuGetProcAddress_v2" : "cuGetProcAddress"))
+			continue;
+		if (!found || procs[i].per_thread == pt)
+			found = procs[i].fn;
+	}
+out:
+	*pfn = found;
+	if (st)
+		*st = found ? CU_GET_PROC_ADDRESS_SUCCESS :
+			      CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
+	return found ? CUDA_SUCCESS : CUDA_ERROR_NOT_FOUND;
+}
+
+API CUresult cuGetProcAddress(const char *symbol, void **pfn, int version,
+			      cuuint64_t flags)
+{
+	return get_proc(symbol, pfn, version, flags, NULL);
+}
+
+API CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int version,
+				 cuuint64_t flags,
+				 CUdriverProcAddressQueryResult *st)
+{
+	return get_proc(symbol, pfn, version, flags, st);
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A test double of libnvidia-ml.so.1: the devices of FAKE_CUDA_PCI (NVML
+ * prints an 8-digit domain), each FAKE_CUDA_MEM bytes with 1 MiB used.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda_api.h"
+
+#define API __attribute__((visibility("default")))
+
+static int ndev;
+static char pci[8][32];
+static unsigned long long mem = 16ULL << 30;
+
+API nvmlReturn_t nvmlInit_v2(void)
+{
+	const char *s = getenv("FAKE_CUDA_PCI"), *m = getenv("FAKE_CUDA_MEM");
+
+	if (m)
+		mem = strtoull(m, NULL, 0);
+	if (!s)
+		s = "0000:00:05.0";
+	for (ndev = 0; *s && ndev < 8; ndev++) {
+		size_t n = strcspn(s, ",");
+
+		snprintf(pci[ndev], sizeof(pci[ndev]), "0000%.*s", (int)n, s);
+		s += n + (s[n] == ',');
+	}
+	return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index,
+					       nvmlDevice_t *dev)
+{
+	if (index >= (unsigned int)ndev)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	*dev = (nvmlDevice_t)(uintptr_t)(index + 1);
+	return NVML_SUCCESS;
+}
+
+static int index_of(nvmlDevice_t dev)
+{
+	uintptr_t i = (uintptr_t)dev;
+
+	return i >= 1 && i <= (uintptr_t)ndev ? (int)i - 1 : -1;
+}
+
+API nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *p)
+{
+	int i = index_of(dev);
+
+	if (i < 0)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	memset(p, 0, sizeof(*p));
+	snprintf(p->busId, sizeof(p->busId), "%s", pci[i]);
+	return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *m)
+{
+	if (index_of(dev) < 0)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	m->total = mem;
+	m->used = 1 << 20;
+	m->free = mem - m->used;
+	return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev,
+					    nvmlMemory_v2_t *m)
+{
+	if (index_of(dev) < 0 || m->version != nvmlMemory_v2)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	m->total = mem;
+	m->reserved = 1 << 20;
+	m->used = 1 << 20;
+	m->free = mem - m->used - m->reserved;
+	return NVML_SUCCESS;
+}

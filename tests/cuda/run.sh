@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/cuda/run.sh [--bench] [KVER...]
+# Build the CUDA interposer and its test doubles, run the pointer-map unit
+# test on the host (ASan/UBSan), then tests/cuda/suite.sh in the VM on
+# every kernel (default: all from tests/vm/kernels.sh) with the module
+# loaded.  Ends with "cuda: N passed, M failed" (N, M counting checks).
+# --bench runs the benchmark in the VM (newest kernel) and prints its table.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+cd "$root" || exit 1
+
+bench=0
+if [ "${1:-}" = --bench ]; then
+	bench=1
+	shift
+fi
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
+[ ${#kernels[@]} -gt 0 ] || { echo "cuda: no kernel with headers installed" >&2; exit 1; }
+
+make -s -C tests/cuda BUILD="$build" || { echo "cuda: 0 passed, 1 failed"; exit 1; }
+for k in "${kernels[@]}"; do
+	[ -f "$build/kmod/$k/gpu_dma_lock.ko" ] || { make -s modules-all BUILD="$build" || exit 1; break; }
+done
+mkdir -p "$build/vm"
+
+if [ $bench = 1 ]; then
+	k=${kernels[${#kernels[@]} - 1]}
+	tests/vm/vm-run.sh -k "$k" -e 2 -t 300 -- \
+		"sh tests/cuda/suite.sh $build/kmod/$k/gpu_dma_lock.ko $build bench"
+	exit $?
+fi
+
+total_pass=0
+total_fail=0
+summary=()
+
+out=$("$build/cuda/map_test" 2>&1)
+rc=$?
+echo "$out"
+counts=$(sed -n 's/^map: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
+read -r p f <<<"${counts:-0 1}"
+[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+summary+=("$(printf '%-28s %4d passed %3d failed' "host map_test (ASan)" "$p" "$f")")
+total_pass=$((total_pass + p))
+total_fail=$((total_fail + f))
+
+for k in "${kernels[@]}"; do
+	log=$build/vm/cuda-$k.log
+	start=$(date +%s)
+	tests/vm/vm-run.sh -k "$k" -e 2 -t 300 -- \
+		"sh tests/cuda/suite.sh $build/kmod/$k/gpu_dma_lock.ko $build" >"$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	grep -E '^(FAIL|vm-run:)' "$log" || true
+	counts=$(sed -n 's/^cuda-suite: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
+	read -r p f <<<"${counts:-0 1}"
+	# A crash, a timeout or a dirty kernel log fails the kernel too.
+	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+	summary+=("$(printf '%-28s %4d passed %3d failed  %4ds' "$k" "$p" "$f" "$secs")")
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+done
+
+echo
+echo "CUDA interposer tests (VM logs in $build/vm/cuda-*.log):"
+printf '  %s\n' "${summary[@]}"
+echo "cuda: $total_pass passed, $total_fail failed"
+[ $total_fail -eq 0 ]

@@ -1,0 +1,70 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The CUDA interposer suite, run INSIDE the test VM (tests/vm/vm-run.sh -e 2)
+# as root, against the fake libcuda.so.1 built by tests/cuda/Makefile.
+#   suite.sh MODULE.ko BUILD_DIR [bench]
+# Ends with "cuda-suite: N passed, M failed"; "bench" prints the
+# benchmark table instead.
+set -u
+KO=$1
+B=$2
+MODE=${3:-test}
+LIB=$B/cuda/libgpudmalock-cuda.so
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   cuda-suite: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL cuda-suite: $*"; }
+
+# The edu devices stand in for GPUs: the fake driver reports their PCI
+# addresses, so the interposer maps them to the module's devices.
+pci=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+		pci=$pci${pci:+,}${d##*/}
+done
+export FAKE_CUDA_PCI="$pci" LD_LIBRARY_PATH="$B/cuda/fake"
+
+# cudatest MODE [VAR=VALUE...]: run it under the interposer, add its counts.
+cudatest() {
+	m=$1
+	shift
+	out=$(env LD_PRELOAD="$LIB" "$@" "$B/cuda/cudatest" "$m" 2>&1)
+	echo "$out"
+	line=$(echo "$out" | sed -n 's/^cudatest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
+	if [ -z "$line" ]; then
+		bad "cudatest $m $* did not finish"
+		return
+	fi
+	# shellcheck disable=SC2086 # two numbers, split on purpose
+	set -- $line
+	pass=$((pass + $1))
+	fail=$((fail + $2))
+}
+
+if [ "$MODE" = bench ]; then
+	insmod "$KO" pci_ids=1234:11e8 || exit 1
+	GDL_CUDA_LIB=$LIB "$B/cuda/bench"
+	exit $?
+fi
+
+# 1. No module: fail closed by default, pass through when configured.
+if [ ! -e /dev/gpu_dma_lock ]; then ok "no module loaded yet"; else bad "/dev/gpu_dma_lock exists before insmod"; fi
+cudatest closed
+cudatest open GDL_CUDA_FAIL=open
+cudatest closed GDL_CUDA_FAIL=bogus
+
+# 2. With the module: the main suite.
+if insmod "$KO" pci_ids=1234:11e8; then ok "insmod"; else bad "insmod"; echo "cuda-suite: $pass passed, $fail failed"; exit 1; fi
+cudatest main GDL_CUDA_CTX_RESERVE=2M
+
+# 3. Nothing left charged once every test process is gone.
+live=$(sed -n 's/^live_reservations \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)
+if [ "$live" = 0 ]; then ok "no live reservations left"; else bad "live reservations left: $live"; fi
+cons=$(sed -n 's/^ledger_consistent \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)
+if [ "$cons" = 1 ]; then ok "ledger consistent"; else bad "ledger_consistent=$cons"; fi
+if rmmod gpu_dma_lock; then ok "rmmod"; else bad "rmmod"; fi
+
+echo "cuda-suite: $pass passed, $fail failed"
+[ $fail -eq 0 ]

@@ -1,0 +1,69 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/gpu/run.sh [QUOTA_MIB]   (default 2048) - on a machine with an
+# NVIDIA GPU, CUDA 12 or 13 (cuda.h, libcuda.so.1) and optionally PyTorch.
+# NOT part of `make check`.  See docs/cuda.md, "Testing on a GPU".
+#
+# With /dev/gpu_dma_lock (module loaded, run as root): creates agent
+# "gpu-test" with QUOTA_MIB on every device, binds this shell's pid and
+# runs both programs under the interposer in enforcing mode (the GPU must
+# be one the module discovered: pci_ids defaults to NVIDIA and AMD).
+# Without the module (e.g. a machine that cannot load kernel modules):
+# runs them with GDL_CUDA_FAIL=open (pass-through, checks that nothing
+# breaks and measures the overhead), then once fail-closed to check that
+# allocations are refused with CUDA_ERROR_OUT_OF_MEMORY.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+quota=${1:-2048}
+cuda=${CUDA_HOME:-/usr/local/cuda}
+cd "$root" || exit 1
+
+make -s -C utils/cuda BUILD="$build" || exit 1
+make -s utils BUILD="$build" || exit 1
+cc -O2 -Wall -I"$cuda/include" tests/gpu/cuda_quota.c -o "$build/cuda/cuda_quota" \
+	-L"$cuda/lib64/stubs" -lcuda || exit 1
+lib=$build/cuda/libgpudmalock-cuda.so
+rc=0
+
+run() {	# run NAME ENV... -- COMMAND...
+	echo "== $1"
+	shift
+	env "$@" || rc=1
+}
+
+have_torch=0
+python3 -c 'import torch, sys; sys.exit(not torch.cuda.is_available())' 2>/dev/null && have_torch=1
+
+if [ -c /dev/gpu_dma_lock ]; then
+	echo "module loaded: enforcing, quota ${quota} MiB per device"
+	cc -O2 -Wall -D_GNU_SOURCE -Iutils/include -Isrc/uapi tests/gpu/gdl_run_as_agent.c \
+		"$build/utils/libgpudmalock.a" -o "$build/cuda/gdl_run_as_agent" || exit 1
+	as=("$build/cuda/gdl_run_as_agent" "$quota")
+	run "C, enforcing" LD_PRELOAD="$lib" "${as[@]}" "$build/cuda/cuda_quota" "$quota"
+	if [ $have_torch = 1 ]; then
+		run "PyTorch, enforcing" LD_PRELOAD="$lib" "${as[@]}" python3 tests/gpu/torch_quota.py "$quota"
+		run "PyTorch, enforcing, expandable segments" LD_PRELOAD="$lib" \
+			PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True \
+			"${as[@]}" python3 tests/gpu/torch_quota.py "$quota"
+	fi
+	exit $rc
+fi
+
+echo "no /dev/gpu_dma_lock: fail-open and fail-closed modes only"
+run "C, fail-open" LD_PRELOAD="$lib" GDL_CUDA_FAIL=open "$build/cuda/cuda_quota" 0
+run "C, no interposer (baseline)" "$build/cuda/cuda_quota" 0
+if GDL_CUDA_LOG=0 LD_PRELOAD="$lib" "$build/cuda/cuda_quota" 0 >/dev/null 2>&1; then
+	echo "FAIL fail-closed: allocations were not refused"; rc=1
+else
+	echo "ok   fail-closed: allocations refused"
+fi
+if [ $have_torch = 1 ]; then
+	run "PyTorch, fail-open" LD_PRELOAD="$lib" GDL_CUDA_FAIL=open python3 tests/gpu/torch_quota.py 0
+	run "PyTorch, fail-open, expandable segments" LD_PRELOAD="$lib" GDL_CUDA_FAIL=open \
+		PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True python3 tests/gpu/torch_quota.py 0
+else
+	echo "PyTorch with CUDA not found: skipped"
+fi
+exit $rc

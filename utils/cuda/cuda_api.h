@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Prototypes of the CUDA driver and NVML entry points that the interposer
+ * wraps (GDL_CUDA_WRAPPED) and of the few more it calls or the test double
+ * provides.  GDL_CUDA_WRAPPED(X) lists every wrapped symbol once:
+ * X(symbol, base name given to cuGetProcAddress, per-thread-stream variant,
+ * library) - the interposer builds its tables from it and the tests
+ * enumerate it.
+ */
+#ifndef GDL_CUDA_API_H
+#define GDL_CUDA_API_H
+
+#include "cuda_types.h"
+
+#define GDL_LIB_CUDA 0
+#define GDL_LIB_NVML 1
+
+#define GDL_CUDA_WRAPPED(X)							\
+	X(cuMemAlloc_v2, "cuMemAlloc", 0, GDL_LIB_CUDA)				\
+	X(cuMemAllocPitch_v2, "cuMemAllocPitch", 0, GDL_LIB_CUDA)		\
+	X(cuMemAllocManaged, "cuMemAllocManaged", 0, GDL_LIB_CUDA)		\
+	X(cuMemAllocAsync, "cuMemAllocAsync", 0, GDL_LIB_CUDA)			\
+	X(cuMemAllocAsync_ptsz, "cuMemAllocAsync", 1, GDL_LIB_CUDA)		\
+	X(cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0, GDL_LIB_CUDA)	\
+	X(cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1, GDL_LIB_CUDA) \
+	X(cuMemCreate, "cuMemCreate", 0, GDL_LIB_CUDA)				\
+	X(cuArrayCreate_v2, "cuArrayCreate", 0, GDL_LIB_CUDA)			\
+	X(cuArray3DCreate_v2, "cuArray3DCreate", 0, GDL_LIB_CUDA)		\
+	X(cuMipmappedArrayCreate, "cuMipmappedArrayCreate", 0, GDL_LIB_CUDA)	\
+	X(cuMemFree_v2, "cuMemFree", 0, GDL_LIB_CUDA)				\
+	X(cuMemFreeAsync, "cuMemFreeAsync", 0, GDL_LIB_CUDA)			\
+	X(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, GDL_LIB_CUDA)		\
+	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
+	X(cuArrayDestroy, "cuArrayDestroy", 0, GDL_LIB_CUDA)			\
+	X(cuMipmappedArrayDestroy, "cuMipmappedArrayDestroy", 0, GDL_LIB_CUDA)	\
+	X(cuMemGetInfo_v2, "cuMemGetInfo", 0, GDL_LIB_CUDA)			\
+	X(cuCtxCreate_v2, "cuCtxCreate", 0, GDL_LIB_CUDA)			\
+	X(cuCtxCreate_v3, "cuCtxCreate", 0, GDL_LIB_CUDA)			\
+	X(cuCtxCreate_v4, "cuCtxCreate", 0, GDL_LIB_CUDA)			\
+	X(cuCtxDestroy_v2, "cuCtxDestroy", 0, GDL_LIB_CUDA)			\
+	X(cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", 0, GDL_LIB_CUDA) \
+	X(cuDevicePrimaryCtxRelease_v2, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA) \
+	X(cuDeviceCanAccessPeer, "cuDeviceCanAccessPeer", 0, GDL_LIB_CUDA)	\
+	X(cuCtxEnablePeerAccess, "cuCtxEnablePeerAccess", 0, GDL_LIB_CUDA)	\
+	X(cuMemcpyPeer, "cuMemcpyPeer", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyPeer_ptds, "cuMemcpyPeer", 1, GDL_LIB_CUDA)			\
+	X(cuMemcpyPeerAsync, "cuMemcpyPeerAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpyPeerAsync_ptsz, "cuMemcpyPeerAsync", 1, GDL_LIB_CUDA)	\
+	X(cuIpcOpenMemHandle_v2, "cuIpcOpenMemHandle", 0, GDL_LIB_CUDA)	\
+	X(cuMemHostRegister_v2, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
+	X(cuMemHostAlloc, "cuMemHostAlloc", 0, GDL_LIB_CUDA)			\
+	X(cuGetProcAddress, "cuGetProcAddress", 0, GDL_LIB_CUDA)		\
+	X(cuGetProcAddress_v2, "cuGetProcAddress", 0, GDL_LIB_CUDA)		\
+	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
+	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML)
+
+/* Wrapped */
+CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize);
+CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width,
+			    size_t height, unsigned int elem);
+CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize,
+			   unsigned int flags);
+CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t bytesize, CUstream s);
+CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t bytesize, CUstream s);
+CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t bytesize,
+				 CUmemoryPool pool, CUstream s);
+CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t bytesize,
+				      CUmemoryPool pool, CUstream s);
+CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
+		     const CUmemAllocationProp *prop, unsigned long long flags);
+CUresult cuArrayCreate_v2(CUarray *arr, const CUDA_ARRAY_DESCRIPTOR *d);
+CUresult cuArray3DCreate_v2(CUarray *arr, const CUDA_ARRAY3D_DESCRIPTOR *d);
+CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
+				const CUDA_ARRAY3D_DESCRIPTOR *d,
+				unsigned int levels);
+CUresult cuMemFree_v2(CUdeviceptr dptr);
+CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream s);
+CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s);
+CUresult cuMemRelease(CUmemGenericAllocationHandle handle);
+CUresult cuArrayDestroy(CUarray arr);
+CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr);
+CUresult cuMemGetInfo_v2(size_t *free, size_t *total);
+CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev);
+CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
+			int nparams, unsigned int flags, CUdevice dev);
+CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
+			unsigned int flags, CUdevice dev);
+CUresult cuCtxDestroy_v2(CUcontext ctx);
+CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev);
+CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev);
+CUresult cuDeviceCanAccessPeer(int *can, CUdevice dev, CUdevice peer);
+CUresult cuCtxEnablePeerAccess(CUcontext peer, unsigned int flags);
+CUresult cuMemcpyPeer(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
+		      CUcontext sctx, size_t n);
+CUresult cuMemcpyPeer_ptds(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
+			   CUcontext sctx, size_t n);
+CUresult cuMemcpyPeerAsync(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
+			   CUcontext sctx, size_t n, CUstream s);
+CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dst, CUcontext dctx,
+				CUdeviceptr src, CUcontext sctx, size_t n,
+				CUstream s);
+CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle h,
+			       unsigned int flags);
+CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags);
+CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags);
+CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
+			  cuuint64_t flags);
+CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,
+			     cuuint64_t flags,
+			     CUdriverProcAddressQueryResult *status);
+nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem);
+nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev, nvmlMemory_v2_t *mem);
+
+/* The interposer's list of wrapped symbols (for the tests). */
+unsigned int gdlcuda_wrapped(const char *const **names);
+
+/* Called by the interposer, provided by the test double */
+CUresult cuInit(unsigned int flags);
+CUresult cuDriverGetVersion(int *version);
+CUresult cuDeviceGet(CUdevice *dev, int ordinal);
+CUresult cuDeviceGetCount(int *count);
+CUresult cuDeviceGetPCIBusId(char *buf, int len, CUdevice dev);
+CUresult cuCtxGetDevice(CUdevice *dev);
+CUresult cuCtxGetCurrent(CUcontext *ctx);
+CUresult cuCtxSetCurrent(CUcontext ctx);
+CUresult cuCtxPushCurrent_v2(CUcontext ctx);
+CUresult cuCtxPopCurrent_v2(CUcontext *ctx);
+CUresult cuMemGetAddressRange_v2(CUdeviceptr *base, size_t *size,
+				 CUdeviceptr p);
+CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p);
+CUresult cuIpcCloseMemHandle(CUdeviceptr p);
+CUresult cuMemFreeHost(void *p);
+CUresult cuMemHostUnregister(void *p);
+nvmlReturn_t nvmlInit_v2(void);
+nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index,
+					   nvmlDevice_t *dev);
+nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t dev, nvmlPciInfo_t *pci);
+
+#endif /* GDL_CUDA_API_H */

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The few CUDA driver API and NVML declarations the interposer and its test
+ * double need.  The project builds without the CUDA toolkit (CI has none),
+ * so these are written from the public driver API documentation; the
+ * values are ABI and never change.  Only 64-bit Linux is supported, where
+ * CUdeviceptr is an unsigned long long.
+ */
+#ifndef GDL_CUDA_TYPES_H
+#define GDL_CUDA_TYPES_H
+
+#include <stddef.h>
+
+typedef int CUresult;
+typedef int CUdevice;
+typedef unsigned long long CUdeviceptr;
+typedef unsigned long long cuuint64_t;
+typedef unsigned long long CUmemGenericAllocationHandle;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUstream_st *CUstream;
+typedef struct CUarray_st *CUarray;
+typedef struct CUmipmappedArray_st *CUmipmappedArray;
+typedef struct CUmemPoolHandle_st *CUmemoryPool;
+
+#define CUDA_SUCCESS				0
+#define CUDA_ERROR_INVALID_VALUE		1
+#define CUDA_ERROR_OUT_OF_MEMORY		2
+#define CUDA_ERROR_NOT_INITIALIZED		3
+#define CUDA_ERROR_NO_DEVICE			100
+#define CUDA_ERROR_INVALID_DEVICE		101
+#define CUDA_ERROR_INVALID_CONTEXT		201
+#define CUDA_ERROR_PEER_ACCESS_UNSUPPORTED	217
+#define CUDA_ERROR_INVALID_HANDLE		400
+#define CUDA_ERROR_NOT_FOUND			500
+#define CUDA_ERROR_PEER_ACCESS_ALREADY_ENABLED	704
+#define CUDA_ERROR_NOT_PERMITTED		800
+#define CUDA_ERROR_NOT_SUPPORTED		801
+
+/* cuGetProcAddress flags and CUdriverProcAddressQueryResult. */
+#define CU_GET_PROC_ADDRESS_DEFAULT			0
+#define CU_GET_PROC_ADDRESS_LEGACY_STREAM		(1 << 0)
+#define CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM	(1 << 1)
+typedef enum {
+	CU_GET_PROC_ADDRESS_SUCCESS = 0,
+	CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND = 1,
+	CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT = 2,
+} CUdriverProcAddressQueryResult;
+
+#define CU_MEMHOSTREGISTER_IOMEMORY	0x04
+
+typedef enum {
+	CU_AD_FORMAT_UNSIGNED_INT8 = 0x01,
+	CU_AD_FORMAT_UNSIGNED_INT16 = 0x02,
+	CU_AD_FORMAT_UNSIGNED_INT32 = 0x03,
+	CU_AD_FORMAT_SIGNED_INT8 = 0x08,
+	CU_AD_FORMAT_SIGNED_INT16 = 0x09,
+	CU_AD_FORMAT_SIGNED_INT32 = 0x0a,
+	CU_AD_FORMAT_HALF = 0x10,
+	CU_AD_FORMAT_FLOAT = 0x20,
+	CU_AD_FORMAT_MAX = 0x7fffffff,
+} CUarray_format;
+
+typedef struct {
+	size_t Width;
+	size_t Height;
+	CUarray_format Format;
+	unsigned int NumChannels;
+} CUDA_ARRAY_DESCRIPTOR;
+
+typedef struct {
+	size_t Width;
+	size_t Height;
+	size_t Depth;
+	CUarray_format Format;
+	unsigned int NumChannels;
+	unsigned int Flags;
+} CUDA_ARRAY3D_DESCRIPTOR;
+
+#define CUDA_ARRAY3D_LAYERED	0x01
+
+typedef enum {
+	CU_MEM_LOCATION_TYPE_INVALID = 0,
+	CU_MEM_LOCATION_TYPE_DEVICE = 1,
+	CU_MEM_LOCATION_TYPE_HOST = 2,
+	CU_MEM_LOCATION_TYPE_HOST_NUMA = 3,
+	CU_MEM_LOCATION_TYPE_HOST_NUMA_CURRENT = 4,
+	CU_MEM_LOCATION_TYPE_MAX = 0x7fffffff,
+} CUmemLocationType;
+
+typedef struct {
+	CUmemLocationType type;
+	int id;
+} CUmemLocation;
+
+typedef struct {
+	int type;			/* CUmemAllocationType */
+	int requestedHandleTypes;	/* CUmemAllocationHandleType */
+	CUmemLocation location;
+	void *win32HandleMetaData;
+	struct {
+		unsigned char compressionType;
+		unsigned char gpuDirectRDMACapable;
+		unsigned short usage;
+		unsigned char reserved[4];
+	} allocFlags;
+} CUmemAllocationProp;
+
+typedef struct {
+	char reserved[64];
+} CUipcMemHandle;
+
+/* cuCtxCreate_v3/_v4 parameters: passed through, never read. */
+typedef struct CUexecAffinityParam_st CUexecAffinityParam;
+typedef struct CUctxCreateParams_st CUctxCreateParams;
+
+/* NVML */
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st *nvmlDevice_t;
+#define NVML_SUCCESS			0
+#define NVML_ERROR_UNINITIALIZED	1
+#define NVML_ERROR_INVALID_ARGUMENT	2
+#define NVML_ERROR_NOT_SUPPORTED	3
+#define NVML_ERROR_UNKNOWN		999
+
+typedef struct {
+	unsigned long long total;
+	unsigned long long free;
+	unsigned long long used;
+} nvmlMemory_t;
+
+typedef struct {
+	unsigned int version;
+	unsigned long long total;
+	unsigned long long reserved;
+	unsigned long long free;
+	unsigned long long used;
+} nvmlMemory_v2_t;
+
+/* NVML_STRUCT_VERSION(Memory, 2) */
+#define nvmlMemory_v2 ((unsigned int)(sizeof(nvmlMemory_v2_t) | (2 << 24U)))
+
+typedef struct {
+	char busIdLegacy[16];
+	unsigned int domain;
+	unsigned int bus;
+	unsigned int device;
+	unsigned int pciDeviceId;
+	unsigned int pciSubSystemId;
+	char busId[32];
+} nvmlPciInfo_t;
+
+#endif /* GDL_CUDA_TYPES_H */
