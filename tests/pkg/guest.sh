@@ -1,0 +1,97 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# guest.sh VERSION: runs inside the VM (tests/vm/vm-run.sh -e 2), as root,
+# on the host's root with the packages installed there.  Checks that the
+# DKMS-built module is what modprobe loads, with the packaged modprobe.d
+# options; that the real systemd-udevd applies the packaged rule; and that
+# gpu-dma-lock-ctl works against it.  Writes nothing to /etc.  Ends with
+# "pkg-guest: N passed, M failed".
+set -u
+ver=$1
+kver=$(uname -r)
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $kver: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $kver: $*"; }
+check() {	# check DESCRIPTION COMMAND...
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+
+conf=/usr/lib/modprobe.d/gpu-dma-lock.conf
+params=/sys/module/gpu_dma_lock/parameters
+
+# 1. modprobe finds the DKMS-built module, signed with DKMS's key.
+path=$(modinfo -n gpu_dma_lock 2>/dev/null)
+case $path in
+/lib/modules/$kver/updates/dkms/gpu_dma_lock.ko*) ok "modinfo -n: $path" ;;
+*) bad "modinfo -n gives '$path', not /lib/modules/$kver/updates/dkms/" ;;
+esac
+check "module version is $ver" [ "$(modinfo -F version gpu_dma_lock)" = "$ver" ]
+if [ -f /var/lib/dkms/mok.pub ]; then
+	check "module signed by DKMS's MOK key" \
+		[ "$(modinfo -F signer gpu_dma_lock)" = "DKMS module signing key" ]
+fi
+check "packaged $conf present" [ -f "$conf" ]
+check "nothing for gpu_dma_lock in /etc/modprobe.d" \
+	sh -c "! grep -rqs gpu_dma_lock /etc/modprobe.d"
+
+# 2. modprobe with the packaged options: every parameter equals the value
+# the packaged file documents (its "#options" lines; any active "options"
+# line would come later and win).
+rmmod gpu_dma_lock 2>/dev/null
+check "modprobe gpu_dma_lock" modprobe gpu_dma_lock
+check "/proc/gpu_dma_lock/version says $ver" grep -q " $ver " /proc/gpu_dma_lock/version
+check "/sys/module/gpu_dma_lock/version is $ver" \
+	[ "$(cat /sys/module/gpu_dma_lock/version 2>/dev/null)" = "$ver" ]
+declare -A want=()
+while read -r _ mod kv; do
+	[ "$mod" = gpu_dma_lock ] || continue
+	for a in $kv; do want[${a%%=*}]=${a#*=}; done
+done <<<"$(sed -n 's/^#\{0,1\}options[[:space:]]/options /p' "$conf")"
+check "packaged file documents all 7 parameters" [ ${#want[@]} -eq 7 ]
+for p in "${!want[@]}"; do
+	w=${want[$p]}
+	[ "$p" = default_quota ] && [ "$w" != unlimited ] && w=$(numfmt --from=iec "$w")
+	got=$(cat "$params/$p" 2>/dev/null)
+	check "$p = ${want[$p]} ($got)" [ "$got" = "$w" ]
+done
+check "no devices discovered with pci_ids=${want[pci_ids]:-?} (edu is 1234:11e8)" \
+	[ "$(tail -n +2 /proc/gpu_dma_lock/devices | wc -l)" -eq 0 ]
+
+# 3. The edu devices, then the real udevd with the packaged rule.  The
+# harness runs this in a chroot of the overlay, where systemd's tools
+# refuse to act unless told to.
+export SYSTEMD_IGNORE_CHROOT=1
+check "rmmod" rmmod gpu_dma_lock
+check "modprobe gpu_dma_lock pci_ids=1234:11e8" modprobe gpu_dma_lock pci_ids=1234:11e8
+check "two edu devices discovered" \
+	[ "$(tail -n +2 /proc/gpu_dma_lock/devices | wc -l)" -eq 2 ]
+check "node is 0666 root:root before udev (the module's own mode)" \
+	[ "$(stat -c '%a %U:%G' /dev/gpu_dma_lock)" = "666 root:root" ]
+check "systemd-udevd --daemon" /lib/systemd/systemd-udevd --daemon
+udevadm trigger --action=add --subsystem-match=misc --sysname-match=gpu_dma_lock
+udevadm settle -t 60
+node=$(stat -c '%a %U:%G' /dev/gpu_dma_lock)
+check "udev rule applied: /dev/gpu_dma_lock is 660 root:gpu-dma-lock ($node)" \
+	[ "$node" = "660 root:gpu-dma-lock" ]
+check "udev rule is the packaged one" \
+	sh -c "udevadm test /sys/class/misc/gpu_dma_lock 2>&1 | grep -q '/usr/lib/udev/rules.d/60-gpu-dma-lock.rules'"
+gid=$(getent group gpu-dma-lock | cut -d: -f3)
+check "a member of gpu-dma-lock may open the node" \
+	setpriv --reuid=65534 --regid=65534 --groups="$gid" sh -c ': </dev/gpu_dma_lock'
+check "a non-member may not" \
+	sh -c "! setpriv --reuid=65534 --regid=65534 --clear-groups sh -c ': </dev/gpu_dma_lock' 2>/dev/null"
+udevadm control --exit 2>/dev/null
+
+# 4. The packaged ctl against the DKMS-built module.
+ctl=/usr/sbin/gpu-dma-lock-ctl
+check "$ctl installed" [ -x "$ctl" ]
+check "gpu-dma-lock-ctl status" "$ctl" status
+check "gpu-dma-lock-ctl selftest" "$ctl" selftest
+check "rmmod at the end" rmmod gpu_dma_lock
+
+echo "pkg-guest: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,354 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/pkg/run.sh: the packaging tier of "make check" (root, Debian 12).
+#
+# The real install path, end to end:
+#   1. build the .debs (make deb) and lint them (lintian: no error, no
+#      warning that is not overridden with a reason), and the .rpms (make
+#      rpm; rpmlint: no error; file lists and scriptlets checked);
+#   2. apt-get install the .debs: DKMS builds and installs the module for
+#      every installed kernel with headers;
+#   3. install another kernel and its headers (Debian's 6.12 PREEMPT_RT
+#      flavour; the baseline from tests/deps.sh is 6.1, 6.12 and 6.1-rt):
+#      DKMS builds for it through the kernel's own hook, no command of ours;
+#   4. boot every kernel in QEMU with two edu devices and run guest.sh:
+#      modprobe loads the DKMS-built module with the packaged modprobe.d
+#      options, the real systemd-udevd applies the packaged rule, and
+#      gpu-dma-lock-ctl status/selftest pass;
+#   5. upgrade to a newer package version (a changelog entry added in the
+#      build copy): only the new version is left in DKMS, for every kernel,
+#      and it loads in the VM;
+#   6. apt-get remove, then purge: the module is gone from every kernel and
+#      no file is left behind.
+# Idempotent: it purges what an earlier run left (our packages, the 6.12
+# RT kernel) first, and purges that kernel again at the end, so the other
+# tiers keep their kernel list.  Ends with "pkg: N passed, M failed"
+# (N, M count checks).
+#
+# GDL_PKG_PREBUILD: passed to make deb/rpm as PKG_PREBUILD (development aid).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+cd "$root" || exit 1
+export DEBIAN_FRONTEND=noninteractive
+logs=$build/pkg-test
+rm -rf "$logs"
+mkdir -p "$logs"
+prebuild=${GDL_PKG_PREBUILD:-}
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+check() {	# check DESCRIPTION COMMAND...: the command's output goes to the log
+	local d=$1
+	shift
+	if "$@" >>"$logs/checks.log" 2>&1; then ok "$d"; else bad "$d"; fi
+}
+t_all=$(date +%s)
+t_step=$t_all
+cur=
+timings=()
+step() {
+	local now
+	now=$(date +%s)
+	[ -n "$cur" ] && timings+=("$(printf '%-26s %4ds' "$cur" $((now - t_step)))")
+	cur=$1
+	t_step=$now
+	[ -n "$cur" ] && echo "=== $cur"
+}
+finish() {
+	step ""
+	echo
+	echo "pkg: per-step timings (logs in $logs/):"
+	printf '  %s\n' "${timings[@]}"
+	echo "  total                      $(($(date +%s) - t_all))s"
+	echo "pkg: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+}
+# Other jobs on the machine may hold the dpkg lock for a while: wait for it.
+apt_q() { apt-get -y -q -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=900 "$@"; }
+
+if [ "$(id -u)" != 0 ]; then
+	bad "tests/pkg/run.sh must run as root"
+	finish
+fi
+
+OURS=(gpu-dma-lock-dkms gpu-dma-lock-utils libgpudmalock0 libgpudmalock-dev)
+NAMES='gpu[-_]dma[-_]lock|gpudmalock'
+# The kernel this tier installs after the packages: its packages and
+# paths (versioned names included).
+NEWK_PKGS=(linux-image-6.12-rt-amd64 linux-headers-6.12-rt-amd64)
+NEWK_RE='6\.12[-.0-9+a-z]*-(rt-amd64|common-rt)'
+VERSION=$(make -s version)
+UPGRADE_VERSION=$VERSION+pkgtest1
+
+# Packages in dpkg's database (installed or only config files left).
+known() { dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null | awk '$2 ~ /^[a-z][a-zA-Z]/ && $2 != "un" {print $1}'; }
+dkms_versions() { dkms status -m gpu-dma-lock 2>/dev/null | sed -n 's|^gpu-dma-lock/\([^,:]*\)[,:].*|\1|p' | sort -u; }
+# Our files (and directories' files) in the places packages put things.
+snapshot() {
+	find /lib/modules /usr/src /var/lib/dkms /usr/lib/udev/rules.d \
+		/usr/lib/modprobe.d /usr/lib/modules-load.d /usr/lib/sysusers.d \
+		/usr/sbin /usr/include /usr/lib/x86_64-linux-gnu /usr/lib64 \
+		/usr/share/doc /usr/share/man /etc/modprobe.d /etc/udev \
+		/etc/modules-load.d \( -type f -o -type l \) 2>/dev/null |
+		grep -Ev -- "$NEWK_RE" | sort
+}
+ko_files() { find /lib/modules -name 'gpu_dma_lock.ko*' 2>/dev/null; }
+
+# ---------------------------------------------------------------------
+step "tools"
+need=()
+for p in dkms dh-dkms debhelper lintian rpm rpmlint dpkg-dev fakeroot \
+	build-essential libkmod-dev pkgconf qemu-system-x86 busybox-static \
+	kmod cpio xz-utils util-linux linux-headers-amd64 linux-headers-6.12-amd64 \
+	linux-image-amd64 linux-image-6.12-amd64 linux-image-rt-amd64 linux-headers-rt-amd64; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "installing: ${need[*]}"
+	apt_q update >"$logs/tools.log" 2>&1
+	apt_q install --no-install-recommends "${need[@]}" >>"$logs/tools.log" 2>&1
+fi
+check "build and test tools installed" sh -c 'command -v dpkg-buildpackage && command -v dh_dkms && command -v lintian && command -v rpmbuild && command -v rpmlint && command -v dkms'
+
+# ---------------------------------------------------------------------
+step "clean slate"
+mapfile -t old < <(known "${OURS[@]}")
+[ ${#old[@]} -eq 0 ] || apt_q purge "${old[@]}" >"$logs/clean.log" 2>&1
+for v in $(dkms_versions); do dkms remove -m gpu-dma-lock -v "$v" --all >>"$logs/clean.log" 2>&1; done
+purge_newk() {
+	local k
+	mapfile -t k < <(known 'linux-image-*' 'linux-headers-*' | grep -E -- "$NEWK_RE")
+	[ ${#k[@]} -eq 0 ] && return 0
+	echo "purging ${k[*]}"
+	apt_q purge "${k[@]}"
+}
+purge_newk >>"$logs/clean.log" 2>&1
+check "no package of ours, no 6.12 RT kernel" sh -c "! dpkg -l | awk '\$1 != \"un\"' | grep -Eq ' (${OURS[*]// /|}|linux-image-6.12-rt-amd64) '"
+check "no gpu_dma_lock.ko left in /lib/modules" test -z "$(ko_files)"
+snapshot >"$logs/files-before.txt"
+mapfile -t kernels < <(tests/vm/kernels.sh)
+echo "kernels with headers: ${kernels[*]}"
+
+# ---------------------------------------------------------------------
+step "make deb"
+if make deb ${prebuild:+PKG_PREBUILD="$prebuild"} >"$logs/deb.log" 2>&1; then
+	ok "make deb"
+else
+	bad "make deb (see $logs/deb.log)"
+	tail -n 20 "$logs/deb.log"
+fi
+debs=()
+for p in "${OURS[@]}"; do
+	f=$(ls "$build/pkg/${p}_${VERSION}-"*.deb 2>/dev/null | head -n 1)
+	if [ -n "$f" ]; then debs+=("$f"); else bad "no $p .deb built"; fi
+done
+if [ ${#debs[@]} -ne ${#OURS[@]} ]; then
+	echo "pkg: no packages, nothing more to test"
+	finish
+fi
+ok "${#debs[@]} .debs: ${debs[*]##*/}"
+dkmsdeb=${debs[0]:-/nonexistent}
+
+step "lintian"
+lintian -I --tag-display-limit 0 "$build"/pkg/gpu-dma-lock_*.changes >"$logs/lintian.log" 2>&1
+sed 's/^/  /' "$logs/lintian.log"
+check "lintian: no error" sh -c "! grep -q '^E:' '$logs/lintian.log'"
+check "lintian: no warning that is not overridden" sh -c "! grep -q '^W:' '$logs/lintian.log'"
+
+step "deb contents"
+dpkg-deb -c "$dkmsdeb" | awk '{print $6}' | sed 's|^\.||' >"$logs/dkms-deb.txt"
+for f in /usr/src/gpu-dma-lock-$VERSION/dkms.conf /usr/src/gpu-dma-lock-$VERSION/src/Kbuild \
+	/usr/src/gpu-dma-lock-$VERSION/src/uapi/gpu_dma_lock.h \
+	/usr/lib/udev/rules.d/60-gpu-dma-lock.rules /usr/lib/modprobe.d/gpu-dma-lock.conf \
+	/usr/lib/modules-load.d/gpu-dma-lock.conf /usr/lib/sysusers.d/gpu-dma-lock.conf; do
+	check "gpu-dma-lock-dkms ships $f" grep -qx "$f" "$logs/dkms-deb.txt"
+done
+check "gpu-dma-lock-dkms ships nothing in /etc and no build output" \
+	sh -c "! grep -Eq '^/etc/|\\.(o|ko|cmd)\$|mod\\.c\$' '$logs/dkms-deb.txt'"
+dpkg-deb --fsys-tarfile "$dkmsdeb" | tar -xO "./usr/src/gpu-dma-lock-$VERSION/dkms.conf" >"$logs/dkms.conf" 2>/dev/null
+check "dkms.conf: PACKAGE_VERSION=\"$VERSION\" (from debian/changelog)" grep -qx "PACKAGE_VERSION=\"$VERSION\"" "$logs/dkms.conf"
+check "dkms.conf: AUTOINSTALL=yes, BUILD_EXCLUSIVE_KERNEL_MIN, no CLEAN, no placeholder" \
+	sh -c "grep -qx 'AUTOINSTALL=\"yes\"' '$logs/dkms.conf' && grep -q '^BUILD_EXCLUSIVE_KERNEL_MIN=' '$logs/dkms.conf' && ! grep -Eq '^CLEAN|#MODULE_VERSION#' '$logs/dkms.conf'"
+check "gpu-dma-lock-dkms is Architecture: all, depends on dkms" \
+	sh -c "dpkg-deb -f '$dkmsdeb' Architecture | grep -qx all && dpkg-deb -f '$dkmsdeb' Depends | grep -q dkms"
+check "gpu-dma-lock-utils ships /usr/sbin/gpu-dma-lock-ctl" \
+	sh -c "dpkg-deb -c '${debs[1]:-/nonexistent}' | grep -q '\./usr/sbin/gpu-dma-lock-ctl\$'"
+check "libgpudmalock0 ships libgpudmalock.so.0" \
+	sh -c "dpkg-deb -c '${debs[2]:-/nonexistent}' | grep -q 'libgpudmalock\.so\.0'"
+
+# ---------------------------------------------------------------------
+step "make rpm"
+if make rpm ${prebuild:+PKG_PREBUILD="$prebuild"} >"$logs/rpm.log" 2>&1; then
+	ok "make rpm"
+else
+	bad "make rpm (see $logs/rpm.log)"
+	tail -n 20 "$logs/rpm.log"
+fi
+rpmdir=$build/pkg/rpm/RPMS
+rdkms=$(ls "$rpmdir"/noarch/gpu-dma-lock-dkms-"$VERSION"-*.noarch.rpm 2>/dev/null | head -n 1)
+rutils=$(ls "$rpmdir"/*/gpu-dma-lock-utils-"$VERSION"-*.rpm 2>/dev/null | head -n 1)
+check "noarch gpu-dma-lock-dkms and gpu-dma-lock-utils .rpms built" test -n "$rdkms" -a -n "$rutils"
+rdkms=${rdkms:-/nonexistent}
+rutils=${rutils:-/nonexistent}
+rpmlint -r rpm/gpu-dma-lock.rpmlintrc "$rpmdir"/*/*.rpm >"$logs/rpmlint.log" 2>&1
+sed 's/^/  /' "$logs/rpmlint.log"
+check "rpmlint: no error" sh -c "grep -q 'packages and 0 specfiles checked; 0 errors' '$logs/rpmlint.log'"
+{ rpm -qp --scripts "$rdkms"; } >"$logs/rpm-scripts.txt" 2>&1
+rpm -qpl "$rdkms" >"$logs/rpm-dkms-files.txt" 2>&1
+check "rpm: version-release from debian/changelog" \
+	sh -c "rpm -qp --qf '%{VERSION}-%{RELEASE}' '$rdkms' | grep -qx '$VERSION-$(dpkg-parsechangelog -SVersion | sed 's/.*-//')'"
+check "rpm dkms: Requires dkms" sh -c "rpm -qpR '$rdkms' | grep -qx dkms"
+check "rpm dkms: %post is idempotent (dkms add ... || :, --rpm_safe_upgrade)" \
+	sh -c "sed -n '/^postinstall/,/^preuninstall/p' '$logs/rpm-scripts.txt' | grep -q 'dkms add .*--rpm_safe_upgrade.*|| :'"
+check "rpm dkms: %preun skips on upgrade (\$1 = 1)" \
+	sh -c "sed -n '/^preuninstall/,\$p' '$logs/rpm-scripts.txt' | grep -q '\"\$1\" = 1 ] && exit 0'"
+check "rpm dkms: %pre creates the gpu-dma-lock group" grep -q 'groupadd -r gpu-dma-lock' "$logs/rpm-scripts.txt"
+for f in /usr/src/gpu-dma-lock-$VERSION/dkms.conf /usr/src/gpu-dma-lock-$VERSION/src/Kbuild \
+	/usr/lib/udev/rules.d/60-gpu-dma-lock.rules /usr/lib/modprobe.d/gpu-dma-lock.conf \
+	/usr/lib/modules-load.d/gpu-dma-lock.conf; do
+	check "rpm dkms ships $f" grep -qx "$f" "$logs/rpm-dkms-files.txt"
+done
+check "rpm dkms: dkms.conf has PACKAGE_VERSION=\"$VERSION\"" \
+	sh -c "rpm2cpio '$rdkms' | (cd '$logs' && rm -rf rpmx && mkdir rpmx && cd rpmx && cpio -idm --quiet) && grep -qx 'PACKAGE_VERSION=\"$VERSION\"' '$logs'/rpmx/usr/src/gpu-dma-lock-$VERSION/dkms.conf"
+check "rpm utils ships /usr/sbin/gpu-dma-lock-ctl" sh -c "rpm -qpl '$rutils' | grep -qx /usr/sbin/gpu-dma-lock-ctl"
+
+# ---------------------------------------------------------------------
+step "apt-get install"
+if apt_q install "${debs[@]}" >"$logs/install.log" 2>&1; then
+	ok "apt-get install ${debs[*]##*/}"
+else
+	bad "apt-get install (see $logs/install.log)"
+	tail -n 30 "$logs/install.log"
+fi
+for p in "${OURS[@]}"; do dpkg -L "$p" 2>/dev/null; done | sort -u >"$logs/dpkg-L-$VERSION.txt"
+echo "dkms status after installing the packages:"
+dkms status -m gpu-dma-lock 2>/dev/null | tee "$logs/dkms-status-1.txt" | sed 's/^/  /'
+for k in "${kernels[@]}"; do
+	check "DKMS installed the module for $k" grep -q "^gpu-dma-lock/$VERSION, $k, .*: installed" "$logs/dkms-status-1.txt"
+	check "/lib/modules/$k/updates/dkms/gpu_dma_lock.ko* has version $VERSION" \
+		sh -c "modinfo -F version /lib/modules/'$k'/updates/dkms/gpu_dma_lock.ko* | grep -qx '$VERSION'"
+done
+check "group gpu-dma-lock exists (sysusers.d)" getent group gpu-dma-lock
+
+# ---------------------------------------------------------------------
+step "new kernel (6.12 RT)"
+if apt_q install --no-install-recommends "${NEWK_PKGS[@]}" >"$logs/newk-install.log" 2>&1; then
+	ok "apt-get install ${NEWK_PKGS[*]}"
+else
+	bad "installing ${NEWK_PKGS[*]} (see $logs/newk-install.log)"
+	tail -n 30 "$logs/newk-install.log"
+fi
+newk=$(tests/vm/kernels.sh | grep -E -- "^$NEWK_RE\$" | tail -n 1)
+echo "dkms status after installing the kernel ${newk:-?}:"
+dkms status -m gpu-dma-lock 2>/dev/null | tee "$logs/dkms-status-2.txt" | sed 's/^/  /'
+check "new kernel with headers installed (${newk:-none})" test -n "$newk"
+check "DKMS built the module for ${newk:-it} from the kernel's hook" \
+	grep -q "^gpu-dma-lock/$VERSION, ${newk:-none}, .*: installed" "$logs/dkms-status-2.txt"
+check "the hook's build is in the kernel install's log" grep -q "gpu_dma_lock.ko" "$logs/newk-install.log"
+mapfile -t kernels < <(tests/vm/kernels.sh)
+
+# ---------------------------------------------------------------------
+boot() {	# boot KVER VERSION
+	local k=$1 v=$2 out=$logs/vm-$1-$2.log t0 counts p f
+	t0=$(date +%s)
+	tests/vm/vm-run.sh -k "$k" -e 2 -t 400 -- "bash tests/pkg/guest.sh $v" >"$out" 2>&1
+	local rc=$?
+	grep -E '^(FAIL|vm-run:)' "$out" | sed 's/^/  /'
+	counts=$(sed -n 's/^pkg-guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out")
+	read -r p f <<<"${counts:-0 0}"
+	pass=$((pass + p))
+	fail=$((fail + f))
+	if [ "$rc" -eq 0 ]; then
+		ok "$k booted with the DKMS-built $v: $p guest checks ($(($(date +%s) - t0))s)"
+	else
+		bad "$k in the VM with $v (see $out)"
+	fi
+}
+step "VM boots"
+for k in "${kernels[@]}"; do boot "$k" "$VERSION"; done
+
+# ---------------------------------------------------------------------
+step "upgrade"
+bump=$logs/bump-changelog.sh
+cat >"$bump" <<EOF
+#!/bin/sh
+# Run in the build copy: a newer version, in debian/changelog only.
+set -e
+{ printf '%s\n\n  * %s\n\n -- %s  %s\n\n' \\
+	"gpu-dma-lock ($UPGRADE_VERSION-1) unstable; urgency=medium" \\
+	"Upgrade test build (tests/pkg/run.sh)." \\
+	"\$(sed -n 's/^ -- \\(.*>\\)  .*/\\1/p' debian/changelog | head -n 1)" \\
+	"\$(date -R)"; cat debian/changelog; } >debian/changelog.new
+mv debian/changelog.new debian/changelog
+EOF
+upb=$build/pkg-upgrade
+if make deb PKG_OUT="$upb" PKG_PREBUILD="${prebuild:+$prebuild; }sh $bump" >"$logs/deb-upgrade.log" 2>&1; then
+	ok "make deb of $UPGRADE_VERSION"
+else
+	bad "make deb of $UPGRADE_VERSION (see $logs/deb-upgrade.log)"
+	tail -n 20 "$logs/deb-upgrade.log"
+fi
+updebs=()
+for p in "${OURS[@]}"; do
+	f=$(ls "$upb/${p}_${UPGRADE_VERSION}-"*.deb 2>/dev/null | head -n 1)
+	[ -n "$f" ] && updebs+=("$f")
+done
+if [ ${#updebs[@]} -eq ${#OURS[@]} ] && apt_q install "${updebs[@]}" >"$logs/upgrade.log" 2>&1; then
+	ok "apt-get install (upgrade) to $UPGRADE_VERSION"
+else
+	bad "upgrade to $UPGRADE_VERSION (see $logs/upgrade.log)"
+	tail -n 30 "$logs/upgrade.log" 2>/dev/null
+fi
+for p in "${OURS[@]}"; do dpkg -L "$p" 2>/dev/null; done | sort -u >"$logs/dpkg-L-$UPGRADE_VERSION.txt"
+echo "dkms status after the upgrade:"
+dkms status -m gpu-dma-lock 2>/dev/null | tee "$logs/dkms-status-3.txt" | sed 's/^/  /'
+check "only $UPGRADE_VERSION is left in DKMS" test "$(dkms_versions)" = "$UPGRADE_VERSION"
+for k in "${kernels[@]}"; do
+	check "$UPGRADE_VERSION installed for $k" grep -q "^gpu-dma-lock/$UPGRADE_VERSION, $k, .*: installed" "$logs/dkms-status-3.txt"
+done
+check "old source /usr/src/gpu-dma-lock-$VERSION removed" test ! -e "/usr/src/gpu-dma-lock-$VERSION"
+boot "${kernels[${#kernels[@]} - 1]}" "$UPGRADE_VERSION"
+
+# ---------------------------------------------------------------------
+step "remove, purge"
+if apt_q remove "${OURS[@]}" >"$logs/remove.log" 2>&1; then ok "apt-get remove"; else bad "apt-get remove (see $logs/remove.log)"; fi
+check "dkms status knows no gpu-dma-lock after remove" test -z "$(dkms status -m gpu-dma-lock 2>/dev/null)"
+check "no gpu_dma_lock.ko in any /lib/modules/* after remove" test -z "$(ko_files)"
+check "/var/lib/dkms/gpu-dma-lock and /usr/src/gpu-dma-lock-* gone after remove" \
+	sh -c "! ls -d /var/lib/dkms/gpu-dma-lock /usr/src/gpu-dma-lock-* 2>/dev/null | grep -q ."
+for k in "${kernels[@]}"; do
+	check "modprobe -S $k no longer finds gpu_dma_lock" sh -c "! modinfo -k '$k' gpu_dma_lock >/dev/null 2>&1"
+done
+# Without conffiles, dpkg forgets a removed package at once: purge what
+# it still knows (nothing, today), and say so.
+mapfile -t left < <(known "${OURS[@]}")
+if [ ${#left[@]} -eq 0 ]; then
+	ok "apt-get purge: nothing left to purge after remove (no conffiles)"
+elif apt_q purge "${left[@]}" >"$logs/purge.log" 2>&1; then
+	ok "apt-get purge ${left[*]}"
+else
+	bad "apt-get purge (see $logs/purge.log)"
+fi
+check "dpkg knows none of our packages after purge" test -z "$(known "${OURS[@]}")"
+cat "$logs"/dpkg-L-*.txt | sort -u | while IFS= read -r f; do
+	if [ -L "$f" ] || { [ -e "$f" ] && [ ! -d "$f" ]; }; then echo "$f"; fi
+done >"$logs/left-from-dpkg-L.txt"
+check "no file from dpkg -L of either version is left" test ! -s "$logs/left-from-dpkg-L.txt"
+snapshot >"$logs/files-after.txt"
+diff "$logs/files-before.txt" "$logs/files-after.txt" >"$logs/files-diff.txt"
+check "file lists before install and after purge are the same" test ! -s "$logs/files-diff.txt"
+check "no file named like ours is left" sh -c "! grep -Eq '$NAMES' '$logs/files-after.txt'"
+[ -s "$logs/files-diff.txt" ] && sed 's/^/  /' "$logs/files-diff.txt" | head -n 20
+echo "note: the group gpu-dma-lock stays (Debian does not remove system groups)."
+
+step "purge the 6.12 RT kernel"
+purge_newk >"$logs/newk-purge.log" 2>&1
+check "kernel list back to the baseline" test -z "$(tests/vm/kernels.sh | grep -E -- "^$NEWK_RE\$")"
+
+finish
