@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later
 /*
  * Parsers shared by the module and userspace (dual-licensed, as the LGPL
- * library links them): no allocation, no libc or
- * kernel helpers beyond what both have, every overflow checked.
+ * library links them): no allocation, no libc or kernel helpers beyond
+ * what both have, every overflow checked.
  */
 #include "gdl_parse.h"
 

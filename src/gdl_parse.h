@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0 OR LGPL-2.1-or-later */
 /*
  * Parsers shared by the module (its parameters) and userspace (the ctl and
  * the library), so that "16G" means the same thing on both sides.
