@@ -24,7 +24,7 @@ BUILD ?= $(CURDIR)/build
 W ?=
 
 .PHONY: all module modules-all clean check demo unit coverage vm lint \
-	deps install version utils vm-itest
+	deps install version utils vm-itest ctl bench cuda
 
 all: module
 
@@ -58,8 +58,36 @@ vm-itest: utils
 vm: modules-all vm-itest
 	tests/vm/run-suite.sh
 
+# Hostile conditions (docs/hostile.md): fuzzing, crash storm, races,
+# privileges, lifecycle (100 cycles; make check's tier runs 30), on every
+# kernel.  `make fuzz` fuzzes only, longer:
+# FUZZ_CALLS per kernel (default 10M), FUZZ_SEED to replay a seed.
+.PHONY: hostile fuzz
+hostile:
+	LIFECYCLE_CYCLES=$${LIFECYCLE_CYCLES:-100} tests/hostile/run.sh
+
+fuzz:
+	FUZZ_CALLS=$${FUZZ_CALLS:-10000000} HOSTILE_SUITES=fuzz tests/hostile/run.sh
+
+# gpu-dma-lock-ctl and libgpudmalock: host unit tests, then every kernel
+# in the VM (run.sh builds what it needs).
+ctl:
+	tests/ctl/run.sh
+
+# The README's "main job": deps, build, the module in a VM, narrated.
+demo:
+	tests/demo/demo.sh
+
 deps:
 	tests/deps.sh
+
+# Benchmarks print tables (docs/performance.md); they never assert on time.
+bench: deps
+	tests/bench/run.sh
+	tests/cuda/run.sh --bench
+
+cuda: utils
+	$(MAKE) -C utils/cuda BUILD=$(BUILD)
 
 lint: deps
 	tests/lint.sh
@@ -79,3 +107,56 @@ install:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR)/src clean 2>/dev/null
 	rm -rf $(BUILD)
+
+# --- Packaging (docs/packaging.md) -------------------------------------
+# Everything takes its version from debian/changelog: VERSION above (the
+# upstream part) and the Debian revision, which becomes the RPM release.
+DEB_REVISION := $(shell sed -n '1{s/^[^$(LP)]*$(LP)[^-$(RP)]*-\{0,1\}//;s/$(RP).*//;p;}' debian/changelog)
+PKG_OUT ?= $(BUILD)/pkg
+# PKG_PREBUILD: a command run in the build copy before building from it
+# (a development aid, for example to try the packaging against a branch).
+PKG_PREBUILD ?=
+DKMS_DIR ?= $(BUILD)/dkms/gpu-dma-lock-$(VERSION)
+
+# The tree DKMS builds from (/usr/src/gpu-dma-lock-VERSION): dkms.conf with
+# the version filled in, and the Kbuild sources in src/.
+dkms-tree:
+	rm -rf $(DKMS_DIR)
+	mkdir -p $(DKMS_DIR)/src/uapi
+	cp src/Kbuild $(filter-out %.mod.c,$(wildcard src/*.c)) $(wildcard src/*.h) $(DKMS_DIR)/src/
+	cp src/uapi/*.h $(DKMS_DIR)/src/uapi/
+	sed 's/#MODULE_VERSION#/$(VERSION)/g' dkms.conf >$(DKMS_DIR)/dkms.conf
+
+# A clean copy of the sources in $(1): git's tracked and new unignored
+# files, so no build output ever reaches a package.
+pkg-copy = rm -rf $(1) && mkdir -p $(1) && \
+	git ls-files --cached --others --exclude-standard | \
+	while IFS= read -r f; do [ -f "$$f" ] && printf '%s\n' "$$f"; done | \
+	tar -cf - -T - | tar -xf - -C $(1) && \
+	$(if $(PKG_PREBUILD),(cd $(1) && $(PKG_PREBUILD)),:)
+
+# dpkg-buildpackage writes the .debs next to the tree it builds: $(PKG_OUT).
+deb:
+	rm -f $(PKG_OUT)/*.deb $(PKG_OUT)/*.changes $(PKG_OUT)/*.buildinfo
+	$(call pkg-copy,$(PKG_OUT)/gpu-dma-lock-$(VERSION))
+	cd $(PKG_OUT)/gpu-dma-lock-$(VERSION) && dpkg-buildpackage -us -uc -b
+	@ls -1 $(PKG_OUT)/*.deb
+
+# rpm/gpu-dma-lock.spec is generated from the .in (version, release and
+# %changelog from debian/changelog) and shipped in the tarball, so
+# "rpmbuild -ta" works too.  --nodeps: Debian's rpm database is empty.
+RPM_TOP := $(PKG_OUT)/rpm
+rpm:
+	rm -rf $(RPM_TOP) && mkdir -p $(RPM_TOP)/SOURCES $(RPM_TOP)/SPECS
+	$(call pkg-copy,$(RPM_TOP)/stage/gpu-dma-lock-$(VERSION))
+	{ sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(or $(DEB_REVISION),1)/g' rpm/gpu-dma-lock.spec.in; \
+	  rpm/changelog.sh debian/changelog; } >$(RPM_TOP)/stage/gpu-dma-lock-$(VERSION)/rpm/gpu-dma-lock.spec
+	cp $(RPM_TOP)/stage/gpu-dma-lock-$(VERSION)/rpm/gpu-dma-lock.spec $(RPM_TOP)/SPECS/
+	tar -C $(RPM_TOP)/stage -czf $(RPM_TOP)/SOURCES/gpu-dma-lock-$(VERSION).tar.gz gpu-dma-lock-$(VERSION)
+	rpmbuild --nodeps --define '_topdir $(RPM_TOP)' --define "packager $$(sed -n 's/^ -- \(.*>\)  .*/\1/p;T;q' debian/changelog)" -bb $(RPM_TOP)/SPECS/gpu-dma-lock.spec
+	@find $(RPM_TOP)/RPMS -name '*.rpm'
+
+.PHONY: dkms-tree deb rpm pkg
+pkg:
+	tests/pkg/run.sh
+

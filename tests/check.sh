@@ -18,6 +18,11 @@ tiers=(
 	"unit|make -s -C tests/unit test"
 	"coverage|make -s -C tests/unit coverage"
 	"vm|make -s vm"
+	"hostile|tests/hostile/run.sh"
+	"ctl|tests/ctl/run.sh"
+	"cuda|tests/cuda/run.sh"
+	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"
+	"pkg|tests/pkg/run.sh"
 )
 
 rows=()

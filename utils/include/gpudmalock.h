@@ -77,6 +77,17 @@ int gdlock_acl_revoke(struct gdlock *g, const struct gdl_acl_entry *e,
 int gdlock_acl_list(struct gdlock *g, uint32_t filter_agent,
 		    struct gdl_acl_entry *buf, unsigned int cap);
 
+/*
+ * Events (quota exceeded, DMA denied, agent destroyed) made since @g was
+ * opened: waits up to @timeout_ms (-1: for ever) for at least one, stores
+ * up to @cap in @ev and returns how many, 0 on timeout.  Switches @g's file
+ * to non-blocking mode.  Admins see every agent's events, others their own.
+ */
+int gdlock_event_read(struct gdlock *g, struct gdl_event *ev,
+		      unsigned int cap, int timeout_ms);
+/* "quota_exceeded", "dma_denied", ...; "unknown" for a newer type. */
+const char *gdlock_event_type_name(uint32_t type);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,10 +2,14 @@
 /*
  * libgpudmalock: thin, stateless wrappers over the ioctl ABI.  Structs are
  * zeroed before use so reserved fields are always zero, as the kernel
- * requires.
+ * requires.  Arguments the kernel cannot check (NULL handles and output
+ * pointers, over-long names) are refused here with -EINVAL rather than
+ * crashing the caller.  Only gdlock_* symbols are exported (libgpudmalock.map
+ * and -fvisibility=hidden).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -24,6 +28,8 @@ static int gdlock_ioctl(struct gdlock *g, unsigned long cmd, void *arg)
 {
 	int ret;
 
+	if (!g)
+		return -EINVAL;
 	do {
 		ret = ioctl(g->fd, cmd, arg);
 	} while (ret < 0 && errno == EINTR);
@@ -32,8 +38,11 @@ static int gdlock_ioctl(struct gdlock *g, unsigned long cmd, void *arg)
 
 GDLOCK_API int gdlock_open_path(const char *path, struct gdlock **out)
 {
-	struct gdlock *g = calloc(1, sizeof(*g));
+	struct gdlock *g;
 
+	if (!path || !out)
+		return -EINVAL;
+	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
 	g->fd = open(path, O_RDWR | O_CLOEXEC);
@@ -62,7 +71,7 @@ GDLOCK_API void gdlock_close(struct gdlock *g)
 
 GDLOCK_API int gdlock_fd(const struct gdlock *g)
 {
-	return g->fd;
+	return g ? g->fd : -EINVAL;
 }
 
 GDLOCK_API const char *gdlock_strerror(int err)
@@ -110,6 +119,12 @@ GDLOCK_API const char *gdlock_strerror(int err)
 		return "not a cgroup v2 directory (EBADF)";
 	case ENOMEM:
 		return "out of kernel memory (ENOMEM)";
+	case ERANGE:
+		return "size out of range: more than 2^64-1 bytes (ERANGE)";
+	case EAGAIN:
+		return "no event waiting (EAGAIN)";
+	case EIO:
+		return "short read from the device: not a gpu_dma_lock event channel (EIO)";
 	default:
 		return strerror(err < 0 ? -err : err);
 	}
@@ -118,8 +133,11 @@ GDLOCK_API const char *gdlock_strerror(int err)
 GDLOCK_API int gdlock_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
-	int ret = gdl_parse_size(s, &v);
+	int ret;
 
+	if (!out)
+		return -EINVAL;
+	ret = gdl_parse_size(s, &v);
 	if (!ret)
 		*out = v;
 	return ret;
@@ -132,18 +150,24 @@ GDLOCK_API int gdlock_nop(struct gdlock *g)
 
 GDLOCK_API int gdlock_version(struct gdlock *g, struct gdl_version *v)
 {
+	if (!v)
+		return -EINVAL;
 	memset(v, 0, sizeof(*v));
 	return gdlock_ioctl(g, GDL_IOC_VERSION, v);
 }
 
 GDLOCK_API int gdlock_whoami(struct gdlock *g, struct gdl_whoami *w)
 {
+	if (!w)
+		return -EINVAL;
 	memset(w, 0, sizeof(*w));
 	return gdlock_ioctl(g, GDL_IOC_WHOAMI, w);
 }
 
 GDLOCK_API int gdlock_stats(struct gdlock *g, struct gdl_stats *s)
 {
+	if (!s)
+		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	return gdlock_ioctl(g, GDL_IOC_STATS, s);
 }
@@ -154,6 +178,9 @@ static int gdlock_list(struct gdlock *g, unsigned long cmd, uint32_t filter,
 	struct gdl_array arr;
 	int ret;
 
+	/* A NULL buffer with cap 0 asks only for the count. */
+	if (!buf && cap)
+		return -EINVAL;
 	memset(&arr, 0, sizeof(arr));
 	arr.ptr = (uintptr_t)buf;
 	arr.count = buf ? cap : 0;
@@ -171,12 +198,16 @@ GDLOCK_API int gdlock_device_list(struct gdlock *g, struct gdl_device_info *buf,
 
 GDLOCK_API int gdlock_device_add(struct gdlock *g, struct gdl_device_info *d)
 {
+	if (!d)
+		return -EINVAL;
 	return gdlock_ioctl(g, GDL_IOC_DEVICE_ADD, d);
 }
 
 GDLOCK_API int gdlock_device_set(struct gdlock *g,
 				 const struct gdl_device_set *s)
 {
+	if (!s)
+		return -EINVAL;
 	return gdlock_ioctl(g, GDL_IOC_DEVICE_SET, (void *)s);
 }
 
@@ -194,7 +225,7 @@ GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
 	int ret;
 
 	memset(&a, 0, sizeof(a));
-	if (strlen(name) >= sizeof(a.name))
+	if (!name || !*name || strlen(name) >= sizeof(a.name))
 		return -EINVAL;
 	strcpy(a.name, name);
 	a.default_quota = default_quota;
@@ -223,6 +254,8 @@ GDLOCK_API int gdlock_agent_find(struct gdlock *g, const char *name,
 	struct gdl_agent_info *buf = NULL;
 	int n, i, ret = -ENOENT;
 
+	if (!name || !id)
+		return -EINVAL;
 	n = gdlock_agent_list(g, NULL, 0);
 	if (n <= 0)
 		return n < 0 ? n : -ENOENT;
@@ -270,6 +303,8 @@ static int gdlock_cgroup(struct gdlock *g, uint32_t agent, const char *path,
 {
 	int fd, ret;
 
+	if (!g || !path)
+		return -EINVAL;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -305,6 +340,8 @@ GDLOCK_API int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,
 GDLOCK_API int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
 				struct gdl_quota *q)
 {
+	if (!q)
+		return -EINVAL;
 	memset(q, 0, sizeof(*q));
 	q->agent_id = agent;
 	q->dev_index = dev;
@@ -313,6 +350,8 @@ GDLOCK_API int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
 
 GDLOCK_API int gdlock_reserve_ex(struct gdlock *g, struct gdl_reserve *r)
 {
+	if (!r)
+		return -EINVAL;
 	return gdlock_ioctl(g, GDL_IOC_RESERVE, r);
 }
 
@@ -359,6 +398,8 @@ GDLOCK_API int gdlock_release(struct gdlock *g, uint64_t handle)
 
 GDLOCK_API int gdlock_dma_check_ex(struct gdlock *g, struct gdl_dma_check *c)
 {
+	if (!c)
+		return -EINVAL;
 	return gdlock_ioctl(g, GDL_IOC_DMA_CHECK, c);
 }
 
@@ -391,6 +432,8 @@ static int gdlock_acl_batch(struct gdlock *g, unsigned long cmd,
 {
 	struct gdl_array arr;
 
+	if (!e || !n)
+		return -EINVAL;
 	memset(&arr, 0, sizeof(arr));
 	arr.ptr = (uintptr_t)e;
 	arr.count = n;
@@ -415,4 +458,68 @@ GDLOCK_API int gdlock_acl_list(struct gdlock *g, uint32_t filter_agent,
 {
 	return gdlock_list(g, GDL_IOC_ACL_LIST, filter_agent, buf, cap,
 			   sizeof(*buf));
+}
+
+/*
+ * The file is switched to O_NONBLOCK (idempotent, so racing callers agree)
+ * because poll() can report events that a non-admin's read() then filters
+ * out; a blocking read() would then outlive the caller's timeout.
+ */
+GDLOCK_API int gdlock_event_read(struct gdlock *g, struct gdl_event *ev,
+				 unsigned int cap, int timeout_ms)
+{
+	struct pollfd pfd;
+	ssize_t n;
+	int fl;
+
+	if (!g || !ev || !cap)
+		return -EINVAL;
+	fl = fcntl(g->fd, F_GETFL);
+	if (fl < 0)
+		return -errno;
+	if (!(fl & O_NONBLOCK) && fcntl(g->fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return -errno;
+	pfd.fd = g->fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		n = read(g->fd, ev, (size_t)cap * sizeof(*ev));
+		if (n > 0) {
+			if (n % sizeof(*ev))
+				return -EIO;
+			return (int)(n / sizeof(*ev));
+		}
+		if (n == 0)
+			return -EIO;	/* end of file: not the event channel */
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		/*
+		 * Each wait gets the whole timeout again: a caller that needs
+		 * a hard deadline passes a short timeout and loops.
+		 */
+		n = poll(&pfd, 1, timeout_ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n == 0)
+			return 0;
+	}
+}
+
+GDLOCK_API const char *gdlock_event_type_name(uint32_t type)
+{
+	switch (type) {
+	case GDL_EVENT_QUOTA_EXCEEDED:
+		return "quota_exceeded";
+	case GDL_EVENT_CAPACITY_EXCEEDED:
+		return "capacity_exceeded";
+	case GDL_EVENT_DMA_DENIED:
+		return "dma_denied";
+	case GDL_EVENT_AGENT_DESTROYED:
+		return "agent_destroyed";
+	case GDL_EVENT_LOST:
+		return "lost";
+	default:
+		return "unknown";
+	}
 }

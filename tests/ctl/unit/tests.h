@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Host unit tests of libgpudmalock and the ctl's helpers (CUnit). */
+#ifndef GDL_UTILS_TESTS_H
+#define GDL_UTILS_TESTS_H
+
+#include <CUnit/CUnit.h>
+
+int add_lib_tests(void);
+int add_ctl_tests(void);
+
+#endif

@@ -1,0 +1,240 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# gpu-dma-lock-ctl in a real kernel, run INSIDE the test VM as root (see
+# run.sh, which boots it with two edu devices as fake GPUs).
+#   vm-ctl.sh MODULE.ko BUILD_DIR
+# The guest's / is an overlay whose writes vanish at power-off, so the
+# module is "installed" for real: copied to /lib/modules/KVER/updates/,
+# depmod, and a modprobe.d file written.  Ends with
+# "ctl-vm: N passed, M failed".
+set -u
+KO=$1
+BUILD=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+export LD_LIBRARY_PATH=$BUILD/utils
+CTL=$BUILD/utils/gpu-dma-lock-ctl
+KVER=$(uname -r)
+UPD=/lib/modules/$KVER/updates
+T=/tmp/ctl-test
+mkdir -p $T
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   ctl: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL ctl: $*"; }
+
+# expect RC DESC CMD...: run CMD, compare its exit status, keep its output
+# in $T/out for the greps that follow.
+expect() {
+	want=$1 desc=$2
+	shift 2
+	"$@" >$T/out 2>&1
+	rc=$?
+	if [ $rc -eq "$want" ]; then
+		ok "$desc (exit $rc)"
+	else
+		bad "$desc: exit $rc, wanted $want"
+		sed 's/^/     | /' $T/out
+	fi
+}
+
+# has PATTERN DESC: the last command's output matches.
+has() {
+	if grep -Eq "$1" $T/out; then ok "$2"; else bad "$2: no /$1/ in:"; sed 's/^/     | /' $T/out; fi
+}
+
+param() { cat /sys/module/gpu_dma_lock/parameters/"$1" 2>/dev/null; }
+
+# 1. Absent, and not installed.
+sh "$HERE/guest-modtree.sh" && ok "module tree reduced to the kernel's lists" || bad "guest-modtree.sh"
+expect 3 "status with the module absent" $CTL status
+has "not loaded" "status says not loaded"
+has "run gpu-dma-lock-ctl load" "status says what to do"
+expect 3 "device list with the module absent" $CTL device list
+has "module not loaded: run gpu-dma-lock-ctl load" "commands say to load the module"
+expect 3 "load when nothing is installed" $CTL load
+has "not installed for kernel" "load says the module is not installed"
+
+# 2. Install it, with fleet options in modprobe.d.
+mkdir -p "$UPD" && cp "$KO" "$UPD/" && depmod "$KVER" && ok "installed into $UPD, depmod" || bad "install"
+echo "options gpu_dma_lock pci_ids=1234:11e8 default_quota=2M max_agents=64" >/etc/modprobe.d/gpu_dma_lock.conf
+expect 3 "status: absent but installed" $CTL status --json
+has '"installed": \{' "status --json names the installed file"
+expect 0 "load through libkmod" $CTL load
+has "pci_ids=1234:11e8" "load reports the modprobe.d options"
+[ "$(param default_quota)" = 2097152 ] && ok "modprobe.d default_quota=2M applied" || bad "default_quota=$(param default_quota)"
+[ "$(param max_agents)" = 64 ] && ok "modprobe.d max_agents=64 applied" || bad "max_agents=$(param max_agents)"
+expect 0 "status when loaded" $CTL status
+has "loaded module matches the installed file" "status: matches the installed file"
+has "enforcing" "status shows enforcing"
+has "max_agents=64" "status lists parameters"
+expect 0 "status --json when loaded" $CTL status --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["state"]=="live" and d["matches_installed"] and d["healthy"] and d["device"]["accessible"], d' $T/out &&
+	ok "status --json is JSON and says live, healthy" || bad "status --json content"
+expect 0 "load again: already loaded" $CTL load
+has "already loaded" "load says already loaded"
+expect 1 "load with parameters while loaded" $CTL load enforce=0
+expect 2 "load with a malformed option" $CTL load enforce
+
+# 3. Loaded but different from disk: the installed file is rebuilt (a new
+#    srcversion, as DKMS does on upgrade) while the old one runs.
+python3 - "$UPD/gpu_dma_lock.ko" <<'PY'
+import re, sys
+p = sys.argv[1]
+b = open(p, 'rb').read()
+m = re.search(rb'srcversion=([0-9A-F]+)\0', b)
+new = bytes(b'0123456789ABCDEF'[(b'0123456789ABCDEF'.index(c) + 1) % 16] for c in m.group(1))
+open(p, 'wb').write(b[:m.start(1)] + new + b[m.end(1):])
+PY
+expect 6 "status when the installed file differs" $CTL status
+has "DIFFERS from the installed file" "status says the loaded module differs"
+has "unload && gpu-dma-lock-ctl load" "status says how to fix it"
+cp "$KO" "$UPD/"
+expect 0 "status after restoring the installed file" $CTL status
+
+# 4. Selftest passes, and fails in audit mode.
+expect 0 "selftest" $CTL selftest
+has "selftest: [0-9]+ steps, 0 failed: passed" "selftest prints its summary"
+expect 4 "selftest unprivileged" setpriv --reuid=65534 --regid=65534 --clear-groups $CTL selftest
+has "needs root \(CAP_SYS_ADMIN\)" "selftest says it needs root"
+expect 0 "unload" $CTL unload
+expect 3 "status after unload" $CTL status
+expect 3 "unload when not loaded" $CTL unload
+expect 0 "load enforce=0 (audit mode)" $CTL load enforce=0
+[ "$(param enforce)" = 0 ] && ok "enforce=0 given on the command line won" || bad "enforce=$(param enforce)"
+expect 1 "selftest fails in audit mode" $CTL selftest
+has "audit mode \(enforce=0\)" "selftest names audit mode as the cause"
+has "DMA write to memory it does not own is denied: expected" "selftest sees DMA not denied"
+expect 0 "selftest cleaned up after failing" sh -c "! grep -q selftest /proc/gpu_dma_lock/agents"
+echo 1 >/sys/module/gpu_dma_lock/parameters/enforce
+expect 0 "selftest passes once enforce=1" $CTL selftest
+
+# 5. Management.
+expect 0 "device list" $CTL device list
+has "0000:00:0[0-9a-f]\.0" "device list shows the edu devices"
+expect 0 "device list --json" $CTL device list --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==2 and all(x["source"]=="pci" and x["capacity"] is None for x in d), d' $T/out &&
+	ok "device list --json: two PCI devices, capacity unset (null)" || bad "device list --json content"
+expect 0 "device set --capacity 64M" $CTL device set 0 --capacity 64M
+expect 0 "device add" $CTL device add spare --capacity 1G
+expect 0 "device set by name" $CTL device set spare --name spare2
+expect 0 "device remove by name" $CTL device remove spare2
+expect 2 "device set of a missing device" $CTL device set nosuch --capacity 1G
+has "no device 'nosuch'" "says which device is missing"
+expect 2 "device set with a bad size" $CTL device set 0 --capacity 12X
+has "is not a size" "says the size is bad"
+expect 0 "agent create" $CTL agent create train
+expect 1 "agent create twice" $CTL agent create train
+has "EEXIST" "says it exists"
+expect 0 "quota set with a human size" $CTL quota set train 0 16M
+expect 0 "quota set all" $CTL quota set train all 8M
+expect 0 "quota set unlimited" $CTL quota set train 1 unlimited
+expect 0 "quota get --json" $CTL quota get train --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["quota"]==8<<20 and d[1]["quota"] is None, d' $T/out &&
+	ok "quota get --json: 8M and unlimited (null)" || bad "quota get content"
+expect 0 "agent bind --pid" $CTL agent bind train --pid $$
+expect 0 "agent bind --pid twice (idempotent)" $CTL agent bind train --pid $$
+expect 0 "agent unbind --pid" $CTL agent unbind train --pid $$
+mkdir -p /sys/fs/cgroup/ctl-train
+expect 0 "agent bind --cgroup" $CTL agent bind train --cgroup /sys/fs/cgroup/ctl-train
+expect 2 "agent bind a missing cgroup" $CTL agent bind train --cgroup /sys/fs/cgroup/nosuch
+expect 0 "agent list --json" $CTL agent list --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(a["name"]=="train" and a["bindings"]==1 for a in d), d' $T/out &&
+	ok "agent list --json shows the cgroup binding" || bad "agent list content"
+expect 0 "acl grant rw range" $CTL acl grant train 0 rw --addr 0x1000 --len 4K
+expect 0 "acl grant peer" $CTL acl grant train 0 p --peer 1
+expect 0 "acl list --json" $CTL acl list train --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==2 and {"rw","p"}=={e["rights"] for e in d}, d' $T/out &&
+	ok "acl list --json has both entries" || bad "acl list content"
+expect 0 "acl revoke" $CTL acl revoke train 0 rw --addr 0x1000 --len 4K
+expect 1 "acl revoke twice" $CTL acl revoke train 0 rw --addr 0x1000 --len 4K
+expect 2 "acl grant p with a range" $CTL acl grant train 0 p --peer 1 --len 4K
+expect 4 "agent create unprivileged" setpriv --reuid=65534 --regid=65534 --clear-groups $CTL agent create x
+has "needs root \(CAP_SYS_ADMIN\)" "says it needs root"
+expect 2 "unknown subcommand" $CTL agent frob
+expect 0 "--help of a subcommand" $CTL quota set --help
+
+# 6. watch sees a workload go past its quota (the workload runs in the
+#    agent's cgroup, as a container would).
+$CTL watch --json --count 1 --timeout 30 >$T/watch 2>&1 &
+wpid=$!
+sleep 1
+expect 1 "workload over quota is refused" sh -c "echo \$\$ >/sys/fs/cgroup/ctl-train/cgroup.procs && exec $CTL reserve 0 6M 4M"
+has "reserve 6M on device 0: ok" "the first reservation fits"
+has "reserve 4M on device 0: REFUSED: .*EDQUOT" "the second is refused (EDQUOT)"
+wait $wpid && ok "watch exited after one event" || bad "watch: exit $?"
+grep -q '"type":"quota_exceeded","audit":false,"agent_id":[0-9]*,"agent":"train"' $T/watch &&
+	ok "watch --json shows quota_exceeded for train" || { bad "watch output"; cat $T/watch; }
+
+# A killed process's reservations are released.
+sh -c "echo \$\$ >/sys/fs/cgroup/ctl-train/cgroup.procs && exec $CTL reserve 0 6M --hold" >$T/hold 2>&1 &
+hpid=$!
+i=0
+while ! grep -q holding $T/hold && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+$CTL quota get train 0 --json >$T/out
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["usage"]==6<<20, d' $T/out && ok "held: usage 6M" || bad "held usage: $(cat $T/out)"
+kill -9 $hpid; wait $hpid 2>/dev/null
+$CTL quota get train 0 --json >$T/out
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["usage"]==0 and d[0]["denied"]==1, d' $T/out && ok "after SIGKILL: usage 0, denial counted" || bad "after kill: $(cat $T/out)"
+
+# 7. stats: JSON against the schema, Prometheus through a strict parser.
+expect 0 "stats (table)" $CTL stats
+has "train +0 +8M" "stats table shows train's quota on device 0"
+expect 0 "stats --json" $CTL stats --json
+cp $T/out $T/stats.json
+expect 0 "stats --json validates against docs/stats.schema.json" python3 "$HERE/jsoncheck.py" "$HERE/../../docs/stats.schema.json" $T/stats.json
+expect 0 "stats --prometheus" $CTL stats --prometheus
+cp $T/out $T/stats.prom
+expect 0 "Prometheus text parses strictly" python3 "$HERE/promparse.py" $T/stats.prom
+grep -q '^gpu_dma_lock_agent_quota_bytes{agent="train",device="0"} 8388608$' $T/stats.prom &&
+	ok "prometheus: train's quota on device 0" || bad "prometheus quota sample"
+grep -q '^gpu_dma_lock_agent_denials_total{agent="train",device="0"} 1$' $T/stats.prom &&
+	ok "prometheus: train's denial" || bad "prometheus denial sample"
+expect 2 "stats --json --prometheus" $CTL stats --json --prometheus
+
+# 8. apply: dry run, apply, idempotent second run.
+mkdir -p /sys/fs/cgroup/ctl-infer
+cat >$T/policy <<'POL'
+# two tenants on two GPUs
+device 0 capacity 64M
+device 1 capacity 32M
+device scratch capacity 16M declare
+agent infer
+quota infer all 4M
+quota infer 1 8M
+bind infer cgroup /sys/fs/cgroup/ctl-infer
+acl infer 0 r addr 0x100000 len 1M
+peer infer 0 1
+agent train
+quota train 0 16M
+POL
+expect 0 "apply --dry-run" $CTL apply $T/policy --dry-run
+has "^\+ .*:6: quota infer|^~ .*:6: quota infer" "dry run lists the quota change"
+has "^\+ .*agent infer: create" "dry run lists the new agent"
+has "would be made; nothing was changed" "dry run says nothing was changed"
+$CTL agent list --json | grep -q '"infer"' && bad "dry run created the agent" || ok "dry run changed nothing"
+expect 0 "apply" $CTL apply $T/policy
+has "^apply: [0-9]+ changes made" "apply counts its changes"
+expect 0 "apply again" $CTL apply $T/policy
+has "^apply: nothing to change" "second apply changes nothing and says so"
+grep -Eq '^[+~]' $T/out && bad "second apply printed changes" || ok "second apply printed no + or ~ lines"
+expect 0 "apply --dry-run after apply" $CTL apply $T/policy --dry-run
+has "^apply: nothing to change" "dry run after apply: nothing to change"
+$CTL quota get infer 1 --json >$T/out
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["quota"]==8<<20, d' $T/out && ok "apply set infer's quota on device 1" || bad "infer quota: $(cat $T/out)"
+printf 'agent x\nquota x 0 12Q\n' >$T/bad
+expect 2 "apply of a bad file" $CTL apply $T/bad
+has ":2: quota '12Q' is not a size" "apply names the bad line"
+
+# 9. Clean up: unload refused while a file is open, then works.
+exec 3</dev/gpu_dma_lock
+expect 1 "unload while a file is open" $CTL unload
+has "in use" "unload says it is in use"
+exec 3<&-
+$CTL agent destroy train >/dev/null && $CTL agent destroy infer >/dev/null
+expect 0 "unload" $CTL unload
+rmdir /sys/fs/cgroup/ctl-train /sys/fs/cgroup/ctl-infer 2>/dev/null
+
+echo "ctl-vm: $pass passed, $fail failed"
+[ $fail -eq 0 ]

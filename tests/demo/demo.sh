@@ -1,0 +1,31 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: on a fresh Debian 12 machine, as root, installs what it needs,
+# builds the module, libgpudmalock and gpu-dma-lock-ctl, boots the newest
+# installed kernel in QEMU with two edu PCI devices standing in for GPUs,
+# and runs tests/demo/guest.sh inside: load with modprobe.d options,
+# status, selftest, a policy with two tenants, an over-quota workload seen
+# by `watch`, a killed process's memory released, stats.
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+cd "$root"
+
+step() { printf '\n\033[1;34m### %s\033[0m\n' "$*"; }
+
+step "1/4 Dependencies (QEMU, kernel images and headers, libkmod, CUnit)"
+tests/deps.sh
+
+step "2/4 Build the module for every installed kernel, the library and the ctl"
+make -s modules-all >"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.log"; exit 1; }
+make -s utils >>"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.log"; exit 1; }
+kver=$(tests/vm/kernels.sh | grep -v -- -rt- | tail -n 1)
+echo "built: $build/kmod/$kver/gpu_dma_lock.ko, $build/utils/libgpudmalock.so.0, $build/utils/gpu-dma-lock-ctl"
+
+step "3/4 Boot Linux $kver in QEMU with two fake GPUs (edu PCI devices)"
+echo "The guest shares this machine's files read-only; it takes 10-30 s."
+
+step "4/4 In the VM"
+tests/vm/vm-run.sh -k "$kver" -e 2 -t 300 -- \
+	"sh tests/demo/guest.sh $build/kmod/$kver/gpu_dma_lock.ko $build"

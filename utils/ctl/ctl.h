@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gpu-dma-lock-ctl: shared declarations.  Each subcommand lives in its own
+ * file and is reached through the table in main.c.
+ */
+#ifndef GDL_CTL_H
+#define GDL_CTL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gpudmalock.h"
+
+#define GDL_MODULE_NAME	"gpu_dma_lock"
+
+/* Exit codes, documented in gpu-dma-lock-ctl(8).  Keep them stable. */
+enum {
+	EXIT_OK		= 0,
+	EXIT_FAIL	= 1,	/* the operation or a check failed */
+	EXIT_USAGE	= 2,	/* bad arguments or policy file syntax */
+	EXIT_ABSENT	= 3,	/* module not loaded */
+	EXIT_PERM	= 4,	/* needs root (CAP_SYS_ADMIN) */
+	EXIT_UNHEALTHY	= 5,	/* loaded, but device node, /proc or ABI wrong */
+	EXIT_STALE	= 6,	/* loaded module differs from the installed file */
+};
+
+struct ctl {
+	const char *dev_path;	/* --device, default /dev/gpu_dma_lock */
+	bool json;		/* --json (global or per command) */
+};
+
+struct ctl_cmd {
+	const char *name;
+	int (*fn)(struct ctl *c, int argc, char **argv);
+	const char *usage;	/* one line, shown by --help */
+};
+
+/* main.c */
+int ctl_open(struct ctl *c, struct gdlock **g);
+/* Print what failed and what to do; returns the matching exit code. */
+int ctl_err(int err, const char *what);
+int ctl_usage_err(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool ctl_want_help(int argc, char **argv);
+int ctl_subcommand(struct ctl *c, const char *group,
+		   const struct ctl_cmd *cmds, int argc, char **argv);
+void ctl_print_usage(FILE *f, const char *group, const struct ctl_cmd *cmds);
+
+/* util.c: pure helpers, unit-tested on the host. */
+int ctl_parse_u32(const char *s, uint32_t *out);
+int ctl_parse_u64(const char *s, uint64_t *out);
+int ctl_parse_size(const char *s, uint64_t *out);
+int ctl_parse_rights(const char *s, uint32_t *out);
+const char *ctl_rights_str(uint32_t rights, char buf[4]);
+const char *ctl_fmt_size(uint64_t v, char *buf, size_t len);
+int ctl_parse_pci_addr(const char *s, uint32_t *domain, uint32_t *bdf);
+void ctl_fmt_pci_addr(uint32_t domain, uint32_t bdf, char *buf, size_t len);
+/* Device selector: index, name or PCI address; -ENODEV when none. */
+int ctl_find_device(const struct gdl_device_info *d, int n, const char *sel);
+int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel);
+
+/* Lists that allocate: return the count (>= 0) or -errno; free *out. */
+int ctl_devices(struct gdlock *g, struct gdl_device_info **out);
+int ctl_agents(struct gdlock *g, struct gdl_agent_info **out);
+int ctl_acls(struct gdlock *g, uint32_t agent, struct gdl_acl_entry **out);
+/* Resolve a selector through the kernel: 0, or an exit code (printed). */
+int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index);
+int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id);
+
+/* Commands */
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_load(struct ctl *c, int argc, char **argv);
+int cmd_unload(struct ctl *c, int argc, char **argv);
+int cmd_selftest(struct ctl *c, int argc, char **argv);
+int cmd_device(struct ctl *c, int argc, char **argv);
+int cmd_agent(struct ctl *c, int argc, char **argv);
+int cmd_quota(struct ctl *c, int argc, char **argv);
+int cmd_acl(struct ctl *c, int argc, char **argv);
+int cmd_reserve(struct ctl *c, int argc, char **argv);
+int cmd_stats(struct ctl *c, int argc, char **argv);
+int cmd_watch(struct ctl *c, int argc, char **argv);
+int cmd_apply(struct ctl *c, int argc, char **argv);
+
+#endif /* GDL_CTL_H */

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Argument parsing and formatting shared by the subcommands: pure
+ * functions, unit-tested on the host (tests/ctl/unit).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+
+/* Decimal or 0x-hex, whole string, no sign: strtoull alone accepts "-1". */
+int ctl_parse_u64(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return -errno;
+	if (*end)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int ctl_parse_u32(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	int ret = ctl_parse_u64(s, &v);
+
+	if (ret)
+		return ret;
+	if (v > UINT32_MAX)
+		return -ERANGE;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The module's own parser, so "16G" means what it means to the module. */
+int ctl_parse_size(const char *s, uint64_t *out)
+{
+	if (s && *s && s[strlen(s) - 1] == '\n')
+		return -EINVAL;	/* the shared parser allows it for sysfs */
+	return gdlock_parse_size(s, out);
+}
+
+/* Any of r, w, p, once each; peer ("p") stands alone in the ABI. */
+int ctl_parse_rights(const char *s, uint32_t *out)
+{
+	uint32_t r = 0, bit;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		switch (*s) {
+		case 'r':
+			bit = GDL_ACCESS_READ;
+			break;
+		case 'w':
+			bit = GDL_ACCESS_WRITE;
+			break;
+		case 'p':
+			bit = GDL_ACCESS_PEER;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r & bit)
+			return -EINVAL;
+		r |= bit;
+	}
+	if ((r & GDL_ACCESS_PEER) && r != GDL_ACCESS_PEER)
+		return -EINVAL;
+	*out = r;
+	return 0;
+}
+
+const char *ctl_rights_str(uint32_t rights, char buf[4])
+{
+	char *p = buf;
+
+	if (rights & GDL_ACCESS_READ)
+		*p++ = 'r';
+	if (rights & GDL_ACCESS_WRITE)
+		*p++ = 'w';
+	if (rights & GDL_ACCESS_PEER)
+		*p++ = 'p';
+	*p = 0;
+	return buf;
+}
+
+/* Exact when possible ("512M"), else one decimal ("1.5G"). */
+const char *ctl_fmt_size(uint64_t v, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	int u = -1;
+
+	if (v == GDL_QUOTA_UNLIMITED) {
+		snprintf(buf, len, "unlimited");
+		return buf;
+	}
+	while (u < 5 && v >= (1024ULL << (10 * (u + 1))))
+		u++;
+	if (u < 0)
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+	else if (!(v & ((1ULL << (10 * (u + 1))) - 1)))
+		snprintf(buf, len, "%llu%c",
+			 (unsigned long long)(v >> (10 * (u + 1))), units[u]);
+	else
+		snprintf(buf, len, "%.1f%c",
+			 (double)v / (double)(1ULL << (10 * (u + 1))), units[u]);
+	return buf;
+}
+
+/* "0000:03:00.0" or "03:00.0" (domain 0). */
+int ctl_parse_pci_addr(const char *s, uint32_t *domain, uint32_t *bdf)
+{
+	unsigned int d = 0, b, dev, fn;
+	int n = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &d, &b, &dev, &fn, &n) != 4 || s[n]) {
+		d = 0;
+		n = 0;
+		if (sscanf(s, "%2x:%2x.%1u%n", &b, &dev, &fn, &n) != 3 || s[n])
+			return -EINVAL;
+	}
+	if (dev > 31 || fn > 7)
+		return -EINVAL;
+	*domain = d;
+	*bdf = b << 8 | dev << 3 | fn;
+	return 0;
+}
+
+void ctl_fmt_pci_addr(uint32_t domain, uint32_t bdf, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04x:%02x:%02x.%u", domain, bdf >> 8,
+		 (bdf >> 3) & 31, bdf & 7);
+}
+
+int ctl_find_device(const struct gdl_device_info *d, int n, const char *sel)
+{
+	uint32_t idx = 0, dom = 0, bdf = 0;
+	bool is_pci = !ctl_parse_pci_addr(sel, &dom, &bdf);
+	bool is_idx = !ctl_parse_u32(sel, &idx);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (is_idx && d[i].index == idx)
+			return i;
+		if (!strncmp(d[i].name, sel, sizeof(d[i].name)))
+			return i;
+		if (is_pci && (d[i].flags & GDL_DEV_F_PCI) &&
+		    d[i].pci_domain == dom && d[i].pci_bdf == bdf)
+			return i;
+	}
+	return -ENODEV;
+}
+
+int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel)
+{
+	uint32_t id = 0;
+	bool is_id = !ctl_parse_u32(sel, &id);
+	int i;
+
+	/* A name wins over an id: agent "7" is found by name first. */
+	for (i = 0; i < n; i++)
+		if (!strncmp(a[i].name, sel, sizeof(a[i].name)))
+			return i;
+	for (i = 0; is_id && i < n; i++)
+		if (a[i].id == id)
+			return i;
+	return -ENOENT;
+}
