@@ -20,6 +20,8 @@ tests/deps.sh
 step "2/4 Build the module for every installed kernel, the library and the ctl"
 make -s modules-all >"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.log"; exit 1; }
 make -s utils >>"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.log"; exit 1; }
+# The CUDA interposer and, for a VM without a GPU, the tests' stand-in driver.
+make -s -C tests/cuda BUILD="$build" >>"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.log"; exit 1; }
 kver=$(tests/vm/kernels.sh | grep -v -- -rt- | tail -n 1)
 echo "built: $build/kmod/$kver/gpu_dma_lock.ko, $build/utils/libgpudmalock.so.0, $build/utils/gpu-dma-lock-ctl"
 

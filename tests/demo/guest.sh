@@ -73,12 +73,20 @@ run kill -9 $hpid
 wait $hpid 2>/dev/null
 run gpu-dma-lock-ctl quota get train 0
 
-# ---- CUDA workload: to be added here -----------------------------------
-# The CUDA interposer (libgpudmalock-cuda.so, built into build/cuda/ by its
-# own engineer) will run a cuMemAlloc workload under LD_PRELOAD at this
-# point, in the infer cgroup, and show its over-quota allocation refused.
-# Not faked in the meantime.
-# -------------------------------------------------------------------------
+say "An unmodified CUDA program in infer, under the interposer"
+echo "LD_PRELOAD=libgpudmalock-cuda.so reserves every cuMemAlloc in the ledger"
+echo "before the driver sees it.  No GPU here: the tests' stand-in libcuda.so.1"
+echo "plays the driver, reporting the edu devices' PCI addresses as its GPUs."
+pci=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+		pci=$pci${pci:+,}${d##*/}
+done
+as infer env FAKE_CUDA_PCI="$pci" LD_LIBRARY_PATH="$BUILD/cuda/fake" \
+	LD_PRELOAD="$BUILD/cuda/libgpudmalock-cuda.so" \
+	"$BUILD/cuda/demo_workload" 1 16
+echo "(the 4M quota: cuMemGetInfo reports it, and the 5th MiB is out of memory)"
+run gpu-dma-lock-ctl quota get infer 0
 
 say "Statistics, as a table"
 run gpu-dma-lock-ctl stats
