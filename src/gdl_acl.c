@@ -219,13 +219,6 @@ int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 			continue;	/* grantee already handled */
 		for (j = i; j < n; j++)
 			add += e[j].agent_id == e[i].agent_id;
-		/* Count what earlier grantees of this batch add too. */
-		if ((u32)atomic_read(&l->nr_acl_entries) + pending + add >
-		    l->params.max_acl_entries) {
-			ret = -ENOBUFS;
-			goto out;
-		}
-		pending += add;
 		sets[i] = gdl_acl_set_alloc(old_nr + add);
 		if (!sets[i]) {
 			ret = -ENOMEM;
@@ -239,6 +232,14 @@ int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 			if (e[j].agent_id == e[i].agent_id)
 				gdl_acl_node_from_entry(&sets[i]->node[add++],
 							&e[j]);
+		/* Only entries new after merging count against the limit. */
+		gdl_acl_set_finish(sets[i], peer_mask);
+		pending += sets[i]->nr - old_nr;
+	}
+	if ((u32)atomic_read(&l->nr_acl_entries) + pending >
+	    l->params.max_acl_entries) {
+		ret = -ENOBUFS;
+		goto out;
 	}
 	/* Nothing can fail any more: publish. */
 	for (i = 0; i < n; i++) {

@@ -507,8 +507,9 @@ static void gdl_peak_raise(atomic64_t *peak, s64 val)
 /*
  * Atomically add @size to @counter unless that would pass @limit.
  * Returns 0 (and the new value in *@new), -EOVERFLOW when the sum cannot
- * be represented, or @deny.  With @force (audit mode) the limit is
- * reported in *@over but not applied.
+ * be represented under an unlimited @limit (or in audit mode), or @deny.
+ * With @force (audit mode) the limit is reported in *@over but not
+ * applied.
  */
 static int gdl_charge(atomic64_t *counter, u64 size, u64 limit, int deny,
 		      bool force, bool *over, u64 *new)
@@ -516,8 +517,9 @@ static int gdl_charge(atomic64_t *counter, u64 size, u64 limit, int deny,
 	s64 old = atomic64_read(counter);
 
 	do {
+		/* Past any finite limit: that limit's errno, not EOVERFLOW. */
 		if (check_add_overflow((u64)old, size, new) || *new > S64_MAX)
-			return -EOVERFLOW;
+			return limit == U64_MAX || force ? -EOVERFLOW : deny;
 		*over = *new > limit;
 		if (*over && !force)
 			return deny;

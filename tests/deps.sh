@@ -3,14 +3,16 @@
 #
 # Install what building and testing need, on Debian 12, as root.  Only
 # missing packages are installed, so a second run costs one dpkg query.
-# The kernels: Debian's default 6.1 and the 6.12 backport flavour, each
-# with its headers (the module is built against both and booted in QEMU).
+# The kernels: Debian's default 6.1, the 6.12 backport flavour and the 6.1
+# PREEMPT_RT flavour, each with its headers (the module is built against
+# all of them and booted in QEMU).
 set -eu
 
 PKGS="build-essential bc kmod cpio busybox-static qemu-system-x86 util-linux
 xz-utils libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev
 linux-image-amd64 linux-headers-amd64
-linux-image-6.12-amd64 linux-headers-6.12-amd64"
+linux-image-6.12-amd64 linux-headers-6.12-amd64
+linux-image-rt-amd64 linux-headers-rt-amd64"
 
 missing=
 for p in $PKGS; do

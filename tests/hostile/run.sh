@@ -1,0 +1,80 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh [KVER...]: the hostile-conditions tier.  Builds the module for
+# every kernel (make modules-all) and the static test binaries, boots each
+# kernel once in QEMU (-e 2 edu devices, -c 2 vCPUs), runs
+# tests/hostile/guest.sh there, and prints a table kernel x suite x (cases,
+# failed, ioctls fuzzed, processes killed, kernel-log findings, seconds),
+# then "hostile: N passed, M failed" (N, M counting cases).
+#
+# Environment: FUZZ_CALLS (default 1000000 per kernel), FUZZ_SEED (default:
+# random, printed), HOSTILE_SUITES (default all), and the guest's
+# STORM_PROCS, STORM_BATCH, RACE_SECS, LIFECYCLE_CYCLES, SEED_CALLS.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+bin=$build/hostile
+cd "$root"
+
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
+[ ${#kernels[@]} -gt 0 ] || { echo "hostile: no kernel with headers installed" >&2; exit 1; }
+
+start_all=$(date +%s)
+make -s modules-all >"$build/hostile-build.log" 2>&1 ||
+	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed"; exit 1; }
+make -s utils >>"$build/hostile-build.log" 2>&1 ||
+	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed"; exit 1; }
+mkdir -p "$bin"
+for p in fuzz hostile; do
+	${CC:-cc} -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/include \
+		-Isrc/uapi -static "tests/hostile/$p.c" \
+		"$build/utils/libgpudmalock.a" -lpthread -o "$bin/$p" ||
+		{ echo "hostile: 0 passed, 1 failed"; exit 1; }
+done
+build_secs=$(($(date +%s) - start_all))
+
+calls=${FUZZ_CALLS:-1000000}
+seed=${FUZZ_SEED:-$(printf '%#x' $(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1 )))}
+echo "hostile: fuzz seed $seed, $calls calls per kernel (replay: FUZZ_SEED=$seed)"
+envs="STORM_PROCS=${STORM_PROCS:-1000} STORM_BATCH=${STORM_BATCH:-50}"
+envs="$envs RACE_SECS=${RACE_SECS:-8} LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-30}"
+envs="$envs SEED_CALLS=${SEED_CALLS:-20000}"
+
+rows=()
+total_pass=0
+total_fail=0
+for k in "${kernels[@]}"; do
+	ko=$build/kmod/$k/gpu_dma_lock.ko
+	log=$build/vm/hostile-$k.log
+	mkdir -p "$build/vm"
+	t0=$(date +%s)
+	tests/vm/vm-run.sh -k "$k" -c 2 -e 2 -t 900 -- \
+		"$envs sh tests/hostile/guest.sh $ko $bin $calls $seed ${HOSTILE_SUITES:-}" \
+		>"$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - t0))
+	grep -E '^(FAIL|vm-run:|fuzz: seed=.*secs)' "$log" | head -n 40
+	n=0
+	while read -r _ suite c f io kl fi s; do
+		rows+=("$(printf '%-26s %-10s %6d %6d %9d %7d %8d %6d' "$k" "$suite" "$c" "$f" "$io" "$kl" "$fi" "$s")")
+		total_pass=$((total_pass + c - f))
+		total_fail=$((total_fail + f))
+		n=$((n + 1))
+	done < <(grep '^hsuite ' "$log")
+	# A crash, a timeout, a dirty log or a missing suite fails the kernel.
+	if [ $rc -ne 0 ] || ! grep -q '^hostile-guest: done' "$log"; then
+		rows+=("$(printf '%-26s %-10s %6d %6d %9s %7s %8s %6d  %s' "$k" "(vm)" 1 1 - - - "$secs" "$(grep '^vm-run:' "$log" | tail -n 1)")")
+		total_fail=$((total_fail + 1))
+	fi
+	rows+=("$(printf '%-26s %-10s %6s %6s %9s %7s %8s %6d  (boot to power-off)' "$k" "total" "" "" "" "" "" "$secs")")
+done
+
+echo
+echo "Hostile conditions (logs in $build/vm/hostile-*.log; seed $seed; build ${build_secs}s, all $(($(date +%s) - start_all))s):"
+printf '  %-26s %-10s %6s %6s %9s %7s %8s %6s\n' kernel suite cases failed ioctls killed findings secs
+printf '  %s\n' "${rows[@]}"
+echo "hostile: $total_pass passed, $total_fail failed"
+[ $total_fail -eq 0 ]
