@@ -216,8 +216,10 @@ bool gdl_events_pending(struct gdl_ledger *l, u64 cursor);
 u64 gdl_events_head(struct gdl_ledger *l);
 
 /* gdl_stats.c */
-void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out);
+void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out,
+			bool walk);
 bool gdl_ledger_consistent(struct gdl_ledger *l);
+bool gdl_ledger_check(struct gdl_ledger *l, bool walk);
 
 /* A live agent by id, without a reference: under rcu_read_lock(). */
 static inline struct gdl_agent *gdl_agent_rcu(struct gdl_ledger *l, u32 id)

@@ -10,6 +10,7 @@
  * prototype's way of asking for a DMA check, kept so that benchmarks can
  * compare it with the ioctl in one run.
  */
+#include <linux/capability.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -145,7 +146,7 @@ static int gdl_proc_stats_show(struct seq_file *m, void *v)
 	struct gdl_stats s;
 	u32 i;
 
-	gdl_stats_snapshot(&gdl_ledger, &s);
+	gdl_stats_snapshot(&gdl_ledger, &s, capable(CAP_SYS_ADMIN));
 	seq_puts(m, "name value\n");
 	for (i = 0; i < GDL_STAT_NR; i++)
 		seq_printf(m, "%s %llu\n", gdl_stat_names[i], s.counters[i]);

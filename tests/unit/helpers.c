@@ -170,7 +170,7 @@ u64 stat(struct gdl_ledger *l, unsigned int idx)
 {
 	struct gdl_stats s;
 
-	gdl_stats_snapshot(l, &s);
+	gdl_stats_snapshot(l, &s, true);
 	return s.counters[idx];
 }
 
