@@ -5,8 +5,6 @@
  */
 #include "gdl_core.h"
 
-#define GDL_OWNER_HASH(h)	((h) & ((1U << GDL_OWNER_HASH_BITS) - 1))
-
 bool gdl_name_valid(const char *name, size_t len, bool allow_empty)
 {
 	size_t i;
@@ -608,6 +606,24 @@ static void gdl_uncharge(struct gdl_device *dev, struct gdl_usage *u, u64 size)
 	atomic64_dec(&u->nr_reservations);
 }
 
+/*
+ * A file's reservations by handle: an rbtree, O(log n) however many a
+ * process holds (an allocator caching thousands of blocks is normal).
+ */
+static bool gdl_handle_less(struct rb_node *a, const struct rb_node *b)
+{
+	return rb_entry(a, struct gdl_reservation, owner_node)->handle <
+	       rb_entry(b, struct gdl_reservation, owner_node)->handle;
+}
+
+static int gdl_handle_cmp(const void *key, const struct rb_node *n)
+{
+	u64 h = *(const u64 *)key;
+	u64 mine = rb_entry(n, struct gdl_reservation, owner_node)->handle;
+
+	return h < mine ? -1 : h > mine;
+}
+
 int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		struct gdl_agent *a, struct gdl_reserve *req)
 {
@@ -705,7 +721,7 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	spin_lock(&o->lock);
 	r->handle = ++o->next_handle;
 	o->nr++;
-	hlist_add_head(&r->owner_node, &o->hash[GDL_OWNER_HASH(r->handle)]);
+	rb_add(&r->owner_node, &o->handles, gdl_handle_less);
 	spin_unlock(&o->lock);
 
 	req->handle = r->handle;
@@ -762,30 +778,28 @@ static void gdl_reservation_free(struct gdl_ledger *l,
 int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle)
 {
 	struct gdl_reservation *r;
+	struct rb_node *n;
 
 	spin_lock(&o->lock);
-	hlist_for_each_entry(r, &o->hash[GDL_OWNER_HASH(handle)], owner_node) {
-		if (r->handle == handle) {
-			hlist_del(&r->owner_node);
-			o->nr--;
-			spin_unlock(&o->lock);
-			gdl_reservation_free(l, r);
-			return 0;
-		}
+	n = rb_find(&handle, &o->handles, gdl_handle_cmp);
+	if (!n) {
+		spin_unlock(&o->lock);
+		return -ENOENT;
 	}
+	rb_erase(n, &o->handles);
+	o->nr--;
 	spin_unlock(&o->lock);
-	return -ENOENT;
+	r = rb_entry(n, struct gdl_reservation, owner_node);
+	gdl_reservation_free(l, r);
+	return 0;
 }
 
 void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o)
 {
-	u32 i;
-
 	spin_lock_init(&o->lock);
 	o->next_handle = 0;
 	o->nr = 0;
-	for (i = 0; i < ARRAY_SIZE(o->hash); i++)
-		INIT_HLIST_HEAD(&o->hash[i]);
+	o->handles = RB_ROOT;
 	mutex_lock(&l->admin_lock);
 	list_add(&o->ledger_node, &l->owners);
 	mutex_unlock(&l->admin_lock);
@@ -795,18 +809,15 @@ void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o)
 /* The file is gone: nobody else can reach @o, release everything. */
 void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o)
 {
-	struct gdl_reservation *r;
-	struct hlist_node *tmp;
-	u32 i;
+	struct rb_node *n;
 
 	mutex_lock(&l->admin_lock);
 	list_del(&o->ledger_node);
 	mutex_unlock(&l->admin_lock);
-	for (i = 0; i < ARRAY_SIZE(o->hash); i++) {
-		hlist_for_each_entry_safe(r, tmp, &o->hash[i], owner_node) {
-			hlist_del(&r->owner_node);
-			gdl_reservation_free(l, r);
-		}
+	while ((n = rb_first(&o->handles))) {
+		rb_erase(n, &o->handles);
+		gdl_reservation_free(l, rb_entry(n, struct gdl_reservation,
+						 owner_node));
 	}
 	o->nr = 0;
 	atomic_dec(&l->nr_owners);

@@ -23,7 +23,6 @@
 #define GDL_AGENT_SLOT_BITS	16
 #define GDL_AGENT_SLOT_MASK	((1U << GDL_AGENT_SLOT_BITS) - 1)
 #define GDL_MAX_AGENTS_LIMIT	(GDL_AGENT_SLOT_MASK - 1)
-#define GDL_OWNER_HASH_BITS	6
 
 enum gdl_policy {
 	GDL_POLICY_DENY,	/* unbound callers are refused */
@@ -110,7 +109,7 @@ struct gdl_reservation {
 	bool has_addr;
 	struct gdl_agent *agent;	/* holds a reference */
 	struct rb_node range_node;	/* device->ranges, when has_addr */
-	struct hlist_node owner_node;	/* owner->hash */
+	struct rb_node owner_node;	/* owner->handles */
 	struct rcu_head rcu;
 };
 
@@ -120,7 +119,7 @@ struct gdl_owner {
 	u64 next_handle;
 	u32 nr;
 	struct list_head ledger_node;	/* ledger->owners */
-	struct hlist_head hash[1 << GDL_OWNER_HASH_BITS];
+	struct rb_root handles;		/* reservations by handle */
 };
 
 #define GDL_EVENT_RING_SIZE	1024	/* a power of two */

@@ -39,7 +39,8 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 	u64 total_nr = 0;
 	struct gdl_agent *a;
 	bool ok = true;
-	u32 slot, d, i;
+	struct rb_node *n;
+	u32 slot, d;
 
 	mutex_lock(&l->admin_lock);
 	for (slot = 1; slot < l->nr_slots; slot++) {
@@ -65,11 +66,10 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 		if (!walk)
 			break;
 		spin_lock(&o->lock);
-		for (i = 0; i < ARRAY_SIZE(o->hash); i++) {
-			hlist_for_each_entry(r, &o->hash[i], owner_node) {
-				rsum[r->dev_index] += r->size;
-				rnr[r->dev_index]++;
-			}
+		for (n = rb_first(&o->handles); n; n = rb_next(n)) {
+			r = rb_entry(n, struct gdl_reservation, owner_node);
+			rsum[r->dev_index] += r->size;
+			rnr[r->dev_index]++;
 		}
 		spin_unlock(&o->lock);
 	}

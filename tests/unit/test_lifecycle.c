@@ -439,6 +439,32 @@ static void test_self_check_walk(void)
 	ledger_down(&L);
 }
 
+/* Thousands of live handles in one file, released in a scrambled order. */
+static void test_many_handles(void)
+{
+	enum { N = 4000 };	/* under test_params().max_reservations */
+	static u64 h[N];
+	struct gdl_agent *a;
+	struct gdl_owner o;
+	u32 i, j;
+
+	ledger_up(&L, NULL);
+	gdl_owner_init(&L, &o);
+	add_dev(&L, "gpu0", GDL_QUOTA_UNLIMITED);
+	a = gdl_agent_get(&L, new_agent(&L, "a", GDL_QUOTA_UNLIMITED));
+	for (i = 0; i < N; i++)
+		CU_ASSERT_EQUAL_FATAL(reserve(&L, &o, a, 0, 1, &h[i]), 0);
+	CU_ASSERT_EQUAL(o.nr, N);
+	for (i = 0, j = 0; i < N; i++, j = (j + 997) % N)	/* 997: prime */
+		CU_ASSERT_EQUAL(gdl_release(&L, &o, h[j]), 0);
+	CU_ASSERT_EQUAL(o.nr, 0);
+	CU_ASSERT_EQUAL(gdl_release(&L, &o, h[0]), -ENOENT);
+	CU_ASSERT_EQUAL(quota_of(&L, a, 0).usage, 0);
+	gdl_owner_fini(&L, &o);
+	gdl_agent_put(&L, a);
+	ledger_down(&L);
+}
+
 void register_lifecycle_suite(void)
 {
 	CU_pSuite s = CU_add_suite("lifecycle", NULL, NULL);
@@ -454,4 +480,5 @@ void register_lifecycle_suite(void)
 	ADD_TEST(s, test_device_index_reuse);
 	ADD_TEST(s, test_stats_snapshot);
 	ADD_TEST(s, test_self_check_walk);
+	ADD_TEST(s, test_many_handles);
 }
