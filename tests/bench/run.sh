@@ -8,7 +8,8 @@
 #     module's ioctl fast path against the null ioctl, the /proc way,
 #     scaling with agents and ACL entries, 1 vs 2 vCPUs, memory per object.
 # --smoke runs everything tiny (for make check: it must not rot; nothing
-# is asserted on time).  Ends with "bench: N passed, M failed" counting runs.
+# is asserted on time).  GDL_BENCH_VM_ONLY=1 skips the native part.  Ends
+# with "bench: N passed, M failed" counting runs.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -22,23 +23,25 @@ res() { if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); ech
 make -s modules-all >/dev/null && make -s utils >/dev/null && make -s -C tests/bench all >/dev/null
 res $? "build"
 
+if [ -z "${GDL_BENCH_VM_ONLY:-}" ]; then
 echo "== native core ($(uname -m), $(nproc) CPUs)"
 build/bench/native $smoke
 res $? "native"
-if [ -z "$smoke" ] && command -v valgrind >/dev/null; then
+fi
+if [ -z "$smoke" ] && [ -z "${GDL_BENCH_VM_ONLY:-}" ] && command -v valgrind >/dev/null; then
 	echo
 	echo "Native core, instructions per operation (callgrind; agents, ACL entries):"
 	printf '  %-16s %-8s %-8s %12s\n' op agents acl instr/op
 	for spec in "check-own 1 1" "check-acl 1 1" "check-acl 1 1000" \
 		    "check-acl 1 100000" "check-acl 10000 100000" \
 		    "reserve-release 1 1" "reserve-release 10000 1"; do
-		set -- $spec
+		read -r op agents acl <<<"$spec"
 		n=20000
 		out=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-			--toggle-collect="loop_${1//-/_}" \
-			build/bench/native --only "$1" $n "$2" "$3" 2>&1)
+			--toggle-collect="loop_${op//-/_}" \
+			build/bench/native --only "$op" $n "$agents" "$acl" 2>&1)
 		ir=$(echo "$out" | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
-		printf '  %-16s %-8s %-8s %12s\n' "$1" "$2" "$3" \
+		printf '  %-16s %-8s %-8s %12s\n' "$op" "$agents" "$acl" \
 			"$([ -n "$ir" ] && echo $((ir / n)) || echo '?')"
 	done
 fi

@@ -40,7 +40,7 @@ calls=${FUZZ_CALLS:-1000000}
 seed=${FUZZ_SEED:-$(printf '%#x' $(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1 )))}
 echo "hostile: fuzz seed $seed, $calls calls per kernel (replay: FUZZ_SEED=$seed)"
 envs="STORM_PROCS=${STORM_PROCS:-1000} STORM_BATCH=${STORM_BATCH:-50}"
-envs="$envs RACE_SECS=${RACE_SECS:-8} LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-30}"
+envs="$envs RACE_SECS=${RACE_SECS:-8} LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-100}"
 envs="$envs SEED_CALLS=${SEED_CALLS:-20000}"
 
 rows=()
