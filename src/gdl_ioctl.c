@@ -118,12 +118,16 @@ static int gdl_ioc_version(struct gdl_file *gf, void *arg)
 static int gdl_ioc_whoami(struct gdl_file *gf, void *arg)
 {
 	struct gdl_whoami *w = arg;
+	u32 id;
 	int ret = 0;
 
 	memset(w, 0, sizeof(*w));
 	rcu_read_lock();
-	if (gdl_caller_rcu(gf, &ret))
-		w->agent_id = gdl_resolve_id(l, &gf->ident, &w->bound_by);
+	id = gdl_resolve_id(l, &gf->ident, &w->bound_by);
+	if (gdl_agent_rcu(l, id))
+		w->agent_id = id;
+	else
+		ret = w->bound_by == GDL_BOUND_NONE ? -ENOLINK : -ESRCH;
 	rcu_read_unlock();
 	return ret;
 }

@@ -252,7 +252,7 @@ GDLOCK_API int gdlock_agent_find(struct gdlock *g, const char *name,
 				 uint32_t *id)
 {
 	struct gdl_agent_info *buf = NULL;
-	int n, i, ret = -ENOENT;
+	int n, i, cap, ret = -ENOENT;
 
 	if (!name || !id)
 		return -EINVAL;
@@ -260,11 +260,13 @@ GDLOCK_API int gdlock_agent_find(struct gdlock *g, const char *name,
 	if (n <= 0)
 		return n < 0 ? n : -ENOENT;
 	/* A few more slots in case agents are created meanwhile. */
-	buf = calloc(n + 16, sizeof(*buf));
+	cap = n + 16;
+	buf = calloc(cap, sizeof(*buf));
 	if (!buf)
 		return -ENOMEM;
-	n = gdlock_agent_list(g, buf, n + 16);
-	for (i = 0; n > 0 && i < n && i < n + 16; i++) {
+	/* n is how many exist, which may now exceed what buf holds. */
+	n = gdlock_agent_list(g, buf, cap);
+	for (i = 0; i < n && i < cap; i++) {
 		if (!strncmp(buf[i].name, name, sizeof(buf[i].name))) {
 			*id = buf[i].id;
 			ret = 0;
