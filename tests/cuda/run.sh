@@ -6,7 +6,9 @@
 # test on the host (ASan/UBSan), then tests/cuda/suite.sh in the VM on
 # every kernel (default: all from tests/vm/kernels.sh) with the module
 # loaded.  Ends with "cuda: N passed, M failed" (N, M counting checks).
-# --bench runs the benchmark in the VM (newest kernel) and prints its table.
+# --bench prints the benchmark tables: the interposer's own cost natively
+# on the host (host_bench: time and callgrind instruction counts), then
+# the same pair against the real module in the VM (newest kernel).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -28,7 +30,34 @@ for k in "${kernels[@]}"; do
 done
 mkdir -p "$build/vm"
 
+# Instructions per pair in each host_bench mode, counted by callgrind.
+host_instr() {
+	local m pre ir n=20000
+	declare -A per
+	for m in plain ledger interposed; do
+		pre=
+		[ $m = interposed ] && pre=$build/cuda/libgpudmalock-cuda.so
+		ir=$(LD_PRELOAD=$pre valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+			--toggle-collect=measured_pairs "$build/cuda/host_bench" --only $m $n 2>&1 |
+			sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+		[ -n "$ir" ] || return 1
+		per[$m]=$((ir / n))
+	done
+	echo "interposer on the host, instructions per pair (callgrind, $n pairs):"
+	printf '  %-52s %10s\n' "fake driver alone" "${per[plain]}" \
+		"RESERVE + RELEASE through libgpudmalock (stand-in)" "${per[ledger]}" \
+		"through libgpudmalock-cuda.so" "${per[interposed]}" \
+		"interposer's own instructions per pair" \
+		"$((per[interposed] - per[plain] - per[ledger]))"
+}
+
 if [ $bench = 1 ]; then
+	"$build/cuda/host_bench" "$build/cuda/libgpudmalock-cuda.so" || exit 1
+	echo
+	if command -v valgrind >/dev/null; then
+		host_instr || { echo "cuda: callgrind run failed" >&2; exit 1; }
+		echo
+	fi
 	k=${kernels[${#kernels[@]} - 1]}
 	tests/vm/vm-run.sh -k "$k" -e 2 -t 300 -- \
 		"sh tests/cuda/suite.sh $build/kmod/$k/gpu_dma_lock.ko $build bench"
@@ -46,6 +75,17 @@ counts=$(sed -n 's/^map: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out
 read -r p f <<<"${counts:-0 1}"
 [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
 summary+=("$(printf '%-28s %4d passed %3d failed' "host map_test (ASan)" "$p" "$f")")
+total_pass=$((total_pass + p))
+total_fail=$((total_fail + f))
+
+# The host benchmark, tiny, so that it cannot rot: it asserts that every
+# pair through the interposer reached the ledger stand-in once each way.
+if "$build/cuda/host_bench" --smoke "$build/cuda/libgpudmalock-cuda.so"; then
+	p=1 f=0
+else
+	p=0 f=1
+fi
+summary+=("$(printf '%-28s %4d passed %3d failed' "host_bench --smoke" "$p" "$f")")
 total_pass=$((total_pass + p))
 total_fail=$((total_fail + f))
 
