@@ -52,7 +52,7 @@ utils:
 # needs nothing but the host's libc.
 vm-itest: utils
 	@mkdir -p $(BUILD)/vm
-	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/include -Isrc/uapi \
+	$(CC) -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/include -Isrc/uapi -Itests/common \
 		tests/vm/itest.c $(BUILD)/utils/libgpudmalock.a -o $(BUILD)/vm/itest
 
 vm: modules-all vm-itest

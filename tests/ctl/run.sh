@@ -11,14 +11,13 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
-cd "$root"
+cd "$root" || exit 1
 
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
 
-total_pass=0
-total_fail=0
-summary=()
+# shellcheck source=tests/common/tally.sh
+. tests/common/tally.sh
 
 if ! make -s modules-all >"$build/ctl-build.log" 2>&1 || ! make -s utils >>"$build/ctl-build.log" 2>&1; then
 	tail -n 30 "$build/ctl-build.log"
@@ -31,13 +30,8 @@ log=$build/ctl-unit.log
 make -s -C utils test >"$log" 2>&1
 rc=$?
 grep -E '\.\.\.FAILED|^ +[0-9]+\. ' "$log" || true
-read -r p f < <(sed -n 's/^utils: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
-p=${p:-0}
-f=${f:-1}
-[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-summary+=("$(printf '%-28s %4d passed %3d failed' "host unit tests" "$p" "$f")")
-total_pass=$((total_pass + p))
-total_fail=$((total_fail + f))
+tally utils "$log" $rc
+tally_row "host unit tests"
 
 for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
@@ -49,18 +43,8 @@ for k in "${kernels[@]}"; do
 	rc=$?
 	secs=$(($(date +%s) - start))
 	grep -E '^(FAIL|     \|)|vm-run:' "$log" || true
-	counts=$(sed -n 's/^ctl-vm: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
-	read -r p f <<<"${counts:-0 1}"
-	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-	fi
-	summary+=("$(printf '%-28s %4d passed %3d failed  %4ds' "$k" "$p" "$f" "$secs")")
-	total_pass=$((total_pass + p))
-	total_fail=$((total_fail + f))
+	tally ctl-vm "$log" $rc
+	tally_row "$k" "$secs"
 done
 
-echo
-echo "gpu-dma-lock-ctl tests (logs: $build/ctl-unit.log, $build/vm/ctl-*.log):"
-printf '  %s\n' "${summary[@]}"
-echo "ctl: $total_pass passed, $total_fail failed"
-[ $total_fail -eq 0 ]
+tally_end ctl "gpu-dma-lock-ctl tests (logs: $build/ctl-unit.log, $build/vm/ctl-*.log):"

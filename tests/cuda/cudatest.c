@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "gpudmalock.h"
+#include "tcheck.h"
 #include "cuda_api.h"
 #include "fake.h"
 
@@ -38,32 +39,6 @@
 
 void *probe_next(void);
 
-static int passed, failed;
-static const char *section = "";
-
-static void check(int ok, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s cuda %s: ", ok ? "ok  " : "FAIL", section);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-#define EXPECT(expr, want) do {						\
-	long long _r = (expr), _w = (want);				\
-	check(_r == _w, "%s == %s (got %lld)", #expr, #want, _r);	\
-} while (0)
-#define EXPECT_TRUE(c) check(!!(c), "%s", #c)
 
 static struct gdlock *g;
 static uint32_t agent;
@@ -107,20 +82,20 @@ static void test_enumerate(void)
 	unsigned int n, i;
 	int bad_direct = 0, bad_dl = 0, bad_gpa = 0, bad_base = 0, bad_v1 = 0;
 
-	section = "symbols";
+	t_section = "symbols";
 	list = (unsigned int (*)(const char *const **))
 		dlsym(RTLD_DEFAULT, "gdlcuda_wrapped");
-	EXPECT_TRUE(list != NULL);
+	T_TRUE(list != NULL);
 	if (!list)
 		return;
 	n = list(&names);
-	check(n == NSYMS, "the interposer wraps %u symbols, the test knows %zu",
+	t_check(n == NSYMS, "the interposer wraps %u symbols, the test knows %zu",
 	      n, NSYMS);
 	lib[GDL_LIB_CUDA] = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
 	lib[GDL_LIB_NVML] = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-	EXPECT_TRUE(lib[0] && lib[1]);
+	T_TRUE(lib[0] && lib[1]);
 	gpa_dl = (__typeof__(cuGetProcAddress_v2) *)dlsym(lib[0], "cuGetProcAddress_v2");
-	EXPECT_TRUE(in_interposer((void *)gpa_dl));
+	T_TRUE(in_interposer((void *)gpa_dl));
 	for (i = 0; i < NSYMS && i < n; i++) {
 		cuuint64_t fl = syms[i].per_thread ?
 			CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM :
@@ -128,7 +103,7 @@ static void test_enumerate(void)
 		CUdriverProcAddressQueryResult st;
 
 		if (strcmp(names[i], syms[i].name))
-			check(0, "symbol %u: interposer %s, test %s", i,
+			t_check(0, "symbol %u: interposer %s, test %s", i,
 			      names[i], syms[i].name);
 		if (!in_interposer(syms[i].direct)) {
 			bad_direct++;
@@ -160,29 +135,29 @@ static void test_enumerate(void)
 			printf("  cuGetProcAddress_v2(%s) misses\n", syms[i].base);
 		}
 	}
-	check(bad_direct == 0, "%zu symbols reach the wrappers by direct linking (%d missed)", NSYMS, bad_direct);
-	check(bad_dl == 0, "%zu symbols reach the wrappers through dlopen+dlsym (%d missed)", NSYMS, bad_dl);
-	check(bad_gpa == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress_v2, direct and dlsym'd (%d missed)", bad_gpa);
-	check(bad_v1 == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress (v1) (%d missed)", bad_v1);
-	check(bad_base == 0, "base names with cudaVersion 12080 and stream flags reach the wrappers (%d missed)", bad_base);
+	t_check(bad_direct == 0, "%zu symbols reach the wrappers by direct linking (%d missed)", NSYMS, bad_direct);
+	t_check(bad_dl == 0, "%zu symbols reach the wrappers through dlopen+dlsym (%d missed)", NSYMS, bad_dl);
+	t_check(bad_gpa == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress_v2, direct and dlsym'd (%d missed)", bad_gpa);
+	t_check(bad_v1 == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress (v1) (%d missed)", bad_v1);
+	t_check(bad_base == 0, "base names with cudaVersion 12080 and stream flags reach the wrappers (%d missed)", bad_base);
 	/* Legacy 32-bit ABI of an accounted function: refused, not leaked. */
 	{
 		CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
 
 		p = (void *)1;
-		EXPECT(cuGetProcAddress_v2("cuMemAlloc", &p, 3000, 0, &st),
+		T_EXPECT(cuGetProcAddress_v2("cuMemAlloc", &p, 3000, 0, &st),
 		       CUDA_ERROR_NOT_SUPPORTED);
-		EXPECT_TRUE(p == NULL);
+		T_TRUE(p == NULL);
 	}
 	/* Unwrapped names pass through untouched. */
 	p = NULL;
-	EXPECT(cuGetProcAddress_v2("cuDeviceGetPCIBusId", &p, 12000, 0, NULL), 0);
-	EXPECT_TRUE(p == dlsym(lib[0], "cuDeviceGetPCIBusId") && !in_interposer(p));
+	T_EXPECT(cuGetProcAddress_v2("cuDeviceGetPCIBusId", &p, 12000, 0, NULL), 0);
+	T_TRUE(p == dlsym(lib[0], "cuDeviceGetPCIBusId") && !in_interposer(p));
 	{
 		Dl_info info;
 		void *nx = probe_next();
 
-		check(nx && dladdr(nx, &info) && strstr(info.dli_fname, "libprobe2.so"),
+		t_check(nx && dladdr(nx, &info) && strstr(info.dli_fname, "libprobe2.so"),
 		      "dlsym(RTLD_NEXT) from a later library still finds the next definition");
 	}
 }
@@ -224,7 +199,7 @@ static void alloc_one(int path, const char *what, int dev, uint64_t want,
 	mid = usage(dev);
 	if (!e)
 		e2 = release(path, obj);
-	check(!e && !e2 && mid - before == want && usage(dev) == before,
+	t_check(!e && !e2 && mid - before == want && usage(dev) == before,
 	      "path %d: %s charges %llu on device %d (got %llu, rc %d/%d) and frees it",
 	      path, what, (unsigned long long)want, dev,
 	      (unsigned long long)(mid - before), e, e2);
@@ -281,7 +256,7 @@ static void test_allocs(void)
 {
 	int path;
 
-	section = "alloc";
+	t_section = "alloc";
 	cuCtxSetCurrent(ctx0);
 	for (path = 0; path < 3; path++) {
 		alloc_one(path, "cuMemAlloc_v2", 0, MiB, a_alloc, f_free);
@@ -305,9 +280,9 @@ static void test_allocs(void)
 
 		memset(&prop, 0, sizeof(prop));
 		prop.location.type = CU_MEM_LOCATION_TYPE_HOST_NUMA;
-		EXPECT(cuMemCreate(&h, 2 * MiB, &prop, 0), 0);
-		EXPECT_TRUE(usage(0) == b0 && usage(1) == b1);
-		EXPECT(cuMemRelease(h), 0);
+		T_EXPECT(cuMemCreate(&h, 2 * MiB, &prop, 0), 0);
+		T_TRUE(usage(0) == b0 && usage(1) == b1);
+		T_EXPECT(cuMemRelease(h), 0);
 	}
 }
 
@@ -318,26 +293,26 @@ static void test_quota(void)
 	CUdeviceptr a, b, c;
 	unsigned long long calls;
 
-	section = "quota";
+	t_section = "quota";
 	cuCtxSetCurrent(ctx0);
-	EXPECT(cuMemAlloc_v2(&a, 60 * MiB), 0);
+	T_EXPECT(cuMemAlloc_v2(&a, 60 * MiB), 0);
 	calls = fake_cuda_driver_allocs();
-	EXPECT(cuMemAlloc_v2(&b, 8 * MiB), CUDA_ERROR_OUT_OF_MEMORY);
-	EXPECT_TRUE(fake_cuda_driver_allocs() == calls);	/* driver not called */
-	EXPECT(cuMemAlloc_v2(&b, 2 * MiB), 0);
-	EXPECT_TRUE(usage(0) == QUOTA0);
+	T_EXPECT(cuMemAlloc_v2(&b, 8 * MiB), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(fake_cuda_driver_allocs() == calls);	/* driver not called */
+	T_EXPECT(cuMemAlloc_v2(&b, 2 * MiB), 0);
+	T_TRUE(usage(0) == QUOTA0);
 	/* Device 1 has its own quota. */
 	cuCtxSetCurrent(ctx1);
-	EXPECT(cuMemAlloc_v2(&c, QUOTA1 - 2 * MiB), 0);
-	EXPECT(cuMemAlloc_v2(&a, 1), CUDA_ERROR_OUT_OF_MEMORY);
-	EXPECT(cuMemFree_v2(c), 0);
+	T_EXPECT(cuMemAlloc_v2(&c, QUOTA1 - 2 * MiB), 0);
+	T_EXPECT(cuMemAlloc_v2(&a, 1), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(cuMemFree_v2(c), 0);
 	cuCtxSetCurrent(ctx0);
-	EXPECT(cuMemFree_v2(a), 0);
-	EXPECT(cuMemFree_v2(b), 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	T_EXPECT(cuMemFree_v2(b), 0);
 	/* A failed driver call gives the charge back. */
-	EXPECT(cuMemAlloc_v2(&a, 0), CUDA_ERROR_INVALID_VALUE);
-	EXPECT(cuMemFree_v2(0xdead0000ULL), CUDA_ERROR_INVALID_VALUE);
-	EXPECT_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
+	T_EXPECT(cuMemAlloc_v2(&a, 0), CUDA_ERROR_INVALID_VALUE);
+	T_EXPECT(cuMemFree_v2(0xdead0000ULL), CUDA_ERROR_INVALID_VALUE);
+	T_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
 }
 
 static int wait_child(pid_t pid)
@@ -357,10 +332,10 @@ static void test_processes(void)
 	pid_t pid;
 	char c;
 
-	section = "processes";
+	t_section = "processes";
 	cuCtxSetCurrent(ctx0);
-	EXPECT(cuMemAlloc_v2(&a, 40 * MiB), 0);
-	EXPECT(cuMemAlloc_v2(&inherited, 4 * MiB), 0);
+	T_EXPECT(cuMemAlloc_v2(&a, 40 * MiB), 0);
+	T_EXPECT(cuMemAlloc_v2(&inherited, 4 * MiB), 0);
 	pid = fork();
 	if (pid == 0) {
 		CUdeviceptr x, y;
@@ -376,24 +351,24 @@ static void test_processes(void)
 			rc |= 4;
 		_exit(rc);
 	}
-	EXPECT(wait_child(pid), 0);
-	EXPECT_TRUE(usage(0) == 46 * MiB);
+	T_EXPECT(wait_child(pid), 0);
+	T_TRUE(usage(0) == 46 * MiB);
 	/* A separate program (a fresh exec) of the same agent. */
 	pid = fork();
 	if (pid == 0) {
 		execl("/proc/self/exe", "cudatest", "alloc", "24", NULL);
 		_exit(99);
 	}
-	EXPECT(wait_child(pid), 3);	/* 46 + 2 (its context) + 24 > 64 */
+	T_EXPECT(wait_child(pid), 3);	/* 46 + 2 (its context) + 24 > 64 */
 	pid = fork();
 	if (pid == 0) {
 		execl("/proc/self/exe", "cudatest", "alloc", "14", NULL);
 		_exit(99);
 	}
-	EXPECT(wait_child(pid), 0);
-	EXPECT(cuMemFree_v2(inherited), 0);
-	EXPECT(cuMemFree_v2(a), 0);
-	EXPECT_TRUE(usage(0) == 2 * MiB);
+	T_EXPECT(wait_child(pid), 0);
+	T_EXPECT(cuMemFree_v2(inherited), 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	T_TRUE(usage(0) == 2 * MiB);
 
 	/* SIGKILL releases everything the process held. */
 	if (pipe(pfd))
@@ -411,12 +386,12 @@ static void test_processes(void)
 		_exit(1);
 	}
 	close(pfd[1]);
-	EXPECT(read(pfd[0], &c, 1), 1);
+	T_EXPECT(read(pfd[0], &c, 1), 1);
 	close(pfd[0]);
-	EXPECT_TRUE(usage(0) == 32 * MiB && usage(1) == 4 * MiB);
+	T_TRUE(usage(0) == 32 * MiB && usage(1) == 4 * MiB);
 	kill(pid, SIGKILL);
-	EXPECT(wait_child(pid), 128 + SIGKILL);
-	EXPECT_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
+	T_EXPECT(wait_child(pid), 128 + SIGKILL);
+	T_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
 }
 
 /* ---- memory info ---- */
@@ -429,36 +404,36 @@ static void test_meminfo(void)
 	nvmlMemory_t m;
 	nvmlMemory_v2_t m2;
 
-	section = "meminfo";
+	t_section = "meminfo";
 	cuCtxSetCurrent(ctx0);
-	EXPECT(cuMemAlloc_v2(&a, 10 * MiB), 0);
-	EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
-	check(tot == QUOTA0 && fr == QUOTA0 - 12 * MiB,
+	T_EXPECT(cuMemAlloc_v2(&a, 10 * MiB), 0);
+	T_EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+	t_check(tot == QUOTA0 && fr == QUOTA0 - 12 * MiB,
 	      "cuMemGetInfo: total %zu free %zu", tot, fr);
-	EXPECT(nvmlInit_v2(), 0);
-	EXPECT(nvmlDeviceGetHandleByIndex_v2(0, &nd), 0);
-	EXPECT(nvmlDeviceGetMemoryInfo(nd, &m), 0);
-	check(m.total == QUOTA0 && m.free == QUOTA0 - 12 * MiB &&
+	T_EXPECT(nvmlInit_v2(), 0);
+	T_EXPECT(nvmlDeviceGetHandleByIndex_v2(0, &nd), 0);
+	T_EXPECT(nvmlDeviceGetMemoryInfo(nd, &m), 0);
+	t_check(m.total == QUOTA0 && m.free == QUOTA0 - 12 * MiB &&
 	      m.used == 12 * MiB, "nvmlDeviceGetMemoryInfo: total %llu free %llu used %llu",
 	      m.total, m.free, m.used);
 	memset(&m2, 0, sizeof(m2));
 	m2.version = nvmlMemory_v2;
-	EXPECT(nvmlDeviceGetMemoryInfo_v2(nd, &m2), 0);
-	check(m2.total == QUOTA0 && m2.free == QUOTA0 - 12 * MiB,
+	T_EXPECT(nvmlDeviceGetMemoryInfo_v2(nd, &m2), 0);
+	t_check(m2.total == QUOTA0 && m2.free == QUOTA0 - 12 * MiB,
 	      "nvmlDeviceGetMemoryInfo_v2: total %llu free %llu", m2.total, m2.free);
 	/* An admin lowers the quota below the usage: free is 0, not a wrap. */
-	EXPECT(gdlock_quota_set(g, agent, midx[0], 4 * MiB), 0);
-	EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
-	check(tot == 4 * MiB && fr == 0, "lowered quota: total %zu free %zu", tot, fr);
-	EXPECT(nvmlDeviceGetMemoryInfo(nd, &m), 0);
-	check(m.free == 0 && m.total == 4 * MiB, "lowered quota, NVML: total %llu free %llu", m.total, m.free);
-	EXPECT(cuMemAlloc_v2(&imp, MiB), CUDA_ERROR_OUT_OF_MEMORY);
-	EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
-	EXPECT(cuMemFree_v2(a), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], 4 * MiB), 0);
+	T_EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+	t_check(tot == 4 * MiB && fr == 0, "lowered quota: total %zu free %zu", tot, fr);
+	T_EXPECT(nvmlDeviceGetMemoryInfo(nd, &m), 0);
+	t_check(m.free == 0 && m.total == 4 * MiB, "lowered quota, NVML: total %llu free %llu", m.total, m.free);
+	T_EXPECT(cuMemAlloc_v2(&imp, MiB), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
 	/* Device 1 through its own context. */
 	cuCtxSetCurrent(ctx1);
-	EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
-	check(tot == QUOTA1 && fr == QUOTA1 - 2 * MiB, "device 1 (primary context charged): total %zu free %zu", tot, fr);
+	T_EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+	t_check(tot == QUOTA1 && fr == QUOTA1 - 2 * MiB, "device 1 (primary context charged): total %zu free %zu", tot, fr);
 	cuCtxSetCurrent(ctx0);
 }
 
@@ -469,27 +444,27 @@ static void test_contexts(void)
 	CUcontext c, p1, p2;
 	uint64_t b = usage(1);
 
-	section = "contexts";
-	EXPECT(cuCtxCreate_v2(&c, 0, 1), 0);
-	EXPECT_TRUE(usage(1) == b + 2 * MiB);
-	EXPECT(cuCtxDestroy_v2(c), 0);
-	EXPECT_TRUE(usage(1) == b);
-	EXPECT(cuCtxCreate_v3(&c, NULL, 0, 0, 1), 0);
-	EXPECT_TRUE(usage(1) == b + 2 * MiB);
-	EXPECT(cuCtxDestroy_v2(c), 0);
-	EXPECT(cuCtxCreate_v4(&c, NULL, 0, 1), 0);
-	EXPECT_TRUE(usage(1) == b + 2 * MiB);
-	EXPECT(cuCtxDestroy_v2(c), 0);
-	EXPECT_TRUE(usage(1) == b);
+	t_section = "contexts";
+	T_EXPECT(cuCtxCreate_v2(&c, 0, 1), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuCtxDestroy_v2(c), 0);
+	T_TRUE(usage(1) == b);
+	T_EXPECT(cuCtxCreate_v3(&c, NULL, 0, 0, 1), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuCtxDestroy_v2(c), 0);
+	T_EXPECT(cuCtxCreate_v4(&c, NULL, 0, 1), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuCtxDestroy_v2(c), 0);
+	T_TRUE(usage(1) == b);
 	/* The primary context of device 0: charged once while retained. */
 	b = usage(0);
-	EXPECT(cuDevicePrimaryCtxRetain(&p1, 0), 0);
-	EXPECT(cuDevicePrimaryCtxRetain(&p2, 0), 0);
-	EXPECT_TRUE(usage(0) == b + 2 * MiB);
-	EXPECT(cuDevicePrimaryCtxRelease_v2(0), 0);
-	EXPECT_TRUE(usage(0) == b + 2 * MiB);
-	EXPECT(cuDevicePrimaryCtxRelease_v2(0), 0);
-	EXPECT_TRUE(usage(0) == b);
+	T_EXPECT(cuDevicePrimaryCtxRetain(&p1, 0), 0);
+	T_EXPECT(cuDevicePrimaryCtxRetain(&p2, 0), 0);
+	T_TRUE(usage(0) == b + 2 * MiB);
+	T_EXPECT(cuDevicePrimaryCtxRelease_v2(0), 0);
+	T_TRUE(usage(0) == b + 2 * MiB);
+	T_EXPECT(cuDevicePrimaryCtxRelease_v2(0), 0);
+	T_TRUE(usage(0) == b);
 	cuCtxSetCurrent(ctx0);
 }
 
@@ -515,60 +490,60 @@ static void test_dma(void)
 	void *host, *host2;
 	int can;
 
-	section = "dma";
+	t_section = "dma";
 	cuCtxSetCurrent(ctx0);
-	EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
 	cuCtxSetCurrent(ctx1);
-	EXPECT(cuMemAlloc_v2(&b, MiB), 0);
+	T_EXPECT(cuMemAlloc_v2(&b, MiB), 0);
 	cuCtxSetCurrent(ctx0);
 	/* No peer right: refused before the driver. */
-	EXPECT(cuDeviceCanAccessPeer(&can, 0, 1), 0);
-	EXPECT(can, 0);
-	EXPECT(cuCtxEnablePeerAccess(ctx1, 0), CUDA_ERROR_PEER_ACCESS_UNSUPPORTED);
-	EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), CUDA_ERROR_NOT_PERMITTED);
-	EXPECT(cuMemcpyPeerAsync(b, ctx1, a, ctx0, 4096, NULL), CUDA_ERROR_NOT_PERMITTED);
-	EXPECT(cuMemcpyPeer(a, ctx0, a + 4096, ctx0, 4096), 0);	/* same device */
+	T_EXPECT(cuDeviceCanAccessPeer(&can, 0, 1), 0);
+	T_EXPECT(can, 0);
+	T_EXPECT(cuCtxEnablePeerAccess(ctx1, 0), CUDA_ERROR_PEER_ACCESS_UNSUPPORTED);
+	T_EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyPeerAsync(b, ctx1, a, ctx0, 4096, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyPeer(a, ctx0, a + 4096, ctx0, 4096), 0);	/* same device */
 	/* The admin grants device 0 -> device 1. */
 	acl(&e, midx[0], GDL_ACCESS_PEER, midx[1], 0, 0);
-	EXPECT(gdlock_acl_grant(g, &e, 1), 0);
-	EXPECT(cuDeviceCanAccessPeer(&can, 0, 1), 0);
-	EXPECT(can, 1);
-	EXPECT(cuCtxEnablePeerAccess(ctx1, 0), 0);
-	EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), 0);
-	EXPECT(cuMemcpyPeer_ptds(b, ctx1, a, ctx0, 4096), 0);
-	EXPECT(cuMemcpyPeerAsync_ptsz(b, ctx1, a, ctx0, 4096, NULL), 0);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	T_EXPECT(cuDeviceCanAccessPeer(&can, 0, 1), 0);
+	T_EXPECT(can, 1);
+	T_EXPECT(cuCtxEnablePeerAccess(ctx1, 0), 0);
+	T_EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), 0);
+	T_EXPECT(cuMemcpyPeer_ptds(b, ctx1, a, ctx0, 4096), 0);
+	T_EXPECT(cuMemcpyPeerAsync_ptsz(b, ctx1, a, ctx0, 4096, NULL), 0);
 	/* The right is directional. */
-	EXPECT(cuMemcpyPeer(a, ctx0, b, ctx1, 4096), CUDA_ERROR_NOT_PERMITTED);
-	EXPECT(cuDeviceCanAccessPeer(&can, 1, 0), 0);
-	EXPECT(can, 0);
-	EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
-	EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyPeer(a, ctx0, b, ctx1, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuDeviceCanAccessPeer(&can, 1, 0), 0);
+	T_EXPECT(can, 0);
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	T_EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), CUDA_ERROR_NOT_PERMITTED);
 
 	/* IPC import: needs an ACL entry covering the imported range. */
-	EXPECT(cuIpcGetMemHandle(&h, a), 0);
-	EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), CUDA_ERROR_NOT_PERMITTED);
-	EXPECT(imp, 0);
+	T_EXPECT(cuIpcGetMemHandle(&h, a), 0);
+	T_EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(imp, 0);
 	acl(&e, midx[0], GDL_ACCESS_READ | GDL_ACCESS_WRITE, 0, a, MiB);
-	EXPECT(gdlock_acl_grant(g, &e, 1), 0);
-	EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), 0);
-	EXPECT_TRUE(imp == a);
-	EXPECT(cuIpcCloseMemHandle(imp), 0);
-	EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	T_EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), 0);
+	T_TRUE(imp == a);
+	T_EXPECT(cuIpcCloseMemHandle(imp), 0);
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
 
 	/* Host memory: allowed on a device with a quota; I/O memory needs an ACL. */
-	EXPECT(cuMemHostAlloc(&host, 4096, 0), 0);
-	EXPECT(cuMemHostRegister_v2(host, 4096, 0), 0);
-	EXPECT(cuMemHostRegister_v2(host, 4096, CU_MEMHOSTREGISTER_IOMEMORY),
+	T_EXPECT(cuMemHostAlloc(&host, 4096, 0), 0);
+	T_EXPECT(cuMemHostRegister_v2(host, 4096, 0), 0);
+	T_EXPECT(cuMemHostRegister_v2(host, 4096, CU_MEMHOSTREGISTER_IOMEMORY),
 	       CUDA_ERROR_NOT_PERMITTED);
-	EXPECT(gdlock_quota_set(g, agent, midx[0], 0), 0);
-	EXPECT(cuMemHostAlloc(&host2, 4096, 0), CUDA_ERROR_NOT_PERMITTED);
-	EXPECT(cuMemHostRegister_v2(host, 4096, 0), CUDA_ERROR_NOT_PERMITTED);
-	EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], 0), 0);
+	T_EXPECT(cuMemHostAlloc(&host2, 4096, 0), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemHostRegister_v2(host, 4096, 0), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
 	cuMemHostUnregister(host);
 	cuMemFreeHost(host);
-	EXPECT(cuMemFree_v2(a), 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
 	cuCtxSetCurrent(ctx1);
-	EXPECT(cuMemFree_v2(b), 0);
+	T_EXPECT(cuMemFree_v2(b), 0);
 	cuCtxSetCurrent(ctx0);
 }
 
@@ -597,15 +572,15 @@ static void test_threads(void)
 	void *r;
 	int i, bad = 0;
 
-	section = "threads";
+	t_section = "threads";
 	for (i = 0; i < 8; i++)
 		pthread_create(&th[i], NULL, thread_allocs, NULL);
 	for (i = 0; i < 8; i++) {
 		pthread_join(th[i], &r);
 		bad += (int)(intptr_t)r;
 	}
-	check(bad == 0, "8 threads x 800 alloc/free pairs (%d failed)", bad);
-	EXPECT_TRUE(usage(0) == b);
+	t_check(bad == 0, "8 threads x 800 alloc/free pairs (%d failed)", bad);
+	T_TRUE(usage(0) == b);
 }
 
 /* ---- modes ---- */
@@ -617,8 +592,8 @@ static int setup_agent(void)
 	char buf[32];
 	int n, i, k;
 
-	section = "setup";
-	EXPECT(gdlock_open(&g), 0);
+	t_section = "setup";
+	T_EXPECT(gdlock_open(&g), 0);
 	if (!g || !pci)
 		return -1;
 	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
@@ -638,16 +613,16 @@ static int setup_agent(void)
 				midx[k] = d[i].index;
 		}
 	}
-	check(midx[0] >= 0 && midx[1] >= 0 && midx[0] != midx[1],
+	t_check(midx[0] >= 0 && midx[1] >= 0 && midx[0] != midx[1],
 	      "both fake GPUs are module devices (%d, %d)", midx[0], midx[1]);
-	EXPECT(gdlock_agent_create(g, "cuda-a", 0, &agent), 0);
-	EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
-	EXPECT(gdlock_quota_set(g, agent, midx[1], QUOTA1), 0);
+	T_EXPECT(gdlock_agent_create(g, "cuda-a", 0, &agent), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[1], QUOTA1), 0);
 	mkdir(CGROUP, 0755);
-	EXPECT(gdlock_bind_cgroup(g, agent, CGROUP), 0);
+	T_EXPECT(gdlock_bind_cgroup(g, agent, CGROUP), 0);
 	snprintf(buf, sizeof(buf), "%d", getpid());
 	i = open(CGROUP "/cgroup.procs", O_WRONLY);
-	EXPECT_TRUE(i >= 0 && write(i, buf, strlen(buf)) > 0);
+	T_TRUE(i >= 0 && write(i, buf, strlen(buf)) > 0);
 	if (i >= 0)
 		close(i);
 	return midx[0] < 0 || midx[1] < 0 ? -1 : 0;
@@ -662,11 +637,11 @@ static int mode_main(void)
 {
 	if (setup_agent())
 		return 1;
-	section = "init";
-	EXPECT(cuInit(0), 0);
-	EXPECT(cuCtxCreate_v2(&ctx0, 0, 0), 0);
-	EXPECT(cuDevicePrimaryCtxRetain(&ctx1, 1), 0);
-	EXPECT_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
+	t_section = "init";
+	T_EXPECT(cuInit(0), 0);
+	T_EXPECT(cuCtxCreate_v2(&ctx0, 0, 0), 0);
+	T_EXPECT(cuDevicePrimaryCtxRetain(&ctx1, 1), 0);
+	T_TRUE(usage(0) == 2 * MiB && usage(1) == 2 * MiB);
 	return 0;
 }
 
@@ -689,18 +664,18 @@ int main(int argc, char **argv)
 		int open_mode = !strcmp(mode, "open");
 		size_t fr = 1, tot = 0;
 
-		section = mode;
-		EXPECT(cuInit(0), 0);
+		t_section = mode;
+		T_EXPECT(cuInit(0), 0);
 		/* No GDL_CUDA_CTX_RESERVE here: contexts cost nothing. */
-		EXPECT(cuDevicePrimaryCtxRetain(&c, 0), 0);
-		EXPECT(cuCtxCreate_v2(&c, 0, 0), 0);
+		T_EXPECT(cuDevicePrimaryCtxRetain(&c, 0), 0);
+		T_EXPECT(cuCtxCreate_v2(&c, 0, 0), 0);
 		cuCtxSetCurrent(c);
-		EXPECT(cuMemAlloc_v2(&a, MiB), open_mode ? 0 : CUDA_ERROR_OUT_OF_MEMORY);
-		EXPECT(fake_cuda_driver_allocs(), open_mode ? 1 : 0);
-		EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
-		check(open_mode ? fr > 0 : fr == 0, "cuMemGetInfo free %zu", fr);
-		printf("cudatest: %d passed, %d failed\n", passed, failed);
-		return failed != 0;
+		T_EXPECT(cuMemAlloc_v2(&a, MiB), open_mode ? 0 : CUDA_ERROR_OUT_OF_MEMORY);
+		T_EXPECT(fake_cuda_driver_allocs(), open_mode ? 1 : 0);
+		T_EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
+		t_check(open_mode ? fr > 0 : fr == 0, "cuMemGetInfo free %zu", fr);
+		printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
+		return t_failed != 0;
 	}
 	if (strcmp(mode, "main")) {
 		fprintf(stderr, "usage: cudatest closed|open|main\n");
@@ -716,6 +691,6 @@ int main(int argc, char **argv)
 		test_dma();
 		test_threads();
 	}
-	printf("cudatest: %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
+	return t_failed != 0;
 }

@@ -25,7 +25,8 @@
  *                                   callgrind's --toggle-collect)
  * Every mode checks that the stand-in saw exactly one RESERVE and one
  * RELEASE per pair (none for plain) and nothing left charged; that is
- * asserted, a time never is.
+ * asserted, a time never is.  --smoke (make check) runs it tiny and ends
+ * with "host_bench: N passed, M failed", a case per mode and round.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -250,7 +251,7 @@ int main(int argc, char **argv)
 {
 	double best[NR_MODES], t, extra;
 	long n = 200000;
-	int rounds = 7, reps = 5, smoke = 0, i, m;
+	int rounds = 7, reps = 5, smoke = 0, failed = 0, i, m;
 	const char *lib;
 
 	setenv("FAKE_CUDA_PCI", STUB_PCI, 1);
@@ -285,12 +286,18 @@ int main(int argc, char **argv)
 		for (m = 0; m < NR_MODES; m++) {
 			t = child("/proc/self/exe", lib, m, n, reps);
 			if (t < 0) {
-				fprintf(stderr, "host_bench: mode %s failed\n", mode_name[m]);
-				return 1;
-			}
-			if (t < best[m])
+				printf("FAIL host_bench: mode %s\n", mode_name[m]);
+				failed++;
+			} else if (t < best[m]) {
 				best[m] = t;
+			}
 		}
+	}
+	/* Each mode's child checked the stand-in's counts: a case each. */
+	if (smoke || failed) {
+		printf("host_bench: %d passed, %d failed\n",
+		       rounds * NR_MODES - failed, failed);
+		return failed != 0;
 	}
 	extra = best[INTERPOSED] - best[PLAIN] - best[LEDGER];
 	printf("interposer on the host (%ld pairs x %d, best of %d rounds; ns per cuMemAlloc_v2+cuMemFree_v2 pair)\n",

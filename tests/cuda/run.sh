@@ -64,30 +64,24 @@ if [ $bench = 1 ]; then
 	exit $?
 fi
 
-total_pass=0
-total_fail=0
-summary=()
+# shellcheck source=tests/common/tally.sh
+. tests/common/tally.sh
 
-out=$("$build/cuda/map_test" 2>&1)
+log=$build/cuda/map_test.log
+"$build/cuda/map_test" >"$log" 2>&1
 rc=$?
-echo "$out"
-counts=$(sed -n 's/^map: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$out")
-read -r p f <<<"${counts:-0 1}"
-[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-summary+=("$(printf '%-28s %4d passed %3d failed' "host map_test (ASan)" "$p" "$f")")
-total_pass=$((total_pass + p))
-total_fail=$((total_fail + f))
+cat "$log"
+tally map "$log" $rc
+tally_row "host map_test (ASan)"
 
 # The host benchmark, tiny, so that it cannot rot: it asserts that every
 # pair through the interposer reached the ledger stand-in once each way.
-if "$build/cuda/host_bench" --smoke "$build/cuda/libgpudmalock-cuda.so"; then
-	p=1 f=0
-else
-	p=0 f=1
-fi
-summary+=("$(printf '%-28s %4d passed %3d failed' "host_bench --smoke" "$p" "$f")")
-total_pass=$((total_pass + p))
-total_fail=$((total_fail + f))
+log=$build/cuda/host_bench.log
+"$build/cuda/host_bench" --smoke "$build/cuda/libgpudmalock-cuda.so" >"$log" 2>&1
+rc=$?
+cat "$log"
+tally host_bench "$log" $rc
+tally_row "host_bench --smoke"
 
 for k in "${kernels[@]}"; do
 	log=$build/vm/cuda-$k.log
@@ -97,17 +91,8 @@ for k in "${kernels[@]}"; do
 	rc=$?
 	secs=$(($(date +%s) - start))
 	grep -E '^(FAIL|vm-run:)' "$log" || true
-	counts=$(sed -n 's/^cuda-suite: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
-	read -r p f <<<"${counts:-0 1}"
-	# A crash, a timeout or a dirty kernel log fails the kernel too.
-	[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
-	summary+=("$(printf '%-28s %4d passed %3d failed  %4ds' "$k" "$p" "$f" "$secs")")
-	total_pass=$((total_pass + p))
-	total_fail=$((total_fail + f))
+	tally cuda-suite "$log" $rc
+	tally_row "$k" "$secs"
 done
 
-echo
-echo "CUDA interposer tests (VM logs in $build/vm/cuda-*.log):"
-printf '  %s\n' "${summary[@]}"
-echo "cuda: $total_pass passed, $total_fail failed"
-[ $total_fail -eq 0 ]
+tally_end cuda "CUDA interposer tests (VM logs in $build/vm/cuda-*.log):"

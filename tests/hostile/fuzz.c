@@ -669,6 +669,8 @@ int main(int argc, char **argv)
 	pid_t pids[64];
 	double secs;
 	int fd;
+	/* Thousands of cases: only the failures print, unless asked. */
+	t_quiet = !getenv("HOSTILE_VERBOSE");
 
 	while ((opt = getopt(argc, argv, "s:n:p:t:u:")) != -1) {
 		switch (opt) {
@@ -688,7 +690,7 @@ int main(int argc, char **argv)
 	}
 	if (procs < 1 || procs + nobody > 64 || threads < 1 || threads > 16)
 		return 2;
-	h_suite = "fuzz";
+	t_section = "fuzz";
 	pagesz = sysconf(_SC_PAGESIZE);
 	printf("fuzz: seed=%#llx calls=%llu procs=%d threads=%d unprivileged=%d\n",
 	       (unsigned long long)seed, (unsigned long long)calls, procs,

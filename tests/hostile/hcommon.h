@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the hostile-conditions tests (fuzz.c, hostile.c): case
- * accounting, raw ioctls, dropping privileges, and the ledger's invariants
- * read back through GDL_IOC_STATS / GDL_IOC_QUOTA_GET.
+ * Helpers shared by the hostile-conditions tests (fuzz.c, hostile.c): raw
+ * ioctls, dropping privileges, and the ledger's invariants read back
+ * through GDL_IOC_STATS / GDL_IOC_QUOTA_GET.  Case accounting comes from
+ * tests/common/tcheck.h.
  */
 #ifndef GDL_HCOMMON_H
 #define GDL_HCOMMON_H
@@ -20,36 +21,8 @@
 #include <unistd.h>
 
 #include "gpudmalock.h"
+#include "tcheck.h"
 
-static int h_passed, h_failed;
-static const char *h_suite = "";
-
-static void __attribute__((format(printf, 2, 3))) h_check(int ok,
-							  const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!ok || getenv("HOSTILE_VERBOSE")) {
-		printf("%s %s: ", ok ? "ok  " : "FAIL", h_suite);
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		printf("\n");
-		fflush(stdout);
-	}
-	if (ok)
-		h_passed++;
-	else
-		h_failed++;
-}
-
-#define H_EXPECT(expr, want) do {					\
-	long _r = (expr), _w = (want);					\
-	h_check(_r == _w, "%s:%d %s == %s (got %ld %s)", __FILE__,	\
-		__LINE__, #expr, #want, _r, _r < 0 ? strerror((int)-_r) : ""); \
-} while (0)
-
-#define H_TRUE(cond) h_check(!!(cond), "%s:%d %s", __FILE__, __LINE__, #cond)
 
 static inline int h_ioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -105,11 +78,11 @@ static int h_invariants(int fd, unsigned int files, const char *when)
 	int bad = 0, nd, na, i, j;
 
 	if (h_stats(fd, &s)) {
-		printf("FAIL %s: invariants (%s): STATS failed\n", h_suite, when);
+		printf("FAIL %s: invariants (%s): STATS failed\n", t_section, when);
 		return 1;
 	}
 #define H_INV(cond, ...) do { if (!(cond)) { bad++;			\
-	printf("FAIL %s: invariant (%s): ", h_suite, when);		\
+	printf("FAIL %s: invariant (%s): ", t_section, when);		\
 	printf(__VA_ARGS__); printf("\n"); } } while (0)
 	H_INV(s.counters[GDL_STAT_LIVE_RESERVATIONS] == 0,
 	      "live reservations %llu",
@@ -142,7 +115,7 @@ static int h_invariants(int fd, unsigned int files, const char *when)
 	}
 	free(ag);
 #undef H_INV
-	h_check(!bad, "invariants hold (%s)", when);
+	t_check(!bad, "invariants hold (%s)", when);
 	return bad;
 }
 

@@ -207,16 +207,16 @@ static uint32_t default_agent(void)
 
 static int finish(const char *suite, const char *extra)
 {
-	printf("hostile-%s: %d passed, %d failed%s\n", suite, h_passed,
-	       h_failed, extra ? extra : "");
-	return h_failed ? 1 : 0;
+	printf("hostile-%s: %d passed, %d failed%s\n", suite, t_passed,
+	       t_failed, extra ? extra : "");
+	return t_failed ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------- */
 /* badinput: one case per class of invalid value per field            */
 
 /* Call @cmd with @arg of @len bytes placed at the end of a page. */
-#define BI(cmd, arg, want) H_EXPECT(h_ioctl(fd, cmd, &(arg)), want)
+#define BI(cmd, arg, want) T_EXPECT(h_ioctl(fd, cmd, &(arg)), want)
 
 /* The struct-level classes every command with an argument gets. */
 static void bi_generic(unsigned long cmd, const void *good, size_t len,
@@ -225,46 +225,46 @@ static void bi_generic(unsigned long cmd, const void *good, size_t len,
 	unsigned char big[1024];
 	int dirs = _IOC_DIR(cmd), r, d;
 
-	h_suite = name;
+	t_section = name;
 	/* Smaller than version 1. */
 	memcpy(big, good, len);
-	H_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd), len - 8),
+	T_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd), len - 8),
 			 big), -EINVAL);
-	H_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd), 0), big),
+	T_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd), 0), big),
 		 -EINVAL);
 	/* Every other direction, and a foreign type. */
 	for (d = 0; d < 4; d++)
 		if (d != dirs)
-			H_EXPECT(h_ioctl(fd, _IOC(d, GDL_IOC_MAGIC,
+			T_EXPECT(h_ioctl(fd, _IOC(d, GDL_IOC_MAGIC,
 						  _IOC_NR(cmd), len), big),
 				 -ENOTTY);
-	H_EXPECT(h_ioctl(fd, _IOC(dirs, 'g', _IOC_NR(cmd), len), big), -ENOTTY);
+	T_EXPECT(h_ioctl(fd, _IOC(dirs, 'g', _IOC_NR(cmd), len), big), -ENOTTY);
 	/* Bad pointers: NULL, PROT_NONE, unmapped, straddling a page end. */
-	H_EXPECT(h_ioctl(fd, cmd, NULL), -EFAULT);
-	H_EXPECT(h_ioctl(fd, cmd, page_none), -EFAULT);
-	H_EXPECT(h_ioctl(fd, cmd, (void *)(uintptr_t)0x200000000000ULL),
+	T_EXPECT(h_ioctl(fd, cmd, NULL), -EFAULT);
+	T_EXPECT(h_ioctl(fd, cmd, page_none), -EFAULT);
+	T_EXPECT(h_ioctl(fd, cmd, (void *)(uintptr_t)0x200000000000ULL),
 		 -EFAULT);
-	H_EXPECT(h_ioctl(fd, cmd, (void *)(uintptr_t)0xffff888000000000ULL),
+	T_EXPECT(h_ioctl(fd, cmd, (void *)(uintptr_t)0xffff888000000000ULL),
 		 -EFAULT);
 	memcpy(page_end + pagesz - len + 8, good, len - 8);
-	H_EXPECT(h_ioctl(fd, cmd, page_end + pagesz - len + 8), -EFAULT);
+	T_EXPECT(h_ioctl(fd, cmd, page_end + pagesz - len + 8), -EFAULT);
 	/* Input tail beyond version 1: non-zero refused. */
 	if (dirs & _IOC_WRITE) {
 		memset(big, 0, sizeof(big));
 		memcpy(big, good, len);
 		big[len + 13] = 1;
-		H_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd),
+		T_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd),
 					  len + 16), big), -E2BIG);
 		big[len + 13] = 0;
 		big[sizeof(big) - 1] = 0x80;
-		H_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd),
+		T_EXPECT(h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd),
 					  sizeof(big)), big), -E2BIG);
 	} else {
 		/* Output tail zeroed. */
 		memset(big, 0xa5, sizeof(big));
 		r = h_ioctl(fd, _IOC(dirs, GDL_IOC_MAGIC, _IOC_NR(cmd),
 				     len + 24), big);
-		H_TRUE(r == 0 && big[len] == 0 && big[len + 23] == 0 &&
+		T_TRUE(r == 0 && big[len] == 0 && big[len + 23] == 0 &&
 		       big[len + 24] == 0xa5);
 	}
 }
@@ -279,7 +279,7 @@ static void bi_reserved(unsigned long cmd, const void *good, size_t len,
 	for (i = 0; i < n; i += 4) {
 		memcpy(buf, good, len);
 		buf[off + i] = 1;
-		H_EXPECT(h_ioctl(fd, cmd, buf), -EINVAL);
+		T_EXPECT(h_ioctl(fd, cmd, buf), -EINVAL);
 	}
 }
 
@@ -308,24 +308,24 @@ static int suite_badinput(void)
 	int nbad = bad_name_cases(bad), i, n, cfd, ffd;
 	uint64_t h;
 
-	H_TRUE(dev0 != ~0U && dev1 != ~0U);
+	T_TRUE(dev0 != ~0U && dev1 != ~0U);
 	ag = agent_create(fd, "bi-a", 16 * MiB);
 	ag2 = agent_create(fd, "bi-b", 16 * MiB);
 	dead = agent_create(fd, "bi-dead", 0);
-	H_TRUE(ag && ag2 && dead && !agent_destroy(fd, dead));
-	H_EXPECT(bind_pid(fd, ag, getpid(), 0), 0);
+	T_TRUE(ag && ag2 && dead && !agent_destroy(fd, dead));
+	T_EXPECT(bind_pid(fd, ag, getpid(), 0), 0);
 	absent = device_add(fd, "bi-absent", MiB);
-	H_EXPECT(device_remove(fd, absent), 0);
+	T_EXPECT(device_remove(fd, absent), 0);
 
 	/* Command numbers. */
-	h_suite = "badinput/cmd";
-	H_EXPECT(h_ioctl(fd, _IO(GDL_IOC_MAGIC, 0x03), NULL), -ENOTTY);
-	H_EXPECT(h_ioctl(fd, _IO(GDL_IOC_MAGIC, 0x71), NULL), -ENOTTY);
-	H_EXPECT(h_ioctl(fd, _IO(GDL_IOC_MAGIC, 0xff), NULL), -ENOTTY);
-	H_EXPECT(h_ioctl(fd, _IOWR(GDL_IOC_MAGIC, 0x00, uint64_t), &h), -ENOTTY);
-	H_EXPECT(h_ioctl(fd, _IO(0, 0), NULL), -ENOTTY);
-	H_EXPECT(h_ioctl(fd, GDL_IOC_NOP, NULL), 0);
-	H_EXPECT(h_ioctl(fd, GDL_IOC_NOP, page_none), 0);
+	t_section = "badinput/cmd";
+	T_EXPECT(h_ioctl(fd, _IO(GDL_IOC_MAGIC, 0x03), NULL), -ENOTTY);
+	T_EXPECT(h_ioctl(fd, _IO(GDL_IOC_MAGIC, 0x71), NULL), -ENOTTY);
+	T_EXPECT(h_ioctl(fd, _IO(GDL_IOC_MAGIC, 0xff), NULL), -ENOTTY);
+	T_EXPECT(h_ioctl(fd, _IOWR(GDL_IOC_MAGIC, 0x00, uint64_t), &h), -ENOTTY);
+	T_EXPECT(h_ioctl(fd, _IO(0, 0), NULL), -ENOTTY);
+	T_EXPECT(h_ioctl(fd, GDL_IOC_NOP, NULL), 0);
+	T_EXPECT(h_ioctl(fd, GDL_IOC_NOP, page_none), 0);
 
 	/* VERSION, WHOAMI, STATS: read-only structs. */
 	{
@@ -435,7 +435,7 @@ static int suite_badinput(void)
 		}
 		BI(GDL_IOC_DEVICE_ADD, d, -ENOSPC);
 		for (i = 0; i < GDL_MAX_DEVICES - n; i++)
-			H_EXPECT(device_remove(fd, idx[i]), 0);
+			T_EXPECT(device_remove(fd, idx[i]), 0);
 	}
 
 	/* DEVICE_SET */
@@ -492,10 +492,10 @@ static int suite_badinput(void)
 		BI(GDL_IOC_DEVICE_REMOVE, t, -ENODEV);
 		t = id; t.id = ~0U;
 		BI(GDL_IOC_DEVICE_REMOVE, t, -ENODEV);
-		H_EXPECT(reserve(fd, dev0, 4096, 0, &h, NULL), 0);
+		T_EXPECT(reserve(fd, dev0, 4096, 0, &h, NULL), 0);
 		t = id; t.id = dev0;
 		BI(GDL_IOC_DEVICE_REMOVE, t, -EBUSY);
-		H_EXPECT(release(fd, h), 0);
+		T_EXPECT(release(fd, h), 0);
 
 		id.id = dead;
 		bi_generic(GDL_IOC_AGENT_DESTROY, &id, sizeof(id),
@@ -665,26 +665,26 @@ static int suite_badinput(void)
 		BI(GDL_IOC_RESERVE, t, -EDQUOT);
 		t = r; t.size = ~0ULL;
 		BI(GDL_IOC_RESERVE, t, -EDQUOT);
-		H_EXPECT(quota_set(fd, ag, dev1, GDL_QUOTA_UNLIMITED), 0);
+		T_EXPECT(quota_set(fd, ag, dev1, GDL_QUOTA_UNLIMITED), 0);
 		{
 			struct gdl_device_set ds = { .index = dev1,
 						     .mask = GDL_DEVSET_CAPACITY,
 						     .capacity = 8 * MiB };
 
-			H_EXPECT(h_ioctl(fd, GDL_IOC_DEVICE_SET, &ds), 0);
+			T_EXPECT(h_ioctl(fd, GDL_IOC_DEVICE_SET, &ds), 0);
 			t = r; t.dev_index = dev1; t.size = 8 * MiB + 1;
 			BI(GDL_IOC_RESERVE, t, -ENOSPC);
 			/* Unlimited quota: a size that would wrap the sum. */
-			H_EXPECT(reserve(fd, dev1, 4096, 0, &h1, NULL), 0);
+			T_EXPECT(reserve(fd, dev1, 4096, 0, &h1, NULL), 0);
 			t = r; t.dev_index = dev1; t.size = ~0ULL - 100;
 			BI(GDL_IOC_RESERVE, t, -EOVERFLOW);
 			t.size = 1ULL << 63;
 			BI(GDL_IOC_RESERVE, t, -EOVERFLOW);
-			H_EXPECT(release(fd, h1), 0);
+			T_EXPECT(release(fd, h1), 0);
 			ds.capacity = 1ULL << 40;
-			H_EXPECT(h_ioctl(fd, GDL_IOC_DEVICE_SET, &ds), 0);
+			T_EXPECT(h_ioctl(fd, GDL_IOC_DEVICE_SET, &ds), 0);
 		}
-		H_EXPECT(reserve(fd, dev0, 8192, 1 << 20, &h1, NULL), 0);
+		T_EXPECT(reserve(fd, dev0, 8192, 1 << 20, &h1, NULL), 0);
 		t = r; t.flags = GDL_RESERVE_F_ADDR; t.addr = (1 << 20) + 4096;
 		BI(GDL_IOC_RESERVE, t, -EADDRINUSE);
 		t.addr = (1 << 20) - 4095;
@@ -700,10 +700,10 @@ static int suite_badinput(void)
 		tl = rl; tl.handle = ~0ULL;
 		BI(GDL_IOC_RELEASE, tl, -ENOENT);
 		tl = rl; tl.handle = h1;	/* another file's handle */
-		H_EXPECT(h_ioctl(fd2, GDL_IOC_RELEASE, &tl), -ENOENT);
-		H_EXPECT(release(fd, h1), 0);
-		H_EXPECT(release(fd, h1), -ENOENT);	/* twice */
-		H_EXPECT(release(fd, h2), 0);
+		T_EXPECT(h_ioctl(fd2, GDL_IOC_RELEASE, &tl), -ENOENT);
+		T_EXPECT(release(fd, h1), 0);
+		T_EXPECT(release(fd, h1), -ENOENT);	/* twice */
+		T_EXPECT(release(fd, h2), 0);
 		close(fd2);
 	}
 
@@ -737,9 +737,9 @@ static int suite_badinput(void)
 		BI(GDL_IOC_DMA_CHECK, t, -EINVAL);
 		t.addr = 0;
 		BI(GDL_IOC_DMA_CHECK, t, -EACCES);	/* no peer right */
-		H_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &pe, 1), 0);
+		T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &pe, 1), 0);
 		BI(GDL_IOC_DMA_CHECK, t, 0);
-		H_EXPECT(acl(fd, GDL_IOC_ACL_REVOKE, &pe, 1), 0);
+		T_EXPECT(acl(fd, GDL_IOC_ACL_REVOKE, &pe, 1), 0);
 		t = c; t.peer_index = dev1;		/* peer index, no PEER */
 		BI(GDL_IOC_DMA_CHECK, t, -EINVAL);
 		t = c; t.addr = ~0ULL - 100;
@@ -837,20 +837,20 @@ static int suite_badinput(void)
 #undef ACL_CASE
 		}
 		/* All or nothing: a bad second entry adds nothing. */
-		h_suite = "badinput/acl_batch";
+		t_section = "badinput/acl_batch";
 		many[0] = e;
 		many[1] = e;
 		many[1].dev_index = absent;
 		ta = a; ta.ptr = (uintptr_t)many; ta.count = 2;
 		BI(GDL_IOC_ACL_GRANT, ta, -ENODEV);
-		H_TRUE(h_list(fd, GDL_IOC_ACL_LIST, 0, NULL, 0,
+		T_TRUE(h_list(fd, GDL_IOC_ACL_LIST, 0, NULL, 0,
 			      sizeof(e)) == 0);
 		BI(GDL_IOC_ACL_REVOKE, a, -ENOENT);	/* not granted */
 		BI(GDL_IOC_ACL_GRANT, a, 0);
 		BI(GDL_IOC_ACL_GRANT, a, 0);		/* idempotent */
 		many[1] = e; many[1].len = 8192;
 		BI(GDL_IOC_ACL_REVOKE, ta, -ENOENT);	/* 2nd absent */
-		H_TRUE(h_list(fd, GDL_IOC_ACL_LIST, 0, NULL, 0,
+		T_TRUE(h_list(fd, GDL_IOC_ACL_LIST, 0, NULL, 0,
 			      sizeof(e)) == 1);
 		BI(GDL_IOC_ACL_REVOKE, a, 0);
 		/* ACL_LIST output faults, with an entry to copy. */
@@ -866,35 +866,35 @@ static int suite_badinput(void)
 		void *volatile nullp = NULL;
 		int efd = h_open();
 
-		h_suite = "badinput/events";
+		t_section = "badinput/events";
 		fcntl(efd, F_SETFL, O_NONBLOCK);
-		H_EXPECT(read(efd, ev, sizeof(ev[0]) - 1) < 0 ? -errno : 0,
+		T_EXPECT(read(efd, ev, sizeof(ev[0]) - 1) < 0 ? -errno : 0,
 			 -EINVAL);
-		H_EXPECT(read(efd, ev, sizeof(ev)) < 0 ? -errno : 0, -EAGAIN);
-		H_EXPECT(reserve(fd, dev0, 1ULL << 40, 0, NULL, NULL), -EDQUOT);
-		H_EXPECT(read(efd, nullp, sizeof(ev)) < 0 ? -errno : 0, -EFAULT);
-		H_EXPECT(read(efd, page_none, sizeof(ev)) < 0 ? -errno : 0,
+		T_EXPECT(read(efd, ev, sizeof(ev)) < 0 ? -errno : 0, -EAGAIN);
+		T_EXPECT(reserve(fd, dev0, 1ULL << 40, 0, NULL, NULL), -EDQUOT);
+		T_EXPECT(read(efd, nullp, sizeof(ev)) < 0 ? -errno : 0, -EFAULT);
+		T_EXPECT(read(efd, page_none, sizeof(ev)) < 0 ? -errno : 0,
 			 -EFAULT);
-		H_EXPECT(read(efd, ev, sizeof(ev)) == sizeof(ev[0]), 1);
+		T_EXPECT(read(efd, ev, sizeof(ev)) == sizeof(ev[0]), 1);
 		close(efd);
 	}
 
 	/* Unbound caller under default_policy=deny: ENOLINK. */
 	{
-		h_suite = "badinput/unbound";
-		H_EXPECT(bind_pid(fd, ag, getpid(), 1), 0);
-		H_EXPECT(reserve(fd, dev0, 4096, 0, NULL, NULL), -ENOLINK);
+		t_section = "badinput/unbound";
+		T_EXPECT(bind_pid(fd, ag, getpid(), 1), 0);
+		T_EXPECT(reserve(fd, dev0, 4096, 0, NULL, NULL), -ENOLINK);
 		{
 			struct gdl_whoami w;
 
-			H_EXPECT(h_ioctl(fd, GDL_IOC_WHOAMI, &w), -ENOLINK);
+			T_EXPECT(h_ioctl(fd, GDL_IOC_WHOAMI, &w), -ENOLINK);
 		}
-		H_EXPECT(dma(fd, dev0, 0, 4096, GDL_ACCESS_READ, NULL),
+		T_EXPECT(dma(fd, dev0, 0, 4096, GDL_ACCESS_READ, NULL),
 			 -ENOLINK);
 	}
-	H_EXPECT(agent_destroy(fd, ag), 0);
-	H_EXPECT(agent_destroy(fd, ag2), 0);
-	h_suite = "badinput";
+	T_EXPECT(agent_destroy(fd, ag), 0);
+	T_EXPECT(agent_destroy(fd, ag2), 0);
+	t_section = "badinput";
 	h_invariants(fd, 1, "after badinput");
 	return finish("badinput", NULL);
 }
@@ -907,23 +907,23 @@ static int suite_limits(void)
 	uint64_t h[2];
 	int i;
 
-	h_suite = "limits";
+	t_section = "limits";
 	a1 = agent_create(fd, "lim1", 16 * MiB);
 	a2 = agent_create(fd, "lim2", 16 * MiB);
-	H_TRUE(a1 && a2);
-	H_EXPECT(agent_create(fd, "lim3", 0) ? 0 : -1, -1);
+	T_TRUE(a1 && a2);
+	T_EXPECT(agent_create(fd, "lim3", 0) ? 0 : -1, -1);
 	{
 		struct gdl_agent_info a = { .default_quota = 0 };
 
 		strcpy(a.name, "lim3");
-		H_EXPECT(h_ioctl(fd, GDL_IOC_AGENT_CREATE, &a), -EUSERS);
+		T_EXPECT(h_ioctl(fd, GDL_IOC_AGENT_CREATE, &a), -EUSERS);
 	}
-	H_EXPECT(bind_pid(fd, a1, getpid(), 0), 0);
-	H_EXPECT(reserve(fd, dev0, 4096, 0, &h[0], NULL), 0);
-	H_EXPECT(reserve(fd, dev0, 4096, 0, &h[1], NULL), 0);
-	H_EXPECT(reserve(fd, dev0, 4096, 0, NULL, NULL), -ENOBUFS);
-	H_EXPECT(release(fd, h[0]), 0);
-	H_EXPECT(reserve(fd, dev0, 4096, 0, &h[0], NULL), 0);
+	T_EXPECT(bind_pid(fd, a1, getpid(), 0), 0);
+	T_EXPECT(reserve(fd, dev0, 4096, 0, &h[0], NULL), 0);
+	T_EXPECT(reserve(fd, dev0, 4096, 0, &h[1], NULL), 0);
+	T_EXPECT(reserve(fd, dev0, 4096, 0, NULL, NULL), -ENOBUFS);
+	T_EXPECT(release(fd, h[0]), 0);
+	T_EXPECT(reserve(fd, dev0, 4096, 0, &h[0], NULL), 0);
 	for (i = 0; i < 3; i++) {
 		memset(&e[i], 0, sizeof(e[i]));
 		e[i].agent_id = a2;
@@ -932,14 +932,14 @@ static int suite_limits(void)
 		e[i].addr = (uint64_t)i << 12;
 		e[i].len = 4096;
 	}
-	H_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, e, 3), -ENOBUFS);
-	H_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, e, 2), 0);
-	H_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[2], 1), -ENOBUFS);
-	H_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[1], 1), 0);	/* merged */
-	H_EXPECT(release(fd, h[0]), 0);
-	H_EXPECT(release(fd, h[1]), 0);
-	H_EXPECT(agent_destroy(fd, a1), 0);
-	H_EXPECT(agent_destroy(fd, a2), 0);
+	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, e, 3), -ENOBUFS);
+	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, e, 2), 0);
+	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[2], 1), -ENOBUFS);
+	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[1], 1), 0);	/* merged */
+	T_EXPECT(release(fd, h[0]), 0);
+	T_EXPECT(release(fd, h[1]), 0);
+	T_EXPECT(agent_destroy(fd, a1), 0);
+	T_EXPECT(agent_destroy(fd, a2), 0);
 	h_invariants(fd, 1, "after limits");
 	return finish("limits", NULL);
 }
@@ -963,10 +963,10 @@ static int as_tenant(uint32_t agent, const char *cg, int (*fn)(void))
 		close(pipefd[1]);
 		if (read(pipefd[0], &c, 1) != 1 || h_drop_privs())
 			_exit(99);
-		h_passed = h_failed = 0;
+		t_passed = t_failed = 0;
 		fn();
 		fflush(stdout);
-		_exit(h_failed ? 1 : 0);
+		_exit(t_failed ? 1 : 0);
 	}
 	close(pipefd[0]);
 	if (cg)
@@ -1002,28 +1002,28 @@ static int priv_admin_eperm(void)
 	struct gdl_whoami w;
 	int bound = !h_ioctl(f, GDL_IOC_WHOAMI, &w);
 
-	h_suite = "priv/admin";
+	t_section = "priv/admin";
 	strcpy(d.name, "evil");
 	strcpy(a.name, "evil");
-	H_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_ADD, &d), -EPERM);
-	H_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_SET, &s), -EPERM);
-	H_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_REMOVE, &id), -EPERM);
-	H_EXPECT(h_ioctl(f, GDL_IOC_AGENT_CREATE, &a), -EPERM);
-	H_EXPECT(h_ioctl(f, GDL_IOC_AGENT_DESTROY, &ad), -EPERM);
-	H_EXPECT(h_ioctl(f, GDL_IOC_AGENT_BIND, &b), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_ADD, &d), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_SET, &s), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_REMOVE, &id), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_AGENT_CREATE, &a), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_AGENT_DESTROY, &ad), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_AGENT_BIND, &b), -EPERM);
 	b.flags = GDL_BIND_F_UNBIND;
 	b.agent_id = pa;
-	H_EXPECT(h_ioctl(f, GDL_IOC_AGENT_BIND, &b), -EPERM);
-	H_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_AGENT_BIND, &b), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);
 	q.dev_index = GDL_ALL_DEVICES;
-	H_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);
 	/* ACL commands are open to tenants: an unbound one has no agent. */
-	H_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &pe, 1), bound ? -EPERM : -ENOLINK);
+	T_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &pe, 1), bound ? -EPERM : -ENOLINK);
 	/* Even malformed: the privilege check comes first. */
-	H_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_ADD, NULL), -EPERM);
+	T_EXPECT(h_ioctl(f, GDL_IOC_DEVICE_ADD, NULL), -EPERM);
 	/* Open commands still work; unbound under deny: ENOLINK. */
-	H_EXPECT(h_ioctl(f, GDL_IOC_NOP, NULL), 0);
-	H_EXPECT(reserve(f, pdev, 4096, 0, NULL, NULL), bound ? 0 : -ENOLINK);
+	T_EXPECT(h_ioctl(f, GDL_IOC_NOP, NULL), 0);
+	T_EXPECT(reserve(f, pdev, 4096, 0, NULL, NULL), bound ? 0 : -ENOLINK);
 	close(f);
 	return 0;
 }
@@ -1035,8 +1035,8 @@ static int priv_tenant_a(void)
 	uint64_t h;
 	char c;
 
-	h_suite = "priv/tenant-a";
-	H_EXPECT(reserve(f, pdev, 8192, 64 << 20, &h, NULL), 0);
+	t_section = "priv/tenant-a";
+	T_EXPECT(reserve(f, pdev, 8192, 64 << 20, &h, NULL), 0);
 	pshared[0] = h;
 	pshared[2] = 1;			/* ready */
 	while (pshared[2] != 2)		/* until B is done */
@@ -1048,11 +1048,11 @@ static int priv_tenant_a(void)
 					   .rights = GDL_ACCESS_READ,
 					   .addr = 64 << 20, .len = 8192 };
 
-		H_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &g, 1), 0);
+		T_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &g, 1), 0);
 		pshared[2] = 3;
 		while (pshared[2] != 4)
 			usleep(1000);
-		H_EXPECT(acl(f, GDL_IOC_ACL_REVOKE, &g, 1), 0);
+		T_EXPECT(acl(f, GDL_IOC_ACL_REVOKE, &g, 1), 0);
 		pshared[2] = 5;
 		while (pshared[2] != 6)
 			usleep(1000);
@@ -1073,25 +1073,25 @@ static int priv_tenant_b(void)
 	uint32_t res;
 	int n;
 
-	h_suite = "priv/tenant-b";
+	t_section = "priv/tenant-b";
 	while (pshared[2] != 1)
 		usleep(1000);
-	H_EXPECT(h_ioctl(f, GDL_IOC_WHOAMI, &w), 0);
-	H_TRUE(w.agent_id == pb && w.bound_by == GDL_BOUND_PID);
+	T_EXPECT(h_ioctl(f, GDL_IOC_WHOAMI, &w), 0);
+	T_TRUE(w.agent_id == pb && w.bound_by == GDL_BOUND_PID);
 	/* Release A's handle: means nothing on B's file. */
-	H_EXPECT(h_ioctl(f, GDL_IOC_RELEASE, &rl), -ENOENT);
+	T_EXPECT(h_ioctl(f, GDL_IOC_RELEASE, &rl), -ENOENT);
 	/* Inspect A: refused; self: fine. */
-	H_EXPECT(quota_get(f, pa, pdev, &q), -EPERM);
-	H_EXPECT(quota_get(f, 0, pdev, &q), 0);
-	H_TRUE(q.agent_id == pb);
-	H_EXPECT(quota_get(f, pb, pdev, &q), 0);
+	T_EXPECT(quota_get(f, pa, pdev, &q), -EPERM);
+	T_EXPECT(quota_get(f, 0, pdev, &q), 0);
+	T_TRUE(q.agent_id == pb);
+	T_EXPECT(quota_get(f, pb, pdev, &q), 0);
 	n = h_list(f, GDL_IOC_AGENT_LIST, 0, ai, 4, sizeof(ai[0]));
-	H_TRUE(n == 1 && ai[0].id == pb);
-	H_EXPECT(h_list(f, GDL_IOC_ACL_LIST, pa, le, 4, sizeof(le[0])),
+	T_TRUE(n == 1 && ai[0].id == pb);
+	T_EXPECT(h_list(f, GDL_IOC_ACL_LIST, pa, le, 4, sizeof(le[0])),
 		 -EPERM);
 	/* DMA into A's range: denied; the range shows A as owner. */
-	H_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_READ, NULL), -EACCES);
-	H_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_WRITE, NULL), -EACCES);
+	T_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_READ, NULL), -EACCES);
+	T_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_WRITE, NULL), -EACCES);
 	/* Granting itself A's memory, or peer rights: refused. */
 	{
 		struct gdl_acl_entry g = { .agent_id = pb, .owner_id = pa,
@@ -1099,30 +1099,30 @@ static int priv_tenant_b(void)
 					   .rights = GDL_ACCESS_READ,
 					   .addr = 64 << 20, .len = 8192 };
 
-		H_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &g, 1), -EPERM);
+		T_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &g, 1), -EPERM);
 		g.owner_id = 0;		/* an admin entry */
-		H_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &g, 1), -EPERM);
+		T_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &g, 1), -EPERM);
 		g.owner_id = pa;
-		H_EXPECT(acl(f, GDL_IOC_ACL_REVOKE, &g, 1), -EPERM);
+		T_EXPECT(acl(f, GDL_IOC_ACL_REVOKE, &g, 1), -EPERM);
 	}
 	/* Rebinding itself, or unbinding: admin only. */
-	H_EXPECT(bind_pid(f, pa, getpid(), 0), -EPERM);
-	H_EXPECT(bind_pid(f, pb, getpid(), 1), -EPERM);
+	T_EXPECT(bind_pid(f, pa, getpid(), 0), -EPERM);
+	T_EXPECT(bind_pid(f, pb, getpid(), 1), -EPERM);
 	pshared[2] = 2;
 	while (pshared[2] != 3)
 		usleep(1000);
 	/* Granted read, not write. */
-	H_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_READ, &res), 0);
-	H_TRUE(res == GDL_RESULT_GRANT);
-	H_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_WRITE, NULL), -EACCES);
-	H_EXPECT(dma(f, pdev, (64 << 20) + 4096, 8192, GDL_ACCESS_READ, NULL),
+	T_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_READ, &res), 0);
+	T_TRUE(res == GDL_RESULT_GRANT);
+	T_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_WRITE, NULL), -EACCES);
+	T_EXPECT(dma(f, pdev, (64 << 20) + 4096, 8192, GDL_ACCESS_READ, NULL),
 		 -EACCES);		/* beyond the grant */
 	n = h_list(f, GDL_IOC_ACL_LIST, 0, le, 4, sizeof(le[0]));
-	H_TRUE(n == 1 && le[0].owner_id == pa);
+	T_TRUE(n == 1 && le[0].owner_id == pa);
 	pshared[2] = 4;
 	while (pshared[2] != 5)
 		usleep(1000);
-	H_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_READ, NULL), -EACCES);
+	T_EXPECT(dma(f, pdev, 64 << 20, 4096, GDL_ACCESS_READ, NULL), -EACCES);
 	pshared[2] = 6;
 	close(f);
 	return 0;
@@ -1134,19 +1134,19 @@ static int priv_escape(void)
 	int f = h_open();
 	struct gdl_whoami w;
 
-	h_suite = "priv/escape";
-	H_EXPECT(h_ioctl(f, GDL_IOC_WHOAMI, &w), 0);
-	H_TRUE(w.agent_id == pa && w.bound_by == GDL_BOUND_CGROUP);
-	H_EXPECT(bind_pid(f, pb, getpid(), 0), -EPERM);
-	H_EXPECT(bind_cgroup(f, pb, "gdl-priv-a", 0), -EPERM);
-	H_EXPECT(bind_cgroup(f, pa, "gdl-priv-a", 1), -EPERM);
+	t_section = "priv/escape";
+	T_EXPECT(h_ioctl(f, GDL_IOC_WHOAMI, &w), 0);
+	T_TRUE(w.agent_id == pa && w.bound_by == GDL_BOUND_CGROUP);
+	T_EXPECT(bind_pid(f, pb, getpid(), 0), -EPERM);
+	T_EXPECT(bind_cgroup(f, pb, "gdl-priv-a", 0), -EPERM);
+	T_EXPECT(bind_cgroup(f, pa, "gdl-priv-a", 1), -EPERM);
 	/* Moving itself to another cgroup: the filesystem says no. */
-	H_TRUE(move_to_cgroup("", getpid()) < 0);
-	H_TRUE(move_to_cgroup("gdl-priv-b", getpid()) < 0);
-	H_EXPECT(h_ioctl(f, GDL_IOC_WHOAMI, &w), 0);
-	H_TRUE(w.agent_id == pa && w.bound_by == GDL_BOUND_CGROUP);
+	T_TRUE(move_to_cgroup("", getpid()) < 0);
+	T_TRUE(move_to_cgroup("gdl-priv-b", getpid()) < 0);
+	T_EXPECT(h_ioctl(f, GDL_IOC_WHOAMI, &w), 0);
+	T_TRUE(w.agent_id == pa && w.bound_by == GDL_BOUND_CGROUP);
 	/* Quota A is 0 on this device: nothing to gain either. */
-	H_EXPECT(reserve(f, pci_dev(1), 4096, 0, NULL, NULL), -EDQUOT);
+	T_EXPECT(reserve(f, pci_dev(1), 4096, 0, NULL, NULL), -EDQUOT);
 	close(f);
 	return 0;
 }
@@ -1160,22 +1160,22 @@ static int priv_proc(void)
 	unsigned int i;
 	int f;
 
-	h_suite = "priv/proc";
+	t_section = "priv/proc";
 	for (i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "/proc/gpu_dma_lock/%s",
 			 open_files[i]);
 		f = open(path, O_RDONLY);
-		h_check(f >= 0, "tenant reads %s", path);
+		t_check(f >= 0, "tenant reads %s", path);
 		if (f >= 0)
 			close(f);
-		h_check(open(path, O_WRONLY) < 0 && errno == EACCES,
+		t_check(open(path, O_WRONLY) < 0 && errno == EACCES,
 			"tenant cannot write %s", path);
 	}
 	for (i = 0; i < 2; i++) {
 		snprintf(path, sizeof(path), "/proc/gpu_dma_lock/%s",
 			 root_files[i]);
 		f = open(path, O_RDONLY);
-		h_check(f < 0 && errno == EACCES, "tenant cannot read %s",
+		t_check(f < 0 && errno == EACCES, "tenant cannot read %s",
 			path);
 		if (f >= 0)
 			close(f);
@@ -1197,15 +1197,15 @@ static int suite_priv(void)
 	pdev = pci_dev(0);
 	pa = agent_create(fd, "priv-a", 16 * MiB);
 	pb = agent_create(fd, "priv-b", 16 * MiB);
-	h_suite = "priv";
-	H_TRUE(pa && pb && pdev != ~0U);
-	H_EXPECT(quota_set(fd, pa, pci_dev(1), 0), 0);
+	t_section = "priv";
+	T_TRUE(pa && pb && pdev != ~0U);
+	T_EXPECT(quota_set(fd, pa, pci_dev(1), 0), 0);
 
 	ret = as_tenant(0, NULL, priv_admin_eperm);
-	h_check(ret == 0, "admin commands as uid 65534 (child rc %d)", ret);
+	t_check(ret == 0, "admin commands as uid 65534 (child rc %d)", ret);
 	/* Bound to an agent makes no difference to admin commands. */
 	ret = as_tenant(pb, NULL, priv_admin_eperm);
-	h_check(ret == 0, "bound tenant: admin EPERM (child rc %d)", ret);
+	t_check(ret == 0, "bound tenant: admin EPERM (child rc %d)", ret);
 
 	{
 		pid_t ca = fork();
@@ -1220,23 +1220,23 @@ static int suite_priv(void)
 			_exit(r);
 		}
 		ret = as_tenant(pb, NULL, priv_tenant_b);
-		h_check(ret == 0, "tenant B against A (child rc %d)", ret);
+		t_check(ret == 0, "tenant B against A (child rc %d)", ret);
 		waitpid(ca, &st, 0);
-		h_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		t_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 			"tenant A (status %#x)", st);
 	}
-	H_EXPECT(bind_cgroup(fd, pa, "gdl-priv-a", 0), 0);
+	T_EXPECT(bind_cgroup(fd, pa, "gdl-priv-a", 0), 0);
 	mkdir("/sys/fs/cgroup/gdl-priv-b", 0755);
 	ret = as_tenant(0, "gdl-priv-a", priv_escape);
-	h_check(ret == 0, "cgroup-bound tenant cannot escape (child rc %d)",
+	t_check(ret == 0, "cgroup-bound tenant cannot escape (child rc %d)",
 		ret);
-	H_EXPECT(bind_cgroup(fd, pa, "gdl-priv-a", 1), 0);
+	T_EXPECT(bind_cgroup(fd, pa, "gdl-priv-a", 1), 0);
 	rmdir("/sys/fs/cgroup/gdl-priv-a");
 	rmdir("/sys/fs/cgroup/gdl-priv-b");
 
 	ret = as_tenant(0, NULL, priv_proc);
-	h_check(ret == 0, "/proc as a tenant (child rc %d)", ret);
-	h_suite = "priv/proc";
+	t_check(ret == 0, "/proc as a tenant (child rc %d)", ret);
+	t_section = "priv/proc";
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		char path[64];
 		struct stat sb;
@@ -1244,18 +1244,18 @@ static int suite_priv(void)
 
 		snprintf(path, sizeof(path), "/proc/gpu_dma_lock/%s",
 			 modes[i].name);
-		h_check(!stat(path, &sb) && (sb.st_mode & 07777) == modes[i].mode,
+		t_check(!stat(path, &sb) && (sb.st_mode & 07777) == modes[i].mode,
 			"%s mode %o (want %o)", path, sb.st_mode & 07777,
 			modes[i].mode);
 		f = open(path, O_RDONLY);
-		h_check(f >= 0, "root reads %s", path);
+		t_check(f >= 0, "root reads %s", path);
 		if (f >= 0)
 			close(f);
 	}
 	/* Events: B sees none of A's. */
-	h_suite = "priv";
-	H_EXPECT(agent_destroy(fd, pa), 0);
-	H_EXPECT(agent_destroy(fd, pb), 0);
+	t_section = "priv";
+	T_EXPECT(agent_destroy(fd, pa), 0);
+	T_EXPECT(agent_destroy(fd, pb), 0);
 	h_invariants(fd, 1, "after priv");
 	return finish("priv", NULL);
 }
@@ -1311,14 +1311,14 @@ static int suite_storm(int total, int batch)
 	pid_t *pids = calloc((size_t)batch, sizeof(*pids));
 	char extra[64];
 
-	h_suite = "storm";
+	t_section = "storm";
 	sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	sa = agent_create(fd, "storm-a", 1ULL << 40);
 	sb = agent_create(fd, "storm-b", 1ULL << 40);
-	H_TRUE(sa && sb);
-	H_EXPECT(bind_cgroup(fd, sa, "gdl-storm-a", 0), 0);
-	H_EXPECT(bind_cgroup(fd, sb, "gdl-storm-b", 0), 0);
+	T_TRUE(sa && sb);
+	T_EXPECT(bind_cgroup(fd, sa, "gdl-storm-a", 0), 0);
+	T_EXPECT(bind_cgroup(fd, sb, "gdl-storm-b", 0), 0);
 	while (done < total) {
 		int n = total - done < batch ? total - done : batch;
 
@@ -1351,14 +1351,14 @@ static int suite_storm(int total, int batch)
 		if (h_invariants(fd, 1, "after a storm batch"))
 			break;
 	}
-	h_check(!bad, "every child died of SIGKILL (%d did not)", bad);
-	h_check(sh->reserved > (uint64_t)total,
+	t_check(!bad, "every child died of SIGKILL (%d did not)", bad);
+	t_check(sh->reserved > (uint64_t)total,
 		"children reserved (%llu reservations made)",
 		(unsigned long long)sh->reserved);
-	H_EXPECT(bind_cgroup(fd, sa, "gdl-storm-a", 1), 0);
-	H_EXPECT(bind_cgroup(fd, sb, "gdl-storm-b", 1), 0);
-	H_EXPECT(agent_destroy(fd, sa), 0);
-	H_EXPECT(agent_destroy(fd, sb), 0);
+	T_EXPECT(bind_cgroup(fd, sa, "gdl-storm-a", 1), 0);
+	T_EXPECT(bind_cgroup(fd, sb, "gdl-storm-b", 1), 0);
+	T_EXPECT(agent_destroy(fd, sa), 0);
+	T_EXPECT(agent_destroy(fd, sb), 0);
 	rmdir("/sys/fs/cgroup/gdl-storm-a");
 	rmdir("/sys/fs/cgroup/gdl-storm-b");
 	h_invariants(fd, 1, "after storm");
@@ -1571,7 +1571,7 @@ static int suite_race(int secs)
 	pthread_t th;
 	char extra[96];
 
-	h_suite = "race";
+	t_section = "race";
 	rs = mmap(NULL, sizeof(*rs), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	rs->dev_a = device_add(fd, "race-a", RCAP);
@@ -1579,11 +1579,11 @@ static int suite_race(int secs)
 	rs->agents[0] = agent_create(fd, "race-a", RQ_MAX);
 	rs->agents[1] = agent_create(fd, "race-b", GDL_QUOTA_UNLIMITED);
 	rs->agents[2] = agent_create(fd, "race-c", 8 * MiB);
-	H_TRUE(rs->dev_a != ~0U && rs->dev_b != ~0U && rs->agents[0] &&
+	T_TRUE(rs->dev_a != ~0U && rs->dev_b != ~0U && rs->agents[0] &&
 	       rs->agents[1] && rs->agents[2]);
-	H_EXPECT(bind_cgroup(fd, rs->agents[0], "gdl-race-a", 0), 0);
-	H_EXPECT(bind_cgroup(fd, rs->agents[1], "gdl-race-b", 0), 0);
-	H_EXPECT(bind_cgroup(fd, rs->agents[2], "gdl-race-c", 0), 0);
+	T_EXPECT(bind_cgroup(fd, rs->agents[0], "gdl-race-a", 0), 0);
+	T_EXPECT(bind_cgroup(fd, rs->agents[1], "gdl-race-b", 0), 0);
+	T_EXPECT(bind_cgroup(fd, rs->agents[2], "gdl-race-c", 0), 0);
 	for (i = 0; i < nw; i++) {
 		workers[i] = fork();
 		if (workers[i] == 0)
@@ -1632,7 +1632,7 @@ static int suite_race(int secs)
 			for (k = 0; k < nd; k++)
 				if (di[k].index == idx)
 					used = di[k].used;
-			h_check(used == held,
+			t_check(used == held,
 				"device %d: used %llu == held by all files %llu (of which destroyed agents %llu)",
 				d, (unsigned long long)used,
 				(unsigned long long)held,
@@ -1644,25 +1644,25 @@ static int suite_race(int secs)
 				int r = quota_get(fd, rs->agents[s],
 						  d ? rs->dev_b : rs->dev_a, &q);
 
-				h_check(r == 0 && q.usage == want[s][d],
+				t_check(r == 0 && q.usage == want[s][d],
 					"agent %d dev %d: usage %llu == held %llu (r=%d)",
 					s, d, (unsigned long long)q.usage,
 					(unsigned long long)want[s][d], r);
 			}
 		}
-		H_EXPECT(h_stats(fd, &stt), 0);
-		H_TRUE(stt.counters[GDL_STAT_LEDGER_CONSISTENT] == 1);
+		T_EXPECT(h_stats(fd, &stt), 0);
+		T_TRUE(stt.counters[GDL_STAT_LEDGER_CONSISTENT] == 1);
 	}
 	rs->stop = 1;
 	pthread_join(th, NULL);
 	for (i = 0; i < nw; i++) {
 		waitpid(workers[i], &st, 0);
-		h_check(WIFEXITED(st) && !WEXITSTATUS(st), "worker %d exit %#x",
+		t_check(WIFEXITED(st) && !WEXITSTATUS(st), "worker %d exit %#x",
 			i, st);
 	}
-	h_check(rs->violations == 0, "usage never above quota or capacity (%llu samples)",
+	t_check(rs->violations == 0, "usage never above quota or capacity (%llu samples)",
 		(unsigned long long)rs->samples);
-	h_check(rs->removals > 0 && rs->destroys > 0 && rs->moves > 0,
+	t_check(rs->removals > 0 && rs->destroys > 0 && rs->moves > 0,
 		"policy churn happened: %llu device removals, %llu agent destroys, %llu cgroup moves",
 		(unsigned long long)rs->removals,
 		(unsigned long long)rs->destroys,
@@ -1678,8 +1678,8 @@ static int suite_race(int secs)
 			    "gdl-race-b" : "gdl-race-c", 1);
 		agent_destroy(fd, rs->agents[i]);
 	}
-	H_EXPECT(device_remove(fd, rs->dev_a), 0);
-	H_EXPECT(device_remove(fd, rs->dev_b), 0);
+	T_EXPECT(device_remove(fd, rs->dev_a), 0);
+	T_EXPECT(device_remove(fd, rs->dev_b), 0);
 	rmdir("/sys/fs/cgroup/gdl-race-a");
 	rmdir("/sys/fs/cgroup/gdl-race-b");
 	rmdir("/sys/fs/cgroup/gdl-race-c");
@@ -1697,16 +1697,16 @@ static int suite_fresh(void)
 	struct gdl_stats s;
 	int i;
 
-	h_suite = "fresh";
-	H_EXPECT(h_stats(fd, &s), 0);
-	H_TRUE(s.counters[GDL_STAT_LIVE_AGENTS] == 1);
-	H_TRUE(s.counters[GDL_STAT_LIVE_RESERVATIONS] == 0);
-	H_TRUE(s.counters[GDL_STAT_LIVE_ACL_ENTRIES] == 0);
-	H_TRUE(s.counters[GDL_STAT_LIVE_FILES] == 1);
-	H_TRUE(s.counters[GDL_STAT_LIVE_DEVICES] == 2);
-	H_TRUE(s.counters[GDL_STAT_LEDGER_CONSISTENT] == 1);
+	t_section = "fresh";
+	T_EXPECT(h_stats(fd, &s), 0);
+	T_TRUE(s.counters[GDL_STAT_LIVE_AGENTS] == 1);
+	T_TRUE(s.counters[GDL_STAT_LIVE_RESERVATIONS] == 0);
+	T_TRUE(s.counters[GDL_STAT_LIVE_ACL_ENTRIES] == 0);
+	T_TRUE(s.counters[GDL_STAT_LIVE_FILES] == 1);
+	T_TRUE(s.counters[GDL_STAT_LIVE_DEVICES] == 2);
+	T_TRUE(s.counters[GDL_STAT_LEDGER_CONSISTENT] == 1);
 	for (i = GDL_STAT_RESERVE_OK; i < GDL_STAT_LIVE_AGENTS; i++)
-		h_check(s.counters[i] == 0, "fresh counter %d is %llu", i,
+		t_check(s.counters[i] == 0, "fresh counter %d is %llu", i,
 			(unsigned long long)s.counters[i]);
 	return finish("fresh", NULL);
 }
@@ -1719,14 +1719,14 @@ static int suite_traffic(void)
 	uint64_t h;
 	int f2 = h_open(), i;
 
-	h_suite = "traffic";
+	t_section = "traffic";
 	a = agent_create(fd, "tr-a", 64 * MiB);
 	b = agent_create(fd, "tr-b", 64 * MiB);
-	H_TRUE(a && b);
-	H_EXPECT(bind_pid(fd, a, getpid(), 0), 0);
-	H_EXPECT(bind_cgroup(fd, b, "gdl-traffic", 0), 0);
+	T_TRUE(a && b);
+	T_EXPECT(bind_pid(fd, a, getpid(), 0), 0);
+	T_EXPECT(bind_cgroup(fd, b, "gdl-traffic", 0), 0);
 	for (i = 0; i < 8; i++)
-		H_EXPECT(reserve(i & 1 ? f2 : fd, dev0, 1 << 20,
+		T_EXPECT(reserve(i & 1 ? f2 : fd, dev0, 1 << 20,
 				 (uint64_t)(i + 1) << 24, &h, NULL), 0);
 	memset(&e, 0, sizeof(e));
 	e.agent_id = b;
@@ -1735,11 +1735,11 @@ static int suite_traffic(void)
 	e.rights = GDL_ACCESS_READ;
 	e.addr = 1 << 24;
 	e.len = 1 << 20;
-	H_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e, 1), 0);
-	H_EXPECT(dma(fd, dev0, 1 << 24, 4096, GDL_ACCESS_WRITE, NULL), 0);
-	H_TRUE(device_add(fd, "tr-dev", MiB) != ~0U);
+	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e, 1), 0);
+	T_EXPECT(dma(fd, dev0, 1 << 24, 4096, GDL_ACCESS_WRITE, NULL), 0);
+	T_TRUE(device_add(fd, "tr-dev", MiB) != ~0U);
 	/* Destroyed with reservations still charged: unload must cope. */
-	H_EXPECT(agent_destroy(fd, a), 0);
+	T_EXPECT(agent_destroy(fd, a), 0);
 	/* Leave f2, the binding of b and the grant-free agent b behind. */
 	return finish("traffic", NULL);
 }
@@ -1748,6 +1748,8 @@ int main(int argc, char **argv)
 {
 	unsigned char *m;
 	int ret;
+	/* Thousands of cases: only the failures print, unless asked. */
+	t_quiet = !getenv("HOSTILE_VERBOSE");
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
@@ -1780,7 +1782,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "fresh"))
 		ret = suite_fresh();
 	else if (!strcmp(argv[1], "check") && argc == 3) {
-		h_suite = "check";
+		t_section = "check";
 		h_invariants(fd, (unsigned int)atoi(argv[2]), "at rest");
 		ret = finish("check", NULL);
 	} else {

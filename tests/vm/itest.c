@@ -27,37 +27,11 @@
 #include <unistd.h>
 
 #include "gpudmalock.h"
+#include "tcheck.h"
 
 #define MiB (1024ULL * 1024)
 #define CG_PROCS "/sys/fs/cgroup/gdl-test-b/cgroup.procs"
 
-static int passed, failed;
-static const char *section = "";
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %s: ", ok ? "ok  " : "FAIL", section);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-/* Expect @ret (0 or -errno) to equal @want. */
-#define EXPECT(expr, want) do {						\
-	int _r = (expr), _w = (want);					\
-	check(_r == _w, "%s == %s (got %d %s)", #expr, #want, _r,	\
-	      _r < 0 ? strerror(-_r) : "");				\
-} while (0)
-
-#define EXPECT_TRUE(cond) check(!!(cond), "%s", #cond)
 
 static struct gdlock *g;
 
@@ -146,43 +120,43 @@ static void test_abi(void)
 	unsigned char big[sizeof(struct gdl_version) + 16];
 	struct gdl_reserve r;
 
-	section = "abi";
-	EXPECT(gdlock_nop(g), 0);
-	EXPECT(gdlock_version(g, &v), 0);
-	EXPECT_TRUE(v.abi_major == GDL_ABI_MAJOR && v.max_devices == 32);
-	EXPECT_TRUE(v.module_version[0] != 0);
+	t_section = "abi";
+	T_EXPECT(gdlock_nop(g), 0);
+	T_EXPECT(gdlock_version(g, &v), 0);
+	T_TRUE(v.abi_major == GDL_ABI_MAJOR && v.max_devices == 32);
+	T_TRUE(v.module_version[0] != 0);
 	/* Unknown command, wrong type, wrong direction. */
-	EXPECT(raw_ioctl(_IO(GDL_IOC_MAGIC, 0x7f), NULL), -ENOTTY);
-	EXPECT(raw_ioctl(_IOR('x', 0x01, struct gdl_version), &v), -ENOTTY);
-	EXPECT(raw_ioctl(_IOW(GDL_IOC_MAGIC, 0x01, struct gdl_version), &v),
+	T_EXPECT(raw_ioctl(_IO(GDL_IOC_MAGIC, 0x7f), NULL), -ENOTTY);
+	T_EXPECT(raw_ioctl(_IOR('x', 0x01, struct gdl_version), &v), -ENOTTY);
+	T_EXPECT(raw_ioctl(_IOW(GDL_IOC_MAGIC, 0x01, struct gdl_version), &v),
 	       -ENOTTY);
 	/* Older (shorter) than version 1 of the struct. */
-	EXPECT(raw_ioctl(_IOC(_IOC_READ, GDL_IOC_MAGIC, 0x01, 8), &v), -EINVAL);
+	T_EXPECT(raw_ioctl(_IOC(_IOC_READ, GDL_IOC_MAGIC, 0x01, 8), &v), -EINVAL);
 	/* A newer caller's larger struct: output tail zeroed. */
 	memset(big, 0xaa, sizeof(big));
-	EXPECT(raw_ioctl(_IOC(_IOC_READ, GDL_IOC_MAGIC, 0x01, sizeof(big)),
+	T_EXPECT(raw_ioctl(_IOC(_IOC_READ, GDL_IOC_MAGIC, 0x01, sizeof(big)),
 			 big), 0);
-	EXPECT_TRUE(big[sizeof(big) - 1] == 0);
+	T_TRUE(big[sizeof(big) - 1] == 0);
 	/* Input tail: zero accepted, non-zero refused. */
 	{
 		unsigned char in[sizeof(struct gdl_release) + 8];
 
 		memset(in, 0, sizeof(in));
 		((struct gdl_release *)in)->handle = 999999;
-		EXPECT(raw_ioctl(_IOC(_IOC_WRITE, GDL_IOC_MAGIC, 0x41,
+		T_EXPECT(raw_ioctl(_IOC(_IOC_WRITE, GDL_IOC_MAGIC, 0x41,
 				      sizeof(in)), in), -ENOENT);
 		in[sizeof(in) - 1] = 1;
-		EXPECT(raw_ioctl(_IOC(_IOC_WRITE, GDL_IOC_MAGIC, 0x41,
+		T_EXPECT(raw_ioctl(_IOC(_IOC_WRITE, GDL_IOC_MAGIC, 0x41,
 				      sizeof(in)), in), -E2BIG);
 	}
 	/* Bad user pointers. */
-	EXPECT(raw_ioctl(GDL_IOC_VERSION, NULL), -EFAULT);
-	EXPECT(raw_ioctl(GDL_IOC_RESERVE, (void *)16), -EFAULT);
+	T_EXPECT(raw_ioctl(GDL_IOC_VERSION, NULL), -EFAULT);
+	T_EXPECT(raw_ioctl(GDL_IOC_RESERVE, (void *)16), -EFAULT);
 	/* Reserved fields must be zero. */
 	memset(&r, 0, sizeof(r));
 	r.size = 4096;
 	r.reserved[1] = 1;
-	EXPECT(raw_ioctl(GDL_IOC_RESERVE, &r), -EINVAL);
+	T_EXPECT(raw_ioctl(GDL_IOC_RESERVE, &r), -EINVAL);
 }
 
 static int devs[GDL_MAX_DEVICES], ndev;
@@ -194,7 +168,7 @@ static void test_devices(void)
 	int n, i, npci = 0;
 	uint32_t idx;
 
-	section = "devices";
+	t_section = "devices";
 	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
 	for (i = 0; i < n; i++) {
 		if (d[i].flags & GDL_DEV_F_PCI && d[i].vendor == 0x1234 &&
@@ -202,32 +176,32 @@ static void test_devices(void)
 			devs[npci++] = d[i].index;
 	}
 	ndev = npci;
-	check(npci >= 2, "PCI discovery found %d edu devices (want >= 2)",
+	t_check(npci >= 2, "PCI discovery found %d edu devices (want >= 2)",
 	      npci);
-	EXPECT(gdlock_device_list(g, NULL, 0), n);
+	T_EXPECT(gdlock_device_list(g, NULL, 0), n);
 
 	memset(&add, 0, sizeof(add));
 	strcpy(add.name, "manual0");
 	add.capacity = 64 * MiB;
-	EXPECT(gdlock_device_add(g, &add), 0);
+	T_EXPECT(gdlock_device_add(g, &add), 0);
 	idx = add.index;
-	EXPECT(gdlock_device_list(g, NULL, 0), n + 1);
+	T_EXPECT(gdlock_device_list(g, NULL, 0), n + 1);
 	add.index = 0;
-	EXPECT(gdlock_device_add(g, &add), -EEXIST);
+	T_EXPECT(gdlock_device_add(g, &add), -EEXIST);
 	memset(&add, 0, sizeof(add));
 	strcpy(add.name, "bad name!");
 	add.capacity = 1;
-	EXPECT(gdlock_device_add(g, &add), -EINVAL);
+	T_EXPECT(gdlock_device_add(g, &add), -EINVAL);
 	memset(&set, 0, sizeof(set));
 	set.index = idx;
 	set.mask = GDL_DEVSET_CAPACITY;
 	set.capacity = 1 * MiB;
-	EXPECT(gdlock_device_set(g, &set), 0);
+	T_EXPECT(gdlock_device_set(g, &set), 0);
 	set.index = 31;
-	EXPECT(gdlock_device_set(g, &set), -ENODEV);
-	EXPECT(gdlock_device_remove(g, idx), 0);
-	EXPECT(gdlock_device_remove(g, idx), -ENODEV);
-	EXPECT(gdlock_device_remove(g, 1000), -ENODEV);
+	T_EXPECT(gdlock_device_set(g, &set), -ENODEV);
+	T_EXPECT(gdlock_device_remove(g, idx), 0);
+	T_EXPECT(gdlock_device_remove(g, idx), -ENODEV);
+	T_EXPECT(gdlock_device_remove(g, 1000), -ENODEV);
 }
 
 static uint32_t agent_a, agent_b;
@@ -238,28 +212,28 @@ static void test_agents(void)
 	uint32_t id, id2;
 	int n;
 
-	section = "agents";
-	EXPECT(gdlock_agent_create(g, "tenant-a", 0, &agent_a), 0);
-	EXPECT(gdlock_agent_create(g, "tenant-b", 0, &agent_b), 0);
-	EXPECT(gdlock_agent_create(g, "tenant-a", 0, &id), -EEXIST);
-	EXPECT(gdlock_agent_create(g, "", 0, &id), -EINVAL);
-	EXPECT(gdlock_agent_create(g, "white space", 0, &id), -EINVAL);
+	t_section = "agents";
+	T_EXPECT(gdlock_agent_create(g, "tenant-a", 0, &agent_a), 0);
+	T_EXPECT(gdlock_agent_create(g, "tenant-b", 0, &agent_b), 0);
+	T_EXPECT(gdlock_agent_create(g, "tenant-a", 0, &id), -EEXIST);
+	T_EXPECT(gdlock_agent_create(g, "", 0, &id), -EINVAL);
+	T_EXPECT(gdlock_agent_create(g, "white space", 0, &id), -EINVAL);
 	n = gdlock_agent_list(g, list, 8);
-	check(n == 3, "3 agents listed (default + 2), got %d", n);
-	EXPECT(gdlock_agent_find(g, "tenant-b", &id), 0);
-	EXPECT_TRUE(id == agent_b);
+	t_check(n == 3, "3 agents listed (default + 2), got %d", n);
+	T_EXPECT(gdlock_agent_find(g, "tenant-b", &id), 0);
+	T_TRUE(id == agent_b);
 	/* Ids are not reused: a re-created agent gets a new one. */
-	EXPECT(gdlock_agent_create(g, "scratch", 0, &id), 0);
-	EXPECT(gdlock_agent_destroy(g, id), 0);
-	EXPECT(gdlock_agent_destroy(g, id), -ENOENT);
-	EXPECT(gdlock_agent_create(g, "scratch", 0, &id2), 0);
-	EXPECT_TRUE(id2 != id);
-	EXPECT(gdlock_agent_destroy(g, id2), 0);
+	T_EXPECT(gdlock_agent_create(g, "scratch", 0, &id), 0);
+	T_EXPECT(gdlock_agent_destroy(g, id), 0);
+	T_EXPECT(gdlock_agent_destroy(g, id), -ENOENT);
+	T_EXPECT(gdlock_agent_create(g, "scratch", 0, &id2), 0);
+	T_TRUE(id2 != id);
+	T_EXPECT(gdlock_agent_destroy(g, id2), 0);
 	/* The default agent stays. */
-	EXPECT(gdlock_agent_find(g, "default", &id), 0);
-	EXPECT(gdlock_agent_destroy(g, id), -EBUSY);
-	EXPECT(gdlock_quota_set(g, 12345, devs[0], MiB), -ENOENT);
-	EXPECT(gdlock_quota_set(g, agent_a, 25, MiB), -ENODEV);
+	T_EXPECT(gdlock_agent_find(g, "default", &id), 0);
+	T_EXPECT(gdlock_agent_destroy(g, id), -EBUSY);
+	T_EXPECT(gdlock_quota_set(g, 12345, devs[0], MiB), -ENOENT);
+	T_EXPECT(gdlock_quota_set(g, agent_a, 25, MiB), -ENODEV);
 }
 
 static void test_quota(void)
@@ -269,37 +243,37 @@ static void test_quota(void)
 	struct gdl_reserve r;
 	uint64_t h1, h2, h3;
 
-	section = "quota";
-	EXPECT(gdlock_bind_pid(g, agent_a, getpid()), 0);
-	EXPECT(gdlock_bind_pid(g, agent_a, getpid()), 0);	/* idempotent */
-	EXPECT(gdlock_bind_pid(g, agent_b, getpid()), -EEXIST);
-	EXPECT(gdlock_bind_pid(g, agent_a, 999999), -ESRCH);
-	EXPECT(gdlock_whoami(g, &w), 0);
-	EXPECT_TRUE(w.agent_id == agent_a && w.bound_by == GDL_BOUND_PID);
+	t_section = "quota";
+	T_EXPECT(gdlock_bind_pid(g, agent_a, getpid()), 0);
+	T_EXPECT(gdlock_bind_pid(g, agent_a, getpid()), 0);	/* idempotent */
+	T_EXPECT(gdlock_bind_pid(g, agent_b, getpid()), -EEXIST);
+	T_EXPECT(gdlock_bind_pid(g, agent_a, 999999), -ESRCH);
+	T_EXPECT(gdlock_whoami(g, &w), 0);
+	T_TRUE(w.agent_id == agent_a && w.bound_by == GDL_BOUND_PID);
 
-	EXPECT(gdlock_quota_set(g, agent_a, devs[0], 1 * MiB), 0);
-	EXPECT(gdlock_reserve(g, devs[0], 512 * 1024, &h1), 0);
-	EXPECT(gdlock_reserve(g, devs[0], 512 * 1024, &h2), 0);
-	EXPECT(gdlock_reserve(g, devs[0], 1, &h3), -EDQUOT);
-	EXPECT(gdlock_reserve(g, devs[1], 1, &h3), -EDQUOT);	/* quota 0 */
-	EXPECT(gdlock_reserve(g, devs[0], 0, &h3), -EINVAL);
-	EXPECT(gdlock_reserve(g, 29, 1, &h3), -ENODEV);
-	EXPECT(gdlock_reserve_at(g, devs[0], ~0ULL - 10, 100, &h3),
+	T_EXPECT(gdlock_quota_set(g, agent_a, devs[0], 1 * MiB), 0);
+	T_EXPECT(gdlock_reserve(g, devs[0], 512 * 1024, &h1), 0);
+	T_EXPECT(gdlock_reserve(g, devs[0], 512 * 1024, &h2), 0);
+	T_EXPECT(gdlock_reserve(g, devs[0], 1, &h3), -EDQUOT);
+	T_EXPECT(gdlock_reserve(g, devs[1], 1, &h3), -EDQUOT);	/* quota 0 */
+	T_EXPECT(gdlock_reserve(g, devs[0], 0, &h3), -EINVAL);
+	T_EXPECT(gdlock_reserve(g, 29, 1, &h3), -ENODEV);
+	T_EXPECT(gdlock_reserve_at(g, devs[0], ~0ULL - 10, 100, &h3),
 	       -EOVERFLOW);
-	EXPECT(gdlock_quota_get(g, 0, devs[0], &q), 0);
-	EXPECT_TRUE(q.usage == MiB && q.quota == MiB && q.nr_reservations == 2);
-	EXPECT_TRUE(q.denied == 1 && q.peak == MiB);
+	T_EXPECT(gdlock_quota_get(g, 0, devs[0], &q), 0);
+	T_TRUE(q.usage == MiB && q.quota == MiB && q.nr_reservations == 2);
+	T_TRUE(q.denied == 1 && q.peak == MiB);
 	/* Lowering below usage revokes nothing and is visible. */
-	EXPECT(gdlock_quota_set(g, agent_a, devs[0], 256 * 1024), 0);
-	EXPECT(gdlock_quota_get(g, agent_a, devs[0], &q), 0);
-	EXPECT_TRUE(q.usage == MiB && q.flags & GDL_QUOTA_F_OVER);
-	EXPECT(gdlock_release(g, h1), 0);
-	EXPECT(gdlock_release(g, h1), -ENOENT);
-	EXPECT(gdlock_reserve(g, devs[0], 4096, &h3), -EDQUOT);
-	EXPECT(gdlock_release(g, h2), 0);
-	EXPECT(gdlock_reserve(g, devs[0], 4096, &h3), 0);
-	EXPECT(gdlock_release(g, h3), 0);
-	EXPECT(gdlock_quota_set(g, agent_a, devs[0], 1 * MiB), 0);
+	T_EXPECT(gdlock_quota_set(g, agent_a, devs[0], 256 * 1024), 0);
+	T_EXPECT(gdlock_quota_get(g, agent_a, devs[0], &q), 0);
+	T_TRUE(q.usage == MiB && q.flags & GDL_QUOTA_F_OVER);
+	T_EXPECT(gdlock_release(g, h1), 0);
+	T_EXPECT(gdlock_release(g, h1), -ENOENT);
+	T_EXPECT(gdlock_reserve(g, devs[0], 4096, &h3), -EDQUOT);
+	T_EXPECT(gdlock_release(g, h2), 0);
+	T_EXPECT(gdlock_reserve(g, devs[0], 4096, &h3), 0);
+	T_EXPECT(gdlock_release(g, h3), 0);
+	T_EXPECT(gdlock_quota_set(g, agent_a, devs[0], 1 * MiB), 0);
 
 	/* Device capacity applies across agents. */
 	{
@@ -309,34 +283,34 @@ static void test_quota(void)
 		set.index = devs[0];
 		set.mask = GDL_DEVSET_CAPACITY;
 		set.capacity = 8192;
-		EXPECT(gdlock_device_set(g, &set), 0);
-		EXPECT(gdlock_reserve(g, devs[0], 8193, &h1), -ENOSPC);
-		EXPECT(gdlock_reserve(g, devs[0], 8192, &h1), 0);
-		EXPECT(gdlock_release(g, h1), 0);
+		T_EXPECT(gdlock_device_set(g, &set), 0);
+		T_EXPECT(gdlock_reserve(g, devs[0], 8193, &h1), -ENOSPC);
+		T_EXPECT(gdlock_reserve(g, devs[0], 8192, &h1), 0);
+		T_EXPECT(gdlock_release(g, h1), 0);
 		set.capacity = GDL_QUOTA_UNLIMITED;
-		EXPECT(gdlock_device_set(g, &set), 0);
+		T_EXPECT(gdlock_device_set(g, &set), 0);
 	}
 
 	/* A reservation belongs to its file. */
 	{
 		struct gdlock *g2 = xopen();
 
-		EXPECT(gdlock_reserve(g2, devs[0], 4096, &h1), 0);
-		EXPECT(gdlock_release(g, h1), -ENOENT);
-		EXPECT_TRUE(usage_of(agent_a, devs[0]) == 4096);
+		T_EXPECT(gdlock_reserve(g2, devs[0], 4096, &h1), 0);
+		T_EXPECT(gdlock_release(g, h1), -ENOENT);
+		T_TRUE(usage_of(agent_a, devs[0]) == 4096);
 		gdlock_close(g2);
-		EXPECT_TRUE(usage_of(agent_a, devs[0]) == 0);
+		T_TRUE(usage_of(agent_a, devs[0]) == 0);
 	}
 	/* A device with reservations cannot be removed. */
-	EXPECT(gdlock_reserve(g, devs[1], 1, &h1), -EDQUOT);
-	EXPECT(gdlock_reserve(g, devs[0], 4096, &h1), 0);
-	EXPECT(gdlock_device_remove(g, devs[0]), -EBUSY);
-	EXPECT(gdlock_release(g, h1), 0);
+	T_EXPECT(gdlock_reserve(g, devs[1], 1, &h1), -EDQUOT);
+	T_EXPECT(gdlock_reserve(g, devs[0], 4096, &h1), 0);
+	T_EXPECT(gdlock_device_remove(g, devs[0]), -EBUSY);
+	T_EXPECT(gdlock_release(g, h1), 0);
 	memset(&r, 0, sizeof(r));
 	r.dev_index = devs[0];
 	r.size = 4096;
 	r.flags = 0x80;
-	EXPECT(gdlock_reserve_ex(g, &r), -EINVAL);
+	T_EXPECT(gdlock_reserve_ex(g, &r), -EINVAL);
 }
 
 static int cgroup_child(void *arg)
@@ -384,25 +358,25 @@ static void test_cgroup(void)
 	const char *cg = "/sys/fs/cgroup/gdl-test-b";
 	const char *nested = "/sys/fs/cgroup/gdl-test-b/job/step";
 
-	section = "cgroup";
+	t_section = "cgroup";
 	mkdir(cg, 0755);
 	mkdir("/sys/fs/cgroup/gdl-test-b/job", 0755);
 	mkdir(nested, 0755);
-	EXPECT(gdlock_bind_cgroup(g, agent_b, cg), 0);
-	EXPECT(gdlock_bind_cgroup(g, agent_a, cg), -EEXIST);
-	EXPECT(gdlock_bind_cgroup(g, agent_b, "/proc"), -EBADF);
-	EXPECT(gdlock_bind_cgroup(g, agent_b, "/nonexistent"), -ENOENT);
-	EXPECT(gdlock_quota_set(g, agent_b, devs[1], 4 * MiB), 0);
+	T_EXPECT(gdlock_bind_cgroup(g, agent_b, cg), 0);
+	T_EXPECT(gdlock_bind_cgroup(g, agent_a, cg), -EEXIST);
+	T_EXPECT(gdlock_bind_cgroup(g, agent_b, "/proc"), -EBADF);
+	T_EXPECT(gdlock_bind_cgroup(g, agent_b, "/nonexistent"), -ENOENT);
+	T_EXPECT(gdlock_quota_set(g, agent_b, devs[1], 4 * MiB), 0);
 	/* Whole subtree, as root and as an unprivileged user. */
-	EXPECT(join_cgroup_and_run(cg, cgroup_child, &agent_b, 0), 0);
-	EXPECT(join_cgroup_and_run(nested, cgroup_child, &agent_b, 1), 0);
-	EXPECT_TRUE(usage_of(agent_b, devs[1]) == 0);
-	EXPECT(gdlock_unbind_cgroup(g, agent_b, cg), 0);
-	EXPECT(gdlock_unbind_cgroup(g, agent_b, cg), -ENOENT);
+	T_EXPECT(join_cgroup_and_run(cg, cgroup_child, &agent_b, 0), 0);
+	T_EXPECT(join_cgroup_and_run(nested, cgroup_child, &agent_b, 1), 0);
+	T_TRUE(usage_of(agent_b, devs[1]) == 0);
+	T_EXPECT(gdlock_unbind_cgroup(g, agent_b, cg), 0);
+	T_EXPECT(gdlock_unbind_cgroup(g, agent_b, cg), -ENOENT);
 	/* Unbound again: the deny policy refuses. */
-	EXPECT_TRUE(join_cgroup_and_run(nested, cgroup_child, &agent_b, 1) ==
+	T_TRUE(join_cgroup_and_run(nested, cgroup_child, &agent_b, 1) ==
 		    10);
-	EXPECT(gdlock_bind_cgroup(g, agent_b, cg), 0);
+	T_EXPECT(gdlock_bind_cgroup(g, agent_b, cg), 0);
 }
 
 static int unpriv_checks(void *arg)
@@ -483,25 +457,25 @@ static void test_events(void)
 	uint64_t h;
 	int fl, n;
 
-	section = "events";
+	t_section = "events";
 	fl = fcntl(gdlock_fd(w), F_GETFL);
 	fcntl(gdlock_fd(w), F_SETFL, fl | O_NONBLOCK);
-	EXPECT_TRUE(read(gdlock_fd(w), ev, sizeof(ev)) < 0 && errno == EAGAIN);
-	EXPECT_TRUE(read(gdlock_fd(w), ev, 8) < 0 && errno == EINVAL);
-	EXPECT(poll(&pfd, 1, 0), 0);
-	EXPECT(gdlock_reserve(g, devs[0], 2 * MiB, &h), -EDQUOT);
-	EXPECT(poll(&pfd, 1, 1000), 1);
+	T_TRUE(read(gdlock_fd(w), ev, sizeof(ev)) < 0 && errno == EAGAIN);
+	T_TRUE(read(gdlock_fd(w), ev, 8) < 0 && errno == EINVAL);
+	T_EXPECT(poll(&pfd, 1, 0), 0);
+	T_EXPECT(gdlock_reserve(g, devs[0], 2 * MiB, &h), -EDQUOT);
+	T_EXPECT(poll(&pfd, 1, 1000), 1);
 	n = read(gdlock_fd(w), ev, sizeof(ev));
-	check(n == (int)sizeof(ev[0]), "one event read (%d bytes)", n);
-	EXPECT_TRUE(ev[0].type == GDL_EVENT_QUOTA_EXCEEDED &&
+	t_check(n == (int)sizeof(ev[0]), "one event read (%d bytes)", n);
+	T_TRUE(ev[0].type == GDL_EVENT_QUOTA_EXCEEDED &&
 		    ev[0].agent_id == agent_a &&
 		    ev[0].dev_index == (uint32_t)devs[0] &&
 		    ev[0].value == 2 * MiB && ev[0].value2 == MiB &&
 		    ev[0].pid == getpid() && !ev[0].flags);
-	EXPECT(gdlock_dma_check(g, devs[1], 0x7000000, 64, GDL_ACCESS_WRITE),
+	T_EXPECT(gdlock_dma_check(g, devs[1], 0x7000000, 64, GDL_ACCESS_WRITE),
 	       -EACCES);
 	n = read(gdlock_fd(w), ev, sizeof(ev));
-	EXPECT_TRUE(n == (int)sizeof(ev[0]) &&
+	T_TRUE(n == (int)sizeof(ev[0]) &&
 		    ev[0].type == GDL_EVENT_DMA_DENIED &&
 		    ev[0].value == 0x7000000 && ev[0].value2 == 64 &&
 		    ev[0].access == GDL_ACCESS_WRITE);
@@ -517,7 +491,7 @@ static void test_crash_release(void)
 	int pfd[2], i, st;
 	char c;
 
-	section = "release-on-kill";
+	t_section = "release-on-kill";
 	for (i = 0; i < 20; i++) {
 		pid_t pid;
 
@@ -550,10 +524,10 @@ static void test_crash_release(void)
 		if (c != 'x' || usage_of(agent_b, devs[1]) != 0)
 			break;
 	}
-	check(i == 20, "20 SIGKILLed children holding 8 reservations each: usage back to 0 each time (%d ok)",
+	t_check(i == 20, "20 SIGKILLed children holding 8 reservations each: usage back to 0 each time (%d ok)",
 	      i);
-	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
-	EXPECT_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
 }
 
 static void test_unprivileged(void)
@@ -561,8 +535,8 @@ static void test_unprivileged(void)
 	int pfd[2], st;
 	pid_t pid;
 
-	section = "unprivileged";
-	EXPECT(as_nobody(unpriv_checks, NULL), 0);
+	t_section = "unprivileged";
+	T_EXPECT(as_nobody(unpriv_checks, NULL), 0);
 
 	if (pipe(pfd))
 		return;
@@ -575,14 +549,14 @@ static void test_unprivileged(void)
 		_exit(unpriv_bound(&pfd[0]));
 	}
 	close(pfd[0]);
-	EXPECT(gdlock_bind_pid(g, agent_a, pid), 0);
+	T_EXPECT(gdlock_bind_pid(g, agent_a, pid), 0);
 	if (write(pfd[1], "g", 1) != 1)
 		perror("write");
 	close(pfd[1]);
 	waitpid(pid, &st, 0);
-	check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	t_check(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	      "unprivileged pid-bound child (exit %d)", WEXITSTATUS(st));
-	EXPECT_TRUE(usage_of(agent_a, devs[0]) == 0);
+	T_TRUE(usage_of(agent_a, devs[0]) == 0);
 }
 
 static void acl_entry(struct gdl_acl_entry *e, uint32_t agent, uint32_t owner,
@@ -644,63 +618,63 @@ static void test_dma(void)
 	uint64_t h;
 	int step, n;
 
-	section = "dma";
+	t_section = "dma";
 	/* This process is agent A: it owns [1M, 1M + 64K) on devs[0]. */
-	EXPECT(gdlock_reserve_at(g, devs[0], 0x100000, 65536, &h), 0);
-	EXPECT(gdlock_reserve_at(g, devs[0], 0x100000 + 4096, 4096, NULL),
+	T_EXPECT(gdlock_reserve_at(g, devs[0], 0x100000, 65536, &h), 0);
+	T_EXPECT(gdlock_reserve_at(g, devs[0], 0x100000 + 4096, 4096, NULL),
 	       -EADDRINUSE);
-	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 65536,
+	T_EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 65536,
 				GDL_ACCESS_READ | GDL_ACCESS_WRITE), 0);
-	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 65537, GDL_ACCESS_READ),
+	T_EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 65537, GDL_ACCESS_READ),
 	       -EACCES);
-	EXPECT(gdlock_dma_check(g, devs[0], 0xfff00, 4096, GDL_ACCESS_READ),
+	T_EXPECT(gdlock_dma_check(g, devs[0], 0xfff00, 4096, GDL_ACCESS_READ),
 	       -EACCES);
-	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 0, GDL_ACCESS_READ),
+	T_EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 0, GDL_ACCESS_READ),
 	       -EINVAL);
-	EXPECT(gdlock_dma_check(g, devs[0], ~0ULL, 2, GDL_ACCESS_READ),
+	T_EXPECT(gdlock_dma_check(g, devs[0], ~0ULL, 2, GDL_ACCESS_READ),
 	       -EOVERFLOW);
-	EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 1, 0x80), -EINVAL);
+	T_EXPECT(gdlock_dma_check(g, devs[0], 0x100000, 1, 0x80), -EINVAL);
 
 	step = 0;
-	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+	T_EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
 	/* A grants B read access to the first 64K - 8 bytes. */
 	acl_entry(&e[0], agent_b, agent_a, devs[0], GDL_ACCESS_READ, 0x100000,
 		  65536 - 8);
-	EXPECT(gdlock_acl_grant(g, e, 1), 0);
-	EXPECT(gdlock_acl_grant(g, e, 1), 0);	/* idempotent */
+	T_EXPECT(gdlock_acl_grant(g, e, 1), 0);
+	T_EXPECT(gdlock_acl_grant(g, e, 1), 0);	/* idempotent */
 	step = 1;
-	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+	T_EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
 	/* Admin entries: raw range and a peer right devs[0] -> devs[1]. */
 	acl_entry(&e[0], agent_b, 0, devs[1], GDL_ACCESS_WRITE, 0x900000,
 		  4096);
 	acl_entry(&e[1], agent_b, 0, devs[0], GDL_ACCESS_PEER, 0, 0);
 	e[1].peer_index = devs[1];
-	EXPECT(gdlock_acl_grant(g, e, 2), 0);
+	T_EXPECT(gdlock_acl_grant(g, e, 2), 0);
 	step = 2;
-	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+	T_EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
 	n = gdlock_acl_list(g, agent_b, list, 8);
-	check(n == 3, "acl list for B has 3 entries (got %d)", n);
+	t_check(n == 3, "acl list for B has 3 entries (got %d)", n);
 	/* Revoke is all or nothing. */
 	acl_entry(&e[0], agent_b, 0, devs[1], GDL_ACCESS_WRITE, 0x900000,
 		  4096);
 	acl_entry(&e[1], agent_b, 0, devs[1], GDL_ACCESS_WRITE, 0x100,
 		  4096);
-	EXPECT(gdlock_acl_revoke(g, e, 2), -ENOENT);
-	EXPECT(gdlock_acl_list(g, agent_b, NULL, 0), 3);
-	EXPECT(gdlock_acl_revoke(g, e, 1), 0);
-	EXPECT(gdlock_acl_list(g, agent_b, NULL, 0), 2);
+	T_EXPECT(gdlock_acl_revoke(g, e, 2), -ENOENT);
+	T_EXPECT(gdlock_acl_list(g, agent_b, NULL, 0), 3);
+	T_EXPECT(gdlock_acl_revoke(g, e, 1), 0);
+	T_EXPECT(gdlock_acl_list(g, agent_b, NULL, 0), 2);
 	/* Bad entries. */
 	acl_entry(&e[0], agent_b, 0, devs[0], GDL_ACCESS_READ, ~0ULL, 2);
-	EXPECT(gdlock_acl_grant(g, e, 1), -EOVERFLOW);
+	T_EXPECT(gdlock_acl_grant(g, e, 1), -EOVERFLOW);
 	acl_entry(&e[0], agent_b, 0, devs[0], 0, 0, 2);
-	EXPECT(gdlock_acl_grant(g, e, 1), -EINVAL);
+	T_EXPECT(gdlock_acl_grant(g, e, 1), -EINVAL);
 	acl_entry(&e[0], 777, 0, devs[0], GDL_ACCESS_READ, 0, 2);
-	EXPECT(gdlock_acl_grant(g, e, 1), -ENOENT);
-	EXPECT(gdlock_acl_grant(g, e, 0), -EINVAL);
-	EXPECT(gdlock_release(g, h), 0);
+	T_EXPECT(gdlock_acl_grant(g, e, 1), -ENOENT);
+	T_EXPECT(gdlock_acl_grant(g, e, 0), -EINVAL);
+	T_EXPECT(gdlock_release(g, h), 0);
 	/* Without the reservation, A's grant covers nothing any more. */
 	step = 0;
-	EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
+	T_EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
 }
 
 static void test_audit(void)
@@ -710,54 +684,54 @@ static void test_audit(void)
 	struct gdl_dma_check c;
 	uint64_t before = stat_of(GDL_STAT_AUDIT_OVERRIDES);
 
-	section = "audit";
-	EXPECT(write_file(p, "0"), 0);
+	t_section = "audit";
+	T_EXPECT(write_file(p, "0"), 0);
 	memset(&r, 0, sizeof(r));
 	r.dev_index = devs[0];
 	r.size = 2 * MiB;	/* quota is 1M */
-	EXPECT(gdlock_reserve_ex(g, &r), 0);
-	EXPECT_TRUE(r.result == GDL_RESULT_AUDIT);
+	T_EXPECT(gdlock_reserve_ex(g, &r), 0);
+	T_TRUE(r.result == GDL_RESULT_AUDIT);
 	memset(&c, 0, sizeof(c));
 	c.dev_index = devs[1];
 	c.access = GDL_ACCESS_WRITE;
 	c.addr = 0x5000000;
 	c.len = 4096;
-	EXPECT(gdlock_dma_check_ex(g, &c), 0);
-	EXPECT_TRUE(c.result == GDL_RESULT_AUDIT);
-	EXPECT_TRUE(stat_of(GDL_STAT_AUDIT_OVERRIDES) == before + 2);
-	EXPECT(write_file(p, "1"), 0);
-	EXPECT(gdlock_dma_check(g, devs[1], 0x5000000, 4096, GDL_ACCESS_WRITE),
+	T_EXPECT(gdlock_dma_check_ex(g, &c), 0);
+	T_TRUE(c.result == GDL_RESULT_AUDIT);
+	T_TRUE(stat_of(GDL_STAT_AUDIT_OVERRIDES) == before + 2);
+	T_EXPECT(write_file(p, "1"), 0);
+	T_EXPECT(gdlock_dma_check(g, devs[1], 0x5000000, 4096, GDL_ACCESS_WRITE),
 	       -EACCES);
-	EXPECT(gdlock_release(g, r.handle), 0);
-	EXPECT(write_file(p, "x"), -EINVAL);
+	T_EXPECT(gdlock_release(g, r.handle), 0);
+	T_EXPECT(write_file(p, "x"), -EINVAL);
 }
 
 static void test_proc(void)
 {
 	char buf[8192];
 
-	section = "proc";
-	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/version", buf,
+	t_section = "proc";
+	T_TRUE(read_file("/proc/gpu_dma_lock/version", buf,
 			      sizeof(buf)) > 0 &&
 		    !strncmp(buf, "gpu_dma_lock ", 13));
-	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/devices", buf,
+	T_TRUE(read_file("/proc/gpu_dma_lock/devices", buf,
 			      sizeof(buf)) > 0 &&
 		    !strncmp(buf, "index name pci ", 15) &&
 		    strstr(buf, " 1234 11e8 "));
-	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/agents", buf,
+	T_TRUE(read_file("/proc/gpu_dma_lock/agents", buf,
 			      sizeof(buf)) > 0 &&
 		    strstr(buf, " tenant-a ") && strstr(buf, " tenant-b "));
-	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/acl", buf, sizeof(buf)) > 0 &&
+	T_TRUE(read_file("/proc/gpu_dma_lock/acl", buf, sizeof(buf)) > 0 &&
 		    !strncmp(buf, "agent owner device rights", 25));
-	EXPECT_TRUE(read_file("/proc/gpu_dma_lock/stats", buf,
+	T_TRUE(read_file("/proc/gpu_dma_lock/stats", buf,
 			      sizeof(buf)) > 0 &&
 		    strstr(buf, "ledger_consistent 1\n") &&
 		    strstr(buf, "live_reservations 0\n"));
 	{
 		struct stat st;
 
-		EXPECT(stat("/proc/gpu_dma_lock/agents", &st), 0);
-		EXPECT_TRUE((st.st_mode & 0777) == 0400);
+		T_EXPECT(stat("/proc/gpu_dma_lock/agents", &st), 0);
+		T_TRUE((st.st_mode & 0777) == 0400);
 	}
 }
 
@@ -766,20 +740,20 @@ static void test_destroy(void)
 	struct gdlock *g2 = xopen();
 	uint64_t h;
 
-	section = "destroy";
+	t_section = "destroy";
 	/* Destroying an agent with live reservations: they stay charged. */
-	EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), 0);
-	EXPECT(gdlock_agent_destroy(g, agent_a), 0);
-	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
-	EXPECT_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	T_EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), 0);
+	T_EXPECT(gdlock_agent_destroy(g, agent_a), 0);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
+	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
 	/* Its processes are unbound now. */
-	EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), -ENOLINK);
+	T_EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), -ENOLINK);
 	gdlock_close(g2);
-	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
-	EXPECT(gdlock_agent_destroy(g, agent_b), 0);
-	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_AGENTS) == 1);
-	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_ACL_ENTRIES) == 0);
-	EXPECT_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	T_EXPECT(gdlock_agent_destroy(g, agent_b), 0);
+	T_TRUE(stat_of(GDL_STAT_LIVE_AGENTS) == 1);
+	T_TRUE(stat_of(GDL_STAT_LIVE_ACL_ENTRIES) == 0);
+	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
 }
 
 static int default_child(void *arg)
@@ -805,16 +779,16 @@ static void test_default_policy(void)
 	int n = 0, i;
 	struct gdl_device_info d[GDL_MAX_DEVICES];
 
-	section = "default-policy";
+	t_section = "default-policy";
 	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
 	for (i = 0; i < n; i++)
 		if (d[i].vendor == 0x1234 && d[i].device == 0x11e8)
 			devs[ndev++] = d[i].index;
-	EXPECT(gdlock_version(g, &v), 0);
-	EXPECT_TRUE(v.flags & GDL_VERSION_F_DEFAULT_ALLOW);
-	EXPECT(as_nobody(default_child, NULL), 0);
-	EXPECT(as_nobody(default_child, NULL), 0);
-	EXPECT_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	T_EXPECT(gdlock_version(g, &v), 0);
+	T_TRUE(v.flags & GDL_VERSION_F_DEFAULT_ALLOW);
+	T_EXPECT(as_nobody(default_child, NULL), 0);
+	T_EXPECT(as_nobody(default_child, NULL), 0);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
 }
 
 int main(int argc, char **argv)
@@ -844,6 +818,6 @@ int main(int argc, char **argv)
 		test_destroy();
 	}
 	gdlock_close(g);
-	printf("itest: %d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	printf("itest: %d passed, %d failed\n", t_passed, t_failed);
+	return t_failed ? 1 : 0;
 }

@@ -10,15 +10,14 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
-cd "$root"
+cd "$root" || exit 1
 
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <("$here/kernels.sh")
 [ ${#kernels[@]} -gt 0 ] || { echo "vm: no kernel with headers installed" >&2; exit 1; }
 
-total_pass=0
-total_fail=0
-summary=()
+# shellcheck source=tests/common/tally.sh
+. tests/common/tally.sh
 for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
 	log=$build/vm/suite-$k.log
@@ -33,20 +32,9 @@ for k in "${kernels[@]}"; do
 	rc=$?
 	secs=$(($(date +%s) - start))
 	grep -E '^(FAIL|vm-run:)' "$log" || true
-	counts=$(sed -n 's/^vm-suite: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$log")
-	read -r p f <<<"${counts:-0 1}"
-	# A crash, a timeout or a dirty kernel log fails the kernel too.
-	if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
-		f=1
-	fi
+	tally vm-suite "$log" $rc
 	verdict=$(grep '^vm-run:' "$log" | tail -n 1)
-	summary+=("$(printf '%-28s %4d passed %3d failed  %4ds  %s' "$k" "$p" "$f" "$secs" "${verdict#vm-run: }")")
-	total_pass=$((total_pass + p))
-	total_fail=$((total_fail + f))
+	tally_row "$k" "$secs" "${verdict#vm-run: }"
 done
 
-echo
-echo "VM integration suite, per kernel (logs in $build/vm/suite-*.log):"
-printf '  %s\n' "${summary[@]}"
-echo "vm: $total_pass passed, $total_fail failed"
-[ $total_fail -eq 0 ]
+tally_end vm "VM integration suite, per kernel (logs in $build/vm/suite-*.log):"
