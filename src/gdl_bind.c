@@ -14,7 +14,9 @@
 #include <linux/cgroup.h>
 #include <linux/hashtable.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 
 #include "gdl_module.h"
 
@@ -29,6 +31,8 @@ struct gdl_binding {
 
 static DEFINE_HASHTABLE(gdl_bindings, 8);
 static DEFINE_MUTEX(gdl_bind_lock);
+/* How many, so that a list never allocates for more than exist. */
+static u32 gdl_nr_bindings;	/* written under gdl_bind_lock */
 
 static u64 gdl_bind_hash(u32 type, u64 key)
 {
@@ -205,6 +209,7 @@ static void gdl_binding_drop(struct gdl_ledger *l, struct gdl_binding *b)
 		gdl_agent_put(l, a);
 	}
 	hash_del_rcu(&b->node);
+	WRITE_ONCE(gdl_nr_bindings, gdl_nr_bindings - 1);
 	call_rcu(&b->rcu, gdl_binding_free_rcu);
 }
 
@@ -256,6 +261,7 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 	b->pid = pid;
 	pid = NULL;		/* the binding owns it now */
 	hash_add_rcu(gdl_bindings, &b->node, gdl_bind_hash(b->type, key));
+	WRITE_ONCE(gdl_nr_bindings, gdl_nr_bindings + 1);
 	gdl_bindings_changed();
 	b = NULL;
 out_unlock:
@@ -264,6 +270,69 @@ out_unlock:
 out_pid:
 	put_pid(pid);
 	return ret;
+}
+
+u32 gdl_bind_count(void)
+{
+	return READ_ONCE(gdl_nr_bindings);
+}
+
+/* A binding as the calling task sees it: pids in its pid namespace. */
+static void gdl_binding_fill(const struct gdl_binding *b,
+			     struct gdl_binding_info *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->agent_id = b->agent_id;
+	e->type = b->type;
+	if (b->type != GDL_BIND_PID) {
+		e->target = b->key;
+		return;
+	}
+	/* The binding's reference keeps the pid; its number may be reused. */
+	e->target = pid_nr_ns(b->pid, task_active_pid_ns(current));
+	if (!pid_has_task(b->pid, PIDTYPE_TGID))
+		e->flags |= GDL_BINDING_F_EXITED;
+}
+
+/*
+ * Up to @cap bindings of @agent_id (every agent's when 0) into @buf, in no
+ * particular order; *total is how many there are.
+ */
+void gdl_bind_list(u32 agent_id, struct gdl_binding_info *buf, u32 cap,
+		   u32 *total)
+{
+	struct gdl_binding *b;
+	u32 n = 0;
+	int bkt;
+
+	mutex_lock(&gdl_bind_lock);
+	hash_for_each(gdl_bindings, bkt, b, node) {
+		if (agent_id && b->agent_id != agent_id)
+			continue;
+		if (n < cap)
+			gdl_binding_fill(b, &buf[n]);
+		n++;
+	}
+	mutex_unlock(&gdl_bind_lock);
+	*total = n;
+}
+
+/* /proc/gpu_dma_lock/bindings */
+void gdl_bind_show(struct seq_file *m)
+{
+	struct gdl_binding_info e;
+	struct gdl_binding *b;
+	int bkt;
+
+	seq_puts(m, "agent type target state\n");
+	mutex_lock(&gdl_bind_lock);
+	hash_for_each(gdl_bindings, bkt, b, node) {
+		gdl_binding_fill(b, &e);
+		seq_printf(m, "%u %s %llu %s\n", e.agent_id,
+			   e.type == GDL_BIND_PID ? "pid" : "cgroup", e.target,
+			   e.flags & GDL_BINDING_F_EXITED ? "exited" : "live");
+	}
+	mutex_unlock(&gdl_bind_lock);
 }
 
 /* Agent @agent_id was destroyed: its processes become unbound. */

@@ -291,6 +291,29 @@ static int gdl_ioc_agent_list(struct gdl_file *gf, void *arg)
 	return ret;
 }
 
+/* Admins only: bindings name other tenants' processes and cgroups. */
+static int gdl_ioc_bind_list(struct gdl_file *gf, void *arg)
+{
+	struct gdl_array *arr = arg;
+	struct gdl_binding_info *buf;
+	u32 total, n;
+	int ret;
+
+	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX);
+	if (ret)
+		return ret;
+	/* Never more than exist: a huge count must not allocate for it. */
+	n = min(arr->count, gdl_bind_count());
+	buf = kvcalloc(max(n, 1U), sizeof(*buf), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	gdl_bind_list(arr->filter_agent, buf, n, &total);
+	ret = gdl_array_copy_out(arr, buf, sizeof(*buf), min(n, total));
+	arr->count = total;
+	kvfree(buf);
+	return ret;
+}
+
 static int gdl_ioc_agent_bind(struct gdl_file *gf, void *arg)
 {
 	struct gdl_bind *b = arg;
@@ -535,6 +558,9 @@ static const struct gdl_ioc gdl_iocs[] = {
 	},
 	[_IOC_NR(GDL_IOC_AGENT_BIND)] = {
 		GDL_IOC_AGENT_BIND, true, gdl_ioc_agent_bind, NULL
+	},
+	[_IOC_NR(GDL_IOC_BIND_LIST)] = {
+		GDL_IOC_BIND_LIST, true, gdl_ioc_bind_list, NULL
 	},
 	[_IOC_NR(GDL_IOC_QUOTA_SET)] = {
 		GDL_IOC_QUOTA_SET, true, gdl_ioc_quota_set, NULL

@@ -37,6 +37,11 @@ void gdl_ident_cache_init(struct gdl_ident_cache *c);
 u32 gdl_resolve_id(struct gdl_ledger *l, struct gdl_ident_cache *c,
 		   u32 *bound_by);
 int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *b);
+u32 gdl_bind_count(void);
+void gdl_bind_list(u32 agent_id, struct gdl_binding_info *buf, u32 cap,
+		   u32 *total);
+struct seq_file;
+void gdl_bind_show(struct seq_file *m);
 void gdl_bind_forget_agent(struct gdl_ledger *l, u32 agent_id);
 void gdl_bind_exit(struct gdl_ledger *l);
 

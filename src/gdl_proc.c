@@ -4,9 +4,9 @@
  *
  * Each file is a table with a header row and whitespace-separated columns
  * that only ever gain columns at the end.  version, devices and stats are
- * world-readable (no tenant data); agents and acl are root-only (0400):
- * they name every tenant and its usage, and a tenant reads its own account
- * through GDL_IOC_QUOTA_GET instead.  check (root-writable) is the seed
+ * world-readable (no tenant data); agents, bindings and acl are root-only
+ * (0400): they name every tenant and its usage, and a tenant reads its own
+ * account through GDL_IOC_QUOTA_GET instead.  check (root-writable) is the seed
  * prototype's way of asking for a DMA check, kept so that benchmarks can
  * compare it with the ioctl in one run.
  */
@@ -86,6 +86,12 @@ static int gdl_proc_agents_show(struct seq_file *m, void *v)
 		}
 	}
 	rcu_read_unlock();
+	return 0;
+}
+
+static int gdl_proc_bindings_show(struct seq_file *m, void *v)
+{
+	gdl_bind_show(m);
 	return 0;
 }
 
@@ -245,6 +251,8 @@ int gdl_proc_init(void)
 				gdl_proc_devices_show) ||
 	    !proc_create_single("agents", 0400, gdl_proc_dir,
 				gdl_proc_agents_show) ||
+	    !proc_create_single("bindings", 0400, gdl_proc_dir,
+				gdl_proc_bindings_show) ||
 	    !proc_create_single("acl", 0400, gdl_proc_dir,
 				gdl_proc_acl_show) ||
 	    !proc_create_single("stats", 0444, gdl_proc_dir,

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #define GDL_ABI_MAJOR		1
-#define GDL_ABI_MINOR		0
+#define GDL_ABI_MINOR		1 /* 1.1: GDL_IOC_BIND_LIST */
 
 #define GDL_DEVICE_PATH		"/dev/gpu_dma_lock"
 #define GDL_MAX_DEVICES		32
@@ -137,6 +137,23 @@ struct gdl_bind {
 	__u32 flags;
 	__u32 reserved0;
 	__s64 value;
+	__u64 reserved[2];
+};
+
+/* BIND_LIST elements (ABI 1.1). */
+#define GDL_BINDING_F_EXITED	0x1 /* GDL_BIND_PID: the process has exited */
+
+struct gdl_binding_info {
+	__u32 agent_id;
+	__u32 type;		/* GDL_BIND_PID or GDL_BIND_CGROUP_FD */
+	/*
+	 * GDL_BIND_PID: the process id in the caller's pid namespace, 0 when
+	 * it has none there.  GDL_BIND_CGROUP_FD: the cgroup id, which is the
+	 * directory's inode number (and file handle) in cgroup2fs.
+	 */
+	__u64 target;
+	__u32 flags;		/* GDL_BINDING_F_* */
+	__u32 reserved0;
 	__u64 reserved[2];
 };
 
@@ -287,6 +304,7 @@ struct gdl_event {
 #define GDL_IOC_AGENT_DESTROY	_IOW(GDL_IOC_MAGIC, 0x21, struct gdl_id)
 #define GDL_IOC_AGENT_LIST	_IOWR(GDL_IOC_MAGIC, 0x22, struct gdl_array)
 #define GDL_IOC_AGENT_BIND	_IOW(GDL_IOC_MAGIC, 0x23, struct gdl_bind)
+#define GDL_IOC_BIND_LIST	_IOWR(GDL_IOC_MAGIC, 0x24, struct gdl_array)
 #define GDL_IOC_QUOTA_SET	_IOW(GDL_IOC_MAGIC, 0x30, struct gdl_quota_set)
 #define GDL_IOC_QUOTA_GET	_IOWR(GDL_IOC_MAGIC, 0x31, struct gdl_quota)
 #define GDL_IOC_RESERVE		_IOWR(GDL_IOC_MAGIC, 0x40, struct gdl_reserve)

@@ -204,7 +204,8 @@ static const unsigned long cmds[] = {
 	GDL_IOC_NOP, GDL_IOC_VERSION, GDL_IOC_WHOAMI, GDL_IOC_DEVICE_LIST,
 	GDL_IOC_DEVICE_ADD, GDL_IOC_DEVICE_SET, GDL_IOC_DEVICE_REMOVE,
 	GDL_IOC_AGENT_CREATE, GDL_IOC_AGENT_DESTROY, GDL_IOC_AGENT_LIST,
-	GDL_IOC_AGENT_BIND, GDL_IOC_QUOTA_SET, GDL_IOC_QUOTA_GET,
+	GDL_IOC_AGENT_BIND, GDL_IOC_BIND_LIST, GDL_IOC_QUOTA_SET,
+	GDL_IOC_QUOTA_GET,
 	GDL_IOC_RESERVE, GDL_IOC_RELEASE, GDL_IOC_DMA_CHECK, GDL_IOC_ACL_GRANT,
 	GDL_IOC_ACL_REVOKE, GDL_IOC_ACL_LIST, GDL_IOC_STATS,
 };
@@ -213,10 +214,13 @@ static const unsigned long cmds[] = {
 static unsigned long pick_cmd(struct worker *w)
 {
 	static const unsigned char weight[] = {
-		2, 2, 3, 3, 2, 2, 1, 2, 1, 2, 3, 3, 4, 22, 14, 18, 4, 3, 3, 1,
+		2, 2, 3, 3, 2, 2, 1, 2, 1, 2, 3, 2, 3, 4, 22, 14, 18, 4, 3, 3,
+		1,
 	};
 	unsigned int i, sum = 0, r;
 
+	_Static_assert(sizeof(weight) == sizeof(cmds) / sizeof(cmds[0]),
+		       "a weight per command");
 	for (i = 0; i < sizeof(weight); i++)
 		sum += weight[i];
 	r = (unsigned int)rnd(w, sum);
@@ -254,6 +258,7 @@ static void safe_ptr(struct worker *w, unsigned long cmd, unsigned char *buf)
 
 	if (_IOC_TYPE(cmd) != GDL_IOC_MAGIC ||
 	    (_IOC_NR(cmd) != 0x10 && _IOC_NR(cmd) != 0x22 &&
+	     _IOC_NR(cmd) != 0x24 &&
 	     (_IOC_NR(cmd) < 0x60 || _IOC_NR(cmd) > 0x62)))
 		return;
 	memcpy(&p, buf, sizeof(p));
@@ -275,17 +280,29 @@ static size_t fill_arg(struct worker *w, unsigned long cmd, unsigned char *buf)
 
 	memset(buf, 0, len);
 	switch (_IOC_NR(cmd)) {
-	case 0x10: case 0x22: case 0x62: {	/* lists */
+	case 0x10: case 0x22: case 0x24: case 0x62: {	/* lists */
 		struct gdl_array *a = (void *)buf;
+		uint32_t esize;
 
+		switch (_IOC_NR(cmd)) {
+		case 0x10:
+			esize = sizeof(struct gdl_device_info);
+			break;
+		case 0x22:
+			esize = sizeof(struct gdl_agent_info);
+			break;
+		case 0x24:
+			esize = sizeof(struct gdl_binding_info);
+			break;
+		default:
+			esize = sizeof(struct gdl_acl_entry);
+		}
 		a->ptr = (uintptr_t)arr + (chance(w, 10) ? rnd(w, pagesz) : 0);
 		a->count = chance(w, 70) ? (uint32_t)rnd(w, 8) : val32(w);
-		a->entry_size = chance(w, 80) ? (_IOC_NR(cmd) == 0x10 ?
-			sizeof(struct gdl_device_info) : _IOC_NR(cmd) == 0x22 ?
-			sizeof(struct gdl_agent_info) :
-			sizeof(struct gdl_acl_entry)) + (uint32_t)rnd(w, 3) * 8 :
-			val32(w);
-		if (_IOC_NR(cmd) == 0x62 && chance(w, 50))
+		a->entry_size = chance(w, 80) ?
+			esize + (uint32_t)rnd(w, 3) * 8 : val32(w);
+		if ((_IOC_NR(cmd) == 0x62 || _IOC_NR(cmd) == 0x24) &&
+		    chance(w, 50))
 			a->filter_agent = pick_agent(w);
 		break;
 	}

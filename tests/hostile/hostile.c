@@ -344,18 +344,22 @@ static int suite_badinput(void)
 			unsigned long cmd;
 			size_t esize;
 			uint32_t max;
+			int empty;	/* nothing to copy out at this point */
+			int filter;	/* filter_agent is allowed */
 			const char *name;
 		} lists[] = {
 			{ GDL_IOC_DEVICE_LIST, sizeof(struct gdl_device_info),
-			  GDL_MAX_DEVICES, "badinput/device_list" },
+			  GDL_MAX_DEVICES, 0, 0, "badinput/device_list" },
 			{ GDL_IOC_AGENT_LIST, sizeof(struct gdl_agent_info), 0,
-			  "badinput/agent_list" },
+			  0, 0, "badinput/agent_list" },
 			{ GDL_IOC_ACL_LIST, sizeof(struct gdl_acl_entry), 0,
-			  "badinput/acl_list" },
+			  1, 1, "badinput/acl_list" },
+			{ GDL_IOC_BIND_LIST, sizeof(struct gdl_binding_info), 0,
+			  1, 1, "badinput/bind_list" },
 		};
 		static unsigned char out[4 * 4096];
 
-		for (i = 0; i < 3; i++) {
+		for (i = 0; i < (int)(sizeof(lists) / sizeof(lists[0])); i++) {
 			struct gdl_array a = { .ptr = (uintptr_t)out, .count = 1,
 					       .entry_size = lists[i].esize };
 			struct gdl_array t;
@@ -376,16 +380,16 @@ static int suite_badinput(void)
 			t = a; t.ptr = 0; t.count = 0;
 			BI(lists[i].cmd, t, 0);
 			t = a; t.ptr = (uintptr_t)page_none;
-			if (i != 2)	/* no ACL entry to copy out yet */
+			if (!lists[i].empty)
 				BI(lists[i].cmd, t, -EFAULT);
 			/* Straddling: the first entry fits, the second not. */
 			t = a; t.count = 2;
 			t.ptr = (uintptr_t)page_end + pagesz - lists[i].esize - 8;
-			if (i != 2)
+			if (!lists[i].empty)
 				BI(lists[i].cmd, t, -EFAULT);
 			t = a; t.count = 0xffffffff;
 			BI(lists[i].cmd, t, lists[i].max ? -E2BIG : 0);
-			if (i < 2) {
+			if (!lists[i].filter) {
 				t = a; t.filter_agent = ag;
 				BI(lists[i].cmd, t, -EINVAL);
 			}
@@ -1014,6 +1018,9 @@ static int priv_admin_eperm(void)
 	b.flags = GDL_BIND_F_UNBIND;
 	b.agent_id = pa;
 	T_EXPECT(h_ioctl(f, GDL_IOC_AGENT_BIND, &b), -EPERM);
+	/* Bindings name other tenants' processes and cgroups. */
+	T_EXPECT(h_list(f, GDL_IOC_BIND_LIST, 0, NULL, 0,
+			sizeof(struct gdl_binding_info)), -EPERM);
 	T_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);
 	q.dev_index = GDL_ALL_DEVICES;
 	T_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);

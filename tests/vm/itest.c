@@ -379,6 +379,101 @@ static void test_cgroup(void)
 	T_EXPECT(gdlock_bind_cgroup(g, agent_b, cg), 0);
 }
 
+/* The binding of @type in @b[0..n), or NULL. */
+static const struct gdl_binding_info *
+find_binding(const struct gdl_binding_info *b, int n, uint32_t type)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (b[i].type == type)
+			return &b[i];
+	return NULL;
+}
+
+/* BIND_LIST and /proc/gpu_dma_lock/bindings (ABI 1.1). */
+static void test_bindings(void)
+{
+	const char *cg = "/sys/fs/cgroup/gdl-test-c";
+	const struct gdl_binding_info *pb, *cb;
+	struct gdl_binding_info b[8];
+	uint64_t cgid = 0;
+	char buf[4096], line[128];
+	struct stat st;
+	int pfd[2], n, all;
+	uint32_t c;
+	pid_t pid;
+
+	t_section = "bindings";
+	mkdir(cg, 0755);
+	if (pipe(pfd)) {
+		t_check(0, "pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (!pid) {		/* bound by pid until it is told to exit */
+		char x;
+
+		close(pfd[1]);
+		_exit(read(pfd[0], &x, 1) < 0);
+	}
+	close(pfd[0]);
+	T_EXPECT(gdlock_agent_create(g, "tenant-c", 0, &c), 0);
+	T_EXPECT(gdlock_binding_list(g, c, NULL, 0), 0);
+	T_EXPECT(gdlock_bind_pid(g, c, pid), 0);
+	T_EXPECT(gdlock_bind_cgroup(g, c, cg), 0);
+	T_EXPECT(gdlock_cgroup_id(cg, &cgid), 0);
+	T_TRUE(stat(cg, &st) == 0 && cgid == (uint64_t)st.st_ino);
+
+	/* Count only, a short buffer, then all of them. */
+	T_EXPECT(gdlock_binding_list(g, c, NULL, 0), 2);
+	memset(b, 0xa5, sizeof(b));
+	T_EXPECT(gdlock_binding_list(g, c, b, 1), 2);
+	T_TRUE(b[0].agent_id == c && b[1].agent_id != c);
+	n = gdlock_binding_list(g, c, b, 8);
+	T_EXPECT(n, 2);
+	pb = find_binding(b, n, GDL_BIND_PID);
+	cb = find_binding(b, n, GDL_BIND_CGROUP_FD);
+	T_TRUE(pb && pb->agent_id == c && pb->target == (uint64_t)pid &&
+	       pb->flags == 0 && !pb->reserved0 && !pb->reserved[0] &&
+	       !pb->reserved[1]);
+	T_TRUE(cb && cb->agent_id == c && cb->target == cgid &&
+	       cb->flags == 0);
+	/* Every agent's: this one's are among them; an unknown agent has none. */
+	all = gdlock_binding_list(g, 0, NULL, 0);
+	T_TRUE(all >= 3);	/* agent B's cgroup (test_cgroup) as well */
+	T_EXPECT(gdlock_binding_list(g, 0xfffff, b, 8), 0);
+
+	T_TRUE(read_file("/proc/gpu_dma_lock/bindings", buf, sizeof(buf)) > 0 &&
+	       !strncmp(buf, "agent type target state\n", 24));
+	snprintf(line, sizeof(line), "\n%u pid %d live\n", c, (int)pid);
+	T_TRUE(strstr(buf, line) != NULL);
+	snprintf(line, sizeof(line), "\n%u cgroup %llu live\n", c,
+		 (unsigned long long)cgid);
+	T_TRUE(strstr(buf, line) != NULL);
+	T_TRUE(stat("/proc/gpu_dma_lock/bindings", &st) == 0 &&
+	       (st.st_mode & 0777) == 0400);
+
+	/* The process exits: the binding stays, marked, until unbound. */
+	close(pfd[1]);
+	T_TRUE(waitpid(pid, NULL, 0) == pid);
+	n = gdlock_binding_list(g, c, b, 8);
+	pb = find_binding(b, n, GDL_BIND_PID);
+	T_TRUE(n == 2 && pb && pb->flags == GDL_BINDING_F_EXITED);
+	T_TRUE(read_file("/proc/gpu_dma_lock/bindings", buf, sizeof(buf)) > 0);
+	snprintf(line, sizeof(line), "\n%u pid %d exited\n", c, (int)pid);
+	T_TRUE(strstr(buf, line) != NULL);
+
+	T_EXPECT(gdlock_unbind_cgroup(g, c, cg), 0);
+	T_EXPECT(gdlock_binding_list(g, c, b, 8), 1);
+	T_TRUE(b[0].type == GDL_BIND_PID);
+	/* Destroying the agent drops the rest. */
+	T_EXPECT(gdlock_agent_destroy(g, c), 0);
+	T_EXPECT(gdlock_binding_list(g, c, b, 8), 0);
+	T_EXPECT(gdlock_binding_list(g, 0, NULL, 0), all - 2);
+	rmdir(cg);
+}
+
 static int unpriv_checks(void *arg)
 {
 	struct gdlock *h = xopen();
@@ -416,6 +511,8 @@ static int unpriv_checks(void *arg)
 	/* Tenants' names and usage: root only. */
 	U(read_file("/proc/gpu_dma_lock/agents", buf, sizeof(buf)), -EACCES);
 	U(read_file("/proc/gpu_dma_lock/acl", buf, sizeof(buf)), -EACCES);
+	U(read_file("/proc/gpu_dma_lock/bindings", buf, sizeof(buf)), -EACCES);
+	U(gdlock_binding_list(h, 0, NULL, 0), -EPERM);
 	U(gdlock_stats(h, &s), 0);
 	U(gdlock_nop(h), 0);
 	gdlock_close(h);
@@ -810,6 +907,7 @@ int main(int argc, char **argv)
 		test_quota();
 		test_events();
 		test_cgroup();
+		test_bindings();
 		test_crash_release();
 		test_unprivileged();
 		test_dma();

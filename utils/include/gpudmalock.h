@@ -52,6 +52,11 @@ int gdlock_bind_pid(struct gdlock *g, uint32_t agent, pid_t pid);
 int gdlock_unbind_pid(struct gdlock *g, uint32_t agent, pid_t pid);
 int gdlock_bind_cgroup(struct gdlock *g, uint32_t agent, const char *path);
 int gdlock_unbind_cgroup(struct gdlock *g, uint32_t agent, const char *path);
+/* Since 0.2 (module ABI 1.1): bindings of @filter_agent (0: all); admins. */
+int gdlock_binding_list(struct gdlock *g, uint32_t filter_agent,
+			struct gdl_binding_info *buf, unsigned int cap);
+/* Since 0.2: the id a cgroup v2 directory has in BIND_LIST. */
+int gdlock_cgroup_id(const char *path, uint64_t *id);
 
 int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,
 		     uint64_t quota);

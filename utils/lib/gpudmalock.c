@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "gpudmalock.h"
@@ -325,6 +327,54 @@ GDLOCK_API int gdlock_unbind_cgroup(struct gdlock *g, uint32_t agent,
 				    const char *path)
 {
 	return gdlock_cgroup(g, agent, path, GDL_BIND_F_UNBIND);
+}
+
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/*
+ * A cgroup's id is its kernfs node id: cgroup2fs gives it as the file
+ * handle (and, on 64-bit, the inode number), which is what BIND_LIST
+ * reports for a cgroup binding.
+ */
+GDLOCK_API int gdlock_cgroup_id(const char *path, uint64_t *id)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[sizeof(uint64_t)];
+	} h;
+	struct statfs sfs;
+	struct stat st;
+	int fd, mnt, ret = 0;
+
+	if (!path || !id)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &sfs) || fstat(fd, &st)) {
+		ret = -errno;
+	} else if (sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		ret = -EBADF;	/* what binding a non-cgroup directory gets */
+	} else {
+		h.fh.handle_bytes = sizeof(h.bytes);
+		if (!name_to_handle_at(fd, "", &h.fh, &mnt, AT_EMPTY_PATH) &&
+		    h.fh.handle_bytes == sizeof(*id))
+			memcpy(id, h.fh.f_handle, sizeof(*id));
+		else
+			*id = st.st_ino;
+	}
+	close(fd);
+	return ret;
+}
+
+GDLOCK_API int gdlock_binding_list(struct gdlock *g, uint32_t filter_agent,
+				   struct gdl_binding_info *buf,
+				   unsigned int cap)
+{
+	return gdlock_list(g, GDL_IOC_BIND_LIST, filter_agent, buf, cap,
+			   sizeof(*buf));
 }
 
 GDLOCK_API int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "gpudmalock.h"
 #include "tests.h"
@@ -114,9 +116,46 @@ static void test_not_the_device(void)
 	CU_ASSERT_EQUAL(gdlock_peer_check(g, 0, 1), -ENOTTY);
 	CU_ASSERT_EQUAL(gdlock_bind_pid(g, 1, 1), -ENOTTY);
 	CU_ASSERT_EQUAL(gdlock_bind_cgroup(g, 1, "/"), -ENOTTY);
+	CU_ASSERT_EQUAL(gdlock_binding_list(g, 0, NULL, 0), -ENOTTY);
 	/* End of file is not an event stream. */
 	CU_ASSERT_EQUAL(gdlock_event_read(g, &e, 1, 100), -EIO);
 	gdlock_close(g);
+}
+
+static void test_binding_args(void)
+{
+	struct gdl_binding_info b;
+	struct gdlock *g;
+
+	CU_ASSERT_EQUAL(gdlock_binding_list(NULL, 0, &b, 1), -EINVAL);
+	if (gdlock_open_path("/dev/null", &g)) {
+		CU_FAIL("cannot open /dev/null");
+		return;
+	}
+	/* A buffer without room, or room without a buffer. */
+	CU_ASSERT_EQUAL(gdlock_binding_list(g, 0, NULL, 4), -EINVAL);
+	gdlock_close(g);
+}
+
+/* The cgroup id is the cgroup2fs file handle, which is its inode number. */
+static void test_cgroup_id(void)
+{
+	struct statfs sfs;
+	struct stat st;
+	uint64_t id = 7;
+
+	CU_ASSERT_EQUAL(gdlock_cgroup_id(NULL, &id), -EINVAL);
+	CU_ASSERT_EQUAL(gdlock_cgroup_id("/", NULL), -EINVAL);
+	CU_ASSERT_EQUAL(gdlock_cgroup_id("/nonexistent-cgroup", &id), -ENOENT);
+	CU_ASSERT_EQUAL(gdlock_cgroup_id("/dev/null", &id), -ENOTDIR);
+	CU_ASSERT_EQUAL(gdlock_cgroup_id("/dev", &id), -EBADF);
+	CU_ASSERT_EQUAL(id, 7);	/* untouched on failure */
+	/* Where the host has cgroup v2 mounted, its root has an id. */
+	if (statfs("/sys/fs/cgroup", &sfs) || sfs.f_type != 0x63677270 ||
+	    stat("/sys/fs/cgroup", &st))
+		return;
+	CU_ASSERT_EQUAL(gdlock_cgroup_id("/sys/fs/cgroup", &id), 0);
+	CU_ASSERT_EQUAL(id, (uint64_t)st.st_ino);
 }
 
 static void test_parse_size(void)
@@ -208,6 +247,8 @@ int add_lib_tests(void)
 	    !CU_add_test(s, "NULL handle", test_null_handle) ||
 	    !CU_add_test(s, "bad arguments", test_bad_arguments) ||
 	    !CU_add_test(s, "not the device (/dev/null)", test_not_the_device) ||
+	    !CU_add_test(s, "binding list arguments", test_binding_args) ||
+	    !CU_add_test(s, "cgroup id of a path", test_cgroup_id) ||
 	    !CU_add_test(s, "parse_size", test_parse_size) ||
 	    !CU_add_test(s, "strerror for every documented errno", test_strerror_documented) ||
 	    !CU_add_test(s, "event type names", test_event_names))
