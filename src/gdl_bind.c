@@ -192,6 +192,24 @@ static struct gdl_binding *gdl_binding_find_locked(u32 type, u64 key)
 	return NULL;
 }
 
+/*
+ * @agent_id's binding of a process that has exited and had number @nr in
+ * the caller's pid namespace.
+ */
+static struct gdl_binding *gdl_binding_find_exited_locked(u32 agent_id, s64 nr)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct gdl_binding *b;
+	int bkt;
+
+	hash_for_each(gdl_bindings, bkt, b, node)
+		if (b->type == GDL_BIND_PID && b->agent_id == agent_id &&
+		    pid_nr_ns(b->pid, ns) == nr &&
+		    !pid_has_task(b->pid, PIDTYPE_TGID))
+			return b;
+	return NULL;
+}
+
 static void gdl_binding_free_rcu(struct rcu_head *head)
 {
 	struct gdl_binding *b = container_of(head, struct gdl_binding, rcu);
@@ -224,8 +242,14 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 	if (req->flags & ~GDL_BIND_F_UNBIND)
 		return -EINVAL;
 	ret = gdl_bind_key(req, &key, &pid);
-	if (ret)
+	/* An exited process's binding can still be removed, by its number. */
+	if (ret == -ESRCH && req->type == GDL_BIND_PID &&
+	    req->flags & GDL_BIND_F_UNBIND) {
+		key = 0;
+		ret = 0;
+	} else if (ret) {
 		return ret;
+	}
 
 	b = kzalloc(sizeof(*b), GFP_KERNEL);
 	if (!b) {
@@ -233,8 +257,13 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 		goto out_pid;
 	}
 	mutex_lock(&gdl_bind_lock);
-	old = gdl_binding_find_locked(req->type, key);
+	old = key ? gdl_binding_find_locked(req->type, key) : NULL;
 	if (req->flags & GDL_BIND_F_UNBIND) {
+		/* The number may belong to a new process by now. */
+		if ((!old || old->agent_id != req->agent_id) &&
+		    req->type == GDL_BIND_PID)
+			old = gdl_binding_find_exited_locked(req->agent_id,
+							     req->value);
 		if (!old || old->agent_id != req->agent_id) {
 			ret = -ENOENT;
 			goto out_unlock;

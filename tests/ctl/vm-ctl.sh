@@ -142,6 +142,26 @@ expect 2 "agent bind a missing cgroup" $CTL agent bind train --cgroup /sys/fs/cg
 expect 0 "agent list --json" $CTL agent list --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert any(a["name"]=="train" and a["bindings"]==1 for a in d), d' $T/out &&
 	ok "agent list --json shows the cgroup binding" || bad "agent list content"
+# Who is bound: the cgroup by path, a pid, and that pid once it has exited.
+cgid=$(stat -c %i /sys/fs/cgroup/ctl-train)
+expect 0 "agent bindings train" $CTL agent bindings train
+has "^[0-9]+ +train +cgroup +live +/sys/fs/cgroup/ctl-train \(id $cgid\)$" "agent bindings names the cgroup by path and id"
+sleep 60 &
+sleeper=$!
+expect 0 "agent bind a second process" $CTL agent bind train --pid $sleeper
+expect 0 "agent bindings --json" $CTL agent bindings --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); t=[b for b in d if b["name"]=="train"]; assert len(t)==2 and {"type":"pid","pid":int(sys.argv[2]),"state":"live"}.items() <= t[0].items() and t[1]["cgroup_id"]==int(sys.argv[3]) and t[1]["path"]=="/sys/fs/cgroup/ctl-train", d' $T/out $sleeper $cgid &&
+	ok "agent bindings --json: the pid, then the cgroup with its path" || bad "agent bindings --json content"
+kill $sleeper
+wait $sleeper 2>/dev/null
+expect 0 "agent bindings after the process exited" $CTL agent bindings train
+has "^[0-9]+ +train +pid +exited +$sleeper$" "an exited process's binding is shown as exited"
+expect 0 "agent unbind the exited process" $CTL agent unbind train --pid $sleeper
+expect 1 "agent unbind it again" $CTL agent unbind train --pid $sleeper
+expect 2 "agent bindings with two agents" $CTL agent bindings train infer
+expect 2 "agent bindings of an unknown agent" $CTL agent bindings nosuch
+expect 4 "agent bindings unprivileged" setpriv --reuid=65534 --regid=65534 --clear-groups $CTL agent bindings
+grep -q "^agent type target state$" /proc/gpu_dma_lock/bindings && ok "/proc/gpu_dma_lock/bindings has its header" || bad "/proc/gpu_dma_lock/bindings"
 expect 0 "acl grant rw range" $CTL acl grant train 0 rw --addr 0x1000 --len 4K
 expect 0 "acl grant peer" $CTL acl grant train 0 p --peer 1
 expect 0 "acl list --json" $CTL acl list train --json
@@ -221,6 +241,19 @@ has "^apply: nothing to change" "second apply changes nothing and says so"
 grep -Eq '^[+~]' $T/out && bad "second apply printed changes" || ok "second apply printed no + or ~ lines"
 expect 0 "apply --dry-run after apply" $CTL apply $T/policy --dry-run
 has "^apply: nothing to change" "dry run after apply: nothing to change"
+has "^= .*:8: bind infer to cgroup /sys/fs/cgroup/ctl-infer: already bound" "dry run after apply: the binding is checked, not guessed"
+grep -q '^?' $T/out && bad "dry run printed '?' lines" || ok "dry run printed no '?' lines"
+mkdir -p /sys/fs/cgroup/ctl-infer2
+printf 'agent infer\nbind infer cgroup /sys/fs/cgroup/ctl-infer\nbind infer cgroup /sys/fs/cgroup/ctl-infer2\n' >$T/more
+expect 0 "apply --dry-run of one more binding" $CTL apply $T/more --dry-run
+has "^\+ .*:3: bind infer to cgroup /sys/fs/cgroup/ctl-infer2$" "dry run: the new binding is a change"
+has "^apply --dry-run: 1 change would be made" "dry run: exactly one change"
+printf 'agent infer\nbind infer cgroup /sys/fs/cgroup/nosuch\n' >$T/more
+expect 1 "apply --dry-run binding a missing cgroup" $CTL apply $T/more --dry-run
+has ":2: bind: " "the dry run names the line, as a real run would"
+printf 'agent infer\nbind infer cgroup /proc\n' >$T/more
+expect 1 "apply --dry-run binding a directory that is no cgroup" $CTL apply $T/more --dry-run
+has "not a cgroup v2 directory" "the dry run says it is no cgroup"
 $CTL quota get infer 1 --json >$T/out
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["quota"]==8<<20, d' $T/out && ok "apply set infer's quota on device 1" || bad "infer quota: $(cat $T/out)"
 printf 'agent x\nquota x 0 12Q\n' >$T/bad
@@ -234,7 +267,7 @@ has "in use" "unload says it is in use"
 exec 3<&-
 $CTL agent destroy train >/dev/null && $CTL agent destroy infer >/dev/null
 expect 0 "unload" $CTL unload
-rmdir /sys/fs/cgroup/ctl-train /sys/fs/cgroup/ctl-infer 2>/dev/null
+rmdir /sys/fs/cgroup/ctl-train /sys/fs/cgroup/ctl-infer /sys/fs/cgroup/ctl-infer2 2>/dev/null
 
 echo "ctl-vm: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -464,14 +464,17 @@ static void test_bindings(void)
 	snprintf(line, sizeof(line), "\n%u pid %d exited\n", c, (int)pid);
 	T_TRUE(strstr(buf, line) != NULL);
 
-	T_EXPECT(gdlock_unbind_cgroup(g, c, cg), 0);
+	/* Removable by its number although no process has it any more. */
+	T_EXPECT(gdlock_unbind_pid(g, c, pid), 0);
+	T_EXPECT(gdlock_unbind_pid(g, c, pid), -ENOENT);
 	T_EXPECT(gdlock_binding_list(g, c, b, 8), 1);
-	T_TRUE(b[0].type == GDL_BIND_PID);
+	T_TRUE(b[0].type == GDL_BIND_CGROUP_FD);
+	T_EXPECT(gdlock_bind_pid(g, c, pid), -ESRCH);
 	/* Destroying the agent drops the rest. */
 	T_EXPECT(gdlock_agent_destroy(g, c), 0);
 	T_EXPECT(gdlock_binding_list(g, c, b, 8), 0);
 	T_EXPECT(gdlock_binding_list(g, 0, NULL, 0), all - 2);
-	rmdir(cg);
+	T_TRUE(rmdir(cg) == 0);
 }
 
 static int unpriv_checks(void *arg)

@@ -330,31 +330,44 @@ static int do_quota(struct apply *ap, const struct pol_line *l)
 }
 
 /*
- * The module does not list bindings, only counts them: a real run binds
- * and takes EEXIST as "already there"; a dry run can only be sure for an
- * agent with fewer bindings than the file names.
+ * Whether @a has the binding (@type, @target) now: 1, 0, or -errno.  An exited
+ * process's binding does not count: binding that pid again reaches
+ * whatever process has the number now.  -ENOTTY: the module is older than
+ * ABI 1.1 and cannot list bindings.
  */
-static int do_bind(struct apply *ap, const struct pol_line *l)
+static int is_bound(struct apply *ap, const struct agent_ent *a,
+		    uint32_t type, uint64_t target)
+{
+	struct gdl_binding_info *b;
+	int n, i, found = 0;
+
+	n = ctl_bindings(ap->g, a->id, &b);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && !found; i++)
+		found = b[i].type == type && b[i].target == target &&
+			!(b[i].flags & GDL_BINDING_F_EXITED);
+	free(b);
+	return found;
+}
+
+/*
+ * A module older than ABI 1.1 only counts bindings: a real run binds and
+ * sees from the count whether it was there; a dry run can only be sure for
+ * an agent with fewer bindings than the file names.
+ */
+static int do_bind_by_count(struct apply *ap, const struct pol_line *l,
+			    struct agent_ent *a, const char *what)
 {
 	struct gdl_agent_info *list;
-	struct agent_ent *a;
-	char what[POL_WORD + 16];
 	uint32_t before;
 	int ret, n, i;
 
-	ret = need_agent(ap, l, &a);
-	if (ret)
-		return ret;
-	if (l->kind == POL_BIND_PID)
-		snprintf(what, sizeof(what), "pid %u", l->pid);
-	else
-		snprintf(what, sizeof(what), "cgroup %s", l->b);
-	a->bind_lines++;
 	if (ap->dry) {
-		if (a->is_new || a->nr_bindings < (uint32_t)a->bind_lines) {
+		if (a->nr_bindings < (uint32_t)a->bind_lines) {
 			change(ap, l, '+', "bind %s to %s", a->name, what);
 		} else {
-			change(ap, l, '?', "bind %s to %s: not checkable in a dry run (it has %u bindings; the module does not list them)",
+			change(ap, l, '?', "bind %s to %s: not checkable in a dry run (it has %u bindings; this module does not list them)",
 			       a->name, what, a->nr_bindings);
 			ap->unchecked++;
 		}
@@ -366,7 +379,6 @@ static int do_bind(struct apply *ap, const struct pol_line *l)
 		ret = gdlock_bind_cgroup(ap->g, a->id, l->b);
 	if (ret)
 		return line_err(ap, l, ret, "bind");
-	/* Binding again to the same agent succeeds: the count tells. */
 	before = a->nr_bindings;
 	n = ctl_agents(ap->g, &list);
 	if (n < 0)
@@ -375,10 +387,51 @@ static int do_bind(struct apply *ap, const struct pol_line *l)
 	if (i >= 0)
 		a->nr_bindings = list[i].nr_bindings;
 	free(list);
-	if (a->nr_bindings == before)
+	change(ap, l, a->nr_bindings == before ? '=' : '+', "bind %s to %s%s",
+	       a->name, what, a->nr_bindings == before ? ": already bound" : "");
+	return 0;
+}
+
+static int do_bind(struct apply *ap, const struct pol_line *l)
+{
+	uint32_t type = GDL_BIND_PID;
+	uint64_t target = l->pid;
+	char what[POL_WORD + 16];
+	struct agent_ent *a;
+	int ret;
+
+	ret = need_agent(ap, l, &a);
+	if (ret)
+		return ret;
+	if (l->kind == POL_BIND_PID) {
+		snprintf(what, sizeof(what), "pid %u", l->pid);
+	} else {
+		snprintf(what, sizeof(what), "cgroup %s", l->b);
+		/* A path that is no cgroup fails a dry run as it would a real one. */
+		type = GDL_BIND_CGROUP_FD;
+		ret = gdlock_cgroup_id(l->b, &target);
+		if (ret)
+			return line_err(ap, l, ret, "bind");
+	}
+	a->bind_lines++;
+	ret = a->is_new ? 0 : is_bound(ap, a, type, target);
+	if (ret == -ENOTTY)
+		return do_bind_by_count(ap, l, a, what);
+	if (ret < 0)
+		return line_err(ap, l, ret, "bind");
+	if (ret) {
 		change(ap, l, '=', "bind %s to %s: already bound", a->name, what);
-	else
-		change(ap, l, '+', "bind %s to %s", a->name, what);
+		return 0;
+	}
+	if (!ap->dry) {
+		if (l->kind == POL_BIND_PID)
+			ret = gdlock_bind_pid(ap->g, a->id, (pid_t)l->pid);
+		else
+			ret = gdlock_bind_cgroup(ap->g, a->id, l->b);
+		if (ret)
+			return line_err(ap, l, ret, "bind");
+	}
+	change(ap, l, '+', "bind %s to %s", a->name, what);
 	return 0;
 }
 
@@ -459,7 +512,8 @@ int cmd_apply(struct ctl *c, int argc, char **argv)
 		       "Make the ledger contain what FILE says (gpu-dma-lock-policy(5)):\n"
 		       "device capacities, agents, quotas, bindings, ACL entries.  Only\n"
 		       "differences are changed; a second run changes nothing.  Lines print\n"
-		       "as '+' (add), '~' (modify), '=' (unchanged), '?' (dry run cannot tell).\n"
+		       "as '+' (add), '~' (modify), '=' (unchanged), '?' (a dry run against a\n"
+		       "module older than ABI 1.1 cannot tell).\n"
 		       "--dry-run changes nothing.  FILE '-' is standard input.\n");
 		return EXIT_OK;
 	}

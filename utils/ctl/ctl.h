@@ -64,6 +64,8 @@ int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel);
 int ctl_devices(struct gdlock *g, struct gdl_device_info **out);
 int ctl_agents(struct gdlock *g, struct gdl_agent_info **out);
 int ctl_acls(struct gdlock *g, uint32_t agent, struct gdl_acl_entry **out);
+int ctl_bindings(struct gdlock *g, uint32_t agent,
+		 struct gdl_binding_info **out);
 /* Resolve a selector through the kernel: 0, or an exit code (printed). */
 int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index);
 int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id);
@@ -75,6 +77,7 @@ int cmd_unload(struct ctl *c, int argc, char **argv);
 int cmd_selftest(struct ctl *c, int argc, char **argv);
 int cmd_device(struct ctl *c, int argc, char **argv);
 int cmd_agent(struct ctl *c, int argc, char **argv);
+int agent_bindings(struct ctl *c, int argc, char **argv);
 int cmd_quota(struct ctl *c, int argc, char **argv);
 int cmd_acl(struct ctl *c, int argc, char **argv);
 int cmd_reserve(struct ctl *c, int argc, char **argv);

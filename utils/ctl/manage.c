@@ -460,6 +460,7 @@ int cmd_agent(struct ctl *c, int argc, char **argv)
 		{ "create", agent_create, "create NAME [--default-quota SIZE]" },
 		{ "destroy", agent_destroy, "destroy AGENT   (AGENT: name or id)" },
 		{ "list", agent_list, "list [--json]" },
+		{ "bindings", agent_bindings, "bindings [AGENT] [--json]   who is bound to each agent" },
 		{ "bind", agent_bind, "bind AGENT (--pid PID | --cgroup PATH)" },
 		{ "unbind", agent_unbind, "unbind AGENT (--pid PID | --cgroup PATH)" },
 		{ NULL, NULL, NULL }

@@ -8,52 +8,96 @@
 
 #include "ctl.h"
 
+typedef int list_fn(struct gdlock *g, uint32_t agent, void *buf,
+		    unsigned int cap);
+
 /*
- * The kernel says how many exist; objects created between the two calls
- * are missed, which is fine for a snapshot.
+ * A snapshot of a list: the kernel says how many exist, then fills a
+ * buffer with one spare.  Objects created between the two calls are
+ * missed, which is fine for a snapshot.
  */
-#define CTL_LIST(fnname, type, call)					\
-int fnname(struct gdlock *g, type **out)				\
-{									\
-	type *buf;							\
-	int n = call(g, NULL, 0), m;					\
-									\
-	*out = NULL;							\
-	if (n < 0)							\
-		return n;						\
-	buf = calloc(n + 1, sizeof(*buf));				\
-	if (!buf)							\
-		return -ENOMEM;						\
-	m = call(g, buf, n + 1);					\
-	if (m < 0) {							\
-		free(buf);						\
-		return m;						\
-	}								\
-	*out = buf;							\
-	return m < n + 1 ? m : n + 1;					\
-}
-
-CTL_LIST(ctl_devices, struct gdl_device_info, gdlock_device_list)
-CTL_LIST(ctl_agents, struct gdl_agent_info, gdlock_agent_list)
-
-int ctl_acls(struct gdlock *g, uint32_t agent, struct gdl_acl_entry **out)
+static int ctl_list(struct gdlock *g, uint32_t agent, size_t esize,
+		    list_fn *fn, void **out)
 {
-	struct gdl_acl_entry *buf;
-	int n = gdlock_acl_list(g, agent, NULL, 0), m;
+	int n = fn(g, agent, NULL, 0), m;
+	void *buf;
 
 	*out = NULL;
 	if (n < 0)
 		return n;
-	buf = calloc(n + 1, sizeof(*buf));
+	buf = calloc(n + 1, esize);
 	if (!buf)
 		return -ENOMEM;
-	m = gdlock_acl_list(g, agent, buf, n + 1);
+	m = fn(g, agent, buf, n + 1);
 	if (m < 0) {
 		free(buf);
 		return m;
 	}
 	*out = buf;
 	return m < n + 1 ? m : n + 1;
+}
+
+static int devices_fn(struct gdlock *g, uint32_t agent, void *buf,
+		      unsigned int cap)
+{
+	(void)agent;
+	return gdlock_device_list(g, buf, cap);
+}
+
+static int agents_fn(struct gdlock *g, uint32_t agent, void *buf,
+		     unsigned int cap)
+{
+	(void)agent;
+	return gdlock_agent_list(g, buf, cap);
+}
+
+static int acls_fn(struct gdlock *g, uint32_t agent, void *buf,
+		   unsigned int cap)
+{
+	return gdlock_acl_list(g, agent, buf, cap);
+}
+
+static int bindings_fn(struct gdlock *g, uint32_t agent, void *buf,
+		       unsigned int cap)
+{
+	return gdlock_binding_list(g, agent, buf, cap);
+}
+
+int ctl_devices(struct gdlock *g, struct gdl_device_info **out)
+{
+	void *p;
+	int n = ctl_list(g, 0, sizeof(**out), devices_fn, &p);
+
+	*out = p;
+	return n;
+}
+
+int ctl_agents(struct gdlock *g, struct gdl_agent_info **out)
+{
+	void *p;
+	int n = ctl_list(g, 0, sizeof(**out), agents_fn, &p);
+
+	*out = p;
+	return n;
+}
+
+int ctl_acls(struct gdlock *g, uint32_t agent, struct gdl_acl_entry **out)
+{
+	void *p;
+	int n = ctl_list(g, agent, sizeof(**out), acls_fn, &p);
+
+	*out = p;
+	return n;
+}
+
+int ctl_bindings(struct gdlock *g, uint32_t agent,
+		 struct gdl_binding_info **out)
+{
+	void *p;
+	int n = ctl_list(g, agent, sizeof(**out), bindings_fn, &p);
+
+	*out = p;
+	return n;
 }
 
 int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index)
