@@ -351,6 +351,16 @@ static int is_bound(struct apply *ap, const struct agent_ent *a,
 	return found;
 }
 
+static int bind_line(struct apply *ap, const struct pol_line *l,
+		     const struct agent_ent *a)
+{
+	int ret = l->kind == POL_BIND_PID ?
+		  gdlock_bind_pid(ap->g, a->id, (pid_t)l->pid) :
+		  gdlock_bind_cgroup(ap->g, a->id, l->b);
+
+	return ret ? line_err(ap, l, ret, "bind") : 0;
+}
+
 /*
  * A module older than ABI 1.1 only counts bindings: a real run binds and
  * sees from the count whether it was there; a dry run can only be sure for
@@ -373,12 +383,9 @@ static int do_bind_by_count(struct apply *ap, const struct pol_line *l,
 		}
 		return 0;
 	}
-	if (l->kind == POL_BIND_PID)
-		ret = gdlock_bind_pid(ap->g, a->id, (pid_t)l->pid);
-	else
-		ret = gdlock_bind_cgroup(ap->g, a->id, l->b);
+	ret = bind_line(ap, l, a);
 	if (ret)
-		return line_err(ap, l, ret, "bind");
+		return ret;
 	before = a->nr_bindings;
 	n = ctl_agents(ap->g, &list);
 	if (n < 0)
@@ -424,12 +431,9 @@ static int do_bind(struct apply *ap, const struct pol_line *l)
 		return 0;
 	}
 	if (!ap->dry) {
-		if (l->kind == POL_BIND_PID)
-			ret = gdlock_bind_pid(ap->g, a->id, (pid_t)l->pid);
-		else
-			ret = gdlock_bind_cgroup(ap->g, a->id, l->b);
+		ret = bind_line(ap, l, a);
 		if (ret)
-			return line_err(ap, l, ret, "bind");
+			return ret;
 	}
 	change(ap, l, '+', "bind %s to %s", a->name, what);
 	return 0;

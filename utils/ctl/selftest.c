@@ -57,6 +57,20 @@ static bool expect(struct st *t, int ret, int want, const char *what)
 	return false;
 }
 
+/* The scratch agent's one binding, listed back (ABI 1.1). */
+static void list_binding(struct st *t)
+{
+	struct gdl_binding_info b[2];
+	int n = gdlock_binding_list(t->g, t->agent, b, 2);
+
+	if (n < 0)
+		step(t, false, "list the binding: %s", gdlock_strerror(-n));
+	else
+		step(t, n == 1 && b[0].type == GDL_BIND_PID &&
+		     b[0].target == (uint64_t)getpid() && !b[0].flags,
+		     "the kernel lists that binding (%d found)", n);
+}
+
 static bool setup(struct st *t, char *name)
 {
 	struct gdl_device_info d;
@@ -96,6 +110,8 @@ static bool setup(struct st *t, char *name)
 	step(t, !ret && w.agent_id == t->agent && w.bound_by == GDL_BOUND_PID,
 	     "the kernel resolves this process to the scratch agent (agent %u, bound by %s)",
 	     w.agent_id, w.bound_by == GDL_BOUND_PID ? "pid" : "something else");
+	if (v.abi_minor >= 1)	/* BIND_LIST */
+		list_binding(t);
 	return !ret && w.agent_id == t->agent;
 }
 
