@@ -46,6 +46,8 @@ say "Apply it"
 run gpu-dma-lock-ctl apply "$HERE/policy"
 say "Apply again: it is idempotent"
 run gpu-dma-lock-ctl apply "$HERE/policy"
+say "Who is bound to which agent (the kernel lists its bindings)"
+run gpu-dma-lock-ctl agent bindings
 
 say "Watch events in the background (gpu-dma-lock-ctl watch)"
 gpu-dma-lock-ctl watch --count 1 --timeout 60 >/tmp/watch.out 2>&1 &
