@@ -177,6 +177,12 @@ static int gdl_bind_key(const struct gdl_bind *b, u64 *key, struct pid **pidp)
 		cgroup_put(cgrp);
 		*pidp = NULL;
 		return 0;
+	case GDL_BIND_CGROUP_ID:
+		if (!(b->flags & GDL_BIND_F_UNBIND) || b->value <= 0)
+			return -EINVAL;
+		*key = b->value;
+		*pidp = NULL;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -236,6 +242,9 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 	struct gdl_binding *b, *old;
 	struct gdl_agent *a;
 	struct pid *pid = NULL;
+	/* A cgroup named by id is stored as any cgroup binding. */
+	u32 type = req->type == GDL_BIND_CGROUP_ID ? GDL_BIND_CGROUP_FD :
+						     req->type;
 	u64 key;
 	int ret;
 
@@ -257,11 +266,11 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 		goto out_pid;
 	}
 	mutex_lock(&gdl_bind_lock);
-	old = key ? gdl_binding_find_locked(req->type, key) : NULL;
+	old = key ? gdl_binding_find_locked(type, key) : NULL;
 	if (req->flags & GDL_BIND_F_UNBIND) {
 		/* The number may belong to a new process by now. */
 		if ((!old || old->agent_id != req->agent_id) &&
-		    req->type == GDL_BIND_PID)
+		    type == GDL_BIND_PID)
 			old = gdl_binding_find_exited_locked(req->agent_id,
 							     req->value);
 		if (!old || old->agent_id != req->agent_id) {
@@ -284,7 +293,7 @@ int gdl_bind(struct gdl_ledger *l, const struct gdl_bind *req)
 	}
 	atomic_inc(&a->nr_bindings);
 	gdl_agent_put(l, a);
-	b->type = req->type;
+	b->type = type;
 	b->agent_id = req->agent_id;
 	b->key = key;
 	b->pid = pid;

@@ -129,6 +129,11 @@ struct gdl_agent_info {
 
 #define GDL_BIND_PID		1 /* value: a pid in the caller's namespace */
 #define GDL_BIND_CGROUP_FD	2 /* value: fd of a cgroup v2 directory */
+/*
+ * value: a cgroup id, as BIND_LIST reports it; unbind only (ABI 1.1), for
+ * the binding of a cgroup that was removed and so has no path to open.
+ */
+#define GDL_BIND_CGROUP_ID	3
 #define GDL_BIND_F_UNBIND	0x1
 
 struct gdl_bind {

@@ -158,6 +158,17 @@ expect 0 "agent bindings after the process exited" $CTL agent bindings train
 has "^[0-9]+ +train +pid +exited +$sleeper$" "an exited process's binding is shown as exited"
 expect 0 "agent unbind the exited process" $CTL agent unbind train --pid $sleeper
 expect 1 "agent unbind it again" $CTL agent unbind train --pid $sleeper
+mkdir -p /sys/fs/cgroup/ctl-gone
+expect 0 "agent bind a cgroup that will be removed" $CTL agent bind train --cgroup /sys/fs/cgroup/ctl-gone
+goneid=$(stat -c %i /sys/fs/cgroup/ctl-gone)
+rmdir /sys/fs/cgroup/ctl-gone
+expect 0 "agent bindings after the cgroup was removed" $CTL agent bindings train
+has "^[0-9]+ +train +cgroup +removed +- \(id $goneid\)$" "a removed cgroup's binding is shown as removed"
+expect 2 "agent unbind a removed cgroup by path" $CTL agent unbind train --cgroup /sys/fs/cgroup/ctl-gone
+has "goes by --cgroup-id" "unbinding by path says to use --cgroup-id"
+expect 0 "agent unbind --cgroup-id" $CTL agent unbind train --cgroup-id $goneid
+expect 1 "agent unbind --cgroup-id again" $CTL agent unbind train --cgroup-id $goneid
+expect 2 "agent bind --cgroup-id (unbind only)" $CTL agent bind train --cgroup-id $goneid
 expect 2 "agent bindings with two agents" $CTL agent bindings train infer
 expect 2 "agent bindings of an unknown agent" $CTL agent bindings nosuch
 expect 4 "agent bindings unprivileged" setpriv --reuid=65534 --regid=65534 --clear-groups $CTL agent bindings

@@ -553,8 +553,18 @@ static int suite_badinput(void)
 		BI_RES(GDL_IOC_AGENT_BIND, b, reserved);
 		t = b; t.type = 0;
 		BI(GDL_IOC_AGENT_BIND, t, -EINVAL);
-		t = b; t.type = 3;
+		t = b; t.type = 4;
 		BI(GDL_IOC_AGENT_BIND, t, -EINVAL);
+		/* A cgroup by id: unbind only, and a positive id. */
+		t = b; t.type = GDL_BIND_CGROUP_ID;
+		BI(GDL_IOC_AGENT_BIND, t, -EINVAL);
+		t.flags = GDL_BIND_F_UNBIND;
+		t.value = 0;
+		BI(GDL_IOC_AGENT_BIND, t, -EINVAL);
+		t.value = -1;
+		BI(GDL_IOC_AGENT_BIND, t, -EINVAL);
+		t.value = 1LL << 62;		/* no such binding */
+		BI(GDL_IOC_AGENT_BIND, t, -ENOENT);
 		t = b; t.flags = 2;
 		BI(GDL_IOC_AGENT_BIND, t, -EINVAL);
 		t = b; t.value = 0;

@@ -470,6 +470,16 @@ static void test_bindings(void)
 	T_EXPECT(gdlock_binding_list(g, c, b, 8), 1);
 	T_TRUE(b[0].type == GDL_BIND_CGROUP_FD);
 	T_EXPECT(gdlock_bind_pid(g, c, pid), -ESRCH);
+	/* A removed cgroup's binding stays; it goes by its id. */
+	T_TRUE(rmdir(cg) == 0);
+	T_EXPECT(gdlock_unbind_cgroup(g, c, cg), -ENOENT);
+	T_EXPECT(gdlock_binding_list(g, c, b, 8), 1);
+	T_EXPECT(gdlock_unbind_cgroup_id(g, agent_b, cgid), -ENOENT);
+	T_EXPECT(gdlock_unbind_cgroup_id(g, c, cgid), 0);
+	T_EXPECT(gdlock_unbind_cgroup_id(g, c, cgid), -ENOENT);
+	T_EXPECT(gdlock_binding_list(g, c, b, 8), 0);
+	mkdir(cg, 0755);
+	T_EXPECT(gdlock_bind_cgroup(g, c, cg), 0);
 	/* Destroying the agent drops the rest. */
 	T_EXPECT(gdlock_agent_destroy(g, c), 0);
 	T_EXPECT(gdlock_binding_list(g, c, b, 8), 0);

@@ -118,7 +118,9 @@ int agent_bindings(struct ctl *c, int argc, char **argv)
 		printf("usage: gpu-dma-lock-ctl agent bindings [AGENT] [--json]\n\n"
 		       "The processes and cgroups bound to AGENT (name or id), or to every\n"
 		       "agent.  A pid binding whose process has exited stays, as 'exited',\n"
-		       "until it is unbound or its agent destroyed.  Needs root.\n");
+		       "until it is unbound (--pid with the number it had) or its agent\n"
+		       "destroyed; so does a removed cgroup's, as 'removed' (unbind it with\n"
+		       "--cgroup-id ID).  Needs root.\n");
 		return EXIT_OK;
 	}
 	if (argc > 2)

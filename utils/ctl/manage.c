@@ -19,13 +19,13 @@ enum {
 	O_CAPACITY = 1 << 0, O_PCI = 1 << 1, O_NAME = 1 << 2,
 	O_DEFQUOTA = 1 << 3, O_PID = 1 << 4, O_CGROUP = 1 << 5,
 	O_ADDR = 1 << 6, O_LEN = 1 << 7, O_PEER = 1 << 8, O_OWNER = 1 << 9,
-	O_HOLD = 1 << 10,
+	O_HOLD = 1 << 10, O_CGROUP_ID = 1 << 11,
 };
 
 struct mopts {
 	unsigned int given;
 	const char *capacity, *pci, *name, *defquota, *pid, *cgroup;
-	const char *addr, *len, *peer, *owner;
+	const char *addr, *len, *peer, *owner, *cgroup_id;
 };
 
 /* Returns the index of the first positional argument, or -1 (printed). */
@@ -44,6 +44,7 @@ static int parse_opts(const char *cmd, const char *usage, int argc,
 		{ "peer", required_argument, NULL, O_PEER },
 		{ "owner", required_argument, NULL, O_OWNER },
 		{ "hold", no_argument, NULL, O_HOLD },
+		{ "cgroup-id", required_argument, NULL, O_CGROUP_ID },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -74,6 +75,7 @@ static int parse_opts(const char *cmd, const char *usage, int argc,
 		case O_LEN: o->len = optarg; break;
 		case O_PEER: o->peer = optarg; break;
 		case O_OWNER: o->owner = optarg; break;
+		case O_CGROUP_ID: o->cgroup_id = optarg; break;
 		}
 	}
 	return optind;
@@ -408,20 +410,26 @@ static int agent_bind_common(struct ctl *c, int argc, char **argv, bool unbind)
 	struct gdlock *g;
 	struct mopts o;
 	uint32_t id, pid = 0;
+	uint64_t cgid = 0;
 	int i, ret;
 
-	i = parse_opts(cmd, unbind ? "agent unbind AGENT (--pid PID | --cgroup PATH)" :
+	i = parse_opts(cmd, unbind ? "agent unbind AGENT (--pid PID | --cgroup PATH | --cgroup-id ID)" :
 		       "agent bind AGENT (--pid PID | --cgroup PATH)",
-		       argc, argv, O_PID | O_CGROUP, &o);
+		       argc, argv, O_PID | O_CGROUP | (unbind ? O_CGROUP_ID : 0), &o);
 	if (i < 0)
 		return EXIT_USAGE;
 	NEED_ARGS(cmd, i, argc, 1);
-	if (!o.pid == !o.cgroup)
-		return ctl_usage_err(cmd, "give exactly one of --pid PID or --cgroup PATH");
+	if (!!o.pid + !!o.cgroup + !!o.cgroup_id != 1)
+		return ctl_usage_err(cmd, unbind ?
+				     "give exactly one of --pid PID, --cgroup PATH or --cgroup-id ID" :
+				     "give exactly one of --pid PID or --cgroup PATH");
 	if (o.pid && (ctl_parse_u32(o.pid, &pid) || !pid || pid > INT32_MAX))
 		return ctl_usage_err(cmd, "'%s' is not a pid", o.pid);
+	if (o.cgroup_id && (ctl_parse_u64(o.cgroup_id, &cgid) || !cgid || cgid > INT64_MAX))
+		return ctl_usage_err(cmd, "'%s' is not a cgroup id (see 'agent bindings')", o.cgroup_id);
 	if (o.cgroup && access(o.cgroup, F_OK))
-		return ctl_usage_err(cmd, "%s: no such cgroup directory", o.cgroup);
+		return ctl_usage_err(cmd, "%s: no such cgroup directory%s", o.cgroup,
+				     unbind ? " (a removed cgroup's binding goes by --cgroup-id)" : "");
 	ret = ctl_open(c, &g);
 	if (ret)
 		return ret;
@@ -430,6 +438,8 @@ static int agent_bind_common(struct ctl *c, int argc, char **argv, bool unbind)
 		if (o.pid)
 			ret = unbind ? gdlock_unbind_pid(g, id, pid) :
 				       gdlock_bind_pid(g, id, pid);
+		else if (o.cgroup_id)
+			ret = gdlock_unbind_cgroup_id(g, id, cgid);
 		else
 			ret = unbind ? gdlock_unbind_cgroup(g, id, o.cgroup) :
 				       gdlock_bind_cgroup(g, id, o.cgroup);
@@ -462,7 +472,7 @@ int cmd_agent(struct ctl *c, int argc, char **argv)
 		{ "list", agent_list, "list [--json]" },
 		{ "bindings", agent_bindings, "bindings [AGENT] [--json]   who is bound to each agent" },
 		{ "bind", agent_bind, "bind AGENT (--pid PID | --cgroup PATH)" },
-		{ "unbind", agent_unbind, "unbind AGENT (--pid PID | --cgroup PATH)" },
+		{ "unbind", agent_unbind, "unbind AGENT (--pid PID | --cgroup PATH | --cgroup-id ID)" },
 		{ NULL, NULL, NULL }
 	};
 

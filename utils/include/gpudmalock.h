@@ -57,6 +57,8 @@ int gdlock_binding_list(struct gdlock *g, uint32_t filter_agent,
 			struct gdl_binding_info *buf, unsigned int cap);
 /* Since 0.2: the id a cgroup v2 directory has in BIND_LIST. */
 int gdlock_cgroup_id(const char *path, uint64_t *id);
+/* Since 0.2: unbind a cgroup by that id (one that was removed, say). */
+int gdlock_unbind_cgroup_id(struct gdlock *g, uint32_t agent, uint64_t id);
 
 int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,
 		     uint64_t quota);

@@ -369,6 +369,16 @@ GDLOCK_API int gdlock_cgroup_id(const char *path, uint64_t *id)
 	return ret;
 }
 
+/* A removed cgroup has no path left: its binding goes by the id. */
+GDLOCK_API int gdlock_unbind_cgroup_id(struct gdlock *g, uint32_t agent,
+				       uint64_t id)
+{
+	if (!g || !id || id > INT64_MAX)
+		return -EINVAL;
+	return gdlock_bind(g, agent, GDL_BIND_CGROUP_ID, (int64_t)id,
+			   GDL_BIND_F_UNBIND);
+}
+
 GDLOCK_API int gdlock_binding_list(struct gdlock *g, uint32_t filter_agent,
 				   struct gdl_binding_info *buf,
 				   unsigned int cap)

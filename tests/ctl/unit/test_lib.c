@@ -128,12 +128,17 @@ static void test_binding_args(void)
 	struct gdlock *g;
 
 	CU_ASSERT_EQUAL(gdlock_binding_list(NULL, 0, &b, 1), -EINVAL);
+	CU_ASSERT_EQUAL(gdlock_unbind_cgroup_id(NULL, 1, 5), -EINVAL);
 	if (gdlock_open_path("/dev/null", &g)) {
 		CU_FAIL("cannot open /dev/null");
 		return;
 	}
 	/* A buffer without room, or room without a buffer. */
 	CU_ASSERT_EQUAL(gdlock_binding_list(g, 0, NULL, 4), -EINVAL);
+	/* Ids are positive 63-bit numbers. */
+	CU_ASSERT_EQUAL(gdlock_unbind_cgroup_id(g, 1, 0), -EINVAL);
+	CU_ASSERT_EQUAL(gdlock_unbind_cgroup_id(g, 1, 1ULL << 63), -EINVAL);
+	CU_ASSERT_EQUAL(gdlock_unbind_cgroup_id(g, 1, 5), -ENOTTY);
 	gdlock_close(g);
 }
 
