@@ -106,11 +106,32 @@ static struct gdl_agent *gdl_agent_by_name(struct gdl_ledger *l,
 	return NULL;
 }
 
+/*
+ * Whether a destroyed agent still holding reservations has @id: they carry
+ * it (range owner, ACL grants), so a new agent with the same id would own
+ * that memory.
+ */
+static bool gdl_agent_id_held(struct gdl_ledger *l, u32 id)
+{
+	struct gdl_agent *a;
+	bool held = false;
+
+	spin_lock(&l->dead_lock);
+	list_for_each_entry(a, &l->dead_agents, dead_node) {
+		if (a->id == id) {
+			held = true;
+			break;
+		}
+	}
+	spin_unlock(&l->dead_lock);
+	return held;
+}
+
 static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 			    u32 flags, u32 *id)
 {
 	struct gdl_agent *a;
-	u32 slot, d;
+	u32 slot, d, tries = 0;
 
 	lockdep_assert_held(&l->admin_lock);
 	if (gdl_agent_by_name(l, name))
@@ -124,9 +145,15 @@ static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 	a = kvzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return -ENOMEM;
-	if (++l->next_gen == 0)	/* generation 0 is never handed out */
-		l->next_gen = 1;
-	a->id = (u32)l->next_gen << GDL_AGENT_SLOT_BITS | slot;
+	do {
+		if (++tries > U16_MAX) {	/* every generation held */
+			kvfree(a);
+			return -EUSERS;
+		}
+		if (++l->next_gen == 0)	/* generation 0 is never handed out */
+			l->next_gen = 1;
+		a->id = (u32)l->next_gen << GDL_AGENT_SLOT_BITS | slot;
+	} while (gdl_agent_id_held(l, a->id));
 	a->flags = flags;
 	refcount_set(&a->ref, 1);	/* the table's reference */
 	atomic_set(&a->nr_bindings, 0);
@@ -695,8 +722,9 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	/*
 	 * Counted first, then checked: a concurrent destroy or remove either
 	 * sees our count (and refuses) or we see its flag (and back out).
+	 * The count is an atomic RMW, so this is free on x86.
 	 */
-	smp_mb();
+	smp_mb__after_atomic();
 	if (READ_ONCE(dev->dead) || READ_ONCE(a->dead)) {
 		ret = READ_ONCE(a->dead) ? -ESRCH : -ENODEV;
 		goto out_uncharge;

@@ -236,9 +236,13 @@ static int gdl_ioc_agent_create(struct gdl_file *gf, void *arg)
 	return gdl_agent_create(l, a->name, a->default_quota, &a->id);
 }
 
+/* Another admin may have bound something to it already: forget that too. */
 static void gdl_undo_agent_create(struct gdl_file *gf, void *arg)
 {
-	gdl_agent_destroy(l, ((struct gdl_agent_info *)arg)->id);
+	u32 id = ((struct gdl_agent_info *)arg)->id;
+
+	if (!gdl_agent_destroy(l, id))
+		gdl_bind_forget_agent(l, id);
 }
 
 static int gdl_ioc_agent_destroy(struct gdl_file *gf, void *arg)

@@ -9,7 +9,7 @@
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
-cd "$root"
+cd "$root" || exit 1
 mkdir -p "$build/check"
 
 # name|command
@@ -43,8 +43,9 @@ for t in "${tiers[@]}"; do
 	p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 	p=${p:-0}
-	f=${f:-0}
-	if [ "$rc" -ne 0 ]; then
+	f=${f:-1}	# no count line: the tier did not finish
+	# A count of failures fails the tier whatever its exit status says.
+	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
 		bad=1
 		[ "$f" -eq 0 ] && f=1
 		verdict=FAIL

@@ -244,7 +244,8 @@ expect 0 "apply --dry-run" $CTL apply $T/policy --dry-run
 has "^\+ .*:6: quota infer|^~ .*:6: quota infer" "dry run lists the quota change"
 has "^\+ .*agent infer: create" "dry run lists the new agent"
 has "would be made; nothing was changed" "dry run says nothing was changed"
-$CTL agent list --json | grep -q '"infer"' && bad "dry run created the agent" || ok "dry run changed nothing"
+expect 0 "agent list after the dry run" $CTL agent list --json
+grep -q '"train"' $T/out && ! grep -q '"infer"' $T/out && ok "dry run changed nothing" || bad "dry run created the agent (or the list failed)"
 expect 0 "apply" $CTL apply $T/policy
 has "^apply: [0-9]+ changes made" "apply counts its changes"
 expect 0 "apply again" $CTL apply $T/policy

@@ -371,8 +371,10 @@ static void test_processes(void)
 	T_TRUE(usage(0) == 2 * MiB);
 
 	/* SIGKILL releases everything the process held. */
-	if (pipe(pfd))
+	if (pipe(pfd)) {
+		t_check(0, "pipe: %s", strerror(errno));
 		return;
+	}
 	pid = fork();
 	if (pid == 0) {
 		CUdeviceptr x;
@@ -594,6 +596,7 @@ static int setup_agent(void)
 
 	t_section = "setup";
 	T_EXPECT(gdlock_open(&g), 0);
+	T_TRUE(pci != NULL);	/* suite.sh names the edu devices */
 	if (!g || !pci)
 		return -1;
 	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);

@@ -31,6 +31,7 @@ cudatest() {
 	m=$1
 	shift
 	out=$(env LD_PRELOAD="$LIB" "$@" "$B/cuda/cudatest" "$m" 2>&1)
+	rc=$?
 	echo "$out"
 	line=$(echo "$out" | sed -n 's/^cudatest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
 	if [ -z "$line" ]; then
@@ -41,6 +42,8 @@ cudatest() {
 	set -- $line
 	pass=$((pass + $1))
 	fail=$((fail + $2))
+	# A crash after the count line (the interposer's exit handlers) fails it.
+	[ $rc -eq 0 ] || [ "$2" -gt 0 ] || bad "cudatest $m exited with status $rc"
 }
 
 if [ "$MODE" = bench ]; then

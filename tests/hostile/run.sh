@@ -52,7 +52,7 @@ for k in "${kernels[@]}"; do
 	mkdir -p "$build/vm"
 	t0=$(date +%s)
 	tests/vm/vm-run.sh -k "$k" -c 2 -e 2 -t 900 -- \
-		"$envs sh tests/hostile/guest.sh $ko $bin $calls $seed ${HOSTILE_SUITES:-}" \
+		"$envs sh tests/hostile/guest.sh $ko $bin $calls $seed '${HOSTILE_SUITES:-}'" \
 		>"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - t0))

@@ -166,6 +166,56 @@ static void test_ids_not_reused(void)
 	ledger_down(&L);
 }
 
+/*
+ * The generation wraps after 65,535 creations; an id a destroyed agent's
+ * live reservations still carry must not come back, or the new agent would
+ * own that memory.
+ */
+static void test_held_id_not_reused(void)
+{
+	struct gdl_dma_check c = { 0 };
+	struct gdl_agent *a, *b;
+	struct gdl_owner o;
+	u32 d, aid, id, i, reused = 0;
+	u64 h;
+
+	ledger_up(&L, NULL);
+	gdl_owner_init(&L, &o);
+	d = add_dev(&L, "gpu0", GiB);
+	aid = new_agent(&L, "holder", 1000);
+	a = gdl_agent_get(&L, aid);
+	CU_ASSERT_EQUAL(reserve_at(&L, &o, a, d, 0x1000, 100, &h), 0);
+	gdl_agent_put(&L, a);
+	CU_ASSERT_EQUAL(gdl_agent_destroy(&L, aid), 0);
+	/* Every generation of its slot comes round once. */
+	for (i = 0; i < 65536 + 2; i++) {
+		id = new_agent(&L, "churn", 1);
+		reused += id == aid;
+		CU_ASSERT_EQUAL(gdl_agent_destroy(&L, id), 0);
+	}
+	CU_ASSERT_EQUAL(reused, 0);
+	/* Nobody else owns its memory. */
+	b = gdl_agent_get(&L, new_agent(&L, "after", 1));
+	c.dev_index = d;
+	c.access = GDL_ACCESS_READ;
+	c.addr = 0x1000;
+	c.len = 1;
+	CU_ASSERT_EQUAL(gdl_dma_check(&L, b, &c), -EACCES);
+	CU_ASSERT_EQUAL(c.owner_id, aid);
+	CU_ASSERT_EQUAL(gdl_agent_destroy(&L, b->id), 0);
+	gdl_agent_put(&L, b);
+	/* Released, the id is free again (in the same slot). */
+	gdl_owner_fini(&L, &o);
+	CU_ASSERT(list_empty(&L.dead_agents));
+	for (i = 0; i < 65536 + 2 && !reused; i++) {
+		id = new_agent(&L, "churn", 1);
+		reused += id == aid;
+		CU_ASSERT_EQUAL(gdl_agent_destroy(&L, id), 0);
+	}
+	CU_ASSERT_EQUAL(reused, 1);
+	ledger_down(&L);
+}
+
 static void test_destroy_with_reservations(void)
 {
 	struct gdl_dma_check c = { 0 };
@@ -474,6 +524,7 @@ void register_lifecycle_suite(void)
 	ADD_TEST(s, test_agent_create_destroy);
 	ADD_TEST(s, test_max_agents);
 	ADD_TEST(s, test_ids_not_reused);
+	ADD_TEST(s, test_held_id_not_reused);
 	ADD_TEST(s, test_destroy_with_reservations);
 	ADD_TEST(s, test_devices);
 	ADD_TEST(s, test_device_set);

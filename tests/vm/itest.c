@@ -605,8 +605,10 @@ static void test_crash_release(void)
 	for (i = 0; i < 20; i++) {
 		pid_t pid;
 
-		if (pipe(pfd))
+		if (pipe(pfd)) {
+			t_check(0, "pipe: %s", strerror(errno));
 			return;
+		}
 		pid = fork();
 		if (pid == 0) {
 			struct gdlock *h;
@@ -648,8 +650,10 @@ static void test_unprivileged(void)
 	t_section = "unprivileged";
 	T_EXPECT(as_nobody(unpriv_checks, NULL), 0);
 
-	if (pipe(pfd))
+	if (pipe(pfd)) {
+		t_check(0, "pipe: %s", strerror(errno));
 		return;
+	}
 	pid = fork();
 	if (pid == 0) {
 		close(pfd[1]);

@@ -17,6 +17,7 @@ bad() { fail=$((fail + 1)); echo "FAIL suite: $*"; }
 # Run itest and add its counts to ours.
 run_itest() {
 	out=$("$ITEST" "$@" 2>&1)
+	rc=$?
 	echo "$out"
 	line=$(echo "$out" | sed -n 's/^itest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p')
 	if [ -z "$line" ]; then
@@ -26,7 +27,15 @@ run_itest() {
 	set -- $line
 	pass=$((pass + $1))
 	fail=$((fail + $2))
+	# A crash after the count line (an exit handler) fails it too.
+	[ $rc -eq 0 ] || [ "$2" -gt 0 ] || bad "itest exited with status $rc"
 }
+
+# The harness checks the whole kernel log at power-off, so it is marked,
+# never cleared: what a step logged is what follows its mark.
+mark=0
+log_mark() { mark=$((mark + 1)); echo "gdl-suite-mark $mark" >/dev/kmsg; }
+log_since_mark() { dmesg | sed -n "/gdl-suite-mark $mark\$/,\$p" | sed 1d; }
 
 param() { cat /sys/module/gpu_dma_lock/parameters/"$1" 2>/dev/null; }
 
@@ -49,11 +58,11 @@ for p in default_quota=12X default_quota=99999999999T default_policy=maybe \
 	 max_agents=0 max_agents=70000 max_reservations=0 enforce=2 \
 	 pci_ids=xyz pci_ids=10de:123456 pci_ids=10de,,1002; do
 	name=${p%%=*}
-	dmesg -C
+	log_mark
 	if insmod "$KO" "$p" 2>/dev/null; then
 		bad "insmod $p was accepted"
 		rmmod gpu_dma_lock
-	elif dmesg | grep -q "$name"; then
+	elif log_since_mark | grep -q "$name"; then
 		ok "insmod $p refused with a message naming $name"
 	else
 		bad "insmod $p refused without a message"

@@ -223,6 +223,11 @@ int policy_parse(FILE *f, const char *name, struct policy *p, char *err,
 			goto fail;
 		p->n++;
 	}
+	/* A read error is not the end of the file: apply none of it. */
+	if (ferror(f)) {
+		ret = -EIO;
+		goto fail;
+	}
 	return 0;
 fail:
 	policy_free(p);

@@ -120,7 +120,7 @@ static void quota_steps(struct st *t)
 	struct gdl_reserve r;
 	struct gdl_event e[8];
 	struct gdl_quota q;
-	uint64_t h;
+	uint64_t h = 0;	/* released below even if the reserve failed */
 	int ret, n, i;
 	bool seen = false;
 

@@ -39,12 +39,12 @@ static const char *agent_name(struct gdlock *g, struct names *nm, uint32_t id)
 	return NULL;	/* destroyed before we looked */
 }
 
-static int now_ms(void)
+static int64_t now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void print_event(const struct gdl_event *e, const char *name, bool json)
@@ -113,7 +113,8 @@ int cmd_watch(struct ctl *c, int argc, char **argv)
 	uint32_t count = 0, timeout = 0;
 	uint64_t seen = 0;
 	struct gdlock *g;
-	int opt, ret, start, left;
+	int64_t start;
+	int opt, ret, left;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "n:t:h", opts, NULL)) != -1) {
@@ -156,7 +157,7 @@ int cmd_watch(struct ctl *c, int argc, char **argv)
 
 		left = -1;
 		if (timeout) {
-			left = (int)timeout * 1000 - (now_ms() - start);
+			left = (int)((int64_t)timeout * 1000 - (now_ms() - start));
 			if (left <= 0)
 				break;
 		}

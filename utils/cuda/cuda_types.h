@@ -77,6 +77,7 @@ typedef struct {
 } CUDA_ARRAY3D_DESCRIPTOR;
 
 #define CUDA_ARRAY3D_LAYERED	0x01
+#define CUDA_ARRAY3D_CUBEMAP	0x04
 
 typedef enum {
 	CU_MEM_LOCATION_TYPE_INVALID = 0,

@@ -603,15 +603,25 @@ EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 	w = d->Width;
 	ht = d->Height;
 	dp = d->Depth;
-	/* Each level halves every dimension but the layers, down to 1. */
+	/*
+	 * Each level halves every dimension but the layers and a cubemap's
+	 * six faces, down to 1.  Past 64 levels every dimension is 1: the
+	 * rest cost one element each, so a huge count does not loop for long.
+	 */
 	for (l = 0; l < (levels ? levels : 1); l++) {
 		uint64_t n = array_bytes(w, ht, dp, d->Format, d->NumChannels);
 
+		if (l >= 64) {
+			if (__builtin_mul_overflow(n, (uint64_t)levels - l, &n) ||
+			    __builtin_add_overflow(total, n, &total))
+				return CUDA_ERROR_OUT_OF_MEMORY;
+			break;
+		}
 		if (!n || __builtin_add_overflow(total, n, &total))
 			return CUDA_ERROR_OUT_OF_MEMORY;
 		w = w > 1 ? w / 2 : 1;
 		ht = ht > 1 ? ht / 2 : ht;
-		if (!(d->Flags & CUDA_ARRAY3D_LAYERED))
+		if (!(d->Flags & (CUDA_ARRAY3D_LAYERED | CUDA_ARRAY3D_CUBEMAP)))
 			dp = dp > 1 ? dp / 2 : dp;
 	}
 	e = reserve_current(total, &h);

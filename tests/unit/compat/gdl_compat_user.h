@@ -31,6 +31,9 @@
 
 #include "uapi/gpu_dma_lock.h"
 
+#ifndef U16_MAX
+#define U16_MAX		((u16)~0U)
+#endif
 #ifndef U32_MAX
 #define U32_MAX		((u32)~0U)
 #endif
@@ -68,6 +71,7 @@ typedef struct {
 } atomic64_t;
 
 #define smp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define smp_mb__after_atomic()	smp_mb()
 
 static inline int atomic_read(const atomic_t *v)
 {
