@@ -136,6 +136,8 @@ mount -t 9p -o "$opts" gdlrun $r/run/gdl ||
 	fatal "cannot mount the run directory (9p tag gdlrun)"
 
 g=$r/run/gdl
+# The host tells a crash while booting from one in the command by this.
+: >$g/started
 cwd=$(cat $g/cwd 2>/dev/null) || cwd=/
 # Clean environment; the command runs in the caller's directory (the
 # host's root is the guest's, so the path means the same file).

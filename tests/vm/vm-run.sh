@@ -84,15 +84,29 @@ fi
 # seconds, not the timeout.  multidevs=remap: / spans several host
 # filesystems, whose inode numbers would otherwise collide in the guest.
 start=$(date +%s)
-qrc=0
-timeout -k 10 "$tmo" qemu-system-x86_64 \
-	-accel tcg -nographic -no-reboot -nic none -monitor none \
-	-smp "$cpus" -m "$mem" \
-	-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 quiet $extra" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-virtfs "local,path=$run,mount_tag=gdlrun,security_model=none" \
-	"${serial[@]}" "${edu[@]}" </dev/null || qrc=$?
+boot() {
+	qrc=0
+	timeout -k 10 "$tmo" qemu-system-x86_64 \
+		-accel tcg -nographic -no-reboot -nic none -monitor none \
+		-smp "$cpus" -m "$mem" \
+		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 quiet $extra" \
+		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+		-virtfs "local,path=$run,mount_tag=gdlrun,security_model=none" \
+		"${serial[@]}" "${edu[@]}" </dev/null || qrc=$?
+}
+boot
+# Under TCG, Debian's 6.12 kernel now and then dies of an int3 while it
+# patches its own text during SMP bring-up.  A panic before the command
+# started, with nothing of ours loaded, is that: boot once more, and say
+# so.  A crash once the command runs is never retried.
+if [ ! -e "$run/started" ] && grep -q 'Kernel panic' "$run/console.log" 2>/dev/null &&
+   ! grep -q 'gpu_dma_lock' "$run/console.log"; then
+	echo "vm-run: $kver: the guest kernel panicked while booting, before the command started; booting again"
+	grep -m 3 -E 'Oops|RIP:' "$run/console.log" | sed 's/^/vm-run:   /'
+	mv "$run/console.log" "$run/console-boot1.log"
+	boot
+fi
 secs=$(($(date +%s) - start))
 
 [ -f "$run/output" ] && cat "$run/output"
