@@ -7,7 +7,7 @@
 //! "rust-vm: N passed, M failed".
 use gpu_dma_lock::*;
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -62,7 +62,7 @@ extern "C" {
 /// The child: a tenant in the agent's cgroup.  Reserves up to the quota,
 /// is refused past it, fails admin calls, then holds its reservations
 /// until killed.
-fn tenant(agent: AgentId) -> i32 {
+fn tenant(agent: AgentId, other: AgentId) -> i32 {
     // SAFETY: plain syscalls on this process's credentials.
     let dropped = unsafe { setgroups(0, std::ptr::null()) == 0 && setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0 };
     let mut t = Tally { pass: 0, fail: 0 };
@@ -96,11 +96,7 @@ fn tenant(agent: AgentId) -> i32 {
     t.err(l.create_agent("tenant-evil", 0), Error::PermissionDenied, "tenant: create an agent");
     t.err(l.set_quota(agent, 0, UNLIMITED), Error::PermissionDenied, "tenant: raise its own quota");
     t.err(l.bindings(None), Error::PermissionDenied, "tenant: list bindings");
-    t.err(l.quota(1, 0), Error::PermissionDenied, "tenant: another agent's quota");
-    if let Ok(e) = l.reserve(0, 1) {
-        t.check(false, "tenant: still over quota");
-        e.keep();
-    }
+    t.err(l.quota(other, 0), Error::PermissionDenied, "tenant: another agent's quota");
     println!("tenant: {} passed, {} failed", t.pass, t.fail);
     println!("holding");
     std::io::stdout().flush().ok();
@@ -117,7 +113,7 @@ fn scenario(t: &mut Tally) -> Option<()> {
     t.check(v.abi_major == 1 && v.enforcing && !v.module_version.is_empty(), &format!("version: {v:?}"));
     let devs = t.ok(l.devices(), "devices")?;
     t.check(!devs.is_empty() && devs[0].index == 0 && devs[0].pci, &format!("device 0 is a PCI device: {:?}", devs.first()));
-    t.check(l.whoami() == Ok(Whoami { agent: 0, bound_by: BoundBy::None }), "whoami: root is bound to no agent (default_policy=deny)");
+    t.err(l.whoami(), Error::NoAgent, "whoami: root is bound to no agent (default_policy=deny)");
 
     // Events since this ledger was opened: every agent's, as root.
     let watch = t.ok(Ledger::open(), "open a second ledger for events")?;
@@ -140,13 +136,14 @@ fn scenario(t: &mut Tally) -> Option<()> {
     t.ok(l.acl_grant(&[e]), "acl grant")?;
     t.check(l.acl_list(Some(id)) == Ok(vec![e]), "acl list: the entry");
     t.ok(l.acl_revoke(&[e]), "acl revoke")?;
+    let other = t.ok(l.create_agent("rs-other", 0), "create another agent")?;
     t.err(l.acl_revoke(&[e]), Error::NotFound, "acl revoke twice");
 
     // The child, started in the cgroup before it runs anything of its own.
     let procs = std::fs::OpenOptions::new().write(true).open(format!("{CG}/cgroup.procs"));
     let procs = t.ok(procs.map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0))), "open cgroup.procs")?;
     let mut cmd = Command::new(std::env::current_exe().ok()?);
-    cmd.env("GDL_ROLE", "tenant").env("GDL_AGENT", id.to_string()).stdout(Stdio::piped());
+    cmd.env("GDL_ROLE", "tenant").env("GDL_AGENT", id.to_string()).env("GDL_OTHER", other.to_string()).stdout(Stdio::piped());
     // SAFETY: only a write(2) between fork and exec.
     unsafe {
         cmd.pre_exec(move || (&procs).write_all(b"0"));
@@ -168,17 +165,19 @@ fn scenario(t: &mut Tally) -> Option<()> {
     }
     t.check(held, "the tenant holds its reservations");
     if let Some(q) = t.ok(l.quota(id, 0), "quota get while the tenant holds") {
-        t.check(q.usage == 4 * MIB && q.reservations == 2 && q.denied == 2, &format!("usage 4M in 2 reservations, 2 denials: {q:?}"));
+        t.check(q.usage == 4 * MIB && q.reservations == 2 && q.denied == 3, &format!("usage 4M in 2 reservations, 3 denials (2 quota, 1 DMA): {q:?}"));
     }
 
     // The refusals' events, from the blocking iterator.
     let mut it = watch.events();
-    let evs: Vec<Event> = (0..2).filter_map(|_| it.next().and_then(|r| r.ok())).collect();
-    t.check(evs.len() == 2 && evs.iter().all(|e| e.kind == EventKind::QuotaExceeded && e.agent == id && e.device == 0 && e.value2 == 4 * MIB && !e.audit && e.pid == child.id() as i32), &format!("two quota_exceeded events of the tenant: {evs:?}"));
-    t.check(evs.len() == 2 && evs[0].value == 4096 && evs[1].value == 1 && evs[0].seq < evs[1].seq, "the events carry the sizes asked for, in order");
+    let evs: Vec<Event> = (0..3).filter_map(|_| it.next().and_then(|r| r.ok())).collect();
+    t.check(evs.len() == 3 && evs.iter().all(|e| e.agent == id && e.device == 0 && !e.audit && e.pid == child.id() as i32), &format!("three events of the tenant: {evs:?}"));
+    t.check(evs.len() == 3 && evs[..2].iter().all(|e| e.kind == EventKind::QuotaExceeded && e.value2 == 4 * MIB) && evs[0].value == 4096 && evs[1].value == 1 && evs[0].seq < evs[1].seq, "two quota_exceeded events with the sizes asked for, in order");
+    t.check(evs.len() == 3 && evs[2].kind == EventKind::DmaDenied && evs[2].value == 0x900000 && evs[2].value2 == 4096 && evs[2].access == Access::READ, "then the dma_denied event with the range and rights");
 
     t.ok(child.kill().map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0))), "kill the tenant");
-    let _ = child.wait();
+    let status = child.wait().ok();
+    t.check(status.and_then(|s| s.signal()) == Some(9), &format!("the tenant was alive, holding, until killed: {status:?}"));
     if let Some(q) = t.ok(l.quota(id, 0), "quota get after the kill") {
         t.check(q.usage == 0 && q.reservations == 0, &format!("usage 0 after the kill: {q:?}"));
     }
@@ -199,6 +198,7 @@ fn scenario(t: &mut Tally) -> Option<()> {
     t.err(l.bind_pid(tmp, 999_999), Error::AgentGone, "bind a pid that does not exist");
     t.err(l.reserve(0, MIB), Error::NoAgent, "root reserves, bound to no agent");
     t.ok(l.destroy_agent(tmp), "destroy the scratch agent");
+    t.ok(l.destroy_agent(other), "destroy the other agent");
     if let Some(s) = t.ok(l.stats(), "stats") {
         t.check(s.consistent() && s.get("live_reservations") == Some(0), &format!("ledger consistent, no reservations: {s:?}"));
     }
@@ -209,7 +209,8 @@ fn scenario(t: &mut Tally) -> Option<()> {
 fn main() {
     if std::env::var("GDL_ROLE").as_deref() == Ok("tenant") {
         let agent = std::env::var("GDL_AGENT").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-        std::process::exit(tenant(agent));
+        let other = std::env::var("GDL_OTHER").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+        std::process::exit(tenant(agent, other));
     }
     if !std::path::Path::new(DEVICE_PATH).exists() {
         println!("device: skipped, no {DEVICE_PATH} (tests/bindings/run.sh runs this in a VM)");
