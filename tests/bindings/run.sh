@@ -32,7 +32,7 @@ if ! make -s modules-all >"$blog" 2>&1 || ! make -s utils >>"$blog" 2>&1; then
 	exit 1
 fi
 export GPUDMALOCK_LIB_DIR=$build/utils LD_LIBRARY_PATH=$build/utils
-export CARGO_TARGET_DIR=$build/rust
+export CARGO_TARGET_DIR=$build/rust PYTHONDONTWRITEBYTECODE=1
 
 # Rust host tests: every "test result:" line of cargo test, added up.
 log=$build/bindings-rust.log
