@@ -6,7 +6,7 @@
 #   2. host tests: cargo test of utils/rust (offline, Debian's crates only)
 #      and pytest of utils/python;
 #   3. boots every kernel (default: all from tests/vm/kernels.sh) in QEMU
-#      with one edu device and runs vm-bindings.sh inside: the Rust test
+#      with two edu devices and runs vm-bindings.sh inside: the Rust test
 #      binary built here, the Python scenario and both examples.
 # Ends with "bindings: N passed, M failed".
 set -u
@@ -16,6 +16,7 @@ build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
 # Debian's toolchain, whatever else PATH holds (deps.sh installs them).
 cargo=${CARGO:-/usr/bin/cargo}
+export RUSTC=${RUSTC:-/usr/bin/rustc} RUSTDOC=${RUSTDOC:-/usr/bin/rustdoc}
 python=${PYTHON:-/usr/bin/python3}
 
 kernels=("$@")
@@ -77,7 +78,7 @@ for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
 	log=$build/vm/bindings-$k.log
 	start=$(date +%s)
-	tests/vm/vm-run.sh -k "$k" -e 1 -t 300 -- \
+	tests/vm/vm-run.sh -k "$k" -e 2 -t 300 -- \
 		"sh tests/bindings/vm-bindings.sh $ko $build $dev_test $example" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))

@@ -91,6 +91,10 @@ def tenant(agent, other):
     t.raises(gdl.PermissionDenied, "tenant: list bindings", led.bindings)
     t.raises(gdl.PermissionDenied, "tenant: another agent's quota",
              led.quota, other, 0)
+    t.raises(gdl.PermissionDenied, "tenant: retire its own agent",
+             led.retire_agent, NAME)
+    t.raises(gdl.PermissionDenied, "tenant: ensure itself an unlimited quota",
+             led.ensure_agent, NAME, {0: gdl.UNLIMITED})
     print("holding", flush=True)
     keep = (big, at)
     while keep:
@@ -189,6 +193,27 @@ def scenario(t):
     evs = watch.read_events(8, timeout=5)
     t.check(any(ev.kind == "agent_destroyed" and ev.agent == aid
                 for ev in evs), "agent_destroyed event: %r" % evs)
+    os.rmdir(CG)
+
+    # The lifecycle helper: idempotent ensure, undone on failure, retire.
+    os.makedirs(CG, exist_ok=True)
+    quotas = {gdl.ALL_DEVICES: 2 * MIB, 0: 3 * MIB}
+    lid = t.ok("ensure an agent with quotas and a cgroup", led.ensure_agent,
+               "py-life", quotas, CG)
+    t.check(led.quota(lid, 0).quota == 3 * MIB
+            and led.quota(lid, 1).quota == 2 * MIB,
+            "ensure set the quotas in order (all 2M, then device 0 3M)")
+    t.check(len(led.bindings(lid)) == 1, "ensure bound the cgroup")
+    t.check(led.ensure_agent("py-life", quotas, CG) == lid,
+            "ensure again: the same agent")
+    t.raises(gdl.NoDevice, "ensure with an unknown device", led.ensure_agent,
+             "py-life2", [(31, MIB)])
+    t.raises(gdl.NotFound, "the agent ensure created was destroyed again",
+             led.find_agent, "py-life2")
+    t.ok("retire the agent", led.retire_agent, "py-life")
+    t.raises(gdl.NotFound, "retired: gone", led.find_agent, "py-life")
+    t.ok("retire it again: already gone is success", led.retire_agent,
+         "py-life")
     os.rmdir(CG)
 
     t.raises(gdl.InvalidArgument, "an over-long name", led.create_agent,

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The bindings against the real module, run INSIDE the test VM as root (see
-# run.sh, which boots it with one edu device as a fake GPU).
+# run.sh, which boots it with two edu devices as fake GPUs).
 #   vm-bindings.sh MODULE.ko BUILD_DIR RUST_DEVICE_TEST RUST_EXAMPLE
 # Runs the Rust scenario (utils/rust/tests/device.rs, built on the host),
 # the Python one (scenario.py) and both orchestrator examples, then checks

@@ -16,9 +16,7 @@ name, quota, cmd = sys.argv[1], gdl.parse_size(sys.argv[2]), sys.argv[3:]
 cg = "/sys/fs/cgroup/" + name
 with gdl.Ledger() as led:
     os.makedirs(cg, exist_ok=True)
-    agent = led.create_agent(name)
-    led.bind_cgroup(agent, cg)
-    led.set_quota(agent, gdl.ALL_DEVICES, quota)
+    agent = led.ensure_agent(name, {gdl.ALL_DEVICES: quota}, cg)
     procs = os.open(cg + "/cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
     child = subprocess.Popen(cmd, preexec_fn=lambda: os.write(procs, b"0"))
     while True:
@@ -29,6 +27,6 @@ with gdl.Ledger() as led:
                       % (name, ev.kind, ev.device, ev.value, ev.value2))
         if done:
             break
-    led.destroy_agent(agent)
+    led.retire_agent(name)
     os.rmdir(cg)
     print("%s: exit status %d, agent retired" % (name, child.returncode))

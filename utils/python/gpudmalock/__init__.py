@@ -279,6 +279,31 @@ class Ledger:
                                       ctypes.byref(i)), "agent %r" % name)
         return i.value
 
+    def ensure_agent(self, name, quotas=(), cgroup=None):
+        """Finds agent NAME or creates it (with nothing on any device), sets
+        QUOTAS in the order given and binds the CGROUP directory if given;
+        returns its id.  QUOTAS: a dict or (device, bytes) pairs, e.g.
+        {ALL_DEVICES: 8 << 30, 1: 0} ("8G everywhere but device 1").
+        Idempotent and safe against racing orchestrators; an agent this
+        call created is destroyed again when a later step fails.  Admin."""
+        items = list(quotas.items() if hasattr(quotas, "items") else quotas)
+        arr = (_abi.gdlock_ensure_quota * max(len(items), 1))()
+        for i, (device, size) in enumerate(items):
+            arr[i] = _abi.gdlock_ensure_quota(device=_u32(device, "device"),
+                                              bytes=_u64(size, "quota"))
+        cg = None if cgroup is None else _bytes(cgroup, "path")
+        i = _abi.u32()
+        _check(_c().gdlock_agent_ensure(self._g(), _name(name), arr,
+                                        len(items), cg, ctypes.byref(i)),
+               "agent %r" % name)
+        return i.value
+
+    def retire_agent(self, name):
+        """Destroys agent NAME; one that does not exist is success (a
+        retire that runs twice, or late).  Admin."""
+        _check(_c().gdlock_agent_retire(self._g(), _name(name)),
+               "agent %r" % name)
+
     def bind_pid(self, agent, pid):
         """Binds a process by pid.  Admin."""
         _check(_c().gdlock_bind_pid(self._g(), _u32(agent),

@@ -85,9 +85,14 @@ class gdl_event(Struct):
                 ("reserved", u64 * 2)]
 
 
+class gdlock_ensure_quota(Struct):
+    """One quota of gdlock_agent_ensure() (<gpudmalock.h>, library 0.3)."""
+    _fields_ = [("device", u32), ("reserved", u32), ("bytes", u64)]
+
+
 STRUCTS = [gdl_version, gdl_whoami, gdl_device_info, gdl_agent_info,
            gdl_binding_info, gdl_quota, gdl_reserve, gdl_dma_check,
-           gdl_acl_entry, gdl_stats, gdl_event]
+           gdl_acl_entry, gdl_stats, gdl_event, gdlock_ensure_quota]
 
 P = ctypes.POINTER
 _c = ctypes.c_int
@@ -126,6 +131,9 @@ _SIGNATURES = {
     "gdlock_acl_revoke": (_c, [_h, P(gdl_acl_entry), _ui]),
     "gdlock_acl_list": (_c, [_h, u32, P(gdl_acl_entry), _ui]),
     "gdlock_event_read": (_c, [_h, P(gdl_event), _ui, _c]),
+    "gdlock_agent_ensure": (_c, [_h, _s, P(gdlock_ensure_quota), _ui, _s,
+                                 P(u32)]),
+    "gdlock_agent_retire": (_c, [_h, _s]),
 }
 
 

@@ -80,8 +80,16 @@ def test_bad_names_are_refused_before_the_kernel(devnull):
             devnull.create_agent(bad)
     with pytest.raises(gdl.InvalidArgument):
         devnull.find_agent("x" * 40)
-    with pytest.raises(gdl.NotSupported):
-        devnull.create_agent("y" * gdl.NAME_MAX)
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.ensure_agent("x" * 40, {gdl.ALL_DEVICES: 1})
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.retire_agent("")
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.ensure_agent("ok", [(0, -1)])
+    for call in (devnull.create_agent, devnull.retire_agent,
+                 lambda n: devnull.ensure_agent(n, {0: 1}, "/sys/fs/cgroup")):
+        with pytest.raises(gdl.NotSupported):
+            call("y" * gdl.NAME_MAX)
 
 
 def test_bad_arguments_are_typed(devnull):

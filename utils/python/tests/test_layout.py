@@ -23,11 +23,12 @@ def test_structs_match_the_c_header(tmp_path):
                          % (n, f, n, f, n, f))
     src = tmp_path / "layout.c"
     src.write_text("#include <stddef.h>\n#include <stdio.h>\n"
-                   "#include <gpu_dma_lock.h>\nint main(void)\n{\n\t"
+                   "#include <gpudmalock.h>\nint main(void)\n{\n\t"
                    + "\n\t".join(lines) + "\n\treturn 0;\n}\n")
     exe = tmp_path / "layout"
     subprocess.run([os.environ.get("CC", "cc"), "-Wall", "-Werror", "-I",
-                    os.path.join(TOP, "src", "uapi"), str(src), "-o",
+                    os.path.join(TOP, "src", "uapi"), "-I",
+                    os.path.join(TOP, "utils", "include"), str(src), "-o",
                     str(exe)], check=True)
     got = subprocess.run([str(exe)], check=True, capture_output=True,
                          text=True).stdout.splitlines()

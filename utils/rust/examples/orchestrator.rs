@@ -6,7 +6,7 @@
 //!     orchestrator NAME QUOTA COMMAND [ARG...]
 //!     orchestrator job-7 4G python3 train.py
 use gpu_dma_lock::{parse_size, Ledger, ALL_DEVICES};
-use std::{fs, io::Write, os::unix::process::CommandExt, process::Command, time::Duration};
+use std::{fs, io::Write, os::unix::process::CommandExt, path::Path, process::Command, time::Duration};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -16,9 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (name, quota, cg) = (&args[0], parse_size(&args[1])?, format!("/sys/fs/cgroup/{}", args[0]));
     let ledger = Ledger::open()?;
     fs::create_dir_all(&cg)?;
-    let agent = ledger.create_agent(name, 0)?;
-    ledger.bind_cgroup(agent, &cg)?;
-    ledger.set_quota(agent, ALL_DEVICES, quota)?;
+    let agent = ledger.ensure_agent(name, &[(ALL_DEVICES, quota)], Some(Path::new(&cg)))?;
     // The child joins the cgroup before it runs anything of its own.
     let procs = fs::OpenOptions::new().write(true).open(format!("{cg}/cgroup.procs"))?;
     let mut child = unsafe { Command::new(&args[2]).args(&args[3..]).pre_exec(move || (&procs).write_all(b"0")).spawn()? };
@@ -33,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             break status;
         }
     };
-    ledger.destroy_agent(agent)?;
+    ledger.retire_agent(name)?;
     fs::remove_dir(&cg)?;
     println!("{name}: {status}, agent retired");
     Ok(())

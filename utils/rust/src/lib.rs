@@ -23,7 +23,7 @@
 //! Errors are [`Error`] variants, one per errno meaning of the ABI.  A
 //! ledger cannot be used once closed:
 //!
-//! ```compile_fail
+//! ```compile_fail,E0382
 //! let ledger = gpu_dma_lock::Ledger::open().unwrap();
 //! ledger.close();
 //! ledger.version(); // use after close: does not compile
@@ -234,6 +234,34 @@ impl Ledger {
         // SAFETY: c is a valid C string, id a valid out pointer.
         check(unsafe { sys::gdlock_agent_find(self.g(), c.as_ptr(), &mut id) })?;
         Ok(id)
+    }
+
+    /// Finds agent `name` or creates it (with nothing on any device), sets
+    /// `quotas` in the order given (`(ALL_DEVICES, n)` first, then
+    /// per-device exceptions) and binds `cgroup` if given.  Idempotent and
+    /// safe against racing orchestrators; an agent this call created is
+    /// destroyed again when a later step fails.  Admin.
+    pub fn ensure_agent(&self, name: &str, quotas: &[(DeviceIndex, u64)], cgroup: Option<&Path>) -> Result<AgentId> {
+        let c = name_arg(name)?;
+        let cg = cgroup.map(path_arg).transpose()?;
+        let q: Vec<sys::gdlock_ensure_quota> = quotas
+            .iter()
+            .map(|&(device, bytes)| sys::gdlock_ensure_quota { device, reserved: 0, bytes })
+            .collect();
+        let nq = c_uint::try_from(q.len()).map_err(|_| Error::InvalidArgument)?;
+        let cgp = cg.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+        let mut id = 0u32;
+        // SAFETY: valid C strings (or NULL), q holds nq entries.
+        check(unsafe { sys::gdlock_agent_ensure(self.g(), c.as_ptr(), q.as_ptr(), nq, cgp, &mut id) })?;
+        Ok(id)
+    }
+
+    /// Destroys agent `name`; one that does not exist is success (a
+    /// retire that runs twice, or late).  Admin.
+    pub fn retire_agent(&self, name: &str) -> Result<()> {
+        let c = name_arg(name)?;
+        // SAFETY: a live handle and a valid C string.
+        check(unsafe { sys::gdlock_agent_retire(self.g(), c.as_ptr()) }).map(drop)
     }
 
     /// Binds a process (by pid in the caller's namespace).  Admin.

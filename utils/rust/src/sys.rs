@@ -172,6 +172,15 @@ pub struct gdl_event {
     pub reserved: [u64; 2],
 }
 
+/// One quota of gdlock_agent_ensure() (libgpudmalock 0.3).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct gdlock_ensure_quota {
+    pub device: u32,
+    pub reserved: u32,
+    pub bytes: u64,
+}
+
 pub type pid_t = i32;
 
 extern "C" {
@@ -225,6 +234,16 @@ extern "C" {
         buf: *mut gdl_acl_entry,
         cap: c_uint,
     ) -> c_int;
+
+    pub fn gdlock_agent_ensure(
+        g: *mut gdlock,
+        name: *const c_char,
+        q: *const gdlock_ensure_quota,
+        nq: c_uint,
+        cgroup_path: *const c_char,
+        id: *mut u32,
+    ) -> c_int;
+    pub fn gdlock_agent_retire(g: *mut gdlock, name: *const c_char) -> c_int;
 
     pub fn gdlock_event_read(
         g: *mut gdlock,

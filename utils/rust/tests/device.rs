@@ -97,6 +97,8 @@ fn tenant(agent: AgentId, other: AgentId) -> i32 {
     t.err(l.set_quota(agent, 0, UNLIMITED), Error::PermissionDenied, "tenant: raise its own quota");
     t.err(l.bindings(None), Error::PermissionDenied, "tenant: list bindings");
     t.err(l.quota(other, 0), Error::PermissionDenied, "tenant: another agent's quota");
+    t.err(l.retire_agent(NAME), Error::PermissionDenied, "tenant: retire its own agent");
+    t.err(l.ensure_agent(NAME, &[(0, UNLIMITED)], None), Error::PermissionDenied, "tenant: ensure itself an unlimited quota");
     println!("tenant: {} passed, {} failed", t.pass, t.fail);
     println!("holding");
     std::io::stdout().flush().ok();
@@ -187,6 +189,20 @@ fn scenario(t: &mut Tally) -> Option<()> {
     t.err(l.destroy_agent(id), Error::NotFound, "destroy it twice");
     let evs = watch.read_events(8, Some(Duration::from_secs(5)));
     t.check(matches!(&evs, Ok(v) if v.iter().any(|e| e.kind == EventKind::AgentDestroyed && e.agent == id)), &format!("agent_destroyed event: {evs:?}"));
+    let _ = std::fs::remove_dir(CG);
+
+    // The lifecycle helper: idempotent ensure, undone on failure, retire.
+    let _ = std::fs::create_dir(CG);
+    let q = [(ALL_DEVICES, 2 * MIB), (0, 3 * MIB)];
+    let lid = t.ok(l.ensure_agent("rs-life", &q, Some(std::path::Path::new(CG))), "ensure an agent with quotas and a cgroup")?;
+    t.check(l.quota(lid, 0).map(|q| q.quota) == Ok(Some(3 * MIB)) && l.quota(lid, 1).map(|q| q.quota) == Ok(Some(2 * MIB)), "ensure set the quotas in order (all 2M, then device 0 3M)");
+    t.check(l.bindings(Some(lid)).map(|b| b.len()) == Ok(1), "ensure bound the cgroup");
+    t.check(l.ensure_agent("rs-life", &q, Some(std::path::Path::new(CG))) == Ok(lid), "ensure again: the same agent");
+    t.err(l.ensure_agent("rs-life2", &[(31, MIB)], None), Error::NoDevice, "ensure with an unknown device");
+    t.err(l.find_agent("rs-life2"), Error::NotFound, "the agent ensure created was destroyed again");
+    t.ok(l.retire_agent("rs-life"), "retire the agent");
+    t.err(l.find_agent("rs-life"), Error::NotFound, "retired: gone");
+    t.ok(l.retire_agent("rs-life"), "retire it again: already gone is success");
     let _ = std::fs::remove_dir(CG);
 
     // Bad input: typed errors, nothing changed.

@@ -94,7 +94,11 @@ fn bad_names_are_refused_before_the_kernel() {
     assert_eq!(l.create_agent("", 0).unwrap_err(), Error::InvalidArgument);
     assert_eq!(l.create_agent("a\0b", 0).unwrap_err(), Error::InvalidArgument);
     assert_eq!(l.find_agent(&long).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.ensure_agent(&long, &[], None).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.retire_agent("").unwrap_err(), Error::InvalidArgument);
     // The longest name passes the check and reaches the (non-)device.
+    assert_eq!(l.ensure_agent(&"y".repeat(NAME_MAX), &[(ALL_DEVICES, 1)], None).unwrap_err(), Error::NotSupported);
+    assert_eq!(l.retire_agent(&"y".repeat(NAME_MAX)).unwrap_err(), Error::NotSupported);
     assert_eq!(l.create_agent(&"y".repeat(NAME_MAX), 0).unwrap_err(), Error::NotSupported);
 }
 
@@ -115,6 +119,14 @@ fn sizes_parse_like_the_ctl() {
     assert_eq!(parse_size("unlimited").unwrap(), UNLIMITED);
     assert_eq!(parse_size("12Q").unwrap_err(), Error::InvalidArgument);
     assert_eq!(parse_size("99999999999999999999").unwrap_err(), Error::SizeOutOfRange);
+}
+
+#[test]
+fn crate_version_is_debian_changelogs() {
+    let cl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../debian/changelog")).unwrap();
+    let first = cl.lines().next().unwrap();
+    let upstream = first.split(['(', ')']).nth(1).unwrap().split('-').next().unwrap();
+    assert_eq!(env!("CARGO_PKG_VERSION"), upstream, "utils/rust/Cargo.toml's version must follow debian/changelog");
 }
 
 #[test]

@@ -39,6 +39,7 @@ fn rust_layout() -> Vec<(&'static str, String, usize)> {
     layout!(o, gdl_dma_check { dev_index, access, peer_index, reserved0, addr, len, owner_id, result, reserved });
     layout!(o, gdl_acl_entry { agent_id, owner_id, dev_index, rights, peer_index, reserved0, addr, len, reserved });
     layout!(o, gdl_stats { nr_counters, reserved0, counters, reserved });
+    layout!(o, gdlock_ensure_quota { device, reserved, bytes });
     layout!(o, gdl_event { seq, time_ns, type_ = "type", flags, agent_id, dev_index, pid, access, value, value2, reserved });
     o
 }
@@ -55,13 +56,13 @@ fn rust_errnos() -> Vec<(&'static str, i32)> {
     ]
 }
 
-/// The C header's directory: the source tree's, else the installed one.
-fn uapi_dir() -> String {
-    let tree = concat!(env!("CARGO_MANIFEST_DIR"), "/../../src/uapi");
-    if std::path::Path::new(tree).join("gpu_dma_lock.h").exists() {
-        tree.to_string()
+/// The C headers' directories: the source tree's, else the installed ones.
+fn include_args() -> Vec<String> {
+    let top = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    if std::path::Path::new(top).join("src/uapi/gpu_dma_lock.h").exists() {
+        vec![format!("-I{top}/src/uapi"), format!("-I{top}/utils/include")]
     } else {
-        "/usr/include".to_string()
+        vec![]
     }
 }
 
@@ -69,7 +70,7 @@ fn uapi_dir() -> String {
 fn structs_and_errnos_match_the_c_header() {
     let rust = rust_layout();
     let mut c = String::from(
-        "#include <errno.h>\n#include <stddef.h>\n#include <stdio.h>\n#include <gpu_dma_lock.h>\n\
+        "#include <errno.h>\n#include <stddef.h>\n#include <stdio.h>\n#include <gpudmalock.h>\n\
          #define F(s, f) printf(#s \" \" #f \"@ %zu\\n\" #s \" \" #f \"# %zu\\n\", \
          offsetof(struct s, f), sizeof(((struct s *)0)->f))\n\
          int main(void)\n{\n",
@@ -88,7 +89,8 @@ fn structs_and_errnos_match_the_c_header() {
 
     let exe = format!("{}/layout-dump", env!("CARGO_TARGET_TMPDIR"));
     let mut cc = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-Wall", "-Werror", "-x", "c", "-", "-o", &exe, "-I", &uapi_dir()])
+        .args(["-Wall", "-Werror", "-x", "c", "-", "-o", &exe])
+        .args(include_args())
         .stdin(Stdio::piped())
         .spawn()
         .expect("a C compiler (cc)");
