@@ -140,3 +140,14 @@ def test_docstrings_for_pydoc():
     undocumented = [n for n in dir(gdl.Ledger) if not n.startswith("_")
                     and not getattr(gdl.Ledger, n).__doc__]
     assert not undocumented
+
+
+def test_texts_are_the_rust_crates():
+    """One wording in both bindings: each exception's advice is the
+    Display text of the Rust variant of the same name."""
+    src = open(os.path.join(TOP, "utils", "rust", "src", "error.rs")).read()
+    rust = dict(re.findall(r'Error::(\w+) => "([^"]*)",', src))
+    classes = list(gdl.BY_ERRNO.values()) + [gdl.NotLoaded]
+    assert len(classes) == 23
+    for cls in classes:
+        assert rust.get(cls.__name__) == cls.advice, cls.__name__
