@@ -16,6 +16,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 export LD_LIBRARY_PATH=$BUILD/utils
 export PYTHONPATH=$TOP/utils/python
+export GDL_BINDINGS_VM=1	# the Rust scenario runs only where this is set
 CTL=$BUILD/utils/gpu-dma-lock-ctl
 T=/tmp/bindings-test
 mkdir -p $T

@@ -183,8 +183,9 @@ class Ledger:
     def close(self):
         """Closes the file; the kernel releases what it still holds."""
         h, self._h = getattr(self, "_h", None), None
-        if h:
-            _c().gdlock_close(h)
+        # _lib is None only at interpreter exit, where the kernel closes it.
+        if h and _lib is not None:
+            _lib.gdlock_close(h)
 
     def __enter__(self):
         return self
@@ -429,12 +430,13 @@ class Ledger:
 
     def events(self, timeout=None):
         """Iterates over events as they come; with TIMEOUT (seconds), stops
-        once that long passes without one."""
+        once that long passes without one.  Reads one record at a time, so
+        leaving the loop early leaves the rest for the next reader."""
         while True:
-            evs = self.read_events(64, timeout)
+            evs = self.read_events(1, timeout)
             if not evs:
                 return
-            yield from evs
+            yield evs[0]
 
 
 class Reservation:

@@ -5,7 +5,6 @@
 use crate::error::check;
 use crate::{sys, AgentId, DeviceIndex, Error, Ledger, Result};
 use crate::Access;
-use std::collections::VecDeque;
 use std::os::raw::{c_int, c_uint};
 use std::time::Duration;
 
@@ -98,10 +97,11 @@ pub(crate) fn read(ledger: &Ledger, max: usize, timeout: Option<Duration>) -> Re
 }
 
 /// A blocking iterator over a ledger's events ([`Ledger::events`]).
-/// It ends only on an error, which it yields once.
+/// It reads one record per step, so an iterator dropped early leaves the
+/// rest for the next reader.  It ends only on an error, which it yields
+/// once.
 pub struct Events<'a> {
     ledger: &'a Ledger,
-    pending: VecDeque<Event>,
     failed: bool,
 }
 
@@ -109,7 +109,6 @@ impl<'a> Events<'a> {
     pub(crate) fn new(ledger: &'a Ledger) -> Events<'a> {
         Events {
             ledger,
-            pending: VecDeque::new(),
             failed: false,
         }
     }
@@ -119,18 +118,21 @@ impl Iterator for Events<'_> {
     type Item = Result<Event>;
 
     fn next(&mut self) -> Option<Result<Event>> {
-        while self.pending.is_empty() {
-            if self.failed {
-                return None;
-            }
-            match read(self.ledger, 64, None) {
-                Ok(v) => self.pending.extend(v),
+        if self.failed {
+            return None;
+        }
+        loop {
+            match read(self.ledger, 1, None) {
+                Ok(v) => {
+                    if let Some(e) = v.into_iter().next() {
+                        return Some(Ok(e));
+                    }
+                }
                 Err(e) => {
                     self.failed = true;
                     return Some(Err(e));
                 }
             }
         }
-        self.pending.pop_front().map(Ok)
     }
 }
