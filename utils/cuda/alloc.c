@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Linear device allocations and their frees.  Each is charged before the
+ * driver call; a free takes its entry out of the pointer map before the
+ * driver call and puts it back if the driver refuses, so that another
+ * thread given the same address by the driver meanwhile keeps its own
+ * charge.
+ */
+#include "gdl_cuda.h"
+
+/* cudaMallocPitch rows are aligned to at most this many bytes. */
+#define PITCH_ALIGN 512
+
+EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t size)
+{
+	__typeof__(cuMemAlloc_v2) *f = REAL(cuMemAlloc_v2);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve_current(size, &h);
+	if (e)
+		return e;
+	e = f(dptr, size);
+	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
+}
+
+EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch,
+				   size_t width, size_t height,
+				   unsigned int elem)
+{
+	__typeof__(cuMemAllocPitch_v2) *f = REAL(cuMemAllocPitch_v2);
+	uint64_t row, size, h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	/* The pitch is the driver's choice; charge its upper bound. */
+	if (__builtin_add_overflow(width, PITCH_ALIGN - 1, &row) ||
+	    __builtin_mul_overflow(row & ~(uint64_t)(PITCH_ALIGN - 1), height,
+				   &size))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	e = gdlc_reserve_current(size, &h);
+	if (e)
+		return e;
+	e = f(dptr, pitch, width, height, elem);
+	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
+}
+
+EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
+				  unsigned int flags)
+{
+	__typeof__(cuMemAllocManaged) *f = REAL(cuMemAllocManaged);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve_current(size, &h);
+	if (e)
+		return e;
+	e = f(dptr, size, flags);
+	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
+}
+
+/*
+ * Stream-ordered allocations are charged when enqueued and released when
+ * the free is enqueued: what a pool keeps cached after a free is the
+ * driver's, as with the caching allocators above it.
+ */
+static CUresult alloc_async(__typeof__(cuMemAllocAsync) *f, CUdeviceptr *dptr,
+			    size_t size, CUstream s)
+{
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve_current(size, &h);
+	if (e)
+		return e;
+	e = f(dptr, size, s);
+	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
+}
+
+EXPORT CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
+{
+	return alloc_async(REAL(cuMemAllocAsync), dptr, size, s);
+}
+
+EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size,
+				     CUstream s)
+{
+	return alloc_async(REAL(cuMemAllocAsync_ptsz), dptr, size, s);
+}
+
+static CUresult alloc_pool(__typeof__(cuMemAllocFromPoolAsync) *f,
+			   CUdeviceptr *dptr, size_t size, CUmemoryPool pool,
+			   CUstream s)
+{
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve_current(size, &h);
+	if (e)
+		return e;
+	e = f(dptr, size, pool, s);
+	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
+}
+
+EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
+					CUmemoryPool pool, CUstream s)
+{
+	return alloc_pool(REAL(cuMemAllocFromPoolAsync), dptr, size, pool, s);
+}
+
+EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
+					     CUmemoryPool pool, CUstream s)
+{
+	return alloc_pool(REAL(cuMemAllocFromPoolAsync_ptsz), dptr, size, pool,
+			  s);
+}
+
+/* ---- frees ---- */
+
+static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
+{
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	h = gdlc_untrack_begin(&gdlc_ptr_map, p);
+	e = f(p);
+	gdlc_untrack_end(&gdlc_ptr_map, e, p, h);
+	return e;
+}
+
+static CUresult free_async(__typeof__(cuMemFreeAsync) *f, CUdeviceptr p,
+			   CUstream s)
+{
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	h = gdlc_untrack_begin(&gdlc_ptr_map, p);
+	e = f(p, s);
+	gdlc_untrack_end(&gdlc_ptr_map, e, p, h);
+	return e;
+}
+
+EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
+{
+	return free_ptr(REAL(cuMemFree_v2), p);
+}
+
+EXPORT CUresult cuMemFreeAsync(CUdeviceptr p, CUstream s)
+{
+	return free_async(REAL(cuMemFreeAsync), p, s);
+}
+
+EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
+{
+	return free_async(REAL(cuMemFreeAsync_ptsz), p, s);
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Contexts: the driver's own footprint per context is invisible to the
+ * API, so each context (and each device's primary context, once while
+ * anyone holds it) is charged an estimate.
+ */
+#include <pthread.h>
+
+#include "gdl_cuda.h"
+
+static struct {
+	unsigned int refs;
+	uint64_t handle;
+} primary[MAX_CUDA_DEVICES];
+static pthread_mutex_t primary_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h)
+{
+	return gdlc_track(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
+}
+
+EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags,
+			       CUdevice dev)
+{
+	__typeof__(cuCtxCreate_v2) *f = REAL(cuCtxCreate_v2);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	return ctx_created(f(pctx, flags, dev), pctx, h);
+}
+
+EXPORT CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
+			       int nparams, unsigned int flags, CUdevice dev)
+{
+	__typeof__(cuCtxCreate_v3) *f = REAL(cuCtxCreate_v3);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	return ctx_created(f(pctx, params, nparams, flags, dev), pctx, h);
+}
+
+EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
+			       unsigned int flags, CUdevice dev)
+{
+	__typeof__(cuCtxCreate_v4) *f = REAL(cuCtxCreate_v4);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	return ctx_created(f(pctx, params, flags, dev), pctx, h);
+}
+
+EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+{
+	__typeof__(cuCtxDestroy_v2) *f = REAL(cuCtxDestroy_v2);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	h = gdlc_untrack_begin(&gdlc_ctx_map, (uintptr_t)ctx);
+	e = f(ctx);
+	gdlc_untrack_end(&gdlc_ctx_map, e, (uintptr_t)ctx, h);
+	return e;
+}
+
+/* The primary context is charged once, while anyone holds it. */
+EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
+{
+	__typeof__(cuDevicePrimaryCtxRetain) *f = REAL(cuDevicePrimaryCtxRetain);
+	uint64_t h = 0;
+	CUresult e;
+
+	CHECK_REAL(f);
+	if (dev < 0 || dev >= MAX_CUDA_DEVICES)
+		return f(pctx, dev);
+	pthread_mutex_lock(&primary_lock);
+	if (!primary[dev].refs) {
+		e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+		if (e)
+			goto out;
+	}
+	e = f(pctx, dev);
+	if (e) {
+		gdlc_release(h);
+		goto out;
+	}
+	if (!primary[dev].refs++)
+		primary[dev].handle = h;
+out:
+	pthread_mutex_unlock(&primary_lock);
+	return e;
+}
+
+EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
+{
+	__typeof__(cuDevicePrimaryCtxRelease_v2) *f =
+		REAL(cuDevicePrimaryCtxRelease_v2);
+	CUresult e;
+
+	CHECK_REAL(f);
+	if (dev < 0 || dev >= MAX_CUDA_DEVICES)
+		return f(dev);
+	pthread_mutex_lock(&primary_lock);
+	e = f(dev);
+	if (!e && primary[dev].refs && !--primary[dev].refs) {
+		gdlc_release(primary[dev].handle);
+		primary[dev].handle = 0;
+	}
+	pthread_mutex_unlock(&primary_lock);
+	return e;
+}
+
+
+void gdlc_contexts_lock_all(void)
+{
+	pthread_mutex_lock(&primary_lock);
+}
+
+void gdlc_contexts_unlock_all(void)
+{
+	pthread_mutex_unlock(&primary_lock);
+}
+
+void gdlc_contexts_forget(void)
+{
+	memset(primary, 0, sizeof(primary));
+}

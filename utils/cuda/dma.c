@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The module's DMA rules at the driver API: peer access and peer copies
+ * need a peer right, an IPC import or registered I/O memory an ACL entry
+ * covering the range, pinned host memory a non-zero quota on the device.
+ */
+#include "gdl_cuda.h"
+
+HELPER(cuMemGetAddressRange_v2)
+HELPER(cuIpcCloseMemHandle)
+
+/* 1 when the ledger allows DMA between CUDA devices @src and @dst. */
+static int peer_allowed(CUdevice src, CUdevice dst)
+{
+	struct gdlock *g = gdlc_ledger();
+	int a, b, ret;
+
+	if (src == dst)
+		return 1;
+	if (!g)
+		return gdlc_fail_open;
+	a = gdlc_module_index(src);
+	b = gdlc_module_index(dst);
+	if (a < 0 || b < 0)
+		return 0;
+	ret = gdlock_peer_check(g, a, b);
+	if (ret)
+		gdlc_say(2, "peer DMA %d -> %d refused: %s", src, dst,
+		    gdlock_strerror(ret));
+	return !ret;
+}
+
+EXPORT CUresult cuDeviceCanAccessPeer(int *can, CUdevice dev, CUdevice peer)
+{
+	__typeof__(cuDeviceCanAccessPeer) *f = REAL(cuDeviceCanAccessPeer);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(can, dev, peer);
+	/* Frameworks ask this first and fall back to staged copies. */
+	if (!e && can && *can && !peer_allowed(dev, peer))
+		*can = 0;
+	return e;
+}
+
+EXPORT CUresult cuCtxEnablePeerAccess(CUcontext peer, unsigned int flags)
+{
+	__typeof__(cuCtxEnablePeerAccess) *f = REAL(cuCtxEnablePeerAccess);
+	CUdevice self, other;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_current_device(&self);
+	if (!e)
+		e = gdlc_context_device(peer, &other);
+	if (e)
+		return e;
+	if (!peer_allowed(self, other))
+		return CUDA_ERROR_PEER_ACCESS_UNSUPPORTED;
+	return f(peer, flags);
+}
+
+static CUresult peer_copy_check(CUcontext dctx, CUcontext sctx)
+{
+	CUdevice d, s;
+	CUresult e = gdlc_context_device(dctx, &d);
+
+	if (!e)
+		e = gdlc_context_device(sctx, &s);
+	if (e)
+		return e;
+	return peer_allowed(s, d) ? CUDA_SUCCESS : CUDA_ERROR_NOT_PERMITTED;
+}
+
+EXPORT CUresult cuMemcpyPeer(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
+			     CUcontext sctx, size_t n)
+{
+	__typeof__(cuMemcpyPeer) *f = REAL(cuMemcpyPeer);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = peer_copy_check(dctx, sctx);
+	return e ? e : f(dst, dctx, src, sctx, n);
+}
+
+EXPORT CUresult cuMemcpyPeer_ptds(CUdeviceptr dst, CUcontext dctx,
+				  CUdeviceptr src, CUcontext sctx, size_t n)
+{
+	__typeof__(cuMemcpyPeer_ptds) *f = REAL(cuMemcpyPeer_ptds);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = peer_copy_check(dctx, sctx);
+	return e ? e : f(dst, dctx, src, sctx, n);
+}
+
+EXPORT CUresult cuMemcpyPeerAsync(CUdeviceptr dst, CUcontext dctx,
+				  CUdeviceptr src, CUcontext sctx, size_t n,
+				  CUstream s)
+{
+	__typeof__(cuMemcpyPeerAsync) *f = REAL(cuMemcpyPeerAsync);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = peer_copy_check(dctx, sctx);
+	return e ? e : f(dst, dctx, src, sctx, n, s);
+}
+
+EXPORT CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dst, CUcontext dctx,
+				       CUdeviceptr src, CUcontext sctx,
+				       size_t n, CUstream s)
+{
+	__typeof__(cuMemcpyPeerAsync_ptsz) *f = REAL(cuMemcpyPeerAsync_ptsz);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = peer_copy_check(dctx, sctx);
+	return e ? e : f(dst, dctx, src, sctx, n, s);
+}
+
+/* May the caller's agent access [addr, addr + len) on CUDA device @dev? */
+int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len)
+{
+	struct gdlock *g = gdlc_ledger();
+	int idx, ret;
+
+	if (!g)
+		return gdlc_fail_open;
+	idx = gdlc_module_index(dev);
+	if (idx < 0)
+		return 0;
+	ret = gdlock_dma_check(g, idx, addr, len,
+			       GDL_ACCESS_READ | GDL_ACCESS_WRITE);
+	if (ret)
+		gdlc_say(2, "DMA to [%#llx, +%llu) on device %d refused: %s",
+		    (unsigned long long)addr, (unsigned long long)len, dev,
+		    gdlock_strerror(ret));
+	return !ret;
+}
+
+/*
+ * An imported buffer is another process's memory: it is only known once
+ * mapped, so the check runs on the mapped range and a refusal unmaps it.
+ */
+EXPORT CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle hd,
+				      unsigned int flags)
+{
+	__typeof__(cuIpcOpenMemHandle_v2) *f = REAL(cuIpcOpenMemHandle_v2);
+	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
+	__typeof__(cuIpcCloseMemHandle) *close_h = h_cuIpcCloseMemHandle();
+	CUdeviceptr base;
+	size_t size;
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	CHECK_REAL(range);
+	CHECK_REAL(close_h);
+	e = gdlc_current_device(&dev);
+	if (e)
+		return e;
+	e = f(pdptr, hd, flags);
+	if (e)
+		return e;
+	if (range(&base, &size, *pdptr) == CUDA_SUCCESS &&
+	    gdlc_range_allowed(dev, base, size))
+		return CUDA_SUCCESS;
+	close_h(*pdptr);
+	*pdptr = 0;
+	return CUDA_ERROR_NOT_PERMITTED;
+}
+
+/*
+ * Pinning host memory lets the device DMA into it: the agent must be
+ * allowed on the device at all (a non-zero quota).  Registering I/O memory
+ * (another device's BAR) is peer-to-peer DMA and needs an ACL entry
+ * covering that range.
+ */
+int gdlc_host_dma_allowed(CUdevice dev)
+{
+	struct gdlock *g = gdlc_ledger();
+	struct gdl_quota q;
+	int idx;
+
+	if (!g)
+		return gdlc_fail_open;
+	idx = gdlc_module_index(dev);
+	return idx >= 0 && !gdlock_quota_get(g, 0, idx, &q) && q.quota;
+}
+
+EXPORT CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags)
+{
+	__typeof__(cuMemHostRegister_v2) *f = REAL(cuMemHostRegister_v2);
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_current_device(&dev);
+	if (e)
+		return e;
+	if (flags & CU_MEMHOSTREGISTER_IOMEMORY ?
+	    !gdlc_range_allowed(dev, (uintptr_t)p, size) : !gdlc_host_dma_allowed(dev))
+		return CUDA_ERROR_NOT_PERMITTED;
+	return f(p, size, flags);
+}
+
+EXPORT CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags)
+{
+	__typeof__(cuMemHostAlloc) *f = REAL(cuMemHostAlloc);
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_current_device(&dev);
+	if (e)
+		return e;
+	if (!gdlc_host_dma_allowed(dev))
+		return CUDA_ERROR_NOT_PERMITTED;
+	return f(pp, size, flags);
+}
+

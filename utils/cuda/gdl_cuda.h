@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal interface of libgpudmalock-cuda.so, shared by its files:
+ *   symbols.c   the real entry points, cuGetProcAddress and dlsym
+ *   config.c    the admin's configuration file, the environment, logging
+ *   ledger.c    the open ledger file, CUDA device -> module device,
+ *               charging and the object -> reservation maps
+ *   alloc.c     linear allocations and their frees
+ *   vmm.c       cuMemCreate / cuMemMap / cuMemUnmap / cuMemRelease
+ *   arrays.c    CUDA arrays, charged from their descriptors
+ *   meminfo.c   memory queries answered with the quota
+ *   contexts.c  contexts and the driver's own footprint
+ *   dma.c       peer, IPC and host-memory checks
+ *   process.c   fork and the constructor
+ * Nothing here leaves the library (-fvisibility=hidden).
+ */
+#ifndef GDL_CUDA_H
+#define GDL_CUDA_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "gpudmalock.h"
+#include "cuda_api.h"
+#include "handle_map.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define MAX_CUDA_DEVICES 64
+
+/* ---- symbols.c ---- */
+
+enum {
+#define X(sym, base, ptsz, lib) IDX_##sym,
+	GDL_CUDA_WRAPPED(X)
+#undef X
+	NR_WRAPPED
+};
+
+struct gdlc_wrapped {
+	const char *name;
+	const char *base;
+	int per_thread;
+	int lib;
+	void *wrapper;
+};
+
+extern const struct gdlc_wrapped gdlc_wrapped[NR_WRAPPED];
+
+void *gdlc_real_fn(int idx);
+void *gdlc_lib_sym(int lib, const char *name);
+void gdlc_symbols_init(void);
+
+#define REAL(sym) ((__typeof__(sym) *)gdlc_real_fn(IDX_##sym))
+
+/* Driver functions we call but do not wrap, cached the same way. */
+#define HELPER(sym)							\
+	static __typeof__(sym) *h_##sym(void)				\
+	{								\
+		static void *p;						\
+		void *v = __atomic_load_n(&p, __ATOMIC_ACQUIRE);	\
+		if (!v) {						\
+			v = gdlc_lib_sym(strncmp(#sym, "nvml", 4) ?	\
+					 GDL_LIB_CUDA : GDL_LIB_NVML, #sym); \
+			__atomic_store_n(&p, v, __ATOMIC_RELEASE);	\
+		}							\
+		return (__typeof__(sym) *)v;				\
+	}
+
+#define CHECK_REAL(f) do { if (!(f)) return CUDA_ERROR_NOT_INITIALIZED; } while (0)
+
+/* ---- config.c ---- */
+
+extern int gdlc_log_level;	/* 0 quiet, 1 warnings, 2 each refusal */
+extern int gdlc_fail_open;	/* admin's fail = open, not tightened */
+extern uint64_t gdlc_ctx_reserve;
+
+void gdlc_say(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void gdlc_config_init(void);
+
+/* ---- ledger.c ---- */
+
+extern struct gdl_map gdlc_ptr_map;	/* CUdeviceptr -> reservation */
+extern struct gdl_map gdlc_arr_map;	/* CUarray / CUmipmappedArray -> reservation */
+extern struct gdl_map gdlc_ctx_map;	/* CUcontext -> reservation */
+
+struct gdlock *gdlc_ledger(void);
+int gdlc_module_index(CUdevice dev);
+int gdlc_module_index_by_bus_id(const char *bus_id);
+CUresult gdlc_current_device(CUdevice *dev);
+CUresult gdlc_context_device(CUcontext ctx, CUdevice *dev);
+CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle);
+CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle);
+void gdlc_release(uint64_t handle);
+CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
+		    uint64_t handle);
+uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key);
+void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
+		      uint64_t handle);
+void gdlc_ledger_lock_all(void);
+void gdlc_ledger_unlock_all(void);
+void gdlc_ledger_forget(void);
+void gdlc_ledger_init(void);
+
+/* ---- dma.c ---- */
+
+int gdlc_host_dma_allowed(CUdevice dev);
+int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len);
+
+/* ---- meminfo.c ---- */
+
+void gdlc_virtualise(int idx, unsigned long long *total,
+		     unsigned long long *free);
+
+/* ---- contexts.c, vmm.c: fork and start ---- */
+
+void gdlc_contexts_lock_all(void);
+void gdlc_contexts_unlock_all(void);
+void gdlc_contexts_forget(void);
+void gdlc_vmm_lock_all(void);
+void gdlc_vmm_unlock_all(void);
+void gdlc_vmm_forget(void);
+void gdlc_vmm_init(void);
+
+#endif /* GDL_CUDA_H */

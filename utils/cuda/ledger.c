@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The ledger side of the interposer: one open file per process, the CUDA
+ * device -> module device mapping (by PCI address), and charging: every
+ * allocation is reserved before the driver sees it, and the object ->
+ * reservation maps say what a free gives back.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+
+#include "gdl_cuda.h"
+
+HELPER(cuCtxGetDevice)
+HELPER(cuDeviceGetPCIBusId)
+HELPER(cuCtxPushCurrent_v2)
+HELPER(cuCtxPopCurrent_v2)
+
+enum { LEDGER_UNOPENED, LEDGER_OPEN, LEDGER_ABSENT };
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ledger_state;
+static struct gdlock *ledger;
+static struct gdl_device_info mdev[GDL_MAX_DEVICES];
+static int nr_mdev;
+/* CUDA ordinal -> module index; -1 unknown yet, -2 not managed. */
+static int devmap[MAX_CUDA_DEVICES];
+
+struct gdl_map gdlc_ptr_map;
+struct gdl_map gdlc_arr_map;
+struct gdl_map gdlc_ctx_map;
+
+/*
+ * The open file, or NULL when the module is absent.  Every allocation
+ * asks, so the settled states are read without the lock: ledger and
+ * mdev are written before ledger_state is published (release order).
+ */
+struct gdlock *gdlc_ledger(void)
+{
+	struct gdlock *g;
+	int ret, i, st = __atomic_load_n(&ledger_state, __ATOMIC_ACQUIRE);
+
+	if (st != LEDGER_UNOPENED)
+		return st == LEDGER_OPEN ? ledger : NULL;
+	pthread_mutex_lock(&state_lock);
+	if (ledger_state == LEDGER_UNOPENED) {
+		ret = gdlock_open(&ledger);
+		if (ret) {
+			if (gdlc_fail_open)
+				gdlc_say(1, "%s: %s; GDL_CUDA_FAIL=open: allocations are NOT accounted",
+					 GDL_DEVICE_PATH, strerror(-ret));
+			else
+				gdlc_say(1, "%s: %s; every GPU allocation is refused (GDL_CUDA_FAIL=closed)",
+					 GDL_DEVICE_PATH, strerror(-ret));
+			__atomic_store_n(&ledger_state, LEDGER_ABSENT, __ATOMIC_RELEASE);
+		} else {
+			ret = gdlock_device_list(ledger, mdev, GDL_MAX_DEVICES);
+			nr_mdev = ret < 0 ? 0 : ret > GDL_MAX_DEVICES ? GDL_MAX_DEVICES : ret;
+			for (i = 0; i < MAX_CUDA_DEVICES; i++)
+				devmap[i] = -1;
+			__atomic_store_n(&ledger_state, LEDGER_OPEN, __ATOMIC_RELEASE);
+		}
+	}
+	g = ledger_state == LEDGER_OPEN ? ledger : NULL;
+	pthread_mutex_unlock(&state_lock);
+	return g;
+}
+
+/* "DDDD:BB:SS.F" (any domain width, as CUDA and NVML print it). */
+static int parse_bus_id(const char *s, unsigned int *dom, unsigned int *bdf)
+{
+	unsigned int d, b, sl, f;
+
+	if (sscanf(s, "%x:%x:%x.%x", &d, &b, &sl, &f) != 4 || b > 0xff ||
+	    sl > 0x1f || f > 7)
+		return -1;
+	*dom = d;
+	*bdf = b << 8 | sl << 3 | f;
+	return 0;
+}
+
+static int index_by_bus_id(const char *bus_id)
+{
+	unsigned int dom, bdf;
+	int i;
+
+	if (parse_bus_id(bus_id, &dom, &bdf))
+		return -2;
+	for (i = 0; i < nr_mdev; i++)
+		if (mdev[i].flags & GDL_DEV_F_PCI && mdev[i].pci_domain == dom &&
+		    mdev[i].pci_bdf == bdf)
+			return mdev[i].index;
+	return -2;
+}
+
+/* The module's index of the device at @bus_id, or < 0. */
+int gdlc_module_index_by_bus_id(const char *bus_id)
+{
+	int idx;
+
+	pthread_mutex_lock(&state_lock);
+	idx = index_by_bus_id(bus_id);
+	pthread_mutex_unlock(&state_lock);
+	return idx;
+}
+
+/* The module's index of CUDA device @dev, or -1 when it manages none. */
+int gdlc_module_index(CUdevice dev)
+{
+	__typeof__(cuDeviceGetPCIBusId) *busid = h_cuDeviceGetPCIBusId();
+	char buf[64];
+	int idx;
+
+	if (dev < 0 || dev >= MAX_CUDA_DEVICES)
+		return -1;
+	/* Set once per device (racing lookups agree), read on every call. */
+	idx = __atomic_load_n(&devmap[dev], __ATOMIC_RELAXED);
+	if (idx != -1)
+		return idx < 0 ? -1 : idx;
+	if (!busid || busid(buf, sizeof(buf), dev) != CUDA_SUCCESS)
+		return -1;
+	pthread_mutex_lock(&state_lock);
+	idx = index_by_bus_id(buf);
+	__atomic_store_n(&devmap[dev], idx, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&state_lock);
+	if (idx < 0)
+		gdlc_say(1, "CUDA device %d (%s) is not managed by gpu_dma_lock: its allocations are refused",
+			 dev, buf);
+	return idx < 0 ? -1 : idx;
+}
+
+CUresult gdlc_current_device(CUdevice *dev)
+{
+	__typeof__(cuCtxGetDevice) *f = h_cuCtxGetDevice();
+
+	return f ? f(dev) : CUDA_ERROR_NOT_INITIALIZED;
+}
+
+CUresult gdlc_context_device(CUcontext ctx, CUdevice *dev)
+{
+	__typeof__(cuCtxPushCurrent_v2) *push = h_cuCtxPushCurrent_v2();
+	__typeof__(cuCtxPopCurrent_v2) *pop = h_cuCtxPopCurrent_v2();
+	CUcontext dummy;
+	CUresult e;
+
+	if (!push || !pop)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	e = push(ctx);
+	if (e)
+		return e;
+	e = gdlc_current_device(dev);
+	pop(&dummy);
+	return e;
+}
+
+/*
+ * Charge @size bytes on CUDA device @dev.  *handle is 0 when nothing was
+ * charged (no module and fail-open, or a zero size the driver will refuse).
+ */
+CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle)
+{
+	struct gdlock *g;
+	int idx, ret;
+
+	*handle = 0;
+	if (!size)
+		return CUDA_SUCCESS;
+	g = gdlc_ledger();
+	if (!g)
+		return gdlc_fail_open ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+	idx = gdlc_module_index(dev);
+	if (idx < 0)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	ret = gdlock_reserve(g, idx, size, handle);
+	if (ret) {
+		gdlc_say(2, "refused %llu bytes on device %d: %s",
+			 (unsigned long long)size, dev, gdlock_strerror(ret));
+		*handle = 0;
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	return CUDA_SUCCESS;
+}
+
+/* Reserve on the current context's device. */
+CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle)
+{
+	CUdevice dev;
+	CUresult e = gdlc_current_device(&dev);
+
+	return e ? e : gdlc_reserve(dev, size, handle);
+}
+
+void gdlc_release(uint64_t handle)
+{
+	struct gdlock *g;
+
+	if (!handle)
+		return;
+	g = gdlc_ledger();
+	if (g)
+		gdlock_release(g, handle);
+}
+
+/* After the driver call: keep the charge on success, undo it on failure. */
+CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
+		    uint64_t handle)
+{
+	uint64_t old;
+
+	if (e != CUDA_SUCCESS || !handle) {
+		gdlc_release(handle);
+		return e;
+	}
+	/*
+	 * A key still mapped was freed by a path we do not see (a destroyed
+	 * context frees its memory): its old charge is stale.
+	 */
+	switch (gdl_map_put(m, key, handle, &old)) {
+	case 1:
+		gdlc_release(old);
+		break;
+	case 0:
+		break;
+	default:
+		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
+	}
+	return e;
+}
+
+uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key)
+{
+	(void)m;
+	(void)key;
+	return 0;
+}
+
+void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
+		      uint64_t handle)
+{
+	uint64_t h;
+
+	(void)handle;
+	if (e == CUDA_SUCCESS && !gdl_map_take(m, key, &h))
+		gdlc_release(h);
+}
+
+void gdlc_ledger_lock_all(void)
+{
+	pthread_mutex_lock(&state_lock);
+	gdl_map_lock_all(&gdlc_ptr_map);
+	gdl_map_lock_all(&gdlc_arr_map);
+	gdl_map_lock_all(&gdlc_ctx_map);
+}
+
+void gdlc_ledger_unlock_all(void)
+{
+	gdl_map_unlock_all(&gdlc_ctx_map);
+	gdl_map_unlock_all(&gdlc_arr_map);
+	gdl_map_unlock_all(&gdlc_ptr_map);
+	pthread_mutex_unlock(&state_lock);
+}
+
+/*
+ * A fork child shares the parent's open file, and with it the parent's
+ * reservations: freeing through it would release the parent's charges.
+ * It drops its copy of the descriptor (the parent's file stays open) and
+ * the parent's bookkeeping, and opens its own file on first use.
+ */
+void gdlc_ledger_forget(void)
+{
+	if (ledger_state == LEDGER_OPEN)
+		gdlock_close(ledger);
+	ledger = NULL;
+	ledger_state = LEDGER_UNOPENED;
+	gdl_map_clear(&gdlc_ptr_map);
+	gdl_map_clear(&gdlc_arr_map);
+	gdl_map_clear(&gdlc_ctx_map);
+}
+
+void gdlc_ledger_init(void)
+{
+	gdl_map_init(&gdlc_ptr_map);
+	gdl_map_init(&gdlc_arr_map);
+	gdl_map_init(&gdlc_ctx_map);
+}
