@@ -585,6 +585,129 @@ static void test_threads(void)
 	T_TRUE(usage(0) == b);
 }
 
+/* ---- the free/alloc race (the fake driver widens the window) ---- */
+
+enum race_kind { RACE_FREE, RACE_FREE_ASYNC, RACE_RELEASE, RACE_ARRAY, RACE_CTX };
+
+struct race {
+	enum race_kind kind;
+	CUresult e;
+	uint64_t obj;
+};
+
+static CUresult race_alloc(enum race_kind kind, uint64_t *obj)
+{
+	CUDA_ARRAY_DESCRIPTOR ad = { 512, 512, CU_AD_FORMAT_FLOAT, 1 };
+	CUmemAllocationProp prop;
+	CUdeviceptr p = 0;
+	CUmemGenericAllocationHandle vh = 0;
+	CUarray arr = NULL;
+	CUcontext c = NULL;
+	CUresult e;
+
+	switch (kind) {
+	case RACE_FREE:
+		e = cuMemAlloc_v2(&p, MiB);
+		*obj = p;
+		return e;
+	case RACE_FREE_ASYNC:
+		e = cuMemAllocAsync(&p, MiB, NULL);
+		*obj = p;
+		return e;
+	case RACE_RELEASE:
+		memset(&prop, 0, sizeof(prop));
+		prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+		prop.location.id = 0;
+		e = cuMemCreate(&vh, MiB, &prop, 0);
+		*obj = vh;
+		return e;
+	case RACE_ARRAY:
+		e = cuArrayCreate_v2(&arr, &ad);
+		*obj = (uintptr_t)arr;
+		return e;
+	default:
+		e = cuCtxCreate_v2(&c, 0, 0);
+		*obj = (uintptr_t)c;
+		return e;
+	}
+}
+
+static CUresult race_free(enum race_kind kind, uint64_t obj)
+{
+	switch (kind) {
+	case RACE_FREE:
+		return cuMemFree_v2(obj);
+	case RACE_FREE_ASYNC:
+		return cuMemFreeAsync(obj, NULL);
+	case RACE_RELEASE:
+		return cuMemRelease(obj);
+	case RACE_ARRAY:
+		return cuArrayDestroy((CUarray)(uintptr_t)obj);
+	default:
+		return cuCtxDestroy_v2((CUcontext)(uintptr_t)obj);
+	}
+}
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	cuCtxSetCurrent(ctx0);
+	r->e = race_alloc(r->kind, &r->obj);
+	return NULL;
+}
+
+/* Inside the driver's free: another thread allocates, and joins. */
+static void race_hook(void *arg)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, race_thread, arg) == 0)
+		pthread_join(th, NULL);
+}
+
+/*
+ * Free A; while the driver frees it, another thread gets A's address (or
+ * handle, array, context) for a new object B.  B must stay charged.
+ */
+static void race_one(enum race_kind kind, const char *what, uint64_t size)
+{
+	struct race r = { .kind = kind, .e = -1 };
+	uint64_t a = 0, before, charged;
+	CUresult e;
+
+	cuCtxSetCurrent(ctx0);
+	before = usage(0);
+	e = race_alloc(kind, &a);
+	if (kind == RACE_CTX)
+		cuCtxSetCurrent(ctx0);
+	fake_cuda_on_next_free(race_hook, &r);
+	if (!e)
+		e = race_free(kind, a);
+	charged = usage(0);
+	t_check(!e && !r.e && r.obj == a,
+		"%s: the racing thread got the freed object again (rc %d/%d)",
+		what, e, r.e);
+	t_check(charged == before + size,
+		"%s: the racing thread's new object stays charged (%llu of %llu)",
+		what, (unsigned long long)(charged - before),
+		(unsigned long long)size);
+	if (!r.e)
+		race_free(kind, r.obj);
+	cuCtxSetCurrent(ctx0);
+	t_check(usage(0) == before, "%s: and is released by its own free", what);
+}
+
+static void test_race(void)
+{
+	t_section = "race";
+	race_one(RACE_FREE, "cuMemFree_v2", MiB);
+	race_one(RACE_FREE_ASYNC, "cuMemFreeAsync", MiB);
+	race_one(RACE_RELEASE, "cuMemRelease", MiB);
+	race_one(RACE_ARRAY, "cuArrayDestroy", MiB);
+	race_one(RACE_CTX, "cuCtxDestroy_v2", 2 * MiB);
+}
+
 /* ---- modes ---- */
 
 static int setup_agent(void)
@@ -693,6 +816,7 @@ int main(int argc, char **argv)
 		test_contexts();
 		test_dma();
 		test_threads();
+		test_race();
 	}
 	printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed != 0;

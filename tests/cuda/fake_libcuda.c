@@ -49,6 +49,42 @@ static struct {
 	int dev;
 } allocs[MAX_ALLOCS];
 
+/*
+ * fake_cuda_on_next_free(): the next free, destroy or release calls a
+ * hook once it has freed the object, before it returns, and the object's
+ * address (or array, or context) is the next one of its kind handed out.
+ * That widens a real driver's window deterministically: another thread
+ * that allocates during the hook gets the very address being freed.
+ */
+static void (*free_hook)(void *);
+static void *free_hook_arg;
+static unsigned long long recycled_addr[MAX_DEV];
+static void *recycled_array;
+static CUcontext recycled_ctx;
+
+API void fake_cuda_on_next_free(void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&lock);
+	free_hook_arg = arg;
+	free_hook = fn;
+	pthread_mutex_unlock(&lock);
+}
+
+/* Called without the lock, after the object is freed. */
+static void after_free(void)
+{
+	void (*fn)(void *);
+	void *arg;
+
+	pthread_mutex_lock(&lock);
+	fn = free_hook;
+	arg = free_hook_arg;
+	free_hook = NULL;
+	pthread_mutex_unlock(&lock);
+	if (fn)
+		fn(arg);
+}
+
 static void setup(void)
 {
 	const char *s, *m;
@@ -88,10 +124,15 @@ static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
 		;
 	if (i == MAX_ALLOCS)
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	allocs[i].addr = next_addr[dev];
+	if (recycled_addr[dev]) {
+		allocs[i].addr = recycled_addr[dev];
+		recycled_addr[dev] = 0;
+	} else {
+		allocs[i].addr = next_addr[dev];
+		next_addr[dev] += (size + 0xfffff) & ~0xfffffULL;
+	}
 	allocs[i].size = size;
 	allocs[i].dev = dev;
-	next_addr[dev] += (size + 0xfffff) & ~0xfffffULL;
 	live[dev] += size;
 	driver_allocs++;
 	if (out)
@@ -118,6 +159,8 @@ static CUresult fake_free(CUdeviceptr p)
 		return CUDA_ERROR_INVALID_VALUE;
 	live[allocs[i].dev] -= allocs[i].size;
 	allocs[i].size = 0;
+	if (free_hook)
+		recycled_addr[allocs[i].dev] = p;
 	return CUDA_SUCCESS;
 }
 
@@ -151,6 +194,8 @@ static CUresult free_any(CUdeviceptr p)
 	pthread_mutex_lock(&lock);
 	e = fake_free(p);
 	pthread_mutex_unlock(&lock);
+	if (!e)
+		after_free();
 	return e;
 }
 
@@ -216,7 +261,14 @@ static CUresult ctx_create(CUcontext *pctx, CUdevice dev)
 
 	if (dev < 0 || dev >= ndev)
 		return CUDA_ERROR_INVALID_DEVICE;
-	c = calloc(1, sizeof(*c));
+	pthread_mutex_lock(&lock);
+	c = recycled_ctx;
+	recycled_ctx = NULL;
+	pthread_mutex_unlock(&lock);
+	if (c)
+		memset(c, 0, sizeof(*c));
+	else
+		c = calloc(1, sizeof(*c));
 	if (!c)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	c->dev = dev;
@@ -253,7 +305,14 @@ API CUresult cuCtxDestroy_v2(CUcontext ctx)
 		return CUDA_ERROR_INVALID_CONTEXT;
 	if (current == ctx)
 		current = NULL;
+	pthread_mutex_lock(&lock);
+	if (free_hook) {
+		recycled_ctx = ctx;
+		ctx = NULL;
+	}
+	pthread_mutex_unlock(&lock);
 	free(ctx);
+	after_free();
 	return CUDA_SUCCESS;
 }
 
@@ -444,7 +503,8 @@ static CUresult array_create(void **out, size_t bytes)
 		pthread_mutex_unlock(&lock);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	a = malloc(sizeof(*a));
+	a = recycled_array ? recycled_array : malloc(sizeof(*a));
+	recycled_array = NULL;
 	if (a) {
 		a->size = bytes;
 		live[dev] += bytes;
@@ -462,8 +522,13 @@ static CUresult array_destroy(void *p, size_t size)
 	pthread_mutex_lock(&lock);
 	if (!cur_dev(&dev))
 		live[dev] -= size;
+	if (free_hook) {
+		recycled_array = p;
+		p = NULL;
+	}
 	pthread_mutex_unlock(&lock);
 	free(p);
+	after_free();
 	return CUDA_SUCCESS;
 }
 

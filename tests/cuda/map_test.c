@@ -67,6 +67,10 @@ int main(void)
 	CHECK(gdl_map_count(&m) == 1);
 	CHECK(gdl_map_take(&m, 42, &v) == 0 && v == 8);
 	CHECK(gdl_map_take(&m, 42, &v) == -ENOENT);
+	/* gdl_map_add never replaces. */
+	CHECK(gdl_map_add(&m, 43, 9) == 0);
+	CHECK(gdl_map_add(&m, 43, 10) == 1);
+	CHECK(gdl_map_take(&m, 43, &v) == 0 && v == 9);
 	/* Key 0 is a valid key (a NULL-ish handle value never is). */
 	CHECK(gdl_map_put(&m, 0, 1, &old) == 0);
 	CHECK(gdl_map_take(&m, 0, &v) == 0 && v == 1);

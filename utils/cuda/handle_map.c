@@ -98,6 +98,31 @@ out:
 	return ret;
 }
 
+int gdl_map_add(struct gdl_map *m, uint64_t key, uint64_t val)
+{
+	uint64_t h = mix(key);
+	struct gdl_map_shard *s = shard_of(m, h);
+	int ret = 0;
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	if ((s->used + 1) * 2 > s->cap && grow(s)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	i = find(s, key, h);
+	if (s->slots[i].val) {
+		ret = 1;
+	} else {
+		s->used++;
+		s->slots[i].key = key;
+		s->slots[i].val = val;
+	}
+out:
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val)
 {
 	uint64_t h = mix(key);

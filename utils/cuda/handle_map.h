@@ -38,6 +38,11 @@ void gdl_map_destroy(struct gdl_map *m);
  * replaced (its value stored in *old), or -ENOMEM.
  */
 int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old);
+/*
+ * Insert key -> val only when key is absent: 0 inserted, 1 present (left
+ * as it is), or -ENOMEM.
+ */
+int gdl_map_add(struct gdl_map *m, uint64_t key, uint64_t val);
 /* Remove key; 0 with its value in *val, or -ENOENT. */
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val);
 size_t gdl_map_count(struct gdl_map *m);

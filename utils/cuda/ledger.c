@@ -227,21 +227,43 @@ CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
 	return e;
 }
 
+/*
+ * Before the driver frees @key: take its charge out of the map (0 when
+ * it has none).  Taking it after the free would race: the driver may hand
+ * the same address to another thread first, whose gdlc_track() would
+ * find our entry, and we would then take and release *its* charge.
+ */
 uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key)
-{
-	(void)m;
-	(void)key;
-	return 0;
-}
-
-void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
-		      uint64_t handle)
 {
 	uint64_t h;
 
-	(void)handle;
-	if (e == CUDA_SUCCESS && !gdl_map_take(m, key, &h))
-		gdlc_release(h);
+	return gdl_map_take(m, key, &h) ? 0 : h;
+}
+
+/*
+ * After the driver call: a free the driver accepted gives the charge
+ * back; a refused one puts the entry back, unless the key was meanwhile
+ * tracked again (the driver had freed it behind our back, so the entry
+ * was stale: the newer one stays and the stale charge goes).
+ */
+void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
+		      uint64_t handle)
+{
+	if (!handle)
+		return;
+	if (e == CUDA_SUCCESS) {
+		gdlc_release(handle);
+		return;
+	}
+	switch (gdl_map_add(m, key, handle)) {
+	case 0:
+		break;
+	case 1:
+		gdlc_release(handle);
+		break;
+	default:
+		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
+	}
 }
 
 void gdlc_ledger_lock_all(void)
