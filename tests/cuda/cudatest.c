@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -708,6 +709,127 @@ static void test_race(void)
 	race_one(RACE_CTX, "cuCtxDestroy_v2", 2 * MiB);
 }
 
+/* ---- the ledger file (the suite's cuda.conf says fail = open) ---- */
+
+/* The interposer's descriptors of /dev/gpu_dma_lock, ascending. */
+static int ledger_fds(int *fds, int max)
+{
+	char path[64], target[64];
+	int fd, n = 0;
+	ssize_t len;
+
+	for (fd = 0; fd < 1024 && n < max; fd++) {
+		if (fd == gdlock_fd(g))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (!strcmp(target, GDL_DEVICE_PATH))
+			fds[n++] = fd;
+	}
+	return n;
+}
+
+/*
+ * A process that dup2()s over the interposer's descriptor: what it holds
+ * stays charged, and nothing more can be allocated.  Exit status bits.
+ */
+static int child_lose_ledger(void)
+{
+	unsigned long long calls;
+	CUdeviceptr x, y;
+	int fds[8], n, nul, rc = 0;
+	uint64_t u0;
+
+	cuCtxSetCurrent(ctx0);
+	u0 = usage(0);
+	if (cuMemAlloc_v2(&x, 4 * MiB))
+		rc |= 1;
+	n = ledger_fds(fds, 8);
+	nul = open("/dev/null", O_RDWR);
+	if (n < 1 || nul < 0 || dup2(nul, fds[0]) < 0)
+		rc |= 2;
+	calls = fake_cuda_driver_allocs();
+	if (cuMemAlloc_v2(&y, MiB) != CUDA_ERROR_OUT_OF_MEMORY ||
+	    fake_cuda_driver_allocs() != calls)
+		rc |= 4;
+	if (usage(0) != u0 + 4 * MiB)
+		rc |= 8;
+	return rc;
+}
+
+/*
+ * Out of descriptors when the interposer first opens the ledger: refused
+ * (not "module absent", though fail = open), and retried once they are
+ * back.  Exit status bits.
+ */
+static int child_emfile(void)
+{
+	struct rlimit rl = { 48, 48 };
+	unsigned long long calls;
+	int filled[64], nf = 0, rc = 0;
+	size_t fr = 1, tot;
+	CUdeviceptr x;
+	uint64_t u0;
+
+	cuCtxSetCurrent(ctx0);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		rc |= 16;
+	while (nf < 64 && (filled[nf] = open("/dev/null", O_RDONLY)) >= 0)
+		nf++;
+	calls = fake_cuda_driver_allocs();
+	if (cuMemAlloc_v2(&x, MiB) != CUDA_ERROR_OUT_OF_MEMORY ||
+	    fake_cuda_driver_allocs() != calls)
+		rc |= 1;
+	if (cuMemGetInfo_v2(&fr, &tot) || fr != 0)
+		rc |= 2;
+	while (nf > 0)
+		close(filled[--nf]);
+	u0 = usage(0);
+	if (cuMemAlloc_v2(&x, MiB))
+		rc |= 4;
+	else if (usage(0) != u0 + MiB)
+		rc |= 8;
+	return rc;
+}
+
+static void test_ledger_file(void)
+{
+	char idx[16];
+	pid_t pid;
+	int rc;
+
+	t_section = "ledger-file";
+	pid = fork();
+	if (pid == 0)
+		_exit(child_lose_ledger());
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 3), "dup2 over the ledger descriptor: setup (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 4), "dup2 over the ledger descriptor: later allocations refused before the driver (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 8), "dup2 over the ledger descriptor: what was allocated stays charged (status %d)", rc);
+	pid = fork();
+	if (pid == 0)
+		_exit(child_emfile());
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 16), "EMFILE: setup (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 3), "EMFILE at open: refused, 0 free, although fail = open (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 12), "EMFILE at open: retried and charged once descriptors are back (status %d)", rc);
+	/* The environment cannot lower the admin's context estimate. */
+	snprintf(idx, sizeof(idx), "%d", midx[0]);
+	setenv("GDL_CUDA_CTX_RESERVE", "1M", 1);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "cudatest", "ctxcharge", idx, NULL);
+		_exit(99);
+	}
+	setenv("GDL_CUDA_CTX_RESERVE", "2M", 1);
+	rc = wait_child(pid);
+	t_check(rc == 2, "GDL_CUDA_CTX_RESERVE=1M below cuda.conf's 2M: a context is charged %d MiB", rc);
+	T_TRUE(usage(0) == 2 * MiB);
+}
+
 /* ---- modes ---- */
 
 static int setup_agent(void)
@@ -786,6 +908,18 @@ int main(int argc, char **argv)
 		e = cuMemAlloc_v2(&a, strtoull(argv[2], NULL, 0) * MiB);
 		return e == CUDA_ERROR_OUT_OF_MEMORY ? 3 : e ? 4 : 0;
 	}
+	if (!strcmp(mode, "ctxcharge") && argc > 2) {
+		/* Helper: exit with the MiB a new context on device 0 costs. */
+		struct gdl_quota q0, q1;
+
+		cuInit(0);
+		if (gdlock_open(&g) ||
+		    gdlock_quota_get(g, 0, atoi(argv[2]), &q0) ||
+		    cuCtxCreate_v2(&c, 0, 0) ||
+		    gdlock_quota_get(g, 0, atoi(argv[2]), &q1))
+			return 99;
+		return (int)((q1.usage - q0.usage) / MiB);
+	}
 	if (!strcmp(mode, "closed") || !strcmp(mode, "open")) {
 		int open_mode = !strcmp(mode, "open");
 		size_t fr = 1, tot = 0;
@@ -817,6 +951,7 @@ int main(int argc, char **argv)
 		test_dma();
 		test_threads();
 		test_race();
+		test_ledger_file();
 	}
 	printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed != 0;

@@ -18,7 +18,7 @@ static int peer_allowed(CUdevice src, CUdevice dst)
 	if (src == dst)
 		return 1;
 	if (!g)
-		return gdlc_fail_open;
+		return gdlc_unaccounted();
 	a = gdlc_module_index(src);
 	b = gdlc_module_index(dst);
 	if (a < 0 || b < 0)
@@ -125,7 +125,7 @@ int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len)
 	int idx, ret;
 
 	if (!g)
-		return gdlc_fail_open;
+		return gdlc_unaccounted();
 	idx = gdlc_module_index(dev);
 	if (idx < 0)
 		return 0;
@@ -183,7 +183,7 @@ int gdlc_host_dma_allowed(CUdevice dev)
 	int idx;
 
 	if (!g)
-		return gdlc_fail_open;
+		return gdlc_unaccounted();
 	idx = gdlc_module_index(dev);
 	return idx >= 0 && !gdlock_quota_get(g, 0, idx, &q) && q.quota;
 }

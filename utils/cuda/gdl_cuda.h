@@ -72,6 +72,10 @@ void gdlc_symbols_init(void);
 
 extern int gdlc_log_level;	/* 0 quiet, 1 warnings, 2 each refusal */
 extern int gdlc_fail_open;	/* admin's fail = open, not tightened */
+/* The admin's configuration file (config.c). */
+#ifndef GDL_CUDA_CONF_PATH
+#define GDL_CUDA_CONF_PATH "/etc/gpu-dma-lock/cuda.conf"
+#endif
 extern uint64_t gdlc_ctx_reserve;
 
 void gdlc_say(int level, const char *fmt, ...)
@@ -85,6 +89,8 @@ extern struct gdl_map gdlc_arr_map;	/* CUarray / CUmipmappedArray -> reservation
 extern struct gdl_map gdlc_ctx_map;	/* CUcontext -> reservation */
 
 struct gdlock *gdlc_ledger(void);
+int gdlc_unaccounted(void);
+void gdlc_ledger_failed(int err, int release);
 int gdlc_module_index(CUdevice dev);
 int gdlc_module_index_by_bus_id(const char *bus_id);
 CUresult gdlc_current_device(CUdevice *dev);

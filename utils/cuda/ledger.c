@@ -6,8 +6,10 @@
  * reservation maps say what a free gives back.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "gdl_cuda.h"
 
@@ -16,11 +18,23 @@ HELPER(cuDeviceGetPCIBusId)
 HELPER(cuCtxPushCurrent_v2)
 HELPER(cuCtxPopCurrent_v2)
 
-enum { LEDGER_UNOPENED, LEDGER_OPEN, LEDGER_ABSENT };
+/*
+ * UNOPENED: not tried yet, or the last try failed for a reason other than
+ * the module being absent (EMFILE, ENOMEM, EACCES): allocations are
+ * refused, whatever the fail mode, and the next one tries again.
+ * ABSENT: no module (ENOENT, ENODEV, ENXIO): the admin's fail mode applies.
+ * LOST: the process closed or replaced our descriptor (close_range, dup2
+ * over it): every allocation is refused until exit.  The backup
+ * descriptor keeps the original file, and so every charge already made,
+ * alive until then.
+ */
+enum { LEDGER_UNOPENED, LEDGER_OPEN, LEDGER_ABSENT, LEDGER_LOST };
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static int ledger_state;
 static struct gdlock *ledger;
+static int backup_fd = -1;
+static int warned_open;
 static struct gdl_device_info mdev[GDL_MAX_DEVICES];
 static int nr_mdev;
 /* CUDA ordinal -> module index; -1 unknown yet, -2 not managed. */
@@ -30,40 +44,87 @@ struct gdl_map gdlc_ptr_map;
 struct gdl_map gdlc_arr_map;
 struct gdl_map gdlc_ctx_map;
 
+static int module_absent(int err)
+{
+	return err == -ENOENT || err == -ENODEV || err == -ENXIO;
+}
+
+/* Called with state_lock held. */
+static void open_ledger(void)
+{
+	int ret, i;
+
+	ret = gdlock_open(&ledger);
+	if (module_absent(ret)) {
+		if (gdlc_fail_open)
+			gdlc_say(1, "%s: %s; %s says fail = open: allocations are NOT accounted",
+				 GDL_DEVICE_PATH, strerror(-ret), GDL_CUDA_CONF_PATH);
+		else
+			gdlc_say(1, "%s: %s; every GPU allocation is refused (fail closed)",
+				 GDL_DEVICE_PATH, strerror(-ret));
+		__atomic_store_n(&ledger_state, LEDGER_ABSENT, __ATOMIC_RELEASE);
+		return;
+	}
+	if (ret) {
+		ledger = NULL;
+		if (!warned_open++)
+			gdlc_say(1, "%s: %s; allocations are refused until it can be opened",
+				 GDL_DEVICE_PATH, strerror(-ret));
+		return;
+	}
+	/* Above the primary, so that closing the lowest descriptors keeps it. */
+	backup_fd = fcntl(gdlock_fd(ledger), F_DUPFD_CLOEXEC, gdlock_fd(ledger) + 1);
+	ret = gdlock_device_list(ledger, mdev, GDL_MAX_DEVICES);
+	nr_mdev = ret < 0 ? 0 : ret > GDL_MAX_DEVICES ? GDL_MAX_DEVICES : ret;
+	for (i = 0; i < MAX_CUDA_DEVICES; i++)
+		devmap[i] = -1;
+	__atomic_store_n(&ledger_state, LEDGER_OPEN, __ATOMIC_RELEASE);
+}
+
 /*
- * The open file, or NULL when the module is absent.  Every allocation
- * asks, so the settled states are read without the lock: ledger and
- * mdev are written before ledger_state is published (release order).
+ * The open file, or NULL.  Every allocation asks, so the settled states
+ * are read without the lock: ledger and mdev are written before
+ * ledger_state is published (release order).
  */
 struct gdlock *gdlc_ledger(void)
 {
 	struct gdlock *g;
-	int ret, i, st = __atomic_load_n(&ledger_state, __ATOMIC_ACQUIRE);
+	int st = __atomic_load_n(&ledger_state, __ATOMIC_ACQUIRE);
 
 	if (st != LEDGER_UNOPENED)
 		return st == LEDGER_OPEN ? ledger : NULL;
 	pthread_mutex_lock(&state_lock);
-	if (ledger_state == LEDGER_UNOPENED) {
-		ret = gdlock_open(&ledger);
-		if (ret) {
-			if (gdlc_fail_open)
-				gdlc_say(1, "%s: %s; GDL_CUDA_FAIL=open: allocations are NOT accounted",
-					 GDL_DEVICE_PATH, strerror(-ret));
-			else
-				gdlc_say(1, "%s: %s; every GPU allocation is refused (GDL_CUDA_FAIL=closed)",
-					 GDL_DEVICE_PATH, strerror(-ret));
-			__atomic_store_n(&ledger_state, LEDGER_ABSENT, __ATOMIC_RELEASE);
-		} else {
-			ret = gdlock_device_list(ledger, mdev, GDL_MAX_DEVICES);
-			nr_mdev = ret < 0 ? 0 : ret > GDL_MAX_DEVICES ? GDL_MAX_DEVICES : ret;
-			for (i = 0; i < MAX_CUDA_DEVICES; i++)
-				devmap[i] = -1;
-			__atomic_store_n(&ledger_state, LEDGER_OPEN, __ATOMIC_RELEASE);
-		}
-	}
+	if (ledger_state == LEDGER_UNOPENED)
+		open_ledger();
 	g = ledger_state == LEDGER_OPEN ? ledger : NULL;
 	pthread_mutex_unlock(&state_lock);
 	return g;
+}
+
+/* 1 when allocations pass uncharged: no module, and the admin said open. */
+int gdlc_unaccounted(void)
+{
+	return gdlc_fail_open &&
+	       __atomic_load_n(&ledger_state, __ATOMIC_ACQUIRE) == LEDGER_ABSENT;
+}
+
+/*
+ * A ledger call failed with @err.  EBADF and ENOTTY mean our descriptor
+ * no longer is a ledger file; ENOENT from a release (@release) means it is
+ * another ledger file (we only release handles we hold).  Either way
+ * this process can no longer charge what it allocates: fail closed.
+ */
+void gdlc_ledger_failed(int err, int release)
+{
+	if (err != -EBADF && err != -ENOTTY && !(release && err == -ENOENT))
+		return;
+	pthread_mutex_lock(&state_lock);
+	if (ledger_state == LEDGER_OPEN) {
+		__atomic_store_n(&ledger_state, LEDGER_LOST, __ATOMIC_RELEASE);
+		gdlc_say(1, "the ledger's descriptor %d was closed or replaced (%s): every GPU allocation is refused from now on",
+			 gdlock_fd(ledger), strerror(-err));
+	}
+	pthread_mutex_unlock(&state_lock);
 }
 
 /* "DDDD:BB:SS.F" (any domain width, as CUDA and NVML print it). */
@@ -167,12 +228,13 @@ CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle)
 		return CUDA_SUCCESS;
 	g = gdlc_ledger();
 	if (!g)
-		return gdlc_fail_open ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+		return gdlc_unaccounted() ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
 	idx = gdlc_module_index(dev);
 	if (idx < 0)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	ret = gdlock_reserve(g, idx, size, handle);
 	if (ret) {
+		gdlc_ledger_failed(ret, 0);
 		gdlc_say(2, "refused %llu bytes on device %d: %s",
 			 (unsigned long long)size, dev, gdlock_strerror(ret));
 		*handle = 0;
@@ -197,8 +259,12 @@ void gdlc_release(uint64_t handle)
 	if (!handle)
 		return;
 	g = gdlc_ledger();
-	if (g)
-		gdlock_release(g, handle);
+	if (g) {
+		int ret = gdlock_release(g, handle);
+
+		if (ret)
+			gdlc_ledger_failed(ret, 1);
+	}
 }
 
 /* After the driver call: keep the charge on success, undo it on failure. */
@@ -290,8 +356,11 @@ void gdlc_ledger_unlock_all(void)
  */
 void gdlc_ledger_forget(void)
 {
-	if (ledger_state == LEDGER_OPEN)
+	if (ledger_state == LEDGER_OPEN || ledger_state == LEDGER_LOST)
 		gdlock_close(ledger);
+	if (backup_fd >= 0)
+		close(backup_fd);
+	backup_fd = -1;
 	ledger = NULL;
 	ledger_state = LEDGER_UNOPENED;
 	gdl_map_clear(&gdlc_ptr_map);

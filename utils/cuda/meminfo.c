@@ -18,14 +18,21 @@ void gdlc_virtualise(int idx, unsigned long long *total,
 	struct gdlock *g = gdlc_ledger();
 	struct gdl_quota q;
 	uint64_t avail;
+	int ret;
 
 	if (!g) {
 		/* Fail-closed: nothing can be allocated, so nothing is free. */
-		if (!gdlc_fail_open)
+		if (!gdlc_unaccounted())
 			*free = 0;
 		return;
 	}
-	if (idx < 0 || gdlock_quota_get(g, 0, idx, &q)) {
+	if (idx < 0) {
+		*free = 0;
+		return;
+	}
+	ret = gdlock_quota_get(g, 0, idx, &q);
+	if (ret) {
+		gdlc_ledger_failed(ret, 0);
 		*free = 0;
 		return;
 	}
