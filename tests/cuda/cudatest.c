@@ -287,6 +287,61 @@ static void test_allocs(void)
 	}
 }
 
+/* ---- VMM: charged until released and unmapped ---- */
+
+static CUresult vmm_create(CUmemGenericAllocationHandle *h, int dev, size_t size)
+{
+	CUmemAllocationProp prop;
+
+	memset(&prop, 0, sizeof(prop));
+	prop.type = 1;
+	prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	prop.location.id = dev;
+	return cuMemCreate(h, size, &prop, 0);
+}
+
+static void test_vmm(void)
+{
+	CUmemGenericAllocationHandle h;
+	CUdeviceptr va;
+	uint64_t b = usage(1);
+	unsigned long long live = fake_cuda_live(1);
+
+	t_section = "vmm";
+	T_EXPECT(cuMemAddressReserve(&va, 8 * MiB, 0, 0, 0), 0);
+	/* The idiom: create, map (twice here), release, use, unmap. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemMap(va + 2 * MiB, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(fake_cuda_live(1) == live + 2 * MiB);	/* the driver still holds it */
+	t_check(usage(1) == b + 2 * MiB, "released but mapped twice: still charged (%llu MiB)",
+		(unsigned long long)((usage(1) - b) / MiB));
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	t_check(usage(1) == b + 2 * MiB, "released, one mapping left: still charged (%llu MiB)",
+		(unsigned long long)((usage(1) - b) / MiB));
+	T_EXPECT(cuMemUnmap(va + 2 * MiB, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live);
+	t_check(usage(1) == b, "released and unmapped: charge gone (%llu MiB left)",
+		(unsigned long long)((usage(1) - b) / MiB));
+	/* Unmapped first, released last; and two mappings in one unmap. */
+	T_EXPECT(vmm_create(&h, 1, 4 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemMap(va + 2 * MiB, 2 * MiB, 2 * MiB, h, 0), 0);
+	T_EXPECT(cuMemUnmap(va + 6 * MiB, 2 * MiB), CUDA_ERROR_INVALID_VALUE);
+	T_EXPECT(cuMemUnmap(va, 4 * MiB), 0);
+	T_TRUE(usage(1) == b + 4 * MiB);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(usage(1) == b);
+	/* A refused map does not count: the release gives the charge back. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 4 * MiB, 0, h, 0), CUDA_ERROR_INVALID_VALUE);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(usage(1) == b);
+	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
+}
+
 /* ---- quotas ---- */
 
 static void test_quota(void)
@@ -944,6 +999,7 @@ int main(int argc, char **argv)
 	if (!mode_main()) {
 		test_enumerate();
 		test_allocs();
+		test_vmm();
 		test_quota();
 		test_processes();
 		test_meminfo();

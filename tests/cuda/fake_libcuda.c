@@ -47,7 +47,17 @@ static __thread int depth;
 static struct {
 	unsigned long long addr, size;
 	int dev;
+	unsigned int maps;	/* VMM: live mappings of this handle */
+	int released;		/* VMM: released while still mapped */
 } allocs[MAX_ALLOCS];
+
+/* VMM mappings: a handle's memory lives until released and unmapped. */
+#define MAX_MAPPINGS 64
+static struct {
+	unsigned long long va, size;
+	int alloc;		/* index in allocs, -1 for a free slot */
+} mappings[MAX_MAPPINGS];
+static unsigned long long next_va = 0x7f0000000000ULL;
 
 /*
  * fake_cuda_on_next_free(): the next free, destroy or release calls a
@@ -104,6 +114,8 @@ static void setup(void)
 		memcpy(pci[ndev], s, n < 31 ? n : 31);
 		s += n + (s[n] == ',');
 	}
+	for (i = 0; i < MAX_MAPPINGS; i++)
+		mappings[i].alloc = -1;
 	for (i = 0; i < MAX_DEV; i++) {
 		next_addr[i] = (unsigned long long)(i + 1) << 40;
 		primary_ctx[i].dev = i;
@@ -133,6 +145,8 @@ static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
 	}
 	allocs[i].size = size;
 	allocs[i].dev = dev;
+	allocs[i].maps = 0;
+	allocs[i].released = 0;
 	live[dev] += size;
 	driver_allocs++;
 	if (out)
@@ -468,11 +482,100 @@ API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 
 API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
+	CUresult e = CUDA_SUCCESS;
+	int i;
+
 	if (handle & HOST_HANDLE) {
 		free((void *)(uintptr_t)(handle & ~HOST_HANDLE));
 		return CUDA_SUCCESS;
 	}
-	return free_any(handle);
+	pthread_mutex_lock(&lock);
+	i = find_alloc(handle);
+	if (i < 0 || allocs[i].addr != handle || allocs[i].released)
+		e = CUDA_ERROR_INVALID_VALUE;
+	else if (allocs[i].maps)
+		allocs[i].released = 1;	/* lives until the last unmap */
+	else
+		e = fake_free(handle);
+	pthread_mutex_unlock(&lock);
+	if (!e)
+		after_free();
+	return e;
+}
+
+API CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size,
+				 size_t alignment, CUdeviceptr addr,
+				 unsigned long long flags)
+{
+	(void)alignment;
+	(void)addr;
+	if (!ptr || !size || flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	*ptr = next_va;
+	next_va += (size + 0x1fffff) & ~0x1fffffULL;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
+{
+	return ptr && size ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
+		      CUmemGenericAllocationHandle handle,
+		      unsigned long long flags)
+{
+	CUresult e = CUDA_ERROR_INVALID_VALUE;
+	int i, m;
+
+	if (!ptr || !size || flags || (handle & HOST_HANDLE))
+		return handle & HOST_HANDLE ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	i = find_alloc(handle);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && mappings[m].va == ptr)
+			break;
+	if (i >= 0 && allocs[i].addr == handle && !allocs[i].released &&
+	    offset + size <= allocs[i].size && m == MAX_MAPPINGS) {
+		for (m = 0; m < MAX_MAPPINGS && mappings[m].alloc >= 0; m++)
+			;
+		if (m < MAX_MAPPINGS) {
+			mappings[m].va = ptr;
+			mappings[m].size = size;
+			mappings[m].alloc = i;
+			allocs[i].maps++;
+			e = CUDA_SUCCESS;
+		} else {
+			e = CUDA_ERROR_OUT_OF_MEMORY;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+/* Every mapping in [ptr, ptr + size); the first must start at ptr. */
+API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
+{
+	CUresult e = CUDA_ERROR_INVALID_VALUE;
+	int m, i;
+
+	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && mappings[m].va == ptr)
+			e = CUDA_SUCCESS;
+	for (m = 0; !e && m < MAX_MAPPINGS; m++) {
+		if (mappings[m].alloc < 0 || mappings[m].va < ptr ||
+		    mappings[m].va - ptr >= size)
+			continue;
+		i = mappings[m].alloc;
+		mappings[m].alloc = -1;
+		if (!--allocs[i].maps && allocs[i].released)
+			fake_free(allocs[i].addr);
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
 }
 
 API CUresult cuMemFree_v2(CUdeviceptr p)
@@ -751,6 +854,8 @@ static const struct {
 	{ "cuCtxGetCurrent", "cuCtxGetCurrent", 0, (void *)cuCtxGetCurrent },
 	{ "cuIpcGetMemHandle", "cuIpcGetMemHandle", 0, (void *)cuIpcGetMemHandle },
 	{ "cuIpcCloseMemHandle", "cuIpcCloseMemHandle", 0, (void *)cuIpcCloseMemHandle },
+	{ "cuMemAddressReserve", "cuMemAddressReserve", 0, (void *)cuMemAddressReserve },
+	{ "cuMemAddressFree", "cuMemAddressFree", 0, (void *)cuMemAddressFree },
 };
 
 static CUresult get_proc(const char *symbol, void **pfn, int version,

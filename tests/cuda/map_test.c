@@ -70,7 +70,9 @@ int main(void)
 	/* gdl_map_add never replaces. */
 	CHECK(gdl_map_add(&m, 43, 9) == 0);
 	CHECK(gdl_map_add(&m, 43, 10) == 1);
+	CHECK(gdl_map_get(&m, 43, &v) == 0 && v == 9);
 	CHECK(gdl_map_take(&m, 43, &v) == 0 && v == 9);
+	CHECK(gdl_map_get(&m, 43, &v) == -ENOENT);
 	/* Key 0 is a valid key (a NULL-ish handle value never is). */
 	CHECK(gdl_map_put(&m, 0, 1, &old) == 0);
 	CHECK(gdl_map_take(&m, 0, &v) == 0 && v == 1);

@@ -31,6 +31,8 @@
 	X(cuMemFreeAsync, "cuMemFreeAsync", 0, GDL_LIB_CUDA)			\
 	X(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, GDL_LIB_CUDA)		\
 	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
+	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
+	X(cuMemUnmap, "cuMemUnmap", 0, GDL_LIB_CUDA)				\
 	X(cuArrayDestroy, "cuArrayDestroy", 0, GDL_LIB_CUDA)			\
 	X(cuMipmappedArrayDestroy, "cuMipmappedArrayDestroy", 0, GDL_LIB_CUDA)	\
 	X(cuMemGetInfo_v2, "cuMemGetInfo", 0, GDL_LIB_CUDA)			\
@@ -77,6 +79,9 @@ CUresult cuMemFree_v2(CUdeviceptr dptr);
 CUresult cuMemFreeAsync(CUdeviceptr dptr, CUstream s);
 CUresult cuMemFreeAsync_ptsz(CUdeviceptr dptr, CUstream s);
 CUresult cuMemRelease(CUmemGenericAllocationHandle handle);
+CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
+		  CUmemGenericAllocationHandle handle, unsigned long long flags);
+CUresult cuMemUnmap(CUdeviceptr ptr, size_t size);
 CUresult cuArrayDestroy(CUarray arr);
 CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr);
 CUresult cuMemGetInfo_v2(size_t *free, size_t *total);
@@ -130,6 +135,9 @@ CUresult cuMemGetAddressRange_v2(CUdeviceptr *base, size_t *size,
 CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p);
 CUresult cuIpcCloseMemHandle(CUdeviceptr p);
 CUresult cuMemFreeHost(void *p);
+CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment,
+			     CUdeviceptr addr, unsigned long long flags);
+CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size);
 CUresult cuMemHostUnregister(void *p);
 nvmlReturn_t nvmlInit_v2(void);
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index,

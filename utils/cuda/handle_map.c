@@ -123,6 +123,25 @@ out:
 	return ret;
 }
 
+int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
+{
+	uint64_t h = mix(key);
+	struct gdl_map_shard *s = shard_of(m, h);
+	int ret = -ENOENT;
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->cap) {
+		i = find(s, key, h);
+		if (s->slots[i].val) {
+			*val = s->slots[i].val;
+			ret = 0;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val)
 {
 	uint64_t h = mix(key);

@@ -43,6 +43,8 @@ int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old);
  * as it is), or -ENOMEM.
  */
 int gdl_map_add(struct gdl_map *m, uint64_t key, uint64_t val);
+/* Look key up; 0 with its value in *val, or -ENOENT. */
+int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val);
 /* Remove key; 0 with its value in *val, or -ENOENT. */
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val);
 size_t gdl_map_count(struct gdl_map *m);
