@@ -61,6 +61,8 @@ static int in_interposer(void *p)
 	       strstr(info.dli_fname, "libgpudmalock-cuda.so");
 }
 
+static int refused_abi(const char *name);
+
 /* ---- every wrapped symbol, three ways ---- */
 
 static const struct {
@@ -82,6 +84,7 @@ static void test_enumerate(void)
 	__typeof__(cuGetProcAddress_v2) *gpa_dl;
 	unsigned int n, i;
 	int bad_direct = 0, bad_dl = 0, bad_gpa = 0, bad_base = 0, bad_v1 = 0;
+	int bad_refused = 0;
 
 	t_section = "symbols";
 	list = (unsigned int (*)(const char *const **))
@@ -116,6 +119,14 @@ static void test_enumerate(void)
 		}
 		if (syms[i].lib != GDL_LIB_CUDA)
 			continue;
+		if (refused_abi(syms[i].name)) {
+			/* Asked for with a pre-3.2 cudaVersion: refused. */
+			p = (void *)1;
+			if (cuGetProcAddress_v2(syms[i].base, &p, 3000, fl, &st) !=
+			    CUDA_ERROR_NOT_SUPPORTED || p)
+				bad_refused++;
+			continue;
+		}
 		/* Exact name, through each way of reaching cuGetProcAddress. */
 		p = NULL;
 		if (cuGetProcAddress_v2(syms[i].name, &p, 13000, fl, &st) ||
@@ -141,6 +152,24 @@ static void test_enumerate(void)
 	t_check(bad_gpa == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress_v2, direct and dlsym'd (%d missed)", bad_gpa);
 	t_check(bad_v1 == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress (v1) (%d missed)", bad_v1);
 	t_check(bad_base == 0, "base names with cudaVersion 12080 and stream flags reach the wrappers (%d missed)", bad_base);
+	t_check(bad_refused == 0, "32-bit legacy ABIs are refused by cuGetProcAddress_v2 for cudaVersion 3000 (%d not)", bad_refused);
+	/* A version the interposer does not know: refused, not misrouted. */
+	{
+		CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
+
+		p = (void *)1;
+		T_EXPECT(cuGetProcAddress_v2("cuMemAlloc", &p, 14000, 0, &st),
+			 CUDA_ERROR_NOT_SUPPORTED);
+		T_TRUE(p == NULL && st == CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT);
+		p = (void *)1;
+		T_EXPECT(cuGetProcAddress("cuMemAlloc", &p, 14000, 0),
+			 CUDA_ERROR_NOT_SUPPORTED);
+		T_TRUE(p == NULL);
+		/* A legacy name of the current ABI gets its own wrapper. */
+		p = NULL;
+		T_EXPECT(cuGetProcAddress_v2("cuCtxCreate", &p, 3000, 0, &st), 0);
+		T_TRUE(p == dlsym(RTLD_DEFAULT, "cuCtxCreate") && in_interposer(p));
+	}
 	/* Legacy 32-bit ABI of an accounted function: refused, not leaked. */
 	{
 		CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
@@ -161,6 +190,21 @@ static void test_enumerate(void)
 		t_check(nx && dladdr(nx, &info) && strstr(info.dli_fname, "libprobe2.so"),
 		      "dlsym(RTLD_NEXT) from a later library still finds the next definition");
 	}
+}
+
+static int refused_abi(const char *name)
+{
+	static const char *const refused[] = {
+#define X(sym) #sym,
+		GDL_CUDA_REFUSED(X)
+#undef X
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (!strcmp(refused[i], name))
+			return 1;
+	return 0;
 }
 
 /* ---- allocation entry points, through all three paths ---- */
@@ -605,6 +649,69 @@ static void test_dma(void)
 	cuCtxSetCurrent(ctx0);
 }
 
+/* ---- legacy exported names ---- */
+
+static void test_legacy(void)
+{
+	GDL_CUDA_ARRAY_DESCRIPTOR_v1 ad = { 512, 512, CU_AD_FORMAT_FLOAT, 1 };
+	GDL_CUDA_ARRAY3D_DESCRIPTOR_v1 ad3 = { 256, 256, 4, CU_AD_FORMAT_HALF, 2, 0 };
+	unsigned long long calls = fake_cuda_driver_allocs();
+	unsigned int u32 = 0, pitch32, fr32 = 0, tot32 = 0;
+	CUdeviceptr a, imp = 1;
+	CUipcMemHandle h;
+	size_t tot = 0;
+	CUarray arr;
+	CUcontext c;
+	uint64_t b;
+	void *hp;
+
+	t_section = "legacy";
+	cuCtxSetCurrent(ctx0);
+	/* 32-bit ABIs: refused before the driver. */
+	T_EXPECT(cuMemAlloc(&u32, MiB), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemAllocPitch(&u32, &pitch32, 1000, 1024, 4), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuArrayCreate(&arr, &ad), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuArray3DCreate(&arr, &ad3), CUDA_ERROR_NOT_SUPPORTED);
+	T_TRUE(fake_cuda_driver_allocs() == calls);
+	/* Memory info: the quota. */
+	T_EXPECT(cuMemGetInfo(&fr32, &tot32), 0);
+	t_check(tot32 == QUOTA0 && fr32 == QUOTA0 - usage(0),
+		"cuMemGetInfo (legacy): total %u free %u", tot32, fr32);
+	T_EXPECT(cuDeviceTotalMem(&tot32, 0), 0);
+	t_check(tot32 == QUOTA0, "cuDeviceTotalMem (legacy): %u", tot32);
+	T_EXPECT(cuDeviceTotalMem_v2(&tot, 1), 0);
+	t_check(tot == QUOTA1, "cuDeviceTotalMem_v2: %zu", tot);
+	/* Contexts: charged and released like the current names. */
+	b = usage(1);
+	T_EXPECT(cuCtxCreate(&c, 0, 1), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuCtxDestroy(c), 0);
+	T_TRUE(usage(1) == b);
+	b = usage(0);
+	T_EXPECT(cuDevicePrimaryCtxRetain(&c, 0), 0);
+	T_TRUE(usage(0) == b + 2 * MiB);
+	T_EXPECT(cuDevicePrimaryCtxRelease(0), 0);
+	T_TRUE(usage(0) == b);
+	cuCtxSetCurrent(ctx0);
+	/* DMA checks. */
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	T_EXPECT(cuIpcGetMemHandle(&h, a), 0);
+	T_EXPECT(cuIpcOpenMemHandle(&imp, h, 1), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(imp, 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	T_EXPECT(cuMemHostRegister(&u32, sizeof(u32), CU_MEMHOSTREGISTER_IOMEMORY),
+		 CUDA_ERROR_NOT_PERMITTED);
+	/* Page-locked host memory needs the device, as cuMemHostAlloc. */
+	T_EXPECT(cuMemAllocHost_v2(&hp, 4096), 0);
+	cuMemFreeHost(hp);
+	T_EXPECT(cuMemAllocHost(&hp, 4096), 0);
+	cuMemFreeHost(hp);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], 0), 0);
+	T_EXPECT(cuMemAllocHost_v2(&hp, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemAllocHost(&hp, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+}
+
 /* ---- threads ---- */
 
 static void *thread_allocs(void *arg)
@@ -1005,6 +1112,7 @@ int main(int argc, char **argv)
 		test_meminfo();
 		test_contexts();
 		test_dma();
+		test_legacy();
 		test_threads();
 		test_race();
 		test_ledger_file();

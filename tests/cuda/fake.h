@@ -13,7 +13,5 @@ unsigned long long fake_cuda_driver_allocs(void);
  * before returning, and hands the freed address or object out again.
  */
 void fake_cuda_on_next_free(void (*fn)(void *), void *arg);
-/* The pre-3.2 cuMemAlloc ABI, handed out for cudaVersion < 3020. */
-CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
 
 #endif

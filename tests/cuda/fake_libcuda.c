@@ -397,14 +397,6 @@ API CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t size)
 	return alloc_current(dptr, size);
 }
 
-/* The pre-3.2 ABI (32-bit sizes), for the legacy-request test. */
-API CUresult cuMemAlloc(unsigned int *dptr, unsigned int size)
-{
-	(void)dptr;
-	(void)size;
-	return CUDA_ERROR_NOT_SUPPORTED;
-}
-
 API CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width,
 				size_t height, unsigned int elem)
 {
@@ -830,6 +822,124 @@ API CUresult cuMemFreeHost(void *p)
 }
 
 /*
+ * The legacy exported names (cuda.h #defines each to its current
+ * version): served as a real driver would, so that a test can tell when
+ * they reach it unaccounted.  The 32-bit ones return the address's low
+ * half, which is all a pre-3.2 program could hold.
+ */
+API CUresult cuMemAlloc(unsigned int *dptr, unsigned int size)
+{
+	CUdeviceptr p;
+	CUresult e = alloc_current(&p, size);
+
+	if (!e)
+		*dptr = (unsigned int)p;
+	return e;
+}
+
+API CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
+			     unsigned int width, unsigned int height,
+			     unsigned int elem)
+{
+	CUdeviceptr p;
+	CUresult e;
+
+	(void)elem;
+	*pitch = (width + 511) & ~511U;
+	e = alloc_current(&p, (size_t)*pitch * height);
+	if (!e)
+		*dptr = (unsigned int)p;
+	return e;
+}
+
+API CUresult cuArrayCreate(CUarray *arr, const GDL_CUDA_ARRAY_DESCRIPTOR_v1 *d)
+{
+	return array_create((void **)arr, (size_t)d->Width *
+			    (d->Height ? d->Height : 1) * d->NumChannels);
+}
+
+API CUresult cuArray3DCreate(CUarray *arr,
+			     const GDL_CUDA_ARRAY3D_DESCRIPTOR_v1 *d)
+{
+	return array_create((void **)arr, (size_t)d->Width *
+			    (d->Height ? d->Height : 1) *
+			    (d->Depth ? d->Depth : 1) * d->NumChannels);
+}
+
+API CUresult cuMemGetInfo(unsigned int *free_b, unsigned int *total)
+{
+	size_t f, t;
+	CUresult e = cuMemGetInfo_v2(&f, &t);
+
+	if (!e) {
+		*free_b = f > 0xffffffffU ? 0xffffffffU : f;
+		*total = t > 0xffffffffU ? 0xffffffffU : t;
+	}
+	return e;
+}
+
+API CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*bytes = dev_mem;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceTotalMem(unsigned int *bytes, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*bytes = dev_mem > 0xffffffffU ? 0xffffffffU : dev_mem;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemAllocHost_v2(void **pp, size_t size)
+{
+	*pp = malloc(size ? size : 1);
+	return *pp ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+API CUresult cuMemAllocHost(void **pp, unsigned int size)
+{
+	return cuMemAllocHost_v2(pp, size);
+}
+
+API CUresult cuIpcOpenMemHandle(CUdeviceptr *pdptr, CUipcMemHandle h,
+				unsigned int flags)
+{
+	return cuIpcOpenMemHandle_v2(pdptr, h, flags);
+}
+
+API CUresult cuMemHostRegister(void *p, size_t size, unsigned int flags)
+{
+	return cuMemHostRegister_v2(p, size, flags);
+}
+
+API CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
+{
+	return cuCtxCreate_v2(pctx, flags, dev);
+}
+
+API CUresult cuCtxDestroy(CUcontext ctx)
+{
+	return cuCtxDestroy_v2(ctx);
+}
+
+API CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
+{
+	return cuDevicePrimaryCtxRelease_v2(dev);
+}
+
+/* A version of cuMemAlloc from the future, with another signature. */
+static CUresult cuMemAlloc_v5(CUdeviceptr *dptr, size_t size,
+			      unsigned long long flags)
+{
+	(void)flags;
+	return alloc_current(dptr, size);
+}
+
+/*
  * cuGetProcAddress as the driver does it: a base name plus cudaVersion
  * and flags select one ABI version; per-thread-stream flags select the
  * _ptsz/_ptds flavour.  Full versioned names are accepted as well, so a
@@ -858,6 +968,29 @@ static const struct {
 	{ "cuMemAddressFree", "cuMemAddressFree", 0, (void *)cuMemAddressFree },
 };
 
+/* A legacy name: its base, while another name has the same base. */
+static int is_legacy(size_t i)
+{
+	size_t j;
+
+	if (strcmp(procs[i].name, procs[i].base))
+		return 0;
+	for (j = 0; j < sizeof(procs) / sizeof(procs[0]); j++)
+		if (j != i && !strcmp(procs[j].base, procs[i].base))
+			return 1;
+	return 0;
+}
+
+static int has_legacy(const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++)
+		if (!strcmp(procs[i].base, base) && is_legacy(i))
+			return 1;
+	return 0;
+}
+
 static CUresult get_proc(const char *symbol, void **pfn, int version,
 			 cuuint64_t flags, CUdriverProcAddressQueryResult *st)
 {
@@ -867,19 +1000,23 @@ static CUresult get_proc(const char *symbol, void **pfn, int version,
 
 	if (!symbol || !pfn)
 		return CUDA_ERROR_INVALID_VALUE;
-	if (version < 3020 && !strcmp(symbol, "cuMemAlloc")) {
-		found = (void *)cuMemAlloc;
+	/* cudaVersion 14.0 asks for a cuMemAlloc the interposer cannot know. */
+	if (version >= 14000 && !strcmp(symbol, "cuMemAlloc")) {
+		found = (void *)cuMemAlloc_v5;
 		goto out;
 	}
 	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
-		if (!strcmp(procs[i].name, symbol)) {
+		/* A legacy name is also its base: the version decides. */
+		if (!strcmp(procs[i].name, symbol) && !is_legacy(i)) {
 			found = procs[i].fn;
 			break;
 		}
 		if (strcmp(procs[i].base, symbol))
 			continue;
+		if (has_legacy(symbol) && is_legacy(i) != (version < 3020))
+			continue;
 		/* cuCtxCreate: v4 from 12.5 on, v2 before (v3 by name only). */
-		if (!strcmp(symbol, "cuCtxCreate") &&
+		if (!strcmp(symbol, "cuCtxCreate") && version >= 3020 &&
 		    strcmp(procs[i].name, version >= 12050 ? "cuCtxCreate_v4" : "cuCtxCreate_v2"))
 			continue;
 		if (!strcmp(symbol, "cuGetProcAddress") &&

@@ -61,9 +61,22 @@ EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
 	return ctx_created(f(pctx, params, flags, dev), pctx, h);
 }
 
-EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+/* The pre-3.2 name, same ABI. */
+EXPORT CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
 {
-	__typeof__(cuCtxDestroy_v2) *f = REAL(cuCtxDestroy_v2);
+	__typeof__(cuCtxCreate) *f = REAL(cuCtxCreate);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	return ctx_created(f(pctx, flags, dev), pctx, h);
+}
+
+static CUresult ctx_destroy(__typeof__(cuCtxDestroy_v2) *f, CUcontext ctx)
+{
 	uint64_t h;
 	CUresult e;
 
@@ -72,6 +85,17 @@ EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
 	e = f(ctx);
 	gdlc_untrack_end(&gdlc_ctx_map, e, (uintptr_t)ctx, h);
 	return e;
+}
+
+EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+{
+	return ctx_destroy(REAL(cuCtxDestroy_v2), ctx);
+}
+
+/* The pre-4.0 name, same ABI. */
+EXPORT CUresult cuCtxDestroy(CUcontext ctx)
+{
+	return ctx_destroy(REAL(cuCtxDestroy), ctx);
 }
 
 /* The primary context is charged once, while anyone holds it. */
@@ -102,10 +126,9 @@ out:
 	return e;
 }
 
-EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
+static CUresult primary_release(__typeof__(cuDevicePrimaryCtxRelease_v2) *f,
+				CUdevice dev)
 {
-	__typeof__(cuDevicePrimaryCtxRelease_v2) *f =
-		REAL(cuDevicePrimaryCtxRelease_v2);
 	CUresult e;
 
 	CHECK_REAL(f);
@@ -121,6 +144,16 @@ EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 	return e;
 }
 
+EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
+{
+	return primary_release(REAL(cuDevicePrimaryCtxRelease_v2), dev);
+}
+
+/* The CUDA < 11 name, same ABI. */
+EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
+{
+	return primary_release(REAL(cuDevicePrimaryCtxRelease), dev);
+}
 
 void gdlc_contexts_lock_all(void)
 {

@@ -53,8 +53,33 @@
 	X(cuMemHostAlloc, "cuMemHostAlloc", 0, GDL_LIB_CUDA)			\
 	X(cuGetProcAddress, "cuGetProcAddress", 0, GDL_LIB_CUDA)		\
 	X(cuGetProcAddress_v2, "cuGetProcAddress", 0, GDL_LIB_CUDA)		\
+	X(cuMemAllocHost_v2, "cuMemAllocHost", 0, GDL_LIB_CUDA)		\
+	X(cuDeviceTotalMem_v2, "cuDeviceTotalMem", 0, GDL_LIB_CUDA)		\
+	GDL_CUDA_LEGACY(X)							\
 	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
 	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML)
+
+/*
+ * The names libcuda still exports for binaries built against old headers
+ * (cuda.h #defines each to its current version).  Those whose ABI is the
+ * current one's are served like it; those with 32-bit sizes or addresses
+ * (GDL_CUDA_REFUSED) are refused: CUDA_ERROR_NOT_SUPPORTED.
+ */
+#define GDL_CUDA_LEGACY(X)							\
+	X(cuMemAlloc, "cuMemAlloc", 0, GDL_LIB_CUDA)				\
+	X(cuMemAllocPitch, "cuMemAllocPitch", 0, GDL_LIB_CUDA)			\
+	X(cuArrayCreate, "cuArrayCreate", 0, GDL_LIB_CUDA)			\
+	X(cuArray3DCreate, "cuArray3DCreate", 0, GDL_LIB_CUDA)			\
+	X(cuMemGetInfo, "cuMemGetInfo", 0, GDL_LIB_CUDA)			\
+	X(cuDeviceTotalMem, "cuDeviceTotalMem", 0, GDL_LIB_CUDA)		\
+	X(cuMemAllocHost, "cuMemAllocHost", 0, GDL_LIB_CUDA)			\
+	X(cuIpcOpenMemHandle, "cuIpcOpenMemHandle", 0, GDL_LIB_CUDA)		\
+	X(cuMemHostRegister, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
+	X(cuCtxCreate, "cuCtxCreate", 0, GDL_LIB_CUDA)				\
+	X(cuCtxDestroy, "cuCtxDestroy", 0, GDL_LIB_CUDA)			\
+	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA)
+
+#define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate)
 
 /* Wrapped */
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize);
@@ -108,6 +133,24 @@ CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle h,
 			       unsigned int flags);
 CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags);
 CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags);
+CUresult cuMemAllocHost_v2(void **pp, size_t size);
+CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev);
+/* Wrapped: legacy ABIs (cuda.h declares none of them) */
+CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
+CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
+			 unsigned int width, unsigned int height,
+			 unsigned int elem);
+CUresult cuArrayCreate(CUarray *arr, const GDL_CUDA_ARRAY_DESCRIPTOR_v1 *d);
+CUresult cuArray3DCreate(CUarray *arr, const GDL_CUDA_ARRAY3D_DESCRIPTOR_v1 *d);
+CUresult cuMemGetInfo(unsigned int *free, unsigned int *total);
+CUresult cuDeviceTotalMem(unsigned int *bytes, CUdevice dev);
+CUresult cuMemAllocHost(void **pp, unsigned int size);
+CUresult cuIpcOpenMemHandle(CUdeviceptr *pdptr, CUipcMemHandle h,
+			    unsigned int flags);
+CUresult cuMemHostRegister(void *p, size_t size, unsigned int flags);
+CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev);
+CUresult cuCtxDestroy(CUcontext ctx);
+CUresult cuDevicePrimaryCtxRelease(CUdevice dev);
 CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
 			  cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,

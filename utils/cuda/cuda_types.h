@@ -76,6 +76,23 @@ typedef struct {
 	unsigned int Flags;
 } CUDA_ARRAY3D_DESCRIPTOR;
 
+/* The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate. */
+typedef struct {
+	unsigned int Width;
+	unsigned int Height;
+	CUarray_format Format;
+	unsigned int NumChannels;
+} GDL_CUDA_ARRAY_DESCRIPTOR_v1;
+
+typedef struct {
+	unsigned int Width;
+	unsigned int Height;
+	unsigned int Depth;
+	CUarray_format Format;
+	unsigned int NumChannels;
+	unsigned int Flags;
+} GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
+
 #define CUDA_ARRAY3D_LAYERED	0x01
 #define CUDA_ARRAY3D_CUBEMAP	0x04
 

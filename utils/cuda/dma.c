@@ -142,10 +142,10 @@ int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len)
  * An imported buffer is another process's memory: it is only known once
  * mapped, so the check runs on the mapped range and a refusal unmaps it.
  */
-EXPORT CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle hd,
-				      unsigned int flags)
+static CUresult ipc_open(__typeof__(cuIpcOpenMemHandle_v2) *f,
+			 CUdeviceptr *pdptr, CUipcMemHandle hd,
+			 unsigned int flags)
 {
-	__typeof__(cuIpcOpenMemHandle_v2) *f = REAL(cuIpcOpenMemHandle_v2);
 	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
 	__typeof__(cuIpcCloseMemHandle) *close_h = h_cuIpcCloseMemHandle();
 	CUdeviceptr base;
@@ -170,6 +170,19 @@ EXPORT CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle hd,
 	return CUDA_ERROR_NOT_PERMITTED;
 }
 
+EXPORT CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle hd,
+				      unsigned int flags)
+{
+	return ipc_open(REAL(cuIpcOpenMemHandle_v2), pdptr, hd, flags);
+}
+
+/* The CUDA < 11 name, same ABI. */
+EXPORT CUresult cuIpcOpenMemHandle(CUdeviceptr *pdptr, CUipcMemHandle hd,
+				   unsigned int flags)
+{
+	return ipc_open(REAL(cuIpcOpenMemHandle), pdptr, hd, flags);
+}
+
 /*
  * Pinning host memory lets the device DMA into it: the agent must be
  * allowed on the device at all (a non-zero quota).  Registering I/O memory
@@ -188,9 +201,9 @@ int gdlc_host_dma_allowed(CUdevice dev)
 	return idx >= 0 && !gdlock_quota_get(g, 0, idx, &q) && q.quota;
 }
 
-EXPORT CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags)
+static CUresult host_register(__typeof__(cuMemHostRegister_v2) *f, void *p,
+			      size_t size, unsigned int flags)
 {
-	__typeof__(cuMemHostRegister_v2) *f = REAL(cuMemHostRegister_v2);
 	CUdevice dev;
 	CUresult e;
 
@@ -202,6 +215,17 @@ EXPORT CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags)
 	    !gdlc_range_allowed(dev, (uintptr_t)p, size) : !gdlc_host_dma_allowed(dev))
 		return CUDA_ERROR_NOT_PERMITTED;
 	return f(p, size, flags);
+}
+
+EXPORT CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags)
+{
+	return host_register(REAL(cuMemHostRegister_v2), p, size, flags);
+}
+
+/* The CUDA < 6.5 name, same ABI. */
+EXPORT CUresult cuMemHostRegister(void *p, size_t size, unsigned int flags)
+{
+	return host_register(REAL(cuMemHostRegister), p, size, flags);
 }
 
 EXPORT CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags)
@@ -219,3 +243,35 @@ EXPORT CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags)
 	return f(pp, size, flags);
 }
 
+
+/* Current-device check before any page-locked host allocation. */
+static CUresult host_alloc_allowed(void)
+{
+	CUdevice dev;
+	CUresult e = gdlc_current_device(&dev);
+
+	if (e)
+		return e;
+	return gdlc_host_dma_allowed(dev) ? CUDA_SUCCESS : CUDA_ERROR_NOT_PERMITTED;
+}
+
+EXPORT CUresult cuMemAllocHost_v2(void **pp, size_t size)
+{
+	__typeof__(cuMemAllocHost_v2) *f = REAL(cuMemAllocHost_v2);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = host_alloc_allowed();
+	return e ? e : f(pp, size);
+}
+
+/* The pre-3.2 name: a 32-bit size, host memory only, so it is served. */
+EXPORT CUresult cuMemAllocHost(void **pp, unsigned int size)
+{
+	__typeof__(cuMemAllocHost) *f = REAL(cuMemAllocHost);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = host_alloc_allowed();
+	return e ? e : f(pp, size);
+}

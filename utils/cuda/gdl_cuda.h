@@ -11,6 +11,7 @@
  *   meminfo.c   memory queries answered with the quota
  *   contexts.c  contexts and the driver's own footprint
  *   dma.c       peer, IPC and host-memory checks
+ *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
  * Nothing here leaves the library (-fvisibility=hidden).
  */
@@ -49,6 +50,8 @@ extern const struct gdlc_wrapped gdlc_wrapped[NR_WRAPPED];
 void *gdlc_real_fn(int idx);
 void *gdlc_lib_sym(int lib, const char *name);
 void gdlc_symbols_init(void);
+/* legacy.c: 1 for an entry point whose ABI is refused. */
+int gdlc_refused_abi(int idx);
 
 #define REAL(sym) ((__typeof__(sym) *)gdlc_real_fn(IDX_##sym))
 

@@ -67,6 +67,62 @@ EXPORT CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
 	return CUDA_SUCCESS;
 }
 
+/* The pre-3.2 name: 32-bit sizes, clamped after the quota is applied. */
+EXPORT CUresult cuMemGetInfo(unsigned int *free, unsigned int *total)
+{
+	__typeof__(cuMemGetInfo) *f = REAL(cuMemGetInfo);
+	unsigned long long t, fr;
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(free, total);
+	if (e || !free || !total)
+		return e;
+	e = gdlc_current_device(&dev);
+	if (e)
+		return e;
+	t = *total;
+	fr = *free;
+	gdlc_virtualise(gdlc_ledger() ? gdlc_module_index(dev) : -1, &t, &fr);
+	*total = t > UINT32_MAX ? UINT32_MAX : t;
+	*free = fr > UINT32_MAX ? UINT32_MAX : fr;
+	return CUDA_SUCCESS;
+}
+
+/* A device's size is its quota, as cuMemGetInfo's total. */
+static unsigned long long device_total(CUdevice dev, unsigned long long t)
+{
+	unsigned long long fr = 0;
+
+	gdlc_virtualise(gdlc_ledger() ? gdlc_module_index(dev) : -1, &t, &fr);
+	return t;
+}
+
+EXPORT CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+	__typeof__(cuDeviceTotalMem_v2) *f = REAL(cuDeviceTotalMem_v2);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(bytes, dev);
+	if (!e && bytes)
+		*bytes = device_total(dev, *bytes);
+	return e;
+}
+
+EXPORT CUresult cuDeviceTotalMem(unsigned int *bytes, CUdevice dev)
+{
+	__typeof__(cuDeviceTotalMem) *f = REAL(cuDeviceTotalMem);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(bytes, dev);
+	if (!e && bytes)
+		*bytes = device_total(dev, *bytes);
+	return e;
+}
+
 static int nvml_module_index(nvmlDevice_t dev)
 {
 	__typeof__(nvmlDeviceGetPciInfo_v3) *f = h_nvmlDeviceGetPciInfo_v3();

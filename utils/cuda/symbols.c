@@ -77,46 +77,62 @@ void *gdlc_real_fn(int idx)
 	return p;
 }
 
-/* ---- cuGetProcAddress ---- */
+static int wrapped_index(const char *name)
+{
+	int i;
 
-static int warned_by_name;
+	if (!name || (strncmp(name, "cu", 2) && strncmp(name, "nvml", 4)))
+		return -1;
+	for (i = 0; i < NR_WRAPPED; i++)
+		if (!strcmp(gdlc_wrapped[i].name, name))
+			return i;
+	return -1;
+}
+
+/* ---- cuGetProcAddress ---- */
 
 /*
  * The wrapper for the entry point @p the driver returned for @symbol.  The
  * driver picks the ABI version from cudaVersion and flags; matching the
- * pointer against our versions' real addresses keeps that choice.  An
- * unknown pointer for a wrapped name is matched by name and stream
- * flavour, except the unversioned legacy symbol of a function whose
- * current ABI is a _v2 (a different signature): that is refused rather
- * than passed through unaccounted.
+ * pointer against the real address of each version we wrap keeps that
+ * choice, and a refused (32-bit) ABI is refused here already.  A pointer
+ * we do not recognise for a name we wrap is a version we do not know (a
+ * future _v5): any of our wrappers would call it with another signature,
+ * and passing it out would leave it unaccounted, so it is refused; unless
+ * it is exactly an exported symbol whose name we wrap (the same ABI).
  */
-static void *wrap_proc(const char *symbol, void *p, cuuint64_t flags,
-		       CUresult *e)
+static void *wrap_proc(const char *symbol, void *p, CUresult *e)
 {
-	int per_thread = !!(flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM);
-	int i, by_name = -1, known = 0;
+	int i, known = 0;
+	Dl_info info;
 
 	for (i = 0; i < NR_WRAPPED; i++) {
 		if (gdlc_wrapped[i].lib != GDL_LIB_CUDA)
 			continue;
 		if (gdlc_real_fn(i) == p)
-			return gdlc_wrapped[i].wrapper;
-		if (strcmp(gdlc_wrapped[i].base, symbol))
-			continue;
-		known = 1;
-		if (gdlc_wrapped[i].per_thread == per_thread || by_name < 0)
-			by_name = i;
+			goto found;
+		if (!strcmp(gdlc_wrapped[i].base, symbol) ||
+		    !strcmp(gdlc_wrapped[i].name, symbol))
+			known = 1;
 	}
 	if (!known)
 		return p;
-	if (p == gdlc_lib_sym(GDL_LIB_CUDA, symbol)) {
-		gdlc_say(1, "%s: legacy ABI requested through cuGetProcAddress; refused", symbol);
+	if (dladdr(p, &info) && info.dli_saddr == p &&
+	    (i = wrapped_index(info.dli_sname)) >= 0 &&
+	    gdlc_wrapped[i].lib == GDL_LIB_CUDA)
+		goto found;
+	gdlc_say(1, "%s: the driver returned a version the interposer does not know; refused",
+		 symbol);
+	*e = CUDA_ERROR_NOT_SUPPORTED;
+	return NULL;
+found:
+	if (gdlc_refused_abi(i)) {
+		gdlc_say(1, "%s: legacy ABI %s requested through cuGetProcAddress; refused",
+			 symbol, gdlc_wrapped[i].name);
 		*e = CUDA_ERROR_NOT_SUPPORTED;
 		return NULL;
 	}
-	if (!__atomic_exchange_n(&warned_by_name, 1, __ATOMIC_RELAXED))
-		gdlc_say(1, "%s: driver returned an unknown entry point; wrapping it by name", symbol);
-	return gdlc_wrapped[by_name].wrapper;
+	return gdlc_wrapped[i].wrapper;
 }
 
 EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn,
@@ -128,7 +144,7 @@ EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn,
 	CHECK_REAL(f);
 	e = f(symbol, pfn, cudaVersion, flags);
 	if (e == CUDA_SUCCESS && pfn && *pfn && symbol)
-		*pfn = wrap_proc(symbol, *pfn, flags, &e);
+		*pfn = wrap_proc(symbol, *pfn, &e);
 	return e;
 }
 
@@ -142,7 +158,7 @@ EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn,
 	CHECK_REAL(f);
 	e = f(symbol, pfn, cudaVersion, flags, status);
 	if (e == CUDA_SUCCESS && pfn && *pfn && symbol) {
-		*pfn = wrap_proc(symbol, *pfn, flags, &e);
+		*pfn = wrap_proc(symbol, *pfn, &e);
 		if (e && status)
 			*status = CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT;
 	}
@@ -150,18 +166,6 @@ EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn,
 }
 
 /* ---- dlsym ---- */
-
-static int wrapped_index(const char *name)
-{
-	int i;
-
-	if (!name || (strncmp(name, "cu", 2) && strncmp(name, "nvml", 4)))
-		return -1;
-	for (i = 0; i < NR_WRAPPED; i++)
-		if (!strcmp(gdlc_wrapped[i].name, name))
-			return i;
-	return -1;
-}
 
 /*
  * dlsym(handle, "cuMemAlloc_v2") is how runtimes and Python bindings reach
