@@ -263,8 +263,15 @@ static CUresult a_async(int p, void *o) { return R(p, cuMemAllocAsync, "cuMemAll
 static CUresult f_async(int p, void *o) { return R(p, cuMemFreeAsync, "cuMemFreeAsync", 0)(*(CUdeviceptr *)o, NULL); }
 static CUresult a_async_pt(int p, void *o) { return R(p, cuMemAllocAsync_ptsz, "cuMemAllocAsync", 1)(o, MiB, NULL); }
 static CUresult f_async_pt(int p, void *o) { return R(p, cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1)(*(CUdeviceptr *)o, NULL); }
-static CUresult a_pool(int p, void *o) { return R(p, cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0)(o, MiB, NULL, NULL); }
-static CUresult a_pool_pt(int p, void *o) { return R(p, cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1)(o, MiB, NULL, NULL); }
+static CUmemoryPool pool0(void)
+{
+	CUmemoryPool p = NULL;
+
+	cuDeviceGetDefaultMemPool(&p, 0);
+	return p;
+}
+static CUresult a_pool(int p, void *o) { return R(p, cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0)(o, MiB, pool0(), NULL); }
+static CUresult a_pool_pt(int p, void *o) { return R(p, cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1)(o, MiB, pool0(), NULL); }
 static CUresult a_vmm(int p, void *o)
 {
 	CUmemAllocationProp prop;
@@ -384,6 +391,69 @@ static void test_vmm(void)
 	T_EXPECT(cuMemRelease(h), 0);
 	T_TRUE(usage(1) == b);
 	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
+}
+
+/* ---- stream-ordered pools: charged what they hold ---- */
+
+static void set_threshold(CUmemoryPool p, cuuint64_t v)
+{
+	T_EXPECT(cuMemPoolSetAttribute(p, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &v), 0);
+}
+
+static void test_pools(void)
+{
+	uint64_t b0 = usage(0), b1 = usage(1);
+	CUmemoryPool p0, pa, pb, p1;
+	CUmemPoolProps props;
+	CUdeviceptr a, b;
+
+	t_section = "pools";
+	cuCtxSetCurrent(ctx0);
+	/* The default pool caches what is freed, up to its threshold. */
+	T_EXPECT(cuDeviceGetMemPool(&p0, 0), 0);
+	set_threshold(p0, ~0ULL);
+	T_EXPECT(cuMemAllocAsync(&a, 8 * MiB, NULL), 0);
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "freed into the pool's cache: still charged (%llu of 8 MiB)",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	T_EXPECT(cuMemAllocAsync(&a, 8 * MiB, NULL), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "served from the cache: charged once (%llu MiB)",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	T_EXPECT(cuMemPoolTrimTo(p0, 0), 0);
+	T_TRUE(usage(0) == b0);
+	set_threshold(p0, 0);
+	/* Two pools on device 0 hold no more than its quota together. */
+	memset(&props, 0, sizeof(props));
+	props.allocType = 1;
+	props.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	props.location.id = 0;
+	T_EXPECT(cuMemPoolCreate(&pa, &props), 0);
+	T_EXPECT(cuMemPoolCreate(&pb, &props), 0);
+	set_threshold(pa, ~0ULL);
+	set_threshold(pb, ~0ULL);
+	T_EXPECT(cuMemAllocFromPoolAsync(&a, 40 * MiB, pa, NULL), 0);
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	T_EXPECT(cuMemAllocFromPoolAsync(&b, 40 * MiB, pb, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	/* At the quota, what a pool holds can still be reused. */
+	T_EXPECT(cuMemAllocFromPoolAsync(&a, 30 * MiB, pa, NULL), 0);
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	T_EXPECT(cuMemFree_v2(a), 0);	/* cuMemFree of a pool allocation */
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	T_EXPECT(cuMemPoolDestroy(pa), 0);
+	T_EXPECT(cuMemPoolDestroy(pb), 0);
+	T_TRUE(usage(0) == b0);
+	/* A pool on device 1, used from device 0's context: device 1's. */
+	props.location.id = 1;
+	T_EXPECT(cuMemPoolCreate(&p1, &props), 0);
+	T_EXPECT(cuMemAllocFromPoolAsync(&a, 4 * MiB, p1, NULL), 0);
+	t_check(usage(1) == b1 + 4 * MiB && usage(0) == b0,
+		"device 1's pool from device 0's context: +%llu MiB on 1, +%llu MiB on 0",
+		(unsigned long long)((usage(1) - b1) / MiB),
+		(unsigned long long)((usage(0) - b0) / MiB));
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	T_EXPECT(cuMemPoolDestroy(p1), 0);
+	T_TRUE(usage(1) == b1 && usage(0) == b0);
 }
 
 /* ---- quotas ---- */
@@ -1107,6 +1177,7 @@ int main(int argc, char **argv)
 		test_enumerate();
 		test_allocs();
 		test_vmm();
+		test_pools();
 		test_quota();
 		test_processes();
 		test_meminfo();

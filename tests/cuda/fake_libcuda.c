@@ -31,6 +31,11 @@ struct CUarray_st {
 struct CUmipmappedArray_st {
 	size_t size;
 };
+/* A stream-ordered pool: what it reserved stays until trimmed. */
+struct CUmemPoolHandle_st {
+	int dev;
+	unsigned long long reserved, used, threshold;
+};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int ndev = -1;
@@ -49,7 +54,10 @@ static struct {
 	int dev;
 	unsigned int maps;	/* VMM: live mappings of this handle */
 	int released;		/* VMM: released while still mapped */
+	CUmemoryPool pool;	/* stream-ordered: its pool */
 } allocs[MAX_ALLOCS];
+static struct CUmemPoolHandle_st default_pool[MAX_DEV];
+static CUmemoryPool current_pool[MAX_DEV];
 
 /* VMM mappings: a handle's memory lives until released and unmapped. */
 #define MAX_MAPPINGS 64
@@ -119,6 +127,7 @@ static void setup(void)
 	for (i = 0; i < MAX_DEV; i++) {
 		next_addr[i] = (unsigned long long)(i + 1) << 40;
 		primary_ctx[i].dev = i;
+		default_pool[i].dev = i;
 		primary_ctx[i].primary = 1;
 	}
 }
@@ -147,6 +156,7 @@ static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
 	allocs[i].dev = dev;
 	allocs[i].maps = 0;
 	allocs[i].released = 0;
+	allocs[i].pool = NULL;
 	live[dev] += size;
 	driver_allocs++;
 	if (out)
@@ -171,7 +181,20 @@ static CUresult fake_free(CUdeviceptr p)
 
 	if (i < 0 || allocs[i].addr != p)
 		return CUDA_ERROR_INVALID_VALUE;
-	live[allocs[i].dev] -= allocs[i].size;
+	if (allocs[i].pool) {
+		/* Back to the pool's cache, trimmed to its release threshold. */
+		CUmemoryPool pl = allocs[i].pool;
+		unsigned long long keep;
+
+		pl->used -= allocs[i].size;
+		keep = pl->used > pl->threshold ? pl->used : pl->threshold;
+		if (pl->reserved > keep) {
+			live[pl->dev] -= pl->reserved - keep;
+			pl->reserved = keep;
+		}
+	} else {
+		live[allocs[i].dev] -= allocs[i].size;
+	}
 	allocs[i].size = 0;
 	if (free_hook)
 		recycled_addr[allocs[i].dev] = p;
@@ -414,32 +437,177 @@ API CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
 	return alloc_current(dptr, size);
 }
 
+/* From @pool: it grows by what its cache cannot serve. */
+static CUresult pool_alloc(CUmemoryPool pl, CUdeviceptr *dptr, size_t size)
+{
+	unsigned long long grow = 0;
+	CUresult e;
+	int i;
+
+	if (!pl || !dptr || !size)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (pl->used + size > pl->reserved)
+		grow = pl->used + size - pl->reserved;
+	if (live[pl->dev] + grow > dev_mem) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	e = fake_alloc(pl->dev, size, dptr);
+	if (!e) {
+		i = find_alloc(*dptr);
+		allocs[i].pool = pl;
+		live[pl->dev] += grow - size;
+		pl->reserved += grow;
+		pl->used += size;
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+static CUmemoryPool pool_of(int dev)
+{
+	return current_pool[dev] ? current_pool[dev] : &default_pool[dev];
+}
+
+static CUresult alloc_async(CUdeviceptr *dptr, size_t size)
+{
+	int dev;
+
+	if (cur_dev(&dev))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	return pool_alloc(pool_of(dev), dptr, size);
+}
+
 API CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
 {
 	(void)s;
-	return alloc_current(dptr, size);
+	return alloc_async(dptr, size);
 }
 
 API CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size, CUstream s)
 {
 	(void)s;
-	return alloc_current(dptr, size);
+	return alloc_async(dptr, size);
 }
 
 API CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
 				     CUmemoryPool pool, CUstream s)
 {
-	(void)pool;
 	(void)s;
-	return alloc_current(dptr, size);
+	return pool_alloc(pool, dptr, size);
 }
 
 API CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
 					  CUmemoryPool pool, CUstream s)
 {
-	(void)pool;
 	(void)s;
-	return alloc_current(dptr, size);
+	return pool_alloc(pool, dptr, size);
+}
+
+API CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*pool = &default_pool[dev];
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*pool = pool_of(dev);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
+{
+	CUmemoryPool pl;
+
+	if (!pool || !props || props->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
+	    props->location.id < 0 || props->location.id >= ndev)
+		return CUDA_ERROR_INVALID_VALUE;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	pl->dev = props->location.id;
+	*pool = pl;
+	return CUDA_SUCCESS;
+}
+
+static void trim(CUmemoryPool pl, unsigned long long keep)
+{
+	if (keep < pl->used)
+		keep = pl->used;
+	if (pl->reserved > keep) {
+		live[pl->dev] -= pl->reserved - keep;
+		pl->reserved = keep;
+	}
+}
+
+API CUresult cuMemPoolDestroy(CUmemoryPool pl)
+{
+	if (!pl || (pl >= default_pool && pl < default_pool + MAX_DEV))
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (pl->used) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_VALUE;	/* the tests free first */
+	}
+	trim(pl, 0);
+	pthread_mutex_unlock(&lock);
+	free(pl);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolTrimTo(CUmemoryPool pl, size_t keep)
+{
+	if (!pl)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	trim(pl, keep);
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolGetAttribute(CUmemoryPool pl, CUmemPool_attribute a,
+				   void *value)
+{
+	cuuint64_t v;
+
+	if (!pl || !value)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	switch (a) {
+	case CU_MEMPOOL_ATTR_RELEASE_THRESHOLD:
+		v = pl->threshold;
+		break;
+	case CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT:
+		v = pl->reserved;
+		break;
+	case CU_MEMPOOL_ATTR_USED_MEM_CURRENT:
+		v = pl->used;
+		break;
+	default:
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	pthread_mutex_unlock(&lock);
+	memcpy(value, &v, sizeof(v));
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolSetAttribute(CUmemoryPool pl, CUmemPool_attribute a,
+				   void *value)
+{
+	if (!pl || !value || a != CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	memcpy(&pl->threshold, value, sizeof(pl->threshold));
+	trim(pl, pl->threshold);
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
 }
 
 /*
@@ -966,6 +1134,10 @@ static const struct {
 	{ "cuIpcCloseMemHandle", "cuIpcCloseMemHandle", 0, (void *)cuIpcCloseMemHandle },
 	{ "cuMemAddressReserve", "cuMemAddressReserve", 0, (void *)cuMemAddressReserve },
 	{ "cuMemAddressFree", "cuMemAddressFree", 0, (void *)cuMemAddressFree },
+	{ "cuDeviceGetMemPool", "cuDeviceGetMemPool", 0, (void *)cuDeviceGetMemPool },
+	{ "cuDeviceGetDefaultMemPool", "cuDeviceGetDefaultMemPool", 0, (void *)cuDeviceGetDefaultMemPool },
+	{ "cuMemPoolGetAttribute", "cuMemPoolGetAttribute", 0, (void *)cuMemPoolGetAttribute },
+	{ "cuMemPoolSetAttribute", "cuMemPoolSetAttribute", 0, (void *)cuMemPoolSetAttribute },
 };
 
 /* A legacy name: its base, while another name has the same base. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Linear device allocations and their frees.  Each is charged before the
+ * Linear device allocations and their frees (stream-ordered ones are
+ * pools.c's).  Each is charged before the
  * driver call; a free takes its entry out of the pointer map before the
  * driver call and puts it back if the driver refuses, so that another
  * thread given the same address by the driver meanwhile keeps its own
@@ -61,64 +62,6 @@ EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
 	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
 }
 
-/*
- * Stream-ordered allocations are charged when enqueued and released when
- * the free is enqueued: what a pool keeps cached after a free is the
- * driver's, as with the caching allocators above it.
- */
-static CUresult alloc_async(__typeof__(cuMemAllocAsync) *f, CUdeviceptr *dptr,
-			    size_t size, CUstream s)
-{
-	uint64_t h;
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = gdlc_reserve_current(size, &h);
-	if (e)
-		return e;
-	e = f(dptr, size, s);
-	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
-}
-
-EXPORT CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
-{
-	return alloc_async(REAL(cuMemAllocAsync), dptr, size, s);
-}
-
-EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size,
-				     CUstream s)
-{
-	return alloc_async(REAL(cuMemAllocAsync_ptsz), dptr, size, s);
-}
-
-static CUresult alloc_pool(__typeof__(cuMemAllocFromPoolAsync) *f,
-			   CUdeviceptr *dptr, size_t size, CUmemoryPool pool,
-			   CUstream s)
-{
-	uint64_t h;
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = gdlc_reserve_current(size, &h);
-	if (e)
-		return e;
-	e = f(dptr, size, pool, s);
-	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
-}
-
-EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
-					CUmemoryPool pool, CUstream s)
-{
-	return alloc_pool(REAL(cuMemAllocFromPoolAsync), dptr, size, pool, s);
-}
-
-EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
-					     CUmemoryPool pool, CUstream s)
-{
-	return alloc_pool(REAL(cuMemAllocFromPoolAsync_ptsz), dptr, size, pool,
-			  s);
-}
-
 /* ---- frees ---- */
 
 static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
@@ -128,20 +71,17 @@ static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
 
 	CHECK_REAL(f);
 	h = gdlc_untrack_begin(&gdlc_ptr_map, p);
+	if (!h) {
+		/* cuMemFree of a stream-ordered allocation: its pool's. */
+		struct gdlc_pool *pool = gdlc_pool_untrack_begin(p);
+
+		if (pool) {
+			e = f(p);
+			gdlc_pool_untrack_end(pool, e, p);
+			return e;
+		}
+	}
 	e = f(p);
-	gdlc_untrack_end(&gdlc_ptr_map, e, p, h);
-	return e;
-}
-
-static CUresult free_async(__typeof__(cuMemFreeAsync) *f, CUdeviceptr p,
-			   CUstream s)
-{
-	uint64_t h;
-	CUresult e;
-
-	CHECK_REAL(f);
-	h = gdlc_untrack_begin(&gdlc_ptr_map, p);
-	e = f(p, s);
 	gdlc_untrack_end(&gdlc_ptr_map, e, p, h);
 	return e;
 }
@@ -149,14 +89,4 @@ static CUresult free_async(__typeof__(cuMemFreeAsync) *f, CUdeviceptr p,
 EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
 {
 	return free_ptr(REAL(cuMemFree_v2), p);
-}
-
-EXPORT CUresult cuMemFreeAsync(CUdeviceptr p, CUstream s)
-{
-	return free_async(REAL(cuMemFreeAsync), p, s);
-}
-
-EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
-{
-	return free_async(REAL(cuMemFreeAsync_ptsz), p, s);
 }

@@ -32,6 +32,9 @@
 	X(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, GDL_LIB_CUDA)		\
 	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
 	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
+	X(cuMemPoolCreate, "cuMemPoolCreate", 0, GDL_LIB_CUDA)			\
+	X(cuMemPoolDestroy, "cuMemPoolDestroy", 0, GDL_LIB_CUDA)		\
+	X(cuMemPoolTrimTo, "cuMemPoolTrimTo", 0, GDL_LIB_CUDA)			\
 	X(cuMemUnmap, "cuMemUnmap", 0, GDL_LIB_CUDA)				\
 	X(cuArrayDestroy, "cuArrayDestroy", 0, GDL_LIB_CUDA)			\
 	X(cuMipmappedArrayDestroy, "cuMipmappedArrayDestroy", 0, GDL_LIB_CUDA)	\
@@ -107,6 +110,9 @@ CUresult cuMemRelease(CUmemGenericAllocationHandle handle);
 CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 		  CUmemGenericAllocationHandle handle, unsigned long long flags);
 CUresult cuMemUnmap(CUdeviceptr ptr, size_t size);
+CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props);
+CUresult cuMemPoolDestroy(CUmemoryPool pool);
+CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t minBytesToKeep);
 CUresult cuArrayDestroy(CUarray arr);
 CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr);
 CUresult cuMemGetInfo_v2(size_t *free, size_t *total);
@@ -181,6 +187,12 @@ CUresult cuMemFreeHost(void *p);
 CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment,
 			     CUdeviceptr addr, unsigned long long flags);
 CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size);
+CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev);
+CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool, CUdevice dev);
+CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attr,
+			       void *value);
+CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attr,
+			       void *value);
 CUresult cuMemHostUnregister(void *p);
 nvmlReturn_t nvmlInit_v2(void);
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index,

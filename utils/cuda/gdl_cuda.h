@@ -7,6 +7,7 @@
  *               charging and the object -> reservation maps
  *   alloc.c     linear allocations and their frees
  *   vmm.c       cuMemCreate / cuMemMap / cuMemUnmap / cuMemRelease
+ *   pools.c     stream-ordered allocations, charged as their pools hold
  *   arrays.c    CUDA arrays, charged from their descriptors
  *   meminfo.c   memory queries answered with the quota
  *   contexts.c  contexts and the driver's own footprint
@@ -110,6 +111,16 @@ void gdlc_ledger_lock_all(void);
 void gdlc_ledger_unlock_all(void);
 void gdlc_ledger_forget(void);
 void gdlc_ledger_init(void);
+
+/* ---- pools.c ---- */
+
+struct gdlc_pool;
+struct gdlc_pool *gdlc_pool_untrack_begin(CUdeviceptr p);
+void gdlc_pool_untrack_end(struct gdlc_pool *pool, CUresult e, CUdeviceptr p);
+void gdlc_pools_lock_all(void);
+void gdlc_pools_unlock_all(void);
+void gdlc_pools_forget(void);
+void gdlc_pools_init(void);
 
 /* ---- dma.c ---- */
 

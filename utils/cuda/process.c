@@ -11,6 +11,7 @@
 static void before_fork(void)
 {
 	gdlc_contexts_lock_all();
+	gdlc_pools_lock_all();
 	gdlc_ledger_lock_all();
 	gdlc_vmm_lock_all();
 }
@@ -19,6 +20,7 @@ static void after_fork_parent(void)
 {
 	gdlc_vmm_unlock_all();
 	gdlc_ledger_unlock_all();
+	gdlc_pools_unlock_all();
 	gdlc_contexts_unlock_all();
 }
 
@@ -27,6 +29,7 @@ static void after_fork_child(void)
 	after_fork_parent();
 	gdlc_ledger_forget();
 	gdlc_vmm_forget();
+	gdlc_pools_forget();
 	gdlc_contexts_forget();
 }
 
@@ -35,6 +38,7 @@ __attribute__((constructor)) static void gdl_cuda_init(void)
 	gdlc_config_init();
 	gdlc_ledger_init();
 	gdlc_vmm_init();
+	gdlc_pools_init();
 	gdlc_symbols_init();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
