@@ -11,6 +11,17 @@
 
 #include <stddef.h>
 
+#ifdef GDL_CUDA_REAL_HEADERS
+/*
+ * tests/cuda/coverage.sh: the CUDA toolkit's own headers instead, so that
+ * each prototype in cuda_api.h must match the real one.  cuda.h's internal
+ * view declares every exported version by its own name (the legacy and
+ * per-thread-stream ones included) instead of mapping names to versions.
+ */
+#define __CUDA_API_VERSION_INTERNAL 1
+#include <cuda.h>
+#else
+
 typedef int CUresult;
 typedef int CUdevice;
 typedef unsigned long long CUdeviceptr;
@@ -76,23 +87,6 @@ typedef struct {
 	unsigned int Flags;
 } CUDA_ARRAY3D_DESCRIPTOR;
 
-/* The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate. */
-typedef struct {
-	unsigned int Width;
-	unsigned int Height;
-	CUarray_format Format;
-	unsigned int NumChannels;
-} GDL_CUDA_ARRAY_DESCRIPTOR_v1;
-
-typedef struct {
-	unsigned int Width;
-	unsigned int Height;
-	unsigned int Depth;
-	CUarray_format Format;
-	unsigned int NumChannels;
-	unsigned int Flags;
-} GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
-
 #define CUDA_ARRAY3D_LAYERED	0x01
 #define CUDA_ARRAY3D_CUBEMAP	0x04
 
@@ -153,7 +147,12 @@ typedef enum {
 typedef struct CUexecAffinityParam_st CUexecAffinityParam;
 typedef struct CUctxCreateParams_st CUctxCreateParams;
 
-/* NVML */
+#endif /* GDL_CUDA_REAL_HEADERS */
+
+/* NVML (the toolkit's nvml.h instead, where it is installed) */
+#if defined(GDL_CUDA_REAL_HEADERS) && __has_include(<nvml.h>)
+#include <nvml.h>
+#else
 typedef int nvmlReturn_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_SUCCESS			0
@@ -188,5 +187,29 @@ typedef struct {
 	unsigned int pciSubSystemId;
 	char busId[32];
 } nvmlPciInfo_t;
+
+#endif /* nvml.h */
+
+/* The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate. */
+#ifdef GDL_CUDA_REAL_HEADERS
+typedef CUDA_ARRAY_DESCRIPTOR_v1 GDL_CUDA_ARRAY_DESCRIPTOR_v1;
+typedef CUDA_ARRAY3D_DESCRIPTOR_v1 GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
+#else
+typedef struct {
+	unsigned int Width;
+	unsigned int Height;
+	CUarray_format Format;
+	unsigned int NumChannels;
+} GDL_CUDA_ARRAY_DESCRIPTOR_v1;
+
+typedef struct {
+	unsigned int Width;
+	unsigned int Height;
+	unsigned int Depth;
+	CUarray_format Format;
+	unsigned int NumChannels;
+	unsigned int Flags;
+} GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
+#endif
 
 #endif /* GDL_CUDA_TYPES_H */
