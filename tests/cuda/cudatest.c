@@ -719,6 +719,79 @@ static void test_dma(void)
 	cuCtxSetCurrent(ctx0);
 }
 
+/* ---- DMA rules on VMM, pools and unified-address copies ---- */
+
+static void test_dma_more(void)
+{
+	CUmemAccessDesc acc = { { CU_MEM_LOCATION_TYPE_DEVICE, 0 },
+				CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	CUmemAccessDesc own = { { CU_MEM_LOCATION_TYPE_DEVICE, 1 },
+				CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	CUDA_MEMCPY3D_PEER c3;
+	struct gdl_acl_entry e;
+	CUmemGenericAllocationHandle h;
+	CUmemPoolPtrExportData ex;
+	CUmemoryPool p1;
+	CUdeviceptr va, a, b, imp = 1;
+	CUdeviceptr dsts[2], srcs[2];
+	size_t sizes[2] = { 4096, 4096 };
+
+	t_section = "dma-more";
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemAlloc_v2(&b, MiB), 0);
+	cuCtxSetCurrent(ctx0);
+	/* VMM memory on device 1, accessed from device 0. */
+	T_EXPECT(cuMemAddressReserve(&va, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &own, 1), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &acc, 1), CUDA_ERROR_NOT_PERMITTED);
+	/* A pool on device 1, accessed from device 0. */
+	T_EXPECT(cuDeviceGetDefaultMemPool(&p1, 1), 0);
+	T_EXPECT(cuMemPoolSetAccess(p1, &own, 1), 0);
+	T_EXPECT(cuMemPoolSetAccess(p1, &acc, 1), CUDA_ERROR_NOT_PERMITTED);
+	/* Copies between the devices' memory. */
+	memset(&c3, 0, sizeof(c3));
+	c3.srcContext = ctx0;
+	c3.dstContext = ctx1;
+	T_EXPECT(cuMemcpy3DPeer(&c3), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy3DPeerAsync(&c3, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy(b, a, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyAsync(b, a, 4096, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyDtoD_v2(b, a, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyDtoDAsync_v2_ptsz(b, a, 4096, NULL), CUDA_ERROR_NOT_PERMITTED);
+	dsts[0] = a + 4096;
+	srcs[0] = a;
+	dsts[1] = b;
+	srcs[1] = a;
+	T_EXPECT(cuMemcpyBatchAsync_v2(dsts, srcs, sizes, 2, NULL, NULL, 0, NULL),
+		 CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy(a + 4096, a, 4096), 0);	/* same device */
+	/* The admin grants device 0 -> device 1 (and device 0 may access 1). */
+	acl(&e, midx[0], GDL_ACCESS_PEER, midx[1], 0, 0);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &acc, 1), 0);
+	T_EXPECT(cuMemPoolSetAccess(p1, &acc, 1), 0);
+	T_EXPECT(cuMemcpy3DPeer_ptds(&c3), 0);
+	T_EXPECT(cuMemcpy(b, a, 4096), 0);
+	T_EXPECT(cuMemcpyBatchAsync_v2(dsts, srcs, sizes, 2, NULL, NULL, 0, NULL), 0);
+	T_EXPECT(cuMemcpy(a, b, 4096), CUDA_ERROR_NOT_PERMITTED);	/* directional */
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_EXPECT(cuMemAddressFree(va, 2 * MiB), 0);
+	/* A pointer imported from a pool: needs an ACL entry on its range. */
+	T_EXPECT(cuMemPoolExportPointer(&ex, a), 0);
+	T_EXPECT(cuMemPoolImportPointer(&imp, p1, &ex), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(imp, 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemFree_v2(b), 0);
+	cuCtxSetCurrent(ctx0);
+}
+
 /* ---- legacy exported names ---- */
 
 static void test_legacy(void)
@@ -1184,6 +1257,7 @@ int main(int argc, char **argv)
 		test_contexts();
 		test_dma();
 		test_legacy();
+		test_dma_more();
 		test_threads();
 		test_race();
 		test_ledger_file();

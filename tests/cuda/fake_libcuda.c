@@ -906,6 +906,162 @@ API CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dst, CUcontext dctx,
 	return copy_peer(dst, dctx, src, sctx, n);
 }
 
+static CUresult copy3d(const CUDA_MEMCPY3D_PEER *p)
+{
+	return p && p->srcContext && p->dstContext ? CUDA_SUCCESS :
+		CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemcpy3DPeer(const CUDA_MEMCPY3D_PEER *p)
+{
+	return copy3d(p);
+}
+
+API CUresult cuMemcpy3DPeer_ptds(const CUDA_MEMCPY3D_PEER *p)
+{
+	return copy3d(p);
+}
+
+API CUresult cuMemcpy3DPeerAsync(const CUDA_MEMCPY3D_PEER *p, CUstream s)
+{
+	(void)s;
+	return copy3d(p);
+}
+
+API CUresult cuMemcpy3DPeerAsync_ptsz(const CUDA_MEMCPY3D_PEER *p, CUstream s)
+{
+	(void)s;
+	return copy3d(p);
+}
+
+static CUresult copy_uva(CUdeviceptr dst, CUdeviceptr src, size_t n)
+{
+	return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+#define FAKE_COPY(name)							\
+	API CUresult name(CUdeviceptr dst, CUdeviceptr src, size_t n)	\
+	{								\
+		return copy_uva(dst, src, n);				\
+	}
+#define FAKE_COPY_ASYNC(name)						\
+	API CUresult name(CUdeviceptr dst, CUdeviceptr src, size_t n,	\
+			  CUstream s)					\
+	{								\
+		(void)s;						\
+		return copy_uva(dst, src, n);				\
+	}
+FAKE_COPY(cuMemcpy)
+FAKE_COPY(cuMemcpy_ptds)
+FAKE_COPY(cuMemcpyDtoD_v2)
+FAKE_COPY(cuMemcpyDtoD_v2_ptds)
+FAKE_COPY_ASYNC(cuMemcpyAsync)
+FAKE_COPY_ASYNC(cuMemcpyAsync_ptsz)
+FAKE_COPY_ASYNC(cuMemcpyDtoDAsync_v2)
+FAKE_COPY_ASYNC(cuMemcpyDtoDAsync_v2_ptsz)
+
+API CUresult cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				   size_t *sizes, size_t count,
+				   CUmemcpyAttributes *attrs, size_t *attrsIdxs,
+				   size_t numAttrs, CUstream s)
+{
+	size_t i;
+
+	(void)attrs;
+	(void)attrsIdxs;
+	(void)numAttrs;
+	(void)s;
+	for (i = 0; i < count; i++)
+		if (copy_uva(dsts[i], srcs[i], sizes[i]))
+			return CUDA_ERROR_INVALID_VALUE;
+	return CUDA_SUCCESS;
+}
+
+/* Device memory of the fake's: its device; anything else is host memory. */
+API CUresult cuPointerGetAttribute(void *data, CUpointer_attribute a,
+				   CUdeviceptr p)
+{
+	unsigned int type;
+	int i, dev, zero = 0;
+
+	pthread_mutex_lock(&lock);
+	i = find_alloc(p);
+	dev = i >= 0 ? allocs[i].dev : -1;
+	pthread_mutex_unlock(&lock);
+	if (i < 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	switch (a) {
+	case CU_POINTER_ATTRIBUTE_MEMORY_TYPE:
+		type = CU_MEMORYTYPE_DEVICE;
+		memcpy(data, &type, sizeof(type));
+		return CUDA_SUCCESS;
+	case CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL:
+		memcpy(data, &dev, sizeof(dev));
+		return CUDA_SUCCESS;
+	case CU_POINTER_ATTRIBUTE_IS_MANAGED:
+		memcpy(data, &zero, sizeof(zero));
+		return CUDA_SUCCESS;
+	default:
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+}
+
+API CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
+			    const CUmemAccessDesc *desc, size_t count)
+{
+	return ptr && size && desc && count ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map,
+				size_t count)
+{
+	return pool && map && count ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* Export data carries the address and size, as the IPC handle does. */
+API CUresult cuMemPoolExportPointer(CUmemPoolPtrExportData *data,
+				    CUdeviceptr ptr)
+{
+	CUdeviceptr base;
+	size_t size;
+	CUresult e = cuMemGetAddressRange_v2(&base, &size, ptr);
+
+	if (e)
+		return e;
+	memset(data, 0, sizeof(*data));
+	memcpy(data->reserved, &base, sizeof(base));
+	memcpy(data->reserved + 8, &size, sizeof(size));
+	return CUDA_SUCCESS;
+}
+
+/* A new entry at the same address; it never counted in live. */
+API CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
+				    CUmemPoolPtrExportData *data)
+{
+	unsigned long long base, size;
+	int i;
+
+	if (!pool || !data || !ptr_out)
+		return CUDA_ERROR_INVALID_VALUE;
+	memcpy(&base, data->reserved, sizeof(base));
+	memcpy(&size, data->reserved + 8, sizeof(size));
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_ALLOCS && allocs[i].size; i++)
+		;
+	if (i < MAX_ALLOCS) {
+		memset(&allocs[i], 0, sizeof(allocs[i]));
+		allocs[i].addr = base;
+		allocs[i].size = size;
+		allocs[i].dev = pool->dev;
+		live[pool->dev] += size;	/* freed like any allocation */
+	}
+	pthread_mutex_unlock(&lock);
+	if (i == MAX_ALLOCS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*ptr_out = base;
+	return CUDA_SUCCESS;
+}
+
 /*
  * An IPC handle carries the exporter's address and size; the importer
  * gets the same address (one fake address space across processes) as a
@@ -1138,6 +1294,8 @@ static const struct {
 	{ "cuDeviceGetDefaultMemPool", "cuDeviceGetDefaultMemPool", 0, (void *)cuDeviceGetDefaultMemPool },
 	{ "cuMemPoolGetAttribute", "cuMemPoolGetAttribute", 0, (void *)cuMemPoolGetAttribute },
 	{ "cuMemPoolSetAttribute", "cuMemPoolSetAttribute", 0, (void *)cuMemPoolSetAttribute },
+	{ "cuPointerGetAttribute", "cuPointerGetAttribute", 0, (void *)cuPointerGetAttribute },
+	{ "cuMemPoolExportPointer", "cuMemPoolExportPointer", 0, (void *)cuMemPoolExportPointer },
 };
 
 /* A legacy name: its base, while another name has the same base. */

@@ -51,6 +51,22 @@
 	X(cuMemcpyPeer_ptds, "cuMemcpyPeer", 1, GDL_LIB_CUDA)			\
 	X(cuMemcpyPeerAsync, "cuMemcpyPeerAsync", 0, GDL_LIB_CUDA)		\
 	X(cuMemcpyPeerAsync_ptsz, "cuMemcpyPeerAsync", 1, GDL_LIB_CUDA)	\
+	X(cuMemcpy3DPeer, "cuMemcpy3DPeer", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpy3DPeer_ptds, "cuMemcpy3DPeer", 1, GDL_LIB_CUDA)		\
+	X(cuMemcpy3DPeerAsync, "cuMemcpy3DPeerAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpy3DPeerAsync_ptsz, "cuMemcpy3DPeerAsync", 1, GDL_LIB_CUDA)	\
+	X(cuMemcpy, "cuMemcpy", 0, GDL_LIB_CUDA)				\
+	X(cuMemcpy_ptds, "cuMemcpy", 1, GDL_LIB_CUDA)				\
+	X(cuMemcpyAsync, "cuMemcpyAsync", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyAsync_ptsz, "cuMemcpyAsync", 1, GDL_LIB_CUDA)		\
+	X(cuMemcpyDtoD_v2, "cuMemcpyDtoD", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyDtoD_v2_ptds, "cuMemcpyDtoD", 1, GDL_LIB_CUDA)		\
+	X(cuMemcpyDtoDAsync_v2, "cuMemcpyDtoDAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpyDtoDAsync_v2_ptsz, "cuMemcpyDtoDAsync", 1, GDL_LIB_CUDA)	\
+	X(cuMemcpyBatchAsync_v2, "cuMemcpyBatchAsync", 0, GDL_LIB_CUDA)	\
+	X(cuMemSetAccess, "cuMemSetAccess", 0, GDL_LIB_CUDA)			\
+	X(cuMemPoolSetAccess, "cuMemPoolSetAccess", 0, GDL_LIB_CUDA)		\
+	X(cuMemPoolImportPointer, "cuMemPoolImportPointer", 0, GDL_LIB_CUDA)	\
 	X(cuIpcOpenMemHandle_v2, "cuIpcOpenMemHandle", 0, GDL_LIB_CUDA)	\
 	X(cuMemHostRegister_v2, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
 	X(cuMemHostAlloc, "cuMemHostAlloc", 0, GDL_LIB_CUDA)			\
@@ -135,6 +151,31 @@ CUresult cuMemcpyPeerAsync(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
 CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dst, CUcontext dctx,
 				CUdeviceptr src, CUcontext sctx, size_t n,
 				CUstream s);
+CUresult cuMemcpy3DPeer(const CUDA_MEMCPY3D_PEER *p);
+CUresult cuMemcpy3DPeer_ptds(const CUDA_MEMCPY3D_PEER *p);
+CUresult cuMemcpy3DPeerAsync(const CUDA_MEMCPY3D_PEER *p, CUstream s);
+CUresult cuMemcpy3DPeerAsync_ptsz(const CUDA_MEMCPY3D_PEER *p, CUstream s);
+CUresult cuMemcpy(CUdeviceptr dst, CUdeviceptr src, size_t n);
+CUresult cuMemcpy_ptds(CUdeviceptr dst, CUdeviceptr src, size_t n);
+CUresult cuMemcpyAsync(CUdeviceptr dst, CUdeviceptr src, size_t n, CUstream s);
+CUresult cuMemcpyAsync_ptsz(CUdeviceptr dst, CUdeviceptr src, size_t n,
+			    CUstream s);
+CUresult cuMemcpyDtoD_v2(CUdeviceptr dst, CUdeviceptr src, size_t n);
+CUresult cuMemcpyDtoD_v2_ptds(CUdeviceptr dst, CUdeviceptr src, size_t n);
+CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dst, CUdeviceptr src, size_t n,
+			      CUstream s);
+CUresult cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr dst, CUdeviceptr src, size_t n,
+				   CUstream s);
+CUresult cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs,
+			       size_t *sizes, size_t count,
+			       CUmemcpyAttributes *attrs, size_t *attrsIdxs,
+			       size_t numAttrs, CUstream s);
+CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
+			const CUmemAccessDesc *desc, size_t count);
+CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map,
+			    size_t count);
+CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
+				CUmemPoolPtrExportData *shareData);
 CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle h,
 			       unsigned int flags);
 CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags);
@@ -188,6 +229,10 @@ CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment,
 			     CUdeviceptr addr, unsigned long long flags);
 CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size);
 CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev);
+CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attr,
+			       CUdeviceptr ptr);
+CUresult cuMemPoolExportPointer(CUmemPoolPtrExportData *shareData,
+				CUdeviceptr ptr);
 CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool, CUdevice dev);
 CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attr,
 			       void *value);

@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The module's DMA rules at the driver API: peer access and peer copies
- * need a peer right, an IPC import or registered I/O memory an ACL entry
- * covering the range, pinned host memory a non-zero quota on the device.
+ * The module's DMA rules at the driver API: peer access needs a peer
+ * right, an IPC import or registered I/O memory an ACL entry covering the
+ * range, pinned host memory a non-zero quota on the device.  Copies
+ * between devices are copies.c's.
  */
 #include "gdl_cuda.h"
 
 HELPER(cuMemGetAddressRange_v2)
 HELPER(cuIpcCloseMemHandle)
+HELPER(cuMemFree_v2)
 
 /* 1 when the ledger allows DMA between CUDA devices @src and @dst. */
-static int peer_allowed(CUdevice src, CUdevice dst)
+int gdlc_peer_allowed(CUdevice src, CUdevice dst)
 {
 	struct gdlock *g = gdlc_ledger();
 	int a, b, ret;
@@ -38,7 +40,7 @@ EXPORT CUresult cuDeviceCanAccessPeer(int *can, CUdevice dev, CUdevice peer)
 	CHECK_REAL(f);
 	e = f(can, dev, peer);
 	/* Frameworks ask this first and fall back to staged copies. */
-	if (!e && can && *can && !peer_allowed(dev, peer))
+	if (!e && can && *can && !gdlc_peer_allowed(dev, peer))
 		*can = 0;
 	return e;
 }
@@ -55,67 +57,9 @@ EXPORT CUresult cuCtxEnablePeerAccess(CUcontext peer, unsigned int flags)
 		e = gdlc_context_device(peer, &other);
 	if (e)
 		return e;
-	if (!peer_allowed(self, other))
+	if (!gdlc_peer_allowed(self, other))
 		return CUDA_ERROR_PEER_ACCESS_UNSUPPORTED;
 	return f(peer, flags);
-}
-
-static CUresult peer_copy_check(CUcontext dctx, CUcontext sctx)
-{
-	CUdevice d, s;
-	CUresult e = gdlc_context_device(dctx, &d);
-
-	if (!e)
-		e = gdlc_context_device(sctx, &s);
-	if (e)
-		return e;
-	return peer_allowed(s, d) ? CUDA_SUCCESS : CUDA_ERROR_NOT_PERMITTED;
-}
-
-EXPORT CUresult cuMemcpyPeer(CUdeviceptr dst, CUcontext dctx, CUdeviceptr src,
-			     CUcontext sctx, size_t n)
-{
-	__typeof__(cuMemcpyPeer) *f = REAL(cuMemcpyPeer);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = peer_copy_check(dctx, sctx);
-	return e ? e : f(dst, dctx, src, sctx, n);
-}
-
-EXPORT CUresult cuMemcpyPeer_ptds(CUdeviceptr dst, CUcontext dctx,
-				  CUdeviceptr src, CUcontext sctx, size_t n)
-{
-	__typeof__(cuMemcpyPeer_ptds) *f = REAL(cuMemcpyPeer_ptds);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = peer_copy_check(dctx, sctx);
-	return e ? e : f(dst, dctx, src, sctx, n);
-}
-
-EXPORT CUresult cuMemcpyPeerAsync(CUdeviceptr dst, CUcontext dctx,
-				  CUdeviceptr src, CUcontext sctx, size_t n,
-				  CUstream s)
-{
-	__typeof__(cuMemcpyPeerAsync) *f = REAL(cuMemcpyPeerAsync);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = peer_copy_check(dctx, sctx);
-	return e ? e : f(dst, dctx, src, sctx, n, s);
-}
-
-EXPORT CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dst, CUcontext dctx,
-				       CUdeviceptr src, CUcontext sctx,
-				       size_t n, CUstream s)
-{
-	__typeof__(cuMemcpyPeerAsync_ptsz) *f = REAL(cuMemcpyPeerAsync_ptsz);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = peer_copy_check(dctx, sctx);
-	return e ? e : f(dst, dctx, src, sctx, n, s);
 }
 
 /* May the caller's agent access [addr, addr + len) on CUDA device @dev? */
@@ -181,6 +125,38 @@ EXPORT CUresult cuIpcOpenMemHandle(CUdeviceptr *pdptr, CUipcMemHandle hd,
 				   unsigned int flags)
 {
 	return ipc_open(REAL(cuIpcOpenMemHandle), pdptr, hd, flags);
+}
+
+/*
+ * A pointer imported from another process's pool: its memory, like an
+ * IPC import, needs read+write on the mapped range; a refusal frees it.
+ */
+EXPORT CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
+				       CUmemPoolPtrExportData *data)
+{
+	__typeof__(cuMemPoolImportPointer) *f = REAL(cuMemPoolImportPointer);
+	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
+	__typeof__(cuMemFree_v2) *free_p = h_cuMemFree_v2();
+	CUdeviceptr base;
+	size_t size;
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	CHECK_REAL(range);
+	CHECK_REAL(free_p);
+	e = gdlc_current_device(&dev);
+	if (e)
+		return e;
+	e = f(ptr_out, pool, data);
+	if (e || !ptr_out)
+		return e;
+	if (range(&base, &size, *ptr_out) == CUDA_SUCCESS &&
+	    gdlc_range_allowed(dev, base, size))
+		return CUDA_SUCCESS;
+	free_p(*ptr_out);
+	*ptr_out = 0;
+	return CUDA_ERROR_NOT_PERMITTED;
 }
 
 /*

@@ -11,7 +11,8 @@
  *   arrays.c    CUDA arrays, charged from their descriptors
  *   meminfo.c   memory queries answered with the quota
  *   contexts.c  contexts and the driver's own footprint
- *   dma.c       peer, IPC and host-memory checks
+ *   dma.c       peer access, IPC and host-memory checks
+ *   copies.c    copies between devices
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
  * Nothing here leaves the library (-fvisibility=hidden).
@@ -125,6 +126,7 @@ void gdlc_pools_init(void);
 /* ---- dma.c ---- */
 
 int gdlc_host_dma_allowed(CUdevice dev);
+int gdlc_peer_allowed(CUdevice src, CUdevice dst);
 int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len);
 
 /* ---- meminfo.c ---- */

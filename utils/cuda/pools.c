@@ -418,6 +418,33 @@ EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool)
 	return e;
 }
 
+/* Peer access to a pool: the peer right accessor -> the pool's device. */
+EXPORT CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map,
+				   size_t count)
+{
+	__typeof__(cuMemPoolSetAccess) *f = REAL(cuMemPoolSetAccess);
+	struct gdlc_pool *p;
+	CUdevice dev;
+	size_t i;
+
+	CHECK_REAL(f);
+	if (!map && count)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (gdlc_current_device(&dev))
+		dev = 0;
+	pthread_mutex_lock(&pool_lock);
+	p = pool_get(pool, dev);
+	dev = p ? p->dev : -1;
+	pthread_mutex_unlock(&pool_lock);
+	for (i = 0; dev >= 0 && i < count; i++)
+		if (map[i].location.type == CU_MEM_LOCATION_TYPE_DEVICE &&
+		    map[i].flags != CU_MEM_ACCESS_FLAGS_PROT_NONE &&
+		    map[i].location.id != dev &&
+		    !gdlc_peer_allowed(map[i].location.id, dev))
+			return CUDA_ERROR_NOT_PERMITTED;
+	return f(pool, map, count);
+}
+
 void gdlc_pools_lock_all(void)
 {
 	pthread_mutex_lock(&pool_lock);

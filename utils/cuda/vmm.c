@@ -22,6 +22,7 @@
 
 struct vmm_alloc {
 	uint64_t resv;		/* the reservation */
+	CUdevice dev;		/* where the memory is */
 	unsigned int maps;	/* live mappings */
 	unsigned int releasing;	/* cuMemRelease in the driver */
 	unsigned int released;	/* cuMemRelease accepted */
@@ -72,6 +73,7 @@ EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 		return e;
 	}
 	a->resv = h;
+	a->dev = prop->location.id;
 	pthread_mutex_lock(&vmm_lock);
 	switch (gdl_map_put(&vmm_map, *handle, (uintptr_t)a, &old)) {
 	case 1:
@@ -212,6 +214,49 @@ EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 	}
 	pthread_mutex_unlock(&vmm_lock);
 	return e;
+}
+
+/* May each device of @desc access memory on @owner? */
+static int access_allowed(CUdevice owner, const CUmemAccessDesc *desc,
+			  size_t count)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++)
+		if (desc[i].location.type == CU_MEM_LOCATION_TYPE_DEVICE &&
+		    desc[i].flags != CU_MEM_ACCESS_FLAGS_PROT_NONE &&
+		    desc[i].location.id != owner &&
+		    !gdlc_peer_allowed(desc[i].location.id, owner))
+			return 0;
+	return 1;
+}
+
+/*
+ * Peer access to VMM memory: another device reading or writing a mapping
+ * needs the peer right accessor -> owner, as cuCtxEnablePeerAccess does.
+ * Mappings of handles we did not create (imported) are the importer's
+ * own device's business here; the import itself is the check.
+ */
+EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
+			       const CUmemAccessDesc *desc, size_t count)
+{
+	__typeof__(cuMemSetAccess) *f = REAL(cuMemSetAccess);
+	struct vmm_mapping *m;
+	uint64_t at = ptr, v;
+	int ok = 1;
+
+	CHECK_REAL(f);
+	if (!desc && count)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&vmm_lock);
+	while (ok && at - ptr < size && !gdl_map_get(&va_map, at, &v)) {
+		m = (struct vmm_mapping *)(uintptr_t)v;
+		ok = access_allowed(m->alloc->dev, desc, count);
+		if (!m->size || __builtin_add_overflow(at, m->size, &at))
+			break;
+	}
+	pthread_mutex_unlock(&vmm_lock);
+	return ok ? f(ptr, size, desc, count) : CUDA_ERROR_NOT_PERMITTED;
 }
 
 void gdlc_vmm_lock_all(void)
