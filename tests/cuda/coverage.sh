@@ -55,6 +55,7 @@ gcc -E -I"$inc" "$tmp/h.c" 2>/dev/null |
 	grep -E "$mem_re" | sort -u >"$tmp/need"
 
 # The table: rows between the markers, names in backquotes in column 1.
+# shellcheck disable=SC2016 # backquotes, not expansions
 sed -n '/<!-- coverage-table-begin -->/,/<!-- coverage-table-end -->/p' "$root/docs/cuda.md" |
 	grep '^| `' | cut -d'|' -f2 | grep -oE '`[A-Za-z0-9_]+`' | tr -d '`' | sort -u >"$tmp/table"
 # The legacy exports cuda.h no longer declares.
@@ -65,11 +66,11 @@ sed -n '/^#define GDL_CUDA_WRAPPED(X)/,/^$/p' "$root/utils/cuda/cuda_api.h" |
 	grep -oE 'X\((cu|nvml)[A-Za-z0-9_]+' | cut -c3- | sort -u - "$tmp/legacy" >"$tmp/wrapped"
 
 missing=$(comm -23 "$tmp/need" "$tmp/table")
-if [ -z "$missing" ]; then ok "$(wc -l <"$tmp/need") memory entry points of cuda.h all in the table"; else bad "not in docs/cuda.md's table: $(echo $missing)"; fi
+if [ -z "$missing" ]; then ok "$(wc -l <"$tmp/need") memory entry points of cuda.h all in the table"; else bad "not in docs/cuda.md's table: $(tr '\n' ' ' <<<"$missing")"; fi
 unknown=$(comm -23 "$tmp/table" <(sort -u "$tmp/api" "$tmp/legacy") | grep -v '^nvml')
-if [ -z "$unknown" ]; then ok "every table row names a cuda.h entry point or a legacy export"; else bad "in the table, not in cuda.h: $(echo $unknown)"; fi
+if [ -z "$unknown" ]; then ok "every table row names a cuda.h entry point or a legacy export"; else bad "in the table, not in cuda.h: $(tr '\n' ' ' <<<"$unknown")"; fi
 nowrap=$(comm -23 "$tmp/wrapped" "$tmp/table")
-if [ -z "$nowrap" ]; then ok "every wrapped symbol has a row"; else bad "wrapped, not in the table: $(echo $nowrap)"; fi
+if [ -z "$nowrap" ]; then ok "every wrapped symbol has a row"; else bad "wrapped, not in the table: $(tr '\n' ' ' <<<"$nowrap")"; fi
 
 printf '#include "cuda_api.h"\n' >"$tmp/decl.c"
 if gcc -fsyntax-only -DGDL_CUDA_REAL_HEADERS -D_GNU_SOURCE -Wall -Werror \
