@@ -602,6 +602,43 @@ static void test_meminfo(void)
 	T_EXPECT(cuMemAlloc_v2(&imp, MiB), CUDA_ERROR_OUT_OF_MEMORY);
 	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
 	T_EXPECT(cuMemFree_v2(a), 0);
+	/* BAR1 is clamped like the memory it maps. */
+	{
+		nvmlBAR1Memory_t b1;
+
+		T_EXPECT(nvmlDeviceGetBAR1MemoryInfo(nd, &b1), 0);
+		t_check(b1.bar1Total == QUOTA0 && b1.bar1Free == QUOTA0 - 2 * MiB &&
+			b1.bar1Used == 2 * MiB,
+			"nvmlDeviceGetBAR1MemoryInfo: total %llu free %llu used %llu",
+			b1.bar1Total, b1.bar1Free, b1.bar1Used);
+	}
+	/* Process lists: only this cgroup's processes (not init, not others). */
+	{
+		nvmlProcessInfo_t pi[4];
+		nvmlProcessInfo_v1_t p1[4];
+		unsigned int n = 4;
+
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses_v3(nd, &n, pi), 0);
+		t_check(n == 1 && pi[0].pid == (unsigned int)getpid() &&
+			pi[0].usedGpuMemory == MiB,
+			"nvmlDeviceGetComputeRunningProcesses_v3: %u process(es), first pid %u (self %d)",
+			n, pi[0].pid, getpid());
+		n = 4;
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses(nd, &n, p1), 0);
+		T_TRUE(n == 1 && p1[0].pid == (unsigned int)getpid());
+		n = 4;
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses_v2(nd, &n, pi), 0);
+		T_TRUE(n == 1);
+		n = 4;
+		T_EXPECT(nvmlDeviceGetGraphicsRunningProcesses_v3(nd, &n, pi), 0);
+		T_TRUE(n == 1);
+		n = 4;
+		T_EXPECT(nvmlDeviceGetMPSComputeRunningProcesses_v3(nd, &n, pi), 0);
+		T_TRUE(n == 1);
+		n = 0;
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses_v3(nd, &n, NULL),
+			 NVML_ERROR_INSUFFICIENT_SIZE);
+	}
 	/* Device 1 through its own context. */
 	cuCtxSetCurrent(ctx1);
 	T_EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);

@@ -76,7 +76,13 @@
 	X(cuDeviceTotalMem_v2, "cuDeviceTotalMem", 0, GDL_LIB_CUDA)		\
 	GDL_CUDA_LEGACY(X)							\
 	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
-	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML)
+	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML) \
+	X(nvmlDeviceGetBAR1MemoryInfo, "nvmlDeviceGetBAR1MemoryInfo", 0, GDL_LIB_NVML) \
+	X(nvmlDeviceGetComputeRunningProcesses, "nvmlDeviceGetComputeRunningProcesses", 0, GDL_LIB_NVML) \
+	X(nvmlDeviceGetComputeRunningProcesses_v2, "nvmlDeviceGetComputeRunningProcesses_v2", 0, GDL_LIB_NVML) \
+	X(nvmlDeviceGetComputeRunningProcesses_v3, "nvmlDeviceGetComputeRunningProcesses_v3", 0, GDL_LIB_NVML) \
+	X(nvmlDeviceGetGraphicsRunningProcesses_v3, "nvmlDeviceGetGraphicsRunningProcesses_v3", 0, GDL_LIB_NVML) \
+	X(nvmlDeviceGetMPSComputeRunningProcesses_v3, "nvmlDeviceGetMPSComputeRunningProcesses_v3", 0, GDL_LIB_NVML)
 
 /*
  * The names libcuda still exports for binaries built against old headers
@@ -205,6 +211,23 @@ CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,
 			     CUdriverProcAddressQueryResult *status);
 nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t dev, nvmlMemory_t *mem);
 nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev, nvmlMemory_v2_t *mem);
+nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t dev,
+					 nvmlBAR1Memory_t *bar1);
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t dev,
+						  unsigned int *count,
+						  nvmlProcessInfo_v1_t *infos);
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t dev,
+						     unsigned int *count,
+						     nvmlProcessInfo_t *infos);
+nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t dev,
+						     unsigned int *count,
+						     nvmlProcessInfo_t *infos);
+nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t dev,
+						      unsigned int *count,
+						      nvmlProcessInfo_t *infos);
+nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t dev,
+							unsigned int *count,
+							nvmlProcessInfo_t *infos);
 
 /* The interposer's list of wrapped symbols (for the tests). */
 unsigned int gdlcuda_wrapped(const char *const **names);

@@ -214,6 +214,7 @@ typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_ERROR_UNINITIALIZED	1
 #define NVML_ERROR_INVALID_ARGUMENT	2
 #define NVML_ERROR_NOT_SUPPORTED	3
+#define NVML_ERROR_INSUFFICIENT_SIZE	7
 #define NVML_ERROR_UNKNOWN		999
 
 typedef struct {
@@ -229,6 +230,25 @@ typedef struct {
 	unsigned long long free;
 	unsigned long long used;
 } nvmlMemory_v2_t;
+
+/* nvmlDeviceGet*RunningProcesses_v2/_v3 (v1: the first two fields). */
+typedef struct {
+	unsigned int pid;
+	unsigned long long usedGpuMemory;
+	unsigned int gpuInstanceId;
+	unsigned int computeInstanceId;
+} nvmlProcessInfo_t;
+
+typedef struct {
+	unsigned int pid;
+	unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t;
+
+typedef struct {
+	unsigned long long bar1Total;
+	unsigned long long bar1Free;
+	unsigned long long bar1Used;
+} nvmlBAR1Memory_t;
 
 /* NVML_STRUCT_VERSION(Memory, 2) */
 #define nvmlMemory_v2 ((unsigned int)(sizeof(nvmlMemory_v2_t) | (2 << 24U)))

@@ -10,6 +10,7 @@
  *   pools.c     stream-ordered allocations, charged as their pools hold
  *   arrays.c    CUDA arrays, charged from their descriptors
  *   meminfo.c   memory queries answered with the quota
+ *   nvml_procs.c NVML's process lists, limited to the caller's cgroup
  *   contexts.c  contexts and the driver's own footprint
  *   dma.c       peer access, IPC and host-memory checks
  *   copies.c    copies between devices

@@ -171,3 +171,21 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev,
 	return r;
 }
 
+
+/* The BAR1 window, clamped like the memory it maps. */
+EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t dev,
+						nvmlBAR1Memory_t *b)
+{
+	__typeof__(nvmlDeviceGetBAR1MemoryInfo) *f =
+		REAL(nvmlDeviceGetBAR1MemoryInfo);
+	nvmlReturn_t r;
+
+	if (!f)
+		return NVML_ERROR_UNINITIALIZED;
+	r = f(dev, b);
+	if (r != NVML_SUCCESS || !b)
+		return r;
+	gdlc_virtualise(nvml_module_index(dev), &b->bar1Total, &b->bar1Free);
+	b->bar1Used = b->bar1Total - b->bar1Free;
+	return r;
+}
