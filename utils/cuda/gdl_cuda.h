@@ -8,6 +8,7 @@
  *   alloc.c     linear allocations and their frees
  *   vmm.c       cuMemCreate / cuMemMap / cuMemUnmap / cuMemRelease
  *   pools.c     stream-ordered allocations, charged as their pools hold
+ *   charges.c   a set of charges settled against a driver's figure
  *   arrays.c    CUDA arrays, charged from their descriptors
  *   meminfo.c   memory queries answered with the quota
  *   nvml_procs.c NVML's process lists, limited to the caller's cgroup
@@ -113,6 +114,23 @@ void gdlc_ledger_lock_all(void);
 void gdlc_ledger_unlock_all(void);
 void gdlc_ledger_forget(void);
 void gdlc_ledger_init(void);
+
+/* ---- charges.c ---- */
+
+struct gdlc_chunk {
+	uint64_t resv, size;
+};
+
+struct gdlc_charges {
+	struct gdlc_chunk *chunks;
+	size_t nr, cap;
+	uint64_t charged;	/* sum of the chunks */
+};
+
+int gdlc_charges_add(struct gdlc_charges *c, uint64_t resv, uint64_t size);
+void gdlc_charges_settle(struct gdlc_charges *c, uint64_t need);
+int gdlc_charges_top_up(struct gdlc_charges *c, CUdevice dev, uint64_t need);
+void gdlc_charges_drop(struct gdlc_charges *c);
 
 /* ---- pools.c ---- */
 

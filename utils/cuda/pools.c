@@ -25,16 +25,10 @@ HELPER(cuDeviceGetMemPool)
 HELPER(cuDeviceGetDefaultMemPool)
 HELPER(cuMemPoolGetAttribute)
 
-struct pool_chunk {
-	uint64_t resv, size;
-};
-
 struct gdlc_pool {
 	CUmemoryPool handle;
 	CUdevice dev;		/* -1: a host pool, never charged */
-	uint64_t charged;	/* sum of the chunks */
-	struct pool_chunk *chunks;
-	size_t nr, cap;
+	struct gdlc_charges c;
 	uint64_t live;		/* our allocations not yet freed */
 	int destroyed;
 };
@@ -93,31 +87,6 @@ static uint64_t pool_attr(struct gdlc_pool *p, CUmemPool_attribute a,
 	return f && !f(p->handle, a, &v) ? v : dflt;
 }
 
-static void chunk_drop(struct gdlc_pool *p, size_t i)
-{
-	gdlc_release(p->chunks[i].resv);
-	p->charged -= p->chunks[i].size;
-	p->chunks[i] = p->chunks[--p->nr];
-}
-
-static int chunk_add(struct gdlc_pool *p, uint64_t resv, uint64_t size)
-{
-	if (p->nr == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 8;
-		struct pool_chunk *n = realloc(p->chunks, ncap * sizeof(*n));
-
-		if (!n)
-			return -1;
-		p->chunks = n;
-		p->cap = ncap;
-	}
-	p->chunks[p->nr].resv = resv;
-	p->chunks[p->nr].size = size;
-	p->nr++;
-	p->charged += size;
-	return 0;
-}
-
 /*
  * With pool_lock held: give back the chunks the pool's reserved memory no
  * longer needs; a destroyed pool with nothing live needs none, and goes.
@@ -125,17 +94,11 @@ static int chunk_add(struct gdlc_pool *p, uint64_t resv, uint64_t size)
 static void settle(struct gdlc_pool *p)
 {
 	uint64_t need = p->destroyed && !p->live ? 0 :
-		pool_attr(p, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, p->charged);
-	size_t i = 0;
+		pool_attr(p, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, p->c.charged);
 
-	while (i < p->nr) {
-		if (p->charged - p->chunks[i].size >= need)
-			chunk_drop(p, i);
-		else
-			i++;
-	}
+	gdlc_charges_settle(&p->c, need);
 	if (p->destroyed && !p->live) {
-		free(p->chunks);
+		gdlc_charges_drop(&p->c);
 		free(p);
 	}
 }
@@ -147,18 +110,8 @@ static void settle(struct gdlc_pool *p)
  */
 static int top_up(struct gdlc_pool *p)
 {
-	uint64_t need = pool_attr(p, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, 0);
-	uint64_t h;
-
-	if (need <= p->charged)
-		return 0;
-	if (gdlc_reserve(p->dev, need - p->charged, &h))
-		return -1;
-	if (h && chunk_add(p, h, need - p->charged)) {
-		gdlc_say(1, "out of memory tracking a pool; its charge stays until exit");
-		return 0;
-	}
-	return 0;
+	return gdlc_charges_top_up(&p->c, p->dev,
+				   pool_attr(p, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, 0));
 }
 
 /* One stream-ordered allocation call, from a named pool or the current one. */
@@ -210,7 +163,7 @@ static CUresult alloc_async(struct gdlc_pool *p, const struct async_call *c,
 	if (e == CUDA_ERROR_OUT_OF_MEMORY && gdlc_ledger()) {
 		pthread_mutex_lock(&pool_lock);
 		if (pool_attr(p, CU_MEMPOOL_ATTR_USED_MEM_CURRENT, UINT64_MAX) +
-		    size <= p->charged)
+		    size <= p->c.charged)
 			e = allocated(p, c, call(c, dptr, size), dptr);
 		pthread_mutex_unlock(&pool_lock);
 		return e;
@@ -223,7 +176,7 @@ static CUresult alloc_async(struct gdlc_pool *p, const struct async_call *c,
 		return e;
 	}
 	pthread_mutex_lock(&pool_lock);
-	if (chunk_add(p, resv, size))
+	if (gdlc_charges_add(&p->c, resv, size))
 		gdlc_say(1, "out of memory tracking a pool; its charge stays until exit");
 	e = allocated(p, c, e, dptr);
 	settle(p);
