@@ -456,6 +456,82 @@ static void test_pools(void)
 	T_TRUE(usage(1) == b1 && usage(0) == b0);
 }
 
+/* ---- graph memory: charged from launch until trimmed ---- */
+
+static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
+{
+	CUDA_MEM_ALLOC_NODE_PARAMS p;
+	CUgraphExec exec = NULL;
+	CUgraphNode node;
+
+	memset(&p, 0, sizeof(p));
+	p.poolProps.allocType = 1;
+	p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	p.poolProps.location.id = dev;
+	p.bytesize = bytes;
+	if (cuGraphCreate(graph, 0) ||
+	    cuGraphAddMemAllocNode(&node, *graph, NULL, 0, &p) ||
+	    cuGraphInstantiateWithFlags(&exec, *graph, 0))
+		return NULL;
+	return exec;
+}
+
+static void test_graphs(void)
+{
+	CUDA_GRAPH_INSTANTIATE_PARAMS ip;
+	CUgraph ga, gb, gc, gd;
+	CUgraphExec a, b, c, d;
+	uint64_t b0 = usage(0), b1 = usage(1);
+
+	t_section = "graphs";
+	cuCtxSetCurrent(ctx0);
+	a = graph_of(40 * MiB, 0, &ga);
+	b = graph_of(30 * MiB, 0, &gb);
+	c = graph_of(70 * MiB, 0, &gc);
+	T_TRUE(a && b && c);
+	T_EXPECT(cuGraphLaunch(a, NULL), 0);
+	t_check(usage(0) == b0 + 40 * MiB, "after launch the device keeps the graph's memory: charged %llu of 40 MiB",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	/* Another graph reuses the device's graph memory: no new charge. */
+	T_EXPECT(cuGraphLaunch_ptsz(b, NULL), 0);
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	/* One larger than the quota's room is refused before the driver. */
+	T_EXPECT(cuGraphLaunch(c, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(cuGraphUpload(c, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	t_check(usage(0) == b0, "trimmed: graph memory charge gone (%llu MiB left)",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	/* Instantiated with upload, on device 1. */
+	memset(&ip, 0, sizeof(ip));
+	ip.flags = CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD;
+	d = NULL;
+	{
+		CUDA_MEM_ALLOC_NODE_PARAMS p;
+		CUgraphNode node;
+
+		memset(&p, 0, sizeof(p));
+		p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+		p.poolProps.location.id = 1;
+		p.bytesize = 4 * MiB;
+		T_EXPECT(cuGraphCreate(&gd, 0), 0);
+		T_EXPECT(cuGraphAddMemAllocNode(&node, gd, NULL, 0, &p), 0);
+	}
+	T_EXPECT(cuGraphInstantiateWithParams(&d, gd, &ip), 0);
+	t_check(usage(1) == b1 + 4 * MiB, "instantiated with upload on device 1: charged %llu of 4 MiB",
+		(unsigned long long)((usage(1) - b1) / MiB));
+	T_EXPECT(cuDeviceGraphMemTrim(1), 0);
+	T_TRUE(usage(1) == b1);
+	cuGraphExecDestroy(a);
+	cuGraphExecDestroy(b);
+	cuGraphExecDestroy(c);
+	cuGraphExecDestroy(d);
+	cuGraphDestroy(ga);
+	cuGraphDestroy(gb);
+	cuGraphDestroy(gc);
+	cuGraphDestroy(gd);
+}
+
 /* ---- quotas ---- */
 
 static void test_quota(void)
@@ -1288,6 +1364,7 @@ int main(int argc, char **argv)
 		test_allocs();
 		test_vmm();
 		test_pools();
+		test_graphs();
 		test_quota();
 		test_processes();
 		test_meminfo();

@@ -1063,6 +1063,200 @@ API CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
 }
 
 /*
+ * Graphs: memory-allocation nodes only.  A launch or upload makes the
+ * device's graph memory at least what the graph allocates (graphs reuse
+ * it one after the other), kept until cuDeviceGraphMemTrim.
+ */
+#define MAX_NODES 16
+struct CUgraphNode_st {
+	CUDA_MEM_ALLOC_NODE_PARAMS p;
+};
+struct CUgraph_st {
+	struct CUgraphNode_st node[MAX_NODES];
+	size_t nr;
+};
+struct CUgraphExec_st {
+	unsigned long long bytes[MAX_DEV];
+};
+static unsigned long long graph_reserved[MAX_DEV];
+
+API CUresult cuGraphCreate(CUgraph *graph, unsigned int flags)
+{
+	if (!graph || flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	*graph = calloc(1, sizeof(**graph));
+	return *graph ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+API CUresult cuGraphDestroy(CUgraph graph)
+{
+	free(graph);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
+				    const CUgraphNode *deps, size_t ndeps,
+				    CUDA_MEM_ALLOC_NODE_PARAMS *params)
+{
+	(void)deps;
+	(void)ndeps;
+	if (!node || !graph || !params || graph->nr == MAX_NODES ||
+	    params->poolProps.location.id < 0 || params->poolProps.location.id >= ndev)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	params->dptr = next_va;
+	next_va += (params->bytesize + 0x1fffff) & ~0x1fffffULL;
+	pthread_mutex_unlock(&lock);
+	graph->node[graph->nr].p = *params;
+	*node = &graph->node[graph->nr++];
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphGetNodes(CUgraph graph, CUgraphNode *nodes, size_t *n)
+{
+	size_t i;
+
+	if (!graph || !n)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (i = 0; nodes && i < *n && i < graph->nr; i++)
+		nodes[i] = &graph->node[i];
+	*n = graph->nr;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type)
+{
+	if (!node || !type)
+		return CUDA_ERROR_INVALID_VALUE;
+	*type = CU_GRAPH_NODE_TYPE_MEM_ALLOC;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
+					  CUDA_MEM_ALLOC_NODE_PARAMS *params)
+{
+	if (!node || !params)
+		return CUDA_ERROR_INVALID_VALUE;
+	*params = node->p;
+	return CUDA_SUCCESS;
+}
+
+static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
+{
+	size_t i;
+
+	if (!exec || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	*exec = calloc(1, sizeof(**exec));
+	if (!*exec)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	for (i = 0; i < graph->nr; i++)
+		(*exec)->bytes[graph->node[i].p.poolProps.location.id] +=
+			graph->node[i].p.bytesize;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+					 unsigned long long flags)
+{
+	(void)flags;
+	return instantiate(exec, graph);
+}
+
+static CUresult launch(CUgraphExec exec)
+{
+	CUresult e = CUDA_SUCCESS;
+	int d;
+
+	if (!exec)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (d = 0; d < MAX_DEV; d++)
+		if (exec->bytes[d] > graph_reserved[d] &&
+		    live[d] + exec->bytes[d] - graph_reserved[d] > dev_mem)
+			e = CUDA_ERROR_OUT_OF_MEMORY;
+	for (d = 0; !e && d < MAX_DEV; d++)
+		if (exec->bytes[d] > graph_reserved[d]) {
+			live[d] += exec->bytes[d] - graph_reserved[d];
+			graph_reserved[d] = exec->bytes[d];
+		}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuGraphInstantiateWithParams(CUgraphExec *exec, CUgraph graph,
+					  CUDA_GRAPH_INSTANTIATE_PARAMS *p)
+{
+	CUresult e = instantiate(exec, graph);
+
+	if (!e && p && (p->flags & CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD))
+		e = launch(*exec);
+	return e;
+}
+
+API CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *exec, CUgraph graph,
+					       CUDA_GRAPH_INSTANTIATE_PARAMS *p)
+{
+	return cuGraphInstantiateWithParams(exec, graph, p);
+}
+
+API CUresult cuGraphLaunch(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphUpload(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphUpload_ptsz(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphExecDestroy(CUgraphExec exec)
+{
+	free(exec);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGraphMemTrim(CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	live[dev] -= graph_reserved[dev];
+	graph_reserved[dev] = 0;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGetGraphMemAttribute(CUdevice dev, CUgraphMem_attribute a,
+					  void *value)
+{
+	cuuint64_t v = 0;
+
+	if (dev < 0 || dev >= ndev || !value)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (a == CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT)
+		v = graph_reserved[dev];
+	pthread_mutex_unlock(&lock);
+	memcpy(value, &v, sizeof(v));
+	return CUDA_SUCCESS;
+}
+
+/*
  * An IPC handle carries the exporter's address and size; the importer
  * gets the same address (one fake address space across processes) as a
  * new mapping of its own.
@@ -1295,6 +1489,10 @@ static const struct {
 	{ "cuMemPoolGetAttribute", "cuMemPoolGetAttribute", 0, (void *)cuMemPoolGetAttribute },
 	{ "cuMemPoolSetAttribute", "cuMemPoolSetAttribute", 0, (void *)cuMemPoolSetAttribute },
 	{ "cuPointerGetAttribute", "cuPointerGetAttribute", 0, (void *)cuPointerGetAttribute },
+	{ "cuGraphGetNodes", "cuGraphGetNodes", 0, (void *)cuGraphGetNodes },
+	{ "cuGraphNodeGetType", "cuGraphNodeGetType", 0, (void *)cuGraphNodeGetType },
+	{ "cuGraphMemAllocNodeGetParams", "cuGraphMemAllocNodeGetParams", 0, (void *)cuGraphMemAllocNodeGetParams },
+	{ "cuDeviceGetGraphMemAttribute", "cuDeviceGetGraphMemAttribute", 0, (void *)cuDeviceGetGraphMemAttribute },
 	{ "cuMemPoolExportPointer", "cuMemPoolExportPointer", 0, (void *)cuMemPoolExportPointer },
 };
 

@@ -67,6 +67,15 @@
 	X(cuMemSetAccess, "cuMemSetAccess", 0, GDL_LIB_CUDA)			\
 	X(cuMemPoolSetAccess, "cuMemPoolSetAccess", 0, GDL_LIB_CUDA)		\
 	X(cuMemPoolImportPointer, "cuMemPoolImportPointer", 0, GDL_LIB_CUDA)	\
+	X(cuGraphInstantiateWithFlags, "cuGraphInstantiateWithFlags", 0, GDL_LIB_CUDA) \
+	X(cuGraphInstantiateWithParams, "cuGraphInstantiateWithParams", 0, GDL_LIB_CUDA) \
+	X(cuGraphInstantiateWithParams_ptsz, "cuGraphInstantiateWithParams", 1, GDL_LIB_CUDA) \
+	X(cuGraphLaunch, "cuGraphLaunch", 0, GDL_LIB_CUDA)			\
+	X(cuGraphLaunch_ptsz, "cuGraphLaunch", 1, GDL_LIB_CUDA)		\
+	X(cuGraphUpload, "cuGraphUpload", 0, GDL_LIB_CUDA)			\
+	X(cuGraphUpload_ptsz, "cuGraphUpload", 1, GDL_LIB_CUDA)		\
+	X(cuGraphExecDestroy, "cuGraphExecDestroy", 0, GDL_LIB_CUDA)		\
+	X(cuDeviceGraphMemTrim, "cuDeviceGraphMemTrim", 0, GDL_LIB_CUDA)	\
 	X(cuIpcOpenMemHandle_v2, "cuIpcOpenMemHandle", 0, GDL_LIB_CUDA)	\
 	X(cuMemHostRegister_v2, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
 	X(cuMemHostAlloc, "cuMemHostAlloc", 0, GDL_LIB_CUDA)			\
@@ -182,6 +191,18 @@ CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map,
 			    size_t count);
 CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
 				CUmemPoolPtrExportData *shareData);
+CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+				     unsigned long long flags);
+CUresult cuGraphInstantiateWithParams(CUgraphExec *exec, CUgraph graph,
+				      CUDA_GRAPH_INSTANTIATE_PARAMS *params);
+CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *exec, CUgraph graph,
+					   CUDA_GRAPH_INSTANTIATE_PARAMS *params);
+CUresult cuGraphLaunch(CUgraphExec exec, CUstream s);
+CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream s);
+CUresult cuGraphUpload(CUgraphExec exec, CUstream s);
+CUresult cuGraphUpload_ptsz(CUgraphExec exec, CUstream s);
+CUresult cuGraphExecDestroy(CUgraphExec exec);
+CUresult cuDeviceGraphMemTrim(CUdevice dev);
 CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle h,
 			       unsigned int flags);
 CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags);
@@ -254,6 +275,17 @@ CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size);
 CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev);
 CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attr,
 			       CUdeviceptr ptr);
+CUresult cuGraphCreate(CUgraph *graph, unsigned int flags);
+CUresult cuGraphDestroy(CUgraph graph);
+CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
+				const CUgraphNode *deps, size_t ndeps,
+				CUDA_MEM_ALLOC_NODE_PARAMS *params);
+CUresult cuGraphGetNodes(CUgraph graph, CUgraphNode *nodes, size_t *n);
+CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type);
+CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
+				      CUDA_MEM_ALLOC_NODE_PARAMS *params);
+CUresult cuDeviceGetGraphMemAttribute(CUdevice dev, CUgraphMem_attribute attr,
+				      void *value);
 CUresult cuMemPoolExportPointer(CUmemPoolPtrExportData *shareData,
 				CUdeviceptr ptr);
 CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool, CUdevice dev);

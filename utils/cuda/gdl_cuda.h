@@ -9,6 +9,7 @@
  *   vmm.c       cuMemCreate / cuMemMap / cuMemUnmap / cuMemRelease
  *   pools.c     stream-ordered allocations, charged as their pools hold
  *   charges.c   a set of charges settled against a driver's figure
+ *   graphs.c    graph memory, charged at launch and upload
  *   arrays.c    CUDA arrays, charged from their descriptors
  *   meminfo.c   memory queries answered with the quota
  *   nvml_procs.c NVML's process lists, limited to the caller's cgroup
@@ -141,6 +142,13 @@ void gdlc_pools_lock_all(void);
 void gdlc_pools_unlock_all(void);
 void gdlc_pools_forget(void);
 void gdlc_pools_init(void);
+
+/* ---- graphs.c ---- */
+
+void gdlc_graphs_lock_all(void);
+void gdlc_graphs_unlock_all(void);
+void gdlc_graphs_forget(void);
+void gdlc_graphs_init(void);
 
 /* ---- dma.c ---- */
 

@@ -12,6 +12,7 @@ static void before_fork(void)
 {
 	gdlc_contexts_lock_all();
 	gdlc_pools_lock_all();
+	gdlc_graphs_lock_all();
 	gdlc_ledger_lock_all();
 	gdlc_vmm_lock_all();
 }
@@ -20,6 +21,7 @@ static void after_fork_parent(void)
 {
 	gdlc_vmm_unlock_all();
 	gdlc_ledger_unlock_all();
+	gdlc_graphs_unlock_all();
 	gdlc_pools_unlock_all();
 	gdlc_contexts_unlock_all();
 }
@@ -30,6 +32,7 @@ static void after_fork_child(void)
 	gdlc_ledger_forget();
 	gdlc_vmm_forget();
 	gdlc_pools_forget();
+	gdlc_graphs_forget();
 	gdlc_contexts_forget();
 }
 
@@ -39,6 +42,7 @@ __attribute__((constructor)) static void gdl_cuda_init(void)
 	gdlc_ledger_init();
 	gdlc_vmm_init();
 	gdlc_pools_init();
+	gdlc_graphs_init();
 	gdlc_symbols_init();
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
