@@ -905,6 +905,54 @@ static void test_dma_more(void)
 	cuCtxSetCurrent(ctx0);
 }
 
+/* ---- memory shared with other processes ---- */
+
+/*
+ * Exported memory may be held by an importer after the exporter frees
+ * it: it stays charged until the exporter exits.  In a child, whose exit
+ * releases it.  Exit status bits.
+ */
+static int child_export(void)
+{
+	CUmemGenericAllocationHandle h;
+	CUipcMemHandle ih;
+	CUdeviceptr a;
+	uint64_t b0, b1;
+	int fd, rc = 0;
+
+	cuCtxSetCurrent(ctx0);
+	b0 = usage(0);
+	if (cuMemAlloc_v2(&a, MiB) || cuIpcGetMemHandle(&ih, a) || cuMemFree_v2(a))
+		rc |= 1;
+	if (usage(0) != b0 + MiB)
+		rc |= 2;
+	b1 = usage(1);
+	if (vmm_create(&h, 1, 2 * MiB) ||
+	    cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0) ||
+	    cuMemRelease(h))
+		rc |= 4;
+	if (usage(1) != b1 + 2 * MiB)
+		rc |= 8;
+	return rc;
+}
+
+static void test_export(void)
+{
+	uint64_t b0 = usage(0), b1 = usage(1);
+	pid_t pid;
+	int rc;
+
+	t_section = "export";
+	pid = fork();
+	if (pid == 0)
+		_exit(child_export());
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 5), "export: setup (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 2), "cuIpcGetMemHandle'd buffer freed: still charged to its exporter (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 8), "cuMemExportToShareableHandle'd handle released: still charged to its exporter (status %d)", rc);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);	/* the exporter exited */
+}
+
 /* ---- legacy exported names ---- */
 
 static void test_legacy(void)
@@ -1215,6 +1263,7 @@ static int child_emfile(void)
 
 static void test_ledger_file(void)
 {
+	uint64_t b0 = usage(0);
 	char idx[16];
 	pid_t pid;
 	int rc;
@@ -1245,7 +1294,7 @@ static void test_ledger_file(void)
 	setenv("GDL_CUDA_CTX_RESERVE", "2M", 1);
 	rc = wait_child(pid);
 	t_check(rc == 2, "GDL_CUDA_CTX_RESERVE=1M below cuda.conf's 2M: a context is charged %d MiB", rc);
-	T_TRUE(usage(0) == 2 * MiB);
+	T_TRUE(usage(0) == b0);
 }
 
 /* ---- modes ---- */
@@ -1372,6 +1421,7 @@ int main(int argc, char **argv)
 		test_dma();
 		test_legacy();
 		test_dma_more();
+		test_export();
 		test_threads();
 		test_race();
 		test_ledger_file();

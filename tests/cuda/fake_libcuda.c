@@ -663,6 +663,20 @@ API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 	return e;
 }
 
+API CUresult cuMemExportToShareableHandle(void *shareable,
+					  CUmemGenericAllocationHandle handle,
+					  CUmemAllocationHandleType type,
+					  unsigned long long flags)
+{
+	int fd = 42;
+
+	if (!shareable || flags || type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR ||
+	    (handle & HOST_HANDLE))
+		return CUDA_ERROR_INVALID_VALUE;
+	memcpy(shareable, &fd, sizeof(fd));
+	return CUDA_SUCCESS;
+}
+
 API CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size,
 				 size_t alignment, CUdeviceptr addr,
 				 unsigned long long flags)
@@ -1480,7 +1494,6 @@ static const struct {
 	{ "cuCtxGetDevice", "cuCtxGetDevice", 0, (void *)cuCtxGetDevice },
 	{ "cuCtxSetCurrent", "cuCtxSetCurrent", 0, (void *)cuCtxSetCurrent },
 	{ "cuCtxGetCurrent", "cuCtxGetCurrent", 0, (void *)cuCtxGetCurrent },
-	{ "cuIpcGetMemHandle", "cuIpcGetMemHandle", 0, (void *)cuIpcGetMemHandle },
 	{ "cuIpcCloseMemHandle", "cuIpcCloseMemHandle", 0, (void *)cuIpcCloseMemHandle },
 	{ "cuMemAddressReserve", "cuMemAddressReserve", 0, (void *)cuMemAddressReserve },
 	{ "cuMemAddressFree", "cuMemAddressFree", 0, (void *)cuMemAddressFree },

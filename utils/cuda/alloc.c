@@ -62,6 +62,43 @@ EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
 	return gdlc_track(&gdlc_ptr_map, e, e ? 0 : *dptr, h);
 }
 
+/* ---- exported memory ---- */
+
+static struct gdl_map exported;	/* CUdeviceptr (base) -> 1 */
+
+HELPER(cuMemGetAddressRange_v2)
+
+/*
+ * A buffer given to another process by cuIpcGetMemHandle lives while the
+ * importer maps it, which this process cannot see: its charge stays
+ * until this process exits, however early it frees it.  Keeping it
+ * charged after that needs the kernel (docs/cuda.md, the proposal).
+ */
+EXPORT CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p)
+{
+	__typeof__(cuIpcGetMemHandle) *f = REAL(cuIpcGetMemHandle);
+	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
+	CUdeviceptr base;
+	size_t size;
+	uint64_t old;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(h, p);
+	if (!e && range && !range(&base, &size, p) &&
+	    gdl_map_put(&exported, base, 1, &old) < 0)
+		gdlc_say(1, "out of memory tracking an exported buffer");
+	return e;
+}
+
+/* 1 when @p was exported (and is no more, as it is being freed). */
+int gdlc_exported_take(CUdeviceptr p)
+{
+	uint64_t v;
+
+	return !gdl_map_take(&exported, p, &v);
+}
+
 /* ---- frees ---- */
 
 static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
@@ -82,6 +119,8 @@ static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
 		}
 	}
 	e = f(p);
+	if (!e && h && gdlc_exported_take(p))
+		return e;	/* exported: charged until exit */
 	gdlc_untrack_end(&gdlc_ptr_map, e, p, h);
 	return e;
 }
@@ -89,4 +128,24 @@ static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
 EXPORT CUresult cuMemFree_v2(CUdeviceptr p)
 {
 	return free_ptr(REAL(cuMemFree_v2), p);
+}
+
+void gdlc_alloc_lock_all(void)
+{
+	gdl_map_lock_all(&exported);
+}
+
+void gdlc_alloc_unlock_all(void)
+{
+	gdl_map_unlock_all(&exported);
+}
+
+void gdlc_alloc_forget(void)
+{
+	gdl_map_clear(&exported);
+}
+
+void gdlc_alloc_init(void)
+{
+	gdl_map_init(&exported);
 }

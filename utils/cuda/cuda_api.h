@@ -32,6 +32,8 @@
 	X(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, GDL_LIB_CUDA)		\
 	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
 	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
+	X(cuMemExportToShareableHandle, "cuMemExportToShareableHandle", 0, GDL_LIB_CUDA) \
+	X(cuIpcGetMemHandle, "cuIpcGetMemHandle", 0, GDL_LIB_CUDA)		\
 	X(cuMemPoolCreate, "cuMemPoolCreate", 0, GDL_LIB_CUDA)			\
 	X(cuMemPoolDestroy, "cuMemPoolDestroy", 0, GDL_LIB_CUDA)		\
 	X(cuMemPoolTrimTo, "cuMemPoolTrimTo", 0, GDL_LIB_CUDA)			\
@@ -141,6 +143,11 @@ CUresult cuMemRelease(CUmemGenericAllocationHandle handle);
 CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 		  CUmemGenericAllocationHandle handle, unsigned long long flags);
 CUresult cuMemUnmap(CUdeviceptr ptr, size_t size);
+CUresult cuMemExportToShareableHandle(void *shareable,
+				      CUmemGenericAllocationHandle handle,
+				      CUmemAllocationHandleType type,
+				      unsigned long long flags);
+CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p);
 CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props);
 CUresult cuMemPoolDestroy(CUmemoryPool pool);
 CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t minBytesToKeep);
@@ -266,7 +273,6 @@ CUresult cuCtxPushCurrent_v2(CUcontext ctx);
 CUresult cuCtxPopCurrent_v2(CUcontext *ctx);
 CUresult cuMemGetAddressRange_v2(CUdeviceptr *base, size_t *size,
 				 CUdeviceptr p);
-CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p);
 CUresult cuIpcCloseMemHandle(CUdeviceptr p);
 CUresult cuMemFreeHost(void *p);
 CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment,

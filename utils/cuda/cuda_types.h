@@ -132,6 +132,12 @@ typedef struct {
 	unsigned char reserved[54];
 } CUmemPoolProps;
 
+typedef enum {
+	CU_MEM_HANDLE_TYPE_NONE = 0,
+	CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR = 1,
+	CU_MEM_HANDLE_TYPE_MAX = 0x7fffffff,
+} CUmemAllocationHandleType;
+
 /* cuMemSetAccess / cuMemPoolSetAccess. */
 typedef enum {
 	CU_MEM_ACCESS_FLAGS_PROT_NONE = 0,

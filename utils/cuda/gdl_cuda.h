@@ -116,6 +116,14 @@ void gdlc_ledger_unlock_all(void);
 void gdlc_ledger_forget(void);
 void gdlc_ledger_init(void);
 
+/* ---- alloc.c ---- */
+
+int gdlc_exported_take(CUdeviceptr p);
+void gdlc_alloc_lock_all(void);
+void gdlc_alloc_unlock_all(void);
+void gdlc_alloc_forget(void);
+void gdlc_alloc_init(void);
+
 /* ---- charges.c ---- */
 
 struct gdlc_chunk {

@@ -303,6 +303,8 @@ static CUresult free_async(__typeof__(cuMemFreeAsync) *f, CUdeviceptr ptr,
 	/* cuMemFreeAsync of a cuMemAlloc'd pointer. */
 	h = gdlc_untrack_begin(&gdlc_ptr_map, ptr);
 	e = f(ptr, s);
+	if (!e && h && gdlc_exported_take(ptr))
+		return e;	/* exported: charged until exit (alloc.c) */
 	gdlc_untrack_end(&gdlc_ptr_map, e, ptr, h);
 	return e;
 }

@@ -14,12 +14,14 @@ static void before_fork(void)
 	gdlc_pools_lock_all();
 	gdlc_graphs_lock_all();
 	gdlc_ledger_lock_all();
+	gdlc_alloc_lock_all();
 	gdlc_vmm_lock_all();
 }
 
 static void after_fork_parent(void)
 {
 	gdlc_vmm_unlock_all();
+	gdlc_alloc_unlock_all();
 	gdlc_ledger_unlock_all();
 	gdlc_graphs_unlock_all();
 	gdlc_pools_unlock_all();
@@ -30,6 +32,7 @@ static void after_fork_child(void)
 {
 	after_fork_parent();
 	gdlc_ledger_forget();
+	gdlc_alloc_forget();
 	gdlc_vmm_forget();
 	gdlc_pools_forget();
 	gdlc_graphs_forget();
@@ -40,6 +43,7 @@ __attribute__((constructor)) static void gdl_cuda_init(void)
 {
 	gdlc_config_init();
 	gdlc_ledger_init();
+	gdlc_alloc_init();
 	gdlc_vmm_init();
 	gdlc_pools_init();
 	gdlc_graphs_init();

@@ -26,6 +26,7 @@ struct vmm_alloc {
 	unsigned int maps;	/* live mappings */
 	unsigned int releasing;	/* cuMemRelease in the driver */
 	unsigned int released;	/* cuMemRelease accepted */
+	unsigned int exported;	/* another process may hold it */
 };
 
 struct vmm_mapping {
@@ -42,7 +43,12 @@ static struct gdl_map va_map;	/* mapped address -> struct vmm_mapping * */
 static void put_alloc(struct vmm_alloc *a)
 {
 	if (a->released && !a->releasing && !a->maps) {
-		gdlc_release(a->resv);
+		/*
+		 * Exported memory lives while an importer holds it, which we
+		 * cannot see: it stays charged until this process exits.
+		 */
+		if (!a->exported)
+			gdlc_release(a->resv);
 		free(a);
 	}
 }
@@ -119,6 +125,31 @@ EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 	if (!e || gdl_map_add(&vmm_map, handle, (uintptr_t)a) == 1)
 		a->released = 1;
 	put_alloc(a);
+	pthread_mutex_unlock(&vmm_lock);
+	return e;
+}
+
+/*
+ * Memory shared with another process stays charged to its creator until
+ * the creator exits (put_alloc), however early it releases its handle:
+ * the importer may still hold it.  Keeping it charged after the creator
+ * exits needs the kernel (docs/cuda.md, the proposal).
+ */
+EXPORT CUresult cuMemExportToShareableHandle(void *shareable,
+					     CUmemGenericAllocationHandle handle,
+					     CUmemAllocationHandleType type,
+					     unsigned long long flags)
+{
+	__typeof__(cuMemExportToShareableHandle) *f =
+		REAL(cuMemExportToShareableHandle);
+	uint64_t v;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(shareable, handle, type, flags);
+	pthread_mutex_lock(&vmm_lock);
+	if (!e && !gdl_map_get(&vmm_map, handle, &v))
+		((struct vmm_alloc *)(uintptr_t)v)->exported = 1;
 	pthread_mutex_unlock(&vmm_lock);
 	return e;
 }
