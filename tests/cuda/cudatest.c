@@ -861,6 +861,8 @@ static void test_dma_more(void)
 	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
 	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &own, 1), 0);
 	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &acc, 1), CUDA_ERROR_NOT_PERMITTED);
+	/* A range inside the mapping, not at its start. */
+	T_EXPECT(cuMemSetAccess(va + MiB, MiB, &acc, 1), CUDA_ERROR_NOT_PERMITTED);
 	/* A pool on device 1, accessed from device 0. */
 	T_EXPECT(cuDeviceGetDefaultMemPool(&p1, 1), 0);
 	T_EXPECT(cuMemPoolSetAccess(p1, &own, 1), 0);

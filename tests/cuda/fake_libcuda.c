@@ -53,7 +53,7 @@ static struct {
 	unsigned long long addr, size;
 	int dev;
 	unsigned int maps;	/* VMM: live mappings of this handle */
-	int released;		/* VMM: released while still mapped */
+	unsigned int refs;	/* VMM: the creation and retains not released */
 	CUmemoryPool pool;	/* stream-ordered: its pool */
 } allocs[MAX_ALLOCS];
 static struct CUmemPoolHandle_st default_pool[MAX_DEV];
@@ -155,7 +155,7 @@ static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
 	allocs[i].size = size;
 	allocs[i].dev = dev;
 	allocs[i].maps = 0;
-	allocs[i].released = 0;
+	allocs[i].refs = 1;
 	allocs[i].pool = NULL;
 	live[dev] += size;
 	driver_allocs++;
@@ -651,12 +651,10 @@ API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 	}
 	pthread_mutex_lock(&lock);
 	i = find_alloc(handle);
-	if (i < 0 || allocs[i].addr != handle || allocs[i].released)
+	if (i < 0 || allocs[i].addr != handle || !allocs[i].refs)
 		e = CUDA_ERROR_INVALID_VALUE;
-	else if (allocs[i].maps)
-		allocs[i].released = 1;	/* lives until the last unmap */
-	else
-		e = fake_free(handle);
+	else if (!--allocs[i].refs && !allocs[i].maps)
+		e = fake_free(handle);	/* else it lives until the last unmap */
 	pthread_mutex_unlock(&lock);
 	if (!e)
 		after_free();
@@ -675,6 +673,44 @@ API CUresult cuMemExportToShareableHandle(void *shareable,
 		return CUDA_ERROR_INVALID_VALUE;
 	memcpy(shareable, &fd, sizeof(fd));
 	return CUDA_SUCCESS;
+}
+
+/* The handle mapped at @addr (its alloc entry's address), retained. */
+API CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
+					 void *addr)
+{
+	CUresult e = CUDA_ERROR_INVALID_VALUE;
+	uintptr_t a = (uintptr_t)addr;
+	int m;
+
+	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && a >= mappings[m].va &&
+		    a - mappings[m].va < mappings[m].size) {
+			*handle = allocs[mappings[m].alloc].addr;
+			allocs[mappings[m].alloc].refs++;
+			e = CUDA_SUCCESS;
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop,
+						    CUmemGenericAllocationHandle handle)
+{
+	int i;
+
+	pthread_mutex_lock(&lock);
+	i = find_alloc(handle);
+	if (i >= 0) {
+		memset(prop, 0, sizeof(*prop));
+		prop->type = 1;
+		prop->location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+		prop->location.id = allocs[i].dev;
+	}
+	pthread_mutex_unlock(&lock);
+	return i >= 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
 }
 
 API CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size,
@@ -711,7 +747,7 @@ API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 	for (m = 0; m < MAX_MAPPINGS; m++)
 		if (mappings[m].alloc >= 0 && mappings[m].va == ptr)
 			break;
-	if (i >= 0 && allocs[i].addr == handle && !allocs[i].released &&
+	if (i >= 0 && allocs[i].addr == handle && allocs[i].refs &&
 	    offset + size <= allocs[i].size && m == MAX_MAPPINGS) {
 		for (m = 0; m < MAX_MAPPINGS && mappings[m].alloc >= 0; m++)
 			;
@@ -745,7 +781,7 @@ API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 			continue;
 		i = mappings[m].alloc;
 		mappings[m].alloc = -1;
-		if (!--allocs[i].maps && allocs[i].released)
+		if (!--allocs[i].maps && !allocs[i].refs)
 			fake_free(allocs[i].addr);
 	}
 	pthread_mutex_unlock(&lock);
@@ -1503,6 +1539,8 @@ static const struct {
 	{ "cuMemPoolSetAttribute", "cuMemPoolSetAttribute", 0, (void *)cuMemPoolSetAttribute },
 	{ "cuPointerGetAttribute", "cuPointerGetAttribute", 0, (void *)cuPointerGetAttribute },
 	{ "cuGraphGetNodes", "cuGraphGetNodes", 0, (void *)cuGraphGetNodes },
+	{ "cuMemRetainAllocationHandle", "cuMemRetainAllocationHandle", 0, (void *)cuMemRetainAllocationHandle },
+	{ "cuMemGetAllocationPropertiesFromHandle", "cuMemGetAllocationPropertiesFromHandle", 0, (void *)cuMemGetAllocationPropertiesFromHandle },
 	{ "cuGraphNodeGetType", "cuGraphNodeGetType", 0, (void *)cuGraphNodeGetType },
 	{ "cuGraphMemAllocNodeGetParams", "cuGraphMemAllocNodeGetParams", 0, (void *)cuGraphMemAllocNodeGetParams },
 	{ "cuDeviceGetGraphMemAttribute", "cuDeviceGetGraphMemAttribute", 0, (void *)cuDeviceGetGraphMemAttribute },

@@ -282,6 +282,10 @@ CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev);
 CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attr,
 			       CUdeviceptr ptr);
 CUresult cuGraphCreate(CUgraph *graph, unsigned int flags);
+CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
+				     void *addr);
+CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop,
+						CUmemGenericAllocationHandle handle);
 CUresult cuGraphDestroy(CUgraph graph);
 CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
 				const CUgraphNode *deps, size_t ndeps,

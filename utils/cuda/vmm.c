@@ -36,6 +36,10 @@ struct vmm_mapping {
 };
 
 static pthread_mutex_t vmm_lock = PTHREAD_MUTEX_INITIALIZER;
+HELPER(cuMemRetainAllocationHandle)
+HELPER(cuMemGetAllocationPropertiesFromHandle)
+HELPER(cuMemRelease)
+
 static struct gdl_map vmm_map;	/* handle -> struct vmm_alloc * */
 static struct gdl_map va_map;	/* mapped address -> struct vmm_mapping * */
 
@@ -268,17 +272,56 @@ static int access_allowed(CUdevice owner, const CUmemAccessDesc *desc,
  * Mappings of handles we did not create (imported) are the importer's
  * own device's business here; the import itself is the check.
  */
+/*
+ * The device of the memory mapped at @addr, asked of the driver (a range
+ * that does not start at one of our mappings, or an imported handle's):
+ * -1 when nothing is mapped there.
+ */
+static CUdevice mapped_device(CUdeviceptr addr)
+{
+	__typeof__(cuMemRetainAllocationHandle) *retain =
+		h_cuMemRetainAllocationHandle();
+	__typeof__(cuMemGetAllocationPropertiesFromHandle) *props =
+		h_cuMemGetAllocationPropertiesFromHandle();
+	__typeof__(cuMemRelease) *rel = h_cuMemRelease();
+	CUmemGenericAllocationHandle h;
+	CUmemAllocationProp prop;
+	CUdevice dev = -1;
+
+	if (!retain || !props || !rel || retain(&h, (void *)(uintptr_t)addr))
+		return -1;
+	memset(&prop, 0, sizeof(prop));
+	if (!props(&prop, h) && prop.location.type == CU_MEM_LOCATION_TYPE_DEVICE)
+		dev = prop.location.id;
+	rel(h);
+	return dev;
+}
+
 EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
 			       const CUmemAccessDesc *desc, size_t count)
 {
 	__typeof__(cuMemSetAccess) *f = REAL(cuMemSetAccess);
 	struct vmm_mapping *m;
 	uint64_t at = ptr, v;
+	CUdevice dev;
 	int ok = 1;
 
 	CHECK_REAL(f);
-	if (!desc && count)
-		return CUDA_ERROR_INVALID_VALUE;
+	if ((!desc && count) || !size)
+		return f(ptr, size, desc, count);
+	/*
+	 * Not one of our mappings' starts: the driver names the memory at
+	 * both ends of the range (a range inside one mapping, or spanning
+	 * imported ones).
+	 */
+	if (gdl_map_get(&va_map, ptr, &v)) {
+		dev = mapped_device(ptr);
+		if (dev >= 0 && !access_allowed(dev, desc, count))
+			return CUDA_ERROR_NOT_PERMITTED;
+		dev = mapped_device(ptr + size - 1);
+		if (dev >= 0 && !access_allowed(dev, desc, count))
+			return CUDA_ERROR_NOT_PERMITTED;
+	}
 	pthread_mutex_lock(&vmm_lock);
 	while (ok && at - ptr < size && !gdl_map_get(&va_map, at, &v)) {
 		m = (struct vmm_mapping *)(uintptr_t)v;
