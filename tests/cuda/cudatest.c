@@ -696,7 +696,7 @@ static void test_meminfo(void)
 
 		T_EXPECT(nvmlDeviceGetComputeRunningProcesses_v3(nd, &n, pi), 0);
 		t_check(n == 1 && pi[0].pid == (unsigned int)getpid() &&
-			pi[0].usedGpuMemory == MiB,
+			pi[0].usedGpuMemory == fake_cuda_process_mem(0),
 			"nvmlDeviceGetComputeRunningProcesses_v3: %u process(es), first pid %u (self %d)",
 			n, pi[0].pid, getpid());
 		n = 4;
@@ -1296,6 +1296,20 @@ static void test_ledger_file(void)
 	setenv("GDL_CUDA_CTX_RESERVE", "2M", 1);
 	rc = wait_child(pid);
 	t_check(rc == 2, "GDL_CUDA_CTX_RESERVE=1M below cuda.conf's 2M: a context is charged %d MiB", rc);
+	/* The driver's own memory, from NVML's per-process figure. */
+	setenv("FAKE_CUDA_CTX_MEM", "3145728", 1);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "cudatest", "footprint", idx, NULL);
+		_exit(99);
+	}
+	unsetenv("FAKE_CUDA_CTX_MEM");
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 1), "footprint: a context the driver says holds 3M is charged 3M (2M estimate + 1M) (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 2), "footprint: an 8M device heap is charged after cuCtxSetLimit (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 4), "footprint: a module image is charged after cuModuleLoadData (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 8), "footprint: a heap past the quota is refused and put back (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 16), "footprint: an unloaded module's charge goes at the next reconciliation (status %d)", rc);
 	T_TRUE(usage(0) == b0);
 }
 
@@ -1376,6 +1390,40 @@ int main(int argc, char **argv)
 		cuCtxCreate_v2(&c, 0, 0);
 		e = cuMemAlloc_v2(&a, strtoull(argv[2], NULL, 0) * MiB);
 		return e == CUDA_ERROR_OUT_OF_MEMORY ? 3 : e ? 4 : 0;
+	}
+	if (!strcmp(mode, "footprint") && argc > 2) {
+		/*
+		 * Helper (FAKE_CUDA_CTX_MEM=3M, cuda.conf ctx_reserve = 2M):
+		 * exit status bits for the footprint's charges on device 0.
+		 */
+		struct gdl_quota q0, q;
+		CUmodule mod;
+		int idx = atoi(argv[2]), rc = 0;
+
+		cuInit(0);
+		if (gdlock_open(&g) || gdlock_quota_get(g, 0, idx, &q0))
+			return 99;
+		/* The context: 2M estimate + 1M more the driver reports. */
+		if (cuCtxCreate_v2(&c, 0, 0) || gdlock_quota_get(g, 0, idx, &q) ||
+		    q.usage - q0.usage != 3 * MiB)
+			rc |= 1;
+		/* An 8M device heap. */
+		if (cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, 8 * MiB) ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 11 * MiB)
+			rc |= 2;
+		/* A module image. */
+		if (cuModuleLoadData(&mod, "image") ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 12 * MiB)
+			rc |= 4;
+		/* A heap past the quota: refused, the limit put back. */
+		if (cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, 100 * MiB) != CUDA_ERROR_OUT_OF_MEMORY ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 12 * MiB)
+			rc |= 8;
+		/* Unloaded: reconciled at the next context operation. */
+		if (cuModuleUnload(mod) || cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 4096) ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 11 * MiB)
+			rc |= 16;
+		return rc;
 	}
 	if (!strcmp(mode, "ctxcharge") && argc > 2) {
 		/* Helper: exit with the MiB a new context on device 0 costs. */

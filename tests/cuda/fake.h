@@ -8,6 +8,8 @@
 /* Bytes the fake driver has live on device @dev, and driver calls made. */
 unsigned long long fake_cuda_live(int dev);
 unsigned long long fake_cuda_driver_allocs(void);
+/* What NVML reports this process holds on @dev (live + the driver's own). */
+unsigned long long fake_cuda_process_mem(int dev);
 /*
  * Once: the next free/destroy/release calls @fn(@arg) after freeing and
  * before returning, and hands the freed address or object out again.

@@ -24,6 +24,7 @@
 struct CUctx_st {
 	int dev;
 	int primary;
+	size_t heap;	/* CU_LIMIT_MALLOC_HEAP_SIZE */
 };
 struct CUarray_st {
 	size_t size;
@@ -43,6 +44,12 @@ static char pci[MAX_DEV][32];
 static unsigned long long dev_mem = 16ULL << 30;
 static unsigned long long live[MAX_DEV], next_addr[MAX_DEV];
 static unsigned long long driver_allocs;
+/*
+ * The driver's own memory for the process (contexts, modules, heaps),
+ * which NVML's per-process figure includes: FAKE_CUDA_CTX_MEM bytes per
+ * context, 1 MiB per module, the malloc heap limit per context.
+ */
+static unsigned long long driver_own[MAX_DEV], ctx_mem;
 static struct CUctx_st primary_ctx[MAX_DEV];
 static unsigned int primary_refs[MAX_DEV];
 static __thread CUcontext current;
@@ -114,6 +121,9 @@ static void setup(void)
 	m = getenv("FAKE_CUDA_MEM");
 	if (m)
 		dev_mem = strtoull(m, NULL, 0);
+	m = getenv("FAKE_CUDA_CTX_MEM");
+	if (m)
+		ctx_mem = strtoull(m, NULL, 0);
 	if (!s)
 		s = "0000:00:05.0";
 	for (ndev = 0; *s && ndev < MAX_DEV; ndev++) {
@@ -246,6 +256,97 @@ API unsigned long long fake_cuda_live(int dev)
 	return v;
 }
 
+/* What NVML reports this process holds on @dev. */
+API unsigned long long fake_cuda_process_mem(int dev)
+{
+	unsigned long long v;
+
+	pthread_mutex_lock(&lock);
+	v = dev >= 0 && dev < MAX_DEV ? live[dev] + driver_own[dev] : 0;
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+API CUresult cuCtxSetLimit(CUlimit limit, size_t value)
+{
+	if (!current)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (limit != CU_LIMIT_MALLOC_HEAP_SIZE)
+		return CUDA_SUCCESS;
+	pthread_mutex_lock(&lock);
+	driver_own[current->dev] += value - current->heap;
+	current->heap = value;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuCtxGetLimit(size_t *value, CUlimit limit)
+{
+	if (!current || !value)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	*value = limit == CU_LIMIT_MALLOC_HEAP_SIZE ? current->heap : 0;
+	return CUDA_SUCCESS;
+}
+
+/* A module costs the current device 1 MiB of the driver's own memory. */
+struct CUmod_st {
+	int dev;
+};
+
+static CUresult module_load(CUmodule *module)
+{
+	if (!current || !module)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	*module = calloc(1, sizeof(**module));
+	if (!*module)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	(*module)->dev = current->dev;
+	pthread_mutex_lock(&lock);
+	driver_own[current->dev] += 1 << 20;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuModuleLoad(CUmodule *module, const char *fname)
+{
+	(void)fname;
+	return module_load(module);
+}
+
+API CUresult cuModuleLoadData(CUmodule *module, const void *image)
+{
+	(void)image;
+	return module_load(module);
+}
+
+API CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
+				unsigned int nopts, CUjit_option *opts,
+				void **values)
+{
+	(void)image;
+	(void)nopts;
+	(void)opts;
+	(void)values;
+	return module_load(module);
+}
+
+API CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
+{
+	(void)fatCubin;
+	return module_load(module);
+}
+
+API CUresult cuModuleUnload(CUmodule module)
+{
+	if (!module)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	driver_own[module->dev] -= 1 << 20;
+	pthread_mutex_unlock(&lock);
+	free(module);
+	return CUDA_SUCCESS;
+}
+
 API unsigned long long fake_cuda_driver_allocs(void)
 {
 	return __atomic_load_n(&driver_allocs, __ATOMIC_RELAXED);
@@ -310,6 +411,9 @@ static CUresult ctx_create(CUcontext *pctx, CUdevice dev)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	c->dev = dev;
 	*pctx = current = c;
+	pthread_mutex_lock(&lock);
+	driver_own[dev] += ctx_mem;
+	pthread_mutex_unlock(&lock);
 	return CUDA_SUCCESS;
 }
 
@@ -343,6 +447,7 @@ API CUresult cuCtxDestroy_v2(CUcontext ctx)
 	if (current == ctx)
 		current = NULL;
 	pthread_mutex_lock(&lock);
+	driver_own[ctx->dev] -= ctx_mem + ctx->heap;
 	if (free_hook) {
 		recycled_ctx = ctx;
 		ctx = NULL;
@@ -358,7 +463,8 @@ API CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 	if (dev < 0 || dev >= ndev)
 		return CUDA_ERROR_INVALID_DEVICE;
 	pthread_mutex_lock(&lock);
-	primary_refs[dev]++;
+	if (!primary_refs[dev]++)
+		driver_own[dev] += ctx_mem;
 	pthread_mutex_unlock(&lock);
 	*pctx = &primary_ctx[dev];
 	return CUDA_SUCCESS;
@@ -371,10 +477,12 @@ API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 	if (dev < 0 || dev >= ndev)
 		return CUDA_ERROR_INVALID_DEVICE;
 	pthread_mutex_lock(&lock);
-	if (primary_refs[dev])
-		primary_refs[dev]--;
-	else
+	if (primary_refs[dev]) {
+		if (!--primary_refs[dev])
+			driver_own[dev] -= ctx_mem;
+	} else {
 		e = CUDA_ERROR_INVALID_CONTEXT;
+	}
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -1539,6 +1647,8 @@ static const struct {
 	{ "cuMemPoolSetAttribute", "cuMemPoolSetAttribute", 0, (void *)cuMemPoolSetAttribute },
 	{ "cuPointerGetAttribute", "cuPointerGetAttribute", 0, (void *)cuPointerGetAttribute },
 	{ "cuGraphGetNodes", "cuGraphGetNodes", 0, (void *)cuGraphGetNodes },
+	{ "cuCtxGetLimit", "cuCtxGetLimit", 0, (void *)cuCtxGetLimit },
+	{ "cuModuleUnload", "cuModuleUnload", 0, (void *)cuModuleUnload },
 	{ "cuMemRetainAllocationHandle", "cuMemRetainAllocationHandle", 0, (void *)cuMemRetainAllocationHandle },
 	{ "cuMemGetAllocationPropertiesFromHandle", "cuMemGetAllocationPropertiesFromHandle", 0, (void *)cuMemGetAllocationPropertiesFromHandle },
 	{ "cuGraphNodeGetType", "cuGraphNodeGetType", 0, (void *)cuGraphNodeGetType },

@@ -3,10 +3,12 @@
  * A test double of libnvidia-ml.so.1: the devices of FAKE_CUDA_PCI (NVML
  * prints an 8-digit domain), each FAKE_CUDA_MEM bytes with 1 MiB used.
  */
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cuda_api.h"
@@ -94,6 +96,28 @@ API nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t dev,
 	return NVML_SUCCESS;
 }
 
+API nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *bus,
+						 nvmlDevice_t *dev)
+{
+	int i;
+
+	for (i = 0; i < ndev; i++)
+		if (!strcasecmp(pci[i] + 4, bus) || !strcasecmp(pci[i], bus)) {
+			*dev = (nvmlDevice_t)(uintptr_t)(i + 1);
+			return NVML_SUCCESS;
+		}
+	return NVML_ERROR_INVALID_ARGUMENT;
+}
+
+/* The caller's figure: the fake driver's (live + its own), 0 without it. */
+static unsigned long long self_used(int dev)
+{
+	unsigned long long (*f)(int) =
+		(unsigned long long (*)(int))dlsym(RTLD_DEFAULT, "fake_cuda_process_mem");
+
+	return f ? f(dev) : 0;
+}
+
 /*
  * Three processes use every device: the caller, init (pid 1, another
  * cgroup) and a pid that does not exist here (another namespace).
@@ -111,7 +135,7 @@ static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos,
 		return NVML_ERROR_INSUFFICIENT_SIZE;
 	}
 	for (i = 0; i < 3; i++) {
-		nvmlProcessInfo_t p = { pids[i], (i + 1) << 20, 0, 0 };
+		nvmlProcessInfo_t p = { pids[i], i ? (i + 1) << 20 : self_used(index_of(dev)), 0, 0 };
 
 		memcpy((char *)infos + i * size, &p, size);
 	}

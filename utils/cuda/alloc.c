@@ -65,6 +65,7 @@ EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
 /* ---- exported memory ---- */
 
 static struct gdl_map exported;	/* CUdeviceptr (base) -> 1 */
+static unsigned int nr_exported;	/* ever: frees skip the map while 0 */
 
 HELPER(cuMemGetAddressRange_v2)
 
@@ -85,9 +86,11 @@ EXPORT CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p)
 
 	CHECK_REAL(f);
 	e = f(h, p);
-	if (!e && range && !range(&base, &size, p) &&
-	    gdl_map_put(&exported, base, 1, &old) < 0)
-		gdlc_say(1, "out of memory tracking an exported buffer");
+	if (!e && range && !range(&base, &size, p)) {
+		__atomic_store_n(&nr_exported, 1, __ATOMIC_RELEASE);
+		if (gdl_map_put(&exported, base, 1, &old) < 0)
+			gdlc_say(1, "out of memory tracking an exported buffer");
+	}
 	return e;
 }
 
@@ -96,7 +99,8 @@ int gdlc_exported_take(CUdeviceptr p)
 {
 	uint64_t v;
 
-	return !gdl_map_take(&exported, p, &v);
+	return __atomic_load_n(&nr_exported, __ATOMIC_ACQUIRE) &&
+	       !gdl_map_take(&exported, p, &v);
 }
 
 /* ---- frees ---- */

@@ -14,8 +14,25 @@ static struct {
 } primary[MAX_CUDA_DEVICES];
 static pthread_mutex_t primary_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h)
+HELPER(cuCtxDestroy_v2)
+HELPER(cuDevicePrimaryCtxRelease_v2)
+
+/*
+ * A new context: its estimate stays charged with it, and the driver's
+ * figure is reconciled (footprint.c); past the quota it is destroyed.
+ */
+static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
+			    CUdevice dev)
 {
+	__typeof__(cuCtxDestroy_v2) *destroy = h_cuCtxDestroy_v2();
+
+	if (!e && gdlc_footprint_reconcile(dev) && destroy) {
+		destroy(*pctx);
+		*pctx = NULL;
+		gdlc_release(h);
+		gdlc_footprint_reconcile(dev);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	return gdlc_track(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
 }
 
@@ -30,7 +47,7 @@ EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags,
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
-	return ctx_created(f(pctx, flags, dev), pctx, h);
+	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
 }
 
 EXPORT CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
@@ -44,7 +61,7 @@ EXPORT CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
-	return ctx_created(f(pctx, params, nparams, flags, dev), pctx, h);
+	return ctx_created(f(pctx, params, nparams, flags, dev), pctx, h, dev);
 }
 
 EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
@@ -58,7 +75,7 @@ EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
-	return ctx_created(f(pctx, params, flags, dev), pctx, h);
+	return ctx_created(f(pctx, params, flags, dev), pctx, h, dev);
 }
 
 /* The pre-3.2 name, same ABI. */
@@ -72,7 +89,7 @@ EXPORT CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
-	return ctx_created(f(pctx, flags, dev), pctx, h);
+	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
 }
 
 static CUresult ctx_destroy(__typeof__(cuCtxDestroy_v2) *f, CUcontext ctx)
@@ -117,6 +134,19 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 	e = f(pctx, dev);
 	if (e) {
 		gdlc_release(h);
+		goto out;
+	}
+	if (!primary[dev].refs && gdlc_footprint_reconcile(dev)) {
+		/* The driver's figure is past the quota: not retained. */
+		__typeof__(cuDevicePrimaryCtxRelease_v2) *rel =
+			h_cuDevicePrimaryCtxRelease_v2();
+
+		if (rel)
+			rel(dev);
+		gdlc_release(h);
+		gdlc_footprint_reconcile(dev);
+		*pctx = NULL;
+		e = CUDA_ERROR_OUT_OF_MEMORY;
 		goto out;
 	}
 	if (!primary[dev].refs++)

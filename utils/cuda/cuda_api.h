@@ -78,6 +78,11 @@
 	X(cuGraphUpload_ptsz, "cuGraphUpload", 1, GDL_LIB_CUDA)		\
 	X(cuGraphExecDestroy, "cuGraphExecDestroy", 0, GDL_LIB_CUDA)		\
 	X(cuDeviceGraphMemTrim, "cuDeviceGraphMemTrim", 0, GDL_LIB_CUDA)	\
+	X(cuCtxSetLimit, "cuCtxSetLimit", 0, GDL_LIB_CUDA)			\
+	X(cuModuleLoad, "cuModuleLoad", 0, GDL_LIB_CUDA)			\
+	X(cuModuleLoadData, "cuModuleLoadData", 0, GDL_LIB_CUDA)		\
+	X(cuModuleLoadDataEx, "cuModuleLoadDataEx", 0, GDL_LIB_CUDA)		\
+	X(cuModuleLoadFatBinary, "cuModuleLoadFatBinary", 0, GDL_LIB_CUDA)	\
 	X(cuIpcOpenMemHandle_v2, "cuIpcOpenMemHandle", 0, GDL_LIB_CUDA)	\
 	X(cuMemHostRegister_v2, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
 	X(cuMemHostAlloc, "cuMemHostAlloc", 0, GDL_LIB_CUDA)			\
@@ -210,6 +215,13 @@ CUresult cuGraphUpload(CUgraphExec exec, CUstream s);
 CUresult cuGraphUpload_ptsz(CUgraphExec exec, CUstream s);
 CUresult cuGraphExecDestroy(CUgraphExec exec);
 CUresult cuDeviceGraphMemTrim(CUdevice dev);
+CUresult cuCtxSetLimit(CUlimit limit, size_t value);
+CUresult cuModuleLoad(CUmodule *module, const char *fname);
+CUresult cuModuleLoadData(CUmodule *module, const void *image);
+CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
+			    unsigned int nopts, CUjit_option *opts,
+			    void **values);
+CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin);
 CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle h,
 			       unsigned int flags);
 CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags);
@@ -282,6 +294,10 @@ CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev);
 CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attr,
 			       CUdeviceptr ptr);
 CUresult cuGraphCreate(CUgraph *graph, unsigned int flags);
+CUresult cuCtxGetLimit(size_t *value, CUlimit limit);
+CUresult cuModuleUnload(CUmodule module);
+nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *bus_id,
+					      nvmlDevice_t *dev);
 CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
 				     void *addr);
 CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop,

@@ -190,6 +190,17 @@ typedef struct {
 	size_t WidthInBytes, Height, Depth;
 } CUDA_MEMCPY3D_PEER;
 
+/* Context limits and modules (the driver's own memory for a process). */
+typedef enum {
+	CU_LIMIT_STACK_SIZE = 0,
+	CU_LIMIT_PRINTF_FIFO_SIZE = 1,
+	CU_LIMIT_MALLOC_HEAP_SIZE = 2,
+	CU_LIMIT_MAX = 0x7fffffff,
+} CUlimit;
+
+typedef struct CUmod_st *CUmodule;
+typedef enum { CU_JIT_MAX_REGISTERS = 0, CU_JIT_NUM_OPTIONS_MAX = 0x7fffffff } CUjit_option;
+
 /* Graphs: memory nodes, and the device's graph memory figures. */
 typedef struct CUgraph_st *CUgraph;
 typedef struct CUgraphNode_st *CUgraphNode;

@@ -10,6 +10,8 @@
  *   pools.c     stream-ordered allocations, charged as their pools hold
  *   charges.c   a set of charges settled against a driver's figure
  *   graphs.c    graph memory, charged at launch and upload
+ *   footprint.c the driver's own memory for the process, from NVML
+ *   modules.c   module loads and context limits (the footprint grows)
  *   arrays.c    CUDA arrays, charged from their descriptors
  *   meminfo.c   memory queries answered with the quota
  *   nvml_procs.c NVML's process lists, limited to the caller's cgroup
@@ -157,6 +159,15 @@ void gdlc_graphs_lock_all(void);
 void gdlc_graphs_unlock_all(void);
 void gdlc_graphs_forget(void);
 void gdlc_graphs_init(void);
+
+/* ---- footprint.c ---- */
+
+extern uint64_t gdlc_dev_charged[MAX_CUDA_DEVICES];
+int gdlc_footprint_reconcile(CUdevice dev);
+int gdlc_footprint_due(CUdevice dev);
+void gdlc_footprint_lock_all(void);
+void gdlc_footprint_unlock_all(void);
+void gdlc_footprint_forget(void);
 
 /* ---- dma.c ---- */
 

@@ -43,6 +43,12 @@ static int devmap[MAX_CUDA_DEVICES];
 struct gdl_map gdlc_ptr_map;
 struct gdl_map gdlc_arr_map;
 struct gdl_map gdlc_ctx_map;
+/*
+ * What this process has charged on each device, for footprint.c: every
+ * reservation's device and size, packed as size << 8 | (device + 1).
+ */
+static struct gdl_map resv_map;
+uint64_t gdlc_dev_charged[MAX_CUDA_DEVICES];
 
 static int module_absent(int err)
 {
@@ -232,6 +238,9 @@ CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle)
 	idx = gdlc_module_index(dev);
 	if (idx < 0)
 		return CUDA_ERROR_OUT_OF_MEMORY;
+	/* Now and then, the driver's own figure first (footprint.c). */
+	if (gdlc_footprint_due(dev) && gdlc_footprint_reconcile(dev))
+		return CUDA_ERROR_OUT_OF_MEMORY;
 	ret = gdlock_reserve(g, idx, size, handle);
 	if (ret) {
 		gdlc_ledger_failed(ret, 0);
@@ -240,6 +249,9 @@ CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle)
 		*handle = 0;
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
+	if (size < 1ULL << 56 &&
+	    gdl_map_add(&resv_map, *handle, size << 8 | (dev + 1)) == 0)
+		__atomic_add_fetch(&gdlc_dev_charged[dev], size, __ATOMIC_RELAXED);
 	return CUDA_SUCCESS;
 }
 
@@ -255,9 +267,13 @@ CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle)
 void gdlc_release(uint64_t handle)
 {
 	struct gdlock *g;
+	uint64_t v;
 
 	if (!handle)
 		return;
+	if (!gdl_map_take(&resv_map, handle, &v))
+		__atomic_sub_fetch(&gdlc_dev_charged[(v & 0xff) - 1], v >> 8,
+				   __ATOMIC_RELAXED);
 	g = gdlc_ledger();
 	if (g) {
 		int ret = gdlock_release(g, handle);
@@ -338,10 +354,12 @@ void gdlc_ledger_lock_all(void)
 	gdl_map_lock_all(&gdlc_ptr_map);
 	gdl_map_lock_all(&gdlc_arr_map);
 	gdl_map_lock_all(&gdlc_ctx_map);
+	gdl_map_lock_all(&resv_map);
 }
 
 void gdlc_ledger_unlock_all(void)
 {
+	gdl_map_unlock_all(&resv_map);
 	gdl_map_unlock_all(&gdlc_ctx_map);
 	gdl_map_unlock_all(&gdlc_arr_map);
 	gdl_map_unlock_all(&gdlc_ptr_map);
@@ -366,6 +384,8 @@ void gdlc_ledger_forget(void)
 	gdl_map_clear(&gdlc_ptr_map);
 	gdl_map_clear(&gdlc_arr_map);
 	gdl_map_clear(&gdlc_ctx_map);
+	gdl_map_clear(&resv_map);
+	memset(gdlc_dev_charged, 0, sizeof(gdlc_dev_charged));
 }
 
 void gdlc_ledger_init(void)
@@ -373,4 +393,5 @@ void gdlc_ledger_init(void)
 	gdl_map_init(&gdlc_ptr_map);
 	gdl_map_init(&gdlc_arr_map);
 	gdl_map_init(&gdlc_ctx_map);
+	gdl_map_init(&resv_map);
 }

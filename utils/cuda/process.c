@@ -8,21 +8,28 @@
 
 #include "gdl_cuda.h"
 
+/*
+ * In the order the code nests them: a context, pool or graph lock is held
+ * while charging (footprint, then the ledger's maps); the VMM lock while
+ * releasing.
+ */
 static void before_fork(void)
 {
 	gdlc_contexts_lock_all();
 	gdlc_pools_lock_all();
 	gdlc_graphs_lock_all();
+	gdlc_vmm_lock_all();
+	gdlc_footprint_lock_all();
 	gdlc_ledger_lock_all();
 	gdlc_alloc_lock_all();
-	gdlc_vmm_lock_all();
 }
 
 static void after_fork_parent(void)
 {
-	gdlc_vmm_unlock_all();
 	gdlc_alloc_unlock_all();
 	gdlc_ledger_unlock_all();
+	gdlc_footprint_unlock_all();
+	gdlc_vmm_unlock_all();
 	gdlc_graphs_unlock_all();
 	gdlc_pools_unlock_all();
 	gdlc_contexts_unlock_all();
@@ -36,6 +43,7 @@ static void after_fork_child(void)
 	gdlc_vmm_forget();
 	gdlc_pools_forget();
 	gdlc_graphs_forget();
+	gdlc_footprint_forget();
 	gdlc_contexts_forget();
 }
 
