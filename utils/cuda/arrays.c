@@ -133,25 +133,15 @@ EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 EXPORT CUresult cuArrayDestroy(CUarray arr)
 {
 	__typeof__(cuArrayDestroy) *f = REAL(cuArrayDestroy);
-	uint64_t h;
-	CUresult e;
 
 	CHECK_REAL(f);
-	h = gdlc_untrack_begin(&gdlc_arr_map, (uintptr_t)arr);
-	e = f(arr);
-	gdlc_untrack_end(&gdlc_arr_map, e, (uintptr_t)arr, h);
-	return e;
+	return GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
 }
 
 EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr)
 {
 	__typeof__(cuMipmappedArrayDestroy) *f = REAL(cuMipmappedArrayDestroy);
-	uint64_t h;
-	CUresult e;
 
 	CHECK_REAL(f);
-	h = gdlc_untrack_begin(&gdlc_arr_map, (uintptr_t)arr);
-	e = f(arr);
-	gdlc_untrack_end(&gdlc_arr_map, e, (uintptr_t)arr, h);
-	return e;
+	return GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
 }

@@ -94,14 +94,8 @@ EXPORT CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
 
 static CUresult ctx_destroy(__typeof__(cuCtxDestroy_v2) *f, CUcontext ctx)
 {
-	uint64_t h;
-	CUresult e;
-
 	CHECK_REAL(f);
-	h = gdlc_untrack_begin(&gdlc_ctx_map, (uintptr_t)ctx);
-	e = f(ctx);
-	gdlc_untrack_end(&gdlc_ctx_map, e, (uintptr_t)ctx, h);
-	return e;
+	return GDLC_FREEING(&gdlc_ctx_map, (uintptr_t)ctx, f(ctx));
 }
 
 EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)

@@ -86,32 +86,39 @@ int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len)
  * An imported buffer is another process's memory: it is only known once
  * mapped, so the check runs on the mapped range and a refusal unmaps it.
  */
+/*
+ * After an import mapped at *@ptr on device @dev: keep it when the agent
+ * may read and write the whole allocation, else undo it with @undo.
+ */
+static CUresult imported(CUresult e, CUdevice dev, CUdeviceptr *ptr,
+			 CUresult (*undo)(CUdeviceptr))
+{
+	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
+	CUdeviceptr base;
+	size_t size;
+
+	if (e || !ptr)
+		return e;
+	if (range && range(&base, &size, *ptr) == CUDA_SUCCESS &&
+	    gdlc_range_allowed(dev, base, size))
+		return CUDA_SUCCESS;
+	if (undo)
+		undo(*ptr);
+	*ptr = 0;
+	return CUDA_ERROR_NOT_PERMITTED;
+}
+
 static CUresult ipc_open(__typeof__(cuIpcOpenMemHandle_v2) *f,
 			 CUdeviceptr *pdptr, CUipcMemHandle hd,
 			 unsigned int flags)
 {
-	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
-	__typeof__(cuIpcCloseMemHandle) *close_h = h_cuIpcCloseMemHandle();
-	CUdeviceptr base;
-	size_t size;
 	CUdevice dev;
 	CUresult e;
 
 	CHECK_REAL(f);
-	CHECK_REAL(range);
-	CHECK_REAL(close_h);
 	e = gdlc_current_device(&dev);
-	if (e)
-		return e;
-	e = f(pdptr, hd, flags);
-	if (e)
-		return e;
-	if (range(&base, &size, *pdptr) == CUDA_SUCCESS &&
-	    gdlc_range_allowed(dev, base, size))
-		return CUDA_SUCCESS;
-	close_h(*pdptr);
-	*pdptr = 0;
-	return CUDA_ERROR_NOT_PERMITTED;
+	return e ? e : imported(f(pdptr, hd, flags), dev, pdptr,
+				h_cuIpcCloseMemHandle());
 }
 
 EXPORT CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle hd,
@@ -135,28 +142,13 @@ EXPORT CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
 				       CUmemPoolPtrExportData *data)
 {
 	__typeof__(cuMemPoolImportPointer) *f = REAL(cuMemPoolImportPointer);
-	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
-	__typeof__(cuMemFree_v2) *free_p = h_cuMemFree_v2();
-	CUdeviceptr base;
-	size_t size;
 	CUdevice dev;
 	CUresult e;
 
 	CHECK_REAL(f);
-	CHECK_REAL(range);
-	CHECK_REAL(free_p);
 	e = gdlc_current_device(&dev);
-	if (e)
-		return e;
-	e = f(ptr_out, pool, data);
-	if (e || !ptr_out)
-		return e;
-	if (range(&base, &size, *ptr_out) == CUDA_SUCCESS &&
-	    gdlc_range_allowed(dev, base, size))
-		return CUDA_SUCCESS;
-	free_p(*ptr_out);
-	*ptr_out = 0;
-	return CUDA_ERROR_NOT_PERMITTED;
+	return e ? e : imported(f(ptr_out, pool, data), dev, ptr_out,
+				h_cuMemFree_v2());
 }
 
 /*

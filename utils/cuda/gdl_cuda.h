@@ -113,6 +113,16 @@ CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
 uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key);
 void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
 		      uint64_t handle);
+/*
+ * A driver call @call that frees the object @key of map @m: the entry is
+ * taken before the call and put back if the driver refuses (ledger.c).
+ */
+#define GDLC_FREEING(m, key, call) ({					\
+	uint64_t h_ = gdlc_untrack_begin((m), (key));			\
+	CUresult e_ = (call);						\
+	gdlc_untrack_end((m), e_, (key), h_);				\
+	e_;								\
+})
 void gdlc_ledger_lock_all(void);
 void gdlc_ledger_unlock_all(void);
 void gdlc_ledger_forget(void);

@@ -71,7 +71,9 @@ static int grow(struct gdl_map_shard *s)
 	return 0;
 }
 
-int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old)
+/* Insert, or find key present: 1 with its value in *old (replaced if @replace). */
+static int insert(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old,
+		  int replace)
 {
 	uint64_t h = mix(key);
 	struct gdl_map_shard *s = shard_of(m, h);
@@ -88,6 +90,8 @@ int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old)
 	if (s->slots[i].val) {
 		*old = s->slots[i].val;
 		ret = 1;
+		if (!replace)
+			goto out;
 	} else {
 		s->used++;
 	}
@@ -98,29 +102,16 @@ out:
 	return ret;
 }
 
+int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old)
+{
+	return insert(m, key, val, old, 1);
+}
+
 int gdl_map_add(struct gdl_map *m, uint64_t key, uint64_t val)
 {
-	uint64_t h = mix(key);
-	struct gdl_map_shard *s = shard_of(m, h);
-	int ret = 0;
-	size_t i;
+	uint64_t old;
 
-	pthread_mutex_lock(&s->lock);
-	if ((s->used + 1) * 2 > s->cap && grow(s)) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	i = find(s, key, h);
-	if (s->slots[i].val) {
-		ret = 1;
-	} else {
-		s->used++;
-		s->slots[i].key = key;
-		s->slots[i].val = val;
-	}
-out:
-	pthread_mutex_unlock(&s->lock);
-	return ret;
+	return insert(m, key, val, &old, 0);
 }
 
 int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)

@@ -45,26 +45,34 @@ void gdlc_virtualise(int idx, unsigned long long *total,
 		*free = avail;
 }
 
+/* The current device's (total, free) from the driver's, virtualised. */
+static CUresult current_info(unsigned long long *total, unsigned long long *free)
+{
+	CUdevice dev;
+	CUresult e = gdlc_current_device(&dev);
+
+	if (!e)
+		gdlc_virtualise(gdlc_ledger() ? gdlc_module_index(dev) : -1,
+				total, free);
+	return e;
+}
+
 EXPORT CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
 {
 	__typeof__(cuMemGetInfo_v2) *f = REAL(cuMemGetInfo_v2);
 	unsigned long long t, fr;
-	CUdevice dev;
 	CUresult e;
 
 	CHECK_REAL(f);
 	e = f(free, total);
 	if (e || !free || !total)
 		return e;
-	e = gdlc_current_device(&dev);
-	if (e)
-		return e;
 	t = *total;
 	fr = *free;
-	gdlc_virtualise(gdlc_ledger() ? gdlc_module_index(dev) : -1, &t, &fr);
+	e = current_info(&t, &fr);
 	*total = t;
 	*free = fr;
-	return CUDA_SUCCESS;
+	return e;
 }
 
 /* The pre-3.2 name: 32-bit sizes, clamped after the quota is applied. */
@@ -72,22 +80,18 @@ EXPORT CUresult cuMemGetInfo(unsigned int *free, unsigned int *total)
 {
 	__typeof__(cuMemGetInfo) *f = REAL(cuMemGetInfo);
 	unsigned long long t, fr;
-	CUdevice dev;
 	CUresult e;
 
 	CHECK_REAL(f);
 	e = f(free, total);
 	if (e || !free || !total)
 		return e;
-	e = gdlc_current_device(&dev);
-	if (e)
-		return e;
 	t = *total;
 	fr = *free;
-	gdlc_virtualise(gdlc_ledger() ? gdlc_module_index(dev) : -1, &t, &fr);
+	e = current_info(&t, &fr);
 	*total = t > UINT32_MAX ? UINT32_MAX : t;
 	*free = fr > UINT32_MAX ? UINT32_MAX : fr;
-	return CUDA_SUCCESS;
+	return e;
 }
 
 /* A device's size is its quota, as cuMemGetInfo's total. */
@@ -170,7 +174,6 @@ EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev,
 		  m->total - m->free - m->reserved : 0;
 	return r;
 }
-
 
 /* The BAR1 window, clamped like the memory it maps. */
 EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t dev,
