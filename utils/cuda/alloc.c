@@ -107,11 +107,11 @@ int gdlc_exported_take(CUdeviceptr p)
 
 static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
 {
-	uint64_t h;
+	uint64_t h, info;
 	CUresult e;
 
 	CHECK_REAL(f);
-	h = gdlc_untrack_begin(&gdlc_ptr_map, p);
+	h = gdlc_untrack_begin(&gdlc_ptr_map, p, &info);
 	if (!h) {
 		/* cuMemFree of a stream-ordered allocation: its pool's. */
 		struct gdlc_pool *pool = gdlc_pool_untrack_begin(p);
@@ -125,7 +125,7 @@ static CUresult free_ptr(__typeof__(cuMemFree_v2) *f, CUdeviceptr p)
 	e = f(p);
 	if (!e && h && gdlc_exported_take(p))
 		return e;	/* exported: charged until exit */
-	gdlc_untrack_end(&gdlc_ptr_map, e, p, h);
+	gdlc_untrack_end(&gdlc_ptr_map, e, p, h, info);
 	return e;
 }
 

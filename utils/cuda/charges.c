@@ -52,6 +52,7 @@ int gdlc_charges_top_up(struct gdlc_charges *c, CUdevice dev, uint64_t need)
 		return 0;
 	if (gdlc_reserve(dev, need - c->charged, &h))
 		return -1;
+	gdlc_keep(h);
 	if (h && gdlc_charges_add(c, h, need - c->charged))
 		gdlc_say(1, "out of memory tracking a charge; it stays until exit");
 	return 0;

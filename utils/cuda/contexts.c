@@ -33,7 +33,7 @@ static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
 		gdlc_footprint_reconcile(dev);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	return gdlc_track(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
+	return gdlc_track_kept(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
 }
 
 EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags,
@@ -47,6 +47,7 @@ EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags,
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
 }
 
@@ -61,6 +62,7 @@ EXPORT CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, params, nparams, flags, dev), pctx, h, dev);
 }
 
@@ -75,6 +77,7 @@ EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, params, flags, dev), pctx, h, dev);
 }
 
@@ -89,6 +92,7 @@ EXPORT CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
 	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 	if (e)
 		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
 }
 
@@ -124,6 +128,7 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 		e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
 		if (e)
 			goto out;
+		gdlc_keep(h);
 	}
 	e = f(pctx, dev);
 	if (e) {

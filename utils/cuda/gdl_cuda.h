@@ -108,19 +108,22 @@ CUresult gdlc_context_device(CUcontext ctx, CUdevice *dev);
 CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle);
 CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle);
 void gdlc_release(uint64_t handle);
+void gdlc_keep(uint64_t handle);
 CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
 		    uint64_t handle);
-uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key);
+CUresult gdlc_track_kept(struct gdl_map *m, CUresult e, uint64_t key,
+			 uint64_t handle);
+uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key, uint64_t *info);
 void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
-		      uint64_t handle);
+		      uint64_t handle, uint64_t info);
 /*
  * A driver call @call that frees the object @key of map @m: the entry is
  * taken before the call and put back if the driver refuses (ledger.c).
  */
 #define GDLC_FREEING(m, key, call) ({					\
-	uint64_t h_ = gdlc_untrack_begin((m), (key));			\
+	uint64_t i_, h_ = gdlc_untrack_begin((m), (key), &i_);		\
 	CUresult e_ = (call);						\
-	gdlc_untrack_end((m), e_, (key), h_);				\
+	gdlc_untrack_end((m), e_, (key), h_, i_);			\
 	e_;								\
 })
 void gdlc_ledger_lock_all(void);

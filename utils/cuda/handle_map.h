@@ -18,6 +18,7 @@
 struct gdl_map_slot {
 	uint64_t key;
 	uint64_t val;
+	uint64_t aux;	/* carried with val, 0 unless the _aux calls set it */
 };
 
 struct gdl_map_shard {
@@ -43,6 +44,13 @@ int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old);
  * as it is), or -ENOMEM.
  */
 int gdl_map_add(struct gdl_map *m, uint64_t key, uint64_t val);
+/* The same, carrying a second value (*old_aux: the replaced one's). */
+int gdl_map_put_aux(struct gdl_map *m, uint64_t key, uint64_t val,
+		    uint64_t aux, uint64_t *old, uint64_t *old_aux);
+int gdl_map_add_aux(struct gdl_map *m, uint64_t key, uint64_t val,
+		    uint64_t aux);
+int gdl_map_take_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
+		     uint64_t *aux);
 /* Look key up; 0 with its value in *val, or -ENOENT. */
 int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val);
 /* Remove key; 0 with its value in *val, or -ENOENT. */

@@ -45,10 +45,13 @@ struct gdl_map gdlc_arr_map;
 struct gdl_map gdlc_ctx_map;
 /*
  * What this process has charged on each device, for footprint.c: every
- * reservation's device and size, packed as size << 8 | (device + 1).
+ * reservation's device and size, packed as size << 8 | (device + 1),
+ * travel with its handle in the object maps, or in resv_map.
  */
-static struct gdl_map resv_map;
+static struct gdl_map resv_map;	/* kept handles (gdlc_keep) -> that */
 uint64_t gdlc_dev_charged[MAX_CUDA_DEVICES];
+/* The device and size of this thread's last reservation, as packed. */
+static __thread uint64_t last_info;
 
 static int module_absent(int err)
 {
@@ -230,6 +233,7 @@ CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle)
 	int idx, ret;
 
 	*handle = 0;
+	last_info = 0;
 	if (!size)
 		return CUDA_SUCCESS;
 	g = gdlc_ledger();
@@ -249,9 +253,10 @@ CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle)
 		*handle = 0;
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	if (size < 1ULL << 56 &&
-	    gdl_map_add(&resv_map, *handle, size << 8 | (dev + 1)) == 0)
+	if (size < 1ULL << 56) {
+		last_info = size << 8 | (dev + 1);
 		__atomic_add_fetch(&gdlc_dev_charged[dev], size, __ATOMIC_RELAXED);
+	}
 	return CUDA_SUCCESS;
 }
 
@@ -264,16 +269,28 @@ CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle)
 	return e ? e : gdlc_reserve(dev, size, handle);
 }
 
-void gdlc_release(uint64_t handle)
+/*
+ * A reservation held outside the object maps (a pool's chunk, a VMM
+ * handle, a primary context): its device and size are looked up at
+ * release.  Called right after gdlc_reserve(), in the same thread.
+ */
+void gdlc_keep(uint64_t handle)
+{
+	if (handle && last_info &&
+	    gdl_map_add(&resv_map, handle, last_info) < 0)
+		gdlc_say(1, "out of memory tracking a reservation; the footprint may read low");
+}
+
+/* @info: the reservation's device and size, or 0 to look them up. */
+static void release_info(uint64_t handle, uint64_t info)
 {
 	struct gdlock *g;
-	uint64_t v;
 
 	if (!handle)
 		return;
-	if (!gdl_map_take(&resv_map, handle, &v))
-		__atomic_sub_fetch(&gdlc_dev_charged[(v & 0xff) - 1], v >> 8,
-				   __ATOMIC_RELAXED);
+	if (info || !gdl_map_take(&resv_map, handle, &info))
+		__atomic_sub_fetch(&gdlc_dev_charged[(info & 0xff) - 1],
+				   info >> 8, __ATOMIC_RELAXED);
 	g = gdlc_ledger();
 	if (g) {
 		int ret = gdlock_release(g, handle);
@@ -283,23 +300,32 @@ void gdlc_release(uint64_t handle)
 	}
 }
 
-/* After the driver call: keep the charge on success, undo it on failure. */
-CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
-		    uint64_t handle)
+void gdlc_release(uint64_t handle)
 {
-	uint64_t old;
+	release_info(handle, 0);
+}
+
+/*
+ * After the driver call: keep the charge on success, undo it on failure.
+ * The map carries the reservation's device and size: from the
+ * gdlc_reserve() just made in this thread, or (@kept) from gdlc_keep().
+ */
+static CUresult track(struct gdl_map *m, CUresult e, uint64_t key,
+		      uint64_t handle, uint64_t info)
+{
+	uint64_t old, old_info;
 
 	if (e != CUDA_SUCCESS || !handle) {
-		gdlc_release(handle);
+		release_info(handle, info);
 		return e;
 	}
 	/*
 	 * A key still mapped was freed by a path we do not see (a destroyed
 	 * context frees its memory): its old charge is stale.
 	 */
-	switch (gdl_map_put(m, key, handle, &old)) {
+	switch (gdl_map_put_aux(m, key, handle, info, &old, &old_info)) {
 	case 1:
-		gdlc_release(old);
+		release_info(old, old_info);
 		break;
 	case 0:
 		break;
@@ -309,17 +335,32 @@ CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
 	return e;
 }
 
+CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
+		    uint64_t handle)
+{
+	return track(m, e, key, handle, handle ? last_info : 0);
+}
+
+CUresult gdlc_track_kept(struct gdl_map *m, CUresult e, uint64_t key,
+			 uint64_t handle)
+{
+	return track(m, e, key, handle, 0);
+}
+
 /*
  * Before the driver frees @key: take its charge out of the map (0 when
- * it has none).  Taking it after the free would race: the driver may hand
- * the same address to another thread first, whose gdlc_track() would
- * find our entry, and we would then take and release *its* charge.
+ * it has none), its device and size in *info.  Taking it after the free
+ * would race: the driver may hand the same address to another thread
+ * first, whose gdlc_track() would find our entry, and we would then take
+ * and release *its* charge.
  */
-uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key)
+uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key, uint64_t *info)
 {
 	uint64_t h;
 
-	return gdl_map_take(m, key, &h) ? 0 : h;
+	if (gdl_map_take_aux(m, key, &h, info))
+		return 0;
+	return h;
 }
 
 /*
@@ -329,19 +370,19 @@ uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key)
  * was stale: the newer one stays and the stale charge goes).
  */
 void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
-		      uint64_t handle)
+		      uint64_t handle, uint64_t info)
 {
 	if (!handle)
 		return;
 	if (e == CUDA_SUCCESS) {
-		gdlc_release(handle);
+		release_info(handle, info);
 		return;
 	}
-	switch (gdl_map_add(m, key, handle)) {
+	switch (gdl_map_add_aux(m, key, handle, info)) {
 	case 0:
 		break;
 	case 1:
-		gdlc_release(handle);
+		release_info(handle, info);
 		break;
 	default:
 		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");

@@ -160,6 +160,7 @@ static CUresult alloc_async(struct gdlc_pool *p, const struct async_call *c,
 	if (p->dev < 0)
 		return call(c, dptr, size);
 	e = gdlc_reserve(p->dev, size, &resv);
+	gdlc_keep(resv);
 	if (e == CUDA_ERROR_OUT_OF_MEMORY && gdlc_ledger()) {
 		pthread_mutex_lock(&pool_lock);
 		if (pool_attr(p, CU_MEMPOOL_ATTR_USED_MEM_CURRENT, UINT64_MAX) +
@@ -290,7 +291,7 @@ static CUresult free_async(__typeof__(cuMemFreeAsync) *f, CUdeviceptr ptr,
 			   CUstream s)
 {
 	struct gdlc_pool *p;
-	uint64_t h;
+	uint64_t h, info;
 	CUresult e;
 
 	CHECK_REAL(f);
@@ -301,11 +302,11 @@ static CUresult free_async(__typeof__(cuMemFreeAsync) *f, CUdeviceptr ptr,
 		return e;
 	}
 	/* cuMemFreeAsync of a cuMemAlloc'd pointer. */
-	h = gdlc_untrack_begin(&gdlc_ptr_map, ptr);
+	h = gdlc_untrack_begin(&gdlc_ptr_map, ptr, &info);
 	e = f(ptr, s);
 	if (!e && h && gdlc_exported_take(ptr))
 		return e;	/* exported: charged until exit (alloc.c) */
-	gdlc_untrack_end(&gdlc_ptr_map, e, ptr, h);
+	gdlc_untrack_end(&gdlc_ptr_map, e, ptr, h, info);
 	return e;
 }
 

@@ -71,6 +71,7 @@ EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 		e = gdlc_reserve(prop->location.id, size, &h);
 		if (e)
 			return e;
+		gdlc_keep(h);
 	}
 	e = f(handle, size, prop, flags);
 	if (e || !h) {
