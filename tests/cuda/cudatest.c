@@ -1310,6 +1310,7 @@ static void test_ledger_file(void)
 	t_check(rc >= 0 && !(rc & 4), "footprint: a module image is charged after cuModuleLoadData (status %d)", rc);
 	t_check(rc >= 0 && !(rc & 8), "footprint: a heap past the quota is refused and put back (status %d)", rc);
 	t_check(rc >= 0 && !(rc & 16), "footprint: an unloaded module's charge goes at the next reconciliation (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 32), "footprint: a library image is charged after cuLibraryLoadData (status %d)", rc);
 	T_TRUE(usage(0) == b0);
 }
 
@@ -1423,6 +1424,14 @@ int main(int argc, char **argv)
 		if (cuModuleUnload(mod) || cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 4096) ||
 		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 11 * MiB)
 			rc |= 16;
+		/* A library image. */
+		{
+			CUlibrary lib;
+
+			if (cuLibraryLoadData(&lib, "image", NULL, NULL, 0, NULL, NULL, 0) ||
+			    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 12 * MiB)
+				rc |= 32;
+		}
 		return rc;
 	}
 	if (!strcmp(mode, "ctxcharge") && argc > 2) {

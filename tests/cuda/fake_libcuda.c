@@ -336,6 +336,35 @@ API CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
 	return module_load(module);
 }
 
+/* A library is a module loaded on the current device, for the fake. */
+API CUresult cuLibraryLoadData(CUlibrary *library, const void *code,
+			       CUjit_option *jo, void **jv, unsigned int jn,
+			       CUlibraryOption *lo, void **lv, unsigned int ln)
+{
+	(void)code;
+	(void)jo;
+	(void)jv;
+	(void)jn;
+	(void)lo;
+	(void)lv;
+	(void)ln;
+	return module_load((CUmodule *)library);
+}
+
+API CUresult cuLibraryLoadFromFile(CUlibrary *library, const char *file,
+				   CUjit_option *jo, void **jv,
+				   unsigned int jn, CUlibraryOption *lo,
+				   void **lv, unsigned int ln)
+{
+	(void)file;
+	return cuLibraryLoadData(library, NULL, jo, jv, jn, lo, lv, ln);
+}
+
+API CUresult cuLibraryUnload(CUlibrary library)
+{
+	return cuModuleUnload((CUmodule)library);
+}
+
 API CUresult cuModuleUnload(CUmodule module)
 {
 	if (!module)
@@ -1649,6 +1678,7 @@ static const struct {
 	{ "cuGraphGetNodes", "cuGraphGetNodes", 0, (void *)cuGraphGetNodes },
 	{ "cuCtxGetLimit", "cuCtxGetLimit", 0, (void *)cuCtxGetLimit },
 	{ "cuModuleUnload", "cuModuleUnload", 0, (void *)cuModuleUnload },
+	{ "cuLibraryUnload", "cuLibraryUnload", 0, (void *)cuLibraryUnload },
 	{ "cuMemRetainAllocationHandle", "cuMemRetainAllocationHandle", 0, (void *)cuMemRetainAllocationHandle },
 	{ "cuMemGetAllocationPropertiesFromHandle", "cuMemGetAllocationPropertiesFromHandle", 0, (void *)cuMemGetAllocationPropertiesFromHandle },
 	{ "cuGraphNodeGetType", "cuGraphNodeGetType", 0, (void *)cuGraphNodeGetType },

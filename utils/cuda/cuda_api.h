@@ -83,6 +83,8 @@
 	X(cuModuleLoadData, "cuModuleLoadData", 0, GDL_LIB_CUDA)		\
 	X(cuModuleLoadDataEx, "cuModuleLoadDataEx", 0, GDL_LIB_CUDA)		\
 	X(cuModuleLoadFatBinary, "cuModuleLoadFatBinary", 0, GDL_LIB_CUDA)	\
+	X(cuLibraryLoadData, "cuLibraryLoadData", 0, GDL_LIB_CUDA)		\
+	X(cuLibraryLoadFromFile, "cuLibraryLoadFromFile", 0, GDL_LIB_CUDA)	\
 	X(cuIpcOpenMemHandle_v2, "cuIpcOpenMemHandle", 0, GDL_LIB_CUDA)	\
 	X(cuMemHostRegister_v2, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
 	X(cuMemHostAlloc, "cuMemHostAlloc", 0, GDL_LIB_CUDA)			\
@@ -222,6 +224,19 @@ CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
 			    unsigned int nopts, CUjit_option *opts,
 			    void **values);
 CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin);
+CUresult cuLibraryLoadData(CUlibrary *library, const void *code,
+			   CUjit_option *jitOptions, void **jitOptionsValues,
+			   unsigned int numJitOptions,
+			   CUlibraryOption *libraryOptions,
+			   void **libraryOptionValues,
+			   unsigned int numLibraryOptions);
+CUresult cuLibraryLoadFromFile(CUlibrary *library, const char *fileName,
+			       CUjit_option *jitOptions,
+			       void **jitOptionsValues,
+			       unsigned int numJitOptions,
+			       CUlibraryOption *libraryOptions,
+			       void **libraryOptionValues,
+			       unsigned int numLibraryOptions);
 CUresult cuIpcOpenMemHandle_v2(CUdeviceptr *pdptr, CUipcMemHandle h,
 			       unsigned int flags);
 CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags);
@@ -296,6 +311,7 @@ CUresult cuPointerGetAttribute(void *data, CUpointer_attribute attr,
 CUresult cuGraphCreate(CUgraph *graph, unsigned int flags);
 CUresult cuCtxGetLimit(size_t *value, CUlimit limit);
 CUresult cuModuleUnload(CUmodule module);
+CUresult cuLibraryUnload(CUlibrary library);
 nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *bus_id,
 					      nvmlDevice_t *dev);
 CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,

@@ -199,6 +199,11 @@ typedef enum {
 } CUlimit;
 
 typedef struct CUmod_st *CUmodule;
+typedef struct CUlib_st *CUlibrary;
+typedef enum {
+	CU_LIBRARY_HOST_UNIVERSAL_FUNCTION_AND_DATA_TABLE = 0,
+	CU_LIBRARY_NUM_OPTIONS_MAX = 0x7fffffff,
+} CUlibraryOption;
 typedef enum { CU_JIT_MAX_REGISTERS = 0, CU_JIT_NUM_OPTIONS_MAX = 0x7fffffff } CUjit_option;
 
 /* Graphs: memory nodes, and the device's graph memory figures. */

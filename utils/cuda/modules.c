@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * What grows the driver's own memory for the process after the context
- * exists: module images (code, __device__ globals) and the context's
- * limits (stack, heap, printf FIFO).  After each, the footprint is
- * reconciled with NVML's figure (footprint.c); past the quota the module
- * is unloaded, or the limit put back, and the call refused.
+ * exists: module and library images (code, __device__ globals) and the
+ * context's limits (stack, heap, printf FIFO).  After each, the footprint
+ * is reconciled with NVML's figure (footprint.c); past the quota the
+ * module or library is unloaded, or the limit put back, and the call
+ * refused.  (A library loaded lazily grows later: the next
+ * reconciliation charges it.)
  */
 #include "gdl_cuda.h"
 
 HELPER(cuModuleUnload)
+HELPER(cuLibraryUnload)
 HELPER(cuCtxGetLimit)
 
 static CUresult reconcile_current(void)
@@ -66,6 +69,40 @@ EXPORT CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
 
 	CHECK_REAL(f);
 	return loaded(f(module, fatCubin), module);
+}
+
+static CUresult library_loaded(CUresult e, CUlibrary *library)
+{
+	__typeof__(cuLibraryUnload) *unload = h_cuLibraryUnload();
+
+	if (e || !library || !reconcile_current())
+		return e;
+	if (unload)
+		unload(*library);
+	*library = NULL;
+	reconcile_current();
+	return CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+EXPORT CUresult cuLibraryLoadData(CUlibrary *library, const void *code,
+				  CUjit_option *jo, void **jv, unsigned int jn,
+				  CUlibraryOption *lo, void **lv, unsigned int ln)
+{
+	__typeof__(cuLibraryLoadData) *f = REAL(cuLibraryLoadData);
+
+	CHECK_REAL(f);
+	return library_loaded(f(library, code, jo, jv, jn, lo, lv, ln), library);
+}
+
+EXPORT CUresult cuLibraryLoadFromFile(CUlibrary *library, const char *file,
+				      CUjit_option *jo, void **jv,
+				      unsigned int jn, CUlibraryOption *lo,
+				      void **lv, unsigned int ln)
+{
+	__typeof__(cuLibraryLoadFromFile) *f = REAL(cuLibraryLoadFromFile);
+
+	CHECK_REAL(f);
+	return library_loaded(f(library, file, jo, jv, jn, lo, lv, ln), library);
 }
 
 EXPORT CUresult cuCtxSetLimit(CUlimit limit, size_t value)
