@@ -884,6 +884,29 @@ static void test_dma_more(void)
 	T_EXPECT(cuMemcpyBatchAsync_v2(dsts, srcs, sizes, 2, NULL, NULL, 0, NULL),
 		 CUDA_ERROR_NOT_PERMITTED);
 	T_EXPECT(cuMemcpy(a + 4096, a, 4096), 0);	/* same device */
+	{
+		CUDA_MEMCPY2D c2;
+		CUDA_MEMCPY3D c3d;
+
+		memset(&c2, 0, sizeof(c2));
+		c2.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+		c2.srcDevice = a;
+		c2.dstMemoryType = CU_MEMORYTYPE_UNIFIED;
+		c2.dstDevice = b;
+		T_EXPECT(cuMemcpy2D_v2(&c2), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpy2DAsync_v2_ptsz(&c2, NULL), CUDA_ERROR_NOT_PERMITTED);
+		c2.dstDevice = a + 8192;
+		T_EXPECT(cuMemcpy2D_v2(&c2), 0);
+		memset(&c3d, 0, sizeof(c3d));
+		c3d.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+		c3d.srcDevice = a;
+		c3d.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+		c3d.dstDevice = b;
+		T_EXPECT(cuMemcpy3D_v2(&c3d), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpy3DAsync_v2(&c3d, NULL), CUDA_ERROR_NOT_PERMITTED);
+		c3d.srcMemoryType = CU_MEMORYTYPE_HOST;	/* host -> device */
+		T_EXPECT(cuMemcpy3D_v2(&c3d), 0);
+	}
 	/* The admin grants device 0 -> device 1 (and device 0 may access 1). */
 	acl(&e, midx[0], GDL_ACCESS_PEER, midx[1], 0, 0);
 	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);

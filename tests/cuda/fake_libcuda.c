@@ -1121,6 +1121,28 @@ API CUresult cuMemcpy3DPeerAsync_ptsz(const CUDA_MEMCPY3D_PEER *p, CUstream s)
 	return copy3d(p);
 }
 
+#define FAKE_COPY_XD(name, type)					\
+	API CUresult name(const type *p)				\
+	{								\
+		return p ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;	\
+	}
+#define FAKE_COPY_XD_ASYNC(name, type)					\
+	API CUresult name(const type *p, CUstream s)			\
+	{								\
+		(void)s;						\
+		return p ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;	\
+	}
+FAKE_COPY_XD(cuMemcpy2D_v2, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy2D_v2_ptds, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy2DUnaligned_v2, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy2DUnaligned_v2_ptds, CUDA_MEMCPY2D)
+FAKE_COPY_XD_ASYNC(cuMemcpy2DAsync_v2, CUDA_MEMCPY2D)
+FAKE_COPY_XD_ASYNC(cuMemcpy2DAsync_v2_ptsz, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy3D_v2, CUDA_MEMCPY3D)
+FAKE_COPY_XD(cuMemcpy3D_v2_ptds, CUDA_MEMCPY3D)
+FAKE_COPY_XD_ASYNC(cuMemcpy3DAsync_v2, CUDA_MEMCPY3D)
+FAKE_COPY_XD_ASYNC(cuMemcpy3DAsync_v2_ptsz, CUDA_MEMCPY3D)
+
 static CUresult copy_uva(CUdeviceptr dst, CUdeviceptr src, size_t n)
 {
 	return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;

@@ -36,6 +36,17 @@ int main(void)
 	S(CUmemAccessDesc);
 	O(CUmemAccessDesc, flags);
 	S(CUmemPoolPtrExportData);
+	S(CUDA_MEMCPY2D);
+	O(CUDA_MEMCPY2D, srcMemoryType);
+	O(CUDA_MEMCPY2D, srcDevice);
+	O(CUDA_MEMCPY2D, dstMemoryType);
+	O(CUDA_MEMCPY2D, dstDevice);
+	S(CUDA_MEMCPY3D);
+	O(CUDA_MEMCPY3D, srcMemoryType);
+	O(CUDA_MEMCPY3D, srcDevice);
+	O(CUDA_MEMCPY3D, dstMemoryType);
+	O(CUDA_MEMCPY3D, dstDevice);
+	V(CU_MEMORYTYPE_UNIFIED);
 	S(CUDA_MEMCPY3D_PEER);
 	O(CUDA_MEMCPY3D_PEER, srcContext);
 	O(CUDA_MEMCPY3D_PEER, dstContext);

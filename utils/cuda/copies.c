@@ -2,8 +2,8 @@
 /*
  * Copies between two devices need the peer right source -> destination:
  * the peer copies name their contexts; the unified-address copies
- * (cuMemcpy, cuMemcpyDtoD and their async, per-thread and batch forms)
- * name pointers, whose devices the driver reports
+ * (cuMemcpy, cuMemcpyDtoD, the 2D and 3D copies between device or unified
+ * memory, and their async, per-thread and batch forms) name pointers, whose devices the driver reports
  * (CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL).  Host memory, managed memory
  * (which migrates by design) and pointers the driver does not know are
  * not peer copies.  A refusal is CUDA_ERROR_NOT_PERMITTED before the
@@ -179,6 +179,52 @@ UVA_COPY_ASYNC(cuMemcpyAsync)
 UVA_COPY_ASYNC(cuMemcpyAsync_ptsz)
 UVA_COPY_ASYNC(cuMemcpyDtoDAsync_v2)
 UVA_COPY_ASYNC(cuMemcpyDtoDAsync_v2_ptsz)
+
+/*
+ * 2D and 3D copies between device (or unified) memory on each side: the
+ * same rule.  Arrays are per-device objects of their own and not checked.
+ */
+static int is_device(CUmemorytype t)
+{
+	return t == CU_MEMORYTYPE_DEVICE || t == CU_MEMORYTYPE_UNIFIED;
+}
+
+#define COPY_XD(name, type)						\
+	EXPORT CUresult name(const type *p)				\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e = CUDA_SUCCESS;				\
+									\
+		CHECK_REAL(f);						\
+		if (p && is_device(p->srcMemoryType) &&			\
+		    is_device(p->dstMemoryType))			\
+			e = uva_check(p->dstDevice, p->srcDevice);	\
+		return e ? e : f(p);					\
+	}
+
+#define COPY_XD_ASYNC(name, type)					\
+	EXPORT CUresult name(const type *p, CUstream s)			\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e = CUDA_SUCCESS;				\
+									\
+		CHECK_REAL(f);						\
+		if (p && is_device(p->srcMemoryType) &&			\
+		    is_device(p->dstMemoryType))			\
+			e = uva_check(p->dstDevice, p->srcDevice);	\
+		return e ? e : f(p, s);					\
+	}
+
+COPY_XD(cuMemcpy2D_v2, CUDA_MEMCPY2D)
+COPY_XD(cuMemcpy2D_v2_ptds, CUDA_MEMCPY2D)
+COPY_XD(cuMemcpy2DUnaligned_v2, CUDA_MEMCPY2D)
+COPY_XD(cuMemcpy2DUnaligned_v2_ptds, CUDA_MEMCPY2D)
+COPY_XD_ASYNC(cuMemcpy2DAsync_v2, CUDA_MEMCPY2D)
+COPY_XD_ASYNC(cuMemcpy2DAsync_v2_ptsz, CUDA_MEMCPY2D)
+COPY_XD(cuMemcpy3D_v2, CUDA_MEMCPY3D)
+COPY_XD(cuMemcpy3D_v2_ptds, CUDA_MEMCPY3D)
+COPY_XD_ASYNC(cuMemcpy3DAsync_v2, CUDA_MEMCPY3D)
+COPY_XD_ASYNC(cuMemcpy3DAsync_v2_ptsz, CUDA_MEMCPY3D)
 
 /* Every pair of the batch, before any of it is enqueued. */
 EXPORT CUresult cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs,

@@ -66,6 +66,16 @@
 	X(cuMemcpyDtoDAsync_v2, "cuMemcpyDtoDAsync", 0, GDL_LIB_CUDA)		\
 	X(cuMemcpyDtoDAsync_v2_ptsz, "cuMemcpyDtoDAsync", 1, GDL_LIB_CUDA)	\
 	X(cuMemcpyBatchAsync_v2, "cuMemcpyBatchAsync", 0, GDL_LIB_CUDA)	\
+	X(cuMemcpy2D_v2, "cuMemcpy2D", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpy2D_v2_ptds, "cuMemcpy2D", 1, GDL_LIB_CUDA)			\
+	X(cuMemcpy2DUnaligned_v2, "cuMemcpy2DUnaligned", 0, GDL_LIB_CUDA)	\
+	X(cuMemcpy2DUnaligned_v2_ptds, "cuMemcpy2DUnaligned", 1, GDL_LIB_CUDA) \
+	X(cuMemcpy2DAsync_v2, "cuMemcpy2DAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpy2DAsync_v2_ptsz, "cuMemcpy2DAsync", 1, GDL_LIB_CUDA)		\
+	X(cuMemcpy3D_v2, "cuMemcpy3D", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpy3D_v2_ptds, "cuMemcpy3D", 1, GDL_LIB_CUDA)			\
+	X(cuMemcpy3DAsync_v2, "cuMemcpy3DAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpy3DAsync_v2_ptsz, "cuMemcpy3DAsync", 1, GDL_LIB_CUDA)		\
 	X(cuMemSetAccess, "cuMemSetAccess", 0, GDL_LIB_CUDA)			\
 	X(cuMemPoolSetAccess, "cuMemPoolSetAccess", 0, GDL_LIB_CUDA)		\
 	X(cuMemPoolImportPointer, "cuMemPoolImportPointer", 0, GDL_LIB_CUDA)	\
@@ -199,6 +209,16 @@ CUresult cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs,
 			       size_t *sizes, size_t count,
 			       CUmemcpyAttributes *attrs, size_t *attrsIdxs,
 			       size_t numAttrs, CUstream s);
+CUresult cuMemcpy2D_v2(const CUDA_MEMCPY2D *p);
+CUresult cuMemcpy2D_v2_ptds(const CUDA_MEMCPY2D *p);
+CUresult cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *p);
+CUresult cuMemcpy2DUnaligned_v2_ptds(const CUDA_MEMCPY2D *p);
+CUresult cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *p, CUstream s);
+CUresult cuMemcpy2DAsync_v2_ptsz(const CUDA_MEMCPY2D *p, CUstream s);
+CUresult cuMemcpy3D_v2(const CUDA_MEMCPY3D *p);
+CUresult cuMemcpy3D_v2_ptds(const CUDA_MEMCPY3D *p);
+CUresult cuMemcpy3DAsync_v2(const CUDA_MEMCPY3D *p, CUstream s);
+CUresult cuMemcpy3DAsync_v2_ptsz(const CUDA_MEMCPY3D *p, CUstream s);
 CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
 			const CUmemAccessDesc *desc, size_t count);
 CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map,
