@@ -307,11 +307,7 @@ static int gdl_acl_fits(struct gdl_ledger *l, struct gdl_acl_item *it, u32 n)
 			admin++;
 		gdl_acl_charge(l, it[i].node.owner, 1, 1);
 	}
-	admin_nr = (u32)atomic_read(&l->nr_acl_entries) - (l->nr_acl_granted -
-							   granted);
-	if (admin_nr + admin > l->params.max_acl_entries ||
-	    l->nr_acl_granted > l->params.max_acl_entries)
-		ret = -ENOBUFS;
+	/* An owner's share first, as for reservations, then the pools. */
 	for (i = 0; i < n && !ret; i++) {
 		struct gdl_agent *o;
 
@@ -321,6 +317,11 @@ static int gdl_acl_fits(struct gdl_ledger *l, struct gdl_acl_item *it, u32 n)
 		if (o->nr_granted > READ_ONCE(o->max_acl_entries))
 			ret = -EMFILE;
 	}
+	admin_nr = (u32)atomic_read(&l->nr_acl_entries) - (l->nr_acl_granted -
+							   granted);
+	if (!ret && (admin_nr + admin > l->params.max_acl_entries ||
+		     l->nr_acl_granted > l->params.max_acl_entries))
+		ret = -ENOBUFS;
 	for (i = 0; i < n; i++)
 		if (it[i].fresh)
 			gdl_acl_charge(l, it[i].node.owner, -1, 1);

@@ -28,7 +28,7 @@ make -s modules-all >"$build/hostile-build.log" 2>&1 ||
 make -s utils >>"$build/hostile-build.log" 2>&1 ||
 	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed"; exit 1; }
 mkdir -p "$bin"
-for p in fuzz hostile; do
+for p in fuzz hostile noisy; do
 	${CC:-cc} -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/include -Itests/common \
 		-Isrc/uapi -static "tests/hostile/$p.c" \
 		"$build/utils/libgpudmalock.a" -lpthread -o "$bin/$p" ||

@@ -54,6 +54,7 @@ void register_parse_suite(void);
 void register_concurrency_suite(void);
 void register_alloc_fail_suite(void);
 void register_event_suite(void);
+void register_isolation_suite(void);
 
 #define ADD_TEST(s, f)	CU_add_test((s), #f, (f))
 
