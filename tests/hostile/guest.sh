@@ -117,6 +117,7 @@ noisy)
 	begin noisy
 	if load $LOAD max_reservations=16384 max_acl_entries=16384; then
 		run_h "$BIN/noisy" "$NOISY_SECS"
+		echo "$out" | grep '^noisy:'	# the figures
 		run_h "$H" check 1
 		unload; sh_case $? "rmmod after noisy"
 	else

@@ -306,12 +306,12 @@ int main(int argc, char **argv)
 	sh->stop = 1;
 	reap(pf, "F (the flood)");
 
-	printf("noisy neighbour, %d s: longest call seen (not asserted)\n",
+	printf("noisy: the noisy neighbour, %d s: longest call seen (not asserted)\n",
 	       secs);
-	printf("  %-32s %8s %6s %12s\n", "operation", "calls", "failed",
-	       "longest us");
+	printf("noisy:   %-34s %8s %6s %12s\n", "operation", "calls",
+	       "failed", "longest us");
 	for (i = 0; i < OP_NR; i++) {
-		printf("  %-32s %8llu %6llu %12.1f\n", op_name[i],
+		printf("noisy:   %-34s %8llu %6llu %12.1f\n", op_name[i],
 		       (unsigned long long)sh->count[i],
 		       (unsigned long long)sh->fails[i], sh->max_ns[i] / 1e3);
 		t_check(sh->count[i] > 0 && !sh->fails[i],

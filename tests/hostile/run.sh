@@ -56,7 +56,7 @@ for k in "${kernels[@]}"; do
 		>"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - t0))
-	grep -E '^(FAIL|vm-run:|fuzz: seed=.*secs)' "$log" | head -n 40
+	grep -E '^(FAIL|vm-run:|fuzz: seed=.*secs|noisy:)' "$log" | head -n 60
 	n=0
 	while read -r _ suite c f io kl fi s; do
 		rows+=("$(printf '%-26s %-10s %6d %6d %9d %7d %8d %6d' "$k" "$suite" "$c" "$f" "$io" "$kl" "$fi" "$s")")
