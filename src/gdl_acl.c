@@ -450,9 +450,9 @@ int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++) {
-		at[i] = gdl_acl_find(gdl_acl_locked(l,
-					gdl_acl_agent(l, it[i].agent)),
-				     &it[i].node);
+		struct gdl_agent *a = gdl_acl_agent(l, it[i].agent);
+
+		at[i] = gdl_acl_find(gdl_acl_locked(l, a), &it[i].node);
 		if (at[i] < 0) {
 			ret = -ENOENT;
 			goto out;

@@ -697,14 +697,18 @@ static u32 gdl_event_filter(struct gdl_file *gf, int *err)
 	return id;
 }
 
+static bool gdl_event_ready_for(struct gdl_file *gf, u32 filter)
+{
+	return gdl_events_pending(l, READ_ONCE(gf->ev_cursor), filter);
+}
+
 /* An event this file may read is waiting (or the caller has no agent). */
 static bool gdl_event_ready(struct gdl_file *gf)
 {
 	int err;
 	u32 filter = gdl_event_filter(gf, &err);
 
-	return err || gdl_events_pending(l, READ_ONCE(gf->ev_cursor),
-					 filter);
+	return err || gdl_event_ready_for(gf, filter);
 }
 
 /* Pids as the opener's namespace numbers them, 0 where it has none. */
@@ -766,8 +770,7 @@ static ssize_t gdl_read(struct file *file, char __user *buf, size_t len,
 		}
 		mutex_unlock(&gf->read_lock);
 		ret = wait_event_interruptible(gdl_event_wq,
-				gdl_events_pending(l, READ_ONCE(gf->ev_cursor),
-						   filter));
+					       gdl_event_ready_for(gf, filter));
 		if (ret)
 			goto out_free;
 		if (mutex_lock_interruptible(&gf->read_lock)) {
