@@ -106,7 +106,9 @@ GDLOCK_API const char *gdlock_strerror(int err)
 	case EUSERS:
 		return "max_agents reached (EUSERS)";
 	case ENOBUFS:
-		return "max_reservations or max_acl_entries reached (ENOBUFS)";
+		return "the node's max_reservations or max_acl_entries reached (ENOBUFS)";
+	case EMFILE:
+		return "the agent's own share of reservations or ACL entries is used up (EMFILE)";
 	case EOVERFLOW:
 		return "address + size overflows 64 bits (EOVERFLOW)";
 	case EINVAL:
@@ -235,6 +237,38 @@ GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
 	if (!ret && id)
 		*id = a.id;
 	return ret;
+}
+
+GDLOCK_API int gdlock_agent_create_limits(struct gdlock *g, const char *name,
+					  uint64_t default_quota,
+					  uint32_t max_reservations,
+					  uint32_t max_acl_entries, uint32_t *id)
+{
+	struct gdl_agent_info a;
+	int ret;
+
+	memset(&a, 0, sizeof(a));
+	if (!name || !*name || strlen(name) >= sizeof(a.name))
+		return -EINVAL;
+	strcpy(a.name, name);
+	a.default_quota = default_quota;
+	a.max_reservations = max_reservations;
+	a.max_acl_entries = max_acl_entries;
+	ret = gdlock_ioctl(g, GDL_IOC_AGENT_CREATE, &a);
+	if (!ret && id)
+		*id = a.id;
+	return ret;
+}
+
+GDLOCK_API int gdlock_agent_set_limits(struct gdlock *g, uint32_t id,
+				       uint32_t max_reservations,
+				       uint32_t max_acl_entries)
+{
+	struct gdl_agent_limits l = { .agent_id = id,
+				      .max_reservations = max_reservations,
+				      .max_acl_entries = max_acl_entries };
+
+	return gdlock_ioctl(g, GDL_IOC_AGENT_LIMITS, &l);
 }
 
 GDLOCK_API int gdlock_agent_destroy(struct gdlock *g, uint32_t id)
