@@ -373,10 +373,9 @@ static int gdl_ioc_quota_get(struct gdl_file *gf, void *arg)
 		 * learns nothing from the errno: EPERM whether it exists.
 		 */
 		a = gdl_caller(gf, &ret);
-		if (!a)
-			return ret;
-		if (a->id != q->agent_id) {
-			gdl_agent_put(l, a);
+		if (!a || a->id != q->agent_id) {
+			if (a)
+				gdl_agent_put(l, a);
 			return -EPERM;
 		}
 	} else if (q->agent_id) {
