@@ -203,6 +203,25 @@ static u64 rnd(u64 n)
 	return ((u64)rand() << 31 ^ (u64)rand()) % n;
 }
 
+static const u32 model_rights[] = { R, W, RW };
+
+/* @n random checks by B; how many the set and the model disagree on. */
+static u32 model_mismatches(u32 n)
+{
+	u32 q, res, bad = 0;
+
+	for (q = 0; q < n; q++) {
+		u32 dev = rnd(2), r = model_rights[rnd(3)];
+		u64 addr = rnd(0x15000), len = 1 + rnd(0x2000);
+		u32 want = model_verdict(dev, r, addr, addr + len);
+		int ret = dma(&L, B, dev, r, addr, len, &res);
+
+		if (want ? ret || res != want - 1 : ret != -EACCES)
+			bad++;
+	}
+	return bad;
+}
+
 /*
  * Random sets in a small address space (so entries overlap a lot), with
  * a hostile part: many entries reaching the top of the address space with
@@ -210,10 +229,9 @@ static u64 rnd(u64 n)
  */
 static void test_check_matches_model(void)
 {
-	static const u32 rights[] = { R, W, RW };
 	static struct gdl_acl_entry batch[GDL_ACL_BATCH_MAX];
 	struct gdl_params p = test_params();
-	u32 i, q, round, res, bad = 0;
+	u32 i, round, bad = 0;
 
 	p.max_acl_entries = 1 << 16;
 	up(&p);
@@ -230,7 +248,7 @@ static void test_check_matches_model(void)
 
 			*e = acl_entry(B->id, who == 0 ? 0 : who == 1 ? A->id :
 				       who == 2 ? C->id : D->id, rnd(2),
-				       rights[rnd(3)], addr,
+				       model_rights[rnd(3)], addr,
 				       rnd(8) ? 1 + rnd(0x3000) : -addr - 1);
 			if (round == 2 && i < 900) {
 				/* Huge, and never the rights asked for. */
@@ -242,15 +260,7 @@ static void test_check_matches_model(void)
 		CU_ASSERT_FATAL(gdl_acl_grant(&L, batch, n) == 0);
 		memcpy(&model[model_n], batch, n * sizeof(batch[0]));
 		model_n += n;
-		for (q = 0; q < 4000; q++) {
-			u32 dev = rnd(2), r = rights[rnd(3)];
-			u64 addr = rnd(0x15000), len = 1 + rnd(0x2000);
-			u32 want = model_verdict(dev, r, addr, addr + len);
-			int ret = dma(&L, B, dev, r, addr, len, &res);
-
-			if (want ? ret || res != want - 1 : ret != -EACCES)
-				bad++;
-		}
+		bad += model_mismatches(4000);
 	}
 	CU_ASSERT_EQUAL(bad, 0);
 	/*
@@ -272,15 +282,7 @@ static void test_check_matches_model(void)
 		CU_ASSERT_FATAL(!k || gdl_acl_revoke(&L, batch, k) == 0);
 		model_n -= n;
 	}
-	for (q = 0; q < 4000; q++) {
-		u32 dev = rnd(2), r = rights[rnd(3)];
-		u64 addr = rnd(0x15000), len = 1 + rnd(0x2000);
-		u32 want = model_verdict(dev, r, addr, addr + len);
-		int ret = dma(&L, B, dev, r, addr, len, &res);
-
-		if (want ? ret || res != want - 1 : ret != -EACCES)
-			bad++;
-	}
+	bad += model_mismatches(4000);
 	CU_ASSERT_EQUAL(bad, 0);
 	down();
 }

@@ -222,23 +222,6 @@ GDLOCK_API int gdlock_device_remove(struct gdlock *g, uint32_t index)
 	return gdlock_ioctl(g, GDL_IOC_DEVICE_REMOVE, &id);
 }
 
-GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
-				   uint64_t default_quota, uint32_t *id)
-{
-	struct gdl_agent_info a;
-	int ret;
-
-	memset(&a, 0, sizeof(a));
-	if (!name || !*name || strlen(name) >= sizeof(a.name))
-		return -EINVAL;
-	strcpy(a.name, name);
-	a.default_quota = default_quota;
-	ret = gdlock_ioctl(g, GDL_IOC_AGENT_CREATE, &a);
-	if (!ret && id)
-		*id = a.id;
-	return ret;
-}
-
 GDLOCK_API int gdlock_agent_create_limits(struct gdlock *g, const char *name,
 					  uint64_t default_quota,
 					  uint32_t max_reservations,
@@ -258,6 +241,13 @@ GDLOCK_API int gdlock_agent_create_limits(struct gdlock *g, const char *name,
 	if (!ret && id)
 		*id = a.id;
 	return ret;
+}
+
+/* Limits of 0 leave the fields zero: the call any module version knows. */
+GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
+				   uint64_t default_quota, uint32_t *id)
+{
+	return gdlock_agent_create_limits(g, name, default_quota, 0, 0, id);
 }
 
 GDLOCK_API int gdlock_agent_set_limits(struct gdlock *g, uint32_t id,
