@@ -5,26 +5,6 @@
  */
 #include "gdl_core.h"
 
-bool gdl_name_valid(const char *name, size_t len, bool allow_empty)
-{
-	size_t i;
-
-	for (i = 0; i < len && name[i]; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.' || c == ':' || c == '@'))
-			return false;
-	}
-	if (i == len)		/* not NUL-terminated */
-		return false;
-	for (; i < len; i++)	/* no hidden bytes after the terminator */
-		if (name[i])
-			return false;
-	return allow_empty || name[0];
-}
-
 static struct gdl_device *gdl_device_locked(struct gdl_ledger *l, u32 index)
 {
 	if (index >= GDL_MAX_DEVICES)

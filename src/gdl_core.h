@@ -23,6 +23,7 @@
 #define GDL_CORE_H
 
 #include "gdl_compat.h"
+#include "gdl_parse.h"
 
 #define GDL_AGENT_SLOT_BITS	16
 #define GDL_AGENT_SLOT_MASK	((1U << GDL_AGENT_SLOT_BITS) - 1)
@@ -173,7 +174,6 @@ struct gdl_ledger {
 /* gdl_core.c */
 int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p);
 void gdl_ledger_destroy(struct gdl_ledger *l);
-bool gdl_name_valid(const char *name, size_t len, bool allow_empty);
 
 int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 		   u32 flags, u32 *index);

@@ -153,3 +153,23 @@ int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
 	*nr = n;
 	return 0;
 }
+
+bool gdl_name_valid(const char *name, size_t len, bool allow_empty)
+{
+	size_t i;
+
+	for (i = 0; i < len && name[i]; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == ':' || c == '@'))
+			return false;
+	}
+	if (i == len)		/* not NUL-terminated */
+		return false;
+	for (; i < len; i++)	/* no hidden bytes after the terminator */
+		if (name[i])
+			return false;
+	return allow_empty || name[0];
+}

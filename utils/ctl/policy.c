@@ -132,6 +132,9 @@ static int parse_agent(struct pctx *x, char **w, int n, struct pol_line *l)
 		if (ctl_parse_u32(w[i + 1], res ? &l->max_res : &l->max_acl))
 			return perr(x, "'%s' is not a number", w[i + 1]);
 	}
+	if (strlen(w[1]) < GDL_NAME_LEN && !gdlock_name_valid(w[1]))
+		return perr(x, "'%s' is not a valid name (letters, digits and - _ . : @)",
+			    w[1]);
 	return copy_word(x, l->a, w[1], true);
 }
 

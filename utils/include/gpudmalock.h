@@ -12,6 +12,7 @@
 #ifndef GPUDMALOCK_H
 #define GPUDMALOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +30,8 @@ void gdlock_close(struct gdlock *g);
 int gdlock_fd(const struct gdlock *g);
 const char *gdlock_strerror(int err);
 int gdlock_parse_size(const char *s, uint64_t *out);
+/* Since 0.4: whether the module takes @name for an agent or a device. */
+bool gdlock_name_valid(const char *name);
 
 int gdlock_nop(struct gdlock *g);
 int gdlock_version(struct gdlock *g, struct gdl_version *v);

@@ -134,6 +134,17 @@ GDLOCK_API const char *gdlock_strerror(int err)
 	}
 }
 
+/* The module's own rule (src/gdl_parse.c), so a dry run can apply it. */
+GDLOCK_API bool gdlock_name_valid(const char *name)
+{
+	char field[GDL_NAME_LEN] = "";
+
+	if (!name || strlen(name) >= sizeof(field))
+		return false;
+	strcpy(field, name);
+	return gdl_name_valid(field, sizeof(field), false);
+}
+
 GDLOCK_API int gdlock_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;

@@ -204,6 +204,8 @@ static void test_policy_errors(void)
 		{ "agent a max-reservations 1 max-reservations 2\n", "usage: agent NAME" },
 		{ "agent a quota 1\n", "usage: agent NAME" },
 		{ "agent a max-acl-entries -1\n", "'-1' is not a number" },
+		{ "agent bad/name\n", "'bad/name' is not a valid name" },
+		{ "agent a max-reservations 1 x\n", "usage: agent NAME" },
 		{ "quota a 0 12X\n", "quota '12X' is not a size" },
 		{ "quota a 0\n", "usage: quota" },
 		{ "device 0\n", "sets nothing" },
