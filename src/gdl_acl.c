@@ -239,12 +239,6 @@ static int gdl_acl_check_targets(struct gdl_ledger *l,
 	return 0;
 }
 
-static struct gdl_agent *gdl_acl_agent(struct gdl_ledger *l, u32 id)
-{
-	return rcu_dereference_protected(l->agents[id & GDL_AGENT_SLOT_MASK],
-					 lockdep_is_held(&l->admin_lock));
-}
-
 /* A batch entry, sorted by grantee then node before any lock is taken. */
 struct gdl_acl_item {
 	struct gdl_acl_node node;
@@ -378,7 +372,7 @@ int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 	/* What is new: O(batch log n). */
 	for (i = 0; i < n; i++) {
 		struct gdl_acl_set *old =
-			gdl_acl_locked(l, gdl_acl_agent(l, it[i].agent));
+			gdl_acl_locked(l, gdl_agent_locked(l, it[i].agent));
 
 		it[i].fresh = (!i || gdl_acl_item_cmp(&it[i - 1], &it[i])) &&
 			      gdl_acl_find(old, &it[i].node) < 0;
@@ -388,7 +382,7 @@ int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 		goto out;
 	/* One new set per grantee that gains something. */
 	for (i = 0; i < n; i = end) {
-		struct gdl_agent *a = gdl_acl_agent(l, it[i].agent);
+		struct gdl_agent *a = gdl_agent_locked(l, it[i].agent);
 
 		end = gdl_acl_run_end(it, i, n);
 		for (j = i, add = 0; j < end; j++)
@@ -409,7 +403,7 @@ int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 		if (!sets[i])
 			continue;
 		gdl_acl_set_index(sets[i], peer_mask);
-		gdl_acl_publish(l, gdl_acl_agent(l, it[i].agent), sets[i],
+		gdl_acl_publish(l, gdl_agent_locked(l, it[i].agent), sets[i],
 				peer_mask);
 		sets[i] = NULL;
 	}
@@ -450,7 +444,7 @@ int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++) {
-		struct gdl_agent *a = gdl_acl_agent(l, it[i].agent);
+		struct gdl_agent *a = gdl_agent_locked(l, it[i].agent);
 
 		at[i] = gdl_acl_find(gdl_acl_locked(l, a), &it[i].node);
 		if (at[i] < 0) {
@@ -460,7 +454,7 @@ int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 	}
 	for (i = 0; i < n; i = end) {
 		struct gdl_acl_set *old =
-			gdl_acl_locked(l, gdl_acl_agent(l, it[i].agent));
+			gdl_acl_locked(l, gdl_agent_locked(l, it[i].agent));
 		u32 gone = 0;
 
 		end = gdl_acl_run_end(it, i, n);
@@ -491,7 +485,7 @@ int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 		if (!sets[i])
 			continue;
 		gdl_acl_set_index(sets[i], peer_mask);
-		gdl_acl_publish(l, gdl_acl_agent(l, it[i].agent), sets[i],
+		gdl_acl_publish(l, gdl_agent_locked(l, it[i].agent), sets[i],
 				peer_mask);
 		sets[i] = NULL;
 	}

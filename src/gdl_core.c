@@ -15,12 +15,9 @@ static struct gdl_device *gdl_device_locked(struct gdl_ledger *l, u32 index)
 
 struct gdl_agent *gdl_agent_locked(struct gdl_ledger *l, u32 id)
 {
-	u32 slot = id & GDL_AGENT_SLOT_MASK;
 	struct gdl_agent *a;
 
-	if (!id || slot >= l->nr_slots)
-		return NULL;
-	a = rcu_dereference_protected(l->agents[slot],
+	a = rcu_dereference_protected(l->agents[gdl_agent_slot(l, id)],
 				      lockdep_is_held(&l->admin_lock));
 	return a && a->id == id ? a : NULL;
 }
@@ -58,14 +55,11 @@ void gdl_agent_put(struct gdl_ledger *l, struct gdl_agent *a)
 /* A reference to a live agent, or NULL.  Safe from any context. */
 struct gdl_agent *gdl_agent_get(struct gdl_ledger *l, u32 id)
 {
-	u32 slot = id & GDL_AGENT_SLOT_MASK;
 	struct gdl_agent *a;
 
-	if (!id || slot >= l->nr_slots)
-		return NULL;
 	rcu_read_lock();
-	a = rcu_dereference(l->agents[slot]);
-	if (a && (a->id != id || !refcount_inc_not_zero(&a->ref)))
+	a = gdl_agent_rcu(l, id);
+	if (a && !refcount_inc_not_zero(&a->ref))
 		a = NULL;
 	rcu_read_unlock();
 	return a;
@@ -256,7 +250,7 @@ int gdl_agent_destroy(struct gdl_ledger *l, u32 id)
 	/* Pairs with the barrier in gdl_reserve(): see the dead re-check. */
 	smp_mb();
 	gdl_acl_drop_agent(l, a);
-	RCU_INIT_POINTER(l->agents[id & GDL_AGENT_SLOT_MASK], NULL);
+	RCU_INIT_POINTER(l->agents[gdl_agent_slot(l, id)], NULL);
 	l->nr_agents--;
 	gdl_acl_purge_commit(l, purge);
 	spin_lock(&l->dead_lock);

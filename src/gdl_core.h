@@ -243,15 +243,22 @@ void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out,
 bool gdl_ledger_consistent(struct gdl_ledger *l);
 bool gdl_ledger_check(struct gdl_ledger *l, bool walk);
 
+/*
+ * The table slot of agent @id, or 0 (a slot never used) when no agent can
+ * have that id: every lookup goes through here, then compares the id.
+ */
+static inline u32 gdl_agent_slot(const struct gdl_ledger *l, u32 id)
+{
+	u32 slot = id & GDL_AGENT_SLOT_MASK;
+
+	return id && slot < l->nr_slots ? slot : 0;
+}
+
 /* A live agent by id, without a reference: under rcu_read_lock(). */
 static inline struct gdl_agent *gdl_agent_rcu(struct gdl_ledger *l, u32 id)
 {
-	u32 slot = id & GDL_AGENT_SLOT_MASK;
-	struct gdl_agent *a;
+	struct gdl_agent *a = rcu_dereference(l->agents[gdl_agent_slot(l, id)]);
 
-	if (!id || slot >= l->nr_slots)
-		return NULL;
-	a = rcu_dereference(l->agents[slot]);
 	return a && a->id == id ? a : NULL;
 }
 
