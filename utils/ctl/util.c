@@ -9,16 +9,23 @@
 
 #include "ctl.h"
 
-/* Decimal or 0x-hex, whole string, no sign: strtoull alone accepts "-1". */
+/*
+ * Decimal or 0x-hex, whole string, no sign: strtoull alone accepts "-1",
+ * and with base 0 reads "010" as octal 8, which nobody writing a pid or a
+ * count means.
+ */
 int ctl_parse_u64(const char *s, uint64_t *out)
 {
+	bool hex = s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 	unsigned long long v;
 	char *end;
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
 		return -EINVAL;
+	if (hex && (!s[2] || s[2] == '-' || s[2] == '+' || s[2] == ' '))
+		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
 	if (errno)
 		return -errno;
 	if (*end)

@@ -23,6 +23,13 @@ static void test_numbers(void)
 	CU_ASSERT_EQUAL(ctl_parse_u64("42", &v), 0);
 	CU_ASSERT_EQUAL(v, 42);
 	CU_ASSERT_EQUAL(ctl_parse_u64("-1", &v), -EINVAL);
+	/* Not octal: 010 is ten. */
+	CU_ASSERT_EQUAL(ctl_parse_u64("010", &v), 0);
+	CU_ASSERT_EQUAL(v, 10);
+	CU_ASSERT_EQUAL(ctl_parse_u64("08", &v), 0);
+	CU_ASSERT_EQUAL(v, 8);
+	CU_ASSERT_EQUAL(ctl_parse_u64("0x", &v), -EINVAL);
+	CU_ASSERT_EQUAL(ctl_parse_u64("0x-1", &v), -EINVAL);
 	CU_ASSERT_EQUAL(ctl_parse_u64("", &v), -EINVAL);
 	CU_ASSERT_EQUAL(ctl_parse_u64("12k", &v), -EINVAL);
 	CU_ASSERT_EQUAL(ctl_parse_u64("99999999999999999999", &v), -ERANGE);
