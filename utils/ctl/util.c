@@ -47,6 +47,26 @@ int ctl_parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+/*
+ * The most serious first: absent, unhealthy, permission, stale.  Not the
+ * codes' numeric order (permission is 4, unhealthy 5): a broken module is
+ * worth more to know than that this user may not look at it.
+ */
+bool ctl_status_worse(int a, int b)
+{
+	static const int order[] = { EXIT_ABSENT, EXIT_UNHEALTHY, EXIT_PERM,
+				     EXIT_STALE };
+	unsigned int i, ra = 99, rb = 99;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (order[i] == a)
+			ra = i;
+		if (order[i] == b)
+			rb = i;
+	}
+	return ra < rb;
+}
+
 /* The module's own parser, so "16G" means what it means to the module. */
 int ctl_parse_size(const char *s, uint64_t *out)
 {

@@ -23,6 +23,12 @@ static void test_numbers(void)
 	CU_ASSERT_EQUAL(ctl_parse_u64("42", &v), 0);
 	CU_ASSERT_EQUAL(v, 42);
 	CU_ASSERT_EQUAL(ctl_parse_u64("-1", &v), -EINVAL);
+	/* status: unhealthy outranks permission, whatever the numbers. */
+	CU_ASSERT(ctl_status_worse(EXIT_UNHEALTHY, EXIT_PERM));
+	CU_ASSERT(!ctl_status_worse(EXIT_PERM, EXIT_UNHEALTHY));
+	CU_ASSERT(ctl_status_worse(EXIT_ABSENT, EXIT_UNHEALTHY));
+	CU_ASSERT(ctl_status_worse(EXIT_PERM, EXIT_STALE));
+	CU_ASSERT(!ctl_status_worse(EXIT_STALE, EXIT_STALE));
 	/* Not octal: 010 is ten. */
 	CU_ASSERT_EQUAL(ctl_parse_u64("010", &v), 0);
 	CU_ASSERT_EQUAL(v, 10);
