@@ -276,6 +276,9 @@ has "not a cgroup v2 directory" "the dry run says it is no cgroup"
 $CTL quota get infer 1 --json >$T/out
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["quota"]==8<<20, d' $T/out && ok "apply set infer's quota on device 1" || bad "infer quota: $(cat $T/out)"
 printf 'agent x\nquota x 0 12Q\n' >$T/bad
+printf 'device 0 capacity 0\n' >$T/refused
+expect 1 "apply whose first change the kernel refuses" $CTL apply $T/refused
+has "stopped at the error above; nothing was changed" "a refused first change is not counted as made"
 expect 2 "apply of a bad file" $CTL apply $T/bad
 has ":2: quota '12Q' is not a size" "apply names the bad line"
 

@@ -44,6 +44,7 @@ struct apply {
 	struct agent_ent *agent;
 	int nr_agent;
 	int changes, unchecked;
+	int counted_line;	/* the line of the last change counted */
 };
 
 static int load_state(struct apply *ap)
@@ -131,8 +132,10 @@ static void change(struct apply *ap, const struct pol_line *l, char sign,
 	vprintf(fmt, va);
 	va_end(va);
 	printf("\n");
-	if (sign == '+' || sign == '~')
+	if (sign == '+' || sign == '~') {
 		ap->changes++;
+		ap->counted_line = l->lineno;
+	}
 }
 
 static const char *dev_label(const struct dev_ent *d, char *buf, size_t len)
@@ -150,6 +153,11 @@ static int line_err(struct apply *ap, const struct pol_line *l, int err,
 {
 	char buf[256];
 
+	/* A change listed, then refused, was not made. */
+	if (ap->counted_line == l->lineno) {
+		ap->changes--;
+		ap->counted_line = 0;
+	}
 	snprintf(buf, sizeof(buf), "%s:%d: %s", ap->file, l->lineno, what);
 	return ctl_err(err, buf);
 }
