@@ -791,7 +791,6 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 
 	spin_lock(&o->lock);
 	r->handle = ++o->next_handle;
-	o->nr++;
 	rb_add(&r->owner_node, &o->handles, gdl_handle_less);
 	spin_unlock(&o->lock);
 
@@ -861,7 +860,6 @@ int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle)
 		return -ENOENT;
 	}
 	rb_erase(n, &o->handles);
-	o->nr--;
 	spin_unlock(&o->lock);
 	r = rb_entry(n, struct gdl_reservation, owner_node);
 	gdl_reservation_free(l, r);
@@ -872,7 +870,6 @@ void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o)
 {
 	spin_lock_init(&o->lock);
 	o->next_handle = 0;
-	o->nr = 0;
 	o->handles = RB_ROOT;
 	mutex_lock(&l->owners_lock);
 	list_add(&o->ledger_node, &l->owners);
@@ -893,7 +890,6 @@ void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o)
 		gdl_reservation_free(l, rb_entry(n, struct gdl_reservation,
 						 owner_node));
 	}
-	o->nr = 0;
 	atomic_dec(&l->nr_owners);
 }
 

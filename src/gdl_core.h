@@ -135,7 +135,6 @@ struct gdl_reservation {
 struct gdl_owner {
 	spinlock_t lock;	/* guards everything below */
 	u64 next_handle;
-	u32 nr;
 	struct list_head ledger_node;	/* ledger->owners */
 	struct rb_root handles;		/* reservations by handle */
 };

@@ -93,13 +93,13 @@ static void reserve_case(u32 flags)
 		CU_ASSERT_EQUAL(quota_of(&L, a, 0).usage, 0);
 		CU_ASSERT_EQUAL(quota_of(&L, a, 0).denied, 0);
 		CU_ASSERT_EQUAL(atomic_read(&L.nr_reservations), 0);
-		CU_ASSERT_EQUAL(O.nr, 0);
+		CU_ASSERT_EQUAL(owner_count(&O), 0);
 		CU_ASSERT_PTR_NULL(rcu_dereference_protected(
 				L.devices[0], 1)->ranges.rb_node);
 	}), (void)0);
 	CU_ASSERT_EQUAL(sites, 1);
 	CU_ASSERT_EQUAL(quota_of(&L, a, 0).usage, 100);
-	CU_ASSERT_EQUAL(O.nr, 1);
+	CU_ASSERT_EQUAL(owner_count(&O), 1);
 	gdl_owner_fini(&L, &O);
 	gdl_agent_put(&L, a);
 	ledger_down(&L);

@@ -357,7 +357,7 @@ static void test_owner_fini_releases_all(void)
 					   i * 4096, 4096, NULL), 0);
 	}
 	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 1, NULL), 0);
-	CU_ASSERT_EQUAL(o2.nr, 200);
+	CU_ASSERT_EQUAL(owner_count(&o2), 200);
 	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 201);
 	CU_ASSERT(gdl_ledger_consistent(&L));
 	gdl_owner_fini(&L, &o2);
