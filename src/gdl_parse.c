@@ -5,6 +5,7 @@
  * what both have, every overflow checked.
  */
 #include "gdl_parse.h"
+#include "uapi/gpu_dma_lock.h"
 
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -172,4 +173,34 @@ bool gdl_name_valid(const char *name, size_t len, bool allow_empty)
 		if (name[i])
 			return false;
 	return allow_empty || name[0];
+}
+
+int gdl_parse_rights(const char *s, unsigned int *out)
+{
+	unsigned int r = 0, bit;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		switch (*s) {
+		case 'r':
+			bit = GDL_ACCESS_READ;
+			break;
+		case 'w':
+			bit = GDL_ACCESS_WRITE;
+			break;
+		case 'p':
+			bit = GDL_ACCESS_PEER;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r & bit)
+			return -EINVAL;
+		r |= bit;
+	}
+	if ((r & GDL_ACCESS_PEER) && r != GDL_ACCESS_PEER)
+		return -EINVAL;
+	*out = r;
+	return 0;
 }

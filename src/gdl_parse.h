@@ -31,5 +31,10 @@ int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
  * with it before asking the kernel, which checks them with it again.
  */
 bool gdl_name_valid(const char *name, size_t len, bool allow_empty);
+/*
+ * Access rights as letters: r, w, p (GDL_ACCESS_*), each at most once, and
+ * p alone.  0, or -EINVAL.
+ */
+int gdl_parse_rights(const char *s, unsigned int *out);
 
 #endif /* GDL_PARSE_H */

@@ -179,7 +179,7 @@ static ssize_t gdl_proc_check_write(struct file *file, const char __user *ubuf,
 	struct gdl_dma_check c = { 0 };
 	struct gdl_agent *a;
 	char buf[96], rights[4];
-	u32 bound_by, i;
+	u32 bound_by;
 	int ret;
 
 	if (!len || len >= sizeof(buf))
@@ -190,14 +190,8 @@ static ssize_t gdl_proc_check_write(struct file *file, const char __user *ubuf,
 	if (sscanf(buf, "%u %llx %llu %3s", &c.dev_index, &c.addr, &c.len,
 		   rights) != 4)
 		return -EINVAL;
-	for (i = 0; rights[i]; i++) {
-		if (rights[i] == 'r')
-			c.access |= GDL_ACCESS_READ;
-		else if (rights[i] == 'w')
-			c.access |= GDL_ACCESS_WRITE;
-		else
-			return -EINVAL;
-	}
+	if (gdl_parse_rights(rights, &c.access))
+		return -EINVAL;
 	/* As the seed did: the caller resolved afresh on every check. */
 	rcu_read_lock();
 	a = gdl_agent_rcu(&gdl_ledger,

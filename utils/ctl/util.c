@@ -76,34 +76,10 @@ int ctl_parse_size(const char *s, uint64_t *out)
 }
 
 /* Any of r, w, p, once each; peer ("p") stands alone in the ABI. */
+/* The module's own rule (src/gdl_parse.c), as the /proc check uses it. */
 int ctl_parse_rights(const char *s, uint32_t *out)
 {
-	uint32_t r = 0, bit;
-
-	if (!s || !*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		switch (*s) {
-		case 'r':
-			bit = GDL_ACCESS_READ;
-			break;
-		case 'w':
-			bit = GDL_ACCESS_WRITE;
-			break;
-		case 'p':
-			bit = GDL_ACCESS_PEER;
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r & bit)
-			return -EINVAL;
-		r |= bit;
-	}
-	if ((r & GDL_ACCESS_PEER) && r != GDL_ACCESS_PEER)
-		return -EINVAL;
-	*out = r;
-	return 0;
+	return gdlock_parse_rights(s, out);
 }
 
 const char *ctl_rights_str(uint32_t rights, char buf[4])

@@ -30,6 +30,8 @@ void gdlock_close(struct gdlock *g);
 int gdlock_fd(const struct gdlock *g);
 const char *gdlock_strerror(int err);
 int gdlock_parse_size(const char *s, uint64_t *out);
+/* Since 0.4: "r", "w", "rw" or "p" as GDL_ACCESS_* bits; -EINVAL else. */
+int gdlock_parse_rights(const char *s, uint32_t *out);
 /* Since 0.4: whether the module takes @name for an agent or a device. */
 bool gdlock_name_valid(const char *name);
 

@@ -134,6 +134,16 @@ GDLOCK_API const char *gdlock_strerror(int err)
 	}
 }
 
+GDLOCK_API int gdlock_parse_rights(const char *s, uint32_t *out)
+{
+	unsigned int r;
+	int ret = gdl_parse_rights(s, &r);
+
+	if (!ret && out)
+		*out = r;
+	return ret;
+}
+
 /* The module's own rule (src/gdl_parse.c), so a dry run can apply it. */
 GDLOCK_API bool gdlock_name_valid(const char *name)
 {
