@@ -159,7 +159,6 @@ fi
 check "no gpu-dma-lock group before install" sh -c '! getent group gpu-dma-lock'
 check "no package of ours, no 6.12 RT kernel" sh -c "! dpkg -l | awk '\$1 != \"un\"' | grep -Eq ' (${OURS[*]// /|}|linux-image-6.12-rt-amd64) '"
 check "no gpu_dma_lock.ko left in /lib/modules" test -z "$(ko_files)"
-snapshot >"$logs/files-before.txt"
 mapfile -t kernels < <(tests/vm/kernels.sh)
 echo "kernels with headers: ${kernels[*]}"
 
@@ -249,6 +248,25 @@ done
 check "rpm dkms: dkms.conf has PACKAGE_VERSION=\"$VERSION\"" \
 	sh -c "rpm2cpio '$rdkms' | (cd '$logs' && rm -rf rpmx && mkdir rpmx && cd rpmx && cpio -idm --quiet) && grep -qx 'PACKAGE_VERSION=\"$VERSION\"' '$logs'/rpmx/usr/src/gpu-dma-lock-$VERSION/dkms.conf"
 check "rpm utils ships /usr/sbin/gpu-dma-lock-ctl" sh -c "rpm -qpl '$rutils' | grep -qx /usr/sbin/gpu-dma-lock-ctl"
+
+# ---------------------------------------------------------------------
+step "dependencies, then the baseline"
+# Installing our packages pulls in what they depend on from Debian (on a
+# machine without systemd, systemd itself, for the sysusers.d file).  That
+# is not ours, and apt leaves it when ours are purged: install it first and
+# take the baseline after, so the file lists compare only what our
+# packages bring.  A machine that has it all already installs nothing.
+mapfile -t pulled < <(apt-get -s -q -o Dpkg::Use-Pty=0 install "${debs[@]}" 2>/dev/null |
+	awk '/^Inst /{print $2}' | grep -vxF -f <(printf '%s\n' "${OURS[@]}"))
+if [ ${#pulled[@]} -eq 0 ]; then
+	ok "our packages need nothing more from Debian"
+elif apt_q install "${pulled[@]}" >"$logs/deps.log" 2>&1; then
+	ok "their dependencies installed first: ${pulled[*]}"
+else
+	bad "installing their dependencies ${pulled[*]} (see $logs/deps.log)"
+	tail -n 20 "$logs/deps.log"
+fi
+snapshot >"$logs/files-before.txt"
 
 # ---------------------------------------------------------------------
 step "apt-get install"
