@@ -64,8 +64,9 @@ static int parse_gpus(struct gdl_slurm_conf *c, const char *list, char *err,
 				    "gpus=: '%s' is not a PCI address (0000:03:00.0)", buf);
 		c->nr_gpus++;
 		p += n;
-		if (*p)
-			p++;
+		if (*p && !*++p)
+			return fail(err, len, -EINVAL,
+				    "gpus=%s: a trailing comma", list);
 	}
 	if (!c->nr_gpus)
 		return fail(err, len, -EINVAL, "gpus= needs at least one PCI address");
@@ -136,7 +137,7 @@ int gdl_slurm_parse_args(struct gdl_slurm_conf *c, int ac, char **av,
 int gdl_slurm_parse_gpu_mem(const struct gdl_slurm_conf *c, const char *val,
 			    uint64_t *bytes, char *err, size_t len)
 {
-	char a[32], b[32];
+	char b[32];
 	uint64_t v;
 
 	if (!val || gdlock_parse_size(val, &v))
@@ -146,7 +147,7 @@ int gdl_slurm_parse_gpu_mem(const struct gdl_slurm_conf *c, const char *val,
 	if (v > c->max)
 		return fail(err, len, -ERANGE,
 			    "--gpu-mem=%s is over this cluster's maximum of %s per GPU",
-			    fmt_size(v, a, sizeof(a)), fmt_size(c->max, b, sizeof(b)));
+			    val, fmt_size(c->max, b, sizeof(b)));
 	*bytes = v;
 	return 0;
 }

@@ -47,7 +47,7 @@
 #define GDL_SLURM_PRELOAD "/usr/lib/x86_64-linux-gnu/gpu-dma-lock/libgpudmalock-cuda.so"
 #endif
 #define CGROUP_MOUNT "/sys/fs/cgroup"
-#define MAX_DEVICES 256
+
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -264,10 +264,10 @@ EXPORT int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
 	}
 	if (open_ledger(&g, name))
 		return -1;
-	dev = calloc(MAX_DEVICES, sizeof(*dev));
-	nd = dev ? gdlock_device_list(g, dev, MAX_DEVICES) : -ENOMEM;
-	if (nd > MAX_DEVICES)
-		nd = MAX_DEVICES;
+	dev = calloc(GDL_MAX_DEVICES, sizeof(*dev));
+	nd = dev ? gdlock_device_list(g, dev, GDL_MAX_DEVICES) : -ENOMEM;
+	if (nd > GDL_MAX_DEVICES)
+		nd = GDL_MAX_DEVICES;
 	if (nd < 0) {
 		slurm_error("gpu_dma_lock: job %u: listing devices: %s", jid,
 			    gdlock_strerror(nd));

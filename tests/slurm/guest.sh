@@ -1,0 +1,198 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Slurm tier, run INSIDE the test VM (tests/vm/vm-run.sh -e 2) as root:
+# one Slurm bring-up (slurm-up.sh) shared by every case, the plugin
+# loaded from the build tree, jobs running an unmodified CUDA program
+# (cudaprog) under the interposer on the fake libcuda.
+#   guest.sh MODULE.ko BUILD_DIR
+# Ends with "slurm-suite: N passed, M failed".
+set -u
+KO=$1
+B=$2
+CP=$B/slurm/cudaprog
+CTL=$B/utils/gpu-dma-lock-ctl
+W=/tmp/slurm-suite
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   slurm-suite: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL slurm-suite: $*"; }
+check() { # check DESC COMMAND...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+finish() {
+	if [ $fail -ne 0 ]; then
+		echo "----- slurmd.log"
+		tail -n 60 /var/log/slurm/slurmd.log
+		echo "----- slurmctld.log"
+		tail -n 30 /var/log/slurm/slurmctld.log
+	fi
+	echo "slurm-suite: $pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+}
+
+# field AGENT DEVICE COLUMN: quota (4), usage (5) of AGENT on DEVICE.
+field() {
+	awk -v a="$1" -v d="$2" -v c="$3" '$2 == a && $3 == d { print $c }' \
+		/proc/gpu_dma_lock/agents
+}
+agents() { awk '$2 ~ /^slurm-/ { print $2 }' /proc/gpu_dma_lock/agents | sort -u; }
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+	t=$(($1 * 5))
+	shift
+	while [ $t -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		t=$((t - 1))
+	done
+	return 1
+}
+no_agent() { ! grep -q " $1 " /proc/gpu_dma_lock/agents; }
+no_slurm_agents() { [ -z "$(agents)" ]; }
+job_gone() { [ -z "$(squeue -h -j "$1" 2>/dev/null)" ]; }
+has() { grep -q -- "$2" "$1" 2>/dev/null; }
+# refused RC OUTPUT TEXT: the command failed and said TEXT.
+refused() { [ "$1" -ne 0 ] && printf '%s\n' "$2" | grep -q -- "$3"; }
+says() { printf '%s\n' "$1" | grep -q -- "$2"; }
+MiB=1048576
+
+mkdir -p $W
+insmod "$KO" pci_ids=1234:11e8 || { bad "insmod"; finish; }
+# The edu devices in PCI order are the fake driver's CUDA devices 0, 1
+# and the ledger's devices 0, 1.  gpus= maps them the other way round
+# (Slurm GPU 0 is the second), so fencing can only pass by PCI address.
+pci=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+		pci=$pci${pci:+,}${d##*/}
+done
+pci0=${pci%%,*}
+pci1=${pci#*,}
+export FAKE_CUDA_PCI="$pci" LD_LIBRARY_PATH="$B/cuda/fake"
+PLUG="required $B/slurm/gpu_dma_lock.so gpus=$pci1,$pci0 preload=$B/cuda/libgpudmalock-cuda.so"
+
+. tests/slurm/slurm-up.sh
+slurm_plugstack "$PLUG default=8M max=64M"
+if slurm_up; then ok "Slurm up (slurmctld, slurmd, munge)"; else bad "Slurm up"; finish; fi
+
+# 1. Quota enforced: four 1 MiB allocations, the fifth refused.
+out=$(srun --gpu-mem=4M "$CP" 0 1 10 2>&1)
+echo "$out"
+check "srun --gpu-mem=4M: 4 x 1 MiB, then out of memory" \
+	test "$out" = "cudaprog: dev 0: 4 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "srun job's agent retired after it ended" wait_for 30 no_slurm_agents
+# Nothing below can pass once the node is drained.
+[ $fail -eq 0 ] || finish
+
+# 2. Lifecycle and steps sharing one quota: an sbatch job whose first
+# step holds 3 MiB while a second step gets the last 1 MiB.
+cat >$W/steps.sh <<JOB
+#!/bin/sh
+srun --overlap $CP 0 1 3 $W/steps.release >$W/step1.out 2>&1 &
+while ! grep -q ok $W/step1.out 2>/dev/null; do sleep 0.2; done
+srun --overlap $CP 0 1 10 >$W/step2.out 2>&1
+wait
+JOB
+jid=$(sbatch --parsable --gpu-mem=4M -o $W/steps.log $W/steps.sh)
+a=slurm-$jid
+check "sbatch job $jid: second step done" wait_for 60 has $W/step2.out ok
+cat $W/step1.out $W/step2.out
+check "step 1 got its 3 MiB" has $W/step1.out "3 x 1 MiB ok, then done"
+check "step 2 got only the 1 MiB left of the job's 4 MiB" \
+	has $W/step2.out "1 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "agent $a has quota 4M on device 0" test "$(field $a 0 4)" = $((4 * MiB))
+check "agent $a uses 3M while step 1 holds it" test "$(field $a 0 5)" = $((3 * MiB))
+"$CTL" agent bindings "$a" | tee $W/bind.txt
+check "agent $a is bound to the job's cgroup" has $W/bind.txt "/job_$jid"
+touch $W/steps.release
+check "job $jid ended" wait_for 60 job_gone "$jid"
+check "agent $a retired after the job ended" wait_for 30 no_agent "$a"
+cat $W/steps.log
+
+# 3. Two jobs at once, each held to its own quota; one is scancelled.
+cat >$W/hold.sh <<'JOB'
+#!/bin/sh
+srun "$@"
+JOB
+j2=$(sbatch --parsable --gpu-mem=2M -o $W/j2.log $W/hold.sh $CP 0 1 10 $W/j2.release)
+j3=$(sbatch --parsable --gpu-mem=3M -o $W/j3.log $W/hold.sh $CP 0 1 10 $W/j3.release)
+check "two jobs running" wait_for 60 sh -c "grep -qs ok $W/j2.log && grep -qs ok $W/j3.log"
+cat $W/j2.log $W/j3.log
+check "job $j2 (--gpu-mem=2M) got 2 MiB" has $W/j2.log "2 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "job $j3 (--gpu-mem=3M) got 3 MiB at the same time" has $W/j3.log "3 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "usage 2M and 3M on device 0" test "$(field slurm-$j2 0 5) $(field slurm-$j3 0 5)" = "$((2 * MiB)) $((3 * MiB))"
+scancel "$j2"
+check "scancelled job $j2 ended" wait_for 60 job_gone "$j2"
+check "scancelled job's agent retired" wait_for 30 no_agent "slurm-$j2"
+check "the other job's agent is still there" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
+touch $W/j3.release
+check "job $j3 ended, agent retired" wait_for 60 no_agent "slurm-$j3"
+
+# 4. Cluster rules: default=, max=, a value that is not a size, refuse.
+out=$(srun "$CP" 0 1 10 2>&1)
+echo "$out"
+check "no --gpu-mem: default=8M" \
+	test "$out" = "cudaprog: dev 0: 8 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+out=$(srun --gpu-mem=1G true 2>&1)
+rc=$?
+echo "$out"
+check "srun --gpu-mem=1G refused over max=64M (rc=$rc)" \
+	refused $rc "$out" "1G is over this cluster's maximum of 64M"
+out=$(sbatch --gpu-mem=banana --wrap true 2>&1)
+rc=$?
+echo "$out"
+check "sbatch --gpu-mem=banana refused (rc=$rc)" \
+	refused $rc "$out" 'banana is not a size'
+slurm_plugstack "$PLUG max=64M missing=refuse"
+out=$(srun true 2>&1)
+rc=$?
+echo "$out"
+check "missing=refuse: srun without --gpu-mem refused (rc=$rc)" \
+	refused $rc "$out" 'needs a GPU memory quota on every job'
+out=$(sbatch --wrap true 2>&1)
+rc=$?
+echo "$out"
+check "missing=refuse: sbatch without --gpu-mem refused (rc=$rc)" \
+	refused $rc "$out" 'needs a GPU memory quota on every job'
+check "no job was queued by the refused submissions" test -z "$(squeue -h)"
+
+# 5. Fencing: a job given one GPU through GRES cannot allocate on the other.
+out=$(srun --gpu-mem=2M --gres=gpu:1 sh -c "echo SLURM_STEP_GPUS=\${SLURM_STEP_GPUS:-}; $CP 0 1 10; $CP 1 1 10" 2>&1)
+echo "$out"
+check "GRES GPU 0 (PCI $pci1, CUDA device 1): 2 MiB" \
+	says "$out" 'dev 1: 2 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+check "the GPU it was not given (CUDA device 0): nothing" \
+	says "$out" 'dev 0: 0 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+check "fenced job's agent retired" wait_for 30 no_slurm_agents
+
+# 6. Faults: slurmd killed and restarted while a job runs; its epilog
+# still retires the agent.
+j=$(sbatch --parsable --gpu-mem=2M -o $W/f.log $W/hold.sh $CP 0 1 1 $W/f.release)
+check "job $j running" wait_for 60 has $W/f.log ok
+pkill -9 -x slurmd
+sleep 1
+check "slurmd restarted" slurmd
+check "job $j's agent kept while slurmd was down" test "$(field slurm-$j 0 5)" = $((1 * MiB))
+touch $W/f.release
+check "job $j ended" wait_for 60 job_gone "$j"
+check "agent retired by the restarted slurmd's epilog" wait_for 30 no_agent "slurm-$j"
+
+# A node that died leaves agents whose jobs are gone: with gc, it removes them.
+if "$CTL" gc --help >/dev/null 2>&1; then
+	"$CTL" agent create slurm-999999 >/dev/null
+	"$CTL" gc
+	check "gc removed the stale agent slurm-999999" no_agent slurm-999999
+else
+	echo "slurm-suite: no 'gpu-dma-lock-ctl gc' in this tree; stale agents go by 'agent destroy'"
+fi
+
+slurm_down
+live=$(sed -n 's/^live_reservations \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)
+check "no live reservations left" test "$live" = 0
+check "ledger consistent" grep -qx 'ledger_consistent 1' /proc/gpu_dma_lock/stats
+finish
