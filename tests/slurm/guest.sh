@@ -56,6 +56,8 @@ no_agent() { ! grep -q " $1 " /proc/gpu_dma_lock/agents; }
 no_slurm_agents() { [ -z "$(agents)" ]; }
 job_gone() { [ -z "$(squeue -h -j "$1" 2>/dev/null)" ]; }
 has() { grep -q -- "$2" "$1" 2>/dev/null; }
+t0=$(date +%s)
+case_start() { echo "== $* (at $(($(date +%s) - t0))s)"; }
 # refused RC OUTPUT TEXT: the command failed and said TEXT.
 refused() { [ "$1" -ne 0 ] && printf '%s\n' "$2" | grep -q -- "$3"; }
 says() { printf '%s\n' "$1" | grep -q -- "$2"; }
@@ -80,6 +82,7 @@ PLUG="required $B/slurm/gpu_dma_lock.so gpus=$pci1,$pci0 preload=$B/cuda/libgpud
 slurm_plugstack "$PLUG default=8M max=64M"
 if slurm_up; then ok "Slurm up (slurmctld, slurmd, munge)"; else bad "Slurm up"; finish; fi
 
+case_start "srun --gpu-mem=4M"
 # 1. Quota enforced: four 1 MiB allocations, the fifth refused.
 out=$(srun --gpu-mem=4M "$CP" 0 1 10 2>&1)
 echo "$out"
@@ -89,6 +92,7 @@ check "srun job's agent retired after it ended" wait_for 30 no_slurm_agents
 # Nothing below can pass once the node is drained.
 [ $fail -eq 0 ] || finish
 
+case_start "sbatch, two steps"
 # 2. Lifecycle and steps sharing one quota: an sbatch job whose first
 # step holds 3 MiB while a second step gets the last 1 MiB.
 cat >$W/steps.sh <<JOB
@@ -114,7 +118,10 @@ check "job $jid ended" wait_for 60 job_gone "$jid"
 check "agent $a retired after the job ended" wait_for 30 no_agent "$a"
 cat $W/steps.log
 
-# 3. Two jobs at once, each held to its own quota; one is scancelled.
+# 3. Two jobs at once, each held to its own quota; one is scancelled,
+# then slurmd is killed and restarted while the other runs: the restarted
+# slurmd's epilog still retires its agent.
+case_start "two jobs, scancel, slurmd restart"
 cat >$W/hold.sh <<'JOB'
 #!/bin/sh
 srun "$@"
@@ -130,14 +137,27 @@ scancel "$j2"
 check "scancelled job $j2 ended" wait_for 60 job_gone "$j2"
 check "scancelled job's agent retired" wait_for 30 no_agent "slurm-$j2"
 check "the other job's agent is still there" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
+pkill -9 -x slurmd
+sleep 1
+check "slurmd killed and restarted" slurmd
+check "job $j3's agent kept while slurmd was down" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
 touch $W/j3.release
-check "job $j3 ended, agent retired" wait_for 60 no_agent "slurm-$j3"
+check "job $j3 ended" wait_for 60 job_gone "$j3"
+check "agent retired by the restarted slurmd's epilog" wait_for 30 no_agent "slurm-$j3"
 
-# 4. Cluster rules: default=, max=, a value that is not a size, refuse.
-out=$(srun "$CP" 0 1 10 2>&1)
+# 4. Fencing, and default=: a job given one GPU through GRES, without
+# --gpu-mem, gets default=8M there and cannot allocate on the other.
+case_start "GRES fencing, default="
+out=$(srun --gres=gpu:1 sh -c "$CP 0 1 10; $CP 1 1 10" 2>&1)
 echo "$out"
-check "no --gpu-mem: default=8M" \
-	test "$out" = "cudaprog: dev 0: 8 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "no --gpu-mem: default=8M on GRES GPU 0 (PCI $pci1, CUDA device 1)" \
+	says "$out" 'dev 1: 8 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+check "refused on the GPU it was not given (CUDA device 0)" \
+	says "$out" 'dev 0: 0 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+check "fenced job's agent retired" wait_for 30 no_slurm_agents
+
+# 5. Cluster rules: max=, a value that is not a size, missing=refuse.
+case_start "max=, bad values, missing=refuse"
 out=$(srun --gpu-mem=1G true 2>&1)
 rc=$?
 echo "$out"
@@ -161,37 +181,28 @@ check "missing=refuse: sbatch without --gpu-mem refused (rc=$rc)" \
 	refused $rc "$out" 'needs a GPU memory quota on every job'
 check "no job was queued by the refused submissions" test -z "$(squeue -h)"
 
-# 5. Fencing: a job given one GPU through GRES cannot allocate on the other.
-out=$(srun --gpu-mem=2M --gres=gpu:1 sh -c "echo SLURM_STEP_GPUS=\${SLURM_STEP_GPUS:-}; $CP 0 1 10; $CP 1 1 10" 2>&1)
-echo "$out"
-check "GRES GPU 0 (PCI $pci1, CUDA device 1): 2 MiB" \
-	says "$out" 'dev 1: 2 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
-check "the GPU it was not given (CUDA device 0): nothing" \
-	says "$out" 'dev 0: 0 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
-check "fenced job's agent retired" wait_for 30 no_slurm_agents
-
-# 6. Faults: slurmd killed and restarted while a job runs; its epilog
-# still retires the agent.
-j=$(sbatch --parsable --gpu-mem=2M -o $W/f.log $W/hold.sh $CP 0 1 1 $W/f.release)
-check "job $j running" wait_for 60 has $W/f.log ok
-pkill -9 -x slurmd
-sleep 1
-check "slurmd restarted" slurmd
-check "job $j's agent kept while slurmd was down" test "$(field slurm-$j 0 5)" = $((1 * MiB))
-touch $W/f.release
-check "job $j ended" wait_for 60 job_gone "$j"
-check "agent retired by the restarted slurmd's epilog" wait_for 30 no_agent "slurm-$j"
-
-# A node that died leaves agents whose jobs are gone: with gc, it removes them.
+case_start "gc"
+# A node that crashed never runs the epilog: it leaves an agent bound to
+# a job cgroup that is gone.  gc (shared with the OCI hook) removes it;
+# a tree without gc removes it by name.
+stale=slurm-999999
+cg=/sys/fs/cgroup/system.slice/${SLURM_NODE}_slurmstepd.scope/job_999999
+mkdir -p "$cg"
+"$CTL" agent create $stale >/dev/null && "$CTL" agent bind $stale --cgroup "$cg" >/dev/null
+rmdir "$cg"
+check "a stale agent $stale bound to a removed job cgroup" grep -q " $stale " /proc/gpu_dma_lock/agents
 if "$CTL" gc --help >/dev/null 2>&1; then
-	"$CTL" agent create slurm-999999 >/dev/null
 	"$CTL" gc
-	check "gc removed the stale agent slurm-999999" no_agent slurm-999999
+	check "gpu-dma-lock-ctl gc removed it" no_agent $stale
 else
-	echo "slurm-suite: no 'gpu-dma-lock-ctl gc' in this tree; stale agents go by 'agent destroy'"
+	echo "slurm-suite: no 'gpu-dma-lock-ctl gc' in this tree: agent destroy instead"
+	"$CTL" agent destroy $stale
+	check "gpu-dma-lock-ctl agent destroy removed it" no_agent $stale
 fi
+check "no slurm-* agent left" no_slurm_agents
 
 slurm_down
+case_start "done"
 live=$(sed -n 's/^live_reservations \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)
 check "no live reservations left" test "$live" = 0
 check "ledger consistent" grep -qx 'ledger_consistent 1' /proc/gpu_dma_lock/stats
