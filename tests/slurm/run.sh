@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
-mkdir -p "$build/slurm" "$build/vm"
+mkdir -p "$build" "$build/slurm" "$build/vm"
 
 kernels=("$@")
 [ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
