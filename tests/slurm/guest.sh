@@ -92,6 +92,18 @@ check "srun job's agent retired after it ended" wait_for 30 no_slurm_agents
 # Nothing below can pass once the node is drained.
 [ $fail -eq 0 ] || finish
 
+case_start "a job of an unprivileged user"
+# As packaged, /dev/gpu_dma_lock is root:gpu-dma-lock 0660 (udev rule):
+# the user's tasks reach it through the group, everything the plugin does
+# runs as root in the prolog and slurmstepd.
+groupadd -f gpu-dma-lock && usermod -a -G gpu-dma-lock nobody &&
+	chgrp gpu-dma-lock /dev/gpu_dma_lock && chmod 0660 /dev/gpu_dma_lock
+out=$(cd /tmp && su -s /bin/sh nobody -c "srun --gpu-mem=2M $CP 0 1 10" 2>&1)
+echo "$out"
+check "nobody's srun --gpu-mem=2M: 2 x 1 MiB, then out of memory" \
+	test "$out" = "cudaprog: dev 0: 2 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "nobody's job agent retired" wait_for 30 no_slurm_agents
+
 case_start "sbatch, two steps"
 # 2. Lifecycle and steps sharing one quota: an sbatch job whose first
 # step holds 3 MiB while a second step gets the last 1 MiB.
@@ -180,6 +192,20 @@ echo "$out"
 check "missing=refuse: sbatch without --gpu-mem refused (rc=$rc)" \
 	refused $rc "$out" 'needs a GPU memory quota on every job'
 check "no job was queued by the refused submissions" test -z "$(squeue -h)"
+# salloc's --gpu-mem is the job's; an srun inside the allocation, or
+# given its --jobid, is a step of an admitted job, not refused for
+# lacking the option.  (salloc without a terminal needs --no-shell.)
+out=$(salloc --no-shell --gpu-mem=2M 2>&1)
+echo "$out"
+ja=$(echo "$out" | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
+check "missing=refuse: salloc --gpu-mem=2M granted (job ${ja:-none})" test -n "$ja"
+out=$(SLURM_JOB_ID=$ja srun "$CP" 0 1 1 2>&1; srun --jobid="$ja" "$CP" 0 1 10 2>&1)
+echo "$out"
+check "an srun inside it without --gpu-mem runs" says "$out" 'dev 0: 1 x 1 MiB ok, then done'
+check "srun --jobid=$ja without --gpu-mem runs, held to the job's 2 MiB" \
+	says "$out" 'dev 0: 2 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+scancel "${ja:-0}"
+check "salloc job's agent retired" wait_for 30 no_slurm_agents
 
 case_start "gc"
 # A node that crashed never runs the epilog: it leaves an agent bound to

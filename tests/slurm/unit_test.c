@@ -200,6 +200,14 @@ static void test_names_cgroups(void)
 	CU_ASSERT_EQUAL(gdl_slurm_job_cgroup("0::/\n", 42, "/c", b, sizeof(b)), -ENOENT);
 	CU_ASSERT_EQUAL(gdl_slurm_job_cgroup("0::/s/job_42/step_0\n", 42, "/c", b, 8), -ENAMETOOLONG);
 
+	CU_ASSERT(gdl_slurm_joins_job("srun\0--jobid=7\0true", 20));
+	CU_ASSERT(gdl_slurm_joins_job("srun\0--jobid\0" "7\0true", 20));
+	CU_ASSERT(!gdl_slurm_joins_job("srun\0--jobid-x\0true", 20));
+	CU_ASSERT(!gdl_slurm_joins_job("srun\0-n\0" "2\0true", 15));
+	/* A cut-off last argument (no NUL) is read within its bounds. */
+	CU_ASSERT(!gdl_slurm_joins_job("srun\0--job", 11));
+	CU_ASSERT(!gdl_slurm_joins_job("", 0));
+
 	CU_ASSERT_EQUAL(gdl_slurm_preload_value("/l.so", "", b, sizeof(b)), 0);
 	CU_ASSERT_STRING_EQUAL(b, "/l.so");
 	CU_ASSERT_EQUAL(gdl_slurm_preload_value("/l.so", NULL, b, sizeof(b)), 0);

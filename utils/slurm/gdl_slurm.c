@@ -265,6 +265,21 @@ int gdl_slurm_job_cgroup(const char *proc, uint32_t jobid, const char *mount,
 	return -ENOENT;
 }
 
+bool gdl_slurm_joins_job(const char *cmdline, size_t len)
+{
+	const char *p = cmdline, *end = cmdline + len;
+	size_t n;
+
+	while (p < end) {
+		n = strnlen(p, (size_t)(end - p));
+		if ((n == 7 && !memcmp(p, "--jobid", 7)) ||
+		    (n > 7 && !memcmp(p, "--jobid=", 8)))
+			return true;
+		p += n + 1;
+	}
+	return false;
+}
+
 /* Is @lib one of the space- or colon-separated entries of @list? */
 static bool preload_has(const char *list, const char *lib)
 {

@@ -72,6 +72,13 @@ int gdl_slurm_agent_name(uint32_t jobid, char *buf, size_t len);
 int gdl_slurm_job_cgroup(const char *proc, uint32_t jobid, const char *mount,
 			 char *out, size_t len);
 
+/*
+ * Does srun's command line (/proc/self/cmdline: @len bytes of
+ * NUL-separated arguments) attach a step to an existing job (--jobid)?
+ * Only decides whether srun refuses early: the prolog enforces anyway.
+ */
+bool gdl_slurm_joins_job(const char *cmdline, size_t len);
+
 /* LD_PRELOAD with @lib first, keeping what @old had (without a repeat). */
 int gdl_slurm_preload_value(const char *lib, const char *old, char *out,
 			    size_t len);

@@ -14,7 +14,9 @@
  *    value or one over max= in srun/sbatch/salloc, at submission.
  *  - init_post_opt, local (srun) and allocator (sbatch/salloc): refuses a
  *    job without --gpu-mem when the cluster says missing=refuse.  An srun
- *    inside an allocation is a step of a job that was already admitted.
+ *    inside an allocation (SLURM_JOB_ID) or given --jobid is a step of a
+ *    job that was already admitted.  This is for the user's sake only:
+ *    the prolog decides, so a job that got past it is still fenced.
  *  - job_prolog (slurmd, root, before the job's cgroup exists): creates
  *    the agent with its quotas.  Only here is the job's GPU allocation
  *    (SLURM_JOB_GPUS) built by slurmd from the job credential rather
@@ -141,14 +143,31 @@ static int open_ledger(struct gdlock **g, const char *what)
 	return ret;
 }
 
+/* srun inside an allocation, or srun --jobid: a step of an admitted job. */
+static bool srun_in_job(void)
+{
+	char buf[8192];
+	ssize_t n;
+	int fd;
+
+	if (getenv("SLURM_JOB_ID"))
+		return true;
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	return n > 0 && gdl_slurm_joins_job(buf, (size_t)n);
+}
+
 /* srun, sbatch, salloc: a job without --gpu-mem where the cluster refuses. */
 static int check_submission(void)
 {
 	char err[GDL_SLURM_ERRLEN];
 	uint64_t bytes;
 
-	if (spank_context() == S_CTX_LOCAL && getenv("SLURM_JOB_ID"))
-		return 0;	/* a step of an admitted job */
+	if (spank_context() == S_CTX_LOCAL && srun_in_job())
+		return 0;
 	if (gdl_slurm_job_quota(&conf, gpu_mem, &bytes, err, sizeof(err))) {
 		slurm_error("gpu_dma_lock: %s", err);
 		return -1;
