@@ -199,6 +199,9 @@ out=$(salloc --no-shell --gpu-mem=2M 2>&1)
 echo "$out"
 ja=$(echo "$out" | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
 check "missing=refuse: salloc --gpu-mem=2M granted (job ${ja:-none})" test -n "$ja"
+"$CTL" agent bindings "slurm-$ja" >$W/abind.txt 2>&1
+cat $W/abind.txt
+check "its agent is bound to job_$ja before any step" has $W/abind.txt "/job_$ja"
 out=$(SLURM_JOB_ID=$ja srun "$CP" 0 1 1 2>&1; srun --jobid="$ja" "$CP" 0 1 10 2>&1)
 echo "$out"
 check "an srun inside it without --gpu-mem runs" says "$out" 'dev 0: 1 x 1 MiB ok, then done'

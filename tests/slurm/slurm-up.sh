@@ -14,8 +14,9 @@
 # The two edu devices are the node's GRES GPUs: gres.conf needs a device
 # file per GPU, so each gets a character device node of its own (Slurm
 # only stats it; ConstrainDevices is off).
-#  - PrologFlags=Alloc, as docs/slurm.md recommends (a salloc job's
-#    --gpu-mem reaches the prolog only then).
+#  - PrologFlags=Contain, as docs/slurm.md recommends: the agent is made
+#    and bound at allocation (a salloc job's --gpu-mem reaches the prolog
+#    only then).
 #   slurm_plugstack LINE   slurm_up   slurm_down
 
 SLURM_NODE=gdlnode
@@ -63,7 +64,7 @@ MpiDefault=none
 MailProg=/bin/true
 ReturnToService=2
 SchedulerType=sched/builtin
-PrologFlags=Alloc
+PrologFlags=Contain
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 JobAcctGatherType=jobacct_gather/none
