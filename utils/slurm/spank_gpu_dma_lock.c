@@ -23,12 +23,11 @@
  *    than taken from the user's environment.  A node-side failure (no
  *    module, a bad gpus= map) fails the prolog, which drains the node:
  *    it cannot fence.  A user-side one (a value that bypassed submission)
- *    creates no agent, so every step below refuses to start.
+ *    creates no agent, and the job runs fenced at 0 (below).
  *  - init_post_opt, remote (slurmstepd of every step, the batch and the
  *    extern one included; root, already inside .../job_<id>/step_<n>/):
- *    binds the job's cgroup to the agent, so
- *    every step and task of the job shares one quota, and sets
- *    LD_PRELOAD to the CUDA interposer.  No agent (the prolog refused
+ *    binds the job's cgroup to the agent, so every step and task of the
+ *    job shares one quota, and sets LD_PRELOAD to the CUDA interposer.  No agent (the prolog refused
  *    the job's value): the job gets an agent with quota 0 everywhere,
  *    fenced rather than failed, because a failing batch step drains the
  *    node in Slurm 22.05.
