@@ -5,8 +5,11 @@
 # missing packages are installed, so a second run costs one dpkg query.
 # The kernels: Debian's default 6.1, the 6.12 backport flavour and the 6.1
 # PREEMPT_RT flavour, each with its headers (the module is built against
-# all of them and booted in QEMU).  Slurm and munge: the slurm tier runs
-# a one-node cluster in the VM; libslurm-dev has <slurm/spank.h>.
+# all of them and booted in QEMU).  The bindings tier: Debian's Rust
+# toolchain (the crate needs no other crate; utils/rust/.cargo/config.toml
+# allows none but Debian's registry) and pytest.  Slurm and munge: the
+# slurm tier runs a one-node cluster in the VM; libslurm-dev has
+# <slurm/spank.h>.
 set -eu
 
 PKGS="build-essential bc kmod cpio busybox-static qemu-system-x86 util-linux
@@ -14,7 +17,8 @@ xz-utils python3 libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev valgrin
 slurmctld slurmd slurm-client munge libslurm-dev
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
-linux-image-rt-amd64 linux-headers-rt-amd64"
+linux-image-rt-amd64 linux-headers-rt-amd64
+cargo rustc python3-pytest"
 
 missing=
 for p in $PKGS; do

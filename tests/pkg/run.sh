@@ -77,7 +77,8 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 fi
 
-OURS=(gpu-dma-lock-dkms gpu-dma-lock-utils libgpudmalock0 libgpudmalock-dev)
+OURS=(gpu-dma-lock-dkms gpu-dma-lock-utils libgpudmalock0 libgpudmalock-dev
+	python3-gpudmalock librust-gpu-dma-lock-dev)
 NAMES='gpu[-_]dma[-_]lock|gpudmalock'
 # The kernel this tier installs after the packages: its packages and
 # paths (versioned names included).
@@ -114,7 +115,7 @@ snapshot() {
 		/usr/lib/modprobe.d /usr/lib/modules-load.d /usr/lib/sysusers.d \
 		/usr/sbin /usr/include /usr/lib/x86_64-linux-gnu /usr/lib64 \
 		/usr/share/doc /usr/share/man /etc/modprobe.d /etc/udev \
-		/etc/modules-load.d \( -type f -o -type l \) 2>/dev/null |
+		/etc/modules-load.d /usr/lib/python3/dist-packages /usr/share/cargo/registry \( -type f -o -type l \) 2>/dev/null |
 		grep -Ev -- "$NEWK_RE" | grep -vxF -f <(dkms_key_files) | sort
 }
 ko_files() { find /lib/modules -name 'gpu_dma_lock.ko*' 2>/dev/null; }
@@ -208,6 +209,10 @@ check "gpu-dma-lock-utils ships /usr/sbin/gpu-dma-lock-ctl" \
 	sh -c "dpkg-deb -c '${debs[1]:-/nonexistent}' | grep -q '\./usr/sbin/gpu-dma-lock-ctl\$'"
 check "libgpudmalock0 ships libgpudmalock.so.0" \
 	sh -c "dpkg-deb -c '${debs[2]:-/nonexistent}' | grep -q 'libgpudmalock\.so\.0'"
+check "python3-gpudmalock ships the gpudmalock module" \
+	sh -c "dpkg-deb -c '${debs[4]:-/nonexistent}' | grep -q '/usr/lib/python3/dist-packages/gpudmalock/__init__\.py\$'"
+check "librust-gpu-dma-lock-dev ships the crate in Debian's cargo registry" \
+	sh -c "dpkg-deb -c '${debs[5]:-/nonexistent}' | grep -q '/usr/share/cargo/registry/gpu-dma-lock-$VERSION/Cargo\.toml\$'"
 
 # ---------------------------------------------------------------------
 step "make rpm"
@@ -262,6 +267,8 @@ for k in "${kernels[@]}"; do
 		sh -c "modinfo -F version /lib/modules/'$k'/updates/dkms/gpu_dma_lock.ko* | grep -qx '$VERSION'"
 done
 check "group gpu-dma-lock exists (sysusers.d)" getent group gpu-dma-lock
+check "the packaged Python module imports and finds libgpudmalock" \
+	/usr/bin/python3 -c "import gpudmalock, sys; sys.exit(0 if gpudmalock.__file__.startswith('/usr/lib/python3/dist-packages/') and gpudmalock.parse_size('2M') == 2 << 20 else 1)"
 check "the installed ctl runs, and carries no RUNPATH" \
 	sh -c "gpu-dma-lock-ctl --version && ! readelf -d /usr/sbin/gpu-dma-lock-ctl | grep -Eq 'RUNPATH|RPATH'"
 
