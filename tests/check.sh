@@ -22,6 +22,7 @@ tiers=(
 	"ctl|tests/ctl/run.sh"
 	"bindings|tests/bindings/run.sh"
 	"cuda|tests/cuda/run.sh"
+	"slurm|tests/slurm/run.sh"
 	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"
 	"pkg|tests/pkg/run.sh"
 )

@@ -7,11 +7,14 @@
 # PREEMPT_RT flavour, each with its headers (the module is built against
 # all of them and booted in QEMU).  The bindings tier: Debian's Rust
 # toolchain (the crate needs no other crate; utils/rust/.cargo/config.toml
-# allows none but Debian's registry) and pytest.
+# allows none but Debian's registry) and pytest.  Slurm and munge: the
+# slurm tier runs a one-node cluster in the VM; libslurm-dev has
+# <slurm/spank.h>.
 set -eu
 
 PKGS="build-essential bc kmod cpio busybox-static qemu-system-x86 util-linux
 xz-utils python3 libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev valgrind
+slurmctld slurmd slurm-client munge libslurm-dev
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-image-rt-amd64 linux-headers-rt-amd64

@@ -1,0 +1,231 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The Slurm tier, run INSIDE the test VM (tests/vm/vm-run.sh -e 2) as root:
+# one Slurm bring-up (slurm-up.sh) shared by every case, the plugin
+# loaded from the build tree, jobs running an unmodified CUDA program
+# (cudaprog) under the interposer on the fake libcuda.
+#   guest.sh MODULE.ko BUILD_DIR
+# Ends with "slurm-suite: N passed, M failed".
+set -u
+KO=$1
+B=$2
+CP=$B/slurm/cudaprog
+CTL=$B/utils/gpu-dma-lock-ctl
+W=/tmp/slurm-suite
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); echo "ok   slurm-suite: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL slurm-suite: $*"; }
+check() { # check DESC COMMAND...
+	d=$1
+	shift
+	if "$@"; then ok "$d"; else bad "$d"; fi
+}
+finish() {
+	if [ $fail -ne 0 ]; then
+		echo "----- slurmd.log"
+		tail -n 60 /var/log/slurm/slurmd.log
+		echo "----- slurmctld.log"
+		tail -n 30 /var/log/slurm/slurmctld.log
+	fi
+	echo "slurm-suite: $pass passed, $fail failed"
+	[ $fail -eq 0 ]
+	exit
+}
+
+# field AGENT DEVICE COLUMN: quota (4), usage (5) of AGENT on DEVICE.
+field() {
+	awk -v a="$1" -v d="$2" -v c="$3" '$2 == a && $3 == d { print $c }' \
+		/proc/gpu_dma_lock/agents
+}
+agents() { awk '$2 ~ /^slurm-/ { print $2 }' /proc/gpu_dma_lock/agents | sort -u; }
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+	t=$(($1 * 5))
+	shift
+	while [ $t -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.2
+		t=$((t - 1))
+	done
+	return 1
+}
+no_agent() { ! grep -q " $1 " /proc/gpu_dma_lock/agents; }
+no_slurm_agents() { [ -z "$(agents)" ]; }
+job_gone() { [ -z "$(squeue -h -j "$1" 2>/dev/null)" ]; }
+has() { grep -q -- "$2" "$1" 2>/dev/null; }
+t0=$(date +%s)
+case_start() { echo "== $* (at $(($(date +%s) - t0))s)"; }
+# refused RC OUTPUT TEXT: the command failed and said TEXT.
+refused() { [ "$1" -ne 0 ] && printf '%s\n' "$2" | grep -q -- "$3"; }
+says() { printf '%s\n' "$1" | grep -q -- "$2"; }
+MiB=1048576
+
+mkdir -p $W
+insmod "$KO" pci_ids=1234:11e8 || { bad "insmod"; finish; }
+# The edu devices in PCI order are the fake driver's CUDA devices 0, 1
+# and the ledger's devices 0, 1.  gpus= maps them the other way round
+# (Slurm GPU 0 is the second), so fencing can only pass by PCI address.
+pci=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] &&
+		pci=$pci${pci:+,}${d##*/}
+done
+pci0=${pci%%,*}
+pci1=${pci#*,}
+export FAKE_CUDA_PCI="$pci" LD_LIBRARY_PATH="$B/cuda/fake"
+PLUG="required $B/slurm/gpu_dma_lock.so gpus=$pci1,$pci0 preload=$B/cuda/libgpudmalock-cuda.so"
+
+. tests/slurm/slurm-up.sh
+slurm_plugstack "$PLUG default=8M max=64M"
+if slurm_up; then ok "Slurm up (slurmctld, slurmd, munge)"; else bad "Slurm up"; finish; fi
+
+case_start "srun --gpu-mem=4M, as an unprivileged user"
+# 1. Quota enforced: four 1 MiB allocations, the fifth refused, in a job
+# of user nobody.  As packaged, /dev/gpu_dma_lock is root:gpu-dma-lock
+# 0660 (udev rule): the user's tasks reach it through the group, and all
+# the plugin does runs as root in the prolog and slurmstepd.
+groupadd -f gpu-dma-lock && usermod -a -G gpu-dma-lock nobody &&
+	chgrp gpu-dma-lock /dev/gpu_dma_lock && chmod 0660 /dev/gpu_dma_lock
+out=$(cd /tmp && su -s /bin/sh nobody -c "srun --gpu-mem=4M $CP 0 1 10" 2>&1)
+echo "$out"
+check "nobody's srun --gpu-mem=4M: 4 x 1 MiB, then out of memory" \
+	test "$out" = "cudaprog: dev 0: 4 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "srun job's agent retired after it ended" wait_for 30 no_slurm_agents
+# Nothing below can pass once the node is drained.
+[ $fail -eq 0 ] || finish
+
+case_start "sbatch, two steps"
+# 2. Lifecycle and steps sharing one quota: an sbatch job whose first
+# step holds 3 MiB while a second step gets the last 1 MiB.
+cat >$W/steps.sh <<JOB
+#!/bin/sh
+srun --overlap $CP 0 1 3 $W/steps.release >$W/step1.out 2>&1 &
+while ! grep -q ok $W/step1.out 2>/dev/null; do sleep 0.2; done
+srun --overlap $CP 0 1 10 >$W/step2.out 2>&1
+wait
+JOB
+jid=$(sbatch --parsable --gpu-mem=4M -o $W/steps.log $W/steps.sh)
+a=slurm-$jid
+check "sbatch job $jid: second step done" wait_for 60 has $W/step2.out ok
+cat $W/step1.out $W/step2.out
+check "step 1 got its 3 MiB" has $W/step1.out "3 x 1 MiB ok, then done"
+check "step 2 got only the 1 MiB left of the job's 4 MiB" \
+	has $W/step2.out "1 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "agent $a has quota 4M on device 0" test "$(field $a 0 4)" = $((4 * MiB))
+check "agent $a uses 3M while step 1 holds it" test "$(field $a 0 5)" = $((3 * MiB))
+"$CTL" agent bindings "$a" | tee $W/bind.txt
+check "agent $a is bound to the job's cgroup" has $W/bind.txt "/job_$jid"
+touch $W/steps.release
+check "job $jid ended" wait_for 60 job_gone "$jid"
+check "agent $a retired after the job ended" wait_for 30 no_agent "$a"
+cat $W/steps.log
+
+# 3. Two jobs at once, each held to its own quota; one is scancelled,
+# then slurmd is killed and restarted while the other runs: the restarted
+# slurmd's epilog still retires its agent.
+case_start "two jobs, scancel, slurmd restart"
+cat >$W/hold.sh <<'JOB'
+#!/bin/sh
+srun "$@"
+JOB
+j2=$(sbatch --parsable --gpu-mem=2M -o $W/j2.log $W/hold.sh $CP 0 1 10 $W/j2.release)
+j3=$(sbatch --parsable --gpu-mem=3M -o $W/j3.log $W/hold.sh $CP 0 1 10 $W/j3.release)
+check "two jobs running" wait_for 60 sh -c "grep -qs ok $W/j2.log && grep -qs ok $W/j3.log"
+cat $W/j2.log $W/j3.log
+check "job $j2 (--gpu-mem=2M) got 2 MiB" has $W/j2.log "2 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "job $j3 (--gpu-mem=3M) got 3 MiB at the same time" has $W/j3.log "3 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY"
+check "usage 2M and 3M on device 0" test "$(field slurm-$j2 0 5) $(field slurm-$j3 0 5)" = "$((2 * MiB)) $((3 * MiB))"
+scancel "$j2"
+check "scancelled job $j2 ended" wait_for 60 job_gone "$j2"
+check "scancelled job's agent retired" wait_for 30 no_agent "slurm-$j2"
+check "the other job's agent is still there" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
+pkill -9 -x slurmd
+sleep 1
+check "slurmd killed and restarted" slurmd
+check "job $j3's agent kept while slurmd was down" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
+touch $W/j3.release
+check "job $j3 ended" wait_for 60 job_gone "$j3"
+check "agent retired by the restarted slurmd's epilog" wait_for 30 no_agent "slurm-$j3"
+
+# 4. Fencing, and default=: a job given one GPU through GRES, without
+# --gpu-mem, gets default=8M there and cannot allocate on the other.
+case_start "GRES fencing, default="
+out=$(srun --gres=gpu:1 sh -c "$CP 0 1 10; $CP 1 1 10" 2>&1)
+echo "$out"
+check "no --gpu-mem: default=8M on GRES GPU 0 (PCI $pci1, CUDA device 1)" \
+	says "$out" 'dev 1: 8 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+check "refused on the GPU it was not given (CUDA device 0)" \
+	says "$out" 'dev 0: 0 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+check "fenced job's agent retired" wait_for 30 no_slurm_agents
+
+# 5. Cluster rules: max=, a value that is not a size, missing=refuse.
+case_start "max=, bad values, missing=refuse"
+out=$(srun --gpu-mem=1G true 2>&1)
+rc=$?
+echo "$out"
+check "srun --gpu-mem=1G refused over max=64M (rc=$rc)" \
+	refused $rc "$out" "1G is over this cluster's maximum of 64M"
+out=$(sbatch --gpu-mem=banana --wrap true 2>&1)
+rc=$?
+echo "$out"
+check "sbatch --gpu-mem=banana refused (rc=$rc)" \
+	refused $rc "$out" 'banana is not a size'
+slurm_plugstack "$PLUG max=64M missing=refuse"
+out=$(srun true 2>&1)
+rc=$?
+echo "$out"
+check "missing=refuse: srun without --gpu-mem refused (rc=$rc)" \
+	refused $rc "$out" 'needs a GPU memory quota on every job'
+out=$(sbatch --wrap true 2>&1)
+rc=$?
+echo "$out"
+check "missing=refuse: sbatch without --gpu-mem refused (rc=$rc)" \
+	refused $rc "$out" 'needs a GPU memory quota on every job'
+check "no job was queued by the refused submissions" test -z "$(squeue -h)"
+# salloc's --gpu-mem is the job's; an srun inside the allocation, or
+# given its --jobid, is a step of an admitted job, not refused for
+# lacking the option.  (salloc without a terminal needs --no-shell.)
+out=$(salloc --no-shell --gpu-mem=2M 2>&1)
+echo "$out"
+ja=$(echo "$out" | sed -n 's/.*Granted job allocation \([0-9]*\).*/\1/p')
+check "missing=refuse: salloc --gpu-mem=2M granted (job ${ja:-none})" test -n "$ja"
+"$CTL" agent bindings "slurm-$ja" >$W/abind.txt 2>&1
+cat $W/abind.txt
+check "its agent is bound to job_$ja before any step" has $W/abind.txt "/job_$ja"
+out=$(SLURM_JOB_ID=$ja srun "$CP" 0 1 1 2>&1; srun --jobid="$ja" "$CP" 0 1 10 2>&1)
+echo "$out"
+check "an srun inside it without --gpu-mem runs" says "$out" 'dev 0: 1 x 1 MiB ok, then done'
+check "srun --jobid=$ja without --gpu-mem runs, held to the job's 2 MiB" \
+	says "$out" 'dev 0: 2 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
+scancel "${ja:-0}"
+check "salloc job's agent retired" wait_for 30 no_slurm_agents
+
+case_start "gc"
+# A node that crashed never runs the epilog: it leaves an agent bound to
+# a job cgroup that is gone.  gc (shared with the OCI hook) removes it;
+# a tree without gc removes it by name.
+stale=slurm-999999
+cg=/sys/fs/cgroup/system.slice/${SLURM_NODE}_slurmstepd.scope/job_999999
+mkdir -p "$cg"
+"$CTL" agent create $stale >/dev/null && "$CTL" agent bind $stale --cgroup "$cg" >/dev/null
+rmdir "$cg"
+check "a stale agent $stale bound to a removed job cgroup" grep -q " $stale " /proc/gpu_dma_lock/agents
+if "$CTL" gc --help >/dev/null 2>&1; then
+	"$CTL" gc
+	check "gpu-dma-lock-ctl gc removed it" no_agent $stale
+else
+	echo "slurm-suite: no 'gpu-dma-lock-ctl gc' in this tree: agent destroy instead"
+	"$CTL" agent destroy $stale
+	check "gpu-dma-lock-ctl agent destroy removed it" no_agent $stale
+fi
+check "no slurm-* agent left" no_slurm_agents
+
+slurm_down
+case_start "done"
+live=$(sed -n 's/^live_reservations \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)
+check "no live reservations left" test "$live" = 0
+check "ledger consistent" grep -qx 'ledger_consistent 1' /proc/gpu_dma_lock/stats
+finish

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/slurm/run.sh [KVER...]
+# The Slurm tier: build the SPANK plugin (utils/slurm), the interposer and
+# its fake libcuda, the ctl and the test program; run the plugin's host
+# unit tests; then tests/slurm/guest.sh in the VM on every kernel
+# (default: all from tests/vm/kernels.sh): one Slurm bring-up per kernel
+# shared by every case.  Ends with "slurm: N passed, M failed".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+cd "$root" || exit 1
+mkdir -p "$build" "$build/slurm" "$build/vm"
+
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
+[ ${#kernels[@]} -gt 0 ] || { echo "slurm: no kernel with headers installed" >&2; exit 1; }
+
+for t in srun sbatch slurmd slurmctld munged; do
+	command -v "$t" >/dev/null || PATH=$PATH:/usr/sbin command -v "$t" >/dev/null || {
+		echo "slurm: $t missing (make deps installs Slurm and munge)"
+		echo "slurm: 0 passed, 1 failed"
+		exit 1
+	}
+done
+
+# shellcheck source=tests/common/tally.sh
+. tests/common/tally.sh
+
+if ! { make -s utils BUILD="$build" && make -s -C tests/cuda BUILD="$build" &&
+       make -s -C utils/slurm BUILD="$build" &&
+       gcc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/cuda \
+	       -o "$build/slurm/cudaprog" tests/slurm/cudaprog.c \
+	       -L"$build/cuda/fake" -l:libcuda.so.1 -l:libnvidia-ml.so.1; }; then
+	echo "slurm: 0 passed, 1 failed"
+	exit 1
+fi
+for k in "${kernels[@]}"; do
+	[ -f "$build/kmod/$k/gpu_dma_lock.ko" ] || { make -s modules-all BUILD="$build" || exit 1; break; }
+done
+
+log=$build/slurm/unit.log
+make -s -C utils/slurm BUILD="$build" test >"$log" 2>&1
+rc=$?
+grep -E 'FAILED|^ +[0-9]+\. |slurm-unit:' "$log"
+tally slurm-unit "$log" $rc
+tally_row "host unit (gdl_slurm.c)"
+
+for k in "${kernels[@]}"; do
+	log=$build/vm/slurm-$k.log
+	start=$(date +%s)
+	tests/vm/vm-run.sh -k "$k" -e 2 -t 400 -- \
+		"sh tests/slurm/guest.sh $build/kmod/$k/gpu_dma_lock.ko $build" >"$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	grep -E '^(FAIL|vm-run:)' "$log" || true
+	tally slurm-suite "$log" $rc
+	tally_row "$k" "$secs"
+done
+
+tally_end slurm "Slurm plugin tests (VM logs in $build/vm/slurm-*.log):"
