@@ -78,7 +78,7 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 OURS=(gpu-dma-lock-dkms gpu-dma-lock-utils libgpudmalock0 libgpudmalock-dev
-	python3-gpudmalock librust-gpu-dma-lock-dev)
+	python3-gpudmalock librust-gpu-dma-lock-dev gpu-dma-lock-slurm)
 NAMES='gpu[-_]dma[-_]lock|gpudmalock'
 # The kernel this tier installs after the packages: its packages and
 # paths (versioned names included).
@@ -210,6 +210,8 @@ check "libgpudmalock0 ships libgpudmalock.so.0" \
 	sh -c "dpkg-deb -c '${debs[2]:-/nonexistent}' | grep -q 'libgpudmalock\.so\.0'"
 check "python3-gpudmalock ships the gpudmalock module" \
 	sh -c "dpkg-deb -c '${debs[4]:-/nonexistent}' | grep -q '/usr/lib/python3/dist-packages/gpudmalock/__init__\.py\$'"
+check "gpu-dma-lock-slurm ships the SPANK plugin where slurmd looks" \
+	sh -c "dpkg-deb -c '${debs[6]:-/nonexistent}' | grep -q '/usr/lib/x86_64-linux-gnu/slurm-wlm/gpu_dma_lock\.so\$'"
 check "librust-gpu-dma-lock-dev ships the crate in Debian's cargo registry" \
 	sh -c "dpkg-deb -c '${debs[5]:-/nonexistent}' | grep -q '/usr/share/cargo/registry/gpu-dma-lock-$VERSION/Cargo\.toml\$'"
 
