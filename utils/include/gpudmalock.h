@@ -95,6 +95,22 @@ int gdlock_event_read(struct gdlock *g, struct gdl_event *ev,
 /* "quota_exceeded", "dma_denied", ...; "unknown" for a newer type. */
 const char *gdlock_event_type_name(uint32_t type);
 
+/* Since 0.3: the lifecycle helper (OCI hook, CDI, Slurm). */
+struct gdlock_ensure_quota {
+	uint32_t device;	/* ledger device index */
+	uint32_t reserved;	/* must be 0 */
+	uint64_t bytes;
+};
+/* Find the agent @name or create it (EEXIST from a racing creator: find it
+ * again), set each of the @nq quotas, and bind the cgroup @cgroup_path
+ * unless it is NULL (already bound to this agent: success).  Idempotent.
+ * Stores the agent's id in *@id if @id is not NULL. 0 or -errno. */
+int gdlock_agent_ensure(struct gdlock *g, const char *name,
+			const struct gdlock_ensure_quota *q, unsigned int nq,
+			const char *cgroup_path, uint32_t *id);
+/* Destroy the agent @name; one that is already gone is success. 0 or -errno. */
+int gdlock_agent_retire(struct gdlock *g, const char *name);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,5 +7,6 @@
 
 int add_lib_tests(void);
 int add_ctl_tests(void);
+int add_lifecycle_tests(void);
 
 #endif
