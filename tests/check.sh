@@ -21,6 +21,7 @@ tiers=(
 	"hostile|tests/hostile/run.sh"
 	"ctl|tests/ctl/run.sh"
 	"cuda|tests/cuda/run.sh"
+	"containers|tests/containers/run.sh"
 	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"
 	"pkg|tests/pkg/run.sh"
 )

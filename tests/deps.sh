@@ -12,7 +12,8 @@ PKGS="build-essential bc kmod cpio busybox-static qemu-system-x86 util-linux
 xz-utils python3 libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
-linux-image-rt-amd64 linux-headers-rt-amd64"
+linux-image-rt-amd64 linux-headers-rt-amd64
+podman crun conmon"
 
 missing=
 for p in $PKGS; do
