@@ -108,14 +108,26 @@ static char *jr_string(struct jr_in *in)
 			continue;
 		}
 		switch (*++s) {
-		case '"': case '\\': case '/':
+		case '"':
+		case '\\':
+		case '/':
 			*o++ = *s;
 			break;
-		case 'b': *o++ = '\b'; break;
-		case 'f': *o++ = '\f'; break;
-		case 'n': *o++ = '\n'; break;
-		case 'r': *o++ = '\r'; break;
-		case 't': *o++ = '\t'; break;
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
 		case 'u':
 			if (in->p - s < 5 || jr_hex4(s + 1, &cp))
 				goto bad;
