@@ -5,7 +5,7 @@
 # root: Debian 12's real podman, crun and conmon start containers from an
 # image imported once (build/containers/image.tar), and the OCI hook and
 # the CDI spec make each one an agent of the ledger.
-#   guest.sh MODULE.ko BUILD_DIR
+#   guest.sh MODULE.ko BUILD_DIR [full|core]
 # Ends with "containers-suite: N passed, M failed".
 set -u
 
@@ -22,6 +22,7 @@ fi
 
 KO=$1
 B=$2
+SCOPE=${3:-full}	# full, or core: parts 1-5 and 11 only
 CTL=$B/utils/gpu-dma-lock-ctl
 HOOK=$B/utils/gpu-dma-lock-oci-hook
 export LD_LIBRARY_PATH=$B/utils
@@ -167,8 +168,10 @@ expect "$out" "allocs=4 total_mib=6 free_mib=0 result=CUDA_ERROR_OUT_OF_MEMORY" 
 
 # 3. The hook again, twice, with A's real state: nothing changes.
 part 3
-bundle=$(dirname "$($P inspect --format '{{.OCIConfigPath}}' "$A")")
-pid=$($P inspect --format '{{.State.Pid}}' "$A")
+# Read off the disk: a podman inspect costs seconds under TCG.
+bundle=$W/root/vfs-containers/$A/userdata
+pid=$(head -n 1 /sys/fs/cgroup/libpod_parent/libpod-$A/cgroup.procs)
+[ -f "$bundle/config.json" ] || bad "no bundle at $bundle"
 state="{\"ociVersion\":\"1.0.2\",\"id\":\"$A\",\"status\":\"created\",\"pid\":$pid,\"bundle\":\"$bundle\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"6M\"}}"
 before=$($CTL agent list; $CTL agent bindings)
 r1=0
@@ -184,9 +187,10 @@ expect "$out" "gc: 0 destroyed, 2 in use" "gc keeps the running containers' agen
 
 # 5. podman kill -s KILL: the agent goes (poststop), usage with it; stop too.
 part 5
-$P kill -s KILL "$A" >/dev/null 2>&1
+$P kill -s KILL "$A" >/dev/null 2>&1 &
+$P stop -t 1 "$C" >/dev/null 2>&1 &
+wait
 check "after podman kill -s KILL: A's agent is gone" wait_gone "$ia"
-$P stop -t 1 "$C" >/dev/null 2>&1
 check "after podman stop: C's agent is gone" wait_gone "$ic"
 check "no ledger usage left" test "$(awk '$2 ~ /^ctr-/ && $5 != 0' /proc/gpu_dma_lock/agents)" = ""
 r1=0
@@ -194,6 +198,10 @@ echo "{\"ociVersion\":\"1.0.2\",\"id\":\"$A\",\"status\":\"stopped\",\"pid\":0,\
 	$HOOK poststop || r1=$?
 check "poststop once more (pid 0, agent gone): exit 0" test $r1 = 0
 
+# 6-10 exercise the hook's decisions through podman, which do not
+# depend on the kernel: only on the newest kernel (run.sh passes "full"),
+# to keep the tier to minutes.
+if [ "$SCOPE" = full ]; then
 # 6. Bad annotations: the container does not start; the hook says why
 #    (in the file crun's annotation run.oci.hooks.stderr names: podman
 #    4.3 itself shows only "error executing hook ... (exit code: 1)").
@@ -258,6 +266,8 @@ $P run --rm $RUN --hooks-dir $W/hooks-d --annotation gpu-dma-lock.io/quota=4M \
 check "module unloaded: the container is refused" test $r1 != 0
 expect "$(cat $W/hook.err 2>/dev/null)" "module is not loaded" "...with a clear line"
 insmod "$KO" pci_ids=1234:11e8 || bad "insmod again"
+
+fi
 
 # 11. CRI-O's shape: a systemd-style pod slice and crio-<id>.scope with
 #     crun's "container" leaf, the pod annotation in config.json's
