@@ -241,6 +241,20 @@ r1=0
 $P run --rm $RUN --hooks-dir $W/hooks-refuse gdltest true >$W/out 2>&1 || r1=$?
 check "unannotated = refuse: a container without GPU starts" test $r1 = 0
 
+#    The packaged hooks.d files, where podman 4.3 reads them by default
+#    (no --hooks-dir), naming the hook where the package puts it.
+mkdir -p /usr/share/containers/oci/hooks.d /usr/libexec/gpu-dma-lock
+cp "$HOOK" /usr/libexec/gpu-dma-lock/
+cp "$(dirname "$0")/../../utils/oci/hooks.d/"*.json /usr/share/containers/oci/hooks.d/
+D=$($P run -d $RUN --annotation gpu-dma-lock.io/quota=1M --device /dev/nvidia0 \
+	gdltest sleep 600 2>&1 | tail -n 1)
+id_=$(agent_of "$D")
+check "packaged hooks.d in /usr/share/containers/oci/hooks.d, default hooks dir: agent $id_ made" \
+	test "$(quota 0 "$id_")" = 1048576
+$P rm -f -t 0 "$D" >/dev/null 2>&1
+check "...and retired by its poststop" wait_gone "$id_"
+rm -f /usr/share/containers/oci/hooks.d/50-gpu-dma-lock-*.json
+
 # 9. A missed poststop (it fails here): gc collects the agent.
 part 9
 M=$($P run -d $RUN --hooks-dir $W/hooks-nopost --annotation gpu-dma-lock.io/quota=1M \
