@@ -8,8 +8,8 @@
 #   2. boots every kernel (default: all from tests/vm/kernels.sh) once in
 #      QEMU with two edu devices and runs guest.sh inside: Debian 12's
 #      podman, crun and conmon, one image import, all cases in one boot.
-#      Every case runs on the last kernel named; on the others, the cases
-#      where the kernel matters (GDL_CTR_SCOPE=full: every case everywhere).
+#      Every case runs on the newest non-RT kernel; on the others, the
+#      cases where the kernel matters (GDL_CTR_SCOPE=full: all everywhere).
 # Ends with "containers: N passed, M failed" (checks, all kernels).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -42,11 +42,14 @@ if ! make -s modules-all BUILD="$build" >"$blog" 2>&1 ||
 	exit 1
 fi
 
-last=${kernels[${#kernels[@]} - 1]}
+# Every case runs on the newest kernel that is not PREEMPT_RT (the last
+# one named when all are -rt).
+last=$(printf '%s\n' "${kernels[@]}" | grep -v -- '-rt-' | tail -n 1)
+[ -n "$last" ] || last=${kernels[${#kernels[@]} - 1]}
 for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
-	# Every case on the last (newest) kernel; on the others the ones
-	# where the kernel matters (cgroups, exec, lifecycle, CRI-O shape).
+	# On the others the cases where the kernel matters (cgroups, exec,
+	# lifecycle, CRI-O shape).
 	scope=${GDL_CTR_SCOPE:-core}
 	[ "$k" = "$last" ] && scope=full
 	log=$build/vm/containers-$k.log
