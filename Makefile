@@ -74,6 +74,12 @@ fuzz:
 ctl:
 	tests/ctl/run.sh
 
+# The Rust crate and the Python module: host tests, then every kernel in
+# the VM (run.sh builds what it needs).
+.PHONY: bindings
+bindings:
+	tests/bindings/run.sh
+
 # The README's "main job": deps, build, the module in a VM, narrated.
 demo:
 	tests/demo/demo.sh

@@ -20,6 +20,7 @@ tiers=(
 	"vm|make -s vm"
 	"hostile|tests/hostile/run.sh"
 	"ctl|tests/ctl/run.sh"
+	"bindings|tests/bindings/run.sh"
 	"cuda|tests/cuda/run.sh"
 	"containers|tests/containers/run.sh"
 	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"

@@ -5,14 +5,17 @@
 # missing packages are installed, so a second run costs one dpkg query.
 # The kernels: Debian's default 6.1, the 6.12 backport flavour and the 6.1
 # PREEMPT_RT flavour, each with its headers (the module is built against
-# all of them and booted in QEMU).
+# all of them and booted in QEMU).  The bindings tier: Debian's Rust
+# toolchain (the crate needs no other crate; utils/rust/.cargo/config.toml
+# allows none but Debian's registry) and pytest.
 set -eu
 
 PKGS="build-essential bc kmod cpio busybox-static qemu-system-x86 util-linux
-xz-utils python3 libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev
+xz-utils python3 libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev valgrind
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-image-rt-amd64 linux-headers-rt-amd64
+cargo rustc python3-pytest
 podman crun conmon"
 
 missing=

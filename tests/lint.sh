@@ -51,5 +51,13 @@ nospdx=$(for f in $(git ls-files | grep -E '\.(c|h|sh|py)$|Makefile|Kbuild|^\.ci
 [ -n "$nospdx" ] && echo "no SPDX line: $nospdx"
 res ${#nospdx} "SPDX line on every source file"
 
+# A runner that logs into the build directory must make it first: a fresh
+# clone has none, and `make demo` or a lone tier would fail there at once.
+nomkdir=$(for f in tests/*/run.sh tests/demo/demo.sh tests/check.sh; do
+	awk -v f="$f" '/mkdir -p "?\$build"?([ \t]|$)/ { made = 1 }
+		/>>?"?\$build\// && !made { print f ":" FNR; exit }' "$f"; done)
+[ -n "$nomkdir" ] && echo "writes into \$build before making it: $nomkdir"
+res ${#nomkdir} "every runner makes its build directory before logging there"
+
 echo "lint: $pass passed, $fail failed"
 [ $fail -eq 0 ]

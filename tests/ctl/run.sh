@@ -11,6 +11,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
+mkdir -p "$build"	# a fresh clone has none: the logs below go there
 cd "$root" || exit 1
 
 kernels=("$@")
@@ -32,6 +33,32 @@ rc=$?
 grep -E '\.\.\.FAILED|^ +[0-9]+\. ' "$log" || true
 tally utils "$log" $rc
 tally_row "host unit tests"
+
+# The build tree's ctl runs as it is (RUNPATH $ORIGIN), while the copy
+# that `make install` ships carries no RUNPATH at all.
+log=$build/ctl-runpath.log
+{
+	n=0
+	if env -u LD_LIBRARY_PATH "$build/utils/gpu-dma-lock-ctl" --version; then
+		echo "ok   build/utils/gpu-dma-lock-ctl runs without LD_LIBRARY_PATH"
+	else
+		echo "FAIL build/utils/gpu-dma-lock-ctl runs without LD_LIBRARY_PATH"
+		n=$((n + 1))
+	fi
+	inst=$build/utils/install/gpu-dma-lock-ctl
+	if make -s -C utils BUILD="$build" "$inst" &&
+	   readelf -d "$inst" >"$build/ctl-readelf.txt" &&
+	   ! grep -Eq 'RUNPATH|RPATH' "$build/ctl-readelf.txt"; then
+		echo "ok   the installed ctl has no RUNPATH"
+	else
+		echo "FAIL the installed ctl has no RUNPATH"
+		n=$((n + 1))
+	fi
+	echo "runpath: $((2 - n)) passed, $n failed"
+} >"$log" 2>&1
+grep -E '^(ok|FAIL)' "$log"
+tally runpath "$log" 0
+tally_row "build-tree ctl, RUNPATH"
 
 for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko

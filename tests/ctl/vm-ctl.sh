@@ -12,7 +12,8 @@ set -u
 KO=$1
 BUILD=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-export LD_LIBRARY_PATH=$BUILD/utils
+# No LD_LIBRARY_PATH: the build tree's ctl finds its library by RUNPATH.
+unset LD_LIBRARY_PATH
 CTL=$BUILD/utils/gpu-dma-lock-ctl
 KVER=$(uname -r)
 UPD=/lib/modules/$KVER/updates

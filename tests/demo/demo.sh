@@ -11,6 +11,7 @@
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
+mkdir -p "$build"	# a fresh clone has none: the logs below go there
 cd "$root"
 
 step() { printf '\n\033[1;34m### %s\033[0m\n' "$*"; }

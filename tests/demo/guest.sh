@@ -8,7 +8,6 @@ set -u
 KO=$1
 BUILD=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-export LD_LIBRARY_PATH=$BUILD/utils
 PATH=$BUILD/utils:$PATH
 KVER=$(uname -r)
 CG=/sys/fs/cgroup/demo

@@ -15,6 +15,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
+mkdir -p "$build"	# a fresh clone has none: the logs below go there
 bin=$build/hostile
 cd "$root"
 

@@ -77,7 +77,8 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 fi
 
-OURS=(gpu-dma-lock-dkms gpu-dma-lock-utils libgpudmalock0 libgpudmalock-dev)
+OURS=(gpu-dma-lock-dkms gpu-dma-lock-utils libgpudmalock0 libgpudmalock-dev
+	python3-gpudmalock librust-gpu-dma-lock-dev)
 NAMES='gpu[-_]dma[-_]lock|gpudmalock'
 # The kernel this tier installs after the packages: its packages and
 # paths (versioned names included).
@@ -89,14 +90,33 @@ UPGRADE_VERSION=$VERSION+pkgtest1
 # Packages in dpkg's database (installed or only config files left).
 known() { dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null | awk '$2 ~ /^[a-z][a-zA-Z]/ && $2 != "un" {print $1}'; }
 dkms_versions() { dkms status -m gpu-dma-lock 2>/dev/null | sed -n 's|^gpu-dma-lock/\([^,:]*\)[,:].*|\1|p' | sort -u; }
-# Our files (and directories' files) in the places packages put things.
+# DKMS's module-signing key pair.  DKMS makes it the first time it builds
+# anything on a machine and keeps it for every later build: it is DKMS's
+# state, not ours, so it may appear between the snapshots below on a
+# machine that never built a DKMS module, and stays on one that did.  The
+# paths are the ones DKMS itself reads (framework.conf, then its .d/).
+dkms_key_files() {
+	local key=/var/lib/dkms/mok.key cert=/var/lib/dkms/mok.pub f line
+	for f in /etc/dkms/framework.conf /etc/dkms/framework.conf.d/*.conf; do
+		[ -r "$f" ] || continue
+		while IFS= read -r line; do
+			case $line in
+			mok_signing_key=*) key=${line#*=} ;;
+			mok_certificate=*) cert=${line#*=} ;;
+			esac
+		done <"$f"
+	done
+	printf '%s\n' "$key" "$cert"
+}
+# Our files (and directories' files) in the places packages put things,
+# less DKMS's own key pair (see above).
 snapshot() {
 	find /lib/modules /usr/src /var/lib/dkms /usr/lib/udev/rules.d \
 		/usr/lib/modprobe.d /usr/lib/modules-load.d /usr/lib/sysusers.d \
 		/usr/sbin /usr/include /usr/lib/x86_64-linux-gnu /usr/lib64 \
 		/usr/share/doc /usr/share/man /etc/modprobe.d /etc/udev \
-		/etc/modules-load.d \( -type f -o -type l \) 2>/dev/null |
-		grep -Ev -- "$NEWK_RE" | sort
+		/etc/modules-load.d /usr/lib/python3/dist-packages /usr/share/cargo/registry \( -type f -o -type l \) 2>/dev/null |
+		grep -Ev -- "$NEWK_RE" | grep -vxF -f <(dkms_key_files) | sort
 }
 ko_files() { find /lib/modules -name 'gpu_dma_lock.ko*' 2>/dev/null; }
 
@@ -129,6 +149,14 @@ purge_newk() {
 	apt_q purge "${k[@]}"
 }
 purge_newk >>"$logs/clean.log" 2>&1
+# The group the packages create (sysusers.d, or %pre for RPM) outlives a
+# purge (Debian never removes system groups), so a used machine would
+# pass "group exists" below without the packages making it: remove it
+# here, with no package of ours installed, so that check means something.
+if getent group gpu-dma-lock >/dev/null; then
+	groupdel gpu-dma-lock >>"$logs/clean.log" 2>&1
+fi
+check "no gpu-dma-lock group before install" sh -c '! getent group gpu-dma-lock'
 check "no package of ours, no 6.12 RT kernel" sh -c "! dpkg -l | awk '\$1 != \"un\"' | grep -Eq ' (${OURS[*]// /|}|linux-image-6.12-rt-amd64) '"
 check "no gpu_dma_lock.ko left in /lib/modules" test -z "$(ko_files)"
 snapshot >"$logs/files-before.txt"
@@ -181,6 +209,10 @@ check "gpu-dma-lock-utils ships /usr/sbin/gpu-dma-lock-ctl" \
 	sh -c "dpkg-deb -c '${debs[1]:-/nonexistent}' | grep -q '\./usr/sbin/gpu-dma-lock-ctl\$'"
 check "libgpudmalock0 ships libgpudmalock.so.0" \
 	sh -c "dpkg-deb -c '${debs[2]:-/nonexistent}' | grep -q 'libgpudmalock\.so\.0'"
+check "python3-gpudmalock ships the gpudmalock module" \
+	sh -c "dpkg-deb -c '${debs[4]:-/nonexistent}' | grep -q '/usr/lib/python3/dist-packages/gpudmalock/__init__\.py\$'"
+check "librust-gpu-dma-lock-dev ships the crate in Debian's cargo registry" \
+	sh -c "dpkg-deb -c '${debs[5]:-/nonexistent}' | grep -q '/usr/share/cargo/registry/gpu-dma-lock-$VERSION/Cargo\.toml\$'"
 
 # ---------------------------------------------------------------------
 step "make rpm"
@@ -235,6 +267,10 @@ for k in "${kernels[@]}"; do
 		sh -c "modinfo -F version /lib/modules/'$k'/updates/dkms/gpu_dma_lock.ko* | grep -qx '$VERSION'"
 done
 check "group gpu-dma-lock exists (sysusers.d)" getent group gpu-dma-lock
+check "the packaged Python module imports and finds libgpudmalock" \
+	/usr/bin/python3 -c "import gpudmalock, sys; sys.exit(0 if gpudmalock.__file__.startswith('/usr/lib/python3/dist-packages/') and gpudmalock.parse_size('2M') == 2 << 20 else 1)"
+check "the installed ctl runs, and carries no RUNPATH" \
+	sh -c "gpu-dma-lock-ctl --version && ! readelf -d /usr/sbin/gpu-dma-lock-ctl | grep -Eq 'RUNPATH|RPATH'"
 
 # ---------------------------------------------------------------------
 step "new kernel (6.12 RT)"

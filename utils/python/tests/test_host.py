@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Host tests, no module needed: the exceptions against docs/abi.md's
+errno table, and the typed errors of bad input and of a file that is not
+the device (/dev/null: every ioctl is ENOTTY there, so an InvalidArgument
+proves the check was made before any reached the kernel)."""
+import errno
+import os
+import re
+
+import pytest
+
+import gpudmalock as gdl
+from conftest import TOP
+
+
+def abi_errnos():
+    doc = open(os.path.join(TOP, "docs", "abi.md")).read()
+    names = re.findall(r"^\| `(E[A-Z0-9]+)` \|", doc.split("## Errors")[1],
+                       re.M)
+    assert len(names) >= 20
+    return names
+
+
+def test_every_abi_errno_has_its_own_exception():
+    seen = set()
+    for name in abi_errnos():
+        code = getattr(errno, name)
+        e = gdl.from_errno(-code)
+        assert type(e) is not gdl.Error, name
+        assert isinstance(e, gdl.Error) and isinstance(e, OSError)
+        assert e.errno == code
+        assert type(e).__name__ not in seen, name
+        seen.add(type(e).__name__)
+        assert "(%s)" % name in str(e) and len(e.strerror) > 40, str(e)
+        assert type(e).__doc__, name
+        assert getattr(gdl, type(e).__name__) is type(e)
+
+
+def test_quota_exceeded_says_what_to_do():
+    e = gdl.from_errno(errno.EDQUOT, "reserve 4096 on device 0")
+    assert isinstance(e, gdl.QuotaExceeded)
+    assert "raise the quota" in str(e) and "reserve 4096" in str(e)
+
+
+def test_unknown_errno_is_plain_error():
+    e = gdl.from_errno(-errno.EINTR)
+    assert type(e) is gdl.Error and e.errno == errno.EINTR
+
+
+def test_open_missing_paths():
+    with pytest.raises(gdl.NotFound):
+        gdl.Ledger("/nonexistent/gpu_dma_lock")
+    with pytest.raises(gdl.InvalidArgument):
+        gdl.Ledger("/dev/nu\0ll")
+    if not os.path.exists(gdl.DEVICE_PATH):
+        with pytest.raises(gdl.NotLoaded, match="gpu-dma-lock-ctl load"):
+            gdl.Ledger()
+
+
+@pytest.fixture
+def devnull():
+    with gdl.Ledger("/dev/null") as led:
+        yield led
+
+
+def test_not_the_device_is_not_supported(devnull):
+    assert devnull.fileno() >= 0
+    for call in (devnull.version, devnull.whoami, devnull.devices,
+                 devnull.agents, lambda: devnull.reserve(0, 4096),
+                 lambda: devnull.create_agent("ok")):
+        with pytest.raises(gdl.NotSupported):
+            call()
+    with pytest.raises(gdl.NotEventChannel):
+        devnull.read_events(4, timeout=0)
+
+
+def test_bad_names_are_refused_before_the_kernel(devnull):
+    for bad in ("x" * (gdl.NAME_MAX + 1), "", "a\0b"):
+        with pytest.raises(gdl.InvalidArgument):
+            devnull.create_agent(bad)
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.find_agent("x" * 40)
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.ensure_agent("x" * 40, {gdl.ALL_DEVICES: 1})
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.retire_agent("")
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.ensure_agent("ok", [(0, -1)])
+    for call in (devnull.create_agent, devnull.retire_agent,
+                 lambda n: devnull.ensure_agent(n, {0: 1}, "/sys/fs/cgroup")):
+        with pytest.raises(gdl.NotSupported):
+            call("y" * gdl.NAME_MAX)
+
+
+def test_bad_arguments_are_typed(devnull):
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.acl_grant([])
+    with pytest.raises(gdl.InvalidArgument):
+        devnull.read_events(0)
+    with pytest.raises(gdl.NotFound):
+        devnull.bind_cgroup(1, "/nonexistent")
+    with pytest.raises(gdl.NotCgroup):
+        gdl.cgroup_id("/proc")
+    # ctypes would wrap these silently; each is refused, typed.
+    for call in (lambda: devnull.set_quota(1, 0, -1),
+                 lambda: devnull.set_quota(1, 1 << 32, 0),
+                 lambda: devnull.reserve(0, 1 << 64),
+                 lambda: devnull.reserve(0, "1M"),
+                 lambda: devnull.bind_pid(1, -1),
+                 lambda: devnull.acl_grant([gdl.AclEntry(-1, 0)])):
+        with pytest.raises(gdl.InvalidArgument):
+            call()
+
+
+def test_closed_ledger():
+    led = gdl.Ledger("/dev/null")
+    led.close()
+    assert led.closed
+    with pytest.raises(gdl.LedgerClosed, match="closed"):
+        led.version()
+    with pytest.raises(gdl.LedgerClosed):
+        led.fileno()
+    led.close()     # twice is fine
+
+
+def test_sizes_parse_like_the_ctl():
+    assert gdl.parse_size("64M") == 64 << 20
+    assert gdl.parse_size("unlimited") == gdl.UNLIMITED
+    with pytest.raises(gdl.InvalidArgument):
+        gdl.parse_size("12Q")
+    with pytest.raises(gdl.SizeOutOfRange):
+        gdl.parse_size("99999999999999999999")
+
+
+def test_docstrings_for_pydoc():
+    import pydoc
+    text = pydoc.render_doc(gdl, renderer=pydoc.plaintext)
+    for word in ("class Ledger", "reserve(self, device, size", "QuotaExceeded", "available"):
+        assert word in text
+    undocumented = [n for n in dir(gdl.Ledger) if not n.startswith("_")
+                    and not getattr(gdl.Ledger, n).__doc__]
+    assert not undocumented
+
+
+def test_texts_are_the_rust_crates():
+    """One wording in both bindings: each exception's advice is the
+    Display text of the Rust variant of the same name."""
+    src = open(os.path.join(TOP, "utils", "rust", "src", "error.rs")).read()
+    rust = dict(re.findall(r'Error::(\w+) => "([^"]*)",', src))
+    classes = list(gdl.BY_ERRNO.values()) + [gdl.NotLoaded]
+    assert len(classes) == 23
+    for cls in classes:
+        assert rust.get(cls.__name__) == cls.advice, cls.__name__

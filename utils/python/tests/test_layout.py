@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The ctypes mirrors against the C header: a C program generated from the
+same field lists prints every size and offset as the compiler lays them
+out in src/uapi/gpu_dma_lock.h."""
+import os
+import subprocess
+
+from conftest import TOP
+from gpudmalock import _abi
+
+
+def test_structs_match_the_c_header(tmp_path):
+    want, lines = [], []
+    for s in _abi.STRUCTS:
+        n = s.__name__
+        want.append("%s sizeof %d" % (n, _abi.ctypes.sizeof(s)))
+        lines.append('printf("%s sizeof %%zu\\n", sizeof(struct %s));' % (n, n))
+        for f, t in s._fields_:
+            d = getattr(s, f)
+            want.append("%s %s %d %d" % (n, f, d.offset, d.size))
+            lines.append('printf("%s %s %%zu %%zu\\n", offsetof(struct %s, %s),'
+                         ' sizeof(((struct %s *)0)->%s));'
+                         % (n, f, n, f, n, f))
+    src = tmp_path / "layout.c"
+    src.write_text("#include <stddef.h>\n#include <stdio.h>\n"
+                   "#include <gpudmalock.h>\nint main(void)\n{\n\t"
+                   + "\n\t".join(lines) + "\n\treturn 0;\n}\n")
+    exe = tmp_path / "layout"
+    subprocess.run([os.environ.get("CC", "cc"), "-Wall", "-Werror", "-I",
+                    os.path.join(TOP, "src", "uapi"), "-I",
+                    os.path.join(TOP, "utils", "include"), str(src), "-o",
+                    str(exe)], check=True)
+    got = subprocess.run([str(exe)], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    drift = ["python: %s  C: %s" % (w, g) for w, g in zip(want, got) if w != g]
+    assert len(got) == len(want)
+    assert not drift, "\n".join(drift)

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+//! Host tests, no module needed: the error mapping against docs/abi.md,
+//! and the typed errors of bad input and of a file that is not the device
+//! (/dev/null: every ioctl is ENOTTY there, so an EINVAL proves the check
+//! was made before any reached the kernel).
+use gpu_dma_lock::*;
+use std::collections::HashSet;
+use std::os::unix::io::AsRawFd;
+use std::time::Duration;
+
+fn abi_errnos() -> Vec<String> {
+    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/abi.md"))
+        .expect("docs/abi.md");
+    let table = doc.split("## Errors").nth(1).expect("an Errors section");
+    let names: Vec<String> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `E"))
+        .map(|l| format!("E{}", &l[..l.find('`').unwrap()]))
+        .collect();
+    assert!(names.len() >= 20, "{names:?}");
+    names
+}
+
+fn errno_value(name: &str) -> i32 {
+    (1..200).find(|&e| errno_name(e) == name).unwrap_or_else(|| panic!("no value for {name}"))
+}
+
+#[test]
+fn every_abi_errno_has_its_own_variant_and_advice() {
+    let mut seen = HashSet::new();
+    for name in abi_errnos() {
+        let e = Error::from_errno(-errno_value(&name));
+        assert!(!matches!(e, Error::Os(_)), "{name} has no variant");
+        assert!(seen.insert(format!("{e:?}")), "{name} shares variant {e:?}");
+        assert_eq!(errno_name(e.errno()), name);
+        let text = e.to_string();
+        assert!(text.contains(&format!("({name})")), "{text}");
+        assert!(text.len() > 40, "{name}: too short to say what to do: {text}");
+    }
+}
+
+#[test]
+fn quota_exceeded_says_what_to_do() {
+    let e = Error::from_errno(-errno::EDQUOT);
+    assert_eq!(e, Error::QuotaExceeded);
+    assert!(e.to_string().contains("raise the quota"));
+    let io: std::io::Error = e.into();
+    assert_eq!(io.raw_os_error(), None);
+    assert!(io.to_string().contains("EDQUOT"));
+    assert!(strerror(errno::EDQUOT).contains("EDQUOT"));
+}
+
+#[test]
+fn unknown_errno_is_os() {
+    assert_eq!(Error::from_errno(-4), Error::Os(4));
+    assert_eq!(Error::Os(4).errno(), 4);
+}
+
+#[test]
+fn open_missing_paths() {
+    assert_eq!(Ledger::open_path("/nonexistent/gpu_dma_lock").unwrap_err(), Error::NotFound);
+    assert_eq!(Ledger::open_path("/dev/nu\0ll").unwrap_err(), Error::InvalidArgument);
+    if !std::path::Path::new(DEVICE_PATH).exists() {
+        let e = Ledger::open().unwrap_err();
+        assert_eq!(e, Error::NotLoaded);
+        assert!(e.to_string().contains("gpu-dma-lock-ctl load"));
+    }
+}
+
+fn devnull() -> Ledger {
+    Ledger::open_path("/dev/null").expect("/dev/null opens")
+}
+
+#[test]
+fn not_the_device_is_not_supported() {
+    let l = devnull();
+    assert!(l.as_raw_fd() >= 0);
+    assert_eq!(l.version().unwrap_err(), Error::NotSupported);
+    assert_eq!(l.whoami().unwrap_err(), Error::NotSupported);
+    assert_eq!(l.devices().unwrap_err(), Error::NotSupported);
+    assert_eq!(l.reserve(0, 4096).unwrap_err(), Error::NotSupported);
+    assert_eq!(l.create_agent("ok", 0).unwrap_err(), Error::NotSupported);
+    assert_eq!(l.read_events(4, Some(Duration::ZERO)).unwrap_err(), Error::NotEventChannel);
+    let mut it = l.events();
+    assert_eq!(it.next(), Some(Err(Error::NotEventChannel)));
+    assert_eq!(it.next(), None);
+}
+
+#[test]
+fn bad_names_are_refused_before_the_kernel() {
+    let l = devnull();
+    let long = "x".repeat(NAME_MAX + 1);
+    assert_eq!(l.create_agent(&long, 0).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.create_agent("", 0).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.create_agent("a\0b", 0).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.find_agent(&long).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.ensure_agent(&long, &[], None).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.retire_agent("").unwrap_err(), Error::InvalidArgument);
+    // The longest name passes the check and reaches the (non-)device.
+    assert_eq!(l.ensure_agent(&"y".repeat(NAME_MAX), &[(ALL_DEVICES, 1)], None).unwrap_err(), Error::NotSupported);
+    assert_eq!(l.retire_agent(&"y".repeat(NAME_MAX)).unwrap_err(), Error::NotSupported);
+    assert_eq!(l.create_agent(&"y".repeat(NAME_MAX), 0).unwrap_err(), Error::NotSupported);
+}
+
+#[test]
+fn bad_arguments_are_typed() {
+    let l = devnull();
+    assert_eq!(l.acl_grant(&[]).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.read_events(0, None).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.bind_pid(1, u32::MAX).unwrap_err(), Error::InvalidArgument);
+    assert_eq!(l.bind_cgroup(1, "/nonexistent").unwrap_err(), Error::NotFound);
+    assert_eq!(cgroup_id("/proc").unwrap_err(), Error::NotCgroup);
+    assert_eq!(cgroup_id("/nonexistent").unwrap_err(), Error::NotFound);
+}
+
+#[test]
+fn sizes_parse_like_the_ctl() {
+    assert_eq!(parse_size("64M").unwrap(), 64 << 20);
+    assert_eq!(parse_size("unlimited").unwrap(), UNLIMITED);
+    assert_eq!(parse_size("12Q").unwrap_err(), Error::InvalidArgument);
+    assert_eq!(parse_size("99999999999999999999").unwrap_err(), Error::SizeOutOfRange);
+}
+
+#[test]
+fn crate_version_is_debian_changelogs() {
+    let cl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../debian/changelog")).unwrap();
+    let first = cl.lines().next().unwrap();
+    let upstream = first.split(['(', ')']).nth(1).unwrap().split('-').next().unwrap();
+    assert_eq!(env!("CARGO_PKG_VERSION"), upstream, "utils/rust/Cargo.toml's version must follow debian/changelog");
+}
+
+#[test]
+fn access_bits_are_the_abis() {
+    assert_eq!((Access::READ | Access::WRITE).bits(), 0x3);
+    assert_eq!(Access::RW, Access::READ | Access::WRITE);
+    assert!(Access::RW.contains(Access::READ));
+    assert!(!Access::READ.contains(Access::RW));
+    assert_eq!(Access::PEER.bits(), 0x4);
+}
