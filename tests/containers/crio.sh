@@ -39,7 +39,7 @@ echo $spid >"$CG/container/cgroup.procs"
 
 # What CRI-O writes: Kubernetes' annotations as a JSON map under
 # io.kubernetes.cri-o.Annotations, next to its own keys.
-kube='{\"gpu-dma-lock.io/quota\":\"3M\",\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}'
+kube='{\"gpu-dma-lock.io/quota\":\"3M\",\"gpu-dma-lock.io/peer\":\"0<>1\",\"kubectl.kubernetes.io/last-applied-configuration\":\"{}\"}'
 annots="{
     \"io.container.manager\": \"cri-o\",
     \"io.kubernetes.container.name\": \"trainer\",
@@ -71,6 +71,9 @@ expect "$("$CTL" agent bindings "$AGENT")" "crio-$ID.scope (id" \
 	"bound to the crio-<id>.scope, not crun's container leaf"
 q=$(awk -v a=$AGENT '$2 == a && $3 == 0 { print $4 }' /proc/gpu_dma_lock/agents)
 check "quota 3M from the pod annotation in io.kubernetes.cri-o.Annotations" test "$q" = 3145728
+# acl list: AGENT OWNER DEV RIGHTS PEER ...; peer entries name a PEER.
+peers() { "$CTL" acl list "$AGENT" | awk 'NR > 1 && $5 ~ /^[0-9]+$/ { print $3 ">" $5 }' | sort | tr '\n' ' '; }
+check "peer=0<>1: peer rights 0>1 and 1>0 granted ($(peers))" test "$(peers)" = "0>1 1>0 "
 
 # A process in the leaf, and one in the scope itself (where an exec may
 # land): both are charged to the agent, so 4M is refused.
@@ -85,6 +88,7 @@ echo "$state" | "$HOOK" --config "$CONF" createRuntime || r=$?
 check "createRuntime again: exit 0" test $r = 0
 n=$("$CTL" agent list | grep -c " $AGENT ")
 check "still one agent" test "$n" = 1
+check "and the same two peer rights" test "$(peers)" = "0>1 1>0 "
 
 kill $spid
 wait $spid 2>/dev/null
@@ -113,6 +117,13 @@ q=$(awk -v a="$a2" '$2 == a && $3 == 0 { print $4 }' /proc/gpu_dma_lock/agents)
 check "...agent '$a2' with quota 2M on device 0" test "$q" = 2097152
 echo "$state2" | "$HOOK" poststop
 check "...retired by the same derived name" test -z "$("$CTL" agent list | awk '$2 ~ /^ctr-/')"
+
+# A bad peer annotation: refused before anything is made.
+bad_state="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":$spid,\"bundle\":\"$W/none\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"1M\",\"gpu-dma-lock.io/peer\":\"0>7\"}}"
+r=0
+err=$(echo "$bad_state" | "$HOOK" --config "$CONF" createRuntime 2>&1) || r=$?
+check "peer=0>7: refused ($err)" test $r != 0
+check "...and no agent made" test -z "$("$CTL" agent list | awk '$2 ~ /^ctr-/')"
 
 # Rootless: the hook as an unprivileged user is refused, and says why.
 r=0

@@ -208,7 +208,9 @@ static const char *find_annotation(struct hook *h, const char *key,
 	kube = jr_str(a, "io.kubernetes.cri-o.Annotations");
 	if (!kube)
 		return NULL;
-	*crio = jr_parse(kube, strlen(kube), NULL);
+	/* Parsed once, kept (and freed) by the caller. */
+	if (!*crio)
+		*crio = jr_parse(kube, strlen(kube), NULL);
 	return jr_str(*crio, key);
 }
 
@@ -253,12 +255,14 @@ static int create_runtime(struct hook *h)
 {
 	struct gdlock_ensure_quota eq[OCI_MAX_QUOTAS];
 	struct gdl_device_info devs[GDL_MAX_DEVICES];
+	struct gdl_acl_entry peers[OCI_MAX_PEERS];
 	struct oci_quota q[OCI_MAX_QUOTAS];
 	char err[OCI_ERR_LEN], cg[4096], path[4200], *text;
 	struct jr_node *crio = NULL;
 	struct gdlock *g = NULL;
-	const char *annot, *gpu;
-	int n, nd, ret = 1;
+	const char *annot, *gpu, *peer;
+	int n, nd, np = 0, i, ret = 1;
+	uint32_t id = 0;
 	size_t len;
 
 	load_config(h);
@@ -324,14 +328,38 @@ static int create_runtime(struct hook *h)
 		fail("%s: %s", h->name, err);
 		goto out;
 	}
+	/* Peer rights: resolved before anything changes. */
+	peer = find_annotation(h, OCI_ANNOT_PEER, &crio);
+	if (peer) {
+		np = oci_peer_parse(peer, devs, nd, peers, OCI_MAX_PEERS, err,
+				    sizeof(err));
+		if (np < 0) {
+			fail("%s: %s", h->name, err);
+			goto out;
+		}
+	}
 	snprintf(path, sizeof(path), "%s%s", CGROUP_ROOT, cg);
-	ret = gdlock_agent_ensure(g, h->name, eq, (unsigned int)n, path, NULL);
+	ret = gdlock_agent_ensure(g, h->name, eq, (unsigned int)n, path, &id);
 	/* Not an admin: EPERM, or ENOLINK (unbound, and default_policy=deny). */
-	if (ret == -EPERM || ret == -ENOLINK)
+	if (ret == -EPERM || ret == -ENOLINK) {
 		ret = eperm_msg(h, "creating its agent");
-	else if (ret)
+		goto out;
+	}
+	if (ret) {
 		ret = fail("%s: cannot make the agent and bind cgroup %s: %s",
 			   h->name, path, gdlock_strerror(ret));
+		goto out;
+	}
+	for (i = 0; i < np; i++)
+		peers[i].agent_id = id;
+	/* The kernel drops exact duplicates: a second run changes nothing. */
+	ret = np ? gdlock_acl_grant(g, peers, (unsigned int)np) : 0;
+	if (ret) {
+		fail("%s: cannot grant the peer rights of %s: %s", h->name,
+		     OCI_ANNOT_PEER, gdlock_strerror(ret));
+		gdlock_agent_retire(g, h->name);
+		ret = 1;
+	}
 out:
 	gdlock_close(g);
 	jr_free(crio);

@@ -240,6 +240,67 @@ int oci_quota_resolve(const struct oci_quota *q, int n,
 	return k;
 }
 
+static int oci_peer_add(struct gdl_acl_entry *out, int n, int cap,
+			uint32_t dev, uint32_t peer)
+{
+	if (n == cap)
+		return -E2BIG;
+	memset(&out[n], 0, sizeof(out[n]));
+	out[n].dev_index = dev;
+	out[n].peer_index = peer;
+	out[n].rights = GDL_ACCESS_PEER;
+	return n + 1;
+}
+
+int oci_peer_parse(const char *s, const struct gdl_device_info *d, int nd,
+		   struct gdl_acl_entry *out, int cap, char *err, size_t errlen)
+{
+	char item[160], *gt, *a, *b;
+	const char *p = s;
+	int n = 0, ia, ib, both;
+	size_t l;
+
+	if (!s || !*s)
+		return oci_err(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_PEER);
+	for (;;) {
+		l = strcspn(p, ",;");
+		if (l >= sizeof(item))
+			return oci_err(err, errlen, -EINVAL, "%s: entry too long",
+				       OCI_ANNOT_PEER);
+		memcpy(item, p, l);
+		item[l] = 0;
+		gt = strchr(item, '>');
+		if (!gt)
+			return oci_err(err, errlen, -EINVAL,
+				       "%s=%s: '%s' is not DEV>PEER or DEV<>PEER",
+				       OCI_ANNOT_PEER, s, item);
+		both = gt > item && gt[-1] == '<';
+		gt[both ? -1 : 0] = 0;
+		a = oci_trim(item);
+		b = oci_trim(gt + 1);
+		ia = oci_find_device(d, nd, a);
+		ib = oci_find_device(d, nd, b);
+		if (ia < 0 || ib < 0)
+			return oci_err(err, errlen, -ENODEV,
+				       "%s: no device '%s' in the ledger (by index, name, PCI address or UUID)",
+				       OCI_ANNOT_PEER, ia < 0 ? a : b);
+		if (ia == ib)
+			return oci_err(err, errlen, -EINVAL,
+				       "%s: '%s' names the same device twice",
+				       OCI_ANNOT_PEER, a);
+		n = oci_peer_add(out, n, cap, d[ia].index, d[ib].index);
+		if (n >= 0 && both)
+			n = oci_peer_add(out, n, cap, d[ib].index, d[ia].index);
+		if (n < 0)
+			return oci_err(err, errlen, n, "%s: more than %d rights",
+				       OCI_ANNOT_PEER, cap);
+		if (!p[l])
+			break;
+		p += l + 1;
+	}
+	return n;
+}
+
 int oci_agent_name(const char *id, char out[GDL_NAME_LEN])
 {
 	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */

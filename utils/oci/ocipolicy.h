@@ -14,6 +14,8 @@
 #include "gpudmalock.h"
 
 #define OCI_ANNOT_QUOTA		"gpu-dma-lock.io/quota"
+#define OCI_ANNOT_PEER		"gpu-dma-lock.io/peer"
+#define OCI_MAX_PEERS		64
 #define OCI_CONF_PACKAGED	"/usr/lib/gpu-dma-lock/oci.conf"
 #define OCI_CONF_ADMIN		"/etc/gpu-dma-lock/oci.conf"
 #define OCI_MAX_QUOTAS		GDL_MAX_DEVICES
@@ -61,6 +63,15 @@ int oci_quota_parse(const char *s, const struct oci_conf *c,
 int oci_quota_resolve(const struct oci_quota *q, int n,
 		      const struct gdl_device_info *d, int nd,
 		      struct gdlock_ensure_quota *out, char *err, size_t errlen);
+
+/*
+ * The peer annotation, "0>1" (device 0 may DMA to device 1) or "0<>1"
+ * (both ways), entries separated by ',' or ';', devices named as in the
+ * quota annotation: admin peer ACL entries for the agent (agent_id left
+ * 0 for the caller to fill).  Returns the number of entries or -errno.
+ */
+int oci_peer_parse(const char *s, const struct gdl_device_info *d, int nd,
+		   struct gdl_acl_entry *out, int cap, char *err, size_t errlen);
 
 /* ctr-<first 12 hex digits of the id>; a non-hex id is hashed. */
 int oci_agent_name(const char *id, char out[GDL_NAME_LEN]);

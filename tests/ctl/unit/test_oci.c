@@ -155,6 +155,40 @@ static void test_quota_resolve(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no device '7'"));
 }
 
+static void test_peer_annotation(void)
+{
+	struct gdl_device_info d[3];
+	struct gdl_acl_entry e[4];
+	char err[OCI_ERR_LEN];
+
+	memset(d, 0, sizeof(d));
+	d[0].index = 0;
+	d[1].index = 1;
+	d[2].index = 4;
+	d[2].flags = GDL_DEV_F_PCI;
+	d[2].pci_bdf = 0x3b << 8;
+	CU_ASSERT_EQUAL(oci_peer_parse("0>1", d, 3, e, 4, err, sizeof(err)), 1);
+	CU_ASSERT_EQUAL(e[0].dev_index, 0);
+	CU_ASSERT_EQUAL(e[0].peer_index, 1);
+	CU_ASSERT_EQUAL(e[0].rights, GDL_ACCESS_PEER);
+	CU_ASSERT_EQUAL(e[0].agent_id, 0);
+	CU_ASSERT_EQUAL(e[0].addr | e[0].len | e[0].reserved0, 0);
+	CU_ASSERT_EQUAL(oci_peer_parse(" 1 <> 0000:3b:00.0 ;0>4", d, 3, e, 4, err,
+				       sizeof(err)), 3);
+	CU_ASSERT_EQUAL(e[0].dev_index, 1);
+	CU_ASSERT_EQUAL(e[0].peer_index, 4);
+	CU_ASSERT_EQUAL(e[1].dev_index, 4);
+	CU_ASSERT_EQUAL(e[1].peer_index, 1);
+	CU_ASSERT_EQUAL(e[2].dev_index, 0);
+	CU_ASSERT_EQUAL(oci_peer_parse("0-1", d, 3, e, 4, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "is not DEV>PEER"));
+	CU_ASSERT_EQUAL(oci_peer_parse("0>9", d, 3, e, 4, err, sizeof(err)), -ENODEV);
+	CU_ASSERT_EQUAL(oci_peer_parse("1>1", d, 3, e, 4, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(oci_peer_parse("", d, 3, e, 4, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(oci_peer_parse("0<>1,0<>4,1>0", d, 3, e, 4, err,
+				       sizeof(err)), -E2BIG);
+}
+
 static void test_names(void)
 {
 	char a[GDL_NAME_LEN], b[GDL_NAME_LEN];
@@ -218,6 +252,7 @@ int add_oci_tests(void)
 	    !CU_add_test(s, "oci.conf", test_conf) ||
 	    !CU_add_test(s, "quota annotation", test_quota_annotation) ||
 	    !CU_add_test(s, "quota to ledger devices", test_quota_resolve) ||
+	    !CU_add_test(s, "peer annotation", test_peer_annotation) ||
 	    !CU_add_test(s, "agent names", test_names) ||
 	    !CU_add_test(s, "cgroup to bind", test_cgroup_path) ||
 	    !CU_add_test(s, "GPU device nodes", test_gpu_devices))
