@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +61,8 @@ static int in_interposer(void *p)
 	       strstr(info.dli_fname, "libgpudmalock-cuda.so");
 }
 
+static int refused_abi(const char *name);
+
 /* ---- every wrapped symbol, three ways ---- */
 
 static const struct {
@@ -81,6 +84,7 @@ static void test_enumerate(void)
 	__typeof__(cuGetProcAddress_v2) *gpa_dl;
 	unsigned int n, i;
 	int bad_direct = 0, bad_dl = 0, bad_gpa = 0, bad_base = 0, bad_v1 = 0;
+	int bad_refused = 0;
 
 	t_section = "symbols";
 	list = (unsigned int (*)(const char *const **))
@@ -115,6 +119,14 @@ static void test_enumerate(void)
 		}
 		if (syms[i].lib != GDL_LIB_CUDA)
 			continue;
+		if (refused_abi(syms[i].name)) {
+			/* Asked for with a pre-3.2 cudaVersion: refused. */
+			p = (void *)1;
+			if (cuGetProcAddress_v2(syms[i].base, &p, 3000, fl, &st) !=
+			    CUDA_ERROR_NOT_SUPPORTED || p)
+				bad_refused++;
+			continue;
+		}
 		/* Exact name, through each way of reaching cuGetProcAddress. */
 		p = NULL;
 		if (cuGetProcAddress_v2(syms[i].name, &p, 13000, fl, &st) ||
@@ -140,6 +152,24 @@ static void test_enumerate(void)
 	t_check(bad_gpa == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress_v2, direct and dlsym'd (%d missed)", bad_gpa);
 	t_check(bad_v1 == 0, "every CUDA symbol reaches its wrapper through cuGetProcAddress (v1) (%d missed)", bad_v1);
 	t_check(bad_base == 0, "base names with cudaVersion 12080 and stream flags reach the wrappers (%d missed)", bad_base);
+	t_check(bad_refused == 0, "32-bit legacy ABIs are refused by cuGetProcAddress_v2 for cudaVersion 3000 (%d not)", bad_refused);
+	/* A version the interposer does not know: refused, not misrouted. */
+	{
+		CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
+
+		p = (void *)1;
+		T_EXPECT(cuGetProcAddress_v2("cuMemAlloc", &p, 14000, 0, &st),
+			 CUDA_ERROR_NOT_SUPPORTED);
+		T_TRUE(p == NULL && st == CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT);
+		p = (void *)1;
+		T_EXPECT(cuGetProcAddress("cuMemAlloc", &p, 14000, 0),
+			 CUDA_ERROR_NOT_SUPPORTED);
+		T_TRUE(p == NULL);
+		/* A legacy name of the current ABI gets its own wrapper. */
+		p = NULL;
+		T_EXPECT(cuGetProcAddress_v2("cuCtxCreate", &p, 3000, 0, &st), 0);
+		T_TRUE(p == dlsym(RTLD_DEFAULT, "cuCtxCreate") && in_interposer(p));
+	}
 	/* Legacy 32-bit ABI of an accounted function: refused, not leaked. */
 	{
 		CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
@@ -160,6 +190,21 @@ static void test_enumerate(void)
 		t_check(nx && dladdr(nx, &info) && strstr(info.dli_fname, "libprobe2.so"),
 		      "dlsym(RTLD_NEXT) from a later library still finds the next definition");
 	}
+}
+
+static int refused_abi(const char *name)
+{
+	static const char *const refused[] = {
+#define X(sym) #sym,
+		GDL_CUDA_REFUSED(X)
+#undef X
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (!strcmp(refused[i], name))
+			return 1;
+	return 0;
 }
 
 /* ---- allocation entry points, through all three paths ---- */
@@ -218,8 +263,15 @@ static CUresult a_async(int p, void *o) { return R(p, cuMemAllocAsync, "cuMemAll
 static CUresult f_async(int p, void *o) { return R(p, cuMemFreeAsync, "cuMemFreeAsync", 0)(*(CUdeviceptr *)o, NULL); }
 static CUresult a_async_pt(int p, void *o) { return R(p, cuMemAllocAsync_ptsz, "cuMemAllocAsync", 1)(o, MiB, NULL); }
 static CUresult f_async_pt(int p, void *o) { return R(p, cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1)(*(CUdeviceptr *)o, NULL); }
-static CUresult a_pool(int p, void *o) { return R(p, cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0)(o, MiB, NULL, NULL); }
-static CUresult a_pool_pt(int p, void *o) { return R(p, cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1)(o, MiB, NULL, NULL); }
+static CUmemoryPool pool0(void)
+{
+	CUmemoryPool p = NULL;
+
+	cuDeviceGetDefaultMemPool(&p, 0);
+	return p;
+}
+static CUresult a_pool(int p, void *o) { return R(p, cuMemAllocFromPoolAsync, "cuMemAllocFromPoolAsync", 0)(o, MiB, pool0(), NULL); }
+static CUresult a_pool_pt(int p, void *o) { return R(p, cuMemAllocFromPoolAsync_ptsz, "cuMemAllocFromPoolAsync", 1)(o, MiB, pool0(), NULL); }
 static CUresult a_vmm(int p, void *o)
 {
 	CUmemAllocationProp prop;
@@ -284,6 +336,200 @@ static void test_allocs(void)
 		T_TRUE(usage(0) == b0 && usage(1) == b1);
 		T_EXPECT(cuMemRelease(h), 0);
 	}
+}
+
+/* ---- VMM: charged until released and unmapped ---- */
+
+static CUresult vmm_create(CUmemGenericAllocationHandle *h, int dev, size_t size)
+{
+	CUmemAllocationProp prop;
+
+	memset(&prop, 0, sizeof(prop));
+	prop.type = 1;
+	prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	prop.location.id = dev;
+	return cuMemCreate(h, size, &prop, 0);
+}
+
+static void test_vmm(void)
+{
+	CUmemGenericAllocationHandle h;
+	CUdeviceptr va;
+	uint64_t b = usage(1);
+	unsigned long long live = fake_cuda_live(1);
+
+	t_section = "vmm";
+	T_EXPECT(cuMemAddressReserve(&va, 8 * MiB, 0, 0, 0), 0);
+	/* The idiom: create, map (twice here), release, use, unmap. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemMap(va + 2 * MiB, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(fake_cuda_live(1) == live + 2 * MiB);	/* the driver still holds it */
+	t_check(usage(1) == b + 2 * MiB, "released but mapped twice: still charged (%llu MiB)",
+		(unsigned long long)((usage(1) - b) / MiB));
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	t_check(usage(1) == b + 2 * MiB, "released, one mapping left: still charged (%llu MiB)",
+		(unsigned long long)((usage(1) - b) / MiB));
+	T_EXPECT(cuMemUnmap(va + 2 * MiB, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live);
+	t_check(usage(1) == b, "released and unmapped: charge gone (%llu MiB left)",
+		(unsigned long long)((usage(1) - b) / MiB));
+	/* Unmapped first, released last; and two mappings in one unmap. */
+	T_EXPECT(vmm_create(&h, 1, 4 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemMap(va + 2 * MiB, 2 * MiB, 2 * MiB, h, 0), 0);
+	T_EXPECT(cuMemUnmap(va + 6 * MiB, 2 * MiB), CUDA_ERROR_INVALID_VALUE);
+	T_EXPECT(cuMemUnmap(va, 4 * MiB), 0);
+	T_TRUE(usage(1) == b + 4 * MiB);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(usage(1) == b);
+	/* A refused map does not count: the release gives the charge back. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 4 * MiB, 0, h, 0), CUDA_ERROR_INVALID_VALUE);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(usage(1) == b);
+	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
+}
+
+/* ---- stream-ordered pools: charged what they hold ---- */
+
+static void set_threshold(CUmemoryPool p, cuuint64_t v)
+{
+	T_EXPECT(cuMemPoolSetAttribute(p, CU_MEMPOOL_ATTR_RELEASE_THRESHOLD, &v), 0);
+}
+
+static void test_pools(void)
+{
+	uint64_t b0 = usage(0), b1 = usage(1);
+	CUmemoryPool p0, pa, pb, p1;
+	CUmemPoolProps props;
+	CUdeviceptr a, b;
+
+	t_section = "pools";
+	cuCtxSetCurrent(ctx0);
+	/* The default pool caches what is freed, up to its threshold. */
+	T_EXPECT(cuDeviceGetMemPool(&p0, 0), 0);
+	set_threshold(p0, ~0ULL);
+	T_EXPECT(cuMemAllocAsync(&a, 8 * MiB, NULL), 0);
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "freed into the pool's cache: still charged (%llu of 8 MiB)",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	T_EXPECT(cuMemAllocAsync(&a, 8 * MiB, NULL), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "served from the cache: charged once (%llu MiB)",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	T_EXPECT(cuMemPoolTrimTo(p0, 0), 0);
+	T_TRUE(usage(0) == b0);
+	set_threshold(p0, 0);
+	/* Two pools on device 0 hold no more than its quota together. */
+	memset(&props, 0, sizeof(props));
+	props.allocType = 1;
+	props.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	props.location.id = 0;
+	T_EXPECT(cuMemPoolCreate(&pa, &props), 0);
+	T_EXPECT(cuMemPoolCreate(&pb, &props), 0);
+	set_threshold(pa, ~0ULL);
+	set_threshold(pb, ~0ULL);
+	T_EXPECT(cuMemAllocFromPoolAsync(&a, 40 * MiB, pa, NULL), 0);
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	T_EXPECT(cuMemAllocFromPoolAsync(&b, 40 * MiB, pb, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	/* At the quota, what a pool holds can still be reused. */
+	T_EXPECT(cuMemAllocFromPoolAsync(&a, 30 * MiB, pa, NULL), 0);
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	T_EXPECT(cuMemFree_v2(a), 0);	/* cuMemFree of a pool allocation */
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	T_EXPECT(cuMemPoolDestroy(pa), 0);
+	T_EXPECT(cuMemPoolDestroy(pb), 0);
+	T_TRUE(usage(0) == b0);
+	/* A pool on device 1, used from device 0's context: device 1's. */
+	props.location.id = 1;
+	T_EXPECT(cuMemPoolCreate(&p1, &props), 0);
+	T_EXPECT(cuMemAllocFromPoolAsync(&a, 4 * MiB, p1, NULL), 0);
+	t_check(usage(1) == b1 + 4 * MiB && usage(0) == b0,
+		"device 1's pool from device 0's context: +%llu MiB on 1, +%llu MiB on 0",
+		(unsigned long long)((usage(1) - b1) / MiB),
+		(unsigned long long)((usage(0) - b0) / MiB));
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	T_EXPECT(cuMemPoolDestroy(p1), 0);
+	T_TRUE(usage(1) == b1 && usage(0) == b0);
+}
+
+/* ---- graph memory: charged from launch until trimmed ---- */
+
+static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
+{
+	CUDA_MEM_ALLOC_NODE_PARAMS p;
+	CUgraphExec exec = NULL;
+	CUgraphNode node;
+
+	memset(&p, 0, sizeof(p));
+	p.poolProps.allocType = 1;
+	p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	p.poolProps.location.id = dev;
+	p.bytesize = bytes;
+	if (cuGraphCreate(graph, 0) ||
+	    cuGraphAddMemAllocNode(&node, *graph, NULL, 0, &p) ||
+	    cuGraphInstantiateWithFlags(&exec, *graph, 0))
+		return NULL;
+	return exec;
+}
+
+static void test_graphs(void)
+{
+	CUDA_GRAPH_INSTANTIATE_PARAMS ip;
+	CUgraph ga, gb, gc, gd;
+	CUgraphExec a, b, c, d;
+	uint64_t b0 = usage(0), b1 = usage(1);
+
+	t_section = "graphs";
+	cuCtxSetCurrent(ctx0);
+	a = graph_of(40 * MiB, 0, &ga);
+	b = graph_of(30 * MiB, 0, &gb);
+	c = graph_of(70 * MiB, 0, &gc);
+	T_TRUE(a && b && c);
+	T_EXPECT(cuGraphLaunch(a, NULL), 0);
+	t_check(usage(0) == b0 + 40 * MiB, "after launch the device keeps the graph's memory: charged %llu of 40 MiB",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	/* Another graph reuses the device's graph memory: no new charge. */
+	T_EXPECT(cuGraphLaunch_ptsz(b, NULL), 0);
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	/* One larger than the quota's room is refused before the driver. */
+	T_EXPECT(cuGraphLaunch(c, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(cuGraphUpload(c, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(usage(0) == b0 + 40 * MiB);
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	t_check(usage(0) == b0, "trimmed: graph memory charge gone (%llu MiB left)",
+		(unsigned long long)((usage(0) - b0) / MiB));
+	/* Instantiated with upload, on device 1. */
+	memset(&ip, 0, sizeof(ip));
+	ip.flags = CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD;
+	d = NULL;
+	{
+		CUDA_MEM_ALLOC_NODE_PARAMS p;
+		CUgraphNode node;
+
+		memset(&p, 0, sizeof(p));
+		p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+		p.poolProps.location.id = 1;
+		p.bytesize = 4 * MiB;
+		T_EXPECT(cuGraphCreate(&gd, 0), 0);
+		T_EXPECT(cuGraphAddMemAllocNode(&node, gd, NULL, 0, &p), 0);
+	}
+	T_EXPECT(cuGraphInstantiateWithParams(&d, gd, &ip), 0);
+	t_check(usage(1) == b1 + 4 * MiB, "instantiated with upload on device 1: charged %llu of 4 MiB",
+		(unsigned long long)((usage(1) - b1) / MiB));
+	T_EXPECT(cuDeviceGraphMemTrim(1), 0);
+	T_TRUE(usage(1) == b1);
+	cuGraphExecDestroy(a);
+	cuGraphExecDestroy(b);
+	cuGraphExecDestroy(c);
+	cuGraphExecDestroy(d);
+	cuGraphDestroy(ga);
+	cuGraphDestroy(gb);
+	cuGraphDestroy(gc);
+	cuGraphDestroy(gd);
 }
 
 /* ---- quotas ---- */
@@ -432,6 +678,43 @@ static void test_meminfo(void)
 	T_EXPECT(cuMemAlloc_v2(&imp, MiB), CUDA_ERROR_OUT_OF_MEMORY);
 	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
 	T_EXPECT(cuMemFree_v2(a), 0);
+	/* BAR1 is clamped like the memory it maps. */
+	{
+		nvmlBAR1Memory_t b1;
+
+		T_EXPECT(nvmlDeviceGetBAR1MemoryInfo(nd, &b1), 0);
+		t_check(b1.bar1Total == QUOTA0 && b1.bar1Free == QUOTA0 - 2 * MiB &&
+			b1.bar1Used == 2 * MiB,
+			"nvmlDeviceGetBAR1MemoryInfo: total %llu free %llu used %llu",
+			b1.bar1Total, b1.bar1Free, b1.bar1Used);
+	}
+	/* Process lists: only this cgroup's processes (not init, not others). */
+	{
+		nvmlProcessInfo_t pi[4];
+		nvmlProcessInfo_v1_t p1[4];
+		unsigned int n = 4;
+
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses_v3(nd, &n, pi), 0);
+		t_check(n == 1 && pi[0].pid == (unsigned int)getpid() &&
+			pi[0].usedGpuMemory == fake_cuda_process_mem(0),
+			"nvmlDeviceGetComputeRunningProcesses_v3: %u process(es), first pid %u (self %d)",
+			n, pi[0].pid, getpid());
+		n = 4;
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses(nd, &n, p1), 0);
+		T_TRUE(n == 1 && p1[0].pid == (unsigned int)getpid());
+		n = 4;
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses_v2(nd, &n, pi), 0);
+		T_TRUE(n == 1);
+		n = 4;
+		T_EXPECT(nvmlDeviceGetGraphicsRunningProcesses_v3(nd, &n, pi), 0);
+		T_TRUE(n == 1);
+		n = 4;
+		T_EXPECT(nvmlDeviceGetMPSComputeRunningProcesses_v3(nd, &n, pi), 0);
+		T_TRUE(n == 1);
+		n = 0;
+		T_EXPECT(nvmlDeviceGetComputeRunningProcesses_v3(nd, &n, NULL),
+			 NVML_ERROR_INSUFFICIENT_SIZE);
+	}
 	/* Device 1 through its own context. */
 	cuCtxSetCurrent(ctx1);
 	T_EXPECT(cuMemGetInfo_v2(&fr, &tot), 0);
@@ -549,6 +832,215 @@ static void test_dma(void)
 	cuCtxSetCurrent(ctx0);
 }
 
+/* ---- DMA rules on VMM, pools and unified-address copies ---- */
+
+static void test_dma_more(void)
+{
+	CUmemAccessDesc acc = { { CU_MEM_LOCATION_TYPE_DEVICE, 0 },
+				CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	CUmemAccessDesc own = { { CU_MEM_LOCATION_TYPE_DEVICE, 1 },
+				CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	CUDA_MEMCPY3D_PEER c3;
+	struct gdl_acl_entry e;
+	CUmemGenericAllocationHandle h;
+	CUmemPoolPtrExportData ex;
+	CUmemoryPool p1;
+	CUdeviceptr va, a, b, imp = 1;
+	CUdeviceptr dsts[2], srcs[2];
+	size_t sizes[2] = { 4096, 4096 };
+
+	t_section = "dma-more";
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemAlloc_v2(&b, MiB), 0);
+	cuCtxSetCurrent(ctx0);
+	/* VMM memory on device 1, accessed from device 0. */
+	T_EXPECT(cuMemAddressReserve(&va, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &own, 1), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &acc, 1), CUDA_ERROR_NOT_PERMITTED);
+	/* A range inside the mapping, not at its start. */
+	T_EXPECT(cuMemSetAccess(va + MiB, MiB, &acc, 1), CUDA_ERROR_NOT_PERMITTED);
+	/* A pool on device 1, accessed from device 0. */
+	T_EXPECT(cuDeviceGetDefaultMemPool(&p1, 1), 0);
+	T_EXPECT(cuMemPoolSetAccess(p1, &own, 1), 0);
+	T_EXPECT(cuMemPoolSetAccess(p1, &acc, 1), CUDA_ERROR_NOT_PERMITTED);
+	/* Copies between the devices' memory. */
+	memset(&c3, 0, sizeof(c3));
+	c3.srcContext = ctx0;
+	c3.dstContext = ctx1;
+	T_EXPECT(cuMemcpy3DPeer(&c3), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy3DPeerAsync(&c3, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy(b, a, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyAsync(b, a, 4096, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyDtoD_v2(b, a, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyDtoDAsync_v2_ptsz(b, a, 4096, NULL), CUDA_ERROR_NOT_PERMITTED);
+	dsts[0] = a + 4096;
+	srcs[0] = a;
+	dsts[1] = b;
+	srcs[1] = a;
+	T_EXPECT(cuMemcpyBatchAsync_v2(dsts, srcs, sizes, 2, NULL, NULL, 0, NULL),
+		 CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy(a + 4096, a, 4096), 0);	/* same device */
+	{
+		CUDA_MEMCPY2D c2;
+		CUDA_MEMCPY3D c3d;
+
+		memset(&c2, 0, sizeof(c2));
+		c2.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+		c2.srcDevice = a;
+		c2.dstMemoryType = CU_MEMORYTYPE_UNIFIED;
+		c2.dstDevice = b;
+		T_EXPECT(cuMemcpy2D_v2(&c2), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpy2DAsync_v2_ptsz(&c2, NULL), CUDA_ERROR_NOT_PERMITTED);
+		c2.dstDevice = a + 8192;
+		T_EXPECT(cuMemcpy2D_v2(&c2), 0);
+		memset(&c3d, 0, sizeof(c3d));
+		c3d.srcMemoryType = CU_MEMORYTYPE_DEVICE;
+		c3d.srcDevice = a;
+		c3d.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+		c3d.dstDevice = b;
+		T_EXPECT(cuMemcpy3D_v2(&c3d), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpy3DAsync_v2(&c3d, NULL), CUDA_ERROR_NOT_PERMITTED);
+		c3d.srcMemoryType = CU_MEMORYTYPE_HOST;	/* host -> device */
+		T_EXPECT(cuMemcpy3D_v2(&c3d), 0);
+	}
+	/* The admin grants device 0 -> device 1 (and device 0 may access 1). */
+	acl(&e, midx[0], GDL_ACCESS_PEER, midx[1], 0, 0);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &acc, 1), 0);
+	T_EXPECT(cuMemPoolSetAccess(p1, &acc, 1), 0);
+	T_EXPECT(cuMemcpy3DPeer_ptds(&c3), 0);
+	T_EXPECT(cuMemcpy(b, a, 4096), 0);
+	T_EXPECT(cuMemcpyBatchAsync_v2(dsts, srcs, sizes, 2, NULL, NULL, 0, NULL), 0);
+	T_EXPECT(cuMemcpy(a, b, 4096), CUDA_ERROR_NOT_PERMITTED);	/* directional */
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_EXPECT(cuMemAddressFree(va, 2 * MiB), 0);
+	/* A pointer imported from a pool: needs an ACL entry on its range. */
+	T_EXPECT(cuMemPoolExportPointer(&ex, a), 0);
+	T_EXPECT(cuMemPoolImportPointer(&imp, p1, &ex), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(imp, 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemFree_v2(b), 0);
+	cuCtxSetCurrent(ctx0);
+}
+
+/* ---- memory shared with other processes ---- */
+
+/*
+ * Exported memory may be held by an importer after the exporter frees
+ * it: it stays charged until the exporter exits.  In a child, whose exit
+ * releases it.  Exit status bits.
+ */
+static int child_export(void)
+{
+	CUmemGenericAllocationHandle h;
+	CUipcMemHandle ih;
+	CUdeviceptr a;
+	uint64_t b0, b1;
+	int fd, rc = 0;
+
+	cuCtxSetCurrent(ctx0);
+	b0 = usage(0);
+	if (cuMemAlloc_v2(&a, MiB) || cuIpcGetMemHandle(&ih, a) || cuMemFree_v2(a))
+		rc |= 1;
+	if (usage(0) != b0 + MiB)
+		rc |= 2;
+	b1 = usage(1);
+	if (vmm_create(&h, 1, 2 * MiB) ||
+	    cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0) ||
+	    cuMemRelease(h))
+		rc |= 4;
+	if (usage(1) != b1 + 2 * MiB)
+		rc |= 8;
+	return rc;
+}
+
+static void test_export(void)
+{
+	uint64_t b0 = usage(0), b1 = usage(1);
+	pid_t pid;
+	int rc;
+
+	t_section = "export";
+	pid = fork();
+	if (pid == 0)
+		_exit(child_export());
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 5), "export: setup (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 2), "cuIpcGetMemHandle'd buffer freed: still charged to its exporter (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 8), "cuMemExportToShareableHandle'd handle released: still charged to its exporter (status %d)", rc);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);	/* the exporter exited */
+}
+
+/* ---- legacy exported names ---- */
+
+static void test_legacy(void)
+{
+	GDL_CUDA_ARRAY_DESCRIPTOR_v1 ad = { 512, 512, CU_AD_FORMAT_FLOAT, 1 };
+	GDL_CUDA_ARRAY3D_DESCRIPTOR_v1 ad3 = { 256, 256, 4, CU_AD_FORMAT_HALF, 2, 0 };
+	unsigned long long calls = fake_cuda_driver_allocs();
+	unsigned int u32 = 0, pitch32, fr32 = 0, tot32 = 0;
+	CUdeviceptr a, imp = 1;
+	CUipcMemHandle h;
+	size_t tot = 0;
+	CUarray arr;
+	CUcontext c;
+	uint64_t b;
+	void *hp;
+
+	t_section = "legacy";
+	cuCtxSetCurrent(ctx0);
+	/* 32-bit ABIs: refused before the driver. */
+	T_EXPECT(cuMemAlloc(&u32, MiB), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemAllocPitch(&u32, &pitch32, 1000, 1024, 4), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuArrayCreate(&arr, &ad), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuArray3DCreate(&arr, &ad3), CUDA_ERROR_NOT_SUPPORTED);
+	T_TRUE(fake_cuda_driver_allocs() == calls);
+	/* Memory info: the quota. */
+	T_EXPECT(cuMemGetInfo(&fr32, &tot32), 0);
+	t_check(tot32 == QUOTA0 && fr32 == QUOTA0 - usage(0),
+		"cuMemGetInfo (legacy): total %u free %u", tot32, fr32);
+	T_EXPECT(cuDeviceTotalMem(&tot32, 0), 0);
+	t_check(tot32 == QUOTA0, "cuDeviceTotalMem (legacy): %u", tot32);
+	T_EXPECT(cuDeviceTotalMem_v2(&tot, 1), 0);
+	t_check(tot == QUOTA1, "cuDeviceTotalMem_v2: %zu", tot);
+	/* Contexts: charged and released like the current names. */
+	b = usage(1);
+	T_EXPECT(cuCtxCreate(&c, 0, 1), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuCtxDestroy(c), 0);
+	T_TRUE(usage(1) == b);
+	b = usage(0);
+	T_EXPECT(cuDevicePrimaryCtxRetain(&c, 0), 0);
+	T_TRUE(usage(0) == b + 2 * MiB);
+	T_EXPECT(cuDevicePrimaryCtxRelease(0), 0);
+	T_TRUE(usage(0) == b);
+	cuCtxSetCurrent(ctx0);
+	/* DMA checks. */
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	T_EXPECT(cuIpcGetMemHandle(&h, a), 0);
+	T_EXPECT(cuIpcOpenMemHandle(&imp, h, 1), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(imp, 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	T_EXPECT(cuMemHostRegister(&u32, sizeof(u32), CU_MEMHOSTREGISTER_IOMEMORY),
+		 CUDA_ERROR_NOT_PERMITTED);
+	/* Page-locked host memory needs the device, as cuMemHostAlloc. */
+	T_EXPECT(cuMemAllocHost_v2(&hp, 4096), 0);
+	cuMemFreeHost(hp);
+	T_EXPECT(cuMemAllocHost(&hp, 4096), 0);
+	cuMemFreeHost(hp);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], 0), 0);
+	T_EXPECT(cuMemAllocHost_v2(&hp, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemAllocHost(&hp, 4096), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+}
+
 /* ---- threads ---- */
 
 static void *thread_allocs(void *arg)
@@ -583,6 +1075,266 @@ static void test_threads(void)
 	}
 	t_check(bad == 0, "8 threads x 800 alloc/free pairs (%d failed)", bad);
 	T_TRUE(usage(0) == b);
+}
+
+/* ---- the free/alloc race (the fake driver widens the window) ---- */
+
+enum race_kind { RACE_FREE, RACE_FREE_ASYNC, RACE_RELEASE, RACE_ARRAY, RACE_CTX };
+
+struct race {
+	enum race_kind kind;
+	CUresult e;
+	uint64_t obj;
+};
+
+static CUresult race_alloc(enum race_kind kind, uint64_t *obj)
+{
+	CUDA_ARRAY_DESCRIPTOR ad = { 512, 512, CU_AD_FORMAT_FLOAT, 1 };
+	CUmemAllocationProp prop;
+	CUdeviceptr p = 0;
+	CUmemGenericAllocationHandle vh = 0;
+	CUarray arr = NULL;
+	CUcontext c = NULL;
+	CUresult e;
+
+	switch (kind) {
+	case RACE_FREE:
+		e = cuMemAlloc_v2(&p, MiB);
+		*obj = p;
+		return e;
+	case RACE_FREE_ASYNC:
+		e = cuMemAllocAsync(&p, MiB, NULL);
+		*obj = p;
+		return e;
+	case RACE_RELEASE:
+		memset(&prop, 0, sizeof(prop));
+		prop.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+		prop.location.id = 0;
+		e = cuMemCreate(&vh, MiB, &prop, 0);
+		*obj = vh;
+		return e;
+	case RACE_ARRAY:
+		e = cuArrayCreate_v2(&arr, &ad);
+		*obj = (uintptr_t)arr;
+		return e;
+	default:
+		e = cuCtxCreate_v2(&c, 0, 0);
+		*obj = (uintptr_t)c;
+		return e;
+	}
+}
+
+static CUresult race_free(enum race_kind kind, uint64_t obj)
+{
+	switch (kind) {
+	case RACE_FREE:
+		return cuMemFree_v2(obj);
+	case RACE_FREE_ASYNC:
+		return cuMemFreeAsync(obj, NULL);
+	case RACE_RELEASE:
+		return cuMemRelease(obj);
+	case RACE_ARRAY:
+		return cuArrayDestroy((CUarray)(uintptr_t)obj);
+	default:
+		return cuCtxDestroy_v2((CUcontext)(uintptr_t)obj);
+	}
+}
+
+static void *race_thread(void *arg)
+{
+	struct race *r = arg;
+
+	cuCtxSetCurrent(ctx0);
+	r->e = race_alloc(r->kind, &r->obj);
+	return NULL;
+}
+
+/* Inside the driver's free: another thread allocates, and joins. */
+static void race_hook(void *arg)
+{
+	pthread_t th;
+
+	if (pthread_create(&th, NULL, race_thread, arg) == 0)
+		pthread_join(th, NULL);
+}
+
+/*
+ * Free A; while the driver frees it, another thread gets A's address (or
+ * handle, array, context) for a new object B.  B must stay charged.
+ */
+static void race_one(enum race_kind kind, const char *what, uint64_t size)
+{
+	struct race r = { .kind = kind, .e = -1 };
+	uint64_t a = 0, before, charged;
+	CUresult e;
+
+	cuCtxSetCurrent(ctx0);
+	before = usage(0);
+	e = race_alloc(kind, &a);
+	if (kind == RACE_CTX)
+		cuCtxSetCurrent(ctx0);
+	fake_cuda_on_next_free(race_hook, &r);
+	if (!e)
+		e = race_free(kind, a);
+	charged = usage(0);
+	t_check(!e && !r.e && r.obj == a,
+		"%s: the racing thread got the freed object again (rc %d/%d)",
+		what, e, r.e);
+	t_check(charged == before + size,
+		"%s: the racing thread's new object stays charged (%llu of %llu)",
+		what, (unsigned long long)(charged - before),
+		(unsigned long long)size);
+	if (!r.e)
+		race_free(kind, r.obj);
+	cuCtxSetCurrent(ctx0);
+	t_check(usage(0) == before, "%s: and is released by its own free", what);
+}
+
+static void test_race(void)
+{
+	t_section = "race";
+	race_one(RACE_FREE, "cuMemFree_v2", MiB);
+	race_one(RACE_FREE_ASYNC, "cuMemFreeAsync", MiB);
+	race_one(RACE_RELEASE, "cuMemRelease", MiB);
+	race_one(RACE_ARRAY, "cuArrayDestroy", MiB);
+	race_one(RACE_CTX, "cuCtxDestroy_v2", 2 * MiB);
+}
+
+/* ---- the ledger file (the suite's cuda.conf says fail = open) ---- */
+
+/* The interposer's descriptors of /dev/gpu_dma_lock, ascending. */
+static int ledger_fds(int *fds, int max)
+{
+	char path[64], target[64];
+	int fd, n = 0;
+	ssize_t len;
+
+	for (fd = 0; fd < 1024 && n < max; fd++) {
+		if (fd == gdlock_fd(g))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		len = readlink(path, target, sizeof(target) - 1);
+		if (len <= 0)
+			continue;
+		target[len] = 0;
+		if (!strcmp(target, GDL_DEVICE_PATH))
+			fds[n++] = fd;
+	}
+	return n;
+}
+
+/*
+ * A process that dup2()s over the interposer's descriptor: what it holds
+ * stays charged, and nothing more can be allocated.  Exit status bits.
+ */
+static int child_lose_ledger(void)
+{
+	unsigned long long calls;
+	CUdeviceptr x, y;
+	int fds[8], n, nul, rc = 0;
+	uint64_t u0;
+
+	cuCtxSetCurrent(ctx0);
+	u0 = usage(0);
+	if (cuMemAlloc_v2(&x, 4 * MiB))
+		rc |= 1;
+	n = ledger_fds(fds, 8);
+	nul = open("/dev/null", O_RDWR);
+	if (n < 1 || nul < 0 || dup2(nul, fds[0]) < 0)
+		rc |= 2;
+	calls = fake_cuda_driver_allocs();
+	if (cuMemAlloc_v2(&y, MiB) != CUDA_ERROR_OUT_OF_MEMORY ||
+	    fake_cuda_driver_allocs() != calls)
+		rc |= 4;
+	if (usage(0) != u0 + 4 * MiB)
+		rc |= 8;
+	return rc;
+}
+
+/*
+ * Out of descriptors when the interposer first opens the ledger: refused
+ * (not "module absent", though fail = open), and retried once they are
+ * back.  Exit status bits.
+ */
+static int child_emfile(void)
+{
+	struct rlimit rl = { 48, 48 };
+	unsigned long long calls;
+	int filled[64], nf = 0, rc = 0;
+	size_t fr = 1, tot;
+	CUdeviceptr x;
+	uint64_t u0;
+
+	cuCtxSetCurrent(ctx0);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		rc |= 16;
+	while (nf < 64 && (filled[nf] = open("/dev/null", O_RDONLY)) >= 0)
+		nf++;
+	calls = fake_cuda_driver_allocs();
+	if (cuMemAlloc_v2(&x, MiB) != CUDA_ERROR_OUT_OF_MEMORY ||
+	    fake_cuda_driver_allocs() != calls)
+		rc |= 1;
+	if (cuMemGetInfo_v2(&fr, &tot) || fr != 0)
+		rc |= 2;
+	while (nf > 0)
+		close(filled[--nf]);
+	u0 = usage(0);
+	if (cuMemAlloc_v2(&x, MiB))
+		rc |= 4;
+	else if (usage(0) != u0 + MiB)
+		rc |= 8;
+	return rc;
+}
+
+static void test_ledger_file(void)
+{
+	uint64_t b0 = usage(0);
+	char idx[16];
+	pid_t pid;
+	int rc;
+
+	t_section = "ledger-file";
+	pid = fork();
+	if (pid == 0)
+		_exit(child_lose_ledger());
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 3), "dup2 over the ledger descriptor: setup (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 4), "dup2 over the ledger descriptor: later allocations refused before the driver (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 8), "dup2 over the ledger descriptor: what was allocated stays charged (status %d)", rc);
+	pid = fork();
+	if (pid == 0)
+		_exit(child_emfile());
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 16), "EMFILE: setup (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 3), "EMFILE at open: refused, 0 free, although fail = open (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 12), "EMFILE at open: retried and charged once descriptors are back (status %d)", rc);
+	/* The environment cannot lower the admin's context estimate. */
+	snprintf(idx, sizeof(idx), "%d", midx[0]);
+	setenv("GDL_CUDA_CTX_RESERVE", "1M", 1);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "cudatest", "ctxcharge", idx, NULL);
+		_exit(99);
+	}
+	setenv("GDL_CUDA_CTX_RESERVE", "2M", 1);
+	rc = wait_child(pid);
+	t_check(rc == 2, "GDL_CUDA_CTX_RESERVE=1M below cuda.conf's 2M: a context is charged %d MiB", rc);
+	/* The driver's own memory, from NVML's per-process figure. */
+	setenv("FAKE_CUDA_CTX_MEM", "3145728", 1);
+	pid = fork();
+	if (pid == 0) {
+		execl("/proc/self/exe", "cudatest", "footprint", idx, NULL);
+		_exit(99);
+	}
+	unsetenv("FAKE_CUDA_CTX_MEM");
+	rc = wait_child(pid);
+	t_check(rc >= 0 && !(rc & 1), "footprint: a context the driver says holds 3M is charged 3M (2M estimate + 1M) (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 2), "footprint: an 8M device heap is charged after cuCtxSetLimit (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 4), "footprint: a module image is charged after cuModuleLoadData (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 8), "footprint: a heap past the quota is refused and put back (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 16), "footprint: an unloaded module's charge goes at the next reconciliation (status %d)", rc);
+	t_check(rc >= 0 && !(rc & 32), "footprint: a library image is charged after cuLibraryLoadData (status %d)", rc);
+	T_TRUE(usage(0) == b0);
 }
 
 /* ---- modes ---- */
@@ -663,6 +1415,60 @@ int main(int argc, char **argv)
 		e = cuMemAlloc_v2(&a, strtoull(argv[2], NULL, 0) * MiB);
 		return e == CUDA_ERROR_OUT_OF_MEMORY ? 3 : e ? 4 : 0;
 	}
+	if (!strcmp(mode, "footprint") && argc > 2) {
+		/*
+		 * Helper (FAKE_CUDA_CTX_MEM=3M, cuda.conf ctx_reserve = 2M):
+		 * exit status bits for the footprint's charges on device 0.
+		 */
+		struct gdl_quota q0, q;
+		CUmodule mod;
+		int idx = atoi(argv[2]), rc = 0;
+
+		cuInit(0);
+		if (gdlock_open(&g) || gdlock_quota_get(g, 0, idx, &q0))
+			return 99;
+		/* The context: 2M estimate + 1M more the driver reports. */
+		if (cuCtxCreate_v2(&c, 0, 0) || gdlock_quota_get(g, 0, idx, &q) ||
+		    q.usage - q0.usage != 3 * MiB)
+			rc |= 1;
+		/* An 8M device heap. */
+		if (cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, 8 * MiB) ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 11 * MiB)
+			rc |= 2;
+		/* A module image. */
+		if (cuModuleLoadData(&mod, "image") ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 12 * MiB)
+			rc |= 4;
+		/* A heap past the quota: refused, the limit put back. */
+		if (cuCtxSetLimit(CU_LIMIT_MALLOC_HEAP_SIZE, 100 * MiB) != CUDA_ERROR_OUT_OF_MEMORY ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 12 * MiB)
+			rc |= 8;
+		/* Unloaded: reconciled at the next context operation. */
+		if (cuModuleUnload(mod) || cuCtxSetLimit(CU_LIMIT_STACK_SIZE, 4096) ||
+		    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 11 * MiB)
+			rc |= 16;
+		/* A library image. */
+		{
+			CUlibrary lib;
+
+			if (cuLibraryLoadData(&lib, "image", NULL, NULL, 0, NULL, NULL, 0) ||
+			    gdlock_quota_get(g, 0, idx, &q) || q.usage - q0.usage != 12 * MiB)
+				rc |= 32;
+		}
+		return rc;
+	}
+	if (!strcmp(mode, "ctxcharge") && argc > 2) {
+		/* Helper: exit with the MiB a new context on device 0 costs. */
+		struct gdl_quota q0, q1;
+
+		cuInit(0);
+		if (gdlock_open(&g) ||
+		    gdlock_quota_get(g, 0, atoi(argv[2]), &q0) ||
+		    cuCtxCreate_v2(&c, 0, 0) ||
+		    gdlock_quota_get(g, 0, atoi(argv[2]), &q1))
+			return 99;
+		return (int)((q1.usage - q0.usage) / MiB);
+	}
 	if (!strcmp(mode, "closed") || !strcmp(mode, "open")) {
 		int open_mode = !strcmp(mode, "open");
 		size_t fr = 1, tot = 0;
@@ -687,12 +1493,20 @@ int main(int argc, char **argv)
 	if (!mode_main()) {
 		test_enumerate();
 		test_allocs();
+		test_vmm();
+		test_pools();
+		test_graphs();
 		test_quota();
 		test_processes();
 		test_meminfo();
 		test_contexts();
 		test_dma();
+		test_legacy();
+		test_dma_more();
+		test_export();
 		test_threads();
+		test_race();
+		test_ledger_file();
 	}
 	printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed != 0;

@@ -8,7 +8,12 @@
 /* Bytes the fake driver has live on device @dev, and driver calls made. */
 unsigned long long fake_cuda_live(int dev);
 unsigned long long fake_cuda_driver_allocs(void);
-/* The pre-3.2 cuMemAlloc ABI, handed out for cudaVersion < 3020. */
-CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
+/* What NVML reports this process holds on @dev (live + the driver's own). */
+unsigned long long fake_cuda_process_mem(int dev);
+/*
+ * Once: the next free/destroy/release calls @fn(@arg) after freeing and
+ * before returning, and hands the freed address or object out again.
+ */
+void fake_cuda_on_next_free(void (*fn)(void *), void *arg);
 
 #endif

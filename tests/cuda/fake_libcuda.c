@@ -24,12 +24,18 @@
 struct CUctx_st {
 	int dev;
 	int primary;
+	size_t heap;	/* CU_LIMIT_MALLOC_HEAP_SIZE */
 };
 struct CUarray_st {
 	size_t size;
 };
 struct CUmipmappedArray_st {
 	size_t size;
+};
+/* A stream-ordered pool: what it reserved stays until trimmed. */
+struct CUmemPoolHandle_st {
+	int dev;
+	unsigned long long reserved, used, threshold;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -38,6 +44,12 @@ static char pci[MAX_DEV][32];
 static unsigned long long dev_mem = 16ULL << 30;
 static unsigned long long live[MAX_DEV], next_addr[MAX_DEV];
 static unsigned long long driver_allocs;
+/*
+ * The driver's own memory for the process (contexts, modules, heaps),
+ * which NVML's per-process figure includes: FAKE_CUDA_CTX_MEM bytes per
+ * context, 1 MiB per module, the malloc heap limit per context.
+ */
+static unsigned long long driver_own[MAX_DEV], ctx_mem;
 static struct CUctx_st primary_ctx[MAX_DEV];
 static unsigned int primary_refs[MAX_DEV];
 static __thread CUcontext current;
@@ -47,7 +59,56 @@ static __thread int depth;
 static struct {
 	unsigned long long addr, size;
 	int dev;
+	unsigned int maps;	/* VMM: live mappings of this handle */
+	unsigned int refs;	/* VMM: the creation and retains not released */
+	CUmemoryPool pool;	/* stream-ordered: its pool */
 } allocs[MAX_ALLOCS];
+static struct CUmemPoolHandle_st default_pool[MAX_DEV];
+static CUmemoryPool current_pool[MAX_DEV];
+
+/* VMM mappings: a handle's memory lives until released and unmapped. */
+#define MAX_MAPPINGS 64
+static struct {
+	unsigned long long va, size;
+	int alloc;		/* index in allocs, -1 for a free slot */
+} mappings[MAX_MAPPINGS];
+static unsigned long long next_va = 0x7f0000000000ULL;
+
+/*
+ * fake_cuda_on_next_free(): the next free, destroy or release calls a
+ * hook once it has freed the object, before it returns, and the object's
+ * address (or array, or context) is the next one of its kind handed out.
+ * That widens a real driver's window deterministically: another thread
+ * that allocates during the hook gets the very address being freed.
+ */
+static void (*free_hook)(void *);
+static void *free_hook_arg;
+static unsigned long long recycled_addr[MAX_DEV];
+static void *recycled_array;
+static CUcontext recycled_ctx;
+
+API void fake_cuda_on_next_free(void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&lock);
+	free_hook_arg = arg;
+	free_hook = fn;
+	pthread_mutex_unlock(&lock);
+}
+
+/* Called without the lock, after the object is freed. */
+static void after_free(void)
+{
+	void (*fn)(void *);
+	void *arg;
+
+	pthread_mutex_lock(&lock);
+	fn = free_hook;
+	arg = free_hook_arg;
+	free_hook = NULL;
+	pthread_mutex_unlock(&lock);
+	if (fn)
+		fn(arg);
+}
 
 static void setup(void)
 {
@@ -60,6 +121,9 @@ static void setup(void)
 	m = getenv("FAKE_CUDA_MEM");
 	if (m)
 		dev_mem = strtoull(m, NULL, 0);
+	m = getenv("FAKE_CUDA_CTX_MEM");
+	if (m)
+		ctx_mem = strtoull(m, NULL, 0);
 	if (!s)
 		s = "0000:00:05.0";
 	for (ndev = 0; *s && ndev < MAX_DEV; ndev++) {
@@ -68,9 +132,12 @@ static void setup(void)
 		memcpy(pci[ndev], s, n < 31 ? n : 31);
 		s += n + (s[n] == ',');
 	}
+	for (i = 0; i < MAX_MAPPINGS; i++)
+		mappings[i].alloc = -1;
 	for (i = 0; i < MAX_DEV; i++) {
 		next_addr[i] = (unsigned long long)(i + 1) << 40;
 		primary_ctx[i].dev = i;
+		default_pool[i].dev = i;
 		primary_ctx[i].primary = 1;
 	}
 }
@@ -88,10 +155,18 @@ static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
 		;
 	if (i == MAX_ALLOCS)
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	allocs[i].addr = next_addr[dev];
+	if (recycled_addr[dev]) {
+		allocs[i].addr = recycled_addr[dev];
+		recycled_addr[dev] = 0;
+	} else {
+		allocs[i].addr = next_addr[dev];
+		next_addr[dev] += (size + 0xfffff) & ~0xfffffULL;
+	}
 	allocs[i].size = size;
 	allocs[i].dev = dev;
-	next_addr[dev] += (size + 0xfffff) & ~0xfffffULL;
+	allocs[i].maps = 0;
+	allocs[i].refs = 1;
+	allocs[i].pool = NULL;
 	live[dev] += size;
 	driver_allocs++;
 	if (out)
@@ -116,8 +191,23 @@ static CUresult fake_free(CUdeviceptr p)
 
 	if (i < 0 || allocs[i].addr != p)
 		return CUDA_ERROR_INVALID_VALUE;
-	live[allocs[i].dev] -= allocs[i].size;
+	if (allocs[i].pool) {
+		/* Back to the pool's cache, trimmed to its release threshold. */
+		CUmemoryPool pl = allocs[i].pool;
+		unsigned long long keep;
+
+		pl->used -= allocs[i].size;
+		keep = pl->used > pl->threshold ? pl->used : pl->threshold;
+		if (pl->reserved > keep) {
+			live[pl->dev] -= pl->reserved - keep;
+			pl->reserved = keep;
+		}
+	} else {
+		live[allocs[i].dev] -= allocs[i].size;
+	}
 	allocs[i].size = 0;
+	if (free_hook)
+		recycled_addr[allocs[i].dev] = p;
 	return CUDA_SUCCESS;
 }
 
@@ -151,6 +241,8 @@ static CUresult free_any(CUdeviceptr p)
 	pthread_mutex_lock(&lock);
 	e = fake_free(p);
 	pthread_mutex_unlock(&lock);
+	if (!e)
+		after_free();
 	return e;
 }
 
@@ -162,6 +254,126 @@ API unsigned long long fake_cuda_live(int dev)
 	v = dev >= 0 && dev < MAX_DEV ? live[dev] : 0;
 	pthread_mutex_unlock(&lock);
 	return v;
+}
+
+/* What NVML reports this process holds on @dev. */
+API unsigned long long fake_cuda_process_mem(int dev)
+{
+	unsigned long long v;
+
+	pthread_mutex_lock(&lock);
+	v = dev >= 0 && dev < MAX_DEV ? live[dev] + driver_own[dev] : 0;
+	pthread_mutex_unlock(&lock);
+	return v;
+}
+
+API CUresult cuCtxSetLimit(CUlimit limit, size_t value)
+{
+	if (!current)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (limit != CU_LIMIT_MALLOC_HEAP_SIZE)
+		return CUDA_SUCCESS;
+	pthread_mutex_lock(&lock);
+	driver_own[current->dev] += value - current->heap;
+	current->heap = value;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuCtxGetLimit(size_t *value, CUlimit limit)
+{
+	if (!current || !value)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	*value = limit == CU_LIMIT_MALLOC_HEAP_SIZE ? current->heap : 0;
+	return CUDA_SUCCESS;
+}
+
+/* A module costs the current device 1 MiB of the driver's own memory. */
+struct CUmod_st {
+	int dev;
+};
+
+static CUresult module_load(CUmodule *module)
+{
+	if (!current || !module)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	*module = calloc(1, sizeof(**module));
+	if (!*module)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	(*module)->dev = current->dev;
+	pthread_mutex_lock(&lock);
+	driver_own[current->dev] += 1 << 20;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuModuleLoad(CUmodule *module, const char *fname)
+{
+	(void)fname;
+	return module_load(module);
+}
+
+API CUresult cuModuleLoadData(CUmodule *module, const void *image)
+{
+	(void)image;
+	return module_load(module);
+}
+
+API CUresult cuModuleLoadDataEx(CUmodule *module, const void *image,
+				unsigned int nopts, CUjit_option *opts,
+				void **values)
+{
+	(void)image;
+	(void)nopts;
+	(void)opts;
+	(void)values;
+	return module_load(module);
+}
+
+API CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
+{
+	(void)fatCubin;
+	return module_load(module);
+}
+
+/* A library is a module loaded on the current device, for the fake. */
+API CUresult cuLibraryLoadData(CUlibrary *library, const void *code,
+			       CUjit_option *jo, void **jv, unsigned int jn,
+			       CUlibraryOption *lo, void **lv, unsigned int ln)
+{
+	(void)code;
+	(void)jo;
+	(void)jv;
+	(void)jn;
+	(void)lo;
+	(void)lv;
+	(void)ln;
+	return module_load((CUmodule *)library);
+}
+
+API CUresult cuLibraryLoadFromFile(CUlibrary *library, const char *file,
+				   CUjit_option *jo, void **jv,
+				   unsigned int jn, CUlibraryOption *lo,
+				   void **lv, unsigned int ln)
+{
+	(void)file;
+	return cuLibraryLoadData(library, NULL, jo, jv, jn, lo, lv, ln);
+}
+
+API CUresult cuLibraryUnload(CUlibrary library)
+{
+	return cuModuleUnload((CUmodule)library);
+}
+
+API CUresult cuModuleUnload(CUmodule module)
+{
+	if (!module)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	driver_own[module->dev] -= 1 << 20;
+	pthread_mutex_unlock(&lock);
+	free(module);
+	return CUDA_SUCCESS;
 }
 
 API unsigned long long fake_cuda_driver_allocs(void)
@@ -216,11 +428,21 @@ static CUresult ctx_create(CUcontext *pctx, CUdevice dev)
 
 	if (dev < 0 || dev >= ndev)
 		return CUDA_ERROR_INVALID_DEVICE;
-	c = calloc(1, sizeof(*c));
+	pthread_mutex_lock(&lock);
+	c = recycled_ctx;
+	recycled_ctx = NULL;
+	pthread_mutex_unlock(&lock);
+	if (c)
+		memset(c, 0, sizeof(*c));
+	else
+		c = calloc(1, sizeof(*c));
 	if (!c)
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	c->dev = dev;
 	*pctx = current = c;
+	pthread_mutex_lock(&lock);
+	driver_own[dev] += ctx_mem;
+	pthread_mutex_unlock(&lock);
 	return CUDA_SUCCESS;
 }
 
@@ -253,7 +475,15 @@ API CUresult cuCtxDestroy_v2(CUcontext ctx)
 		return CUDA_ERROR_INVALID_CONTEXT;
 	if (current == ctx)
 		current = NULL;
+	pthread_mutex_lock(&lock);
+	driver_own[ctx->dev] -= ctx_mem + ctx->heap;
+	if (free_hook) {
+		recycled_ctx = ctx;
+		ctx = NULL;
+	}
+	pthread_mutex_unlock(&lock);
 	free(ctx);
+	after_free();
 	return CUDA_SUCCESS;
 }
 
@@ -262,7 +492,8 @@ API CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 	if (dev < 0 || dev >= ndev)
 		return CUDA_ERROR_INVALID_DEVICE;
 	pthread_mutex_lock(&lock);
-	primary_refs[dev]++;
+	if (!primary_refs[dev]++)
+		driver_own[dev] += ctx_mem;
 	pthread_mutex_unlock(&lock);
 	*pctx = &primary_ctx[dev];
 	return CUDA_SUCCESS;
@@ -275,10 +506,12 @@ API CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 	if (dev < 0 || dev >= ndev)
 		return CUDA_ERROR_INVALID_DEVICE;
 	pthread_mutex_lock(&lock);
-	if (primary_refs[dev])
-		primary_refs[dev]--;
-	else
+	if (primary_refs[dev]) {
+		if (!--primary_refs[dev])
+			driver_own[dev] -= ctx_mem;
+	} else {
 		e = CUDA_ERROR_INVALID_CONTEXT;
+	}
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -324,14 +557,6 @@ API CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t size)
 	return alloc_current(dptr, size);
 }
 
-/* The pre-3.2 ABI (32-bit sizes), for the legacy-request test. */
-API CUresult cuMemAlloc(unsigned int *dptr, unsigned int size)
-{
-	(void)dptr;
-	(void)size;
-	return CUDA_ERROR_NOT_SUPPORTED;
-}
-
 API CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t width,
 				size_t height, unsigned int elem)
 {
@@ -349,32 +574,177 @@ API CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
 	return alloc_current(dptr, size);
 }
 
+/* From @pool: it grows by what its cache cannot serve. */
+static CUresult pool_alloc(CUmemoryPool pl, CUdeviceptr *dptr, size_t size)
+{
+	unsigned long long grow = 0;
+	CUresult e;
+	int i;
+
+	if (!pl || !dptr || !size)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (pl->used + size > pl->reserved)
+		grow = pl->used + size - pl->reserved;
+	if (live[pl->dev] + grow > dev_mem) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	e = fake_alloc(pl->dev, size, dptr);
+	if (!e) {
+		i = find_alloc(*dptr);
+		allocs[i].pool = pl;
+		live[pl->dev] += grow - size;
+		pl->reserved += grow;
+		pl->used += size;
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+static CUmemoryPool pool_of(int dev)
+{
+	return current_pool[dev] ? current_pool[dev] : &default_pool[dev];
+}
+
+static CUresult alloc_async(CUdeviceptr *dptr, size_t size)
+{
+	int dev;
+
+	if (cur_dev(&dev))
+		return CUDA_ERROR_INVALID_CONTEXT;
+	return pool_alloc(pool_of(dev), dptr, size);
+}
+
 API CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
 {
 	(void)s;
-	return alloc_current(dptr, size);
+	return alloc_async(dptr, size);
 }
 
 API CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size, CUstream s)
 {
 	(void)s;
-	return alloc_current(dptr, size);
+	return alloc_async(dptr, size);
 }
 
 API CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
 				     CUmemoryPool pool, CUstream s)
 {
-	(void)pool;
 	(void)s;
-	return alloc_current(dptr, size);
+	return pool_alloc(pool, dptr, size);
 }
 
 API CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
 					  CUmemoryPool pool, CUstream s)
 {
-	(void)pool;
 	(void)s;
-	return alloc_current(dptr, size);
+	return pool_alloc(pool, dptr, size);
+}
+
+API CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*pool = &default_pool[dev];
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGetMemPool(CUmemoryPool *pool, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*pool = pool_of(dev);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
+{
+	CUmemoryPool pl;
+
+	if (!pool || !props || props->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
+	    props->location.id < 0 || props->location.id >= ndev)
+		return CUDA_ERROR_INVALID_VALUE;
+	pl = calloc(1, sizeof(*pl));
+	if (!pl)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	pl->dev = props->location.id;
+	*pool = pl;
+	return CUDA_SUCCESS;
+}
+
+static void trim(CUmemoryPool pl, unsigned long long keep)
+{
+	if (keep < pl->used)
+		keep = pl->used;
+	if (pl->reserved > keep) {
+		live[pl->dev] -= pl->reserved - keep;
+		pl->reserved = keep;
+	}
+}
+
+API CUresult cuMemPoolDestroy(CUmemoryPool pl)
+{
+	if (!pl || (pl >= default_pool && pl < default_pool + MAX_DEV))
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (pl->used) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_VALUE;	/* the tests free first */
+	}
+	trim(pl, 0);
+	pthread_mutex_unlock(&lock);
+	free(pl);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolTrimTo(CUmemoryPool pl, size_t keep)
+{
+	if (!pl)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	trim(pl, keep);
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolGetAttribute(CUmemoryPool pl, CUmemPool_attribute a,
+				   void *value)
+{
+	cuuint64_t v;
+
+	if (!pl || !value)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	switch (a) {
+	case CU_MEMPOOL_ATTR_RELEASE_THRESHOLD:
+		v = pl->threshold;
+		break;
+	case CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT:
+		v = pl->reserved;
+		break;
+	case CU_MEMPOOL_ATTR_USED_MEM_CURRENT:
+		v = pl->used;
+		break;
+	default:
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+	pthread_mutex_unlock(&lock);
+	memcpy(value, &v, sizeof(v));
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemPoolSetAttribute(CUmemoryPool pl, CUmemPool_attribute a,
+				   void *value)
+{
+	if (!pl || !value || a != CU_MEMPOOL_ATTR_RELEASE_THRESHOLD)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	memcpy(&pl->threshold, value, sizeof(pl->threshold));
+	trim(pl, pl->threshold);
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
 }
 
 /*
@@ -409,11 +779,150 @@ API CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 
 API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
+	CUresult e = CUDA_SUCCESS;
+	int i;
+
 	if (handle & HOST_HANDLE) {
 		free((void *)(uintptr_t)(handle & ~HOST_HANDLE));
 		return CUDA_SUCCESS;
 	}
-	return free_any(handle);
+	pthread_mutex_lock(&lock);
+	i = find_alloc(handle);
+	if (i < 0 || allocs[i].addr != handle || !allocs[i].refs)
+		e = CUDA_ERROR_INVALID_VALUE;
+	else if (!--allocs[i].refs && !allocs[i].maps)
+		e = fake_free(handle);	/* else it lives until the last unmap */
+	pthread_mutex_unlock(&lock);
+	if (!e)
+		after_free();
+	return e;
+}
+
+API CUresult cuMemExportToShareableHandle(void *shareable,
+					  CUmemGenericAllocationHandle handle,
+					  CUmemAllocationHandleType type,
+					  unsigned long long flags)
+{
+	int fd = 42;
+
+	if (!shareable || flags || type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR ||
+	    (handle & HOST_HANDLE))
+		return CUDA_ERROR_INVALID_VALUE;
+	memcpy(shareable, &fd, sizeof(fd));
+	return CUDA_SUCCESS;
+}
+
+/* The handle mapped at @addr (its alloc entry's address), retained. */
+API CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
+					 void *addr)
+{
+	CUresult e = CUDA_ERROR_INVALID_VALUE;
+	uintptr_t a = (uintptr_t)addr;
+	int m;
+
+	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && a >= mappings[m].va &&
+		    a - mappings[m].va < mappings[m].size) {
+			*handle = allocs[mappings[m].alloc].addr;
+			allocs[mappings[m].alloc].refs++;
+			e = CUDA_SUCCESS;
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMemGetAllocationPropertiesFromHandle(CUmemAllocationProp *prop,
+						    CUmemGenericAllocationHandle handle)
+{
+	int i;
+
+	pthread_mutex_lock(&lock);
+	i = find_alloc(handle);
+	if (i >= 0) {
+		memset(prop, 0, sizeof(*prop));
+		prop->type = 1;
+		prop->location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+		prop->location.id = allocs[i].dev;
+	}
+	pthread_mutex_unlock(&lock);
+	return i >= 0 ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size,
+				 size_t alignment, CUdeviceptr addr,
+				 unsigned long long flags)
+{
+	(void)alignment;
+	(void)addr;
+	if (!ptr || !size || flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	*ptr = next_va;
+	next_va += (size + 0x1fffff) & ~0x1fffffULL;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
+{
+	return ptr && size ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
+		      CUmemGenericAllocationHandle handle,
+		      unsigned long long flags)
+{
+	CUresult e = CUDA_ERROR_INVALID_VALUE;
+	int i, m;
+
+	if (!ptr || !size || flags || (handle & HOST_HANDLE))
+		return handle & HOST_HANDLE ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	i = find_alloc(handle);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && mappings[m].va == ptr)
+			break;
+	if (i >= 0 && allocs[i].addr == handle && allocs[i].refs &&
+	    offset + size <= allocs[i].size && m == MAX_MAPPINGS) {
+		for (m = 0; m < MAX_MAPPINGS && mappings[m].alloc >= 0; m++)
+			;
+		if (m < MAX_MAPPINGS) {
+			mappings[m].va = ptr;
+			mappings[m].size = size;
+			mappings[m].alloc = i;
+			allocs[i].maps++;
+			e = CUDA_SUCCESS;
+		} else {
+			e = CUDA_ERROR_OUT_OF_MEMORY;
+		}
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+/* Every mapping in [ptr, ptr + size); the first must start at ptr. */
+API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
+{
+	CUresult e = CUDA_ERROR_INVALID_VALUE;
+	int m, i;
+
+	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && mappings[m].va == ptr)
+			e = CUDA_SUCCESS;
+	for (m = 0; !e && m < MAX_MAPPINGS; m++) {
+		if (mappings[m].alloc < 0 || mappings[m].va < ptr ||
+		    mappings[m].va - ptr >= size)
+			continue;
+		i = mappings[m].alloc;
+		mappings[m].alloc = -1;
+		if (!--allocs[i].maps && !allocs[i].refs)
+			fake_free(allocs[i].addr);
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
 }
 
 API CUresult cuMemFree_v2(CUdeviceptr p)
@@ -444,7 +953,8 @@ static CUresult array_create(void **out, size_t bytes)
 		pthread_mutex_unlock(&lock);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	a = malloc(sizeof(*a));
+	a = recycled_array ? recycled_array : malloc(sizeof(*a));
+	recycled_array = NULL;
 	if (a) {
 		a->size = bytes;
 		live[dev] += bytes;
@@ -462,8 +972,13 @@ static CUresult array_destroy(void *p, size_t size)
 	pthread_mutex_lock(&lock);
 	if (!cur_dev(&dev))
 		live[dev] -= size;
+	if (free_hook) {
+		recycled_array = p;
+		p = NULL;
+	}
 	pthread_mutex_unlock(&lock);
 	free(p);
+	after_free();
 	return CUDA_SUCCESS;
 }
 
@@ -578,6 +1093,378 @@ API CUresult cuMemcpyPeerAsync_ptsz(CUdeviceptr dst, CUcontext dctx,
 	return copy_peer(dst, dctx, src, sctx, n);
 }
 
+static CUresult copy3d(const CUDA_MEMCPY3D_PEER *p)
+{
+	return p && p->srcContext && p->dstContext ? CUDA_SUCCESS :
+		CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemcpy3DPeer(const CUDA_MEMCPY3D_PEER *p)
+{
+	return copy3d(p);
+}
+
+API CUresult cuMemcpy3DPeer_ptds(const CUDA_MEMCPY3D_PEER *p)
+{
+	return copy3d(p);
+}
+
+API CUresult cuMemcpy3DPeerAsync(const CUDA_MEMCPY3D_PEER *p, CUstream s)
+{
+	(void)s;
+	return copy3d(p);
+}
+
+API CUresult cuMemcpy3DPeerAsync_ptsz(const CUDA_MEMCPY3D_PEER *p, CUstream s)
+{
+	(void)s;
+	return copy3d(p);
+}
+
+#define FAKE_COPY_XD(name, type)					\
+	API CUresult name(const type *p)				\
+	{								\
+		return p ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;	\
+	}
+#define FAKE_COPY_XD_ASYNC(name, type)					\
+	API CUresult name(const type *p, CUstream s)			\
+	{								\
+		(void)s;						\
+		return p ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;	\
+	}
+FAKE_COPY_XD(cuMemcpy2D_v2, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy2D_v2_ptds, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy2DUnaligned_v2, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy2DUnaligned_v2_ptds, CUDA_MEMCPY2D)
+FAKE_COPY_XD_ASYNC(cuMemcpy2DAsync_v2, CUDA_MEMCPY2D)
+FAKE_COPY_XD_ASYNC(cuMemcpy2DAsync_v2_ptsz, CUDA_MEMCPY2D)
+FAKE_COPY_XD(cuMemcpy3D_v2, CUDA_MEMCPY3D)
+FAKE_COPY_XD(cuMemcpy3D_v2_ptds, CUDA_MEMCPY3D)
+FAKE_COPY_XD_ASYNC(cuMemcpy3DAsync_v2, CUDA_MEMCPY3D)
+FAKE_COPY_XD_ASYNC(cuMemcpy3DAsync_v2_ptsz, CUDA_MEMCPY3D)
+
+static CUresult copy_uva(CUdeviceptr dst, CUdeviceptr src, size_t n)
+{
+	return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+#define FAKE_COPY(name)							\
+	API CUresult name(CUdeviceptr dst, CUdeviceptr src, size_t n)	\
+	{								\
+		return copy_uva(dst, src, n);				\
+	}
+#define FAKE_COPY_ASYNC(name)						\
+	API CUresult name(CUdeviceptr dst, CUdeviceptr src, size_t n,	\
+			  CUstream s)					\
+	{								\
+		(void)s;						\
+		return copy_uva(dst, src, n);				\
+	}
+FAKE_COPY(cuMemcpy)
+FAKE_COPY(cuMemcpy_ptds)
+FAKE_COPY(cuMemcpyDtoD_v2)
+FAKE_COPY(cuMemcpyDtoD_v2_ptds)
+FAKE_COPY_ASYNC(cuMemcpyAsync)
+FAKE_COPY_ASYNC(cuMemcpyAsync_ptsz)
+FAKE_COPY_ASYNC(cuMemcpyDtoDAsync_v2)
+FAKE_COPY_ASYNC(cuMemcpyDtoDAsync_v2_ptsz)
+
+API CUresult cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				   size_t *sizes, size_t count,
+				   CUmemcpyAttributes *attrs, size_t *attrsIdxs,
+				   size_t numAttrs, CUstream s)
+{
+	size_t i;
+
+	(void)attrs;
+	(void)attrsIdxs;
+	(void)numAttrs;
+	(void)s;
+	for (i = 0; i < count; i++)
+		if (copy_uva(dsts[i], srcs[i], sizes[i]))
+			return CUDA_ERROR_INVALID_VALUE;
+	return CUDA_SUCCESS;
+}
+
+/* Device memory of the fake's: its device; anything else is host memory. */
+API CUresult cuPointerGetAttribute(void *data, CUpointer_attribute a,
+				   CUdeviceptr p)
+{
+	unsigned int type;
+	int i, dev, zero = 0;
+
+	pthread_mutex_lock(&lock);
+	i = find_alloc(p);
+	dev = i >= 0 ? allocs[i].dev : -1;
+	pthread_mutex_unlock(&lock);
+	if (i < 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	switch (a) {
+	case CU_POINTER_ATTRIBUTE_MEMORY_TYPE:
+		type = CU_MEMORYTYPE_DEVICE;
+		memcpy(data, &type, sizeof(type));
+		return CUDA_SUCCESS;
+	case CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL:
+		memcpy(data, &dev, sizeof(dev));
+		return CUDA_SUCCESS;
+	case CU_POINTER_ATTRIBUTE_IS_MANAGED:
+		memcpy(data, &zero, sizeof(zero));
+		return CUDA_SUCCESS;
+	default:
+		return CUDA_ERROR_INVALID_VALUE;
+	}
+}
+
+API CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
+			    const CUmemAccessDesc *desc, size_t count)
+{
+	return ptr && size && desc && count ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map,
+				size_t count)
+{
+	return pool && map && count ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* Export data carries the address and size, as the IPC handle does. */
+API CUresult cuMemPoolExportPointer(CUmemPoolPtrExportData *data,
+				    CUdeviceptr ptr)
+{
+	CUdeviceptr base;
+	size_t size;
+	CUresult e = cuMemGetAddressRange_v2(&base, &size, ptr);
+
+	if (e)
+		return e;
+	memset(data, 0, sizeof(*data));
+	memcpy(data->reserved, &base, sizeof(base));
+	memcpy(data->reserved + 8, &size, sizeof(size));
+	return CUDA_SUCCESS;
+}
+
+/* A new entry at the same address; it never counted in live. */
+API CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
+				    CUmemPoolPtrExportData *data)
+{
+	unsigned long long base, size;
+	int i;
+
+	if (!pool || !data || !ptr_out)
+		return CUDA_ERROR_INVALID_VALUE;
+	memcpy(&base, data->reserved, sizeof(base));
+	memcpy(&size, data->reserved + 8, sizeof(size));
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_ALLOCS && allocs[i].size; i++)
+		;
+	if (i < MAX_ALLOCS) {
+		memset(&allocs[i], 0, sizeof(allocs[i]));
+		allocs[i].addr = base;
+		allocs[i].size = size;
+		allocs[i].dev = pool->dev;
+		live[pool->dev] += size;	/* freed like any allocation */
+	}
+	pthread_mutex_unlock(&lock);
+	if (i == MAX_ALLOCS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*ptr_out = base;
+	return CUDA_SUCCESS;
+}
+
+/*
+ * Graphs: memory-allocation nodes only.  A launch or upload makes the
+ * device's graph memory at least what the graph allocates (graphs reuse
+ * it one after the other), kept until cuDeviceGraphMemTrim.
+ */
+#define MAX_NODES 16
+struct CUgraphNode_st {
+	CUDA_MEM_ALLOC_NODE_PARAMS p;
+};
+struct CUgraph_st {
+	struct CUgraphNode_st node[MAX_NODES];
+	size_t nr;
+};
+struct CUgraphExec_st {
+	unsigned long long bytes[MAX_DEV];
+};
+static unsigned long long graph_reserved[MAX_DEV];
+
+API CUresult cuGraphCreate(CUgraph *graph, unsigned int flags)
+{
+	if (!graph || flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	*graph = calloc(1, sizeof(**graph));
+	return *graph ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+API CUresult cuGraphDestroy(CUgraph graph)
+{
+	free(graph);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
+				    const CUgraphNode *deps, size_t ndeps,
+				    CUDA_MEM_ALLOC_NODE_PARAMS *params)
+{
+	(void)deps;
+	(void)ndeps;
+	if (!node || !graph || !params || graph->nr == MAX_NODES ||
+	    params->poolProps.location.id < 0 || params->poolProps.location.id >= ndev)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	params->dptr = next_va;
+	next_va += (params->bytesize + 0x1fffff) & ~0x1fffffULL;
+	pthread_mutex_unlock(&lock);
+	graph->node[graph->nr].p = *params;
+	*node = &graph->node[graph->nr++];
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphGetNodes(CUgraph graph, CUgraphNode *nodes, size_t *n)
+{
+	size_t i;
+
+	if (!graph || !n)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (i = 0; nodes && i < *n && i < graph->nr; i++)
+		nodes[i] = &graph->node[i];
+	*n = graph->nr;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type)
+{
+	if (!node || !type)
+		return CUDA_ERROR_INVALID_VALUE;
+	*type = CU_GRAPH_NODE_TYPE_MEM_ALLOC;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
+					  CUDA_MEM_ALLOC_NODE_PARAMS *params)
+{
+	if (!node || !params)
+		return CUDA_ERROR_INVALID_VALUE;
+	*params = node->p;
+	return CUDA_SUCCESS;
+}
+
+static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
+{
+	size_t i;
+
+	if (!exec || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	*exec = calloc(1, sizeof(**exec));
+	if (!*exec)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	for (i = 0; i < graph->nr; i++)
+		(*exec)->bytes[graph->node[i].p.poolProps.location.id] +=
+			graph->node[i].p.bytesize;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+					 unsigned long long flags)
+{
+	(void)flags;
+	return instantiate(exec, graph);
+}
+
+static CUresult launch(CUgraphExec exec)
+{
+	CUresult e = CUDA_SUCCESS;
+	int d;
+
+	if (!exec)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (d = 0; d < MAX_DEV; d++)
+		if (exec->bytes[d] > graph_reserved[d] &&
+		    live[d] + exec->bytes[d] - graph_reserved[d] > dev_mem)
+			e = CUDA_ERROR_OUT_OF_MEMORY;
+	for (d = 0; !e && d < MAX_DEV; d++)
+		if (exec->bytes[d] > graph_reserved[d]) {
+			live[d] += exec->bytes[d] - graph_reserved[d];
+			graph_reserved[d] = exec->bytes[d];
+		}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuGraphInstantiateWithParams(CUgraphExec *exec, CUgraph graph,
+					  CUDA_GRAPH_INSTANTIATE_PARAMS *p)
+{
+	CUresult e = instantiate(exec, graph);
+
+	if (!e && p && (p->flags & CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD))
+		e = launch(*exec);
+	return e;
+}
+
+API CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *exec, CUgraph graph,
+					       CUDA_GRAPH_INSTANTIATE_PARAMS *p)
+{
+	return cuGraphInstantiateWithParams(exec, graph, p);
+}
+
+API CUresult cuGraphLaunch(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphUpload(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphUpload_ptsz(CUgraphExec exec, CUstream s)
+{
+	(void)s;
+	return launch(exec);
+}
+
+API CUresult cuGraphExecDestroy(CUgraphExec exec)
+{
+	free(exec);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGraphMemTrim(CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	live[dev] -= graph_reserved[dev];
+	graph_reserved[dev] = 0;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceGetGraphMemAttribute(CUdevice dev, CUgraphMem_attribute a,
+					  void *value)
+{
+	cuuint64_t v = 0;
+
+	if (dev < 0 || dev >= ndev || !value)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (a == CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT)
+		v = graph_reserved[dev];
+	pthread_mutex_unlock(&lock);
+	memcpy(value, &v, sizeof(v));
+	return CUDA_SUCCESS;
+}
+
 /*
  * An IPC handle carries the exporter's address and size; the importer
  * gets the same address (one fake address space across processes) as a
@@ -662,6 +1549,124 @@ API CUresult cuMemFreeHost(void *p)
 }
 
 /*
+ * The legacy exported names (cuda.h #defines each to its current
+ * version): served as a real driver would, so that a test can tell when
+ * they reach it unaccounted.  The 32-bit ones return the address's low
+ * half, which is all a pre-3.2 program could hold.
+ */
+API CUresult cuMemAlloc(unsigned int *dptr, unsigned int size)
+{
+	CUdeviceptr p;
+	CUresult e = alloc_current(&p, size);
+
+	if (!e)
+		*dptr = (unsigned int)p;
+	return e;
+}
+
+API CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
+			     unsigned int width, unsigned int height,
+			     unsigned int elem)
+{
+	CUdeviceptr p;
+	CUresult e;
+
+	(void)elem;
+	*pitch = (width + 511) & ~511U;
+	e = alloc_current(&p, (size_t)*pitch * height);
+	if (!e)
+		*dptr = (unsigned int)p;
+	return e;
+}
+
+API CUresult cuArrayCreate(CUarray *arr, const GDL_CUDA_ARRAY_DESCRIPTOR_v1 *d)
+{
+	return array_create((void **)arr, (size_t)d->Width *
+			    (d->Height ? d->Height : 1) * d->NumChannels);
+}
+
+API CUresult cuArray3DCreate(CUarray *arr,
+			     const GDL_CUDA_ARRAY3D_DESCRIPTOR_v1 *d)
+{
+	return array_create((void **)arr, (size_t)d->Width *
+			    (d->Height ? d->Height : 1) *
+			    (d->Depth ? d->Depth : 1) * d->NumChannels);
+}
+
+API CUresult cuMemGetInfo(unsigned int *free_b, unsigned int *total)
+{
+	size_t f, t;
+	CUresult e = cuMemGetInfo_v2(&f, &t);
+
+	if (!e) {
+		*free_b = f > 0xffffffffU ? 0xffffffffU : f;
+		*total = t > 0xffffffffU ? 0xffffffffU : t;
+	}
+	return e;
+}
+
+API CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*bytes = dev_mem;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDeviceTotalMem(unsigned int *bytes, CUdevice dev)
+{
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	*bytes = dev_mem > 0xffffffffU ? 0xffffffffU : dev_mem;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemAllocHost_v2(void **pp, size_t size)
+{
+	*pp = malloc(size ? size : 1);
+	return *pp ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+API CUresult cuMemAllocHost(void **pp, unsigned int size)
+{
+	return cuMemAllocHost_v2(pp, size);
+}
+
+API CUresult cuIpcOpenMemHandle(CUdeviceptr *pdptr, CUipcMemHandle h,
+				unsigned int flags)
+{
+	return cuIpcOpenMemHandle_v2(pdptr, h, flags);
+}
+
+API CUresult cuMemHostRegister(void *p, size_t size, unsigned int flags)
+{
+	return cuMemHostRegister_v2(p, size, flags);
+}
+
+API CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
+{
+	return cuCtxCreate_v2(pctx, flags, dev);
+}
+
+API CUresult cuCtxDestroy(CUcontext ctx)
+{
+	return cuCtxDestroy_v2(ctx);
+}
+
+API CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
+{
+	return cuDevicePrimaryCtxRelease_v2(dev);
+}
+
+/* A version of cuMemAlloc from the future, with another signature. */
+static CUresult cuMemAlloc_v5(CUdeviceptr *dptr, size_t size,
+			      unsigned long long flags)
+{
+	(void)flags;
+	return alloc_current(dptr, size);
+}
+
+/*
  * cuGetProcAddress as the driver does it: a base name plus cudaVersion
  * and flags select one ABI version; per-thread-stream flags select the
  * _ptsz/_ptds flavour.  Full versioned names are accepted as well, so a
@@ -684,9 +1689,48 @@ static const struct {
 	{ "cuCtxGetDevice", "cuCtxGetDevice", 0, (void *)cuCtxGetDevice },
 	{ "cuCtxSetCurrent", "cuCtxSetCurrent", 0, (void *)cuCtxSetCurrent },
 	{ "cuCtxGetCurrent", "cuCtxGetCurrent", 0, (void *)cuCtxGetCurrent },
-	{ "cuIpcGetMemHandle", "cuIpcGetMemHandle", 0, (void *)cuIpcGetMemHandle },
 	{ "cuIpcCloseMemHandle", "cuIpcCloseMemHandle", 0, (void *)cuIpcCloseMemHandle },
+	{ "cuMemAddressReserve", "cuMemAddressReserve", 0, (void *)cuMemAddressReserve },
+	{ "cuMemAddressFree", "cuMemAddressFree", 0, (void *)cuMemAddressFree },
+	{ "cuDeviceGetMemPool", "cuDeviceGetMemPool", 0, (void *)cuDeviceGetMemPool },
+	{ "cuDeviceGetDefaultMemPool", "cuDeviceGetDefaultMemPool", 0, (void *)cuDeviceGetDefaultMemPool },
+	{ "cuMemPoolGetAttribute", "cuMemPoolGetAttribute", 0, (void *)cuMemPoolGetAttribute },
+	{ "cuMemPoolSetAttribute", "cuMemPoolSetAttribute", 0, (void *)cuMemPoolSetAttribute },
+	{ "cuPointerGetAttribute", "cuPointerGetAttribute", 0, (void *)cuPointerGetAttribute },
+	{ "cuGraphGetNodes", "cuGraphGetNodes", 0, (void *)cuGraphGetNodes },
+	{ "cuCtxGetLimit", "cuCtxGetLimit", 0, (void *)cuCtxGetLimit },
+	{ "cuModuleUnload", "cuModuleUnload", 0, (void *)cuModuleUnload },
+	{ "cuLibraryUnload", "cuLibraryUnload", 0, (void *)cuLibraryUnload },
+	{ "cuMemRetainAllocationHandle", "cuMemRetainAllocationHandle", 0, (void *)cuMemRetainAllocationHandle },
+	{ "cuMemGetAllocationPropertiesFromHandle", "cuMemGetAllocationPropertiesFromHandle", 0, (void *)cuMemGetAllocationPropertiesFromHandle },
+	{ "cuGraphNodeGetType", "cuGraphNodeGetType", 0, (void *)cuGraphNodeGetType },
+	{ "cuGraphMemAllocNodeGetParams", "cuGraphMemAllocNodeGetParams", 0, (void *)cuGraphMemAllocNodeGetParams },
+	{ "cuDeviceGetGraphMemAttribute", "cuDeviceGetGraphMemAttribute", 0, (void *)cuDeviceGetGraphMemAttribute },
+	{ "cuMemPoolExportPointer", "cuMemPoolExportPointer", 0, (void *)cuMemPoolExportPointer },
 };
+
+/* A legacy name: its base, while another name has the same base. */
+static int is_legacy(size_t i)
+{
+	size_t j;
+
+	if (strcmp(procs[i].name, procs[i].base))
+		return 0;
+	for (j = 0; j < sizeof(procs) / sizeof(procs[0]); j++)
+		if (j != i && !strcmp(procs[j].base, procs[i].base))
+			return 1;
+	return 0;
+}
+
+static int has_legacy(const char *base)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++)
+		if (!strcmp(procs[i].base, base) && is_legacy(i))
+			return 1;
+	return 0;
+}
 
 static CUresult get_proc(const char *symbol, void **pfn, int version,
 			 cuuint64_t flags, CUdriverProcAddressQueryResult *st)
@@ -697,19 +1741,23 @@ static CUresult get_proc(const char *symbol, void **pfn, int version,
 
 	if (!symbol || !pfn)
 		return CUDA_ERROR_INVALID_VALUE;
-	if (version < 3020 && !strcmp(symbol, "cuMemAlloc")) {
-		found = (void *)cuMemAlloc;
+	/* cudaVersion 14.0 asks for a cuMemAlloc the interposer cannot know. */
+	if (version >= 14000 && !strcmp(symbol, "cuMemAlloc")) {
+		found = (void *)cuMemAlloc_v5;
 		goto out;
 	}
 	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
-		if (!strcmp(procs[i].name, symbol)) {
+		/* A legacy name is also its base: the version decides. */
+		if (!strcmp(procs[i].name, symbol) && !is_legacy(i)) {
 			found = procs[i].fn;
 			break;
 		}
 		if (strcmp(procs[i].base, symbol))
 			continue;
+		if (has_legacy(symbol) && is_legacy(i) != (version < 3020))
+			continue;
 		/* cuCtxCreate: v4 from 12.5 on, v2 before (v3 by name only). */
-		if (!strcmp(symbol, "cuCtxCreate") &&
+		if (!strcmp(symbol, "cuCtxCreate") && version >= 3020 &&
 		    strcmp(procs[i].name, version >= 12050 ? "cuCtxCreate_v4" : "cuCtxCreate_v2"))
 			continue;
 		if (!strcmp(symbol, "cuGetProcAddress") &&

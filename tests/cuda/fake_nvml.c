@@ -3,10 +3,13 @@
  * A test double of libnvidia-ml.so.1: the devices of FAKE_CUDA_PCI (NVML
  * prints an 8-digit domain), each FAKE_CUDA_MEM bytes with 1 MiB used.
  */
+#include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
 
 #include "cuda_api.h"
 
@@ -80,4 +83,97 @@ API nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t dev,
 	m->used = 1 << 20;
 	m->free = mem - m->used - m->reserved;
 	return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t dev,
+					     nvmlBAR1Memory_t *b)
+{
+	if (index_of(dev) < 0)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	b->bar1Total = 256ULL << 20;
+	b->bar1Used = 16ULL << 20;
+	b->bar1Free = b->bar1Total - b->bar1Used;
+	return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *bus,
+						 nvmlDevice_t *dev)
+{
+	int i;
+
+	for (i = 0; i < ndev; i++)
+		if (!strcasecmp(pci[i] + 4, bus) || !strcasecmp(pci[i], bus)) {
+			*dev = (nvmlDevice_t)(uintptr_t)(i + 1);
+			return NVML_SUCCESS;
+		}
+	return NVML_ERROR_INVALID_ARGUMENT;
+}
+
+/* The caller's figure: the fake driver's (live + its own), 0 without it. */
+static unsigned long long self_used(int dev)
+{
+	unsigned long long (*f)(int) =
+		(unsigned long long (*)(int))dlsym(RTLD_DEFAULT, "fake_cuda_process_mem");
+
+	return f ? f(dev) : 0;
+}
+
+/*
+ * Three processes use every device: the caller, init (pid 1, another
+ * cgroup) and a pid that does not exist here (another namespace).
+ */
+static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos,
+			  size_t size)
+{
+	const unsigned int pids[3] = { (unsigned int)getpid(), 1, 4000000 };
+	unsigned int i;
+
+	if (index_of(dev) < 0 || !count)
+		return NVML_ERROR_INVALID_ARGUMENT;
+	if (*count < 3 || !infos) {
+		*count = 3;
+		return NVML_ERROR_INSUFFICIENT_SIZE;
+	}
+	for (i = 0; i < 3; i++) {
+		nvmlProcessInfo_t p = { pids[i], i ? (i + 1) << 20 : self_used(index_of(dev)), 0, 0 };
+
+		memcpy((char *)infos + i * size, &p, size);
+	}
+	*count = 3;
+	return NVML_SUCCESS;
+}
+
+API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t dev,
+						      unsigned int *count,
+						      nvmlProcessInfo_v1_t *infos)
+{
+	return procs(dev, count, infos, sizeof(*infos));
+}
+
+API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t dev,
+							 unsigned int *count,
+							 nvmlProcessInfo_t *infos)
+{
+	return procs(dev, count, infos, sizeof(*infos));
+}
+
+API nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t dev,
+							 unsigned int *count,
+							 nvmlProcessInfo_t *infos)
+{
+	return procs(dev, count, infos, sizeof(*infos));
+}
+
+API nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t dev,
+							  unsigned int *count,
+							  nvmlProcessInfo_t *infos)
+{
+	return procs(dev, count, infos, sizeof(*infos));
+}
+
+API nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t dev,
+							    unsigned int *count,
+							    nvmlProcessInfo_t *infos)
+{
+	return procs(dev, count, infos, sizeof(*infos));
 }

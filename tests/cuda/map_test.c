@@ -67,6 +67,24 @@ int main(void)
 	CHECK(gdl_map_count(&m) == 1);
 	CHECK(gdl_map_take(&m, 42, &v) == 0 && v == 8);
 	CHECK(gdl_map_take(&m, 42, &v) == -ENOENT);
+	/* A second value travels with the first. */
+	{
+		uint64_t aux = 0;
+
+		CHECK(gdl_map_put_aux(&m, 44, 1, 100, &old, &aux) == 0);
+		CHECK(gdl_map_put_aux(&m, 44, 2, 200, &old, &aux) == 1 &&
+		      old == 1 && aux == 100);
+		CHECK(gdl_map_add_aux(&m, 44, 3, 300) == 1);
+		CHECK(gdl_map_take_aux(&m, 44, &v, &aux) == 0 && v == 2 && aux == 200);
+		CHECK(gdl_map_add_aux(&m, 44, 4, 400) == 0);
+		CHECK(gdl_map_take(&m, 44, &v) == 0 && v == 4);
+	}
+	/* gdl_map_add never replaces. */
+	CHECK(gdl_map_add(&m, 43, 9) == 0);
+	CHECK(gdl_map_add(&m, 43, 10) == 1);
+	CHECK(gdl_map_get(&m, 43, &v) == 0 && v == 9);
+	CHECK(gdl_map_take(&m, 43, &v) == 0 && v == 9);
+	CHECK(gdl_map_get(&m, 43, &v) == -ENOENT);
 	/* Key 0 is a valid key (a NULL-ish handle value never is). */
 	CHECK(gdl_map_put(&m, 0, 1, &old) == 0);
 	CHECK(gdl_map_take(&m, 0, &v) == 0 && v == 1);

@@ -83,6 +83,15 @@ cat "$log"
 tally host_bench "$log" $rc
 tally_row "host_bench --smoke"
 
+# The coverage table and declarations against CUDA's headers, where
+# they are installed (it counts nothing without them).
+log=$build/cuda/coverage.log
+tests/cuda/coverage.sh >"$log" 2>&1
+rc=$?
+cat "$log"
+tally coverage "$log" $rc
+if grep -q 'no cuda.h' "$log"; then tally_row "coverage vs cuda.h" 0 "skipped: no cuda.h"; else tally_row "coverage vs cuda.h"; fi
+
 for k in "${kernels[@]}"; do
 	log=$build/vm/cuda-$k.log
 	start=$(date +%s)

@@ -52,15 +52,32 @@ if [ "$MODE" = bench ]; then
 	exit $?
 fi
 
-# 1. No module: fail closed by default, pass through when configured.
+# 1. No module: fail closed by default; pass through only when the admin's
+# cuda.conf says so (the guest's root is a throw-away overlay); the
+# tenant's environment may only make it stricter.
+conf=/etc/gpu-dma-lock/cuda.conf
 if [ ! -e /dev/gpu_dma_lock ]; then ok "no module loaded yet"; else bad "/dev/gpu_dma_lock exists before insmod"; fi
+rm -f $conf
 cudatest closed
-cudatest open GDL_CUDA_FAIL=open
+cudatest closed GDL_CUDA_FAIL=open
 cudatest closed GDL_CUDA_FAIL=bogus
+mkdir -p /etc/gpu-dma-lock
+printf '# test\nfail = open\n' >$conf
+chmod 644 $conf
+cudatest open
+cudatest closed GDL_CUDA_FAIL=closed
+chmod 666 $conf
+cudatest closed
+chmod 644 $conf
+chown 65534 $conf
+cudatest closed
+chown 0 $conf
+# The main suite: contexts cost 2M (the environment may not lower it).
+printf 'fail = open\nctx_reserve = 2M\n' >$conf
 
 # 2. With the module: the main suite.
 if insmod "$KO" pci_ids=1234:11e8; then ok "insmod"; else bad "insmod"; echo "cuda-suite: $pass passed, $fail failed"; exit 1; fi
-cudatest main GDL_CUDA_CTX_RESERVE=2M
+cudatest main GDL_CUDA_CTX_RESERVE=2M GDL_CUDA_FAIL=open
 
 # 3. Nothing left charged once every test process is gone.
 live=$(sed -n 's/^live_reservations \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)

@@ -9,10 +9,15 @@
 # "gpu-test" with QUOTA_MIB on every device, binds this shell's pid and
 # runs both programs under the interposer in enforcing mode (the GPU must
 # be one the module discovered: pci_ids defaults to NVIDIA and AMD).
+# PyTorch runs plain, with expandable segments (VMM), with the
+# cudaMallocAsync backend (pools) and a CUDA graph, and prints the charged
+# footprint next to the driver's per-process figure.
 # Without the module (e.g. a machine that cannot load kernel modules):
-# runs them with GDL_CUDA_FAIL=open (pass-through, checks that nothing
-# breaks and measures the overhead), then once fail-closed to check that
-# allocations are refused with CUDA_ERROR_OUT_OF_MEMORY.
+# writes "fail = open" to /etc/gpu-dma-lock/cuda.conf (root; the
+# environment can no longer loosen the fail mode) and runs them passed
+# through (checks that nothing breaks and measures the overhead), then
+# once fail-closed to check that allocations are refused with
+# CUDA_ERROR_OUT_OF_MEMORY.  An existing cuda.conf is put back after.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
@@ -47,22 +52,40 @@ if [ -c /dev/gpu_dma_lock ]; then
 		run "PyTorch, enforcing, expandable segments" LD_PRELOAD="$lib" \
 			PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True \
 			"${as[@]}" python3 tests/gpu/torch_quota.py "$quota"
+		run "PyTorch, enforcing, cudaMallocAsync" LD_PRELOAD="$lib" \
+			PYTORCH_CUDA_ALLOC_CONF=backend:cudaMallocAsync \
+			"${as[@]}" python3 tests/gpu/torch_quota.py "$quota"
 	fi
 	exit $rc
 fi
 
 echo "no /dev/gpu_dma_lock: fail-open and fail-closed modes only"
-run "C, fail-open" LD_PRELOAD="$lib" GDL_CUDA_FAIL=open "$build/cuda/cuda_quota" 0
+conf=/etc/gpu-dma-lock/cuda.conf
+if [ "$(id -u)" != 0 ]; then
+	echo "not root: cannot write $conf for the fail-open runs"
+	exit 1
+fi
+saved=
+if [ -e $conf ]; then saved=$(mktemp) && cp -p $conf "$saved"; fi
+# shellcheck disable=SC2317 # called by the trap
+restore() { if [ -n "$saved" ]; then mv "$saved" "$conf"; else rm -f "$conf"; fi; }
+trap restore EXIT
+mkdir -p /etc/gpu-dma-lock
+echo "fail = open" >$conf
+chmod 644 $conf
+run "C, fail-open" LD_PRELOAD="$lib" "$build/cuda/cuda_quota" 0
 run "C, no interposer (baseline)" "$build/cuda/cuda_quota" 0
-if GDL_CUDA_LOG=0 LD_PRELOAD="$lib" "$build/cuda/cuda_quota" 0 >/dev/null 2>&1; then
+if GDL_CUDA_FAIL=closed GDL_CUDA_LOG=0 LD_PRELOAD="$lib" "$build/cuda/cuda_quota" 0 >/dev/null 2>&1; then
 	echo "FAIL fail-closed: allocations were not refused"; rc=1
 else
 	echo "ok   fail-closed: allocations refused"
 fi
 if [ $have_torch = 1 ]; then
-	run "PyTorch, fail-open" LD_PRELOAD="$lib" GDL_CUDA_FAIL=open python3 tests/gpu/torch_quota.py 0
-	run "PyTorch, fail-open, expandable segments" LD_PRELOAD="$lib" GDL_CUDA_FAIL=open \
+	run "PyTorch, fail-open" LD_PRELOAD="$lib" python3 tests/gpu/torch_quota.py 0
+	run "PyTorch, fail-open, expandable segments" LD_PRELOAD="$lib" \
 		PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True python3 tests/gpu/torch_quota.py 0
+	run "PyTorch, fail-open, cudaMallocAsync" LD_PRELOAD="$lib" \
+		PYTORCH_CUDA_ALLOC_CONF=backend:cudaMallocAsync python3 tests/gpu/torch_quota.py 0
 else
 	echo "PyTorch with CUDA not found: skipped"
 fi

@@ -11,6 +11,17 @@
 
 #include <stddef.h>
 
+#ifdef GDL_CUDA_REAL_HEADERS
+/*
+ * tests/cuda/coverage.sh: the CUDA toolkit's own headers instead, so that
+ * each prototype in cuda_api.h must match the real one.  cuda.h's internal
+ * view declares every exported version by its own name (the legacy and
+ * per-thread-stream ones included) instead of mapping names to versions.
+ */
+#define __CUDA_API_VERSION_INTERNAL 1
+#include <cuda.h>
+#else
+
 typedef int CUresult;
 typedef int CUdevice;
 typedef unsigned long long CUdeviceptr;
@@ -110,17 +121,191 @@ typedef struct {
 	char reserved[64];
 } CUipcMemHandle;
 
+/* Stream-ordered memory pools (CUmemPoolProps_v1, CUmemPool_attribute). */
+typedef struct {
+	int allocType;			/* CUmemAllocationType */
+	int handleTypes;		/* CUmemAllocationHandleType */
+	CUmemLocation location;
+	void *win32SecurityAttributes;
+	size_t maxSize;
+	unsigned short usage;
+	unsigned char reserved[54];
+} CUmemPoolProps;
+
+typedef enum {
+	CU_MEM_HANDLE_TYPE_NONE = 0,
+	CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR = 1,
+	CU_MEM_HANDLE_TYPE_MAX = 0x7fffffff,
+} CUmemAllocationHandleType;
+
+/* cuMemSetAccess / cuMemPoolSetAccess. */
+typedef enum {
+	CU_MEM_ACCESS_FLAGS_PROT_NONE = 0,
+	CU_MEM_ACCESS_FLAGS_PROT_READ = 1,
+	CU_MEM_ACCESS_FLAGS_PROT_READWRITE = 3,
+	CU_MEM_ACCESS_FLAGS_PROT_MAX = 0x7fffffff,
+} CUmemAccess_flags;
+
+typedef struct {
+	CUmemLocation location;
+	CUmemAccess_flags flags;
+} CUmemAccessDesc;
+
+typedef struct {
+	unsigned char reserved[64];
+} CUmemPoolPtrExportData;
+
+typedef enum {
+	CU_POINTER_ATTRIBUTE_CONTEXT = 1,
+	CU_POINTER_ATTRIBUTE_MEMORY_TYPE = 2,
+	CU_POINTER_ATTRIBUTE_IS_MANAGED = 8,
+	CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL = 9,
+	CU_POINTER_ATTRIBUTE_MAX = 0x7fffffff,
+} CUpointer_attribute;
+
+typedef enum {
+	CU_MEMORYTYPE_HOST = 1,
+	CU_MEMORYTYPE_DEVICE = 2,
+	CU_MEMORYTYPE_ARRAY = 3,
+	CU_MEMORYTYPE_UNIFIED = 4,
+	CU_MEMORYTYPE_MAX = 0x7fffffff,
+} CUmemorytype;
+
+/* cuMemcpy2D / cuMemcpy3D: only the memory types and device pointers are read. */
+typedef struct {
+	size_t srcXInBytes, srcY;
+	CUmemorytype srcMemoryType;
+	const void *srcHost;
+	CUdeviceptr srcDevice;
+	CUarray srcArray;
+	size_t srcPitch;
+	size_t dstXInBytes, dstY;
+	CUmemorytype dstMemoryType;
+	void *dstHost;
+	CUdeviceptr dstDevice;
+	CUarray dstArray;
+	size_t dstPitch;
+	size_t WidthInBytes, Height;
+} CUDA_MEMCPY2D;
+
+typedef struct {
+	size_t srcXInBytes, srcY, srcZ, srcLOD;
+	CUmemorytype srcMemoryType;
+	const void *srcHost;
+	CUdeviceptr srcDevice;
+	CUarray srcArray;
+	void *reserved0;
+	size_t srcPitch, srcHeight;
+	size_t dstXInBytes, dstY, dstZ, dstLOD;
+	CUmemorytype dstMemoryType;
+	void *dstHost;
+	CUdeviceptr dstDevice;
+	CUarray dstArray;
+	void *reserved1;
+	size_t dstPitch, dstHeight;
+	size_t WidthInBytes, Height, Depth;
+} CUDA_MEMCPY3D;
+
+/* cuMemcpy3DPeer: only the contexts are read. */
+typedef struct {
+	size_t srcXInBytes, srcY, srcZ, srcLOD;
+	CUmemorytype srcMemoryType;
+	const void *srcHost;
+	CUdeviceptr srcDevice;
+	CUarray srcArray;
+	CUcontext srcContext;
+	size_t srcPitch, srcHeight;
+	size_t dstXInBytes, dstY, dstZ, dstLOD;
+	CUmemorytype dstMemoryType;
+	void *dstHost;
+	CUdeviceptr dstDevice;
+	CUarray dstArray;
+	CUcontext dstContext;
+	size_t dstPitch, dstHeight;
+	size_t WidthInBytes, Height, Depth;
+} CUDA_MEMCPY3D_PEER;
+
+/* Context limits and modules (the driver's own memory for a process). */
+typedef enum {
+	CU_LIMIT_STACK_SIZE = 0,
+	CU_LIMIT_PRINTF_FIFO_SIZE = 1,
+	CU_LIMIT_MALLOC_HEAP_SIZE = 2,
+	CU_LIMIT_MAX = 0x7fffffff,
+} CUlimit;
+
+typedef struct CUmod_st *CUmodule;
+typedef struct CUlib_st *CUlibrary;
+typedef enum {
+	CU_LIBRARY_HOST_UNIVERSAL_FUNCTION_AND_DATA_TABLE = 0,
+	CU_LIBRARY_NUM_OPTIONS_MAX = 0x7fffffff,
+} CUlibraryOption;
+typedef enum { CU_JIT_MAX_REGISTERS = 0, CU_JIT_NUM_OPTIONS_MAX = 0x7fffffff } CUjit_option;
+
+/* Graphs: memory nodes, and the device's graph memory figures. */
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphNode_st *CUgraphNode;
+typedef struct CUgraphExec_st *CUgraphExec;
+
+typedef enum {
+	CU_GRAPH_NODE_TYPE_MEM_ALLOC = 10,
+	CU_GRAPH_NODE_TYPE_MAX = 0x7fffffff,
+} CUgraphNodeType;
+
+typedef enum {
+	CU_GRAPH_MEM_ATTR_USED_MEM_CURRENT = 0,
+	CU_GRAPH_MEM_ATTR_USED_MEM_HIGH,
+	CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT,
+	CU_GRAPH_MEM_ATTR_RESERVED_MEM_HIGH,
+} CUgraphMem_attribute;
+
+typedef struct {
+	CUmemPoolProps poolProps;
+	const CUmemAccessDesc *accessDescs;
+	size_t accessDescCount;
+	size_t bytesize;
+	CUdeviceptr dptr;
+} CUDA_MEM_ALLOC_NODE_PARAMS;
+
+#define CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD 2
+
+typedef struct {
+	cuuint64_t flags;
+	CUstream hUploadStream;
+	CUgraphNode hErrNode_out;
+	int result_out;			/* CUgraphInstantiateResult */
+} CUDA_GRAPH_INSTANTIATE_PARAMS;
+
+/* cuMemcpyBatchAsync's attributes: passed through, never read. */
+typedef struct CUmemcpyAttributes_st CUmemcpyAttributes;
+
+typedef enum {
+	CU_MEMPOOL_ATTR_REUSE_FOLLOW_EVENT_DEPENDENCIES = 1,
+	CU_MEMPOOL_ATTR_REUSE_ALLOW_OPPORTUNISTIC,
+	CU_MEMPOOL_ATTR_REUSE_ALLOW_INTERNAL_DEPENDENCIES,
+	CU_MEMPOOL_ATTR_RELEASE_THRESHOLD,
+	CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT,
+	CU_MEMPOOL_ATTR_RESERVED_MEM_HIGH,
+	CU_MEMPOOL_ATTR_USED_MEM_CURRENT,
+	CU_MEMPOOL_ATTR_USED_MEM_HIGH,
+} CUmemPool_attribute;
+
 /* cuCtxCreate_v3/_v4 parameters: passed through, never read. */
 typedef struct CUexecAffinityParam_st CUexecAffinityParam;
 typedef struct CUctxCreateParams_st CUctxCreateParams;
 
-/* NVML */
+#endif /* GDL_CUDA_REAL_HEADERS */
+
+/* NVML (the toolkit's nvml.h instead, where it is installed) */
+#if defined(GDL_CUDA_REAL_HEADERS) && __has_include(<nvml.h>)
+#include <nvml.h>
+#else
 typedef int nvmlReturn_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
 #define NVML_SUCCESS			0
 #define NVML_ERROR_UNINITIALIZED	1
 #define NVML_ERROR_INVALID_ARGUMENT	2
 #define NVML_ERROR_NOT_SUPPORTED	3
+#define NVML_ERROR_INSUFFICIENT_SIZE	7
 #define NVML_ERROR_UNKNOWN		999
 
 typedef struct {
@@ -137,6 +322,25 @@ typedef struct {
 	unsigned long long used;
 } nvmlMemory_v2_t;
 
+/* nvmlDeviceGet*RunningProcesses_v2/_v3 (v1: the first two fields). */
+typedef struct {
+	unsigned int pid;
+	unsigned long long usedGpuMemory;
+	unsigned int gpuInstanceId;
+	unsigned int computeInstanceId;
+} nvmlProcessInfo_t;
+
+typedef struct {
+	unsigned int pid;
+	unsigned long long usedGpuMemory;
+} nvmlProcessInfo_v1_t;
+
+typedef struct {
+	unsigned long long bar1Total;
+	unsigned long long bar1Free;
+	unsigned long long bar1Used;
+} nvmlBAR1Memory_t;
+
 /* NVML_STRUCT_VERSION(Memory, 2) */
 #define nvmlMemory_v2 ((unsigned int)(sizeof(nvmlMemory_v2_t) | (2 << 24U)))
 
@@ -149,5 +353,29 @@ typedef struct {
 	unsigned int pciSubSystemId;
 	char busId[32];
 } nvmlPciInfo_t;
+
+#endif /* nvml.h */
+
+/* The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate. */
+#ifdef GDL_CUDA_REAL_HEADERS
+typedef CUDA_ARRAY_DESCRIPTOR_v1 GDL_CUDA_ARRAY_DESCRIPTOR_v1;
+typedef CUDA_ARRAY3D_DESCRIPTOR_v1 GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
+#else
+typedef struct {
+	unsigned int Width;
+	unsigned int Height;
+	CUarray_format Format;
+	unsigned int NumChannels;
+} GDL_CUDA_ARRAY_DESCRIPTOR_v1;
+
+typedef struct {
+	unsigned int Width;
+	unsigned int Height;
+	unsigned int Depth;
+	CUarray_format Format;
+	unsigned int NumChannels;
+	unsigned int Flags;
+} GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
+#endif
 
 #endif /* GDL_CUDA_TYPES_H */

@@ -71,7 +71,12 @@ static int grow(struct gdl_map_shard *s)
 	return 0;
 }
 
-int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old)
+/*
+ * Insert, or find key present: 1 with its values in *old, *old_aux
+ * (replaced if @replace).
+ */
+static int insert(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t aux,
+		  uint64_t *old, uint64_t *old_aux, int replace)
 {
 	uint64_t h = mix(key);
 	struct gdl_map_shard *s = shard_of(m, h);
@@ -87,18 +92,77 @@ int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old)
 	i = find(s, key, h);
 	if (s->slots[i].val) {
 		*old = s->slots[i].val;
+		*old_aux = s->slots[i].aux;
 		ret = 1;
+		if (!replace)
+			goto out;
 	} else {
 		s->used++;
 	}
 	s->slots[i].key = key;
 	s->slots[i].val = val;
+	s->slots[i].aux = aux;
 out:
 	pthread_mutex_unlock(&s->lock);
 	return ret;
 }
 
+int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old)
+{
+	uint64_t old_aux;
+
+	return insert(m, key, val, 0, old, &old_aux, 1);
+}
+
+int gdl_map_put_aux(struct gdl_map *m, uint64_t key, uint64_t val,
+		    uint64_t aux, uint64_t *old, uint64_t *old_aux)
+{
+	return insert(m, key, val, aux, old, old_aux, 1);
+}
+
+int gdl_map_add(struct gdl_map *m, uint64_t key, uint64_t val)
+{
+	uint64_t old, old_aux;
+
+	return insert(m, key, val, 0, &old, &old_aux, 0);
+}
+
+int gdl_map_add_aux(struct gdl_map *m, uint64_t key, uint64_t val,
+		    uint64_t aux)
+{
+	uint64_t old, old_aux;
+
+	return insert(m, key, val, aux, &old, &old_aux, 0);
+}
+
+int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
+{
+	uint64_t h = mix(key);
+	struct gdl_map_shard *s = shard_of(m, h);
+	int ret = -ENOENT;
+	size_t i;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->cap) {
+		i = find(s, key, h);
+		if (s->slots[i].val) {
+			*val = s->slots[i].val;
+			ret = 0;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val)
+{
+	uint64_t aux;
+
+	return gdl_map_take_aux(m, key, val, &aux);
+}
+
+int gdl_map_take_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
+		     uint64_t *aux)
 {
 	uint64_t h = mix(key);
 	struct gdl_map_shard *s = shard_of(m, h);
@@ -113,6 +177,7 @@ int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val)
 	if (!s->slots[i].val)
 		goto out;
 	*val = s->slots[i].val;
+	*aux = s->slots[i].aux;
 	s->used--;
 	ret = 0;
 	/*
@@ -129,6 +194,7 @@ int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val)
 	}
 	s->slots[i].val = 0;
 	s->slots[i].key = 0;
+	s->slots[i].aux = 0;
 out:
 	pthread_mutex_unlock(&s->lock);
 	return ret;

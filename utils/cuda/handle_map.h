@@ -18,6 +18,7 @@
 struct gdl_map_slot {
 	uint64_t key;
 	uint64_t val;
+	uint64_t aux;	/* carried with val, 0 unless the _aux calls set it */
 };
 
 struct gdl_map_shard {
@@ -38,6 +39,20 @@ void gdl_map_destroy(struct gdl_map *m);
  * replaced (its value stored in *old), or -ENOMEM.
  */
 int gdl_map_put(struct gdl_map *m, uint64_t key, uint64_t val, uint64_t *old);
+/*
+ * Insert key -> val only when key is absent: 0 inserted, 1 present (left
+ * as it is), or -ENOMEM.
+ */
+int gdl_map_add(struct gdl_map *m, uint64_t key, uint64_t val);
+/* The same, carrying a second value (*old_aux: the replaced one's). */
+int gdl_map_put_aux(struct gdl_map *m, uint64_t key, uint64_t val,
+		    uint64_t aux, uint64_t *old, uint64_t *old_aux);
+int gdl_map_add_aux(struct gdl_map *m, uint64_t key, uint64_t val,
+		    uint64_t aux);
+int gdl_map_take_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
+		     uint64_t *aux);
+/* Look key up; 0 with its value in *val, or -ENOENT. */
+int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val);
 /* Remove key; 0 with its value in *val, or -ENOENT. */
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val);
 size_t gdl_map_count(struct gdl_map *m);

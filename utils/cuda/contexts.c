@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Contexts: the driver's own footprint per context is invisible to the
+ * API, so each context (and each device's primary context, once while
+ * anyone holds it) is charged an estimate.
+ */
+#include <pthread.h>
+
+#include "gdl_cuda.h"
+
+static struct {
+	unsigned int refs;
+	uint64_t handle;
+} primary[MAX_CUDA_DEVICES];
+static pthread_mutex_t primary_lock = PTHREAD_MUTEX_INITIALIZER;
+
+HELPER(cuCtxDestroy_v2)
+HELPER(cuDevicePrimaryCtxRelease_v2)
+
+/*
+ * A new context: its estimate stays charged with it, and the driver's
+ * figure is reconciled (footprint.c); past the quota it is destroyed.
+ */
+static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
+			    CUdevice dev)
+{
+	__typeof__(cuCtxDestroy_v2) *destroy = h_cuCtxDestroy_v2();
+
+	if (!e && gdlc_footprint_reconcile(dev) && destroy) {
+		destroy(*pctx);
+		*pctx = NULL;
+		gdlc_release(h);
+		gdlc_footprint_reconcile(dev);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	return gdlc_track_kept(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
+}
+
+EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags,
+			       CUdevice dev)
+{
+	__typeof__(cuCtxCreate_v2) *f = REAL(cuCtxCreate_v2);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
+	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
+}
+
+EXPORT CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
+			       int nparams, unsigned int flags, CUdevice dev)
+{
+	__typeof__(cuCtxCreate_v3) *f = REAL(cuCtxCreate_v3);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
+	return ctx_created(f(pctx, params, nparams, flags, dev), pctx, h, dev);
+}
+
+EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
+			       unsigned int flags, CUdevice dev)
+{
+	__typeof__(cuCtxCreate_v4) *f = REAL(cuCtxCreate_v4);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
+	return ctx_created(f(pctx, params, flags, dev), pctx, h, dev);
+}
+
+/* The pre-3.2 name, same ABI. */
+EXPORT CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
+{
+	__typeof__(cuCtxCreate) *f = REAL(cuCtxCreate);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	if (e)
+		return e;
+	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
+	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
+}
+
+static CUresult ctx_destroy(__typeof__(cuCtxDestroy_v2) *f, CUcontext ctx)
+{
+	CHECK_REAL(f);
+	return GDLC_FREEING(&gdlc_ctx_map, (uintptr_t)ctx, f(ctx));
+}
+
+EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+{
+	return ctx_destroy(REAL(cuCtxDestroy_v2), ctx);
+}
+
+/* The pre-4.0 name, same ABI. */
+EXPORT CUresult cuCtxDestroy(CUcontext ctx)
+{
+	return ctx_destroy(REAL(cuCtxDestroy), ctx);
+}
+
+/* The primary context is charged once, while anyone holds it. */
+EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
+{
+	__typeof__(cuDevicePrimaryCtxRetain) *f = REAL(cuDevicePrimaryCtxRetain);
+	uint64_t h = 0;
+	CUresult e;
+
+	CHECK_REAL(f);
+	if (dev < 0 || dev >= MAX_CUDA_DEVICES)
+		return f(pctx, dev);
+	pthread_mutex_lock(&primary_lock);
+	if (!primary[dev].refs) {
+		e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+		if (e)
+			goto out;
+		gdlc_keep(h);
+	}
+	e = f(pctx, dev);
+	if (e) {
+		gdlc_release(h);
+		goto out;
+	}
+	if (!primary[dev].refs && gdlc_footprint_reconcile(dev)) {
+		/* The driver's figure is past the quota: not retained. */
+		__typeof__(cuDevicePrimaryCtxRelease_v2) *rel =
+			h_cuDevicePrimaryCtxRelease_v2();
+
+		if (rel)
+			rel(dev);
+		gdlc_release(h);
+		gdlc_footprint_reconcile(dev);
+		*pctx = NULL;
+		e = CUDA_ERROR_OUT_OF_MEMORY;
+		goto out;
+	}
+	if (!primary[dev].refs++)
+		primary[dev].handle = h;
+out:
+	pthread_mutex_unlock(&primary_lock);
+	return e;
+}
+
+static CUresult primary_release(__typeof__(cuDevicePrimaryCtxRelease_v2) *f,
+				CUdevice dev)
+{
+	CUresult e;
+
+	CHECK_REAL(f);
+	if (dev < 0 || dev >= MAX_CUDA_DEVICES)
+		return f(dev);
+	pthread_mutex_lock(&primary_lock);
+	e = f(dev);
+	if (!e && primary[dev].refs && !--primary[dev].refs) {
+		gdlc_release(primary[dev].handle);
+		primary[dev].handle = 0;
+	}
+	pthread_mutex_unlock(&primary_lock);
+	return e;
+}
+
+EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
+{
+	return primary_release(REAL(cuDevicePrimaryCtxRelease_v2), dev);
+}
+
+/* The CUDA < 11 name, same ABI. */
+EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
+{
+	return primary_release(REAL(cuDevicePrimaryCtxRelease), dev);
+}
+
+void gdlc_contexts_lock_all(void)
+{
+	pthread_mutex_lock(&primary_lock);
+}
+
+void gdlc_contexts_unlock_all(void)
+{
+	pthread_mutex_unlock(&primary_lock);
+}
+
+void gdlc_contexts_forget(void)
+{
+	memset(primary, 0, sizeof(primary));
+}

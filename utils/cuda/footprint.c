@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The driver's own memory for this process: the context itself, module
+ * images and __device__ globals, local memory, the device heap.  The API
+ * never shows it, but NVML reports what each process holds on a device
+ * (usedGpuMemory).  So this process's figure is reconciled with what the
+ * interposer has charged on that device: the difference, when positive,
+ * is charged as the process's footprint (a set of charges, as a pool's),
+ * at context creation, after module loads and limit changes, and at
+ * reservations, at most every FOOTPRINT_PERIOD_MS per device (NVML's
+ * query costs far more than an allocation).  Past the quota the operation that
+ * grew it is undone and refused.  Without NVML's figure (no NVML, an old
+ * driver, a process NVML does not list), the admin's ctx_reserve estimate
+ * charged per context is all there is.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gdl_cuda.h"
+
+HELPER(cuDeviceGetPCIBusId)
+HELPER(nvmlInit_v2)
+HELPER(nvmlDeviceGetHandleByPciBusId_v2)
+
+#define MAX_PROCS 256
+#define FOOTPRINT_PERIOD_MS 100
+/* The clock is read on one reservation in this many. */
+#define FOOTPRINT_SAMPLE 64
+
+static pthread_mutex_t fp_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gdlc_charges footprint[MAX_CUDA_DEVICES];
+static int nvml_state;	/* 0 untried, 1 ready, -1 unavailable */
+/* Set while this thread reconciles: its own reservations do not recurse. */
+static __thread int reconciling;
+
+static unsigned int calls[MAX_CUDA_DEVICES];
+static uint64_t last_ms[MAX_CUDA_DEVICES];
+
+/* 1 when a reservation on @dev should reconcile first (rate-limited). */
+int gdlc_footprint_due(CUdevice dev)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	if (__atomic_add_fetch(&calls[dev], 1, __ATOMIC_RELAXED) % FOOTPRINT_SAMPLE)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	if (now - __atomic_load_n(&last_ms[dev], __ATOMIC_RELAXED) < FOOTPRINT_PERIOD_MS)
+		return 0;
+	__atomic_store_n(&last_ms[dev], now, __ATOMIC_RELAXED);
+	return 1;
+}
+
+/* NVML's figure for this process on CUDA device @dev, or -1. */
+static int64_t nvml_used(CUdevice dev)
+{
+	__typeof__(cuDeviceGetPCIBusId) *busid = h_cuDeviceGetPCIBusId();
+	__typeof__(nvmlInit_v2) *init = h_nvmlInit_v2();
+	__typeof__(nvmlDeviceGetHandleByPciBusId_v2) *by_bus =
+		h_nvmlDeviceGetHandleByPciBusId_v2();
+	__typeof__(nvmlDeviceGetComputeRunningProcesses_v3) *procs =
+		REAL(nvmlDeviceGetComputeRunningProcesses_v3);
+	static nvmlProcessInfo_t info[MAX_PROCS];	/* under fp_lock */
+	unsigned int n = MAX_PROCS, i, self = getpid();
+	nvmlDevice_t nd;
+	char bus[64];
+
+	if (!nvml_state)
+		nvml_state = init && by_bus && procs && !init() ? 1 : -1;
+	if (nvml_state < 0 || !busid || busid(bus, sizeof(bus), dev) ||
+	    by_bus(bus, &nd) || procs(nd, &n, info))
+		return -1;
+	for (i = 0; i < n && i < MAX_PROCS; i++)
+		if (info[i].pid == self)
+			return info[i].usedGpuMemory > INT64_MAX ? INT64_MAX :
+			       (int64_t)info[i].usedGpuMemory;
+	return -1;
+}
+
+/*
+ * Charge what NVML says this process holds on @dev beyond what is charged
+ * for it already.  0, or -1 when the quota refuses the difference.
+ */
+int gdlc_footprint_reconcile(CUdevice dev)
+{
+	struct gdlc_charges *fp;
+	uint64_t charged, need = 0;
+	int64_t used;
+	int ret;
+
+	if (dev < 0 || dev >= MAX_CUDA_DEVICES || reconciling)
+		return 0;
+	fp = &footprint[dev];
+	pthread_mutex_lock(&fp_lock);
+	used = nvml_used(dev);
+	if (used < 0) {
+		pthread_mutex_unlock(&fp_lock);
+		return 0;
+	}
+	reconciling = 1;
+	/* Everything else this process charged on the device. */
+	charged = __atomic_load_n(&gdlc_dev_charged[dev], __ATOMIC_RELAXED);
+	charged = charged > fp->charged ? charged - fp->charged : 0;
+	if ((uint64_t)used > charged)
+		need = used - charged;
+	gdlc_charges_settle(fp, need);
+	ret = gdlc_charges_top_up(fp, dev, need);
+	reconciling = 0;
+	pthread_mutex_unlock(&fp_lock);
+	if (ret)
+		gdlc_say(2, "device %d: the driver holds %lld bytes for this process, %llu charged: over the quota",
+			 dev, (long long)used, (unsigned long long)charged);
+	return ret;
+}
+
+void gdlc_footprint_lock_all(void)
+{
+	pthread_mutex_lock(&fp_lock);
+}
+
+void gdlc_footprint_unlock_all(void)
+{
+	pthread_mutex_unlock(&fp_lock);
+}
+
+void gdlc_footprint_forget(void)
+{
+	memset(footprint, 0, sizeof(footprint));
+	memset(calls, 0, sizeof(calls));
+	memset(last_ms, 0, sizeof(last_ms));
+	nvml_state = 0;
+}

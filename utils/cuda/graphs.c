@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Graph memory.  A graph's memory-allocation nodes (cuGraphAddMemAllocNode,
+ * or cuMemAllocAsync captured into the graph) allocate when the graph is
+ * launched or uploaded, from the device's graph memory, and the device
+ * keeps that memory after the graph finishes, until cuDeviceGraphMemTrim.
+ * So each device carries the charges for its graph memory, settled
+ * against the driver's CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT; an
+ * executable graph's allocation bytes per device are summed at
+ * instantiation; a launch or upload is charged those bytes first (unless
+ * the device's graph memory already charged and unused can hold them) and
+ * refused with CUDA_ERROR_OUT_OF_MEMORY past the quota, then settled.
+ * One mutex covers it, held across the launch so that two launches
+ * cannot both count on the same unused memory.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "gdl_cuda.h"
+
+HELPER(cuGraphGetNodes)
+HELPER(cuGraphNodeGetType)
+HELPER(cuGraphMemAllocNodeGetParams)
+HELPER(cuDeviceGetGraphMemAttribute)
+
+struct exec_mem {
+	uint64_t bytes[MAX_CUDA_DEVICES];	/* allocation nodes, per device */
+};
+
+static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gdlc_charges graph_charges[MAX_CUDA_DEVICES];
+static struct gdl_map exec_map;	/* CUgraphExec -> struct exec_mem * */
+
+static uint64_t graph_attr(CUdevice dev, CUgraphMem_attribute a, uint64_t dflt)
+{
+	__typeof__(cuDeviceGetGraphMemAttribute) *f = h_cuDeviceGetGraphMemAttribute();
+	cuuint64_t v;
+
+	return f && !f(dev, a, &v) ? v : dflt;
+}
+
+/* The allocation bytes of @graph's nodes per device, or NULL for none. */
+static struct exec_mem *graph_bytes(CUgraph graph)
+{
+	__typeof__(cuGraphGetNodes) *nodes = h_cuGraphGetNodes();
+	__typeof__(cuGraphNodeGetType) *type = h_cuGraphNodeGetType();
+	__typeof__(cuGraphMemAllocNodeGetParams) *params =
+		h_cuGraphMemAllocNodeGetParams();
+	struct exec_mem *m = NULL;
+	CUgraphNode *list;
+	size_t n = 0, i;
+
+	if (!nodes || !type || !params || nodes(graph, NULL, &n) || !n)
+		return NULL;
+	list = calloc(n, sizeof(*list));
+	if (!list || nodes(graph, list, &n))
+		goto out;
+	for (i = 0; i < n; i++) {
+		CUDA_MEM_ALLOC_NODE_PARAMS p;
+		CUgraphNodeType t;
+		int dev;
+
+		if (type(list[i], &t) || t != CU_GRAPH_NODE_TYPE_MEM_ALLOC ||
+		    params(list[i], &p) ||
+		    p.poolProps.location.type != CU_MEM_LOCATION_TYPE_DEVICE)
+			continue;
+		dev = p.poolProps.location.id;
+		if (dev < 0 || dev >= MAX_CUDA_DEVICES)
+			continue;
+		if (!m)
+			m = calloc(1, sizeof(*m));
+		if (!m)
+			break;
+		if (__builtin_add_overflow(m->bytes[dev], p.bytesize, &m->bytes[dev]))
+			m->bytes[dev] = UINT64_MAX;
+	}
+out:
+	free(list);
+	return m;
+}
+
+/* After a successful instantiation: remember what launching it takes. */
+static CUresult instantiated(CUresult e, CUgraphExec *exec, CUgraph graph)
+{
+	struct exec_mem *m;
+	uint64_t old;
+
+	if (e || !exec)
+		return e;
+	m = graph_bytes(graph);
+	if (!m)
+		return e;
+	pthread_mutex_lock(&graph_lock);
+	switch (gdl_map_put(&exec_map, (uintptr_t)*exec, (uintptr_t)m, &old)) {
+	case 1:
+		free((void *)(uintptr_t)old);	/* destroyed behind our back */
+		break;
+	case 0:
+		break;
+	default:
+		free(m);
+		gdlc_say(1, "out of memory tracking a graph: its memory is not charged");
+	}
+	pthread_mutex_unlock(&graph_lock);
+	return e;
+}
+
+/* With graph_lock held: settle every device @m touches. */
+static void settle(const struct exec_mem *m)
+{
+	int d;
+
+	for (d = 0; d < MAX_CUDA_DEVICES; d++)
+		if (!m || m->bytes[d] || graph_charges[d].nr)
+			gdlc_charges_settle(&graph_charges[d],
+				graph_attr(d, CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT,
+					   graph_charges[d].charged));
+}
+
+/*
+ * With graph_lock held, before a launch: charge each device's bytes, or
+ * count on graph memory already charged and unused.  0, or -1 refused.
+ */
+static int charge(const struct exec_mem *m)
+{
+	int d;
+
+	for (d = 0; d < MAX_CUDA_DEVICES; d++) {
+		struct gdlc_charges *c = &graph_charges[d];
+		uint64_t used, need;
+
+		if (!m->bytes[d])
+			continue;
+		used = graph_attr(d, CU_GRAPH_MEM_ATTR_USED_MEM_CURRENT, 0);
+		if (__builtin_add_overflow(used, m->bytes[d], &need))
+			return -1;
+		if (need <= c->charged)
+			continue;
+		if (__builtin_add_overflow(c->charged, m->bytes[d], &need) ||
+		    gdlc_charges_top_up(c, d, need))
+			return -1;
+	}
+	return 0;
+}
+
+static CUresult launch(CUresult (*f)(CUgraphExec, CUstream), CUgraphExec exec,
+		       CUstream s)
+{
+	struct exec_mem *m;
+	uint64_t v;
+	CUresult e;
+
+	CHECK_REAL(f);
+	pthread_mutex_lock(&graph_lock);
+	if (gdl_map_get(&exec_map, (uintptr_t)exec, &v)) {
+		pthread_mutex_unlock(&graph_lock);
+		return f(exec, s);
+	}
+	m = (struct exec_mem *)(uintptr_t)v;
+	if (charge(m)) {
+		settle(m);
+		pthread_mutex_unlock(&graph_lock);
+		gdlc_say(2, "graph launch refused: its memory is over the quota");
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	e = f(exec, s);
+	settle(m);
+	pthread_mutex_unlock(&graph_lock);
+	return e;
+}
+
+EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
+					    unsigned long long flags)
+{
+	__typeof__(cuGraphInstantiateWithFlags) *f = REAL(cuGraphInstantiateWithFlags);
+
+	CHECK_REAL(f);
+	return instantiated(f(exec, graph, flags), exec, graph);
+}
+
+/* With CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD it uploads: charged as one. */
+static CUresult instantiate_params(__typeof__(cuGraphInstantiateWithParams) *f,
+				   CUresult (*upload)(CUgraphExec, CUstream),
+				   CUgraphExec *exec, CUgraph graph,
+				   CUDA_GRAPH_INSTANTIATE_PARAMS *p)
+{
+	CUDA_GRAPH_INSTANTIATE_PARAMS q;
+	CUresult e;
+
+	CHECK_REAL(f);
+	if (!p || !(p->flags & CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD))
+		return instantiated(f(exec, graph, p), exec, graph);
+	/* Instantiate without the upload, then upload through launch(). */
+	q = *p;
+	q.flags &= ~(cuuint64_t)CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD;
+	e = instantiated(f(exec, graph, &q), exec, graph);
+	p->hErrNode_out = q.hErrNode_out;
+	p->result_out = q.result_out;
+	return e ? e : launch(upload, *exec, p->hUploadStream);
+}
+
+EXPORT CUresult cuGraphInstantiateWithParams(CUgraphExec *exec, CUgraph graph,
+					     CUDA_GRAPH_INSTANTIATE_PARAMS *p)
+{
+	return instantiate_params(REAL(cuGraphInstantiateWithParams),
+				  REAL(cuGraphUpload), exec, graph, p);
+}
+
+EXPORT CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *exec,
+						  CUgraph graph,
+						  CUDA_GRAPH_INSTANTIATE_PARAMS *p)
+{
+	return instantiate_params(REAL(cuGraphInstantiateWithParams_ptsz),
+				  REAL(cuGraphUpload_ptsz), exec, graph, p);
+}
+
+EXPORT CUresult cuGraphLaunch(CUgraphExec exec, CUstream s)
+{
+	return launch(REAL(cuGraphLaunch), exec, s);
+}
+
+EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec exec, CUstream s)
+{
+	return launch(REAL(cuGraphLaunch_ptsz), exec, s);
+}
+
+EXPORT CUresult cuGraphUpload(CUgraphExec exec, CUstream s)
+{
+	return launch(REAL(cuGraphUpload), exec, s);
+}
+
+EXPORT CUresult cuGraphUpload_ptsz(CUgraphExec exec, CUstream s)
+{
+	return launch(REAL(cuGraphUpload_ptsz), exec, s);
+}
+
+EXPORT CUresult cuGraphExecDestroy(CUgraphExec exec)
+{
+	__typeof__(cuGraphExecDestroy) *f = REAL(cuGraphExecDestroy);
+	uint64_t v;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(exec);
+	pthread_mutex_lock(&graph_lock);
+	if (!e && !gdl_map_take(&exec_map, (uintptr_t)exec, &v))
+		free((void *)(uintptr_t)v);
+	pthread_mutex_unlock(&graph_lock);
+	return e;
+}
+
+/* The device gives its unused graph memory back: so do its charges. */
+EXPORT CUresult cuDeviceGraphMemTrim(CUdevice dev)
+{
+	__typeof__(cuDeviceGraphMemTrim) *f = REAL(cuDeviceGraphMemTrim);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(dev);
+	if (!e && dev >= 0 && dev < MAX_CUDA_DEVICES) {
+		pthread_mutex_lock(&graph_lock);
+		gdlc_charges_settle(&graph_charges[dev],
+			graph_attr(dev, CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT,
+				   graph_charges[dev].charged));
+		pthread_mutex_unlock(&graph_lock);
+	}
+	return e;
+}
+
+void gdlc_graphs_lock_all(void)
+{
+	pthread_mutex_lock(&graph_lock);
+	gdl_map_lock_all(&exec_map);
+}
+
+void gdlc_graphs_unlock_all(void)
+{
+	gdl_map_unlock_all(&exec_map);
+	pthread_mutex_unlock(&graph_lock);
+}
+
+/* A fork child: the parent's charges are not its own. */
+void gdlc_graphs_forget(void)
+{
+	gdl_map_clear(&exec_map);
+	memset(graph_charges, 0, sizeof(graph_charges));
+}
+
+void gdlc_graphs_init(void)
+{
+	gdl_map_init(&exec_map);
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Stream-ordered allocations (cuMemAllocAsync, cuMemAllocFromPoolAsync)
+ * come from memory pools, and a pool keeps what is freed cached up to its
+ * release threshold (UINT64_MAX is common): the memory a tenant holds is
+ * what its pools have reserved, not what is live.  So each pool carries
+ * the charges ("chunks") made for its growth, and after every operation on
+ * it they are settled against the driver's own figure,
+ * CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT: chunks go while the rest still
+ * cover it; more is charged when it is short.  Each pool is charged on
+ * its own device (cuMemPoolCreate's location; the default and current
+ * pools of each device), not the caller's current one.  An allocation the
+ * pool's cache can serve needs no new charge, so a tenant at its quota
+ * can still reuse what its pools hold.  A pool trimmed behind our back (at
+ * a stream synchronisation) is settled at its next operation: until then
+ * it is over-charged, never under.  One mutex covers the pools' state.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "gdl_cuda.h"
+
+HELPER(cuDeviceGetCount)
+HELPER(cuDeviceGetMemPool)
+HELPER(cuDeviceGetDefaultMemPool)
+HELPER(cuMemPoolGetAttribute)
+
+struct gdlc_pool {
+	CUmemoryPool handle;
+	CUdevice dev;		/* -1: a host pool, never charged */
+	struct gdlc_charges c;
+	uint64_t live;		/* our allocations not yet freed */
+	int destroyed;
+};
+
+static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct gdl_map pool_map;		/* CUmemoryPool -> struct gdlc_pool * */
+static struct gdl_map async_map;	/* CUdeviceptr -> struct gdlc_pool * */
+
+static struct gdlc_pool *pool_new(CUmemoryPool h, CUdevice dev)
+{
+	struct gdlc_pool *p = calloc(1, sizeof(*p));
+	uint64_t old;
+
+	if (!p)
+		return NULL;
+	p->handle = h;
+	p->dev = dev;
+	if (gdl_map_put(&pool_map, (uintptr_t)h, (uintptr_t)p, &old) < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+/*
+ * The pool of handle @h, with pool_lock held.  A pool we did not see
+ * created is a device's default or current pool: found by asking each
+ * device; failing that, charged on @fallback.
+ */
+static struct gdlc_pool *pool_get(CUmemoryPool h, CUdevice fallback)
+{
+	__typeof__(cuDeviceGetCount) *count = h_cuDeviceGetCount();
+	__typeof__(cuDeviceGetMemPool) *cur = h_cuDeviceGetMemPool();
+	__typeof__(cuDeviceGetDefaultMemPool) *def = h_cuDeviceGetDefaultMemPool();
+	CUmemoryPool q;
+	uint64_t v;
+	int n = 0, d;
+
+	if (!gdl_map_get(&pool_map, (uintptr_t)h, &v))
+		return (struct gdlc_pool *)(uintptr_t)v;
+	if (count && !count(&n))
+		for (d = 0; d < n && d < MAX_CUDA_DEVICES; d++)
+			if ((def && !def(&q, d) && q == h) ||
+			    (cur && !cur(&q, d) && q == h))
+				return pool_new(h, d);
+	gdlc_say(1, "a memory pool of unknown device: charged on device %d", fallback);
+	return pool_new(h, fallback);
+}
+
+static uint64_t pool_attr(struct gdlc_pool *p, CUmemPool_attribute a,
+			  uint64_t dflt)
+{
+	__typeof__(cuMemPoolGetAttribute) *f = h_cuMemPoolGetAttribute();
+	cuuint64_t v;
+
+	return f && !f(p->handle, a, &v) ? v : dflt;
+}
+
+/*
+ * With pool_lock held: give back the chunks the pool's reserved memory no
+ * longer needs; a destroyed pool with nothing live needs none, and goes.
+ */
+static void settle(struct gdlc_pool *p)
+{
+	uint64_t need = p->destroyed && !p->live ? 0 :
+		pool_attr(p, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, p->c.charged);
+
+	gdlc_charges_settle(&p->c, need);
+	if (p->destroyed && !p->live) {
+		gdlc_charges_drop(&p->c);
+		free(p);
+	}
+}
+
+/*
+ * With pool_lock held, after a successful allocation: if the pool now
+ * reserves more than is charged (the driver grows pools in granules),
+ * charge the difference.  0, or -1 when the quota refuses it.
+ */
+static int top_up(struct gdlc_pool *p)
+{
+	return gdlc_charges_top_up(&p->c, p->dev,
+				   pool_attr(p, CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT, 0));
+}
+
+/* One stream-ordered allocation call, from a named pool or the current one. */
+struct async_call {
+	CUresult (*from_pool)(CUdeviceptr *, size_t, CUmemoryPool, CUstream);
+	CUresult (*current)(CUdeviceptr *, size_t, CUstream);
+	CUresult (*undo)(CUdeviceptr, CUstream);
+	CUmemoryPool pool;
+	CUstream stream;
+};
+
+static CUresult call(const struct async_call *c, CUdeviceptr *dptr,
+		     size_t size)
+{
+	return c->from_pool ? c->from_pool(dptr, size, c->pool, c->stream) :
+			      c->current(dptr, size, c->stream);
+}
+
+/* With pool_lock held, after the driver call: record, or undo on refusal. */
+static CUresult allocated(struct gdlc_pool *p, const struct async_call *c,
+			  CUresult e, CUdeviceptr *dptr)
+{
+	uint64_t old;
+
+	if (e)
+		return e;
+	if (top_up(p)) {
+		c->undo(*dptr, c->stream);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	if (gdl_map_put(&async_map, *dptr, (uintptr_t)p, &old) == 0)
+		p->live++;
+	return e;
+}
+
+/*
+ * Charge @size on the pool's device before the driver call.  Over quota,
+ * only what the pool's cache already holds can be handed out.
+ */
+static CUresult alloc_async(struct gdlc_pool *p, const struct async_call *c,
+			    CUdeviceptr *dptr, size_t size)
+{
+	uint64_t resv = 0;
+	CUresult e;
+
+	if (p->dev < 0)
+		return call(c, dptr, size);
+	e = gdlc_reserve(p->dev, size, &resv);
+	gdlc_keep(resv);
+	if (e == CUDA_ERROR_OUT_OF_MEMORY && gdlc_ledger()) {
+		pthread_mutex_lock(&pool_lock);
+		if (pool_attr(p, CU_MEMPOOL_ATTR_USED_MEM_CURRENT, UINT64_MAX) +
+		    size <= p->c.charged)
+			e = allocated(p, c, call(c, dptr, size), dptr);
+		pthread_mutex_unlock(&pool_lock);
+		return e;
+	}
+	if (e)
+		return e;
+	e = call(c, dptr, size);
+	if (e || !resv) {
+		gdlc_release(resv);
+		return e;
+	}
+	pthread_mutex_lock(&pool_lock);
+	if (gdlc_charges_add(&p->c, resv, size))
+		gdlc_say(1, "out of memory tracking a pool; its charge stays until exit");
+	e = allocated(p, c, e, dptr);
+	settle(p);
+	pthread_mutex_unlock(&pool_lock);
+	return e;
+}
+
+static CUresult alloc_current(__typeof__(cuMemAllocAsync) *f,
+			      __typeof__(cuMemFreeAsync) *undo,
+			      CUdeviceptr *dptr, size_t size, CUstream s)
+{
+	__typeof__(cuDeviceGetMemPool) *cur = h_cuDeviceGetMemPool();
+	struct async_call c = { .current = f, .undo = undo, .stream = s };
+	struct gdlc_pool *p;
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	CHECK_REAL(undo);
+	CHECK_REAL(cur);
+	e = gdlc_current_device(&dev);
+	if (!e)
+		e = cur(&c.pool, dev);
+	if (e)
+		return e;
+	pthread_mutex_lock(&pool_lock);
+	p = pool_get(c.pool, dev);
+	pthread_mutex_unlock(&pool_lock);
+	return p ? alloc_async(p, &c, dptr, size) : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+static CUresult alloc_pool(__typeof__(cuMemAllocFromPoolAsync) *f,
+			   __typeof__(cuMemFreeAsync) *undo,
+			   CUdeviceptr *dptr, size_t size, CUmemoryPool pool,
+			   CUstream s)
+{
+	struct async_call c = { .from_pool = f, .undo = undo, .pool = pool,
+				.stream = s };
+	struct gdlc_pool *p;
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	CHECK_REAL(undo);
+	e = gdlc_current_device(&dev);
+	if (e)
+		return e;
+	pthread_mutex_lock(&pool_lock);
+	p = pool_get(pool, dev);
+	pthread_mutex_unlock(&pool_lock);
+	return p ? alloc_async(p, &c, dptr, size) : CUDA_ERROR_OUT_OF_MEMORY;
+}
+
+EXPORT CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
+{
+	return alloc_current(REAL(cuMemAllocAsync), REAL(cuMemFreeAsync),
+			     dptr, size, s);
+}
+
+EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size,
+				     CUstream s)
+{
+	return alloc_current(REAL(cuMemAllocAsync_ptsz),
+			     REAL(cuMemFreeAsync_ptsz), dptr, size, s);
+}
+
+EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
+					CUmemoryPool pool, CUstream s)
+{
+	return alloc_pool(REAL(cuMemAllocFromPoolAsync), REAL(cuMemFreeAsync),
+			  dptr, size, pool, s);
+}
+
+EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
+					     CUmemoryPool pool, CUstream s)
+{
+	return alloc_pool(REAL(cuMemAllocFromPoolAsync_ptsz),
+			  REAL(cuMemFreeAsync_ptsz), dptr, size, pool, s);
+}
+
+/* ---- frees: the pointer leaves the map before the driver call ---- */
+
+struct gdlc_pool *gdlc_pool_untrack_begin(CUdeviceptr ptr)
+{
+	uint64_t v;
+	int ret;
+
+	pthread_mutex_lock(&pool_lock);
+	ret = gdl_map_take(&async_map, ptr, &v);
+	pthread_mutex_unlock(&pool_lock);
+	return ret ? NULL : (struct gdlc_pool *)(uintptr_t)v;
+}
+
+/* The pool keeps the memory cached: settled, not released outright. */
+void gdlc_pool_untrack_end(struct gdlc_pool *p, CUresult e, CUdeviceptr ptr)
+{
+	pthread_mutex_lock(&pool_lock);
+	if (e) {
+		/* Refused: back in the map, unless handed out again (stale). */
+		if (gdl_map_add(&async_map, ptr, (uintptr_t)p) != 1) {
+			pthread_mutex_unlock(&pool_lock);
+			return;
+		}
+	}
+	p->live--;
+	settle(p);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+static CUresult free_async(__typeof__(cuMemFreeAsync) *f, CUdeviceptr ptr,
+			   CUstream s)
+{
+	struct gdlc_pool *p;
+	uint64_t h, info;
+	CUresult e;
+
+	CHECK_REAL(f);
+	p = gdlc_pool_untrack_begin(ptr);
+	if (p) {
+		e = f(ptr, s);
+		gdlc_pool_untrack_end(p, e, ptr);
+		return e;
+	}
+	/* cuMemFreeAsync of a cuMemAlloc'd pointer. */
+	h = gdlc_untrack_begin(&gdlc_ptr_map, ptr, &info);
+	e = f(ptr, s);
+	if (!e && h && gdlc_exported_take(ptr))
+		return e;	/* exported: charged until exit (alloc.c) */
+	gdlc_untrack_end(&gdlc_ptr_map, e, ptr, h, info);
+	return e;
+}
+
+EXPORT CUresult cuMemFreeAsync(CUdeviceptr p, CUstream s)
+{
+	return free_async(REAL(cuMemFreeAsync), p, s);
+}
+
+EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
+{
+	return free_async(REAL(cuMemFreeAsync_ptsz), p, s);
+}
+
+/* ---- pools ---- */
+
+EXPORT CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
+{
+	__typeof__(cuMemPoolCreate) *f = REAL(cuMemPoolCreate);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(pool, props);
+	if (e || !props || !pool)
+		return e;
+	pthread_mutex_lock(&pool_lock);
+	if (!pool_new(*pool, props->location.type == CU_MEM_LOCATION_TYPE_DEVICE ?
+		      props->location.id : -1))
+		gdlc_say(1, "out of memory tracking a pool: it is charged on the device of its first allocation");
+	pthread_mutex_unlock(&pool_lock);
+	return e;
+}
+
+EXPORT CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t keep)
+{
+	__typeof__(cuMemPoolTrimTo) *f = REAL(cuMemPoolTrimTo);
+	uint64_t v;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(pool, keep);
+	pthread_mutex_lock(&pool_lock);
+	if (!e && !gdl_map_get(&pool_map, (uintptr_t)pool, &v))
+		settle((struct gdlc_pool *)(uintptr_t)v);
+	pthread_mutex_unlock(&pool_lock);
+	return e;
+}
+
+/* Its memory goes once its last allocation is freed (the driver's rule). */
+EXPORT CUresult cuMemPoolDestroy(CUmemoryPool pool)
+{
+	__typeof__(cuMemPoolDestroy) *f = REAL(cuMemPoolDestroy);
+	uint64_t v;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(pool);
+	pthread_mutex_lock(&pool_lock);
+	if (!e && !gdl_map_take(&pool_map, (uintptr_t)pool, &v)) {
+		struct gdlc_pool *p = (struct gdlc_pool *)(uintptr_t)v;
+
+		p->destroyed = 1;
+		settle(p);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	return e;
+}
+
+/* Peer access to a pool: the peer right accessor -> the pool's device. */
+EXPORT CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map,
+				   size_t count)
+{
+	__typeof__(cuMemPoolSetAccess) *f = REAL(cuMemPoolSetAccess);
+	struct gdlc_pool *p;
+	CUdevice dev;
+	size_t i;
+
+	CHECK_REAL(f);
+	if (!map && count)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (gdlc_current_device(&dev))
+		dev = 0;
+	pthread_mutex_lock(&pool_lock);
+	p = pool_get(pool, dev);
+	dev = p ? p->dev : -1;
+	pthread_mutex_unlock(&pool_lock);
+	for (i = 0; dev >= 0 && i < count; i++)
+		if (map[i].location.type == CU_MEM_LOCATION_TYPE_DEVICE &&
+		    map[i].flags != CU_MEM_ACCESS_FLAGS_PROT_NONE &&
+		    map[i].location.id != dev &&
+		    !gdlc_peer_allowed(map[i].location.id, dev))
+			return CUDA_ERROR_NOT_PERMITTED;
+	return f(pool, map, count);
+}
+
+void gdlc_pools_lock_all(void)
+{
+	pthread_mutex_lock(&pool_lock);
+	gdl_map_lock_all(&pool_map);
+	gdl_map_lock_all(&async_map);
+}
+
+void gdlc_pools_unlock_all(void)
+{
+	gdl_map_unlock_all(&async_map);
+	gdl_map_unlock_all(&pool_map);
+	pthread_mutex_unlock(&pool_lock);
+}
+
+/* A fork child: the parent's pools and charges are not its own. */
+void gdlc_pools_forget(void)
+{
+	gdl_map_clear(&pool_map);
+	gdl_map_clear(&async_map);
+}
+
+void gdlc_pools_init(void)
+{
+	gdl_map_init(&pool_map);
+	gdl_map_init(&async_map);
+}
