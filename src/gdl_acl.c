@@ -4,9 +4,16 @@
  * Compiled into the module and into the userspace unit tests.
  *
  * Each agent has one immutable, sorted ACL set published with RCU: the
- * check is a binary search with no lock.  Changes (rare, admin or owner
- * initiated) build a new set under admin_lock and free the old one after a
- * grace period.  Peer rights are folded into a per-agent bitmap.
+ * check is a few binary searches with no lock.  Changes build a new set
+ * under admin_lock and free the old one after a grace period; a batch is
+ * sorted before the lock is taken, then found in and merged into the old
+ * set, so a change costs O(batch log n) searches plus one copy, and none
+ * when it changes nothing.  Peer rights are folded into a per-agent bitmap.
+ *
+ * Entries owned by an agent (its grants) count against that agent's
+ * max_acl_entries and against the node's pool of grants; admin entries
+ * (owner 0) have a pool of their own, so that no tenant can fill the
+ * node's table and lock an admin out.
  */
 #include "gdl_core.h"
 
@@ -20,22 +27,23 @@ static void gdl_acl_set_free_rcu(struct rcu_head *head)
 	gdl_acl_set_free(container_of(head, struct gdl_acl_set, rcu));
 }
 
+/* The DMA check's key first (dev, owner, rights, start), then the rest. */
 static int gdl_acl_node_cmp(const void *a, const void *b)
 {
 	const struct gdl_acl_node *x = a, *y = b;
 
 	if (x->dev != y->dev)
 		return x->dev < y->dev ? -1 : 1;
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	if (x->rights != y->rights)
+		return x->rights < y->rights ? -1 : 1;
 	if (x->start != y->start)
 		return x->start < y->start ? -1 : 1;
 	if (x->end != y->end)
 		return x->end < y->end ? -1 : 1;
-	if (x->owner != y->owner)
-		return x->owner < y->owner ? -1 : 1;
 	if (x->peer != y->peer)
 		return x->peer < y->peer ? -1 : 1;
-	if (x->rights != y->rights)
-		return x->rights < y->rights ? -1 : 1;
 	return 0;
 }
 
@@ -64,39 +72,58 @@ static void gdl_acl_entry_from_node(struct gdl_acl_entry *e, u32 agent,
 	e->len = n->end - n->start;
 }
 
+/* Tenants' requests build these: charged to the caller's memory cgroup. */
 static struct gdl_acl_set *gdl_acl_set_alloc(u32 nr)
 {
 	struct gdl_acl_set *set;
 
-	set = kvmalloc(struct_size(set, node, nr), GFP_KERNEL);
+	set = kvmalloc(struct_size(set, node, nr), GFP_KERNEL_ACCOUNT);
 	if (set)
 		set->nr = nr;
 	return set;
 }
 
-/* Sort, drop exact duplicates, fill max_end, and derive the peer bitmap. */
-static void gdl_acl_set_finish(struct gdl_acl_set *set, u32 *peer_mask)
+/*
+ * For a sorted, duplicate-free set: fill each node's max_end (the largest
+ * end in its (dev, owner, rights) run so far) and derive the peer bitmap.
+ */
+static void gdl_acl_set_index(struct gdl_acl_set *set, u32 *peer_mask)
 {
-	u32 i, out = 0;
 	u64 max_end = 0;
+	u32 i;
 
-	sort(set->node, set->nr, sizeof(set->node[0]), gdl_acl_node_cmp, NULL);
 	memset(peer_mask, 0, sizeof(u32) * GDL_MAX_DEVICES);
 	for (i = 0; i < set->nr; i++) {
-		struct gdl_acl_node *n = &set->node[i];
+		struct gdl_acl_node *n = &set->node[i], *p = n - 1;
 
-		if (out && !gdl_acl_node_cmp(&set->node[out - 1], n))
-			continue;
-		if (!out || set->node[out - 1].dev != n->dev)
+		if (!i || p->dev != n->dev || p->owner != n->owner ||
+		    p->rights != n->rights)
 			max_end = 0;
 		max_end = max(max_end, n->end);
-		set->node[out] = *n;
-		set->node[out].max_end = max_end;
+		n->max_end = max_end;
 		if (n->rights & GDL_ACCESS_PEER)
 			peer_mask[n->dev] |= 1U << n->peer;
-		out++;
 	}
-	set->nr = out;
+}
+
+/* The index of the node equal to @key in @set, or -1. */
+static int gdl_acl_find(const struct gdl_acl_set *set,
+			const struct gdl_acl_node *key)
+{
+	int lo = 0, hi = set ? (int)set->nr - 1 : -1;
+
+	while (lo <= hi) {
+		int mid = lo + (hi - lo) / 2;
+		int c = gdl_acl_node_cmp(&set->node[mid], key);
+
+		if (!c)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
 }
 
 static struct gdl_acl_set *gdl_acl_locked(struct gdl_ledger *l,
@@ -126,8 +153,31 @@ static void gdl_acl_publish(struct gdl_ledger *l, struct gdl_agent *a,
 		call_rcu(&old->rcu, gdl_acl_set_free_rcu);
 }
 
+/* @nr entries owned by agent @owner appear (@sign 1) or go (-1). */
+static void gdl_acl_charge(struct gdl_ledger *l, u32 owner, int sign, u32 nr)
+{
+	struct gdl_agent *a;
+
+	lockdep_assert_held(&l->admin_lock);
+	if (!owner)
+		return;		/* admin entries: nr_acl_entries alone */
+	l->nr_acl_granted += sign * nr;
+	a = gdl_agent_locked(l, owner);
+	if (a)			/* a destroyed owner's count went with it */
+		a->nr_granted += sign * nr;
+}
+
+static void gdl_acl_charge_set(struct gdl_ledger *l,
+			       const struct gdl_acl_set *set, int sign)
+{
+	u32 i;
+
+	for (i = 0; set && i < set->nr; i++)
+		gdl_acl_charge(l, set->node[i].owner, sign, 1);
+}
+
 int gdl_acl_validate(struct gdl_ledger *l, const struct gdl_acl_entry *e,
-		     u32 caller_agent, bool admin)
+		     u32 caller_agent, bool admin, bool revoke)
 {
 	u64 end;
 
@@ -152,9 +202,18 @@ int gdl_acl_validate(struct gdl_ledger *l, const struct gdl_acl_entry *e,
 			return -EINVAL;
 		if (check_add_overflow(e->addr, e->len, &end))
 			return -EOVERFLOW;
-		/* Tenants grant their own memory, and nothing else. */
-		if (!admin && (!caller_agent || e->owner_id != caller_agent))
-			return -EPERM;
+		/*
+		 * Tenants grant their own memory and nothing else; they may
+		 * revoke their grants, and drop grants others made to them.
+		 */
+		if (admin)
+			return 0;
+		if (caller_agent && e->owner_id == caller_agent)
+			return 0;
+		if (revoke && caller_agent && e->owner_id &&
+		    e->agent_id == caller_agent)
+			return 0;
+		return -EPERM;
 	}
 	return 0;
 }
@@ -180,165 +239,264 @@ static int gdl_acl_check_targets(struct gdl_ledger *l,
 	return 0;
 }
 
-static struct gdl_agent *gdl_acl_agent(struct gdl_ledger *l, u32 id)
+/* A batch entry, sorted by grantee then node before any lock is taken. */
+struct gdl_acl_item {
+	struct gdl_acl_node node;
+	u32 agent;
+	u32 fresh;	/* grant: not in the old set nor earlier in the batch */
+};
+
+static int gdl_acl_item_cmp(const void *a, const void *b)
 {
-	return rcu_dereference_protected(l->agents[id & GDL_AGENT_SLOT_MASK],
-					 lockdep_is_held(&l->admin_lock));
+	const struct gdl_acl_item *x = a, *y = b;
+
+	if (x->agent != y->agent)
+		return x->agent < y->agent ? -1 : 1;
+	return gdl_acl_node_cmp(&x->node, &y->node);
+}
+
+static struct gdl_acl_item *gdl_acl_items(const struct gdl_acl_entry *e,
+					  u32 n)
+{
+	struct gdl_acl_item *it;
+	u32 i;
+
+	it = kvcalloc(n, sizeof(*it), GFP_KERNEL_ACCOUNT);
+	if (!it)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		gdl_acl_node_from_entry(&it[i].node, &e[i]);
+		it[i].agent = e[i].agent_id;
+	}
+	sort(it, n, sizeof(*it), gdl_acl_item_cmp, NULL);
+	return it;
+}
+
+/* The end of the run of items of the grantee of it[i]. */
+static u32 gdl_acl_run_end(const struct gdl_acl_item *it, u32 i, u32 n)
+{
+	u32 j = i + 1;
+
+	while (j < n && it[j].agent == it[i].agent)
+		j++;
+	return j;
+}
+
+/*
+ * Would the fresh items fit the pools and their owners' shares?  Items of
+ * one owner are counted onto its nr_granted and taken off again: O(batch),
+ * under admin_lock.
+ */
+static int gdl_acl_fits(struct gdl_ledger *l, struct gdl_acl_item *it, u32 n)
+{
+	u32 i, admin = 0, granted = 0, admin_nr;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!it[i].fresh)
+			continue;
+		if (it[i].node.owner)
+			granted++;
+		else
+			admin++;
+		gdl_acl_charge(l, it[i].node.owner, 1, 1);
+	}
+	/* An owner's share first, as for reservations, then the pools. */
+	for (i = 0; i < n && !ret; i++) {
+		struct gdl_agent *o;
+
+		if (!it[i].fresh || !it[i].node.owner)
+			continue;
+		o = gdl_agent_locked(l, it[i].node.owner);
+		if (o->nr_granted > READ_ONCE(o->max_acl_entries))
+			ret = -EMFILE;
+	}
+	admin_nr = (u32)atomic_read(&l->nr_acl_entries) - (l->nr_acl_granted -
+							   granted);
+	if (!ret && (admin_nr + admin > l->params.max_acl_entries ||
+		     l->nr_acl_granted > l->params.max_acl_entries))
+		ret = -ENOBUFS;
+	for (i = 0; i < n; i++)
+		if (it[i].fresh)
+			gdl_acl_charge(l, it[i].node.owner, -1, 1);
+	return ret;
+}
+
+/* The old set and the fresh items of one grantee, merged in order. */
+static struct gdl_acl_set *gdl_acl_merge(const struct gdl_acl_set *old,
+					 const struct gdl_acl_item *it,
+					 u32 n, u32 add)
+{
+	u32 old_nr = old ? old->nr : 0, i = 0, j = 0, out = 0;
+	struct gdl_acl_set *set = gdl_acl_set_alloc(old_nr + add);
+
+	if (!set)
+		return NULL;
+	while (i < old_nr || j < n) {
+		if (j < n && !it[j].fresh) {
+			j++;
+		} else if (j == n || (i < old_nr &&
+			   gdl_acl_node_cmp(&old->node[i], &it[j].node) < 0)) {
+			set->node[out++] = old->node[i++];
+		} else {
+			set->node[out++] = it[j++].node;
+		}
+	}
+	return set;
 }
 
 /*
  * Add a validated batch, all or nothing.  Entries equal to existing ones
- * are merged, so applying the same policy twice changes nothing.
+ * are merged, so applying the same policy twice changes nothing (and
+ * copies nothing).
  */
 int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 {
 	u32 peer_mask[GDL_MAX_DEVICES];
 	struct gdl_acl_set **sets;
-	u32 i, j, pending = 0;
+	struct gdl_acl_item *it;
+	u32 i, j, end, add;
 	int ret;
 
-	sets = kcalloc(n, sizeof(*sets), GFP_KERNEL);
-	if (!sets)
-		return -ENOMEM;
+	it = gdl_acl_items(e, n);
+	sets = kcalloc(n, sizeof(*sets), GFP_KERNEL_ACCOUNT);
+	if (!it || !sets) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 
 	mutex_lock(&l->admin_lock);
 	ret = gdl_acl_check_targets(l, e, n);
 	if (ret)
 		goto out;
-
-	/* One new set per distinct grantee in the batch. */
+	/* What is new: O(batch log n). */
 	for (i = 0; i < n; i++) {
-		struct gdl_agent *a = gdl_acl_agent(l, e[i].agent_id);
-		struct gdl_acl_set *old = gdl_acl_locked(l, a);
-		u32 old_nr = old ? old->nr : 0, add = 0;
+		struct gdl_acl_set *old =
+			gdl_acl_locked(l, gdl_agent_locked(l, it[i].agent));
 
-		for (j = 0; j < i; j++)
-			if (e[j].agent_id == e[i].agent_id)
-				break;
-		if (j < i)
-			continue;	/* grantee already handled */
-		for (j = i; j < n; j++)
-			add += e[j].agent_id == e[i].agent_id;
-		sets[i] = gdl_acl_set_alloc(old_nr + add);
+		it[i].fresh = (!i || gdl_acl_item_cmp(&it[i - 1], &it[i])) &&
+			      gdl_acl_find(old, &it[i].node) < 0;
+	}
+	ret = gdl_acl_fits(l, it, n);
+	if (ret)
+		goto out;
+	/* One new set per grantee that gains something. */
+	for (i = 0; i < n; i = end) {
+		struct gdl_agent *a = gdl_agent_locked(l, it[i].agent);
+
+		end = gdl_acl_run_end(it, i, n);
+		for (j = i, add = 0; j < end; j++)
+			add += it[j].fresh;
+		if (!add)
+			continue;
+		sets[i] = gdl_acl_merge(gdl_acl_locked(l, a), &it[i], end - i,
+					add);
 		if (!sets[i]) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		if (old_nr)
-			memcpy(sets[i]->node, old->node,
-			       old_nr * sizeof(old->node[0]));
-		add = old_nr;
-		for (j = i; j < n; j++)
-			if (e[j].agent_id == e[i].agent_id)
-				gdl_acl_node_from_entry(&sets[i]->node[add++],
-							&e[j]);
-		/* Only entries new after merging count against the limit. */
-		gdl_acl_set_finish(sets[i], peer_mask);
-		pending += sets[i]->nr - old_nr;
-	}
-	if ((u32)atomic_read(&l->nr_acl_entries) + pending >
-	    l->params.max_acl_entries) {
-		ret = -ENOBUFS;
-		goto out;
 	}
 	/* Nothing can fail any more: publish. */
 	for (i = 0; i < n; i++) {
+		if (it[i].fresh)
+			gdl_acl_charge(l, it[i].node.owner, 1, 1);
 		if (!sets[i])
 			continue;
-		gdl_acl_set_finish(sets[i], peer_mask);
-		gdl_acl_publish(l, gdl_acl_agent(l, e[i].agent_id), sets[i],
+		gdl_acl_set_index(sets[i], peer_mask);
+		gdl_acl_publish(l, gdl_agent_locked(l, it[i].agent), sets[i],
 				peer_mask);
 		sets[i] = NULL;
 	}
 out:
 	mutex_unlock(&l->admin_lock);
-	for (i = 0; i < n; i++)
+out_free:
+	for (i = 0; sets && i < n; i++)
 		gdl_acl_set_free(sets[i]);
 	kfree(sets);
+	kvfree(it);
 	return ret;
 }
 
-static bool gdl_acl_match(const struct gdl_acl_node *n,
-			  const struct gdl_acl_entry *e)
-{
-	struct gdl_acl_node want;
-
-	gdl_acl_node_from_entry(&want, e);
-	return !gdl_acl_node_cmp(n, &want);
-}
-
-/* Remove a validated batch; -ENOENT (and nothing removed) if any is absent. */
+/*
+ * Remove a validated batch; -ENOENT (and nothing removed) if any is absent.
+ * Each entry is found by binary search; the old set is copied once around
+ * the found ones (which come out in order: the batch is sorted).
+ */
 int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 {
 	u32 peer_mask[GDL_MAX_DEVICES];
 	struct gdl_acl_set **sets;
-	u32 i, j, k;
+	struct gdl_acl_item *it;
+	u32 i, j, k, end, out;
+	int *at = NULL;
 	int ret;
 
-	sets = kcalloc(n, sizeof(*sets), GFP_KERNEL);
-	if (!sets)
-		return -ENOMEM;
+	it = gdl_acl_items(e, n);
+	sets = kcalloc(n, sizeof(*sets), GFP_KERNEL_ACCOUNT);
+	at = kvcalloc(n, sizeof(*at), GFP_KERNEL_ACCOUNT);
+	if (!it || !sets || !at) {
+		ret = -ENOMEM;
+		goto out_free;
+	}
 
 	mutex_lock(&l->admin_lock);
 	ret = gdl_acl_check_targets(l, e, n);
 	if (ret)
 		goto out;
 	for (i = 0; i < n; i++) {
-		struct gdl_agent *a = gdl_acl_agent(l, e[i].agent_id);
-		struct gdl_acl_set *old = gdl_acl_locked(l, a);
-		u32 out = 0;
+		struct gdl_agent *a = gdl_agent_locked(l, it[i].agent);
 
-		for (j = 0; j < i; j++)
-			if (e[j].agent_id == e[i].agent_id)
-				break;
-		if (j < i)
-			continue;
-		if (!old) {
+		at[i] = gdl_acl_find(gdl_acl_locked(l, a), &it[i].node);
+		if (at[i] < 0) {
 			ret = -ENOENT;
 			goto out;
 		}
-		sets[i] = gdl_acl_set_alloc(old->nr);
+	}
+	for (i = 0; i < n; i = end) {
+		struct gdl_acl_set *old =
+			gdl_acl_locked(l, gdl_agent_locked(l, it[i].agent));
+		u32 gone = 0;
+
+		end = gdl_acl_run_end(it, i, n);
+		for (j = i; j < end; j++)
+			gone += j == i || at[j] != at[j - 1];
+		sets[i] = gdl_acl_set_alloc(old->nr - gone);
 		if (!sets[i]) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		for (k = 0; k < old->nr; k++) {
-			bool drop = false;
+		/* Copy the runs between the found indices (ascending). */
+		for (j = i, k = 0, out = 0; j < end; j++) {
+			u32 upto = at[j];
 
-			for (j = i; j < n && !drop; j++)
-				drop = e[j].agent_id == e[i].agent_id &&
-				       gdl_acl_match(&old->node[k], &e[j]);
-			if (!drop)
-				sets[i]->node[out++] = old->node[k];
+			if (upto < k)
+				continue;	/* a duplicate in the batch */
+			memcpy(&sets[i]->node[out], &old->node[k],
+			       (upto - k) * sizeof(old->node[0]));
+			out += upto - k;
+			k = upto + 1;
 		}
-		/* Every entry of this grantee in the batch must have matched. */
-		for (j = i; j < n; j++) {
-			bool found = false;
-
-			if (e[j].agent_id != e[i].agent_id)
-				continue;
-			for (k = 0; k < old->nr && !found; k++)
-				found = gdl_acl_match(&old->node[k], &e[j]);
-			if (!found) {
-				ret = -ENOENT;
-				goto out;
-			}
-		}
-		sets[i]->nr = out;
+		memcpy(&sets[i]->node[out], &old->node[k],
+		       (old->nr - k) * sizeof(old->node[0]));
 	}
 	for (i = 0; i < n; i++) {
+		if (!i || at[i] != at[i - 1] || it[i].agent != it[i - 1].agent)
+			gdl_acl_charge(l, it[i].node.owner, -1, 1);
 		if (!sets[i])
 			continue;
-		gdl_acl_set_finish(sets[i], peer_mask);
-		gdl_acl_publish(l, gdl_acl_agent(l, e[i].agent_id), sets[i],
+		gdl_acl_set_index(sets[i], peer_mask);
+		gdl_acl_publish(l, gdl_agent_locked(l, it[i].agent), sets[i],
 				peer_mask);
 		sets[i] = NULL;
 	}
 out:
 	mutex_unlock(&l->admin_lock);
-	for (i = 0; i < n; i++)
+out_free:
+	for (i = 0; sets && i < n; i++)
 		gdl_acl_set_free(sets[i]);
 	kfree(sets);
+	kvfree(at);
+	kvfree(it);
 	return ret;
 }
 
@@ -456,7 +614,9 @@ void gdl_acl_purge_commit(struct gdl_ledger *l, struct gdl_acl_set **sets)
 		if (!sets[slot])
 			continue;
 		if (a) {
-			gdl_acl_set_finish(sets[slot], peer_mask);
+			gdl_acl_charge_set(l, gdl_acl_locked(l, a), -1);
+			gdl_acl_charge_set(l, sets[slot], 1);
+			gdl_acl_set_index(sets[slot], peer_mask);
 			gdl_acl_publish(l, a, sets[slot], peer_mask);
 			sets[slot] = NULL;
 		}
@@ -467,44 +627,67 @@ void gdl_acl_purge_commit(struct gdl_ledger *l, struct gdl_acl_set **sets)
 /* A destroyed agent's own entries go with it. */
 void gdl_acl_drop_agent(struct gdl_ledger *l, struct gdl_agent *dead)
 {
+	gdl_acl_charge_set(l, gdl_acl_locked(l, dead), -1);
 	gdl_acl_publish(l, dead, NULL, NULL);
 }
 
 /*
- * Does @set allow @rights on [addr, end) of @dev, for memory owned by
- * @owner (0: memory nobody reserved)?  Admin entries (owner 0) apply to any
- * memory; grants only to memory their owner holds.
+ * Does the (dev, owner, rights) run of @set hold an entry covering
+ * [addr, end)?  The last node of the run starting at or before @addr
+ * carries the largest end of all such nodes: one binary search.
  */
-static u32 gdl_acl_allows(const struct gdl_acl_set *set, u32 dev, u64 addr,
-			  u64 end, u32 rights, u32 owner)
+static bool gdl_acl_run_covers(const struct gdl_acl_set *set, u32 dev,
+			       u32 owner, u32 rights, u64 addr, u64 end)
 {
+	struct gdl_acl_node key = {
+		.dev = dev, .owner = owner, .rights = rights, .start = addr,
+		.end = U64_MAX, .peer = U32_MAX,
+	};
 	int lo = 0, hi = (int)set->nr - 1, i = -1;
+	const struct gdl_acl_node *n;
 
-	/* The last node with (dev, start) <= (dev, addr). */
+	/* The last node <= key: same run, start <= addr (or before the run). */
 	while (lo <= hi) {
 		int mid = lo + (hi - lo) / 2;
-		const struct gdl_acl_node *n = &set->node[mid];
 
-		if (n->dev < dev || (n->dev == dev && n->start <= addr)) {
+		if (gdl_acl_node_cmp(&set->node[mid], &key) <= 0) {
 			i = mid;
 			lo = mid + 1;
 		} else {
 			hi = mid - 1;
 		}
 	}
-	/* Walk back only while an earlier node could still reach @end. */
-	for (; i >= 0; i--) {
-		const struct gdl_acl_node *n = &set->node[i];
+	if (i < 0)
+		return false;
+	n = &set->node[i];
+	return n->dev == dev && n->owner == owner && n->rights == rights &&
+	       n->max_end >= end;
+}
 
-		if (n->dev != dev || n->max_end < end)
-			break;
-		if (n->end < end || (n->rights & rights) != rights)
-			continue;
-		if (!n->owner)
+/*
+ * Does @set allow @rights on [addr, end) of @dev, for memory owned by
+ * @owner (0: memory nobody reserved)?  Admin entries (owner 0) apply to any
+ * memory; grants only to memory their owner holds.  At most four runs are
+ * searched (admin or owner; the rights asked for, or read and write):
+ * O(log n) whatever the set holds.
+ */
+static u32 gdl_acl_allows(const struct gdl_acl_set *set, u32 dev, u64 addr,
+			  u64 end, u32 rights, u32 owner)
+{
+	static const u32 runs[] = {
+		GDL_ACCESS_READ, GDL_ACCESS_WRITE,
+		GDL_ACCESS_READ | GDL_ACCESS_WRITE,
+	};
+	u32 i;
+
+	for (i = 0; i < ARRAY_SIZE(runs); i++)
+		if ((runs[i] & rights) == rights &&
+		    gdl_acl_run_covers(set, dev, 0, runs[i], addr, end))
 			return GDL_RESULT_ACL;
-		if (n->owner == owner)
+	for (i = 0; owner && i < ARRAY_SIZE(runs); i++)
+		if ((runs[i] & rights) == rights &&
+		    gdl_acl_run_covers(set, dev, owner, runs[i], addr, end))
 			return GDL_RESULT_GRANT;
-	}
 	return 0;
 }
 
@@ -565,6 +748,8 @@ denied:
 		return -EACCES;
 	}
 	verdict = GDL_RESULT_AUDIT;
+	/* Enforcing, it would learn nothing: nor does it in audit mode. */
+	req->owner_id = 0;
 	gdl_stat_inc(l->stats, GDL_STAT_AUDIT_OVERRIDES);
 	gdl_event_emit(l, GDL_EVENT_DMA_DENIED, GDL_EVENT_F_AUDIT, a->id,
 		       req->dev_index, req->access, req->addr, req->len);

@@ -5,26 +5,6 @@
  */
 #include "gdl_core.h"
 
-bool gdl_name_valid(const char *name, size_t len, bool allow_empty)
-{
-	size_t i;
-
-	for (i = 0; i < len && name[i]; i++) {
-		char c = name[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		      c == '.' || c == ':' || c == '@'))
-			return false;
-	}
-	if (i == len)		/* not NUL-terminated */
-		return false;
-	for (; i < len; i++)	/* no hidden bytes after the terminator */
-		if (name[i])
-			return false;
-	return allow_empty || name[0];
-}
-
 static struct gdl_device *gdl_device_locked(struct gdl_ledger *l, u32 index)
 {
 	if (index >= GDL_MAX_DEVICES)
@@ -35,12 +15,9 @@ static struct gdl_device *gdl_device_locked(struct gdl_ledger *l, u32 index)
 
 struct gdl_agent *gdl_agent_locked(struct gdl_ledger *l, u32 id)
 {
-	u32 slot = id & GDL_AGENT_SLOT_MASK;
 	struct gdl_agent *a;
 
-	if (!id || slot >= l->nr_slots)
-		return NULL;
-	a = rcu_dereference_protected(l->agents[slot],
+	a = rcu_dereference_protected(l->agents[gdl_agent_slot(l, id)],
 				      lockdep_is_held(&l->admin_lock));
 	return a && a->id == id ? a : NULL;
 }
@@ -78,14 +55,11 @@ void gdl_agent_put(struct gdl_ledger *l, struct gdl_agent *a)
 /* A reference to a live agent, or NULL.  Safe from any context. */
 struct gdl_agent *gdl_agent_get(struct gdl_ledger *l, u32 id)
 {
-	u32 slot = id & GDL_AGENT_SLOT_MASK;
 	struct gdl_agent *a;
 
-	if (!id || slot >= l->nr_slots)
-		return NULL;
 	rcu_read_lock();
-	a = rcu_dereference(l->agents[slot]);
-	if (a && (a->id != id || !refcount_inc_not_zero(&a->ref)))
+	a = gdl_agent_rcu(l, id);
+	if (a && !refcount_inc_not_zero(&a->ref))
 		a = NULL;
 	rcu_read_unlock();
 	return a;
@@ -127,8 +101,14 @@ static bool gdl_agent_id_held(struct gdl_ledger *l, u32 id)
 	return held;
 }
 
+/* An agent's share of a pool: @want, or the module's default for 0. */
+static u32 gdl_limit(u32 want, u32 dflt)
+{
+	return want ? want : dflt;
+}
+
 static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
-			    u32 flags, u32 *id)
+			    u32 flags, u32 max_res, u32 max_acl, u32 *id)
 {
 	struct gdl_agent *a;
 	u32 slot, d, tries = 0;
@@ -142,7 +122,7 @@ static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 	if (slot == l->nr_slots)
 		return -EUSERS;
 
-	a = kvzalloc(sizeof(*a), GFP_KERNEL);
+	a = kvzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		return -ENOMEM;
 	do {
@@ -159,6 +139,10 @@ static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 	atomic_set(&a->nr_bindings, 0);
 	strscpy(a->name, name, sizeof(a->name));
 	a->default_quota = quota;
+	a->max_reservations = gdl_limit(max_res,
+					l->params.agent_max_reservations);
+	a->max_acl_entries = gdl_limit(max_acl, l->params.agent_max_acl_entries);
+	atomic_set(&a->nr_reservations, 0);
 	INIT_LIST_HEAD(&a->dead_node);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
 		gdl_usage_reset(&a->usage[d], quota);
@@ -167,21 +151,71 @@ static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 	return 0;
 }
 
-int gdl_agent_create(struct gdl_ledger *l, const char *name, u64 quota,
-		     u32 *id)
+/* A limit an admin asks for: 0 (the default) up to the node's pool. */
+static bool gdl_limits_valid(struct gdl_ledger *l, u32 max_res, u32 max_acl)
+{
+	return max_res <= l->params.max_reservations &&
+	       max_acl <= l->params.max_acl_entries;
+}
+
+/* From AGENT_CREATE's struct: name, default_quota and the two limits. */
+int gdl_agent_create_limited(struct gdl_ledger *l,
+			     const struct gdl_agent_info *in, u32 *id)
 {
 	int ret;
 
-	if (!gdl_name_valid(name, GDL_NAME_LEN, false))
+	if (!gdl_name_valid(in->name, GDL_NAME_LEN, false) ||
+	    !gdl_limits_valid(l, in->max_reservations, in->max_acl_entries))
 		return -EINVAL;
 	mutex_lock(&l->admin_lock);
 	if (l->nr_agents >= l->params.max_agents) {
 		ret = -EUSERS;
 		goto out;
 	}
-	ret = gdl_agent_insert(l, name, quota, 0, id);
+	ret = gdl_agent_insert(l, in->name, in->default_quota, 0,
+			       in->max_reservations, in->max_acl_entries, id);
 	if (!ret)
 		l->nr_agents++;
+out:
+	mutex_unlock(&l->admin_lock);
+	return ret;
+}
+
+int gdl_agent_create(struct gdl_ledger *l, const char *name, u64 quota,
+		     u32 *id)
+{
+	struct gdl_agent_info in;
+
+	memset(&in, 0, sizeof(in));
+	if (!gdl_name_valid(name, GDL_NAME_LEN, false))
+		return -EINVAL;
+	memcpy(in.name, name, sizeof(in.name));
+	in.default_quota = quota;
+	return gdl_agent_create_limited(l, &in, id);
+}
+
+/*
+ * Lowering a limit below what the agent holds takes nothing away: new
+ * reservations or grants fail until it is back under.
+ */
+int gdl_agent_set_limits(struct gdl_ledger *l, u32 id, u32 max_reservations,
+			 u32 max_acl_entries)
+{
+	struct gdl_agent *a;
+	int ret = 0;
+
+	if (!gdl_limits_valid(l, max_reservations, max_acl_entries))
+		return -EINVAL;
+	mutex_lock(&l->admin_lock);
+	a = gdl_agent_locked(l, id);
+	if (!a) {
+		ret = -ENOENT;
+		goto out;
+	}
+	WRITE_ONCE(a->max_reservations,
+		   gdl_limit(max_reservations, l->params.agent_max_reservations));
+	WRITE_ONCE(a->max_acl_entries,
+		   gdl_limit(max_acl_entries, l->params.agent_max_acl_entries));
 out:
 	mutex_unlock(&l->admin_lock);
 	return ret;
@@ -216,7 +250,7 @@ int gdl_agent_destroy(struct gdl_ledger *l, u32 id)
 	/* Pairs with the barrier in gdl_reserve(): see the dead re-check. */
 	smp_mb();
 	gdl_acl_drop_agent(l, a);
-	RCU_INIT_POINTER(l->agents[id & GDL_AGENT_SLOT_MASK], NULL);
+	RCU_INIT_POINTER(l->agents[gdl_agent_slot(l, id)], NULL);
 	l->nr_agents--;
 	gdl_acl_purge_commit(l, purge);
 	spin_lock(&l->dead_lock);
@@ -237,6 +271,8 @@ void gdl_agent_fill_info(const struct gdl_agent *a, struct gdl_agent_info *out)
 	memcpy(out->name, a->name, sizeof(out->name));
 	out->default_quota = a->default_quota;
 	out->nr_bindings = atomic_read(&a->nr_bindings);
+	out->max_reservations = READ_ONCE(a->max_reservations);
+	out->max_acl_entries = READ_ONCE(a->max_acl_entries);
 }
 
 int gdl_agent_list(struct gdl_ledger *l, struct gdl_agent_info *buf, u32 cap,
@@ -669,12 +705,19 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		return -EOVERFLOW;
 	if (req->dev_index >= GDL_MAX_DEVICES)
 		return -ENODEV;
+	/* The agent's share first: its flood must not reach the pool. */
+	if ((u32)atomic_inc_return(&a->nr_reservations) >
+	    READ_ONCE(a->max_reservations)) {
+		ret = -EMFILE;
+		goto out_agent_count;
+	}
 	if ((u32)atomic_inc_return(&l->nr_reservations) >
 	    l->params.max_reservations) {
 		ret = -ENOBUFS;
 		goto out_count;
 	}
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	/* Charged to the caller's memory cgroup, as its own allocations. */
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r) {
 		ret = -ENOMEM;
 		goto out_count;
@@ -748,7 +791,6 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 
 	spin_lock(&o->lock);
 	r->handle = ++o->next_handle;
-	o->nr++;
 	rb_add(&r->owner_node, &o->handles, gdl_handle_less);
 	spin_unlock(&o->lock);
 
@@ -775,6 +817,8 @@ out_unlock:
 	kfree(r);
 out_count:
 	atomic_dec(&l->nr_reservations);
+out_agent_count:
+	atomic_dec(&a->nr_reservations);
 	return ret;
 }
 
@@ -793,6 +837,7 @@ static void gdl_reservation_free(struct gdl_ledger *l,
 		spin_unlock(&dev->lock);
 	}
 	gdl_uncharge(dev, &r->agent->usage[r->dev_index], r->size);
+	atomic_dec(&r->agent->nr_reservations);
 	gdl_agent_put(l, r->agent);
 	atomic_dec(&l->nr_reservations);
 	gdl_stat_inc(l->stats, GDL_STAT_RELEASES);
@@ -815,7 +860,6 @@ int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle)
 		return -ENOENT;
 	}
 	rb_erase(n, &o->handles);
-	o->nr--;
 	spin_unlock(&o->lock);
 	r = rb_entry(n, struct gdl_reservation, owner_node);
 	gdl_reservation_free(l, r);
@@ -826,11 +870,10 @@ void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o)
 {
 	spin_lock_init(&o->lock);
 	o->next_handle = 0;
-	o->nr = 0;
 	o->handles = RB_ROOT;
-	mutex_lock(&l->admin_lock);
+	mutex_lock(&l->owners_lock);
 	list_add(&o->ledger_node, &l->owners);
-	mutex_unlock(&l->admin_lock);
+	mutex_unlock(&l->owners_lock);
 	atomic_inc(&l->nr_owners);
 }
 
@@ -839,15 +882,14 @@ void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o)
 {
 	struct rb_node *n;
 
-	mutex_lock(&l->admin_lock);
+	mutex_lock(&l->owners_lock);
 	list_del(&o->ledger_node);
-	mutex_unlock(&l->admin_lock);
+	mutex_unlock(&l->owners_lock);
 	while ((n = rb_first(&o->handles))) {
 		rb_erase(n, &o->handles);
 		gdl_reservation_free(l, rb_entry(n, struct gdl_reservation,
 						 owner_node));
 	}
-	o->nr = 0;
 	atomic_dec(&l->nr_owners);
 }
 
@@ -863,10 +905,18 @@ int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p)
 
 	memset(l, 0, sizeof(*l));
 	mutex_init(&l->admin_lock);
+	mutex_init(&l->owners_lock);
 	spin_lock_init(&l->dead_lock);
 	INIT_LIST_HEAD(&l->dead_agents);
 	INIT_LIST_HEAD(&l->owners);
 	l->params = *p;
+	/* A share is never more than the pool; unset, it is the pool. */
+	l->params.agent_max_reservations =
+		min(gdl_limit(p->agent_max_reservations, p->max_reservations),
+		    p->max_reservations);
+	l->params.agent_max_acl_entries =
+		min(gdl_limit(p->agent_max_acl_entries, p->max_acl_entries),
+		    p->max_acl_entries);
 	l->nr_slots = p->max_agents + 2;	/* slot 0 unused, 1 default */
 	l->agents = kvcalloc(l->nr_slots, sizeof(*l->agents), GFP_KERNEL);
 	if (!l->agents) {
@@ -883,7 +933,7 @@ int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p)
 		goto err_stats;
 	mutex_lock(&l->admin_lock);
 	ret = gdl_agent_insert(l, "default", p->default_quota,
-			       GDL_AGENT_F_DEFAULT, &l->default_agent_id);
+			       GDL_AGENT_F_DEFAULT, 0, 0, &l->default_agent_id);
 	mutex_unlock(&l->admin_lock);
 	if (ret)
 		goto err_events;
@@ -896,6 +946,7 @@ err_stats:
 err_agents:
 	kvfree(l->agents);
 err_mutex:
+	mutex_destroy(&l->owners_lock);
 	mutex_destroy(&l->admin_lock);
 	return ret;
 }
@@ -928,5 +979,6 @@ void gdl_ledger_destroy(struct gdl_ledger *l)
 	kvfree(l->agents);
 	gdl_events_fini(l);
 	gdl_stats_free(l->stats);
+	mutex_destroy(&l->owners_lock);
 	mutex_destroy(&l->admin_lock);
 }

@@ -8,17 +8,22 @@
  *
  * Locking:
  *  - ledger->admin_lock (mutex) serialises every change of the device and
- *    agent tables and of ACL sets; readers use RCU.
+ *    agent tables and of ACL sets; readers use RCU.  Tenants reach it only
+ *    through ACL_GRANT and ACL_REVOKE, whose holds are bounded by the
+ *    batch (binary searches) plus one copy of the grantee's set.
+ *  - ledger->owners_lock (mutex) guards the list of open files alone, so
+ *    that open() and close() never wait for an admin.
  *  - quota check-and-charge is a cmpxchg loop on the agent's per-device
  *    usage, then on the device's total: no lock.
  *  - device->lock (spinlock) guards that device's address-range index.
  *  - owner->lock (spinlock) guards one open file's reservations.
- *  Lock order: admin_lock -> owner->lock -> device->lock.
+ *  Lock order: admin_lock -> owners_lock -> owner->lock -> device->lock.
  */
 #ifndef GDL_CORE_H
 #define GDL_CORE_H
 
 #include "gdl_compat.h"
+#include "gdl_parse.h"
 
 #define GDL_AGENT_SLOT_BITS	16
 #define GDL_AGENT_SLOT_MASK	((1U << GDL_AGENT_SLOT_BITS) - 1)
@@ -34,6 +39,9 @@ struct gdl_params {
 	u32 max_agents;
 	u32 max_reservations;
 	u32 max_acl_entries;
+	/* Each agent's share of the two above; 0: the whole (unit tests). */
+	u32 agent_max_reservations;
+	u32 agent_max_acl_entries;
 	bool enforce;
 	enum gdl_policy policy;
 };
@@ -47,14 +55,19 @@ struct gdl_usage {
 	u64 quota;		/* READ_ONCE: changed by admins at any time */
 };
 
-/* One ACL entry as the DMA check searches it: sorted by (dev, start). */
+/*
+ * One ACL entry as the DMA check searches it: sorted by (dev, owner,
+ * rights, start, ...), so that the entries one check may use form at most
+ * four runs (admin or range owner, exact or wider rights), each sorted by
+ * start with the running maximum of its ends.
+ */
 struct gdl_acl_node {
 	u64 start;
 	u64 end;		/* exclusive */
-	u64 max_end;		/* max end of this and earlier nodes of dev */
+	u64 max_end;		/* max end of this and earlier nodes of its run */
 	u32 dev;
-	u32 rights;
 	u32 owner;		/* 0: admin entry, else the granting agent */
+	u32 rights;
 	u32 peer;
 };
 
@@ -73,6 +86,11 @@ struct gdl_agent {
 	atomic_t nr_bindings;
 	char name[GDL_NAME_LEN];
 	u64 default_quota;
+	/* Its share of the node's pools (READ_ONCE: admins change them). */
+	u32 max_reservations;
+	u32 max_acl_entries;	/* grants it owns, in every agent's set */
+	atomic_t nr_reservations;
+	u32 nr_granted;		/* under admin_lock */
 	struct gdl_acl_set __rcu *acl;
 	u32 peer_mask[GDL_MAX_DEVICES];	/* bit p of [d]: may DMA d <-> p */
 	struct list_head dead_node;	/* ledger->dead_agents once destroyed */
@@ -117,7 +135,6 @@ struct gdl_reservation {
 struct gdl_owner {
 	spinlock_t lock;	/* guards everything below */
 	u64 next_handle;
-	u32 nr;
 	struct list_head ledger_node;	/* ledger->owners */
 	struct rb_root handles;		/* reservations by handle */
 };
@@ -142,10 +159,12 @@ struct gdl_ledger {
 	u32 default_agent_id;
 	atomic_t nr_reservations;
 	atomic_t nr_acl_entries;
+	u32 nr_acl_granted;		/* owned by agents; under admin_lock */
 	atomic_t nr_owners;
 	spinlock_t dead_lock;		/* guards dead_agents */
 	struct list_head dead_agents;	/* destroyed, still referenced */
-	struct list_head owners;	/* under admin_lock */
+	struct mutex owners_lock;	/* guards owners */
+	struct list_head owners;
 	struct gdl_stat_cpu __percpu *stats;
 	struct gdl_event_ring *events;
 	void (*event_notify)(struct gdl_ledger *l);	/* may be NULL */
@@ -154,7 +173,6 @@ struct gdl_ledger {
 /* gdl_core.c */
 int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p);
 void gdl_ledger_destroy(struct gdl_ledger *l);
-bool gdl_name_valid(const char *name, size_t len, bool allow_empty);
 
 int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 		   u32 flags, u32 *index);
@@ -165,6 +183,10 @@ int gdl_device_info(struct gdl_ledger *l, u32 index,
 
 int gdl_agent_create(struct gdl_ledger *l, const char *name, u64 quota,
 		     u32 *id);
+int gdl_agent_create_limited(struct gdl_ledger *l,
+			     const struct gdl_agent_info *in, u32 *id);
+int gdl_agent_set_limits(struct gdl_ledger *l, u32 id, u32 max_reservations,
+			 u32 max_acl_entries);
 int gdl_agent_destroy(struct gdl_ledger *l, u32 id);
 struct gdl_agent *gdl_agent_get(struct gdl_ledger *l, u32 id);
 struct gdl_agent *gdl_agent_locked(struct gdl_ledger *l, u32 id);
@@ -189,7 +211,7 @@ u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len);
 int gdl_dma_check(struct gdl_ledger *l, struct gdl_agent *a,
 		  struct gdl_dma_check *req);
 int gdl_acl_validate(struct gdl_ledger *l, const struct gdl_acl_entry *e,
-		     u32 caller_agent, bool admin);
+		     u32 caller_agent, bool admin, bool revoke);
 int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n);
 int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e,
 		   u32 n);
@@ -211,7 +233,7 @@ void gdl_event_emit(struct gdl_ledger *l, u32 type, u32 flags, u32 agent,
 		    u32 dev, u32 access, u64 value, u64 value2);
 u32 gdl_events_read(struct gdl_ledger *l, u64 *cursor, u32 filter_agent,
 		    struct gdl_event *buf, u32 cap);
-bool gdl_events_pending(struct gdl_ledger *l, u64 cursor);
+bool gdl_events_pending(struct gdl_ledger *l, u64 cursor, u32 filter_agent);
 u64 gdl_events_head(struct gdl_ledger *l);
 
 /* gdl_stats.c */
@@ -220,15 +242,22 @@ void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out,
 bool gdl_ledger_consistent(struct gdl_ledger *l);
 bool gdl_ledger_check(struct gdl_ledger *l, bool walk);
 
+/*
+ * The table slot of agent @id, or 0 (a slot never used) when no agent can
+ * have that id: every lookup goes through here, then compares the id.
+ */
+static inline u32 gdl_agent_slot(const struct gdl_ledger *l, u32 id)
+{
+	u32 slot = id & GDL_AGENT_SLOT_MASK;
+
+	return id && slot < l->nr_slots ? slot : 0;
+}
+
 /* A live agent by id, without a reference: under rcu_read_lock(). */
 static inline struct gdl_agent *gdl_agent_rcu(struct gdl_ledger *l, u32 id)
 {
-	u32 slot = id & GDL_AGENT_SLOT_MASK;
-	struct gdl_agent *a;
+	struct gdl_agent *a = rcu_dereference(l->agents[gdl_agent_slot(l, id)]);
 
-	if (!id || slot >= l->nr_slots)
-		return NULL;
-	a = rcu_dereference(l->agents[slot]);
 	return a && a->id == id ? a : NULL;
 }
 

@@ -60,9 +60,25 @@ u64 gdl_events_head(struct gdl_ledger *l)
 	return head;
 }
 
-bool gdl_events_pending(struct gdl_ledger *l, u64 cursor)
+/*
+ * Is an event from @cursor on one that a reader of @filter_agent's (0: all)
+ * may read?  At most the ring's size is scanned, under its lock.  A reader
+ * that fell behind has a LOST record waiting.
+ */
+bool gdl_events_pending(struct gdl_ledger *l, u64 cursor, u32 filter_agent)
 {
-	return gdl_events_head(l) > cursor;
+	struct gdl_event_ring *r = l->events;
+	bool found = false;
+	u64 seq;
+
+	spin_lock(&r->lock);
+	if (cursor + GDL_EVENT_RING_SIZE < r->head)
+		found = true;
+	for (seq = cursor; seq < r->head && !found; seq++)
+		found = !filter_agent ||
+			r->ev[seq & GDL_EVENT_MASK].agent_id == filter_agent;
+	spin_unlock(&r->lock);
+	return found;
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/pid_namespace.h>
 #include <linux/poll.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -26,6 +27,12 @@ struct gdl_file {
 	struct gdl_ident_cache ident;
 	struct mutex read_lock;	/* guards ev_cursor */
 	u64 ev_cursor;		/* next event seq this file reads */
+	/*
+	 * Decided at open() from the opener, as the kernel's own interfaces
+	 * do: a file handed to a more privileged reader shows it nothing more.
+	 */
+	bool ev_all;		/* opened by an admin: every agent's events */
+	struct pid_namespace *pid_ns;	/* event pids are shown in this one */
 };
 
 /* Event readers sleep here; the ledger wakes them on every event. */
@@ -39,6 +46,7 @@ union gdl_ioc_arg {
 	struct gdl_device_set device_set;
 	struct gdl_id id;
 	struct gdl_agent_info agent_info;
+	struct gdl_agent_limits agent_limits;
 	struct gdl_bind bind;
 	struct gdl_quota_set quota_set;
 	struct gdl_quota quota;
@@ -212,7 +220,11 @@ static int gdl_ioc_device_set(struct gdl_file *gf, void *arg)
 {
 	struct gdl_device_set *s = arg;
 
-	if (!gdl_zero(s->reserved))
+	/* What mask does not name must be zero, so that it can mean more. */
+	if (!gdl_zero(s->reserved) ||
+	    (!(s->mask & GDL_DEVSET_CAPACITY) && s->capacity) ||
+	    (!(s->mask & GDL_DEVSET_NAME) && !gdl_zero(s->name)) ||
+	    (!(s->mask & GDL_DEVSET_UUID) && !gdl_zero(s->uuid)))
 		return -EINVAL;
 	return gdl_device_set(l, s);
 }
@@ -233,7 +245,7 @@ static int gdl_ioc_agent_create(struct gdl_file *gf, void *arg)
 	if (a->id || a->flags || a->nr_bindings || a->reserved0 ||
 	    !gdl_zero(a->reserved))
 		return -EINVAL;
-	return gdl_agent_create(l, a->name, a->default_quota, &a->id);
+	return gdl_agent_create_limited(l, a, &a->id);
 }
 
 /* Another admin may have bound something to it already: forget that too. */
@@ -256,6 +268,16 @@ static int gdl_ioc_agent_destroy(struct gdl_file *gf, void *arg)
 	if (!ret)
 		gdl_bind_forget_agent(l, id->id);
 	return ret;
+}
+
+static int gdl_ioc_agent_limits(struct gdl_file *gf, void *arg)
+{
+	struct gdl_agent_limits *a = arg;
+
+	if (a->reserved0 || !gdl_zero(a->reserved))
+		return -EINVAL;
+	return gdl_agent_set_limits(l, a->agent_id, a->max_reservations,
+				    a->max_acl_entries);
 }
 
 static int gdl_ioc_agent_list(struct gdl_file *gf, void *arg)
@@ -345,21 +367,21 @@ static int gdl_ioc_quota_get(struct gdl_file *gf, void *arg)
 	if (q->quota || q->usage || q->peak || q->nr_reservations ||
 	    q->denied || q->flags || q->reserved0 || !gdl_zero(q->reserved))
 		return -EINVAL;
-	if (q->agent_id) {
+	if (q->agent_id && !capable(CAP_SYS_ADMIN)) {
+		/*
+		 * Someone else's account is for admins only, and a tenant
+		 * learns nothing from the errno: EPERM whether it exists.
+		 */
+		a = gdl_caller(gf, &ret);
+		if (!a || a->id != q->agent_id) {
+			if (a)
+				gdl_agent_put(l, a);
+			return -EPERM;
+		}
+	} else if (q->agent_id) {
 		a = gdl_agent_get(l, q->agent_id);
 		if (!a)
 			return -ENOENT;
-		/* Someone else's account is for admins only. */
-		if (!capable(CAP_SYS_ADMIN)) {
-			struct gdl_agent *self = gdl_caller(gf, &ret);
-
-			if (self)
-				gdl_agent_put(l, self);
-			if (self != a) {
-				gdl_agent_put(l, a);
-				return -EPERM;
-			}
-		}
 	} else {
 		a = gdl_caller(gf, &ret);
 		if (!a)
@@ -419,7 +441,7 @@ static int gdl_ioc_dma_check(struct gdl_file *gf, void *arg)
 
 /* Copy in and validate an ACL batch; the caller frees *out. */
 static int gdl_acl_copy_in(struct gdl_file *gf, const struct gdl_array *arr,
-			   struct gdl_acl_entry **out)
+			   bool revoke, struct gdl_acl_entry **out)
 {
 	void __user *u = u64_to_user_ptr(arr->ptr);
 	struct gdl_acl_entry *e;
@@ -440,14 +462,15 @@ static int gdl_acl_copy_in(struct gdl_file *gf, const struct gdl_array *arr,
 		self_id = self->id;
 		gdl_agent_put(l, self);
 	}
-	e = kvcalloc(arr->count, sizeof(*e), GFP_KERNEL);
+	e = kvcalloc(arr->count, sizeof(*e), GFP_KERNEL_ACCOUNT);
 	if (!e)
 		return -ENOMEM;
 	for (i = 0; i < arr->count; i++, u += arr->entry_size) {
 		ret = copy_struct_from_user(&e[i], sizeof(e[i]), u,
 					    arr->entry_size);
 		if (!ret)
-			ret = gdl_acl_validate(l, &e[i], self_id, admin);
+			ret = gdl_acl_validate(l, &e[i], self_id, admin,
+					       revoke);
 		if (ret) {
 			kvfree(e);
 			return ret;
@@ -463,7 +486,7 @@ static int gdl_ioc_acl_grant(struct gdl_file *gf, void *arg)
 	struct gdl_acl_entry *e;
 	int ret;
 
-	ret = gdl_acl_copy_in(gf, arr, &e);
+	ret = gdl_acl_copy_in(gf, arr, false, &e);
 	if (ret)
 		return ret;
 	ret = gdl_acl_grant(l, e, arr->count);
@@ -477,7 +500,7 @@ static int gdl_ioc_acl_revoke(struct gdl_file *gf, void *arg)
 	struct gdl_acl_entry *e;
 	int ret;
 
-	ret = gdl_acl_copy_in(gf, arr, &e);
+	ret = gdl_acl_copy_in(gf, arr, true, &e);
 	if (ret)
 		return ret;
 	ret = gdl_acl_revoke(l, e, arr->count);
@@ -508,10 +531,17 @@ static int gdl_ioc_acl_list(struct gdl_file *gf, void *arg)
 		if (ret)
 			return ret;
 	}
-	/* Never more than exist: a huge count must not allocate for it. */
-	n = min3(arr->count, l->params.max_acl_entries,
-		 (u32)atomic_read(&l->nr_acl_entries));
-	buf = kvcalloc(max(n, 1U), sizeof(*buf), GFP_KERNEL);
+	/*
+	 * Never more than the caller may see: a huge count must not make it
+	 * allocate for every entry on the node.  Counted first, under RCU;
+	 * entries added meanwhile are counted in the total, not copied.
+	 */
+	n = min(arr->count, (u32)atomic_read(&l->nr_acl_entries));
+	if (n && filter) {
+		gdl_acl_list(l, filter, NULL, 0, &total);
+		n = min(n, total);
+	}
+	buf = kvcalloc(max(n, 1U), sizeof(*buf), GFP_KERNEL_ACCOUNT);
 	if (!buf)
 		return -ENOMEM;
 	gdl_acl_list(l, filter, buf, n, &total);
@@ -565,6 +595,9 @@ static const struct gdl_ioc gdl_iocs[] = {
 	},
 	[_IOC_NR(GDL_IOC_BIND_LIST)] = {
 		GDL_IOC_BIND_LIST, true, gdl_ioc_bind_list, NULL
+	},
+	[_IOC_NR(GDL_IOC_AGENT_LIMITS)] = {
+		GDL_IOC_AGENT_LIMITS, true, gdl_ioc_agent_limits, NULL
 	},
 	[_IOC_NR(GDL_IOC_QUOTA_SET)] = {
 		GDL_IOC_QUOTA_SET, true, gdl_ioc_quota_set, NULL
@@ -646,15 +679,53 @@ static long gdl_ioctl(struct file *file, unsigned int cmd, unsigned long uarg)
 	return 0;
 }
 
+/* The events this file shows: 0 for all, else its caller's agent's. */
+static u32 gdl_event_filter(struct gdl_file *gf, int *err)
+{
+	struct gdl_agent *a;
+	u32 id = 0;
+
+	*err = 0;
+	if (gf->ev_all)
+		return 0;
+	rcu_read_lock();
+	a = gdl_caller_rcu(gf, err);
+	if (a)
+		id = a->id;
+	rcu_read_unlock();
+	return id;
+}
+
+static bool gdl_event_ready_for(struct gdl_file *gf, u32 filter)
+{
+	return gdl_events_pending(l, READ_ONCE(gf->ev_cursor), filter);
+}
+
+/* An event this file may read is waiting (or the caller has no agent). */
 static bool gdl_event_ready(struct gdl_file *gf)
 {
-	return gdl_events_pending(l, READ_ONCE(gf->ev_cursor));
+	int err;
+	u32 filter = gdl_event_filter(gf, &err);
+
+	return err || gdl_event_ready_for(gf, filter);
+}
+
+/* Pids as the opener's namespace numbers them, 0 where it has none. */
+static void gdl_event_pids(struct gdl_file *gf, struct gdl_event *ev, u32 n)
+{
+	u32 i;
+
+	rcu_read_lock();
+	for (i = 0; i < n; i++)
+		ev[i].pid = pid_nr_ns(find_pid_ns(ev[i].pid, &init_pid_ns),
+				      gf->pid_ns);
+	rcu_read_unlock();
 }
 
 /*
- * Events since this file was opened.  Whole records only; the filter (all
- * agents for admins, the caller's own for others) is decided per read,
- * by the reader's credentials, not the opener's.
+ * Events since this file was opened.  Whole records only; whether it shows
+ * every agent's was decided at open(), by the opener's credentials; a
+ * tenant's file shows its caller's agent's.
  */
 static ssize_t gdl_read(struct file *file, char __user *buf, size_t len,
 			loff_t *ppos)
@@ -666,16 +737,11 @@ static ssize_t gdl_read(struct file *file, char __user *buf, size_t len,
 
 	if (len < sizeof(*ev))
 		return -EINVAL;
-	if (!capable(CAP_SYS_ADMIN)) {
-		struct gdl_agent *self = gdl_caller(gf, &ret);
-
-		if (!self)
-			return ret;
-		filter = self->id;
-		gdl_agent_put(l, self);
-	}
+	filter = gdl_event_filter(gf, &ret);
+	if (ret)
+		return ret;
 	cap = min_t(size_t, len / sizeof(*ev), 64);
-	ev = kmalloc_array(cap, sizeof(*ev), GFP_KERNEL);
+	ev = kmalloc_array(cap, sizeof(*ev), GFP_KERNEL_ACCOUNT);
 	if (!ev)
 		return -ENOMEM;
 	if (mutex_lock_interruptible(&gf->read_lock)) {
@@ -687,6 +753,7 @@ static ssize_t gdl_read(struct file *file, char __user *buf, size_t len,
 
 		n = gdl_events_read(l, &cursor, filter, ev, cap);
 		if (n) {
+			gdl_event_pids(gf, ev, n);
 			if (copy_to_user(buf, ev, n * sizeof(*ev))) {
 				ret = -EFAULT;	/* cursor not moved */
 				break;
@@ -702,7 +769,7 @@ static ssize_t gdl_read(struct file *file, char __user *buf, size_t len,
 		}
 		mutex_unlock(&gf->read_lock);
 		ret = wait_event_interruptible(gdl_event_wq,
-					       gdl_event_ready(gf));
+					       gdl_event_ready_for(gf, filter));
 		if (ret)
 			goto out_free;
 		if (mutex_lock_interruptible(&gf->read_lock)) {
@@ -724,18 +791,22 @@ static __poll_t gdl_poll(struct file *file, poll_table *wait)
 	return gdl_event_ready(gf) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
+/* Most events have no reader waiting: skip the wait queue's lock then. */
 static void gdl_event_wake(struct gdl_ledger *ledger)
 {
-	wake_up_interruptible(&gdl_event_wq);
+	if (wq_has_sleeper(&gdl_event_wq))
+		wake_up_interruptible(&gdl_event_wq);
 }
 
 static int gdl_open(struct inode *inode, struct file *file)
 {
 	struct gdl_file *gf;
 
-	gf = kzalloc(sizeof(*gf), GFP_KERNEL);
+	gf = kzalloc(sizeof(*gf), GFP_KERNEL_ACCOUNT);
 	if (!gf)
 		return -ENOMEM;
+	gf->ev_all = capable(CAP_SYS_ADMIN);
+	gf->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	mutex_init(&gf->read_lock);
 	gdl_ident_cache_init(&gf->ident);
 	gf->ev_cursor = gdl_events_head(l);
@@ -750,6 +821,7 @@ static int gdl_release_file(struct inode *inode, struct file *file)
 	struct gdl_file *gf = file->private_data;
 
 	gdl_owner_fini(l, &gf->owner);
+	put_pid_ns(gf->pid_ns);
 	mutex_destroy(&gf->read_lock);
 	kfree(gf);
 	return 0;

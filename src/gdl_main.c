@@ -21,6 +21,9 @@ static enum gdl_policy default_policy = GDL_POLICY_DENY;
 static unsigned int max_agents = 1024;
 static unsigned int max_reservations = 1U << 20;
 static unsigned int max_acl_entries = 1U << 20;
+/* One agent's share; 0: a sixteenth of the pool, so no flood fills it. */
+static unsigned int max_reservations_per_agent;
+static unsigned int max_acl_entries_per_agent;
 static bool enforce = true;
 static char pci_ids_str[128] = "10de,1002";
 struct gdl_pci_id gdl_pci_ids[GDL_PCI_IDS_MAX];
@@ -173,6 +176,24 @@ static struct gdl_uint_param gdl_max_acl_p = {
 	&max_acl_entries, 1, 1U << 26
 };
 
+static struct gdl_uint_param gdl_agent_max_res_p = {
+	&max_reservations_per_agent, 0, 1U << 26
+};
+
+static struct gdl_uint_param gdl_agent_max_acl_p = {
+	&max_acl_entries_per_agent, 0, 1U << 26
+};
+
+#define GDL_SHARE_DIVISOR	16
+
+/* An agent's share of @pool: @want (at most the pool), or 0 for 1/16. */
+static u32 gdl_share(unsigned int want, unsigned int pool)
+{
+	if (want)
+		return min(want, pool);
+	return max(pool / GDL_SHARE_DIVISOR, 1U);
+}
+
 module_param_cb(default_quota, &gdl_size_ops, &default_quota, 0444);
 MODULE_PARM_DESC(default_quota,
 		 "Quota per device of the default agent (K/M/G/T suffixes, 'unlimited'; default 1G)");
@@ -186,7 +207,15 @@ MODULE_PARM_DESC(max_reservations,
 		 "Most live reservations, all files together (default 1048576)");
 module_param_cb(max_acl_entries, &gdl_uint_ops, &gdl_max_acl_p, 0444);
 MODULE_PARM_DESC(max_acl_entries,
-		 "Most ACL entries, all agents together (default 1048576)");
+		 "Most grants by agents, all together, and most admin ACL entries (default 1048576 each)");
+module_param_cb(max_reservations_per_agent, &gdl_uint_ops,
+		&gdl_agent_max_res_p, 0444);
+MODULE_PARM_DESC(max_reservations_per_agent,
+		 "Most live reservations of one agent, unless an admin set its own (at most max_reservations; default 0: a sixteenth of it)");
+module_param_cb(max_acl_entries_per_agent, &gdl_uint_ops,
+		&gdl_agent_max_acl_p, 0444);
+MODULE_PARM_DESC(max_acl_entries_per_agent,
+		 "Most ACL entries one agent may own (its grants), unless an admin set its own (at most max_acl_entries; default 0: a sixteenth of it)");
 module_param_cb(enforce, &gdl_enforce_ops, NULL, 0644);
 MODULE_PARM_DESC(enforce,
 		 "1: refuse over-quota reservations and denied DMA (default); 0: audit only");
@@ -201,6 +230,10 @@ static int __init gdl_init(void)
 		.max_agents = max_agents,
 		.max_reservations = max_reservations,
 		.max_acl_entries = max_acl_entries,
+		.agent_max_reservations = gdl_share(max_reservations_per_agent,
+						    max_reservations),
+		.agent_max_acl_entries = gdl_share(max_acl_entries_per_agent,
+						   max_acl_entries),
 		.enforce = enforce,
 		.policy = default_policy,
 	};

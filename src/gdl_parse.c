@@ -5,6 +5,7 @@
  * what both have, every overflow checked.
  */
 #include "gdl_parse.h"
+#include "uapi/gpu_dma_lock.h"
 
 #ifdef __KERNEL__
 #include <linux/errno.h>
@@ -151,5 +152,55 @@ int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
 	if (*p == '\n' && p[1])
 		return -EINVAL;
 	*nr = n;
+	return 0;
+}
+
+bool gdl_name_valid(const char *name, size_t len, bool allow_empty)
+{
+	size_t i;
+
+	for (i = 0; i < len && name[i]; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+		      c == '.' || c == ':' || c == '@'))
+			return false;
+	}
+	if (i == len)		/* not NUL-terminated */
+		return false;
+	for (; i < len; i++)	/* no hidden bytes after the terminator */
+		if (name[i])
+			return false;
+	return allow_empty || name[0];
+}
+
+int gdl_parse_rights(const char *s, unsigned int *out)
+{
+	unsigned int r = 0, bit;
+
+	if (!s || !*s)
+		return -EINVAL;
+	for (; *s; s++) {
+		switch (*s) {
+		case 'r':
+			bit = GDL_ACCESS_READ;
+			break;
+		case 'w':
+			bit = GDL_ACCESS_WRITE;
+			break;
+		case 'p':
+			bit = GDL_ACCESS_PEER;
+			break;
+		default:
+			return -EINVAL;
+		}
+		if (r & bit)
+			return -EINVAL;
+		r |= bit;
+	}
+	if ((r & GDL_ACCESS_PEER) && r != GDL_ACCESS_PEER)
+		return -EINVAL;
+	*out = r;
 	return 0;
 }

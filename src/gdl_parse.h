@@ -9,6 +9,7 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #else
+#include <stdbool.h>
 #include <stdint.h>
 #include <stddef.h>
 #endif
@@ -24,5 +25,16 @@ struct gdl_pci_id {
 int gdl_parse_size(const char *s, unsigned long long *out);
 int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
 		      unsigned int *nr);
+/*
+ * An agent or device name: a NUL-terminated field of @len bytes, nothing
+ * after the NUL, letters, digits and - _ . : @ only.  The ctl checks names
+ * with it before asking the kernel, which checks them with it again.
+ */
+bool gdl_name_valid(const char *name, size_t len, bool allow_empty);
+/*
+ * Access rights as letters: r, w, p (GDL_ACCESS_*), each at most once, and
+ * p alone.  0, or -EINVAL.
+ */
+int gdl_parse_rights(const char *s, unsigned int *out);
 
 #endif /* GDL_PARSE_H */

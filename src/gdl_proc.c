@@ -16,6 +16,7 @@
 #include <linux/uaccess.h>
 
 #include "gdl_module.h"
+#include "gdl_stat_names.h"
 
 static struct proc_dir_entry *gdl_proc_dir;
 
@@ -129,23 +130,7 @@ static int gdl_proc_acl_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static const char * const gdl_stat_names[GDL_STAT_NR] = {
-	[GDL_STAT_IOCTLS] = "ioctls",
-	[GDL_STAT_RESERVE_OK] = "reserve_ok",
-	[GDL_STAT_RESERVE_DENIED_QUOTA] = "reserve_denied_quota",
-	[GDL_STAT_RESERVE_DENIED_CAPACITY] = "reserve_denied_capacity",
-	[GDL_STAT_RELEASES] = "releases",
-	[GDL_STAT_DMA_ALLOWED] = "dma_allowed",
-	[GDL_STAT_DMA_DENIED] = "dma_denied",
-	[GDL_STAT_AUDIT_OVERRIDES] = "audit_overrides",
-	[GDL_STAT_NO_AGENT] = "no_agent",
-	[GDL_STAT_LIVE_AGENTS] = "live_agents",
-	[GDL_STAT_LIVE_RESERVATIONS] = "live_reservations",
-	[GDL_STAT_LIVE_ACL_ENTRIES] = "live_acl_entries",
-	[GDL_STAT_LIVE_FILES] = "live_files",
-	[GDL_STAT_LIVE_DEVICES] = "live_devices",
-	[GDL_STAT_LEDGER_CONSISTENT] = "ledger_consistent",
-};
+static const char * const gdl_stat_names[GDL_STAT_NR] = GDL_STAT_NAMES_INIT;
 
 static int gdl_proc_stats_show(struct seq_file *m, void *v)
 {
@@ -194,7 +179,7 @@ static ssize_t gdl_proc_check_write(struct file *file, const char __user *ubuf,
 	struct gdl_dma_check c = { 0 };
 	struct gdl_agent *a;
 	char buf[96], rights[4];
-	u32 bound_by, i;
+	u32 bound_by;
 	int ret;
 
 	if (!len || len >= sizeof(buf))
@@ -205,14 +190,8 @@ static ssize_t gdl_proc_check_write(struct file *file, const char __user *ubuf,
 	if (sscanf(buf, "%u %llx %llu %3s", &c.dev_index, &c.addr, &c.len,
 		   rights) != 4)
 		return -EINVAL;
-	for (i = 0; rights[i]; i++) {
-		if (rights[i] == 'r')
-			c.access |= GDL_ACCESS_READ;
-		else if (rights[i] == 'w')
-			c.access |= GDL_ACCESS_WRITE;
-		else
-			return -EINVAL;
-	}
+	if (gdl_parse_rights(rights, &c.access))
+		return -EINVAL;
 	/* As the seed did: the caller resolved afresh on every check. */
 	rcu_read_lock();
 	a = gdl_agent_rcu(&gdl_ledger,

@@ -26,26 +26,69 @@ bool gdl_ledger_consistent(struct gdl_ledger *l)
 }
 
 /*
+ * Add up the live reservations of one open file in steps of GDL_WALK_BATCH
+ * nodes, resuming by handle (handles only grow), so that the lock its own
+ * reserve and release take is never held for the whole walk.
+ */
+#define GDL_WALK_BATCH	256
+
+static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
+{
+	struct gdl_reservation *r;
+	struct rb_node *n;
+	u64 next = 0;
+	u32 i;
+
+	do {
+		spin_lock(&o->lock);
+		/* The first handle at or after @next: handles only grow. */
+		n = o->handles.rb_node;
+		r = NULL;
+		while (n) {
+			struct gdl_reservation *x =
+				rb_entry(n, struct gdl_reservation, owner_node);
+
+			if (x->handle >= next) {
+				r = x;
+				n = n->rb_left;
+			} else {
+				n = n->rb_right;
+			}
+		}
+		n = r ? &r->owner_node : NULL;
+		for (i = 0; n && i < GDL_WALK_BATCH; i++, n = rb_next(n)) {
+			r = rb_entry(n, struct gdl_reservation, owner_node);
+			rsum[r->dev_index] += r->size;
+			rnr[r->dev_index]++;
+			next = r->handle + 1;
+		}
+		spin_unlock(&o->lock);
+		cond_resched();
+	} while (n);
+}
+
+/*
  * @walk: also add up every live reservation of every open file, under
  * admin_lock.  That costs a pass over all reservations, so only admins get
- * it through GDL_IOC_STATS; the rest is O(agents x devices).
+ * it through GDL_IOC_STATS.  Without it (tenants, /proc read by tenants)
+ * the check is O(agents x devices) under RCU and takes no lock an admin or
+ * another tenant waits for.
  */
 bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 {
 	u64 used[GDL_MAX_DEVICES] = { 0 }, nr[GDL_MAX_DEVICES] = { 0 };
 	u64 rsum[GDL_MAX_DEVICES] = { 0 }, rnr[GDL_MAX_DEVICES] = { 0 };
-	struct gdl_reservation *r;
 	struct gdl_owner *o;
 	u64 total_nr = 0;
 	struct gdl_agent *a;
 	bool ok = true;
-	struct rb_node *n;
 	u32 slot, d;
 
-	mutex_lock(&l->admin_lock);
+	if (walk)
+		mutex_lock(&l->admin_lock);
+	rcu_read_lock();
 	for (slot = 1; slot < l->nr_slots; slot++) {
-		a = rcu_dereference_protected(l->agents[slot],
-					      lockdep_is_held(&l->admin_lock));
+		a = rcu_dereference(l->agents[slot]);
 		for (d = 0; a && d < GDL_MAX_DEVICES; d++) {
 			ok &= gdl_usage_sane(&a->usage[d]);
 			used[d] += atomic64_read(&a->usage[d].usage);
@@ -61,23 +104,8 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 		}
 	}
 	spin_unlock(&l->dead_lock);
-	/* The accounts must add up to the live reservations themselves. */
-	list_for_each_entry(o, &l->owners, ledger_node) {
-		if (!walk)
-			break;
-		spin_lock(&o->lock);
-		for (n = rb_first(&o->handles); n; n = rb_next(n)) {
-			r = rb_entry(n, struct gdl_reservation, owner_node);
-			rsum[r->dev_index] += r->size;
-			rnr[r->dev_index]++;
-		}
-		spin_unlock(&o->lock);
-	}
-	for (d = 0; walk && d < GDL_MAX_DEVICES; d++)
-		ok &= rsum[d] == used[d] && rnr[d] == nr[d];
 	for (d = 0; d < GDL_MAX_DEVICES; d++) {
-		struct gdl_device *dev = rcu_dereference_protected(l->devices[d],
-				lockdep_is_held(&l->admin_lock));
+		struct gdl_device *dev = rcu_dereference(l->devices[d]);
 
 		if (!dev) {
 			/* An absent device slot must hold nothing. */
@@ -89,6 +117,16 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 		total_nr += nr[d];
 	}
 	ok &= total_nr == (u64)atomic_read(&l->nr_reservations);
+	rcu_read_unlock();
+	if (!walk)
+		return ok;
+	/* The accounts must add up to the live reservations themselves. */
+	mutex_lock(&l->owners_lock);
+	list_for_each_entry(o, &l->owners, ledger_node)
+		gdl_owner_sum(o, rsum, rnr);
+	mutex_unlock(&l->owners_lock);
+	for (d = 0; d < GDL_MAX_DEVICES; d++)
+		ok &= rsum[d] == used[d] && rnr[d] == nr[d];
 	mutex_unlock(&l->admin_lock);
 	return ok;
 }

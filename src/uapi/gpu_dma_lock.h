@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #define GDL_ABI_MAJOR		1
-#define GDL_ABI_MINOR		1 /* 1.1: GDL_IOC_BIND_LIST */
+#define GDL_ABI_MINOR		2 /* 1.2: per-agent limits */
 
 #define GDL_DEVICE_PATH		"/dev/gpu_dma_lock"
 #define GDL_MAX_DEVICES		32
@@ -124,7 +124,23 @@ struct gdl_agent_info {
 	__u64 default_quota;	/* quota on every device it starts with */
 	__u32 nr_bindings;	/* out */
 	__u32 reserved0;
-	__u64 reserved[3];
+	/*
+	 * ABI 1.2: its share of the node's pools: live reservations, and ACL
+	 * entries it owns (grants it made).  CREATE: 0 = the module's
+	 * max_*_per_agent; out: the limits in force.
+	 */
+	__u32 max_reservations;
+	__u32 max_acl_entries;
+	__u64 reserved[2];
+};
+
+/* GDL_IOC_AGENT_LIMITS (ABI 1.2): change an agent's limits; 0 = default. */
+struct gdl_agent_limits {
+	__u32 agent_id;
+	__u32 reserved0;
+	__u32 max_reservations;
+	__u32 max_acl_entries;
+	__u64 reserved[2];
 };
 
 #define GDL_BIND_PID		1 /* value: a pid in the caller's namespace */
@@ -310,6 +326,7 @@ struct gdl_event {
 #define GDL_IOC_AGENT_LIST	_IOWR(GDL_IOC_MAGIC, 0x22, struct gdl_array)
 #define GDL_IOC_AGENT_BIND	_IOW(GDL_IOC_MAGIC, 0x23, struct gdl_bind)
 #define GDL_IOC_BIND_LIST	_IOWR(GDL_IOC_MAGIC, 0x24, struct gdl_array)
+#define GDL_IOC_AGENT_LIMITS	_IOW(GDL_IOC_MAGIC, 0x25, struct gdl_agent_limits)
 #define GDL_IOC_QUOTA_SET	_IOW(GDL_IOC_MAGIC, 0x30, struct gdl_quota_set)
 #define GDL_IOC_QUOTA_GET	_IOWR(GDL_IOC_MAGIC, 0x31, struct gdl_quota)
 #define GDL_IOC_RESERVE		_IOWR(GDL_IOC_MAGIC, 0x40, struct gdl_reserve)

@@ -4,8 +4,10 @@
  * module runs (gdl_core.c, gdl_acl.c, ...) built in userspace on one
  * thread, where a read-side RCU section is a depth count as in the kernel.
  *
- *   native [--smoke]              table of ns/op at every scale
+ *   native [--smoke]              table of ns/op at every scale, then the
+ *                                 hostile set and tenant-caused lock holds
  *   native --only OP N AGENTS ACL run one loop (for callgrind, see run.sh)
+ *   native --hostile N            the hostile part alone, with N entries
  *
  * OP is check-own, check-acl, reserve-release.  Each loop lives in its own
  * noinline function so callgrind can count exactly its instructions.
@@ -187,6 +189,108 @@ static double ns_per_op(void (*loop)(long), long n)
 	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n;
 }
 
+static double ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
+}
+
+/* The hostile grantee's entry @j: write-only, reaching the top of memory. */
+static void hostile_entry(struct gdl_acl_entry *e, u32 victim, u32 owner,
+			  u64 j)
+{
+	memset(e, 0, sizeof(*e));
+	e->agent_id = victim;
+	e->owner_id = owner;
+	e->rights = GDL_ACCESS_WRITE;
+	e->addr = ACL_BASE + j * 4096;
+	e->len = U64_MAX - e->addr;
+}
+
+static noinline void loop_check_hostile(long n, struct gdl_agent *v, u64 addr)
+{
+	struct gdl_dma_check c;
+
+	while (n--) {
+		memset(&c, 0, sizeof(c));
+		c.access = GDL_ACCESS_READ;
+		c.addr = addr;
+		c.len = 4096;
+		if (gdl_dma_check(&L, v, &c) != -EACCES)
+			abort();
+	}
+}
+
+/*
+ * A set built to defeat the DMA check: @n entries of one tenant's, every
+ * one covering the address checked, none with the right asked for.  Then
+ * the calls a tenant can make that hold admin_lock, each timed whole (an
+ * upper bound of the hold) against that set.
+ */
+static void hostile_report(u32 n)
+{
+	static struct gdl_acl_entry e[GDL_ACL_BATCH_MAX];
+	struct gdl_agent *v;
+	struct timespec t0;
+	u32 vid, tid, done = 0, i, k;
+	u64 addr = ACL_BASE + (u64)n * 4096 + 4096;
+	long reps = n >= 100000 ? 2000 : 20000;
+	double ms;
+
+	char vname[GDL_NAME_LEN] = "hostile-victim";	/* whole ABI fields */
+	char tname[GDL_NAME_LEN] = "hostile-tenant";
+
+	must(gdl_agent_create(&L, vname, 0, &vid), "victim");
+	must(gdl_agent_create(&L, tname, 0, &tid), "tenant");
+	v = gdl_agent_get(&L, vid);
+	while (done < n) {
+		k = n - done < GDL_ACL_BATCH_MAX ? n - done : GDL_ACL_BATCH_MAX;
+		for (i = 0; i < k; i++)
+			hostile_entry(&e[i], vid, tid, done + i);
+		must(gdl_acl_grant(&L, e, k), "hostile grant");
+		done += k;
+	}
+	printf("\nHostile set: %u entries of one tenant in the victim's set, each reaching the top of the address space, write only; the victim checks a read (denied):\n",
+	       n);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	loop_check_hostile(reps, v, addr);
+	ms = ms_since(&t0);
+	printf("  DMA check, denied: %.1f ns/op (%ld checks)\n",
+	       ms * 1e6 / reps, reps);
+
+	printf("Calls a tenant can make that hold admin_lock, against that set (whole call, ms):\n");
+	/* Re-grant one entry it holds: changes nothing. */
+	hostile_entry(&e[0], vid, tid, n / 2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	must(gdl_acl_grant(&L, e, 1), "regrant");
+	printf("  %-52s %10.3f\n", "ACL_GRANT, 1 entry already there", ms_since(&t0));
+	/* A full batch of new entries. */
+	for (i = 0; i < GDL_ACL_BATCH_MAX; i++)
+		hostile_entry(&e[i], vid, tid, n + 16 + i);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	must(gdl_acl_grant(&L, e, GDL_ACL_BATCH_MAX), "grant batch");
+	printf("  %-52s %10.3f\n", "ACL_GRANT, 4096 new entries", ms_since(&t0));
+	/* A full batch to revoke, the last one absent: all searched. */
+	for (i = 0; i < GDL_ACL_BATCH_MAX; i++)
+		hostile_entry(&e[i], vid, tid, (u64)i * (n / GDL_ACL_BATCH_MAX));
+	e[GDL_ACL_BATCH_MAX - 1].len = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (gdl_acl_revoke(&L, e, GDL_ACL_BATCH_MAX) != -ENOENT)
+		abort();
+	printf("  %-52s %10.3f\n", "ACL_REVOKE, 4096 entries, last absent (ENOENT)",
+	       ms_since(&t0));
+	for (i = 0; i < GDL_ACL_BATCH_MAX; i++)
+		hostile_entry(&e[i], vid, tid, n + 16 + i);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	must(gdl_acl_revoke(&L, e, GDL_ACL_BATCH_MAX), "revoke batch");
+	printf("  %-52s %10.3f\n", "ACL_REVOKE, 4096 entries", ms_since(&t0));
+	gdl_agent_put(&L, v);
+	must(gdl_agent_destroy(&L, vid), "victim destroy");
+	must(gdl_agent_destroy(&L, tid), "tenant destroy");
+}
+
 int main(int argc, char **argv)
 {
 	static const u32 scale_agents[] = { 1, 100, 10000 };
@@ -205,6 +309,10 @@ int main(int argc, char **argv)
 			loop_check_acl(n);
 		else
 			loop_reserve_release(n);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--hostile")) {
+		hostile_report(atoi(argv[2]));
 		return 0;
 	}
 	if (argc > 1 && !strcmp(argv[1], "--smoke"))
@@ -233,6 +341,7 @@ int main(int argc, char **argv)
 			       ns_per_op(loop_reserve_release, n));
 		}
 	}
+	hostile_report(n >= 1000000 ? 100000 : 1000);
 	gdl_owner_fini(&L, &O);
 	gdl_agent_put(&L, me);
 	gdl_ledger_destroy(&L);

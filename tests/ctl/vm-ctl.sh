@@ -128,6 +128,13 @@ has "is not a size" "says the size is bad"
 expect 0 "agent create" $CTL agent create train
 expect 1 "agent create twice" $CTL agent create train
 has "EEXIST" "says it exists"
+expect 0 "agent create with shares" $CTL agent create capped --max-reservations 2 --max-acl-entries 3
+expect 0 "agent limits" $CTL agent limits capped --max-acl-entries 4
+expect 1 "agent limits above the pool" $CTL agent limits capped --max-reservations 2000000
+has "EINVAL" "says the share is invalid"
+expect 2 "agent limits with a bad number" $CTL agent limits capped --max-reservations lots
+has "is not a number of reservations" "says the number is bad"
+expect 0 "agent destroy capped" $CTL agent destroy capped
 expect 0 "quota set with a human size" $CTL quota set train 0 16M
 expect 0 "quota set all" $CTL quota set train all 8M
 expect 0 "quota set unlimited" $CTL quota set train 1 unlimited
@@ -238,7 +245,7 @@ quota infer 1 8M
 bind infer cgroup /sys/fs/cgroup/ctl-infer
 acl infer 0 r addr 0x100000 len 1M
 peer infer 0 1
-agent train
+agent train max-acl-entries 8
 quota train 0 16M
 POL
 expect 0 "apply --dry-run" $CTL apply $T/policy --dry-run
@@ -270,6 +277,9 @@ has "not a cgroup v2 directory" "the dry run says it is no cgroup"
 $CTL quota get infer 1 --json >$T/out
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["quota"]==8<<20, d' $T/out && ok "apply set infer's quota on device 1" || bad "infer quota: $(cat $T/out)"
 printf 'agent x\nquota x 0 12Q\n' >$T/bad
+printf 'device 0 capacity 0\n' >$T/refused
+expect 1 "apply whose first change the kernel refuses" $CTL apply $T/refused
+has "stopped at the error above; nothing was changed" "a refused first change is not counted as made"
 expect 2 "apply of a bad file" $CTL apply $T/bad
 has ":2: quota '12Q' is not a size" "apply names the bad line"
 

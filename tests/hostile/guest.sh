@@ -4,8 +4,8 @@
 # The hostile-conditions suites, run INSIDE the test VM as root
 # (tests/hostile/run.sh boots it with -e 2 -c 2):
 #   guest.sh MODULE.ko BINDIR FUZZ_CALLS SEED [SUITES]
-# SUITES (default all): fresh badinput limits priv storm race fuzz params
-# lifecycle.  For each suite one line
+# SUITES (default all): fresh badinput limits priv noisy storm race fuzz
+# params lifecycle.  For each suite one line
 #   hsuite NAME CASES FAILED IOCTLS KILLED FINDINGS SECS
 # (IOCTLS: calls fuzzed; KILLED: processes SIGKILLed; FINDINGS: new
 # oops/BUG/WARNING/lockdep lines in the kernel log during the suite).
@@ -14,13 +14,13 @@ KO=$1
 BIN=$2
 FUZZ_CALLS=$3
 SEED=$4
-SUITES=${5:-"fresh badinput limits priv storm race fuzz params lifecycle"}
+SUITES=${5:-"fresh badinput limits priv noisy storm race fuzz params lifecycle"}
 HERE=$(dirname "$0")
 H=$BIN/hostile
 PAT='Oops|BUG:|WARNING:|Call Trace|general protection|lockdep|possible recursive locking|circular locking|INFO: task .* blocked|sleeping function called from invalid context|KASAN|UBSAN|kernel BUG|RCU stall|self-detected stall|Kernel panic'
 LOAD="pci_ids=1234:11e8"
 : "${STORM_PROCS:=1000}" "${STORM_BATCH:=50}" "${RACE_SECS:=8}"
-: "${LIFECYCLE_CYCLES:=100}" "${SEED_CALLS:=20000}"
+: "${LIFECYCLE_CYCLES:=100}" "${SEED_CALLS:=20000}" "${NOISY_SECS:=4}"
 
 # Loads and unloads are dominated by RCU grace periods under TCG (about
 # 1 s each): the suites that load many times expedite them (a run-time
@@ -103,11 +103,25 @@ fresh|badinput|priv|storm|race)
 	;;
 limits)
 	begin limits
-	if load $LOAD max_agents=2 max_reservations=2 max_acl_entries=2; then
+	if load $LOAD max_agents=2 max_reservations=2 max_acl_entries=2 \
+		max_reservations_per_agent=1 max_acl_entries_per_agent=1; then
 		run_h "$H" limits
 		unload; sh_case $? "rmmod after limits"
 	else
 		sh_case 1 "insmod with small limits"
+	fi
+	end
+	;;
+noisy)
+	# Pools of 16384: each agent's default share is 1024 (a sixteenth).
+	begin noisy
+	if load $LOAD max_reservations=16384 max_acl_entries=16384; then
+		run_h "$BIN/noisy" "$NOISY_SECS"
+		echo "$out" | grep '^noisy:'	# the figures
+		run_h "$H" check 1
+		unload; sh_case $? "rmmod after noisy"
+	else
+		sh_case 1 "insmod for noisy"
 	fi
 	end
 	;;
@@ -149,6 +163,7 @@ params)
 		 max_agents=65535 max_agents=-1 max_agents=4294967296 \
 		 max_reservations=67108865 \
 		 max_acl_entries=0 max_acl_entries=67108865 \
+		 max_reservations_per_agent=-1 max_acl_entries_per_agent=67108865 \
 		 enforce=maybe enforce= \
 		 pci_ids=10de: pci_ids=:10de pci_ids=12345 \
 		 pci_ids=10de:1234:5 pci_ids=10de,1002,1234,1235,1236,1237,1238,1239,123a,123b,123c,123d,123e,123f,1240,1241,1242 \

@@ -5,7 +5,8 @@
  *
  *   hostile badinput    every class of invalid value per ABI field -> errno
  *   hostile limits      module loaded with max_agents=2 max_reservations=2
- *                       max_acl_entries=2: EUSERS, ENOBUFS
+ *                       max_acl_entries=2 and per-agent shares of 1:
+ *                       EUSERS, ENOBUFS, EMFILE
  *   hostile priv        privilege matrix (uid 65534, agents A/B, /proc)
  *   hostile storm N B   N processes, B at a time, SIGKILLed mid-flight
  *   hostile race SECS   2+ vCPUs: reserve/release/DMA against quota, ACL,
@@ -474,7 +475,16 @@ static int suite_badinput(void)
 		BI(GDL_IOC_DEVICE_SET, t, -ENODEV);
 		h_list(fd, GDL_IOC_DEVICE_LIST, 0, pci, GDL_MAX_DEVICES,
 		       sizeof(pci[0]));
+		/* What mask does not name must be zero (ABI 1.2). */
+		t = s; t.name[0] = 'x';
+		BI(GDL_IOC_DEVICE_SET, t, -EINVAL);
+		t = s; t.uuid[15] = 1;
+		BI(GDL_IOC_DEVICE_SET, t, -EINVAL);
+		t = s; t.mask = GDL_DEVSET_UUID;
+		BI(GDL_IOC_DEVICE_SET, t, -EINVAL);
 		t = s; t.mask = GDL_DEVSET_NAME; strcpy(t.name, "bi-taken");
+		BI(GDL_IOC_DEVICE_SET, t, -EINVAL);	/* capacity set */
+		t.capacity = 0;
 		t.index = dev0;
 		BI(GDL_IOC_DEVICE_SET, t, 0);
 		t.index = dev1;
@@ -538,6 +548,11 @@ static int suite_badinput(void)
 		}
 		t = a; strcpy(t.name, "bi-a");
 		BI(GDL_IOC_AGENT_CREATE, t, -EEXIST);
+		/* Shares larger than the node's pools (ABI 1.2). */
+		t = a; t.max_reservations = ~0U;
+		BI(GDL_IOC_AGENT_CREATE, t, -EINVAL);
+		t = a; t.max_acl_entries = (1U << 26) + 1;
+		BI(GDL_IOC_AGENT_CREATE, t, -EINVAL);
 		t = a; strcpy(t.name, "default");
 		BI(GDL_IOC_AGENT_CREATE, t, -EEXIST);
 	}
@@ -933,8 +948,59 @@ static int suite_limits(void)
 	}
 	T_EXPECT(bind_pid(fd, a1, getpid(), 0), 0);
 	T_EXPECT(reserve(fd, dev0, 4096, 0, &h[0], NULL), 0);
+	/* Its share (1) refuses before the node's pool (2) is full. */
+	T_EXPECT(reserve(fd, dev0, 4096, 0, NULL, NULL), -EMFILE);
+	{
+		struct gdl_agent_limits lim = { .agent_id = a1,
+						.max_reservations = 2 };
+		struct gdl_agent_info ai[4];
+		int n;
+
+		T_EXPECT(h_ioctl(fd, GDL_IOC_AGENT_LIMITS, &lim), 0);
+		n = h_list(fd, GDL_IOC_AGENT_LIST, 0, ai, 4, sizeof(ai[0]));
+		T_TRUE(n == 3 && ai[1].id == a1 && ai[1].max_reservations == 2 &&
+		       ai[1].max_acl_entries == 1 &&
+		       ai[2].max_reservations == 1);
+		lim.max_reservations = 3;	/* more than the pool */
+		T_EXPECT(h_ioctl(fd, GDL_IOC_AGENT_LIMITS, &lim), -EINVAL);
+		lim.max_reservations = 0;
+		lim.reserved0 = 1;
+		T_EXPECT(h_ioctl(fd, GDL_IOC_AGENT_LIMITS, &lim), -EINVAL);
+		lim.reserved0 = 0;
+		lim.agent_id = a1 ^ 0x10000;	/* another generation */
+		T_EXPECT(h_ioctl(fd, GDL_IOC_AGENT_LIMITS, &lim), -ENOENT);
+		lim.agent_id = a1;
+		lim.max_reservations = 2;
+		T_EXPECT(h_ioctl(fd, GDL_IOC_AGENT_LIMITS, &lim), 0);
+	}
 	T_EXPECT(reserve(fd, dev0, 4096, 0, &h[1], NULL), 0);
-	T_EXPECT(reserve(fd, dev0, 4096, 0, NULL, NULL), -ENOBUFS);
+	/* a2, under its share, meets the node's full pool. */
+	{
+		int p[2], st = -1;
+		pid_t pid;
+		char c;
+
+		T_TRUE(!pipe(p));
+		pid = fork();
+		if (pid == 0) {
+			int f;
+
+			close(p[1]);
+			if (read(p[0], &c, 1) != 1)
+				_exit(99);
+			f = h_open();
+			_exit(reserve(f, dev0, 4096, 0, NULL, NULL) == -ENOBUFS ?
+			      0 : 1);
+		}
+		close(p[0]);
+		T_EXPECT(bind_pid(fd, a2, pid, 0), 0);
+		T_TRUE(write(p[1], "x", 1) == 1);
+		close(p[1]);
+		waitpid(pid, &st, 0);
+		t_check(WIFEXITED(st) && !WEXITSTATUS(st),
+			"a2 under its share: ENOBUFS from the full pool (%#x)",
+			st);
+	}
 	T_EXPECT(release(fd, h[0]), 0);
 	T_EXPECT(reserve(fd, dev0, 4096, 0, &h[0], NULL), 0);
 	for (i = 0; i < 3; i++) {
@@ -949,6 +1015,14 @@ static int suite_limits(void)
 	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, e, 2), 0);
 	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[2], 1), -ENOBUFS);
 	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[1], 1), 0);	/* merged */
+	/*
+	 * Grants owned by an agent have their own pool, and each owner its
+	 * share: a full admin pool does not refuse them, nor they it.
+	 */
+	e[2].owner_id = a1;
+	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[2], 1), 0);
+	e[1].owner_id = a1;
+	T_EXPECT(acl(fd, GDL_IOC_ACL_GRANT, &e[1], 1), -EMFILE);
 	T_EXPECT(release(fd, h[0]), 0);
 	T_EXPECT(release(fd, h[1]), 0);
 	T_EXPECT(agent_destroy(fd, a1), 0);
@@ -1033,6 +1107,12 @@ static int priv_admin_eperm(void)
 	T_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);
 	q.dev_index = GDL_ALL_DEVICES;
 	T_EXPECT(h_ioctl(f, GDL_IOC_QUOTA_SET, &q), -EPERM);
+	{
+		struct gdl_agent_limits lim = { .agent_id = pa,
+						.max_reservations = 1 };
+
+		T_EXPECT(h_ioctl(f, GDL_IOC_AGENT_LIMITS, &lim), -EPERM);
+	}
 	/* ACL commands are open to tenants: an unbound one has no agent. */
 	T_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &pe, 1), bound ? -EPERM : -ENOLINK);
 	/* Even malformed: the privilege check comes first. */
@@ -1098,6 +1178,9 @@ static int priv_tenant_b(void)
 	T_EXPECT(h_ioctl(f, GDL_IOC_RELEASE, &rl), -ENOENT);
 	/* Inspect A: refused; self: fine. */
 	T_EXPECT(quota_get(f, pa, pdev, &q), -EPERM);
+	/* Whether an agent exists is not a tenant's business either. */
+	T_EXPECT(quota_get(f, pa ^ 0x7fff0000, pdev, &q), -EPERM);
+	T_EXPECT(quota_get(f, 0xffff, pdev, &q), -EPERM);
 	T_EXPECT(quota_get(f, 0, pdev, &q), 0);
 	T_TRUE(q.agent_id == pb);
 	T_EXPECT(quota_get(f, pb, pdev, &q), 0);
@@ -1119,6 +1202,9 @@ static int priv_tenant_b(void)
 		g.owner_id = 0;		/* an admin entry */
 		T_EXPECT(acl(f, GDL_IOC_ACL_GRANT, &g, 1), -EPERM);
 		g.owner_id = pa;
+		/* A grantee may drop grants made to it: none yet. */
+		T_EXPECT(acl(f, GDL_IOC_ACL_REVOKE, &g, 1), -ENOENT);
+		g.agent_id = pa;	/* someone else's, though: no */
 		T_EXPECT(acl(f, GDL_IOC_ACL_REVOKE, &g, 1), -EPERM);
 	}
 	/* Rebinding itself, or unbinding: admin only. */

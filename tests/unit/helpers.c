@@ -181,3 +181,15 @@ u32 acl_count(struct gdl_ledger *l, u32 filter)
 	CU_ASSERT(gdl_acl_list(l, filter, NULL, 0, &total) == 0);
 	return total;
 }
+
+u32 owner_count(struct gdl_owner *o)
+{
+	struct rb_node *n;
+	u32 nr = 0;
+
+	spin_lock(&o->lock);
+	for (n = rb_first(&o->handles); n; n = rb_next(n))
+		nr++;
+	spin_unlock(&o->lock);
+	return nr;
+}

@@ -45,6 +45,8 @@ struct gdl_quota quota_of(struct gdl_ledger *l, struct gdl_agent *a, u32 dev);
 struct gdl_device_info dev_info(struct gdl_ledger *l, u32 dev);
 u64 stat(struct gdl_ledger *l, unsigned int idx);
 u32 acl_count(struct gdl_ledger *l, u32 filter);
+/* The reservations a file holds (the module keeps no count of them). */
+u32 owner_count(struct gdl_owner *o);
 
 /* Suites. */
 void register_quota_suite(void);
@@ -54,6 +56,7 @@ void register_parse_suite(void);
 void register_concurrency_suite(void);
 void register_alloc_fail_suite(void);
 void register_event_suite(void);
+void register_isolation_suite(void);
 
 #define ADD_TEST(s, f)	CU_add_test((s), #f, (f))
 

@@ -323,7 +323,7 @@ static void test_validate(void)
 	b = B->id;
 #define V(entry, caller, admin, err) do {				\
 		e = (entry);						\
-		CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, caller, admin), err); \
+		CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, caller, admin, false), err); \
 	} while (0)
 	V(acl_entry(b, a, 0, R, 0x1000, 1), a, false, 0);
 	V(acl_entry(b, a, 0, RW, 0x1000, 1), 0, true, 0);
@@ -331,13 +331,13 @@ static void test_validate(void)
 	/* Reserved fields. */
 	e = acl_entry(b, a, 0, R, 0x1000, 1);
 	e.reserved0 = 1;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, true), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, true, false), -EINVAL);
 	e.reserved0 = 0;
 	e.reserved[0] = 1;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, true), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, true, false), -EINVAL);
 	e.reserved[0] = 0;
 	e.reserved[1] = 1ULL << 63;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, true), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, true, false), -EINVAL);
 	/* Rights. */
 	V(acl_entry(b, a, 0, 0, 0x1000, 1), a, false, -EINVAL);
 	V(acl_entry(b, a, 0, 0x8, 0x1000, 1), a, false, -EINVAL);
@@ -350,7 +350,7 @@ static void test_validate(void)
 	V(acl_entry(b, a, GDL_MAX_DEVICES, R, 0, 1), a, false, -ENODEV);
 	e = acl_entry(b, a, 0, R, 0, 1);
 	e.peer_index = 1;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, false), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, a, false, false), -EINVAL);
 	/* Tenants grant their own memory, nothing else. */
 	V(acl_entry(b, b, 0, R, 0, 1), a, false, -EPERM);
 	V(acl_entry(b, 0, 0, R, 0, 1), a, false, -EPERM);
@@ -364,16 +364,16 @@ static void test_validate(void)
 	V(peer_entry(b, GDL_MAX_DEVICES, 0), 0, true, -ENODEV);
 	e = peer_entry(b, 0, 1);
 	e.addr = 1;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true, false), -EINVAL);
 	e = peer_entry(b, 0, 1);
 	e.len = 1;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true, false), -EINVAL);
 	e = peer_entry(b, 0, 1);
 	e.owner_id = a;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true, false), -EINVAL);
 	e = peer_entry(b, 0, 1);
 	e.rights |= R;
-	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_acl_validate(&L, &e, 0, true, false), -EINVAL);
 #undef V
 	teardown();
 }

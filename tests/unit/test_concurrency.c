@@ -250,7 +250,7 @@ static void test_destroy_vs_reserve(void)
 			pthread_join(t[i], NULL);
 		CU_ASSERT_EQUAL(reserve(&L, &VO, victim, 0, 1, NULL), -ESRCH);
 		CU_ASSERT_EQUAL(quota_of(&L, victim, 0).usage, (u64)v_ok);
-		CU_ASSERT_EQUAL(VO.nr, (u32)v_ok);
+		CU_ASSERT_EQUAL(owner_count(&VO), (u32)v_ok);
 		CU_ASSERT(gdl_ledger_consistent(&L));
 		gdl_owner_fini(&L, &VO);
 		CU_ASSERT_EQUAL(dev_info(&L, 0).used, 0);
@@ -307,7 +307,7 @@ static void test_remove_vs_reserve(void)
 	if (removed) {
 		/* Removed: nothing may be charged to the gone device. */
 		CU_ASSERT_EQUAL(atomic64_read(&victim->usage[1].usage), 0);
-		CU_ASSERT_EQUAL(VO.nr, 0);
+		CU_ASSERT_EQUAL(owner_count(&VO), 0);
 	} else {
 		gdl_owner_fini(&L, &VO);
 		gdl_owner_init(&L, &VO);

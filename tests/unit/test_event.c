@@ -18,12 +18,12 @@ static void test_event_emission_points(void)
 	id = new_agent(&l, "a", 4096);
 	a = gdl_agent_get(&l, id);
 	cursor = gdl_events_head(&l);
-	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor));
+	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor, 0));
 
 	CU_ASSERT_EQUAL(reserve(&l, &o, a, 0, 8192, NULL), -EDQUOT);
 	CU_ASSERT_EQUAL(dma(&l, a, 0, GDL_ACCESS_WRITE, 0x1000, 16, NULL),
 			-EACCES);
-	CU_ASSERT_TRUE(gdl_events_pending(&l, cursor));
+	CU_ASSERT_TRUE(gdl_events_pending(&l, cursor, 0));
 	n = gdl_events_read(&l, &cursor, 0, ev, 8);
 	CU_ASSERT_EQUAL_FATAL(n, 2);
 	CU_ASSERT_EQUAL(ev[0].type, GDL_EVENT_QUOTA_EXCEEDED);
@@ -36,7 +36,7 @@ static void test_event_emission_points(void)
 	CU_ASSERT_EQUAL(ev[1].value, 0x1000);
 	CU_ASSERT_EQUAL(ev[1].value2, 16);
 	CU_ASSERT_EQUAL(ev[1].seq, ev[0].seq + 1);
-	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor));
+	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor, 0));
 
 	/* Audit mode: allowed, and flagged. */
 	l.params.enforce = false;
@@ -87,7 +87,7 @@ static void test_event_filter_and_overrun(void)
 	/* A full read in one go. */
 	n = gdl_events_read(&l, &cursor, 0, ev, GDL_EVENT_RING_SIZE + 8);
 	CU_ASSERT_EQUAL(n, GDL_EVENT_RING_SIZE - 3);
-	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor));
+	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor, 0));
 	/* No room: nothing copied, cursor unchanged. */
 	c2 = 0;
 	CU_ASSERT_EQUAL(gdl_events_read(&l, &c2, 0, ev, 0), 0);

@@ -504,10 +504,10 @@ static void test_many_handles(void)
 	a = gdl_agent_get(&L, new_agent(&L, "a", GDL_QUOTA_UNLIMITED));
 	for (i = 0; i < N; i++)
 		CU_ASSERT_EQUAL_FATAL(reserve(&L, &o, a, 0, 1, &h[i]), 0);
-	CU_ASSERT_EQUAL(o.nr, N);
+	CU_ASSERT_EQUAL(owner_count(&o), N);
 	for (i = 0, j = 0; i < N; i++, j = (j + 997) % N)	/* 997: prime */
 		CU_ASSERT_EQUAL(gdl_release(&L, &o, h[j]), 0);
-	CU_ASSERT_EQUAL(o.nr, 0);
+	CU_ASSERT_EQUAL(owner_count(&o), 0);
 	CU_ASSERT_EQUAL(gdl_release(&L, &o, h[0]), -ENOENT);
 	CU_ASSERT_EQUAL(quota_of(&L, a, 0).usage, 0);
 	gdl_owner_fini(&L, &o);

@@ -152,6 +152,24 @@ static void test_pci_ids_garbage(void)
 	CU_ASSERT_EQUAL(gdl_parse_pci_ids(NULL, ids, 16, &nr), -EINVAL);
 }
 
+/* Rights as the /proc check and the ctl read them: one parser for both. */
+static void test_rights(void)
+{
+	static const char *const bad[] = {
+		"", "x", "rr", "rwr", "pr", "wp", "R", " r", "r ",
+	};
+	unsigned int r = 0, i;
+
+	CU_ASSERT(!gdl_parse_rights("r", &r) && r == GDL_ACCESS_READ);
+	CU_ASSERT(!gdl_parse_rights("w", &r) && r == GDL_ACCESS_WRITE);
+	CU_ASSERT(!gdl_parse_rights("wr", &r) &&
+		  r == (GDL_ACCESS_READ | GDL_ACCESS_WRITE));
+	CU_ASSERT(!gdl_parse_rights("p", &r) && r == GDL_ACCESS_PEER);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(gdl_parse_rights(bad[i], &r), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_rights(NULL, &r), -EINVAL);
+}
+
 void register_parse_suite(void)
 {
 	CU_pSuite s = CU_add_suite("parse", NULL, NULL);
@@ -162,4 +180,5 @@ void register_parse_suite(void)
 	ADD_TEST(s, test_size_garbage);
 	ADD_TEST(s, test_pci_ids);
 	ADD_TEST(s, test_pci_ids_garbage);
+	ADD_TEST(s, test_rights);
 }

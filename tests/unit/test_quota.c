@@ -284,25 +284,39 @@ static void test_audit_mode(void)
 	teardown(a);
 }
 
+/* The node's pool (ENOBUFS) and each agent's share of it (EMFILE). */
 static void test_max_reservations(void)
 {
 	struct gdl_params p = test_params();
+	struct gdl_agent *a, *b;
 	u64 h[3];
 	u32 d, i;
-	struct gdl_agent *a;
 
-	p.max_reservations = 3;
+	p.max_reservations = 5;
+	p.agent_max_reservations = 3;
 	a = setup(&p, GDL_QUOTA_UNLIMITED, GiB, &d);
+	b = gdl_agent_get(&L, new_agent(&L, "b", GDL_QUOTA_UNLIMITED));
 	for (i = 0; i < 3; i++)
 		CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, &h[i]), 0);
-	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), -ENOBUFS);
-	CU_ASSERT_EQUAL(reserve_at(&L, &O, a, d, 0, 10, NULL), -ENOBUFS);
-	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 3);
+	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), -EMFILE);
+	CU_ASSERT_EQUAL(reserve_at(&L, &O, a, d, 0, 10, NULL), -EMFILE);
+	/* a's flood left b its share... */
+	CU_ASSERT_EQUAL(reserve(&L, &O, b, d, 10, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O, b, d, 10, NULL), 0);
+	/* ...up to what the node holds. */
+	CU_ASSERT_EQUAL(reserve(&L, &O, b, d, 10, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 5);
 	CU_ASSERT_EQUAL(quota_of(&L, a, d).usage, 30);
 	CU_ASSERT_EQUAL(gdl_release(&L, &O, h[1]), 0);
 	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), -EMFILE);
+	/* An admin raises a's share: the pool is what refuses now. */
+	CU_ASSERT_EQUAL(gdl_agent_set_limits(&L, a->id, 5, 0), 0);
 	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(gdl_agent_set_limits(&L, a->id, 6, 0), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_agent_set_limits(&L, 0x7777, 1, 0), -ENOENT);
 	CU_ASSERT(gdl_ledger_consistent(&L));
+	gdl_agent_put(&L, b);
 	teardown(a);
 }
 
@@ -343,7 +357,7 @@ static void test_owner_fini_releases_all(void)
 					   i * 4096, 4096, NULL), 0);
 	}
 	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 1, NULL), 0);
-	CU_ASSERT_EQUAL(o2.nr, 200);
+	CU_ASSERT_EQUAL(owner_count(&o2), 200);
 	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 201);
 	CU_ASSERT(gdl_ledger_consistent(&L));
 	gdl_owner_fini(&L, &o2);

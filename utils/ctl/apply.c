@@ -29,6 +29,7 @@ struct agent_ent {
 	char name[GDL_NAME_LEN];
 	uint64_t default_quota;
 	uint32_t nr_bindings;
+	uint32_t max_res, max_acl;	/* the shares in force */
 	int bind_lines;		/* bind statements seen for it so far */
 	bool is_new;
 };
@@ -43,6 +44,7 @@ struct apply {
 	struct agent_ent *agent;
 	int nr_agent;
 	int changes, unchecked;
+	int counted_line;	/* the line of the last change counted */
 };
 
 static int load_state(struct apply *ap)
@@ -81,6 +83,8 @@ static int load_state(struct apply *ap)
 		memcpy(ap->agent[i].name, a[i].name, GDL_NAME_LEN);
 		ap->agent[i].default_quota = a[i].default_quota;
 		ap->agent[i].nr_bindings = a[i].nr_bindings;
+		ap->agent[i].max_res = a[i].max_reservations;
+		ap->agent[i].max_acl = a[i].max_acl_entries;
 	}
 	ap->nr_agent = n;
 	free(a);
@@ -128,8 +132,10 @@ static void change(struct apply *ap, const struct pol_line *l, char sign,
 	vprintf(fmt, va);
 	va_end(va);
 	printf("\n");
-	if (sign == '+' || sign == '~')
+	if (sign == '+' || sign == '~') {
 		ap->changes++;
+		ap->counted_line = l->lineno;
+	}
 }
 
 static const char *dev_label(const struct dev_ent *d, char *buf, size_t len)
@@ -147,6 +153,11 @@ static int line_err(struct apply *ap, const struct pol_line *l, int err,
 {
 	char buf[256];
 
+	/* A change listed, then refused, was not made. */
+	if (ap->counted_line == l->lineno) {
+		ap->changes--;
+		ap->counted_line = 0;
+	}
 	snprintf(buf, sizeof(buf), "%s:%d: %s", ap->file, l->lineno, what);
 	return ctl_err(err, buf);
 }
@@ -212,6 +223,33 @@ static int do_device(struct apply *ap, const struct pol_line *l)
 	return 0;
 }
 
+/*
+ * An existing agent's shares, where the line names them.  A share of 0
+ * means the module's default, which AGENT_LIST shows as a number: it is
+ * set again (unchecked) rather than guessed.
+ */
+static int agent_shares(struct apply *ap, const struct pol_line *l,
+			struct agent_ent *a)
+{
+	uint32_t res = l->has_max_res ? l->max_res : a->max_res;
+	uint32_t acl = l->has_max_acl ? l->max_acl : a->max_acl;
+	int ret;
+
+	if ((!l->has_max_res || (l->max_res && l->max_res == a->max_res)) &&
+	    (!l->has_max_acl || (l->max_acl && l->max_acl == a->max_acl))) {
+		change(ap, l, '=', "agent %s: exists (id %u)", a->name, a->id);
+		return 0;
+	}
+	if (!ap->dry) {
+		ret = gdlock_agent_set_limits(ap->g, a->id, res, acl);
+		if (ret)
+			return line_err(ap, l, ret, "agent limits");
+	}
+	change(ap, l, '~', "agent %s: max-reservations %u, max-acl-entries %u (0: default)",
+	       a->name, res, acl);
+	return 0;
+}
+
 static int do_agent(struct apply *ap, const struct pol_line *l)
 {
 	struct agent_ent *a = find_agent(ap, l->a);
@@ -219,16 +257,20 @@ static int do_agent(struct apply *ap, const struct pol_line *l)
 	uint32_t id = 0;
 	int ret;
 
-	if (a) {
-		change(ap, l, '=', "agent %s: exists (id %u)", a->name, a->id);
-		return 0;
-	}
-	change(ap, l, '+', "agent %s: create", l->a);
+	if (a)
+		return agent_shares(ap, l, a);
 	if (!ap->dry) {
-		ret = gdlock_agent_create(ap->g, l->a, 0, &id);
+		/* Without shares, the call any module knows. */
+		if (l->max_res || l->max_acl)
+			ret = gdlock_agent_create_limits(ap->g, l->a, 0,
+							 l->max_res, l->max_acl,
+							 &id);
+		else
+			ret = gdlock_agent_create(ap->g, l->a, 0, &id);
 		if (ret)
 			return line_err(ap, l, ret, "agent create");
 	}
+	change(ap, l, '+', "agent %s: create", l->a);
 	na = realloc(ap->agent, (ap->nr_agent + 2) * sizeof(*na));
 	if (!na)
 		return ctl_err(-ENOMEM, "apply");

@@ -49,6 +49,8 @@ void ctl_print_usage(FILE *f, const char *group, const struct ctl_cmd *cmds);
 
 /* util.c: pure helpers, unit-tested on the host. */
 int ctl_parse_u32(const char *s, uint32_t *out);
+/* status: does exit code @a say something more serious than @b? */
+bool ctl_status_worse(int a, int b);
 int ctl_parse_u64(const char *s, uint64_t *out);
 int ctl_parse_size(const char *s, uint64_t *out);
 int ctl_parse_rights(const char *s, uint32_t *out);

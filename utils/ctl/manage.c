@@ -19,13 +19,15 @@ enum {
 	O_CAPACITY = 1 << 0, O_PCI = 1 << 1, O_NAME = 1 << 2,
 	O_DEFQUOTA = 1 << 3, O_PID = 1 << 4, O_CGROUP = 1 << 5,
 	O_ADDR = 1 << 6, O_LEN = 1 << 7, O_PEER = 1 << 8, O_OWNER = 1 << 9,
-	O_HOLD = 1 << 10, O_CGROUP_ID = 1 << 11,
+	O_HOLD = 1 << 10, O_CGROUP_ID = 1 << 11, O_MAX_RES = 1 << 12,
+	O_MAX_ACL = 1 << 13,
 };
 
 struct mopts {
 	unsigned int given;
 	const char *capacity, *pci, *name, *defquota, *pid, *cgroup;
 	const char *addr, *len, *peer, *owner, *cgroup_id;
+	const char *max_res, *max_acl;
 };
 
 /* Returns the index of the first positional argument, or -1 (printed). */
@@ -45,6 +47,8 @@ static int parse_opts(const char *cmd, const char *usage, int argc,
 		{ "owner", required_argument, NULL, O_OWNER },
 		{ "hold", no_argument, NULL, O_HOLD },
 		{ "cgroup-id", required_argument, NULL, O_CGROUP_ID },
+		{ "max-reservations", required_argument, NULL, O_MAX_RES },
+		{ "max-acl-entries", required_argument, NULL, O_MAX_ACL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -76,6 +80,8 @@ static int parse_opts(const char *cmd, const char *usage, int argc,
 		case O_PEER: o->peer = optarg; break;
 		case O_OWNER: o->owner = optarg; break;
 		case O_CGROUP_ID: o->cgroup_id = optarg; break;
+		case O_MAX_RES: o->max_res = optarg; break;
+		case O_MAX_ACL: o->max_acl = optarg; break;
 		}
 	}
 	return optind;
@@ -293,27 +299,50 @@ int cmd_device(struct ctl *c, int argc, char **argv)
 
 /* ---- agent ---- */
 
+#define AGENT_LIMITS_USAGE "[--max-reservations N] [--max-acl-entries N]"
+
+/* An agent's shares (0 or absent: the module's default). */
+static int limit_args(const char *cmd, const struct mopts *o, uint32_t *res,
+		      uint32_t *acl)
+{
+	*res = *acl = 0;
+	if (o->max_res && ctl_parse_u32(o->max_res, res))
+		return ctl_usage_err(cmd, "'%s' is not a number of reservations",
+				     o->max_res);
+	if (o->max_acl && ctl_parse_u32(o->max_acl, acl))
+		return ctl_usage_err(cmd, "'%s' is not a number of ACL entries",
+				     o->max_acl);
+	return 0;
+}
+
 static int agent_create(struct ctl *c, int argc, char **argv)
 {
 	struct gdlock *g;
 	struct mopts o;
 	uint64_t q = 0;
-	uint32_t id;
+	uint32_t id, mres, macl;
 	int i, ret;
 
-	i = parse_opts("agent create", "agent create NAME [--default-quota SIZE]",
-		       argc, argv, O_DEFQUOTA, &o);
+	i = parse_opts("agent create", "agent create NAME [--default-quota SIZE] "
+		       AGENT_LIMITS_USAGE, argc, argv,
+		       O_DEFQUOTA | O_MAX_RES | O_MAX_ACL, &o);
 	if (i < 0)
 		return EXIT_USAGE;
 	NEED_ARGS("agent create", i, argc, 1);
 	if (o.defquota && size_arg("agent create", "default quota", o.defquota, &q))
+		return EXIT_USAGE;
+	if (limit_args("agent create", &o, &mres, &macl))
 		return EXIT_USAGE;
 	if (!*argv[i] || strlen(argv[i]) >= GDL_NAME_LEN)
 		return ctl_usage_err("agent create", "a name is 1 to %d bytes", GDL_NAME_LEN - 1);
 	ret = ctl_open(c, &g);
 	if (ret)
 		return ret;
-	ret = gdlock_agent_create(g, argv[i], q, &id);
+	/* The 0.1 call where no limit is asked for: works with any module. */
+	if (mres || macl)
+		ret = gdlock_agent_create_limits(g, argv[i], q, mres, macl, &id);
+	else
+		ret = gdlock_agent_create(g, argv[i], q, &id);
 	gdlock_close(g);
 	if (ret)
 		return ctl_err(ret, "agent create");
@@ -330,6 +359,32 @@ static int agent_create(struct ctl *c, int argc, char **argv)
 		printf("agent %u: %s\n", id, argv[i]);
 	}
 	return EXIT_OK;
+}
+
+static int agent_limits(struct ctl *c, int argc, char **argv)
+{
+	static const char *const u = "agent limits AGENT " AGENT_LIMITS_USAGE;
+	struct gdlock *g;
+	struct mopts o;
+	uint32_t id, mres, macl;
+	int i, ret;
+
+	i = parse_opts("agent limits", u, argc, argv, O_MAX_RES | O_MAX_ACL, &o);
+	if (i < 0)
+		return EXIT_USAGE;
+	NEED_ARGS("agent limits", i, argc, 1);
+	if (limit_args("agent limits", &o, &mres, &macl))
+		return EXIT_USAGE;
+	ret = ctl_open(c, &g);
+	if (ret)
+		return ret;
+	ret = ctl_resolve_agent(g, argv[i], &id);
+	if (!ret) {
+		ret = gdlock_agent_set_limits(g, id, mres, macl);
+		ret = ret ? ctl_err(ret, "agent limits") : EXIT_OK;
+	}
+	gdlock_close(g);
+	return ret;
 }
 
 static int agent_destroy(struct ctl *c, int argc, char **argv)
@@ -467,7 +522,8 @@ static int agent_unbind(struct ctl *c, int argc, char **argv)
 int cmd_agent(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_cmd sub[] = {
-		{ "create", agent_create, "create NAME [--default-quota SIZE]" },
+		{ "create", agent_create, "create NAME [--default-quota SIZE] " AGENT_LIMITS_USAGE },
+		{ "limits", agent_limits, "limits AGENT " AGENT_LIMITS_USAGE "   (0 or absent: the module's default)" },
 		{ "destroy", agent_destroy, "destroy AGENT   (AGENT: name or id)" },
 		{ "list", agent_list, "list [--json]" },
 		{ "bindings", agent_bindings, "bindings [AGENT] [--json]   who is bound to each agent" },

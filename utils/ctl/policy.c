@@ -116,6 +116,28 @@ static int parse_acl(struct pctx *x, char **w, int n, struct pol_line *l)
 	return 0;
 }
 
+/* agent NAME [max-reservations N] [max-acl-entries N], each at most once. */
+static int parse_agent(struct pctx *x, char **w, int n, struct pol_line *l)
+{
+	int i;
+
+	for (i = 2; i < n; i += 2) {
+		bool res = !strcmp(w[i], "max-reservations");
+		bool *seen = res ? &l->has_max_res : &l->has_max_acl;
+
+		if ((!res && strcmp(w[i], "max-acl-entries")) || *seen ||
+		    i + 1 == n)
+			return perr(x, "usage: agent NAME [max-reservations N] [max-acl-entries N]");
+		*seen = true;
+		if (ctl_parse_u32(w[i + 1], res ? &l->max_res : &l->max_acl))
+			return perr(x, "'%s' is not a number", w[i + 1]);
+	}
+	if (strlen(w[1]) < GDL_NAME_LEN && !gdlock_name_valid(w[1]))
+		return perr(x, "'%s' is not a valid name (letters, digits and - _ . : @)",
+			    w[1]);
+	return copy_word(x, l->a, w[1], true);
+}
+
 static int parse_words(struct pctx *x, char **w, int n, struct pol_line *l)
 {
 	int ret;
@@ -126,9 +148,9 @@ static int parse_words(struct pctx *x, char **w, int n, struct pol_line *l)
 	}
 	if (!strcmp(w[0], "agent")) {
 		l->kind = POL_AGENT;
-		if (n != 2)
-			return perr(x, "usage: agent NAME");
-		return copy_word(x, l->a, w[1], true);
+		if (n < 2)
+			return perr(x, "usage: agent NAME [max-reservations N] [max-acl-entries N]");
+		return parse_agent(x, w, n, l);
 	}
 	if (!strcmp(w[0], "quota")) {
 		l->kind = POL_QUOTA;

@@ -15,7 +15,7 @@
 
 enum pol_kind {
 	POL_DEVICE,	/* device SEL [capacity SIZE] [declare] */
-	POL_AGENT,	/* agent NAME */
+	POL_AGENT,	/* agent NAME [max-reservations N] [max-acl-entries N] */
 	POL_QUOTA,	/* quota AGENT DEV|all SIZE */
 	POL_BIND_CGROUP,	/* bind AGENT cgroup PATH */
 	POL_BIND_PID,	/* bind AGENT pid PID */
@@ -35,6 +35,8 @@ struct pol_line {
 	uint64_t size;		/* capacity or quota */
 	uint32_t rights, pid;
 	uint64_t addr, len;
+	bool has_max_res, has_max_acl;	/* agent: shares given */
+	uint32_t max_res, max_acl;	/* 0: the module's default */
 };
 
 struct policy {

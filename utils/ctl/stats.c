@@ -11,28 +11,31 @@
 
 #include "ctl.h"
 #include "json.h"
+#include "gdl_stat_names.h"
+
+/* The names the module's /proc file uses (src/gdl_stat_names.h). */
+static const char *const stat_name[GDL_STAT_NR] = GDL_STAT_NAMES_INIT;
 
 /* enum gdl_stat order; monotonic counters first, then live gauges. */
 static const struct {
-	const char *name;
 	bool counter;
 	const char *help;
-} stat_names[GDL_STAT_NR] = {
-	{ "ioctls", true, "ioctl calls" },
-	{ "reserve_ok", true, "reservations granted" },
-	{ "reserve_denied_quota", true, "reservations refused by a quota" },
-	{ "reserve_denied_capacity", true, "reservations refused by a device's capacity" },
-	{ "releases", true, "reservations released" },
-	{ "dma_allowed", true, "DMA checks allowed" },
-	{ "dma_denied", true, "DMA checks denied" },
-	{ "audit_overrides", true, "refusals waived by audit mode (enforce=0)" },
-	{ "no_agent", true, "requests from callers bound to no agent" },
-	{ "live_agents", false, "agents now" },
-	{ "live_reservations", false, "reservations now" },
-	{ "live_acl_entries", false, "ACL entries now" },
-	{ "live_files", false, "open files of the device now" },
-	{ "live_devices", false, "managed devices now" },
-	{ "ledger_consistent", false, "1 when every usage equals the sum of its reservations" },
+} stat_info[GDL_STAT_NR] = {
+	{ true, "ioctl calls" },
+	{ true, "reservations granted" },
+	{ true, "reservations refused by a quota" },
+	{ true, "reservations refused by a device's capacity" },
+	{ true, "reservations released" },
+	{ true, "DMA checks allowed" },
+	{ true, "DMA checks denied" },
+	{ true, "refusals waived by audit mode (enforce=0)" },
+	{ true, "requests from callers bound to no agent" },
+	{ false, "agents now" },
+	{ false, "reservations now" },
+	{ false, "ACL entries now" },
+	{ false, "open files of the device now" },
+	{ false, "managed devices now" },
+	{ false, "1 when every usage equals the sum of its reservations" },
 };
 
 struct snapshot {
@@ -105,7 +108,7 @@ static void print_json(const struct snapshot *s)
 	       "default" : "deny");
 	jw_obj(&w, "counters");
 	for (i = 0; i < nr_stats(s); i++)
-		jw_u64(&w, stat_names[i].name, s->st.counters[i]);
+		jw_u64(&w, stat_name[i], s->st.counters[i]);
 	jw_end(&w, '}');
 	jw_arr(&w, "devices");
 	for (d = 0; d < s->nr_dev; d++) {
@@ -258,10 +261,10 @@ static void print_prometheus(const struct snapshot *s)
 		}
 	}
 	for (i = 0; i < nr_stats(s); i++) {
-		snprintf(name, sizeof(name), "%s%s", stat_names[i].name,
-			 stat_names[i].counter ? "_total" : "");
-		prom_head(name, stat_names[i].counter ? "counter" : "gauge",
-			  stat_names[i].help);
+		snprintf(name, sizeof(name), "%s%s", stat_name[i],
+			 stat_info[i].counter ? "_total" : "");
+		prom_head(name, stat_info[i].counter ? "counter" : "gauge",
+			  stat_info[i].help);
 		printf("gpu_dma_lock_%s %llu\n", name,
 		       (unsigned long long)s->st.counters[i]);
 	}
@@ -303,7 +306,7 @@ static void print_table(const struct snapshot *s)
 	}
 	printf("\n");
 	for (i = 0; i < nr_stats(s); i++)
-		printf("%-24s %llu\n", stat_names[i].name,
+		printf("%-24s %llu\n", stat_name[i],
 		       (unsigned long long)s->st.counters[i]);
 }
 

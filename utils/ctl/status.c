@@ -72,8 +72,8 @@ static void problem(struct mod_status *s, int code, const char *msg)
 {
 	if (s->nr_problems < MAX_PROBLEMS)
 		s->problems[s->nr_problems++] = msg;
-	/* The most serious wins: absent, unhealthy, permission, stale. */
-	if (s->exit_code == EXIT_OK || code < s->exit_code)
+	/* The most serious wins. */
+	if (s->exit_code == EXIT_OK || ctl_status_worse(code, s->exit_code))
 		s->exit_code = code;
 }
 

@@ -9,16 +9,23 @@
 
 #include "ctl.h"
 
-/* Decimal or 0x-hex, whole string, no sign: strtoull alone accepts "-1". */
+/*
+ * Decimal or 0x-hex, whole string, no sign: strtoull alone accepts "-1",
+ * and with base 0 reads "010" as octal 8, which nobody writing a pid or a
+ * count means.
+ */
 int ctl_parse_u64(const char *s, uint64_t *out)
 {
+	bool hex = s && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
 	unsigned long long v;
 	char *end;
 
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
 		return -EINVAL;
+	if (hex && (!s[2] || s[2] == '-' || s[2] == '+' || s[2] == ' '))
+		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
+	v = strtoull(hex ? s + 2 : s, &end, hex ? 16 : 10);
 	if (errno)
 		return -errno;
 	if (*end)
@@ -40,6 +47,26 @@ int ctl_parse_u32(const char *s, uint32_t *out)
 	return 0;
 }
 
+/*
+ * The most serious first: absent, unhealthy, permission, stale.  Not the
+ * codes' numeric order (permission is 4, unhealthy 5): a broken module is
+ * worth more to know than that this user may not look at it.
+ */
+bool ctl_status_worse(int a, int b)
+{
+	static const int order[] = { EXIT_ABSENT, EXIT_UNHEALTHY, EXIT_PERM,
+				     EXIT_STALE };
+	unsigned int i, ra = 99, rb = 99;
+
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		if (order[i] == a)
+			ra = i;
+		if (order[i] == b)
+			rb = i;
+	}
+	return ra < rb;
+}
+
 /* The module's own parser, so "16G" means what it means to the module. */
 int ctl_parse_size(const char *s, uint64_t *out)
 {
@@ -49,34 +76,10 @@ int ctl_parse_size(const char *s, uint64_t *out)
 }
 
 /* Any of r, w, p, once each; peer ("p") stands alone in the ABI. */
+/* The module's own rule (src/gdl_parse.c), as the /proc check uses it. */
 int ctl_parse_rights(const char *s, uint32_t *out)
 {
-	uint32_t r = 0, bit;
-
-	if (!s || !*s)
-		return -EINVAL;
-	for (; *s; s++) {
-		switch (*s) {
-		case 'r':
-			bit = GDL_ACCESS_READ;
-			break;
-		case 'w':
-			bit = GDL_ACCESS_WRITE;
-			break;
-		case 'p':
-			bit = GDL_ACCESS_PEER;
-			break;
-		default:
-			return -EINVAL;
-		}
-		if (r & bit)
-			return -EINVAL;
-		r |= bit;
-	}
-	if ((r & GDL_ACCESS_PEER) && r != GDL_ACCESS_PEER)
-		return -EINVAL;
-	*out = r;
-	return 0;
+	return gdlock_parse_rights(s, out);
 }
 
 const char *ctl_rights_str(uint32_t rights, char buf[4])

@@ -12,6 +12,7 @@
 #ifndef GPUDMALOCK_H
 #define GPUDMALOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -29,6 +30,10 @@ void gdlock_close(struct gdlock *g);
 int gdlock_fd(const struct gdlock *g);
 const char *gdlock_strerror(int err);
 int gdlock_parse_size(const char *s, uint64_t *out);
+/* Since 0.4: "r", "w", "rw" or "p" as GDL_ACCESS_* bits; -EINVAL else. */
+int gdlock_parse_rights(const char *s, uint32_t *out);
+/* Since 0.4: whether the module takes @name for an agent or a device. */
+bool gdlock_name_valid(const char *name);
 
 int gdlock_nop(struct gdlock *g);
 int gdlock_version(struct gdlock *g, struct gdl_version *v);
@@ -44,6 +49,18 @@ int gdlock_device_remove(struct gdlock *g, uint32_t index);
 
 int gdlock_agent_create(struct gdlock *g, const char *name,
 			uint64_t default_quota, uint32_t *id);
+/*
+ * Since 0.4 (module ABI 1.2): the agent's shares of the node's pools, its
+ * live reservations and the ACL entries it owns; 0 = the module's default.
+ * An older module refuses non-zero limits (EINVAL) and AGENT_LIMITS (ENOTTY).
+ */
+int gdlock_agent_create_limits(struct gdlock *g, const char *name,
+			       uint64_t default_quota,
+			       uint32_t max_reservations,
+			       uint32_t max_acl_entries, uint32_t *id);
+int gdlock_agent_set_limits(struct gdlock *g, uint32_t id,
+			    uint32_t max_reservations,
+			    uint32_t max_acl_entries);
 int gdlock_agent_destroy(struct gdlock *g, uint32_t id);
 int gdlock_agent_list(struct gdlock *g, struct gdl_agent_info *buf,
 		      unsigned int cap);

@@ -106,7 +106,9 @@ GDLOCK_API const char *gdlock_strerror(int err)
 	case EUSERS:
 		return "max_agents reached (EUSERS)";
 	case ENOBUFS:
-		return "max_reservations or max_acl_entries reached (ENOBUFS)";
+		return "the node's max_reservations or max_acl_entries reached (ENOBUFS)";
+	case EMFILE:
+		return "the agent's own share of reservations or ACL entries is used up (EMFILE)";
 	case EOVERFLOW:
 		return "address + size overflows 64 bits (EOVERFLOW)";
 	case EINVAL:
@@ -130,6 +132,27 @@ GDLOCK_API const char *gdlock_strerror(int err)
 	default:
 		return strerror(err < 0 ? -err : err);
 	}
+}
+
+GDLOCK_API int gdlock_parse_rights(const char *s, uint32_t *out)
+{
+	unsigned int r;
+	int ret = gdl_parse_rights(s, &r);
+
+	if (!ret && out)
+		*out = r;
+	return ret;
+}
+
+/* The module's own rule (src/gdl_parse.c), so a dry run can apply it. */
+GDLOCK_API bool gdlock_name_valid(const char *name)
+{
+	char field[GDL_NAME_LEN] = "";
+
+	if (!name || strlen(name) >= sizeof(field))
+		return false;
+	strcpy(field, name);
+	return gdl_name_valid(field, sizeof(field), false);
 }
 
 GDLOCK_API int gdlock_parse_size(const char *s, uint64_t *out)
@@ -220,8 +243,10 @@ GDLOCK_API int gdlock_device_remove(struct gdlock *g, uint32_t index)
 	return gdlock_ioctl(g, GDL_IOC_DEVICE_REMOVE, &id);
 }
 
-GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
-				   uint64_t default_quota, uint32_t *id)
+GDLOCK_API int gdlock_agent_create_limits(struct gdlock *g, const char *name,
+					  uint64_t default_quota,
+					  uint32_t max_reservations,
+					  uint32_t max_acl_entries, uint32_t *id)
 {
 	struct gdl_agent_info a;
 	int ret;
@@ -231,10 +256,30 @@ GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
 		return -EINVAL;
 	strcpy(a.name, name);
 	a.default_quota = default_quota;
+	a.max_reservations = max_reservations;
+	a.max_acl_entries = max_acl_entries;
 	ret = gdlock_ioctl(g, GDL_IOC_AGENT_CREATE, &a);
 	if (!ret && id)
 		*id = a.id;
 	return ret;
+}
+
+/* Limits of 0 leave the fields zero: the call any module version knows. */
+GDLOCK_API int gdlock_agent_create(struct gdlock *g, const char *name,
+				   uint64_t default_quota, uint32_t *id)
+{
+	return gdlock_agent_create_limits(g, name, default_quota, 0, 0, id);
+}
+
+GDLOCK_API int gdlock_agent_set_limits(struct gdlock *g, uint32_t id,
+				       uint32_t max_reservations,
+				       uint32_t max_acl_entries)
+{
+	struct gdl_agent_limits l = { .agent_id = id,
+				      .max_reservations = max_reservations,
+				      .max_acl_entries = max_acl_entries };
+
+	return gdlock_ioctl(g, GDL_IOC_AGENT_LIMITS, &l);
 }
 
 GDLOCK_API int gdlock_agent_destroy(struct gdlock *g, uint32_t id)

@@ -23,6 +23,19 @@ static void test_numbers(void)
 	CU_ASSERT_EQUAL(ctl_parse_u64("42", &v), 0);
 	CU_ASSERT_EQUAL(v, 42);
 	CU_ASSERT_EQUAL(ctl_parse_u64("-1", &v), -EINVAL);
+	/* status: unhealthy outranks permission, whatever the numbers. */
+	CU_ASSERT(ctl_status_worse(EXIT_UNHEALTHY, EXIT_PERM));
+	CU_ASSERT(!ctl_status_worse(EXIT_PERM, EXIT_UNHEALTHY));
+	CU_ASSERT(ctl_status_worse(EXIT_ABSENT, EXIT_UNHEALTHY));
+	CU_ASSERT(ctl_status_worse(EXIT_PERM, EXIT_STALE));
+	CU_ASSERT(!ctl_status_worse(EXIT_STALE, EXIT_STALE));
+	/* Not octal: 010 is ten. */
+	CU_ASSERT_EQUAL(ctl_parse_u64("010", &v), 0);
+	CU_ASSERT_EQUAL(v, 10);
+	CU_ASSERT_EQUAL(ctl_parse_u64("08", &v), 0);
+	CU_ASSERT_EQUAL(v, 8);
+	CU_ASSERT_EQUAL(ctl_parse_u64("0x", &v), -EINVAL);
+	CU_ASSERT_EQUAL(ctl_parse_u64("0x-1", &v), -EINVAL);
 	CU_ASSERT_EQUAL(ctl_parse_u64("", &v), -EINVAL);
 	CU_ASSERT_EQUAL(ctl_parse_u64("12k", &v), -EINVAL);
 	CU_ASSERT_EQUAL(ctl_parse_u64("99999999999999999999", &v), -ERANGE);
@@ -163,12 +176,13 @@ static void test_policy_ok(void)
 		"bind train cgroup /sys/fs/cgroup/train\n"
 		"bind train pid 42\n"
 		"acl train 1 rw addr 0x1000 len 4K\n"
-		"peer train 0 1\n";
+		"peer train 0 1\n"
+		"agent infer max-acl-entries 7 max-reservations 0\n";
 	struct policy p;
 	char err[256] = "";
 
 	CU_ASSERT_EQUAL_FATAL(parse_str(text, &p, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(p.n, 9);
+	CU_ASSERT_EQUAL_FATAL(p.n, 10);
 	CU_ASSERT_EQUAL(p.l[0].kind, POL_DEVICE);
 	CU_ASSERT_EQUAL(p.l[0].lineno, 3);
 	CU_ASSERT_EQUAL(p.l[0].size, 16ULL << 30);
@@ -176,6 +190,10 @@ static void test_policy_ok(void)
 	CU_ASSERT(p.l[1].declare && p.l[1].has_capacity);
 	CU_ASSERT_STRING_EQUAL(p.l[1].a, "scratch");
 	CU_ASSERT_EQUAL(p.l[2].kind, POL_AGENT);
+	CU_ASSERT(!p.l[2].has_max_res && !p.l[2].has_max_acl);
+	CU_ASSERT(p.l[9].kind == POL_AGENT && !strcmp(p.l[9].a, "infer"));
+	CU_ASSERT(p.l[9].has_max_res && p.l[9].max_res == 0);
+	CU_ASSERT(p.l[9].has_max_acl && p.l[9].max_acl == 7);
 	CU_ASSERT(p.l[3].kind == POL_QUOTA && p.l[3].all && p.l[3].size == 4ULL << 30);
 	CU_ASSERT(!p.l[4].all && p.l[4].size == GDL_QUOTA_UNLIMITED);
 	CU_ASSERT(p.l[5].kind == POL_BIND_CGROUP && !strcmp(p.l[5].b, "/sys/fs/cgroup/train"));
@@ -195,6 +213,12 @@ static void test_policy_errors(void)
 		{ "frobnicate x\n", "test.policy:1: unknown statement 'frobnicate'" },
 		{ "\nagent\n", "test.policy:2: usage: agent NAME" },
 		{ "agent aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", "too long" },
+		{ "agent a max-reservations\n", "usage: agent NAME" },
+		{ "agent a max-reservations 1 max-reservations 2\n", "usage: agent NAME" },
+		{ "agent a quota 1\n", "usage: agent NAME" },
+		{ "agent a max-acl-entries -1\n", "'-1' is not a number" },
+		{ "agent bad/name\n", "'bad/name' is not a valid name" },
+		{ "agent a max-reservations 1 x\n", "usage: agent NAME" },
 		{ "quota a 0 12X\n", "quota '12X' is not a size" },
 		{ "quota a 0\n", "usage: quota" },
 		{ "device 0\n", "sets nothing" },

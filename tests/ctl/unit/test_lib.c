@@ -189,6 +189,7 @@ static const struct {
 	{ "ENODEV", ENODEV }, { "EEXIST", EEXIST }, { "EBUSY", EBUSY },
 	{ "EDQUOT", EDQUOT }, { "ENOSPC", ENOSPC }, { "EADDRINUSE", EADDRINUSE },
 	{ "EACCES", EACCES }, { "EUSERS", EUSERS }, { "ENOBUFS", ENOBUFS },
+	{ "EMFILE", EMFILE },
 	{ "EBADF", EBADF }, { "ENOMEM", ENOMEM },
 };
 

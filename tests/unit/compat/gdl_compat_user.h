@@ -257,6 +257,10 @@ static inline int read_seqcount_retry(const seqcount_spinlock_t *s,
 void *gdl_test_alloc(size_t size, bool zero);
 void gdl_test_free(const void *p);
 
+#define cond_resched()		do { } while (0)
+
+/* No memory cgroups here: accounted allocations are plain ones. */
+#define GFP_KERNEL_ACCOUNT	GFP_KERNEL
 #define kmalloc(s, g)		((void)(g), gdl_test_alloc((s), false))
 #define kzalloc(s, g)		((void)(g), gdl_test_alloc((s), true))
 #define kvmalloc(s, g)		kmalloc((s), (g))
