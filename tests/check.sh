@@ -23,6 +23,7 @@ tiers=(
 	"bindings|tests/bindings/run.sh"
 	"cuda|tests/cuda/run.sh"
 	"slurm|tests/slurm/run.sh"
+	"containers|tests/containers/run.sh"
 	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"
 	"pkg|tests/pkg/run.sh"
 )

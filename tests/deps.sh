@@ -18,7 +18,8 @@ slurmctld slurmd slurm-client munge libslurm-dev
 linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-image-rt-amd64 linux-headers-rt-amd64
-cargo rustc python3-pytest"
+cargo rustc python3-pytest
+podman crun conmon"
 
 missing=
 for p in $PKGS; do

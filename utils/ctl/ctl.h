@@ -86,5 +86,7 @@ int cmd_reserve(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_watch(struct ctl *c, int argc, char **argv);
 int cmd_apply(struct ctl *c, int argc, char **argv);
+int cmd_gc(struct ctl *c, int argc, char **argv);
+int cmd_cdi(struct ctl *c, int argc, char **argv);
 
 #endif /* GDL_CTL_H */

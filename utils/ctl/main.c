@@ -26,6 +26,8 @@ static const struct ctl_cmd commands[] = {
 	{ "stats", cmd_stats, "stats [--json|--prometheus]   usage, quotas and counters" },
 	{ "watch", cmd_watch, "watch [--json] [--count N] [--timeout S]   stream events" },
 	{ "apply", cmd_apply, "apply FILE [--dry-run]   make the ledger match a policy file" },
+	{ "gc", cmd_gc, "gc [--dry-run]           destroy container/job agents nothing uses" },
+	{ "cdi", cmd_cdi, "cdi generate [...]       write the CDI spec for containers" },
 	{ NULL, NULL, NULL }
 };
 

@@ -8,5 +8,6 @@
 int add_lib_tests(void);
 int add_ctl_tests(void);
 int add_lifecycle_tests(void);
+int add_oci_tests(void);
 
 #endif

@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# tests/containers/run.sh [KVER...]: the containers tier of make check.
+#   1. builds the module for every kernel, the library, the ctl, the OCI
+#      hook, the CUDA interposer and its fake driver, and the test image
+#      (tests/containers/Makefile);
+#   2. boots every kernel (default: all from tests/vm/kernels.sh) once in
+#      QEMU with two edu devices and runs guest.sh inside: Debian 12's
+#      podman, crun and conmon, one image import, all cases in one boot.
+#      Every case runs on the newest non-RT kernel; on the others, the
+#      cases where the kernel matters (GDL_CTR_SCOPE=full: all everywhere).
+# Ends with "containers: N passed, M failed" (checks, all kernels).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+cd "$root" || exit 1
+
+kernels=("$@")
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
+[ ${#kernels[@]} -gt 0 ] || { echo "containers: no kernel with headers installed" >&2; exit 1; }
+
+# shellcheck source=tests/common/tally.sh
+. tests/common/tally.sh
+
+mkdir -p "$build/vm"
+blog=$build/containers-build.log
+for tool in podman crun conmon; do
+	command -v $tool >/dev/null || {
+		echo "containers: $tool is not installed (make deps installs it)"
+		echo "containers: 0 passed, 1 failed"
+		exit 1
+	}
+done
+if ! make -s modules-all BUILD="$build" >"$blog" 2>&1 ||
+   ! make -s utils BUILD="$build" >>"$blog" 2>&1 ||
+   ! make -s -C tests/cuda BUILD="$build" >>"$blog" 2>&1 ||
+   ! make -s -C tests/containers BUILD="$build" >>"$blog" 2>&1; then
+	tail -n 30 "$blog"
+	echo "containers: 0 passed, 1 failed"
+	exit 1
+fi
+
+# Every case runs on the newest kernel that is not PREEMPT_RT (the last
+# one named when all are -rt).
+last=$(printf '%s\n' "${kernels[@]}" | grep -v -- '-rt-' | tail -n 1)
+[ -n "$last" ] || last=${kernels[${#kernels[@]} - 1]}
+for k in "${kernels[@]}"; do
+	ko=$build/kmod/$k/gpu_dma_lock.ko
+	# On the others the cases where the kernel matters (cgroups, exec,
+	# lifecycle, CRI-O shape).
+	scope=${GDL_CTR_SCOPE:-core}
+	[ "$k" = "$last" ] && scope=full
+	log=$build/vm/containers-$k.log
+	start=$(date +%s)
+	# cgroup.memory=nokmem: without it Debian's 6.12 now and then oopses
+	# (int3 in kmalloc, TCG text patching) on podman's first cgroup.
+	tests/vm/vm-run.sh -k "$k" -e 2 -m 2048 -t 580 -a cgroup.memory=nokmem -- \
+		"sh tests/containers/guest.sh $ko $build $scope" >"$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	grep -E '^FAIL|vm-run:' "$log" || true
+	tally containers-suite "$log" $rc
+	tally_row "$k" "$secs" "$scope"
+done
+
+tally_end containers "container engine tests (logs: $build/vm/containers-*.log):"

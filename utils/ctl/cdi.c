@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cdi generate: the Container Device Interface spec that gives a
+ * container the whole gpu-dma-lock setup with one device name,
+ * gpu-dma-lock.io/agent=default (docs/fleet.md): the ledger's node, the
+ * CUDA interposer and libgpudmalock mounted read-only, a read-only
+ * /etc/ld.so.preload naming the interposer (so it loads even when the
+ * workload clears LD_PRELOAD), and the OCI hook for createRuntime and
+ * poststop.
+ *
+ * cdiVersion 0.5.0 is the newest that podman 4.3 (Debian 12) reads: its
+ * CDI library drops a whole spec of a newer version, or with a field it
+ * does not know, so only 0.5.0 fields are written.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "json.h"
+
+#ifndef GDL_LIBDIR
+#define GDL_LIBDIR "/usr/lib/x86_64-linux-gnu"
+#endif
+#ifndef GDL_LIBEXECDIR
+#define GDL_LIBEXECDIR "/usr/libexec/gpu-dma-lock"
+#endif
+#ifndef GDL_DATADIR
+#define GDL_DATADIR "/usr/share/gpu-dma-lock"
+#endif
+
+#define CDI_KIND	"gpu-dma-lock.io/agent"
+#define CDI_OUTPUT	"/etc/cdi/gpu-dma-lock.json"
+/* Where the container sees them: one fixed place, whatever the image. */
+#define CTR_DIR		"/usr/lib/gpu-dma-lock"
+#define CTR_INTERPOSER	CTR_DIR "/libgpudmalock-cuda.so"
+#define CTR_LIBRARY	CTR_DIR "/libgpudmalock.so.0"
+#define MAX_HOOK_ARGS	8
+
+struct cdi_opts {
+	const char *output, *name, *hook, *interposer, *library, *preload;
+	const char *hook_args[MAX_HOOK_ARGS];
+	int nhook_args;
+};
+
+static void cdi_mount(struct jw *w, const char *host, const char *ctr)
+{
+	jw_obj(w, NULL);
+	jw_str(w, "hostPath", host);
+	jw_str(w, "containerPath", ctr);
+	jw_arr(w, "options");
+	jw_str(w, NULL, "ro");
+	jw_str(w, NULL, "nosuid");
+	jw_str(w, NULL, "nodev");
+	jw_str(w, NULL, "bind");
+	jw_end(w, ']');
+	jw_end(w, '}');
+}
+
+static void cdi_hook(struct jw *w, const struct cdi_opts *o, const char *stage)
+{
+	int i;
+
+	jw_obj(w, NULL);
+	jw_str(w, "hookName", stage);
+	jw_str(w, "path", o->hook);
+	jw_arr(w, "args");
+	jw_str(w, NULL, "gpu-dma-lock-oci-hook");
+	for (i = 0; i < o->nhook_args; i++)
+		jw_str(w, NULL, o->hook_args[i]);
+	jw_str(w, NULL, stage);
+	jw_end(w, ']');
+	jw_end(w, '}');
+}
+
+static void cdi_write(FILE *f, const struct cdi_opts *o)
+{
+	struct jw w;
+
+	jw_init(&w, f, true);
+	jw_obj(&w, NULL);
+	jw_str(&w, "cdiVersion", "0.5.0");
+	jw_str(&w, "kind", CDI_KIND);
+	jw_arr(&w, "devices");
+	jw_obj(&w, NULL);
+	jw_str(&w, "name", o->name);
+	jw_obj(&w, "containerEdits");
+	jw_arr(&w, "deviceNodes");
+	jw_obj(&w, NULL);
+	jw_str(&w, "path", GDL_DEVICE_PATH);
+	/*
+	 * 0666 inside the container, whatever the host's udev rule says:
+	 * the container's user may be anyone, and what it may do is decided
+	 * by the kernel from the cgroup binding, not by the node's mode.
+	 */
+	jw_u64(&w, "fileMode", 0666);
+	jw_str(&w, "permissions", "rw");
+	jw_end(&w, '}');
+	jw_end(&w, ']');
+	jw_arr(&w, "mounts");
+	cdi_mount(&w, o->interposer, CTR_INTERPOSER);
+	cdi_mount(&w, o->library, CTR_LIBRARY);
+	cdi_mount(&w, o->preload, "/etc/ld.so.preload");
+	jw_end(&w, ']');
+	jw_arr(&w, "hooks");
+	cdi_hook(&w, o, "createRuntime");
+	cdi_hook(&w, o, "poststop");
+	jw_end(&w, ']');
+	jw_end(&w, '}');
+	jw_end(&w, '}');
+	jw_end(&w, ']');
+	jw_end(&w, '}');
+	jw_done(&w);
+}
+
+static int cdi_generate(int argc, char **argv)
+{
+	struct cdi_opts o = {
+		.output = CDI_OUTPUT,
+		.name = "default",
+		.hook = GDL_LIBEXECDIR "/gpu-dma-lock-oci-hook",
+		.interposer = GDL_LIBDIR "/gpu-dma-lock/libgpudmalock-cuda.so",
+		.library = GDL_LIBDIR "/libgpudmalock.so.0",
+		.preload = GDL_DATADIR "/ld.so.preload",
+	};
+	const char **opt;
+	char tmp[4096];
+	FILE *f;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		opt = NULL;
+		if (!strcmp(argv[i], "--output"))
+			opt = &o.output;
+		else if (!strcmp(argv[i], "--name"))
+			opt = &o.name;
+		else if (!strcmp(argv[i], "--hook"))
+			opt = &o.hook;
+		else if (!strcmp(argv[i], "--interposer"))
+			opt = &o.interposer;
+		else if (!strcmp(argv[i], "--library"))
+			opt = &o.library;
+		else if (!strcmp(argv[i], "--preload"))
+			opt = &o.preload;
+		else if (!strcmp(argv[i], "--hook-arg") && o.nhook_args < MAX_HOOK_ARGS)
+			opt = &o.hook_args[o.nhook_args++];
+		if (!opt || i + 1 == argc)
+			return ctl_usage_err("cdi generate", "unexpected argument '%s'",
+					     argv[i]);
+		*opt = argv[++i];
+	}
+	/* CDI names: two or more characters (podman 4.3 crashes on one). */
+	if (strlen(o.name) < 2 || strspn(o.name, "abcdefghijklmnopqrstuvwxyz"
+					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-:") !=
+	    strlen(o.name))
+		return ctl_usage_err("cdi generate",
+				     "--name '%s': two or more of A-Z a-z 0-9 _ . - :",
+				     o.name);
+	if (!strcmp(o.output, "-")) {
+		cdi_write(stdout, &o);
+		return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+	}
+	/* Written aside and renamed: an engine never reads half a spec. */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", o.output) >= (int)sizeof(tmp))
+		return ctl_usage_err("cdi generate", "--output: path too long");
+	f = fopen(tmp, "we");
+	if (!f) {
+		fprintf(stderr, "cdi generate: cannot write %s: %m\n", tmp);
+		return EXIT_FAIL;
+	}
+	cdi_write(f, &o);
+	if (fclose(f) || rename(tmp, o.output)) {
+		fprintf(stderr, "cdi generate: cannot write %s: %m\n", o.output);
+		unlink(tmp);
+		return EXIT_FAIL;
+	}
+	printf("cdi: wrote %s: device %s=%s\n", o.output, CDI_KIND, o.name);
+	return EXIT_OK;
+}
+
+static const struct ctl_cmd cdi_cmds[] = {
+	{ "generate", NULL, "generate [--output FILE|-] [--name NAME] [--hook PATH] [--hook-arg ARG]... [--interposer PATH] [--library PATH] [--preload PATH]" },
+	{ NULL, NULL, NULL }
+};
+
+int cmd_cdi(struct ctl *c, int argc, char **argv)
+{
+	(void)c;
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		ctl_print_usage(argc < 2 ? stderr : stdout, "cdi", cdi_cmds);
+		if (argc >= 2)
+			printf("\nWrites the CDI spec (cdiVersion 0.5.0, default %s) that\n"
+			       "gives a container the ledger's node, the CUDA interposer in\n"
+			       "/etc/ld.so.preload and the OCI hook: podman run --device %s=default.\n"
+			       "Changes nothing in the ledger; needs write access to FILE only.\n",
+			       CDI_OUTPUT, CDI_KIND);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (strcmp(argv[1], "generate"))
+		return ctl_usage_err("cdi", "unknown command '%s'", argv[1]);
+	return cdi_generate(argc - 1, argv + 1);
+}

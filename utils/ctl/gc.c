@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gc: destroy the agents the engine integrations made (OCI hook: ctr-*,
+ * Slurm: slurm-*) that nothing uses any more: no live process or cgroup
+ * is bound to them, and they hold no memory on any device.  It is what
+ * a poststop hook that never ran (engine crash, node reboot, SIGKILL of
+ * conmon) leaves behind.  An agent whose creator is between its create
+ * and its bind looks the same; gdlock_agent_ensure() starts over when
+ * its agent disappears under it, so collecting it is harmless.
+ */
+#include <errno.h>
+#include <fts.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ctl.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+static const char *const gc_prefixes[] = { "ctr-", "slurm-", NULL };
+
+struct gc_ids {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Every cgroup directory's id (its inode number), sorted. */
+static int gc_live_cgroups(struct gc_ids *ids)
+{
+	char *roots[] = { (char *)CGROUP_ROOT, NULL };
+	uint64_t *nv;
+	FTSENT *e;
+	FTS *fts;
+
+	fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR | FTS_XDEV, NULL);
+	if (!fts)
+		return -errno;
+	while ((e = fts_read(fts))) {
+		if (e->fts_info != FTS_D)
+			continue;
+		if (ids->n == ids->cap) {
+			ids->cap = ids->cap ? ids->cap * 2 : 256;
+			nv = realloc(ids->v, ids->cap * sizeof(*nv));
+			if (!nv) {
+				fts_close(fts);
+				return -ENOMEM;
+			}
+			ids->v = nv;
+		}
+		ids->v[ids->n++] = e->fts_statp->st_ino;
+	}
+	fts_close(fts);
+	qsort(ids->v, ids->n, sizeof(*ids->v), u64_cmp);
+	return 0;
+}
+
+static bool gc_ours(const char *name)
+{
+	int i;
+
+	for (i = 0; gc_prefixes[i]; i++)
+		if (!strncmp(name, gc_prefixes[i], strlen(gc_prefixes[i])))
+			return true;
+	return false;
+}
+
+/* Why the agent stays, or NULL when it is garbage. */
+static const char *gc_in_use(struct gdlock *g, const struct gdl_agent_info *a,
+			     const struct gdl_binding_info *b, int nb,
+			     const struct gc_ids *live,
+			     const struct gdl_device_info *d, int nd)
+{
+	struct gdl_quota q;
+	int i;
+
+	for (i = 0; i < nb; i++) {
+		if (b[i].agent_id != a->id)
+			continue;
+		if (b[i].type == GDL_BIND_PID &&
+		    !(b[i].flags & GDL_BINDING_F_EXITED))
+			return "a live process is bound";
+		if (b[i].type == GDL_BIND_CGROUP_FD &&
+		    bsearch(&b[i].target, live->v, live->n, sizeof(*live->v),
+			    u64_cmp))
+			return "its cgroup exists";
+	}
+	for (i = 0; i < nd; i++) {
+		if (gdlock_quota_get(g, a->id, d[i].index, &q))
+			return "its usage cannot be read";
+		if (q.usage || q.nr_reservations)
+			return "it holds memory";
+	}
+	return NULL;
+}
+
+int cmd_gc(struct ctl *c, int argc, char **argv)
+{
+	struct gdl_binding_info *b = NULL;
+	struct gdl_agent_info *a = NULL;
+	struct gdl_device_info *d = NULL;
+	struct gc_ids live = { 0 };
+	struct gdlock *g = NULL;
+	int na = 0, nb = 0, nd = 0, i, ret, gone = 0, kept = 0;
+	bool dry = false, verbose = false;
+	const char *why;
+
+	if (ctl_want_help(argc, argv)) {
+		printf("usage: gpu-dma-lock-ctl gc [--dry-run] [--verbose]\n\n"
+		       "Destroy the agents that the OCI hook (ctr-*) and the Slurm plugin\n"
+		       "(slurm-*) made and that nothing uses: every cgroup bound to them is\n"
+		       "gone, no live process is bound, and they hold no memory.  Run it\n"
+		       "after an engine crash or a reboot, or from a timer.  --verbose says\n"
+		       "why each other such agent stays.  Needs root.\n");
+		return EXIT_OK;
+	}
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--dry-run") || !strcmp(argv[i], "-n"))
+			dry = true;
+		else if (!strcmp(argv[i], "--verbose") || !strcmp(argv[i], "-v"))
+			verbose = true;
+		else
+			return ctl_usage_err("gc", "unexpected argument '%s'", argv[i]);
+	}
+	ret = ctl_open(c, &g);
+	if (ret)
+		return ret;
+	/* Agents first: a binding made after this list has its agent in it. */
+	na = ctl_agents(g, &a);
+	if (na >= 0)
+		nb = ctl_bindings(g, 0, &b);
+	if (na >= 0 && nb >= 0)
+		nd = ctl_devices(g, &d);
+	if (na < 0 || nb < 0 || nd < 0) {
+		ret = ctl_err(na < 0 ? na : nb < 0 ? nb : nd, "gc");
+		goto out;
+	}
+	ret = gc_live_cgroups(&live);
+	if (ret) {
+		ret = ctl_err(ret, "gc: reading " CGROUP_ROOT);
+		goto out;
+	}
+	for (i = 0; i < na; i++) {
+		if (!gc_ours(a[i].name))
+			continue;
+		why = gc_in_use(g, &a[i], b, nb, &live, d, nd);
+		if (why) {
+			kept++;
+			if (verbose)
+				printf("gc: kept %s: %s\n", a[i].name, why);
+			continue;
+		}
+		if (!dry) {
+			/* By id: a namesake made since the list is not ours. */
+			ret = gdlock_agent_destroy(g, a[i].id);
+			if (ret == -ENOENT)
+				ret = 0;
+			if (ret) {
+				ret = ctl_err(ret, a[i].name);
+				goto out;
+			}
+		}
+		gone++;
+		printf("gc: %s %s (id %u)\n", dry ? "would destroy" : "destroyed",
+		       a[i].name, a[i].id);
+	}
+	printf("gc: %d destroyed, %d in use\n", dry ? 0 : gone, kept);
+	ret = EXIT_OK;
+out:
+	free(live.v);
+	free(a);
+	free(b);
+	free(d);
+	gdlock_close(g);
+	return ret;
+}
