@@ -51,7 +51,11 @@ while read -r _ mod kv; do
 	[ "$mod" = gpu_dma_lock ] || continue
 	for a in $kv; do want[${a%%=*}]=${a#*=}; done
 done <<<"$(sed -n 's/^#\{0,1\}options[[:space:]]/options /p' "$conf")"
-check "packaged file documents all 7 parameters" [ ${#want[@]} -eq 7 ]
+# Every parameter the module has, and no other, so a new one cannot go
+# undocumented.
+have=$(ls "$params" | sort | tr '\n' ' ')
+documented=$(printf '%s\n' "${!want[@]}" | sort | tr '\n' ' ')
+check "packaged file documents every parameter (${#want[@]}: $documented)" [ "$have" = "$documented" ]
 for p in "${!want[@]}"; do
 	w=${want[$p]}
 	[ "$p" = default_quota ] && [ "$w" != unlimited ] && w=$(numfmt --from=iec "$w")

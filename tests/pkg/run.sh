@@ -123,7 +123,7 @@ ko_files() { find /lib/modules -name 'gpu_dma_lock.ko*' 2>/dev/null; }
 # ---------------------------------------------------------------------
 step "tools"
 need=()
-for p in dkms dh-dkms debhelper lintian rpm rpmlint dpkg-dev fakeroot \
+for p in dkms dh-dkms debhelper dh-python lintian rpm rpmlint dpkg-dev fakeroot \
 	build-essential libkmod-dev pkgconf qemu-system-x86 busybox-static \
 	kmod cpio xz-utils util-linux linux-headers-amd64 linux-headers-6.12-amd64 \
 	linux-image-amd64 linux-image-6.12-amd64 linux-image-rt-amd64 linux-headers-rt-amd64; do
