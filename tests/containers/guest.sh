@@ -81,10 +81,12 @@ hooks_json $W/hooks-nopost/gdl-create.json createRuntime $W/oci.conf
 hooks_json $W/hooks-nopost/gdl-poststop.json poststop $W/oci.conf /bin/false
 
 echo /usr/lib/gpu-dma-lock/libgpudmalock-cuda.so >$W/ld.so.preload
+printf 'fail = closed\n# the host admin file\n' >$W/cuda.conf
 check "cdi generate writes the spec" $CTL cdi generate --output /etc/cdi/gpu-dma-lock.json \
 	--hook "$HOOK" --hook-arg --config --hook-arg $W/oci.conf \
 	--interposer "$B/cuda/libgpudmalock-cuda.so" \
-	--library "$B/utils/libgpudmalock.so.0" --preload $W/ld.so.preload
+	--library "$B/utils/libgpudmalock.so.0" --preload $W/ld.so.preload \
+	--cuda-conf $W/cuda.conf
 
 # A fake NVIDIA node: the hook decides by the device's path.
 mknod -m 666 /dev/nvidia0 c 195 0
@@ -165,6 +167,11 @@ expect "$out" "allocs=4 total_mib=6 free_mib=0 result=CUDA_ERROR_OUT_OF_MEMORY" 
 out=$($P exec --user 1000 "$A" /ctr_cuda 1 10 2>&1)
 expect "$out" "allocs=4 total_mib=6 free_mib=0 result=CUDA_ERROR_OUT_OF_MEMORY" \
 	"podman exec --user 1000: opens the node (CDI fileMode 0666), same agent"
+# The image ships a cuda.conf of its author's (fail = open): the host's
+# is mounted over it, so a container's author cannot loosen the interposer.
+out=$($P exec "$A" cat /etc/gpu-dma-lock/cuda.conf 2>&1)
+expect "$out" "the host admin file" \
+	"the container sees the host's cuda.conf, not the one its image ships"
 
 # 3. The hook again, twice, with A's real state: nothing changes.
 part 3

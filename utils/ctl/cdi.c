@@ -5,8 +5,9 @@
  * gpu-dma-lock.io/agent=default (docs/fleet.md): the ledger's node, the
  * CUDA interposer and libgpudmalock mounted read-only, a read-only
  * /etc/ld.so.preload naming the interposer (so it loads even when the
- * workload clears LD_PRELOAD), and the OCI hook for createRuntime and
- * poststop.
+ * workload clears LD_PRELOAD), the host's /etc/gpu-dma-lock/cuda.conf
+ * over whatever the image has there, and the OCI hook for createRuntime
+ * and poststop.
  *
  * cdiVersion 0.5.0 is the newest that podman 4.3 (Debian 12) reads: its
  * CDI library drops a whole spec of a newer version, or with a field it
@@ -36,10 +37,17 @@
 #define CTR_DIR		"/usr/lib/gpu-dma-lock"
 #define CTR_INTERPOSER	CTR_DIR "/libgpudmalock-cuda.so"
 #define CTR_LIBRARY	CTR_DIR "/libgpudmalock.so.0"
+/*
+ * The interposer trusts a root-owned cuda.conf for its fail mode and
+ * footprint estimates.  Inside a container "root-owned" means the image's
+ * author, that is the tenant: the host's file is mounted over it.
+ */
+#define CUDA_CONF	"/etc/gpu-dma-lock/cuda.conf"
 #define MAX_HOOK_ARGS	8
 
 struct cdi_opts {
-	const char *output, *name, *hook, *interposer, *library, *preload;
+	const char *output, *name, *hook, *interposer, *library, *preload,
+		   *cuda_conf;
 	const char *hook_args[MAX_HOOK_ARGS];
 	int nhook_args;
 };
@@ -102,6 +110,8 @@ static void cdi_write(FILE *f, const struct cdi_opts *o)
 	cdi_mount(&w, o->interposer, CTR_INTERPOSER);
 	cdi_mount(&w, o->library, CTR_LIBRARY);
 	cdi_mount(&w, o->preload, "/etc/ld.so.preload");
+	if (strcmp(o->cuda_conf, "none"))
+		cdi_mount(&w, o->cuda_conf, CUDA_CONF);
 	jw_end(&w, ']');
 	jw_arr(&w, "hooks");
 	cdi_hook(&w, o, "createRuntime");
@@ -123,6 +133,7 @@ static int cdi_generate(int argc, char **argv)
 		.interposer = GDL_LIBDIR "/gpu-dma-lock/libgpudmalock-cuda.so",
 		.library = GDL_LIBDIR "/libgpudmalock.so.0",
 		.preload = GDL_DATADIR "/ld.so.preload",
+		.cuda_conf = CUDA_CONF,
 	};
 	const char **opt;
 	char tmp[4096];
@@ -143,6 +154,8 @@ static int cdi_generate(int argc, char **argv)
 			opt = &o.library;
 		else if (!strcmp(argv[i], "--preload"))
 			opt = &o.preload;
+		else if (!strcmp(argv[i], "--cuda-conf"))
+			opt = &o.cuda_conf;
 		else if (!strcmp(argv[i], "--hook-arg") && o.nhook_args < MAX_HOOK_ARGS)
 			opt = &o.hook_args[o.nhook_args++];
 		if (!opt || i + 1 == argc)
@@ -180,7 +193,7 @@ static int cdi_generate(int argc, char **argv)
 }
 
 static const struct ctl_cmd cdi_cmds[] = {
-	{ "generate", NULL, "generate [--output FILE|-] [--name NAME] [--hook PATH] [--hook-arg ARG]... [--interposer PATH] [--library PATH] [--preload PATH]" },
+	{ "generate", NULL, "generate [--output FILE|-] [--name NAME] [--hook PATH] [--hook-arg ARG]... [--interposer PATH] [--library PATH] [--preload PATH] [--cuda-conf PATH|none]" },
 	{ NULL, NULL, NULL }
 };
 
