@@ -73,7 +73,8 @@ Version = namedtuple("Version", "abi_major abi_minor module_version "
 Whoami = namedtuple("Whoami", "agent bound_by")
 Device = namedtuple("Device", "index name pci vendor device capacity used "
                     "peak reservations")
-Agent = namedtuple("Agent", "id name is_default default_quota bindings")
+Agent = namedtuple("Agent", "id name is_default default_quota bindings "
+                   "max_reservations max_acl_entries")
 Binding = namedtuple("Binding", "agent type target exited")
 AclEntry = namedtuple("AclEntry", "agent owner device rights peer addr len",
                       defaults=(0, 0, 0, 0, 0))
@@ -269,7 +270,8 @@ class Ledger:
     def agents(self):
         """Every agent (admins) or the caller's own: a list of Agent."""
         return [Agent(a.id, _text(a.name), bool(a.flags & 1),
-                      _limit(a.default_quota), a.nr_bindings)
+                      _limit(a.default_quota), a.nr_bindings,
+                      a.max_reservations, a.max_acl_entries)
                 for a in self._list(_c().gdlock_agent_list,
                                     _abi.gdl_agent_info)]
 

@@ -40,7 +40,8 @@ class gdl_agent_info(Struct):
     _fields_ = [("id", u32), ("flags", u32),
                 ("name", ctypes.c_char * NAME_LEN), ("default_quota", u64),
                 ("nr_bindings", u32), ("reserved0", u32),
-                ("reserved", u64 * 3)]
+                ("max_reservations", u32), ("max_acl_entries", u32),
+                ("reserved", u64 * 2)]
 
 
 class gdl_binding_info(Struct):

@@ -79,6 +79,10 @@ _TABLE = [
     (_errno.ENOBUFS, "TooManyEntries", "max_reservations or max_acl_entries "
      "reached", "max_reservations or max_acl_entries reached: release or "
      "revoke some, or raise the module parameter"),
+    (_errno.EMFILE, "ShareExhausted", "the agent's own share of "
+     "reservations or grants is used up", "the agent's own share of "
+     "reservations or grants is used up: release or revoke some, or have an "
+     "admin raise its limits"),
     (_errno.EBADF, "NotCgroup", "not a cgroup v2 directory",
      "not a cgroup v2 directory: pass a directory under /sys/fs/cgroup"),
     (_errno.ENOMEM, "OutOfMemory", "the kernel is out of memory",

@@ -29,6 +29,7 @@ pub mod errno {
     pub const EOVERFLOW: i32 = 75;
     pub const EUSERS: i32 = 87;
     pub const EADDRINUSE: i32 = 98;
+    pub const EMFILE: i32 = 24;
     pub const ENOBUFS: i32 = 105;
     pub const EDQUOT: i32 = 122;
 }
@@ -75,6 +76,8 @@ pub enum Error {
     TooManyAgents,
     /// ENOBUFS: max_reservations or max_acl_entries reached.
     TooManyEntries,
+    /// EMFILE: the agent's own share of those pools is used up (ABI 1.2).
+    ShareExhausted,
     /// EBADF: the cgroup path is not a cgroup v2 directory.
     NotCgroup,
     /// ENOMEM: out of memory (nothing changed).
@@ -113,6 +116,7 @@ impl Error {
             EACCES => Error::DmaDenied,
             EUSERS => Error::TooManyAgents,
             ENOBUFS => Error::TooManyEntries,
+            EMFILE => Error::ShareExhausted,
             EBADF => Error::NotCgroup,
             ENOMEM => Error::OutOfMemory,
             EIO => Error::NotEventChannel,
@@ -144,6 +148,7 @@ impl Error {
             Error::DmaDenied => EACCES,
             Error::TooManyAgents => EUSERS,
             Error::TooManyEntries => ENOBUFS,
+            Error::ShareExhausted => EMFILE,
             Error::NotCgroup => EBADF,
             Error::OutOfMemory => ENOMEM,
             Error::NotEventChannel => EIO,
@@ -174,6 +179,7 @@ impl Error {
             Error::DmaDenied => "DMA denied: reserve the range first, or get a grant from its owner or an admin ACL entry",
             Error::TooManyAgents => "max_agents reached: destroy unused agents, or load the module with a higher max_agents",
             Error::TooManyEntries => "max_reservations or max_acl_entries reached: release or revoke some, or raise the module parameter",
+            Error::ShareExhausted => "the agent's own share of reservations or grants is used up: release or revoke some, or have an admin raise its limits",
             Error::NotCgroup => "not a cgroup v2 directory: pass a directory under /sys/fs/cgroup",
             Error::OutOfMemory => "the kernel is out of memory; nothing changed: retry later",
             Error::NotEventChannel => "the file is not a gpu_dma_lock event channel: open /dev/gpu_dma_lock",
@@ -227,6 +233,7 @@ pub fn errno_name(err: i32) -> &'static str {
         EUSERS => "EUSERS",
         EADDRINUSE => "EADDRINUSE",
         ENOBUFS => "ENOBUFS",
+        EMFILE => "EMFILE",
         EDQUOT => "EDQUOT",
         _ => "errno",
     }

@@ -77,7 +77,9 @@ pub struct gdl_agent_info {
     pub default_quota: u64,
     pub nr_bindings: u32,
     pub reserved0: u32,
-    pub reserved: [u64; 3],
+    pub max_reservations: u32,
+    pub max_acl_entries: u32,
+    pub reserved: [u64; 2],
 }
 
 #[repr(C)]

@@ -146,6 +146,10 @@ pub struct Agent {
     pub default_quota: Option<u64>,
     /// How many bindings it has.
     pub bindings: u32,
+    /// Its share of the node's reservations (ABI 1.2; 0 from an older module).
+    pub max_reservations: u32,
+    /// Its share of the node's grants (ABI 1.2; 0 from an older module).
+    pub max_acl_entries: u32,
 }
 
 impl From<&sys::gdl_agent_info> for Agent {
@@ -156,6 +160,8 @@ impl From<&sys::gdl_agent_info> for Agent {
             is_default: a.flags & sys::GDL_AGENT_F_DEFAULT != 0,
             default_quota: limit(a.default_quota),
             bindings: a.nr_bindings,
+            max_reservations: a.max_reservations,
+            max_acl_entries: a.max_acl_entries,
         }
     }
 }
