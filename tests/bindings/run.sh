@@ -37,7 +37,7 @@ export CARGO_TARGET_DIR=$build/rust PYTHONDONTWRITEBYTECODE=1
 
 # Rust host tests: every "test result:" line of cargo test, added up.
 log=$build/bindings-rust.log
-(cd utils/rust && "$cargo" test --offline) >"$log" 2>&1
+(cd utils/rust && "$cargo" test --offline --no-fail-fast) >"$log" 2>&1
 rc=$?
 grep -E '^test .* FAILED$|^error' "$log" || true
 read -r p f < <(sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$log" |
