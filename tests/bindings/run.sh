@@ -20,7 +20,7 @@ export RUSTC=${RUSTC:-/usr/bin/rustc} RUSTDOC=${RUSTDOC:-/usr/bin/rustdoc}
 python=${PYTHON:-/usr/bin/python3}
 
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh --userspace)
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
 
 # shellcheck source=tests/common/tally.sh
 . tests/common/tally.sh

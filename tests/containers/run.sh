@@ -18,7 +18,7 @@ build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
 
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh --userspace)
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
 [ ${#kernels[@]} -gt 0 ] || { echo "containers: no kernel with headers installed" >&2; exit 1; }
 
 # shellcheck source=tests/common/tally.sh

@@ -15,7 +15,7 @@ mkdir -p "$build"	# a fresh clone has none: the logs below go there
 cd "$root" || exit 1
 
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh --userspace)
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
 
 # shellcheck source=tests/common/tally.sh
 . tests/common/tally.sh

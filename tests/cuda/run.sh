@@ -21,7 +21,7 @@ if [ "${1:-}" = --bench ]; then
 	shift
 fi
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh --userspace)
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
 [ ${#kernels[@]} -gt 0 ] || { echo "cuda: no kernel with headers installed" >&2; exit 1; }
 
 make -s -C tests/cuda BUILD="$build" || { echo "cuda: 0 passed, 1 failed"; exit 1; }

@@ -15,7 +15,7 @@ cd "$root" || exit 1
 mkdir -p "$build" "$build/slurm" "$build/vm"
 
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh --userspace)
+[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
 [ ${#kernels[@]} -gt 0 ] || { echo "slurm: no kernel with headers installed" >&2; exit 1; }
 
 for t in srun sbatch slurmd slurmctld munged; do

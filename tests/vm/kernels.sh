@@ -8,24 +8,7 @@
 # GDL_KERNELS="PATTERN ..." keeps only the kernels matching one of the
 # shell patterns (for example GDL_KERNELS='6.12*' while iterating on one
 # kernel); make check leaves it unset and runs the whole matrix.
-#
-# --userspace: the matrix of the userspace integration tiers (ctl,
-# bindings, cuda, containers, slurm), which exercise the library, the
-# interposer and the engines more than the kernel: the oldest and the
-# newest kernel that is not PREEMPT_RT (6.1 and 6.12 today), which keeps
-# make check under 30 minutes on two cores.  The kernel tiers (vm,
-# hostile, pkg, lint) keep every kernel, PREEMPT_RT included.
-# GDL_USERSPACE_MATRIX=full gives the userspace tiers every kernel too.
 set -eu
-
-if [ "${1:-}" = --userspace ]; then
-	if [ "${GDL_USERSPACE_MATRIX:-}" = full ]; then
-		"$0"
-	else
-		"$0" | grep -v -- '-rt-' | sed -n '1p;$p' | uniq
-	fi
-	exit 0
-fi
 
 want() {
 	[ -n "${GDL_KERNELS:-}" ] || return 0
