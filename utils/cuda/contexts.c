@@ -36,6 +36,20 @@ static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
 	return gdlc_track_kept(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
 }
 
+/*
+ * A new context is charged its estimate before the driver makes it, and
+ * the charge is kept aside: the footprint reconciles it before it is
+ * tracked (ctx_created).
+ */
+static CUresult ctx_precharge(CUdevice dev, uint64_t *h)
+{
+	CUresult e = gdlc_reserve(dev, gdlc_ctx_reserve, h);
+
+	if (!e)
+		gdlc_keep(*h);
+	return e;
+}
+
 EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags,
 			       CUdevice dev)
 {
@@ -44,10 +58,9 @@ EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags,
 	CUresult e;
 
 	CHECK_REAL(f);
-	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	e = ctx_precharge(dev, &h);
 	if (e)
 		return e;
-	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
 }
 
@@ -59,10 +72,9 @@ EXPORT CUresult cuCtxCreate_v3(CUcontext *pctx, CUexecAffinityParam *params,
 	CUresult e;
 
 	CHECK_REAL(f);
-	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	e = ctx_precharge(dev, &h);
 	if (e)
 		return e;
-	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, params, nparams, flags, dev), pctx, h, dev);
 }
 
@@ -74,10 +86,9 @@ EXPORT CUresult cuCtxCreate_v4(CUcontext *pctx, CUctxCreateParams *params,
 	CUresult e;
 
 	CHECK_REAL(f);
-	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	e = ctx_precharge(dev, &h);
 	if (e)
 		return e;
-	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, params, flags, dev), pctx, h, dev);
 }
 
@@ -89,10 +100,9 @@ EXPORT CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev)
 	CUresult e;
 
 	CHECK_REAL(f);
-	e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+	e = ctx_precharge(dev, &h);
 	if (e)
 		return e;
-	gdlc_keep(h);	/* the footprint reconciles before it is tracked */
 	return ctx_created(f(pctx, flags, dev), pctx, h, dev);
 }
 
@@ -125,10 +135,9 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 		return f(pctx, dev);
 	pthread_mutex_lock(&primary_lock);
 	if (!primary[dev].refs) {
-		e = gdlc_reserve(dev, gdlc_ctx_reserve, &h);
+		e = ctx_precharge(dev, &h);
 		if (e)
 			goto out;
-		gdlc_keep(h);
 	}
 	e = f(pctx, dev);
 	if (e) {
