@@ -965,11 +965,14 @@ static CUresult array_create(void **out, size_t bytes)
 	return a ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
 }
 
+static void tiles_drop(const void *res);
+
 static CUresult array_destroy(void *p, size_t size)
 {
 	int dev;
 
 	pthread_mutex_lock(&lock);
+	tiles_drop(p);
 	if (!cur_dev(&dev))
 		live[dev] -= size;
 	if (free_hook) {
@@ -1656,6 +1659,309 @@ API CUresult cuCtxDestroy(CUcontext ctx)
 API CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
 {
 	return cuDevicePrimaryCtxRelease_v2(dev);
+}
+
+/*
+ * Sparse arrays: tiles of an array mapped onto a VMM handle's memory hold
+ * it, as cuMemMap's mappings do.  A map or unmap removes the tiles of the
+ * same array, subresource, level and layer that start inside its region;
+ * destroying the array removes its own.
+ */
+#define MAX_TILES 64
+static struct {
+	const void *res;
+	CUarrayMapInfo m;
+	int alloc;		/* index in allocs, -1 for a free slot */
+} tiles[MAX_TILES] = { [0 ... MAX_TILES - 1] = { .alloc = -1 } };
+
+/* Does the region of @r contain the start of @t?  The lock is held. */
+static int tile_in(const CUarrayMapInfo *r, const CUarrayMapInfo *t)
+{
+	if (r->subresourceType != t->subresourceType)
+		return 0;
+	if (r->subresourceType == CU_ARRAY_SPARSE_SUBRESOURCE_TYPE_MIPTAIL)
+		return r->subresource.miptail.layer == t->subresource.miptail.layer &&
+		       t->subresource.miptail.offset >= r->subresource.miptail.offset &&
+		       t->subresource.miptail.offset - r->subresource.miptail.offset <
+		       r->subresource.miptail.size;
+#define IN(o, e) (t->subresource.sparseLevel.o >= r->subresource.sparseLevel.o && \
+		  t->subresource.sparseLevel.o - r->subresource.sparseLevel.o < \
+		  r->subresource.sparseLevel.e)
+	return r->subresource.sparseLevel.level == t->subresource.sparseLevel.level &&
+	       r->subresource.sparseLevel.layer == t->subresource.sparseLevel.layer &&
+	       IN(offsetX, extentWidth) && IN(offsetY, extentHeight) &&
+	       IN(offsetZ, extentDepth);
+#undef IN
+}
+
+static void tile_unmap(int k)
+{
+	int i = tiles[k].alloc;
+
+	tiles[k].alloc = -1;
+	if (!--allocs[i].maps && !allocs[i].refs)
+		fake_free(allocs[i].addr);
+}
+
+/* The lock is held. */
+static void tiles_drop(const void *res)
+{
+	int k;
+
+	for (k = 0; k < MAX_TILES; k++)
+		if (tiles[k].alloc >= 0 && tiles[k].res == res)
+			tile_unmap(k);
+}
+
+static CUresult map_array(CUarrayMapInfo *list, unsigned int count)
+{
+	CUresult e = CUDA_SUCCESS;
+	unsigned int n;
+	int i, k;
+
+	if (!list || !count)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	/* All or nothing: check every entry first. */
+	for (n = 0; n < count; n++) {
+		const CUarrayMapInfo *m = &list[n];
+
+		if (!m->resource.array ||
+		    (m->memOperationType == CU_MEM_OPERATION_TYPE_MAP &&
+		     (m->memHandleType != CU_MEM_HANDLE_TYPE_GENERIC ||
+		      (i = find_alloc(m->memHandle.memHandle)) < 0 ||
+		      allocs[i].addr != m->memHandle.memHandle || !allocs[i].refs)) ||
+		    (m->memOperationType == CU_MEM_OPERATION_TYPE_UNMAP &&
+		     m->memHandle.memHandle) ||
+		    (m->memOperationType != CU_MEM_OPERATION_TYPE_MAP &&
+		     m->memOperationType != CU_MEM_OPERATION_TYPE_UNMAP))
+			e = CUDA_ERROR_INVALID_VALUE;
+	}
+	for (n = 0; !e && n < count; n++) {
+		const CUarrayMapInfo *m = &list[n];
+		const void *res = m->resource.array;
+
+		for (k = 0; k < MAX_TILES; k++)
+			if (tiles[k].alloc >= 0 && tiles[k].res == res &&
+			    tile_in(m, &tiles[k].m))
+				tile_unmap(k);
+		if (m->memOperationType != CU_MEM_OPERATION_TYPE_MAP)
+			continue;
+		for (k = 0; k < MAX_TILES && tiles[k].alloc >= 0; k++)
+			;
+		if (k == MAX_TILES) {
+			e = CUDA_ERROR_OUT_OF_MEMORY;
+			break;
+		}
+		i = find_alloc(m->memHandle.memHandle);
+		tiles[k].res = res;
+		tiles[k].m = *m;
+		tiles[k].alloc = i;
+		allocs[i].maps++;
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMemMapArrayAsync(CUarrayMapInfo *list, unsigned int count,
+				CUstream s)
+{
+	(void)s;
+	return map_array(list, count);
+}
+
+API CUresult cuMemMapArrayAsync_ptsz(CUarrayMapInfo *list, unsigned int count,
+				     CUstream s)
+{
+	(void)s;
+	return map_array(list, count);
+}
+
+/* Copies involving arrays, 3D batches and graph copy nodes: accepted. */
+#define FAKE_ATOX(name, dt, st)						\
+	API CUresult name(dt dst, size_t doff, st src, size_t soff, size_t n) \
+	{								\
+		(void)doff;						\
+		(void)soff;						\
+		return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE; \
+	}
+FAKE_ATOX(cuMemcpyAtoA_v2, CUarray, CUarray)
+FAKE_ATOX(cuMemcpyAtoA_v2_ptds, CUarray, CUarray)
+
+#define FAKE_XTOX(name, dt, st)						\
+	API CUresult name(dt dst, size_t off, st src, size_t n)		\
+	{								\
+		(void)off;						\
+		return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE; \
+	}
+FAKE_XTOX(cuMemcpyDtoA_v2, CUarray, CUdeviceptr)
+FAKE_XTOX(cuMemcpyDtoA_v2_ptds, CUarray, CUdeviceptr)
+
+API CUresult cuMemcpyAtoD_v2(CUdeviceptr dst, CUarray src, size_t off, size_t n)
+{
+	(void)off;
+	return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemcpyAtoD_v2_ptds(CUdeviceptr dst, CUarray src, size_t off,
+				  size_t n)
+{
+	return cuMemcpyAtoD_v2(dst, src, off, n);
+}
+
+API CUresult cuMemcpyBatchAsync_v2_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
+					size_t *sizes, size_t count,
+					CUmemcpyAttributes *attrs,
+					size_t *attrsIdxs, size_t numAttrs,
+					CUstream s)
+{
+	return cuMemcpyBatchAsync_v2(dsts, srcs, sizes, count, attrs, attrsIdxs,
+				     numAttrs, s);
+}
+
+API CUresult cuMemcpyBatchAsync(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				size_t *sizes, size_t count,
+				CUmemcpyAttributes *attrs, size_t *attrsIdxs,
+				size_t numAttrs, size_t *fail, CUstream s)
+{
+	(void)fail;
+	return cuMemcpyBatchAsync_v2(dsts, srcs, sizes, count, attrs, attrsIdxs,
+				     numAttrs, s);
+}
+
+API CUresult cuMemcpyBatchAsync_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				     size_t *sizes, size_t count,
+				     CUmemcpyAttributes *attrs,
+				     size_t *attrsIdxs, size_t numAttrs,
+				     size_t *fail, CUstream s)
+{
+	(void)fail;
+	return cuMemcpyBatchAsync_v2(dsts, srcs, sizes, count, attrs, attrsIdxs,
+				     numAttrs, s);
+}
+
+API CUresult cuMemcpy3DBatchAsync_v2(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+				     unsigned long long flags, CUstream s)
+{
+	(void)flags;
+	(void)s;
+	return n && ops ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemcpy3DBatchAsync_v2_ptsz(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+					  unsigned long long flags, CUstream s)
+{
+	return cuMemcpy3DBatchAsync_v2(n, ops, flags, s);
+}
+
+API CUresult cuMemcpy3DBatchAsync(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+				  size_t *fail, unsigned long long flags,
+				  CUstream s)
+{
+	(void)fail;
+	return cuMemcpy3DBatchAsync_v2(n, ops, flags, s);
+}
+
+API CUresult cuMemcpy3DBatchAsync_ptsz(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+				       size_t *fail, unsigned long long flags,
+				       CUstream s)
+{
+	(void)fail;
+	return cuMemcpy3DBatchAsync_v2(n, ops, flags, s);
+}
+
+/* Copy nodes are not kept: graphs.c looks at allocation nodes only. */
+static struct CUgraphNode_st copy_node;
+
+API CUresult cuGraphAddMemcpyNode(CUgraphNode *node, CUgraph graph,
+				  const CUgraphNode *deps, size_t ndeps,
+				  const CUDA_MEMCPY3D *copy, CUcontext ctx)
+{
+	(void)deps;
+	(void)ndeps;
+	(void)ctx;
+	if (!node || !graph || !copy)
+		return CUDA_ERROR_INVALID_VALUE;
+	*node = &copy_node;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphMemcpyNodeSetParams(CUgraphNode node,
+					const CUDA_MEMCPY3D *copy)
+{
+	return node && copy ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuGraphExecMemcpyNodeSetParams(CUgraphExec exec, CUgraphNode node,
+					    const CUDA_MEMCPY3D *copy,
+					    CUcontext ctx)
+{
+	(void)ctx;
+	return exec && node && copy ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuGraphAddNode(CUgraphNode *node, CUgraph graph,
+			    const CUgraphNode *deps, size_t ndeps,
+			    CUgraphNodeParams *params)
+{
+	(void)deps;
+	(void)ndeps;
+	if (!node || !graph || !params || params->type != CU_GRAPH_NODE_TYPE_MEMCPY)
+		return CUDA_ERROR_INVALID_VALUE;
+	*node = &copy_node;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphAddNode_v2(CUgraphNode *node, CUgraph graph,
+			       const CUgraphNode *deps,
+			       const CUgraphEdgeData *edges, size_t ndeps,
+			       CUgraphNodeParams *params)
+{
+	(void)edges;
+	return cuGraphAddNode(node, graph, deps, ndeps, params);
+}
+
+API CUresult cuGraphNodeSetParams(CUgraphNode node, CUgraphNodeParams *params)
+{
+	return node && params ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuGraphExecNodeSetParams(CUgraphExec exec, CUgraphNode node,
+				      CUgraphNodeParams *params)
+{
+	return exec && node && params ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* Green contexts: the driver's own memory of a context each. */
+struct CUgreenCtx_st {
+	int dev;
+};
+
+API CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
+			      CUdevice dev, unsigned int flags)
+{
+	(void)desc;
+	if (!pctx || dev < 0 || dev >= ndev || flags != 1)
+		return CUDA_ERROR_INVALID_VALUE;
+	*pctx = calloc(1, sizeof(**pctx));
+	if (!*pctx)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	(*pctx)->dev = dev;
+	pthread_mutex_lock(&lock);
+	driver_own[dev] += ctx_mem;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
+{
+	if (!ctx)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	pthread_mutex_lock(&lock);
+	driver_own[ctx->dev] -= ctx_mem;
+	pthread_mutex_unlock(&lock);
+	free(ctx);
+	return CUDA_SUCCESS;
 }
 
 /* A version of cuMemAlloc from the future, with another signature. */

@@ -130,18 +130,44 @@ EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 	return gdlc_track(&gdlc_arr_map, e, e ? 0 : (uintptr_t)*arr, h);
 }
 
+/* A sparse array's tiles go with it, and so do their handles' mappings. */
 EXPORT CUresult cuArrayDestroy(CUarray arr)
 {
 	__typeof__(cuArrayDestroy) *f = REAL(cuArrayDestroy);
+	void *tiles;
+	CUresult e;
 
 	CHECK_REAL(f);
-	return GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	tiles = gdlc_sparse_take((uintptr_t)arr);
+	e = GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	gdlc_sparse_end(tiles, e);
+	return e;
 }
 
 EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr)
 {
 	__typeof__(cuMipmappedArrayDestroy) *f = REAL(cuMipmappedArrayDestroy);
+	void *tiles;
+	CUresult e;
 
 	CHECK_REAL(f);
-	return GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	tiles = gdlc_sparse_take((uintptr_t)arr);
+	e = GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	gdlc_sparse_end(tiles, e);
+	return e;
+}
+
+/*
+ * The device of an array this process created (its charge records it), or
+ * -1: an array created unaccounted, or a view the driver made (a mipmap
+ * level, a plane), is not looked at.
+ */
+CUdevice gdlc_array_device(CUarray a)
+{
+	uint64_t h, info;
+
+	if (!a || gdl_map_get_aux(&gdlc_arr_map, (uintptr_t)a, &h, &info) ||
+	    !(info & 0xff))
+		return -1;
+	return (CUdevice)(info & 0xff) - 1;
 }

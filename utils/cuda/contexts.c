@@ -18,22 +18,36 @@ HELPER(cuCtxDestroy_v2)
 HELPER(cuDevicePrimaryCtxRelease_v2)
 
 /*
- * A new context: its estimate stays charged with it, and the driver's
- * figure is reconciled (footprint.c); past the quota it is destroyed.
+ * A new context @ctx (a CUcontext or a green context, destroyed by
+ * @destroy): its estimate stays charged with it, and the driver's figure
+ * is reconciled (footprint.c); past the quota it is destroyed.
  */
-static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
-			    CUdevice dev)
+static CUresult ctx_track(CUresult e, uint64_t ctx, uint64_t h, CUdevice dev,
+			  CUresult (*destroy)(uint64_t))
 {
-	__typeof__(cuCtxDestroy_v2) *destroy = h_cuCtxDestroy_v2();
-
-	if (!e && gdlc_footprint_reconcile(dev) && destroy) {
-		destroy(*pctx);
-		*pctx = NULL;
+	if (!e && gdlc_footprint_reconcile(dev) && !destroy(ctx)) {
 		gdlc_release(h);
 		gdlc_footprint_reconcile(dev);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	return gdlc_track_kept(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
+	return gdlc_track_kept(&gdlc_ctx_map, e, e ? 0 : ctx, h);
+}
+
+static CUresult destroy_ctx(uint64_t ctx)
+{
+	__typeof__(cuCtxDestroy_v2) *destroy = h_cuCtxDestroy_v2();
+
+	return destroy ? destroy((CUcontext)(uintptr_t)ctx) :
+			 CUDA_ERROR_NOT_INITIALIZED;
+}
+
+static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
+			    CUdevice dev)
+{
+	e = ctx_track(e, e ? 0 : (uintptr_t)*pctx, h, dev, destroy_ctx);
+	if (e == CUDA_ERROR_OUT_OF_MEMORY)
+		*pctx = NULL;
+	return e;
 }
 
 /*
@@ -121,6 +135,45 @@ EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
 EXPORT CUresult cuCtxDestroy(CUcontext ctx)
 {
 	return ctx_destroy(REAL(cuCtxDestroy), ctx);
+}
+
+/*
+ * Green contexts (a share of a device's SMs) are contexts of their own:
+ * charged like them, in the same map (the driver's handles of both kinds
+ * are distinct objects).
+ */
+static CUresult destroy_green(uint64_t ctx)
+{
+	__typeof__(cuGreenCtxDestroy) *destroy = REAL(cuGreenCtxDestroy);
+
+	return destroy ? destroy((CUgreenCtx)(uintptr_t)ctx) :
+			 CUDA_ERROR_NOT_INITIALIZED;
+}
+
+EXPORT CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
+				 CUdevice dev, unsigned int flags)
+{
+	__typeof__(cuGreenCtxCreate) *f = REAL(cuGreenCtxCreate);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = ctx_precharge(dev, &h);
+	if (e)
+		return e;
+	e = f(pctx, desc, dev, flags);
+	e = ctx_track(e, e ? 0 : (uintptr_t)*pctx, h, dev, destroy_green);
+	if (e == CUDA_ERROR_OUT_OF_MEMORY)
+		*pctx = NULL;
+	return e;
+}
+
+EXPORT CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
+{
+	__typeof__(cuGreenCtxDestroy) *f = REAL(cuGreenCtxDestroy);
+
+	CHECK_REAL(f);
+	return GDLC_FREEING(&gdlc_ctx_map, (uintptr_t)ctx, f(ctx));
 }
 
 /* The primary context is charged once, while anyone holds it. */

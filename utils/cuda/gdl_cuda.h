@@ -18,6 +18,8 @@
  *   contexts.c  contexts and the driver's own footprint
  *   dma.c       peer access, IPC and host-memory checks
  *   copies.c    copies between devices
+ *   graph_copies.c copy nodes of graphs, checked as copies
+ *   sparse.c    sparse arrays' tiles mapped onto VMM handles
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
  * Nothing here leaves the library (-fvisibility=hidden).
@@ -188,6 +190,11 @@ int gdlc_host_dma_allowed(CUdevice dev);
 int gdlc_peer_allowed(CUdevice src, CUdevice dst);
 int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len);
 
+/* ---- copies.c, arrays.c ---- */
+
+CUresult gdlc_copy3d_check(const CUDA_MEMCPY3D *p);
+CUdevice gdlc_array_device(CUarray a);
+
 /* ---- meminfo.c ---- */
 
 void gdlc_virtualise(int idx, unsigned long long *total,
@@ -202,5 +209,16 @@ void gdlc_vmm_lock_all(void);
 void gdlc_vmm_unlock_all(void);
 void gdlc_vmm_forget(void);
 void gdlc_vmm_init(void);
+void *gdlc_vmm_hold(CUmemGenericAllocationHandle handle);
+void gdlc_vmm_unhold(void *alloc);
+
+/* ---- sparse.c ---- */
+
+void *gdlc_sparse_take(uint64_t resource);
+void gdlc_sparse_end(void *tiles, CUresult e);
+void gdlc_sparse_lock_all(void);
+void gdlc_sparse_unlock_all(void);
+void gdlc_sparse_forget(void);
+void gdlc_sparse_init(void);
 
 #endif /* GDL_CUDA_H */

@@ -135,7 +135,8 @@ int gdl_map_add_aux(struct gdl_map *m, uint64_t key, uint64_t val,
 	return insert(m, key, val, aux, &old, &old_aux, 0);
 }
 
-int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
+int gdl_map_get_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
+		    uint64_t *aux)
 {
 	uint64_t h = mix(key);
 	struct gdl_map_shard *s = shard_of(m, h);
@@ -147,11 +148,19 @@ int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
 		i = find(s, key, h);
 		if (s->slots[i].val) {
 			*val = s->slots[i].val;
+			*aux = s->slots[i].aux;
 			ret = 0;
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return ret;
+}
+
+int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
+{
+	uint64_t aux;
+
+	return gdl_map_get_aux(m, key, val, &aux);
 }
 
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val)

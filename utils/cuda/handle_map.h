@@ -53,6 +53,8 @@ int gdl_map_take_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
 		     uint64_t *aux);
 /* Look key up; 0 with its value in *val, or -ENOENT. */
 int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val);
+int gdl_map_get_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
+		    uint64_t *aux);
 /* Remove key; 0 with its value in *val, or -ENOENT. */
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val);
 size_t gdl_map_count(struct gdl_map *m);
