@@ -1679,6 +1679,41 @@ static void test_footprint_ns(void)
 	unsetenv("FAKE_CUDA_CTX_MEM");
 }
 
+/*
+ * cuDevicePrimaryCtxReset frees what was allocated in the primary
+ * context (ctx1, device 1's): those charges go, another context's stay.
+ */
+static void test_primary_reset(void)
+{
+	CUdeviceptr x, y, z;
+	CUcontext c;
+	uint64_t b = usage(1);
+
+	t_section = "primary-reset";
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemAlloc_v2(&x, 4 * MiB), 0);
+	T_EXPECT(cuMemAllocManaged(&z, 2 * MiB, 1), 0);
+	T_EXPECT(cuCtxCreate_v2(&c, 0, 1), 0);	/* current now */
+	T_EXPECT(cuMemAlloc_v2(&y, MiB), 0);
+	T_TRUE(usage(1) == b + 9 * MiB);
+	T_EXPECT(cuDevicePrimaryCtxReset_v2(1), 0);
+	t_check(usage(1) == b + 3 * MiB, "primary context reset: its 6M of allocations uncharged, another context's 1M and its 2M estimate kept (%lld MiB over)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemFree_v2(x), CUDA_ERROR_INVALID_VALUE);	/* gone already */
+	T_TRUE(usage(1) == b + 3 * MiB);
+	T_EXPECT(cuMemFree_v2(y), 0);
+	T_EXPECT(cuCtxDestroy_v2(c), 0);
+	T_TRUE(usage(1) == b);
+	/* The legacy name, and a device without a retained primary context. */
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemAlloc_v2(&x, MiB), 0);
+	T_EXPECT(cuDevicePrimaryCtxReset(1), 0);
+	t_check(usage(1) == b, "cuDevicePrimaryCtxReset (legacy name): uncharged too (%lld MiB over)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuDevicePrimaryCtxReset_v2(7), CUDA_ERROR_INVALID_DEVICE);
+	cuCtxSetCurrent(ctx0);
+}
+
 /* ---- modes ---- */
 
 static int setup_agent(void)
@@ -1853,6 +1888,7 @@ int main(int argc, char **argv)
 		test_race();
 		test_ledger_file();
 		test_footprint_ns();
+		test_primary_reset();
 	}
 	printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed != 0;

@@ -62,6 +62,7 @@ static struct {
 	unsigned int maps;	/* VMM: live mappings of this handle */
 	unsigned int refs;	/* VMM: the creation and retains not released */
 	CUmemoryPool pool;	/* stream-ordered: its pool */
+	CUcontext ctx;		/* cuMemAlloc & co: the context it was made in */
 } allocs[MAX_ALLOCS];
 static struct CUmemPoolHandle_st default_pool[MAX_DEV];
 static CUmemoryPool current_pool[MAX_DEV];
@@ -167,6 +168,7 @@ static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
 	allocs[i].maps = 0;
 	allocs[i].refs = 1;
 	allocs[i].pool = NULL;
+	allocs[i].ctx = NULL;
 	live[dev] += size;
 	driver_allocs++;
 	if (out)
@@ -230,6 +232,8 @@ static CUresult alloc_current(CUdeviceptr *dptr, size_t size)
 	e = cur_dev(&dev);
 	if (!e)
 		e = fake_alloc(dev, size, dptr);
+	if (!e)
+		allocs[find_alloc(*dptr)].ctx = current;
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -1195,14 +1199,19 @@ API CUresult cuPointerGetAttribute(void *data, CUpointer_attribute a,
 {
 	unsigned int type;
 	int i, dev, zero = 0;
+	CUcontext ctx;
 
 	pthread_mutex_lock(&lock);
 	i = find_alloc(p);
 	dev = i >= 0 ? allocs[i].dev : -1;
+	ctx = i >= 0 ? allocs[i].ctx : NULL;
 	pthread_mutex_unlock(&lock);
 	if (i < 0)
 		return CUDA_ERROR_INVALID_VALUE;
 	switch (a) {
+	case CU_POINTER_ATTRIBUTE_CONTEXT:
+		memcpy(data, &ctx, sizeof(ctx));
+		return CUDA_SUCCESS;
 	case CU_POINTER_ATTRIBUTE_MEMORY_TYPE:
 		type = CU_MEMORYTYPE_DEVICE;
 		memcpy(data, &type, sizeof(type));
@@ -1962,6 +1971,29 @@ API CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
 	pthread_mutex_unlock(&lock);
 	free(ctx);
 	return CUDA_SUCCESS;
+}
+
+/*
+ * Resetting a primary context frees what was allocated in it (its linear
+ * allocations, here); it stays retained.
+ */
+API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
+{
+	int i;
+
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_ALLOCS; i++)
+		if (allocs[i].size && allocs[i].ctx == &primary_ctx[dev])
+			fake_free(allocs[i].addr);
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDevicePrimaryCtxReset(CUdevice dev)
+{
+	return cuDevicePrimaryCtxReset_v2(dev);
 }
 
 /* A version of cuMemAlloc from the future, with another signature. */

@@ -5,17 +5,20 @@
  * anyone holds it) is charged an estimate.
  */
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "gdl_cuda.h"
 
 static struct {
 	unsigned int refs;
 	uint64_t handle;
+	CUcontext ctx;		/* as the driver handed it out */
 } primary[MAX_CUDA_DEVICES];
 static pthread_mutex_t primary_lock = PTHREAD_MUTEX_INITIALIZER;
 
 HELPER(cuCtxDestroy_v2)
 HELPER(cuDevicePrimaryCtxRelease_v2)
+HELPER(cuPointerGetAttribute)
 
 /*
  * A new context @ctx (a CUcontext or a green context, destroyed by
@@ -212,6 +215,7 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 	}
 	if (!primary[dev].refs++)
 		primary[dev].handle = h;
+	primary[dev].ctx = *pctx;
 out:
 	pthread_mutex_unlock(&primary_lock);
 	return e;
@@ -244,6 +248,67 @@ EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
 {
 	return primary_release(REAL(cuDevicePrimaryCtxRelease), dev);
+}
+
+/*
+ * cuDevicePrimaryCtxReset frees everything allocated in the device's
+ * primary context, behind the interposer.  The linear allocations
+ * (cuMemAlloc, cuMemAllocPitch, cuMemAllocManaged) tracked in it, found
+ * by asking the driver each one's context (a reset is rare; a
+ * reservation's device narrows the questions), leave the pointer map
+ * before the driver call and are released once it accepts, or put back.
+ * Exported ones stay charged until exit, as at their free.  The context
+ * itself stays retained (a reset releases nothing), and so does its
+ * estimate.  Arrays, VMM handles and pools are not looked for: their
+ * charges stay (an over-charge, until exit or their pool's next
+ * operation).
+ */
+static CUresult primary_reset(__typeof__(cuDevicePrimaryCtxReset_v2) *f,
+			      CUdevice dev)
+{
+	__typeof__(cuPointerGetAttribute) *attr = h_cuPointerGetAttribute();
+	struct gdl_map_slot *v = NULL;
+	size_t n = 0, i, kept = 0;
+	CUcontext ctx = NULL, c;
+	CUresult e;
+
+	CHECK_REAL(f);
+	if (dev >= 0 && dev < MAX_CUDA_DEVICES) {
+		pthread_mutex_lock(&primary_lock);
+		if (primary[dev].refs)
+			ctx = primary[dev].ctx;
+		pthread_mutex_unlock(&primary_lock);
+	}
+	if (ctx && attr)
+		n = gdl_map_snapshot(&gdlc_ptr_map, &v);
+	for (i = 0; i < n; i++) {
+		if ((v[i].aux & 0xff) != (uint64_t)dev + 1 ||
+		    attr(&c, CU_POINTER_ATTRIBUTE_CONTEXT, v[i].key) || c != ctx)
+			continue;
+		if (gdl_map_take_aux(&gdlc_ptr_map, v[i].key, &v[kept].val,
+				     &v[kept].aux))
+			continue;	/* freed meanwhile */
+		v[kept++].key = v[i].key;
+	}
+	e = f(dev);
+	for (i = 0; i < kept; i++) {
+		if (!e && gdlc_exported_take(v[i].key))
+			continue;	/* exported: charged until exit */
+		gdlc_untrack_end(&gdlc_ptr_map, e, v[i].key, v[i].val, v[i].aux);
+	}
+	free(v);
+	return e;
+}
+
+EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
+{
+	return primary_reset(REAL(cuDevicePrimaryCtxReset_v2), dev);
+}
+
+/* The CUDA < 11 name, same ABI. */
+EXPORT CUresult cuDevicePrimaryCtxReset(CUdevice dev)
+{
+	return primary_reset(REAL(cuDevicePrimaryCtxReset), dev);
 }
 
 void gdlc_contexts_lock_all(void)

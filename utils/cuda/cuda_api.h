@@ -126,6 +126,7 @@
 	X(cuGraphExecNodeSetParams, "cuGraphExecNodeSetParams", 0, GDL_LIB_CUDA) \
 	X(cuGreenCtxCreate, "cuGreenCtxCreate", 0, GDL_LIB_CUDA)		\
 	X(cuGreenCtxDestroy, "cuGreenCtxDestroy", 0, GDL_LIB_CUDA)		\
+	X(cuDevicePrimaryCtxReset_v2, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
 	GDL_CUDA_LEGACY(X)							\
 	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
 	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML) \
@@ -154,7 +155,8 @@
 	X(cuMemHostRegister, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
 	X(cuCtxCreate, "cuCtxCreate", 0, GDL_LIB_CUDA)				\
 	X(cuCtxDestroy, "cuCtxDestroy", 0, GDL_LIB_CUDA)			\
-	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA)
+	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA) \
+	X(cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA)
 
 #define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate)
 
@@ -349,6 +351,7 @@ CUresult cuGraphExecNodeSetParams(CUgraphExec exec, CUgraphNode node,
 CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
 			  CUdevice dev, unsigned int flags);
 CUresult cuGreenCtxDestroy(CUgreenCtx ctx);
+CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev);
 /* Wrapped: legacy ABIs (cuda.h declares none of them) */
 CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
 CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
@@ -365,6 +368,7 @@ CUresult cuMemHostRegister(void *p, size_t size, unsigned int flags);
 CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev);
 CUresult cuCtxDestroy(CUcontext ctx);
 CUresult cuDevicePrimaryCtxRelease(CUdevice dev);
+CUresult cuDevicePrimaryCtxReset(CUdevice dev);
 CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
 			  cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,
