@@ -459,6 +459,25 @@ static void test_sparse(void)
 	T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
 	t_check(usage(0) == b, "a tile mapped over another replaced it: one unmap releases (%lld MiB left)",
 		(long long)(usage(0) - b) / (long long)MiB);
+	/* The same region of two arrays in one call: two mappings. */
+	{
+		CUarray arr2;
+
+		T_EXPECT(cuArray3DCreate_v2(&arr2, &d), 0);
+		T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+		tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+		tile(&m[1], arr2, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+		T_EXPECT(cuMemMapArrayAsync(m, 2, NULL), 0);
+		T_EXPECT(cuMemRelease(h), 0);
+		tile(&m[0], arr2, 0, 32, CU_MEM_OPERATION_TYPE_UNMAP, 0);
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		t_check(usage(0) == b + 2 * MiB + (b - ba), "the same tile of another array is another mapping: still charged (%lld MiB)",
+			(long long)(usage(0) - b) / (long long)MiB);
+		tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_UNMAP, 0);
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		T_EXPECT(cuArrayDestroy(arr2), 0);
+		T_TRUE(usage(0) == b);
+	}
 	/* A refused call counts nothing: a bad entry fails the whole list. */
 	T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
 	tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);

@@ -97,7 +97,8 @@ static void region_of(const CUarrayMapInfo *m, struct tile *t)
 /* Does @r cover all of @t? */
 static int covers(const struct tile *r, const struct tile *t)
 {
-	return r->sub == t->sub && r->level == t->level &&
+	return r->resource == t->resource && r->sub == t->sub &&
+	       r->level == t->level &&
 	       r->layer == t->layer && r->x0 <= t->x0 && t->x1 <= r->x1 &&
 	       r->y0 <= t->y0 && t->y1 <= r->y1 && r->z0 <= t->z0 &&
 	       t->z1 <= r->z1;
