@@ -254,71 +254,49 @@ COPY_XD_ASYNC(cuMemcpy3DAsync_v2, CUDA_MEMCPY3D)
 COPY_XD_ASYNC(cuMemcpy3DAsync_v2_ptsz, CUDA_MEMCPY3D)
 
 /* Copies between an array and an array or device memory. */
-EXPORT CUresult cuMemcpyAtoA_v2(CUarray dst, size_t doff, CUarray src,
-				size_t soff, size_t n)
-{
-	__typeof__(cuMemcpyAtoA_v2) *f = REAL(cuMemcpyAtoA_v2);
-	CUresult e;
+#define COPY_ATOA(name)							\
+	EXPORT CUresult name(CUarray dst, size_t doff, CUarray src,	\
+			     size_t soff, size_t n)			\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = devices_check(gdlc_array_device(dst),		\
+				  gdlc_array_device(src));		\
+		return e ? e : f(dst, doff, src, soff, n);		\
+	}
 
-	CHECK_REAL(f);
-	e = devices_check(gdlc_array_device(dst), gdlc_array_device(src));
-	return e ? e : f(dst, doff, src, soff, n);
-}
+#define COPY_ATOD(name)							\
+	EXPORT CUresult name(CUdeviceptr dst, CUarray src, size_t soff,	\
+			     size_t n)					\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = devices_check(device_of(dst), gdlc_array_device(src)); \
+		return e ? e : f(dst, src, soff, n);			\
+	}
 
-EXPORT CUresult cuMemcpyAtoA_v2_ptds(CUarray dst, size_t doff, CUarray src,
-				     size_t soff, size_t n)
-{
-	__typeof__(cuMemcpyAtoA_v2_ptds) *f = REAL(cuMemcpyAtoA_v2_ptds);
-	CUresult e;
+#define COPY_DTOA(name)							\
+	EXPORT CUresult name(CUarray dst, size_t doff, CUdeviceptr src,	\
+			     size_t n)					\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = devices_check(gdlc_array_device(dst), device_of(src)); \
+		return e ? e : f(dst, doff, src, n);			\
+	}
 
-	CHECK_REAL(f);
-	e = devices_check(gdlc_array_device(dst), gdlc_array_device(src));
-	return e ? e : f(dst, doff, src, soff, n);
-}
-
-EXPORT CUresult cuMemcpyAtoD_v2(CUdeviceptr dst, CUarray src, size_t soff,
-				size_t n)
-{
-	__typeof__(cuMemcpyAtoD_v2) *f = REAL(cuMemcpyAtoD_v2);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = devices_check(device_of(dst), gdlc_array_device(src));
-	return e ? e : f(dst, src, soff, n);
-}
-
-EXPORT CUresult cuMemcpyAtoD_v2_ptds(CUdeviceptr dst, CUarray src,
-				     size_t soff, size_t n)
-{
-	__typeof__(cuMemcpyAtoD_v2_ptds) *f = REAL(cuMemcpyAtoD_v2_ptds);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = devices_check(device_of(dst), gdlc_array_device(src));
-	return e ? e : f(dst, src, soff, n);
-}
-
-EXPORT CUresult cuMemcpyDtoA_v2(CUarray dst, size_t doff, CUdeviceptr src,
-				size_t n)
-{
-	__typeof__(cuMemcpyDtoA_v2) *f = REAL(cuMemcpyDtoA_v2);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = devices_check(gdlc_array_device(dst), device_of(src));
-	return e ? e : f(dst, doff, src, n);
-}
-
-EXPORT CUresult cuMemcpyDtoA_v2_ptds(CUarray dst, size_t doff,
-				     CUdeviceptr src, size_t n)
-{
-	__typeof__(cuMemcpyDtoA_v2_ptds) *f = REAL(cuMemcpyDtoA_v2_ptds);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = devices_check(gdlc_array_device(dst), device_of(src));
-	return e ? e : f(dst, doff, src, n);
-}
+COPY_ATOA(cuMemcpyAtoA_v2)
+COPY_ATOA(cuMemcpyAtoA_v2_ptds)
+COPY_ATOD(cuMemcpyAtoD_v2)
+COPY_ATOD(cuMemcpyAtoD_v2_ptds)
+COPY_DTOA(cuMemcpyDtoA_v2)
+COPY_DTOA(cuMemcpyDtoA_v2_ptds)
 
 /*
  * Batches: every copy, before any of it is enqueued.  The first refused
@@ -341,64 +319,42 @@ static CUresult batch_check(CUdeviceptr *dsts, CUdeviceptr *srcs,
 	return CUDA_SUCCESS;
 }
 
-EXPORT CUresult cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs,
-				      size_t *sizes, size_t count,
-				      CUmemcpyAttributes *attrs,
-				      size_t *attrsIdxs, size_t numAttrs,
-				      CUstream s)
-{
-	__typeof__(cuMemcpyBatchAsync_v2) *f = REAL(cuMemcpyBatchAsync_v2);
-	CUresult e;
+/* CUDA 13's versions. */
+#define COPY_BATCH(name)						\
+	EXPORT CUresult name(CUdeviceptr *dsts, CUdeviceptr *srcs,	\
+			     size_t *sizes, size_t count,		\
+			     CUmemcpyAttributes *attrs, size_t *attrsIdxs, \
+			     size_t numAttrs, CUstream s)		\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch_check(dsts, srcs, count, NULL);		\
+		return e ? e : f(dsts, srcs, sizes, count, attrs,	\
+				 attrsIdxs, numAttrs, s);		\
+	}
 
-	CHECK_REAL(f);
-	e = batch_check(dsts, srcs, count, NULL);
-	return e ? e : f(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, s);
-}
+/* CUDA 12.8's, with the index of a failed copy. */
+#define COPY_BATCH_FAIL(name)						\
+	EXPORT CUresult name(CUdeviceptr *dsts, CUdeviceptr *srcs,	\
+			     size_t *sizes, size_t count,		\
+			     CUmemcpyAttributes *attrs, size_t *attrsIdxs, \
+			     size_t numAttrs, size_t *fail, CUstream s)	\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch_check(dsts, srcs, count, fail);		\
+		return e ? e : f(dsts, srcs, sizes, count, attrs,	\
+				 attrsIdxs, numAttrs, fail, s);		\
+	}
 
-EXPORT CUresult cuMemcpyBatchAsync_v2_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
-					   size_t *sizes, size_t count,
-					   CUmemcpyAttributes *attrs,
-					   size_t *attrsIdxs, size_t numAttrs,
-					   CUstream s)
-{
-	__typeof__(cuMemcpyBatchAsync_v2_ptsz) *f =
-		REAL(cuMemcpyBatchAsync_v2_ptsz);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = batch_check(dsts, srcs, count, NULL);
-	return e ? e : f(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, s);
-}
-
-/* CUDA 12.8's version, with the index of a failed copy. */
-EXPORT CUresult cuMemcpyBatchAsync(CUdeviceptr *dsts, CUdeviceptr *srcs,
-				   size_t *sizes, size_t count,
-				   CUmemcpyAttributes *attrs, size_t *attrsIdxs,
-				   size_t numAttrs, size_t *fail, CUstream s)
-{
-	__typeof__(cuMemcpyBatchAsync) *f = REAL(cuMemcpyBatchAsync);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = batch_check(dsts, srcs, count, fail);
-	return e ? e : f(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs,
-			 fail, s);
-}
-
-EXPORT CUresult cuMemcpyBatchAsync_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
-					size_t *sizes, size_t count,
-					CUmemcpyAttributes *attrs,
-					size_t *attrsIdxs, size_t numAttrs,
-					size_t *fail, CUstream s)
-{
-	__typeof__(cuMemcpyBatchAsync_ptsz) *f = REAL(cuMemcpyBatchAsync_ptsz);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = batch_check(dsts, srcs, count, fail);
-	return e ? e : f(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs,
-			 fail, s);
-}
+COPY_BATCH(cuMemcpyBatchAsync_v2)
+COPY_BATCH(cuMemcpyBatchAsync_v2_ptsz)
+COPY_BATCH_FAIL(cuMemcpyBatchAsync)
+COPY_BATCH_FAIL(cuMemcpyBatchAsync_ptsz)
 
 /* A 3D batch operand: a pointer or an array. */
 static CUdevice operand3d_device(const CUmemcpy3DOperand *o)
@@ -433,53 +389,32 @@ static CUresult batch3d_check(size_t n, const CUDA_MEMCPY3D_BATCH_OP *ops,
 	return CUDA_SUCCESS;
 }
 
-EXPORT CUresult cuMemcpy3DBatchAsync_v2(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
-					unsigned long long flags, CUstream s)
-{
-	__typeof__(cuMemcpy3DBatchAsync_v2) *f = REAL(cuMemcpy3DBatchAsync_v2);
-	CUresult e;
+#define COPY_BATCH3D(name)						\
+	EXPORT CUresult name(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,	\
+			     unsigned long long flags, CUstream s)	\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch3d_check(n, ops, NULL);			\
+		return e ? e : f(n, ops, flags, s);			\
+	}
 
-	CHECK_REAL(f);
-	e = batch3d_check(n, ops, NULL);
-	return e ? e : f(n, ops, flags, s);
-}
+#define COPY_BATCH3D_FAIL(name)						\
+	EXPORT CUresult name(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,	\
+			     size_t *fail, unsigned long long flags,	\
+			     CUstream s)				\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch3d_check(n, ops, fail);			\
+		return e ? e : f(n, ops, fail, flags, s);		\
+	}
 
-EXPORT CUresult cuMemcpy3DBatchAsync_v2_ptsz(size_t n,
-					     CUDA_MEMCPY3D_BATCH_OP *ops,
-					     unsigned long long flags,
-					     CUstream s)
-{
-	__typeof__(cuMemcpy3DBatchAsync_v2_ptsz) *f =
-		REAL(cuMemcpy3DBatchAsync_v2_ptsz);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = batch3d_check(n, ops, NULL);
-	return e ? e : f(n, ops, flags, s);
-}
-
-EXPORT CUresult cuMemcpy3DBatchAsync(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
-				     size_t *fail, unsigned long long flags,
-				     CUstream s)
-{
-	__typeof__(cuMemcpy3DBatchAsync) *f = REAL(cuMemcpy3DBatchAsync);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = batch3d_check(n, ops, fail);
-	return e ? e : f(n, ops, fail, flags, s);
-}
-
-EXPORT CUresult cuMemcpy3DBatchAsync_ptsz(size_t n,
-					  CUDA_MEMCPY3D_BATCH_OP *ops,
-					  size_t *fail,
-					  unsigned long long flags, CUstream s)
-{
-	__typeof__(cuMemcpy3DBatchAsync_ptsz) *f =
-		REAL(cuMemcpy3DBatchAsync_ptsz);
-	CUresult e;
-
-	CHECK_REAL(f);
-	e = batch3d_check(n, ops, fail);
-	return e ? e : f(n, ops, fail, flags, s);
-}
+COPY_BATCH3D(cuMemcpy3DBatchAsync_v2)
+COPY_BATCH3D(cuMemcpy3DBatchAsync_v2_ptsz)
+COPY_BATCH3D_FAIL(cuMemcpy3DBatchAsync)
+COPY_BATCH3D_FAIL(cuMemcpy3DBatchAsync_ptsz)
