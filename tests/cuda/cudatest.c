@@ -497,6 +497,23 @@ static void test_sparse(void)
 	T_TRUE(fake_cuda_live(0) == live - (b - ba));
 	t_check(usage(0) == ba, "array destroyed while mapped: its tiles' handle and the array uncharged (%lld bytes left)",
 		(long long)(usage(0) - ba));
+	/* A mipmap level mapped as an array goes with its mipmapped array. */
+	{
+		CUmipmappedArray mip;
+		CUarray lvl;
+
+		T_EXPECT(cuMipmappedArrayCreate(&mip, &d, 2), 0);
+		b = usage(0);
+		T_EXPECT(cuMipmappedArrayGetLevel(&lvl, mip, 1), 0);
+		T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+		tile(&m[0], lvl, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		T_EXPECT(cuMemRelease(h), 0);
+		T_TRUE(usage(0) == b + 2 * MiB);
+		T_EXPECT(cuMipmappedArrayDestroy(mip), 0);
+		t_check(usage(0) == ba, "a level mapped as an array: its tiles go with the mipmapped array (%lld bytes left)",
+			(long long)(usage(0) - ba));
+	}
 	/* The mip tail of a mipmapped array: a byte range. */
 	{
 		CUmipmappedArray mip;
@@ -1149,6 +1166,25 @@ static void test_copies_more(void)
 	T_EXPECT(cuMemcpyDtoA_v2(arr1, 0, a, 64), CUDA_ERROR_NOT_PERMITTED);
 	T_EXPECT(cuMemcpyDtoA_v2_ptds(arr1, 0, a, 64), CUDA_ERROR_NOT_PERMITTED);
 	T_EXPECT(cuMemcpyDtoA_v2(arr0, 0, a, 64), 0);
+	/* Views the driver makes: a mipmap level, a plane. */
+	{
+		CUDA_ARRAY3D_DESCRIPTOR d3 = { 64, 64, 0, CU_AD_FORMAT_UNSIGNED_INT8, 1, 0 };
+		CUmipmappedArray mip1;
+		CUarray lvl, plane;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuMipmappedArrayCreate(&mip1, &d3, 2), 0);
+		cuCtxSetCurrent(ctx0);
+		T_EXPECT(cuMipmappedArrayGetLevel(&lvl, mip1, 1), 0);
+		T_EXPECT(cuArrayGetPlane(&plane, arr1, 0), 0);
+		T_EXPECT(cuMemcpyDtoA_v2(lvl, 0, a, 64), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpyAtoD_v2(a, plane, 0, 64), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpyAtoA_v2(lvl, 0, plane, 0, 64), 0);	/* both device 1 */
+		T_EXPECT(cuMemcpyAtoD_v2(b, lvl, 0, 64), 0);
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuMipmappedArrayDestroy(mip1), 0);
+		cuCtxSetCurrent(ctx0);
+	}
 	/* 2D and 3D copies with an array on one side. */
 	memset(&c2, 0, sizeof(c2));
 	c2.srcMemoryType = CU_MEMORYTYPE_ARRAY;

@@ -1712,14 +1712,69 @@ static void tile_unmap(int k)
 		fake_free(allocs[i].addr);
 }
 
-/* The lock is held. */
+/*
+ * Views of an array (a mipmapped array's level, a plane): CUarrays of
+ * their own, the same one for the same parent and index, gone with it.
+ */
+#define MAX_VIEWS 32
+static struct {
+	const void *parent;
+	unsigned int idx;
+	struct CUarray_st view;
+} views[MAX_VIEWS];
+
+static CUresult view_of(CUarray *out, const void *parent, unsigned int idx)
+{
+	int k, free_k = -1;
+
+	if (!out || !parent)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (k = 0; k < MAX_VIEWS; k++) {
+		if (views[k].parent == parent && views[k].idx == idx)
+			break;
+		if (!views[k].parent && free_k < 0)
+			free_k = k;
+	}
+	if (k == MAX_VIEWS && free_k >= 0) {
+		k = free_k;
+		views[k].parent = parent;
+		views[k].idx = idx;
+	}
+	pthread_mutex_unlock(&lock);
+	if (k == MAX_VIEWS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*out = &views[k].view;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMipmappedArrayGetLevel(CUarray *level, CUmipmappedArray arr,
+				      unsigned int l)
+{
+	return view_of(level, arr, l);
+}
+
+API CUresult cuArrayGetPlane(CUarray *plane, CUarray arr, unsigned int idx)
+{
+	return view_of(plane, arr, idx);
+}
+
+/* An array's tiles and its views' go with it.  The lock is held. */
 static void tiles_drop(const void *res)
 {
-	int k;
+	int k, v;
 
 	for (k = 0; k < MAX_TILES; k++)
 		if (tiles[k].alloc >= 0 && tiles[k].res == res)
 			tile_unmap(k);
+	for (v = 0; v < MAX_VIEWS; v++) {
+		if (views[v].parent != res)
+			continue;
+		for (k = 0; k < MAX_TILES; k++)
+			if (tiles[k].alloc >= 0 && tiles[k].res == &views[v].view)
+				tile_unmap(k);
+		views[v].parent = NULL;
+	}
 }
 
 static CUresult map_array(CUarrayMapInfo *list, unsigned int count)

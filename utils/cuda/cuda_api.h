@@ -124,6 +124,8 @@
 	X(cuGraphAddNode_v2, "cuGraphAddNode", 0, GDL_LIB_CUDA)		\
 	X(cuGraphNodeSetParams, "cuGraphNodeSetParams", 0, GDL_LIB_CUDA)	\
 	X(cuGraphExecNodeSetParams, "cuGraphExecNodeSetParams", 0, GDL_LIB_CUDA) \
+	X(cuMipmappedArrayGetLevel, "cuMipmappedArrayGetLevel", 0, GDL_LIB_CUDA) \
+	X(cuArrayGetPlane, "cuArrayGetPlane", 0, GDL_LIB_CUDA)			\
 	X(cuGreenCtxCreate, "cuGreenCtxCreate", 0, GDL_LIB_CUDA)		\
 	X(cuGreenCtxDestroy, "cuGreenCtxDestroy", 0, GDL_LIB_CUDA)		\
 	X(cuDevicePrimaryCtxReset_v2, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
@@ -348,6 +350,9 @@ CUresult cuGraphAddNode_v2(CUgraphNode *node, CUgraph graph,
 CUresult cuGraphNodeSetParams(CUgraphNode node, CUgraphNodeParams *nodeParams);
 CUresult cuGraphExecNodeSetParams(CUgraphExec exec, CUgraphNode node,
 				  CUgraphNodeParams *nodeParams);
+CUresult cuMipmappedArrayGetLevel(CUarray *level, CUmipmappedArray arr,
+				  unsigned int l);
+CUresult cuArrayGetPlane(CUarray *plane, CUarray arr, unsigned int idx);
 CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
 			  CUdevice dev, unsigned int flags);
 CUresult cuGreenCtxDestroy(CUgreenCtx ctx);

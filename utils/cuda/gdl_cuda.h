@@ -194,6 +194,10 @@ int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len);
 
 CUresult gdlc_copy3d_check(const CUDA_MEMCPY3D *p);
 CUdevice gdlc_array_device(CUarray a);
+void gdlc_arrays_lock_all(void);
+void gdlc_arrays_unlock_all(void);
+void gdlc_arrays_forget(void);
+void gdlc_arrays_init(void);
 
 /* ---- meminfo.c ---- */
 
