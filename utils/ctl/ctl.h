@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gdl_parse.h"
 #include "gpudmalock.h"
 
 #define GDL_MODULE_NAME	"gpu_dma_lock"
@@ -56,7 +57,6 @@ int ctl_parse_size(const char *s, uint64_t *out);
 int ctl_parse_rights(const char *s, uint32_t *out);
 const char *ctl_rights_str(uint32_t rights, char buf[4]);
 const char *ctl_fmt_size(uint64_t v, char *buf, size_t len);
-int ctl_parse_pci_addr(const char *s, uint32_t *domain, uint32_t *bdf);
 void ctl_fmt_pci_addr(uint32_t domain, uint32_t bdf, char *buf, size_t len);
 /* Device selector: index, name or PCI address; -ENODEV when none. */
 int ctl_find_device(const struct gdl_device_info *d, int n, const char *sel);

@@ -58,7 +58,7 @@ static int parse_gpus(struct gdl_slurm_conf *c, const char *list, char *err,
 				    GDL_SLURM_MAX_GPUS);
 		memcpy(buf, p, n);
 		buf[n] = '\0';
-		if (ctl_parse_pci_addr(buf, &c->gpu_domain[c->nr_gpus],
+		if (gdl_parse_pci_addr(buf, &c->gpu_domain[c->nr_gpus],
 				       &c->gpu_bdf[c->nr_gpus]))
 			return fail(err, len, -EINVAL,
 				    "gpus=: '%s' is not a PCI address (0000:03:00.0)", buf);
