@@ -4,6 +4,8 @@
  * functions, unit-tested on the host (tests/ctl/unit).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,6 +119,18 @@ const char *ctl_fmt_size(uint64_t v, char *buf, size_t len)
 		snprintf(buf, len, "%.1f%c",
 			 (double)v / (double)(1ULL << (10 * (u + 1))), units[u]);
 	return buf;
+}
+
+int ctl_errbuf(char *err, size_t len, int ret, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
+	}
+	return ret;
 }
 
 void ctl_fmt_pci_addr(uint32_t domain, uint32_t bdf, char *buf, size_t len)
