@@ -13,7 +13,9 @@
  * pre-1.2 algorithms (pre12_acl.c, a labelled reference copy) and by the
  * current core, on the same set in the same run, with the ratio.
  *
- * OP is check-own, check-acl, reserve-release.  Each loop lives in its own
+ * OP is check-own, check-acl, reserve-release, or check-hostile and
+ * check-hostile-pre12 (the denied check against a hostile set of ACL
+ * entries, by this core and by the pre-1.2 walk-back).  Each loop lives in its own
  * noinline function so callgrind can count exactly its instructions.
  */
 #include <stdio.h>
@@ -259,9 +261,53 @@ static void hostile_batch(struct gdl_acl_entry *e, u32 n, u32 victim,
 		hostile_entry(&e[i], victim, owner, from + i);
 }
 
+struct hostile_set {
+	u32 vid, tid;			/* victim (grantee), tenant (owner) */
+	struct gdl_agent *v;		/* a reference held */
+	struct pre12_acl_set *old;	/* the same set, the pre-1.2 way */
+	u64 addr;			/* a read here is denied */
+};
+
 /*
  * A set built to defeat the DMA check: @n entries of one tenant's, every
- * one covering the address checked, none with the right asked for.  Then
+ * one covering the address checked, none with the right asked for; in the
+ * core's ledger and as a pre-1.2 set.
+ */
+static void hostile_build(struct hostile_set *h, u32 n)
+{
+	char vname[GDL_NAME_LEN] = "hostile-victim";	/* whole ABI fields */
+	char tname[GDL_NAME_LEN] = "hostile-tenant";
+	struct gdl_acl_entry *all = malloc(sizeof(*all) * (n ? n : 1));
+	u32 done = 0, k;
+
+	if (!all)
+		exit(2);
+	must(gdl_agent_create(&L, vname, 0, &h->vid), "victim");
+	must(gdl_agent_create(&L, tname, 0, &h->tid), "tenant");
+	h->v = gdl_agent_get(&L, h->vid);
+	hostile_batch(all, n, h->vid, h->tid, 0);
+	while (done < n) {
+		k = n - done < GDL_ACL_BATCH_MAX ? n - done : GDL_ACL_BATCH_MAX;
+		must(gdl_acl_grant(&L, all + done, k), "hostile grant");
+		done += k;
+	}
+	h->old = pre12_acl_set_build(all, n);
+	if (!h->old)
+		exit(2);
+	h->addr = ACL_BASE + (u64)n * 4096 + 4096;
+	free(all);
+}
+
+static void hostile_free(struct hostile_set *h)
+{
+	kvfree(h->old);
+	gdl_agent_put(&L, h->v);
+	must(gdl_agent_destroy(&L, h->vid), "victim destroy");
+	must(gdl_agent_destroy(&L, h->tid), "tenant destroy");
+}
+
+/*
+ * The hostile set's denied check (hostile_build()).  Then
  * the calls a tenant can make that hold admin_lock, each timed whole (an
  * upper bound of the hold) against that set.  Each is done twice in this
  * run: by the pre-1.2 algorithms (pre12_acl.c, a reference copy from
@@ -272,33 +318,19 @@ static void hostile_report(u32 n)
 	static struct gdl_acl_entry e[GDL_ACL_BATCH_MAX];
 	struct pre12_acl_set *old, *grown, *tmp;
 	struct hostile_row rows[5];
-	struct gdl_acl_entry *all;
-	struct gdl_agent *v;
+	struct hostile_set h;
 	struct timespec t0;
-	u32 vid, tid, done = 0, i, k;
-	u64 addr = ACL_BASE + (u64)n * 4096 + 4096;
+	u32 vid, tid, i;
+	u64 addr;
 	long reps = n >= 100000 ? 2000 : 20000;
 	long reps_before = 20000000L / (n + 1) + 1;	/* O(n) each */
 	double longest_before = 0, longest_after = 0;
 
-	char vname[GDL_NAME_LEN] = "hostile-victim";	/* whole ABI fields */
-	char tname[GDL_NAME_LEN] = "hostile-tenant";
-
-	must(gdl_agent_create(&L, vname, 0, &vid), "victim");
-	must(gdl_agent_create(&L, tname, 0, &tid), "tenant");
-	v = gdl_agent_get(&L, vid);
-	all = malloc(sizeof(*all) * n);
-	if (!all)
-		exit(2);
-	hostile_batch(all, n, vid, tid, 0);
-	while (done < n) {
-		k = n - done < GDL_ACL_BATCH_MAX ? n - done : GDL_ACL_BATCH_MAX;
-		must(gdl_acl_grant(&L, all + done, k), "hostile grant");
-		done += k;
-	}
-	old = pre12_acl_set_build(all, n);
-	if (!old)
-		exit(2);
+	hostile_build(&h, n);
+	vid = h.vid;
+	tid = h.tid;
+	old = h.old;
+	addr = h.addr;
 	printf("\nHostile set: %u entries of one tenant in the victim's set, each reaching the top of the address space, write only; the victim checks a read (denied).\n",
 	       n);
 	printf("Before: the pre-1.2 algorithms (tests/bench/pre12_acl.c, a copy of src/gdl_acl.c at ca0a1f2) on the same set; after: this core.  Same run.\n");
@@ -310,7 +342,7 @@ static void hostile_report(u32 n)
 	loop_check_hostile_pre12(reps_before, old, addr);
 	rows[0].before = ms_since(&t0) * 1e6 / reps_before;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	loop_check_hostile(reps, v, addr);
+	loop_check_hostile(reps, h.v, addr);
 	rows[0].after = ms_since(&t0) * 1e6 / reps;
 	hostile_row(&rows[0]);
 
@@ -375,11 +407,7 @@ static void hostile_report(u32 n)
 	hostile_row(&(struct hostile_row){ "grant or revoke of one batch", longest_before,
 					   longest_after });
 	kvfree(grown);
-	kvfree(old);
-	free(all);
-	gdl_agent_put(&L, v);
-	must(gdl_agent_destroy(&L, vid), "victim destroy");
-	must(gdl_agent_destroy(&L, tid), "tenant destroy");
+	hostile_free(&h);
 }
 
 int main(int argc, char **argv)
@@ -392,8 +420,19 @@ int main(int argc, char **argv)
 	setup();
 	if (argc == 6 && !strcmp(argv[1], "--only")) {
 		grow_agents(atoi(argv[4]));
-		grow_acl(atoi(argv[5]));
 		n = atol(argv[3]);
+		if (!strncmp(argv[2], "check-hostile", 13)) {
+			struct hostile_set h;
+
+			hostile_build(&h, atoi(argv[5]));
+			if (!strcmp(argv[2], "check-hostile-pre12"))
+				loop_check_hostile_pre12(n, h.old, h.addr);
+			else
+				loop_check_hostile(n, h.v, h.addr);
+			hostile_free(&h);
+			return 0;
+		}
+		grow_acl(atoi(argv[5]));
 		if (!strcmp(argv[2], "check-own"))
 			loop_check_own(n);
 		else if (!strcmp(argv[2], "check-acl"))
