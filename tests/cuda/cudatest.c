@@ -1388,6 +1388,56 @@ static void test_legacy(void)
 	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
 }
 
+/* ---- legacy 32-bit copies: refused by every path ---- */
+
+static void test_legacy_copies(void)
+{
+	unsigned long long n0 = fake_cuda_legacy_copies();
+	void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	__typeof__(cuMemcpyDtoD) *dl_dtod;
+	__typeof__(cuMemcpy2D) *dl_2d;
+	CUdriverProcAddressQueryResult st;
+	CUarray a0 = NULL, a1 = NULL;
+	CUDA_ARRAY_DESCRIPTOR d = { 256, 256, CU_AD_FORMAT_FLOAT, 1 };
+	void *p;
+
+	t_section = "legacy-copies";
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuArrayCreate_v2(&a0, &d), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuArrayCreate_v2(&a1, &d), 0);
+	cuCtxSetCurrent(ctx0);
+	/* Device 0 -> 1 without the peer right, by direct call. */
+	T_EXPECT(cuMemcpyDtoD(0x1000, 0x2000, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyDtoDAsync(0x1000, 0x2000, 4096, NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyDtoA(a1, 0, 0x2000, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyAtoD(0x1000, a0, 0, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyAtoA(a1, 0, a0, 0, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy2D(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy2DUnaligned(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy2DAsync(NULL, NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy3D(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy3DAsync(NULL, NULL), CUDA_ERROR_NOT_SUPPORTED);
+	/* By dlsym on libcuda.so.1. */
+	dl_dtod = lib ? (__typeof__(cuMemcpyDtoD) *)dlsym(lib, "cuMemcpyDtoD") : NULL;
+	dl_2d = lib ? (__typeof__(cuMemcpy2D) *)dlsym(lib, "cuMemcpy2D") : NULL;
+	T_TRUE(dl_dtod && dl_2d);
+	if (dl_dtod && dl_2d) {
+		T_EXPECT(dl_dtod(0x1000, 0x2000, 4096), CUDA_ERROR_NOT_SUPPORTED);
+		T_EXPECT(dl_2d(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	}
+	/* By cuGetProcAddress with a pre-3.2 cudaVersion. */
+	p = (void *)1;
+	T_EXPECT(cuGetProcAddress_v2("cuMemcpyAtoA", &p, 3000, 0, &st),
+		 CUDA_ERROR_NOT_SUPPORTED);
+	T_TRUE(p == NULL);
+	t_check(fake_cuda_legacy_copies() == n0,
+		"no 32-bit copy reached the driver (%llu did)",
+		fake_cuda_legacy_copies() - n0);
+	T_EXPECT(cuArrayDestroy(a0), 0);
+	T_EXPECT(cuArrayDestroy(a1), 0);
+}
+
 /* ---- threads ---- */
 
 static void *thread_allocs(void *arg)
@@ -1936,6 +1986,7 @@ int main(int argc, char **argv)
 		test_green();
 		test_dma();
 		test_legacy();
+		test_legacy_copies();
 		test_dma_more();
 		test_copies_more();
 		test_export();

@@ -2051,6 +2051,91 @@ API CUresult cuDevicePrimaryCtxReset(CUdevice dev)
 	return cuDevicePrimaryCtxReset_v2(dev);
 }
 
+/*
+ * The pre-3.2 copies (32-bit device pointers and sizes): accepted and
+ * counted, so that a test can tell when one reaches the driver.
+ */
+static unsigned long long legacy_copies;
+
+API unsigned long long fake_cuda_legacy_copies(void)
+{
+	return __atomic_load_n(&legacy_copies, __ATOMIC_RELAXED);
+}
+
+static CUresult legacy_copy(void)
+{
+	__atomic_add_fetch(&legacy_copies, 1, __ATOMIC_RELAXED);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemcpyDtoD(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+			  unsigned int n)
+{
+	(void)dst;
+	(void)src;
+	(void)n;
+	return legacy_copy();
+}
+
+API CUresult cuMemcpyDtoDAsync(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+			       unsigned int n, CUstream s)
+{
+	(void)s;
+	return cuMemcpyDtoD(dst, src, n);
+}
+
+API CUresult cuMemcpyDtoA(CUarray dst, unsigned int doff,
+			  GDL_CUdeviceptr_v1 src, unsigned int n)
+{
+	(void)dst;
+	(void)doff;
+	(void)src;
+	(void)n;
+	return legacy_copy();
+}
+
+API CUresult cuMemcpyAtoD(GDL_CUdeviceptr_v1 dst, CUarray src,
+			  unsigned int soff, unsigned int n)
+{
+	(void)dst;
+	(void)src;
+	(void)soff;
+	(void)n;
+	return legacy_copy();
+}
+
+API CUresult cuMemcpyAtoA(CUarray dst, unsigned int doff, CUarray src,
+			  unsigned int soff, unsigned int n)
+{
+	(void)dst;
+	(void)doff;
+	(void)src;
+	(void)soff;
+	(void)n;
+	return legacy_copy();
+}
+
+#define FAKE_LEGACY_XD(name, type)					\
+	API CUresult name(const type *p)				\
+	{								\
+		(void)p;						\
+		return legacy_copy();					\
+	}
+
+#define FAKE_LEGACY_XD_ASYNC(name, type)				\
+	API CUresult name(const type *p, CUstream s)			\
+	{								\
+		(void)p;						\
+		(void)s;						\
+		return legacy_copy();					\
+	}
+
+FAKE_LEGACY_XD(cuMemcpy2D, GDL_CUDA_MEMCPY2D_v1)
+FAKE_LEGACY_XD(cuMemcpy2DUnaligned, GDL_CUDA_MEMCPY2D_v1)
+FAKE_LEGACY_XD_ASYNC(cuMemcpy2DAsync, GDL_CUDA_MEMCPY2D_v1)
+FAKE_LEGACY_XD(cuMemcpy3D, GDL_CUDA_MEMCPY3D_v1)
+FAKE_LEGACY_XD_ASYNC(cuMemcpy3DAsync, GDL_CUDA_MEMCPY3D_v1)
+
 /* A version of cuMemAlloc from the future, with another signature. */
 static CUresult cuMemAlloc_v5(CUdeviceptr *dptr, size_t size,
 			      unsigned long long flags)

@@ -158,9 +158,21 @@
 	X(cuCtxCreate, "cuCtxCreate", 0, GDL_LIB_CUDA)				\
 	X(cuCtxDestroy, "cuCtxDestroy", 0, GDL_LIB_CUDA)			\
 	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA) \
-	X(cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA)
+	X(cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
+	X(cuMemcpyDtoD, "cuMemcpyDtoD", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpyDtoA, "cuMemcpyDtoA", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyAtoD, "cuMemcpyAtoD", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyAtoA, "cuMemcpyAtoA", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpy2D, "cuMemcpy2D", 0, GDL_LIB_CUDA)				\
+	X(cuMemcpy2DUnaligned, "cuMemcpy2DUnaligned", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpy2DAsync, "cuMemcpy2DAsync", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpy3D, "cuMemcpy3D", 0, GDL_LIB_CUDA)				\
+	X(cuMemcpy3DAsync, "cuMemcpy3DAsync", 0, GDL_LIB_CUDA)
 
-#define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate)
+#define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate) \
+	X(cuMemcpyDtoD) X(cuMemcpyDtoDAsync) X(cuMemcpyDtoA) X(cuMemcpyAtoD) X(cuMemcpyAtoA) \
+	X(cuMemcpy2D) X(cuMemcpy2DUnaligned) X(cuMemcpy2DAsync) X(cuMemcpy3D) X(cuMemcpy3DAsync)
 
 /* Wrapped */
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize);
@@ -374,6 +386,22 @@ CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev);
 CUresult cuCtxDestroy(CUcontext ctx);
 CUresult cuDevicePrimaryCtxRelease(CUdevice dev);
 CUresult cuDevicePrimaryCtxReset(CUdevice dev);
+/* Wrapped: the legacy 32-bit copies (refused) */
+CUresult cuMemcpyDtoD(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+		      unsigned int n);
+CUresult cuMemcpyDtoDAsync(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+			   unsigned int n, CUstream s);
+CUresult cuMemcpyDtoA(CUarray dst, unsigned int doff, GDL_CUdeviceptr_v1 src,
+		      unsigned int n);
+CUresult cuMemcpyAtoD(GDL_CUdeviceptr_v1 dst, CUarray src, unsigned int soff,
+		      unsigned int n);
+CUresult cuMemcpyAtoA(CUarray dst, unsigned int doff, CUarray src,
+		      unsigned int soff, unsigned int n);
+CUresult cuMemcpy2D(const GDL_CUDA_MEMCPY2D_v1 *p);
+CUresult cuMemcpy2DUnaligned(const GDL_CUDA_MEMCPY2D_v1 *p);
+CUresult cuMemcpy2DAsync(const GDL_CUDA_MEMCPY2D_v1 *p, CUstream s);
+CUresult cuMemcpy3D(const GDL_CUDA_MEMCPY3D_v1 *p);
+CUresult cuMemcpy3DAsync(const GDL_CUDA_MEMCPY3D_v1 *p, CUstream s);
 CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
 			  cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,

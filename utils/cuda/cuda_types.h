@@ -479,11 +479,21 @@ typedef struct {
 
 #endif /* nvml.h */
 
-/* The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate. */
+/*
+ * The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate, and of the
+ * 32-bit copies (refused unread: opaque here).
+ */
 #ifdef GDL_CUDA_REAL_HEADERS
 typedef CUDA_ARRAY_DESCRIPTOR_v1 GDL_CUDA_ARRAY_DESCRIPTOR_v1;
 typedef CUDA_ARRAY3D_DESCRIPTOR_v1 GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
+typedef CUdeviceptr_v1 GDL_CUdeviceptr_v1;
+typedef CUDA_MEMCPY2D_v1 GDL_CUDA_MEMCPY2D_v1;
+typedef CUDA_MEMCPY3D_v1 GDL_CUDA_MEMCPY3D_v1;
 #else
+typedef unsigned int GDL_CUdeviceptr_v1;
+typedef struct CUDA_MEMCPY2D_v1_st GDL_CUDA_MEMCPY2D_v1;
+typedef struct CUDA_MEMCPY3D_v1_st GDL_CUDA_MEMCPY3D_v1;
+
 typedef struct {
 	unsigned int Width;
 	unsigned int Height;
