@@ -682,6 +682,143 @@ static void test_graphs(void)
 	cuGraphDestroy(gd);
 }
 
+/* ---- graph memory: CUDA 11's instantiation, updates, child graphs ---- */
+
+/* A graph with one allocation node of @bytes on device @dev. */
+static CUgraph alloc_graph(uint64_t bytes, int dev)
+{
+	CUDA_MEM_ALLOC_NODE_PARAMS p;
+	CUgraph graph = NULL;
+	CUgraphNode node;
+
+	memset(&p, 0, sizeof(p));
+	p.poolProps.allocType = 1;
+	p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	p.poolProps.location.id = dev;
+	p.bytesize = bytes;
+	if (cuGraphCreate(&graph, 0) ||
+	    cuGraphAddMemAllocNode(&node, graph, NULL, 0, &p))
+		return NULL;
+	return graph;
+}
+
+/* Launch @exec on device 0: what it charged there (MiB), then trim. */
+static long long launch_charge(CUgraphExec exec, CUresult want)
+{
+	uint64_t b = usage(0);
+	long long mib;
+
+	T_EXPECT(cuGraphLaunch(exec, NULL), want);
+	mib = (long long)(usage(0) - b) / (long long)MiB;
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	T_TRUE(usage(0) == b);
+	return mib;
+}
+
+static void test_graphs_more(void)
+{
+	CUgraph g8 = alloc_graph(8 * MiB, 0), g30 = alloc_graph(30 * MiB, 0);
+	CUgraph g70 = alloc_graph(70 * MiB, 0), parent, empty;
+	CUgraphExec ex = NULL, ex2 = NULL;
+	CUgraphExecUpdateResultInfo info;
+	CUgraphExecUpdateResult res;
+	CUgraphNode node, err;
+	__typeof__(cuGraphInstantiate) *inst = NULL;
+	char log[64];
+	long long mib;
+
+	t_section = "graphs-more";
+	cuCtxSetCurrent(ctx0);
+	T_TRUE(g8 && g30 && g70);
+	if (!g8 || !g30 || !g70)
+		return;
+	/* CUDA 11's 5-argument instantiation, by name, as _v2 and as found. */
+	T_EXPECT(cuGraphInstantiate(&ex, g30, &err, log, sizeof(log)), 0);
+	mib = launch_charge(ex, 0);
+	t_check(mib == 30, "cuGraphInstantiate (CUDA 11's): its 30 MiB graph charged at launch (%lld MiB)", mib);
+	cuGraphExecDestroy(ex);
+	T_EXPECT(cuGraphInstantiate_v2(&ex, g70, &err, log, sizeof(log)), 0);
+	mib = launch_charge(ex, CUDA_ERROR_OUT_OF_MEMORY);
+	t_check(mib == 0, "cuGraphInstantiate_v2: a 70 MiB graph refused at launch (%lld MiB charged)", mib);
+	cuGraphExecDestroy(ex);
+	T_EXPECT(cuGetProcAddress_v2("cuGraphInstantiate", (void **)&inst, 11000, 0, NULL), 0);
+	T_TRUE(in_interposer((void *)inst));
+	if (inst) {
+		T_EXPECT(inst(&ex, g8, NULL, NULL, 0), 0);
+		mib = launch_charge(ex, 0);
+		t_check(mib == 8, "cuGetProcAddress(cuGraphInstantiate, 11000): charged (%lld MiB)", mib);
+		cuGraphExecDestroy(ex);
+	}
+	/* An update makes the executable launch its new graph's memory. */
+	T_EXPECT(cuGraphInstantiateWithFlags(&ex, g8, 0), 0);
+	T_EXPECT(cuGraphExecUpdate_v2(ex, g30, &info), 0);
+	mib = launch_charge(ex, 0);
+	t_check(mib == 30, "cuGraphExecUpdate_v2 to a 30 MiB graph: charged 30 MiB at launch (%lld)", mib);
+	T_EXPECT(cuGraphExecUpdate(ex, g70, &err, &res), 0);
+	mib = launch_charge(ex, CUDA_ERROR_OUT_OF_MEMORY);
+	t_check(mib == 0, "cuGraphExecUpdate (CUDA 11's) to a 70 MiB graph: refused at launch (%lld MiB charged)", mib);
+	T_EXPECT(cuGraphCreate(&empty, 0), 0);
+	T_EXPECT(cuGraphExecUpdate_v2(ex, empty, &info), 0);
+	mib = launch_charge(ex, 0);
+	t_check(mib == 0, "updated to a graph without allocations: nothing charged (%lld MiB)", mib);
+	cuGraphExecDestroy(ex);
+	/* A child graph's allocation nodes are its parent's. */
+	T_EXPECT(cuGraphCreate(&parent, 0), 0);
+	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g70), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&ex, parent, 0), 0);
+	mib = launch_charge(ex, CUDA_ERROR_OUT_OF_MEMORY);
+	t_check(mib == 0, "a parent of a 70 MiB child graph: refused at launch (%lld MiB charged)", mib);
+	cuGraphExecDestroy(ex);
+	cuGraphDestroy(parent);
+	T_EXPECT(cuGraphCreate(&parent, 0), 0);
+	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g8), 0);
+	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g30), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&ex2, parent, 0), 0);
+	mib = launch_charge(ex2, 0);
+	t_check(mib == 38, "two child graphs of 8 and 30 MiB: 38 MiB charged at launch (%lld)", mib);
+	cuGraphExecDestroy(ex2);
+	cuGraphDestroy(parent);
+	cuGraphDestroy(empty);
+	cuGraphDestroy(g8);
+	cuGraphDestroy(g30);
+	cuGraphDestroy(g70);
+}
+
+/* ---- external memory: charged while imported ---- */
+
+static void test_extmem(void)
+{
+	CUDA_EXTERNAL_MEMORY_HANDLE_DESC d;
+	CUexternalMemory ext = NULL, big = NULL;
+	unsigned long long calls;
+	uint64_t b0 = usage(0), b1 = usage(1);
+
+	t_section = "extmem";
+	cuCtxSetCurrent(ctx0);
+	memset(&d, 0, sizeof(d));
+	d.type = CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD;
+	d.handle.fd = 99;
+	d.size = 8 * MiB;
+	T_EXPECT(cuImportExternalMemory(&ext, &d), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "an 8 MiB import charged on the current device (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	/* Past the quota: refused before the driver. */
+	calls = fake_cuda_driver_allocs();
+	d.size = 60 * MiB;
+	T_EXPECT(cuImportExternalMemory(&big, &d), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(fake_cuda_driver_allocs() == calls && big == NULL);
+	T_EXPECT(cuDestroyExternalMemory(ext), 0);
+	T_TRUE(usage(0) == b0);
+	/* Device 1's context: device 1's quota. */
+	cuCtxSetCurrent(ctx1);
+	d.size = 4 * MiB;
+	T_EXPECT(cuImportExternalMemory(&ext, &d), 0);
+	T_TRUE(usage(1) == b1 + 4 * MiB && usage(0) == b0);
+	T_EXPECT(cuDestroyExternalMemory(ext), 0);
+	T_TRUE(usage(1) == b1);
+	cuCtxSetCurrent(ctx0);
+}
+
 /* ---- quotas ---- */
 
 static void test_quota(void)
@@ -1399,6 +1536,7 @@ static void test_legacy_copies(void)
 	CUdriverProcAddressQueryResult st;
 	CUarray a0 = NULL, a1 = NULL;
 	CUDA_ARRAY_DESCRIPTOR d = { 256, 256, CU_AD_FORMAT_FLOAT, 1 };
+	uint64_t b0 = usage(0), b1 = usage(1);
 	void *p;
 
 	t_section = "legacy-copies";
@@ -1435,7 +1573,11 @@ static void test_legacy_copies(void)
 		"no 32-bit copy reached the driver (%llu did)",
 		fake_cuda_legacy_copies() - n0);
 	T_EXPECT(cuArrayDestroy(a0), 0);
+	cuCtxSetCurrent(ctx1);	/* the fake frees from the current device */
 	T_EXPECT(cuArrayDestroy(a1), 0);
+	cuCtxSetCurrent(ctx0);
+	t_check(usage(0) == b0 && usage(1) == b1, "nothing left charged (%lld, %lld bytes)",
+		(long long)(usage(0) - b0), (long long)(usage(1) - b1));
 }
 
 /* ---- threads ---- */
@@ -1979,6 +2121,8 @@ int main(int argc, char **argv)
 		test_sparse();
 		test_pools();
 		test_graphs();
+		test_graphs_more();
+		test_extmem();
 		test_quota();
 		test_processes();
 		test_meminfo();

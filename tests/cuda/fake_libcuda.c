@@ -1290,7 +1290,9 @@ API CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
  */
 #define MAX_NODES 16
 struct CUgraphNode_st {
+	CUgraphNodeType type;		/* MEM_ALLOC or GRAPH */
 	CUDA_MEM_ALLOC_NODE_PARAMS p;
+	CUgraph child;			/* a child graph node's graph */
 };
 struct CUgraph_st {
 	struct CUgraphNode_st node[MAX_NODES];
@@ -1328,6 +1330,7 @@ API CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
 	params->dptr = next_va;
 	next_va += (params->bytesize + 0x1fffff) & ~0x1fffffULL;
 	pthread_mutex_unlock(&lock);
+	graph->node[graph->nr].type = CU_GRAPH_NODE_TYPE_MEM_ALLOC;
 	graph->node[graph->nr].p = *params;
 	*node = &graph->node[graph->nr++];
 	return CUDA_SUCCESS;
@@ -1349,7 +1352,7 @@ API CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type)
 {
 	if (!node || !type)
 		return CUDA_ERROR_INVALID_VALUE;
-	*type = CU_GRAPH_NODE_TYPE_MEM_ALLOC;
+	*type = node->type;
 	return CUDA_SUCCESS;
 }
 
@@ -1362,18 +1365,28 @@ API CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
 	return CUDA_SUCCESS;
 }
 
-static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
+/* What launching @graph allocates per device, its child graphs' too. */
+static void graph_sum(CUgraph graph, unsigned long long *bytes)
 {
 	size_t i;
 
+	for (i = 0; i < graph->nr; i++) {
+		if (graph->node[i].type == CU_GRAPH_NODE_TYPE_GRAPH)
+			graph_sum(graph->node[i].child, bytes);
+		else if (graph->node[i].type == CU_GRAPH_NODE_TYPE_MEM_ALLOC)
+			bytes[graph->node[i].p.poolProps.location.id] +=
+				graph->node[i].p.bytesize;
+	}
+}
+
+static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
+{
 	if (!exec || !graph)
 		return CUDA_ERROR_INVALID_VALUE;
 	*exec = calloc(1, sizeof(**exec));
 	if (!*exec)
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	for (i = 0; i < graph->nr; i++)
-		(*exec)->bytes[graph->node[i].p.poolProps.location.id] +=
-			graph->node[i].p.bytesize;
+	graph_sum(graph, (*exec)->bytes);
 	return CUDA_SUCCESS;
 }
 
@@ -2136,6 +2149,111 @@ FAKE_LEGACY_XD_ASYNC(cuMemcpy2DAsync, GDL_CUDA_MEMCPY2D_v1)
 FAKE_LEGACY_XD(cuMemcpy3D, GDL_CUDA_MEMCPY3D_v1)
 FAKE_LEGACY_XD_ASYNC(cuMemcpy3DAsync, GDL_CUDA_MEMCPY3D_v1)
 
+/*
+ * Graphs, continued: child graph nodes (the child's allocation nodes are
+ * launched with the parent), CUDA 11's instantiation, and updates (an
+ * executable allocates what its new graph does from then on).
+ */
+API CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph,
+				      const CUgraphNode *deps, size_t ndeps,
+				      CUgraph child)
+{
+	(void)deps;
+	(void)ndeps;
+	if (!node || !graph || !child || graph->nr == MAX_NODES)
+		return CUDA_ERROR_INVALID_VALUE;
+	graph->node[graph->nr].type = CU_GRAPH_NODE_TYPE_GRAPH;
+	graph->node[graph->nr].child = child;
+	*node = &graph->node[graph->nr++];
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph)
+{
+	if (!node || !graph || node->type != CU_GRAPH_NODE_TYPE_GRAPH)
+		return CUDA_ERROR_INVALID_VALUE;
+	*graph = node->child;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphInstantiate(CUgraphExec *exec, CUgraph graph,
+				CUgraphNode *err, char *log, size_t len)
+{
+	(void)err;
+	(void)log;
+	(void)len;
+	return instantiate(exec, graph);
+}
+
+API CUresult cuGraphInstantiate_v2(CUgraphExec *exec, CUgraph graph,
+				   CUgraphNode *err, char *log, size_t len)
+{
+	return cuGraphInstantiate(exec, graph, err, log, len);
+}
+
+API CUresult cuGraphExecUpdate_v2(CUgraphExec exec, CUgraph graph,
+				  CUgraphExecUpdateResultInfo *info)
+{
+	if (!exec || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	memset(exec->bytes, 0, sizeof(exec->bytes));
+	graph_sum(graph, exec->bytes);
+	if (info)
+		memset(info, 0, sizeof(*info));
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphExecUpdate(CUgraphExec exec, CUgraph graph,
+			       CUgraphNode *err, CUgraphExecUpdateResult *result)
+{
+	CUgraphExecUpdateResultInfo info;
+	CUresult e = cuGraphExecUpdate_v2(exec, graph, &info);
+
+	if (err)
+		*err = info.errorNode;
+	if (result)
+		*result = info.result;
+	return e;
+}
+
+/*
+ * External memory: another API's allocation (another process's, for the
+ * fake: it never counts in this process's live memory), imported into
+ * the current context.
+ */
+struct CUextMemory_st {
+	unsigned long long size;
+};
+
+API CUresult cuImportExternalMemory(CUexternalMemory *ext,
+				    const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *desc)
+{
+	int dev;
+
+	if (!ext || !desc || !desc->size)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (cur_dev(&dev)) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_CONTEXT;
+	}
+	driver_allocs++;
+	pthread_mutex_unlock(&lock);
+	*ext = calloc(1, sizeof(**ext));
+	if (!*ext)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	(*ext)->size = desc->size;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDestroyExternalMemory(CUexternalMemory ext)
+{
+	if (!ext)
+		return CUDA_ERROR_INVALID_VALUE;
+	free(ext);
+	return CUDA_SUCCESS;
+}
+
 /* A version of cuMemAlloc from the future, with another signature. */
 static CUresult cuMemAlloc_v5(CUdeviceptr *dptr, size_t size,
 			      unsigned long long flags)
@@ -2234,6 +2352,11 @@ static CUresult get_proc(const char *symbol, void **pfn, int version,
 			continue;
 		if (has_legacy(symbol) && is_legacy(i) != (version < 3020))
 			continue;
+		/* cuGraphInstantiate: WithFlags from 12.0 on, as cuda.h says. */
+		if (!strcmp(symbol, "cuGraphInstantiate") && version >= 12000) {
+			found = (void *)cuGraphInstantiateWithFlags;
+			break;
+		}
 		/* cuCtxCreate: v4 from 12.5 on, v2 before (v3 by name only). */
 		if (!strcmp(symbol, "cuCtxCreate") && version >= 3020 &&
 		    strcmp(procs[i].name, version >= 12050 ? "cuCtxCreate_v4" : "cuCtxCreate_v2"))

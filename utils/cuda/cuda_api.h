@@ -129,6 +129,9 @@
 	X(cuGreenCtxCreate, "cuGreenCtxCreate", 0, GDL_LIB_CUDA)		\
 	X(cuGreenCtxDestroy, "cuGreenCtxDestroy", 0, GDL_LIB_CUDA)		\
 	X(cuDevicePrimaryCtxReset_v2, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
+	X(cuGraphExecUpdate_v2, "cuGraphExecUpdate", 0, GDL_LIB_CUDA)		\
+	X(cuImportExternalMemory, "cuImportExternalMemory", 0, GDL_LIB_CUDA)	\
+	X(cuDestroyExternalMemory, "cuDestroyExternalMemory", 0, GDL_LIB_CUDA) \
 	GDL_CUDA_LEGACY(X)							\
 	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
 	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML) \
@@ -168,7 +171,10 @@
 	X(cuMemcpy2DUnaligned, "cuMemcpy2DUnaligned", 0, GDL_LIB_CUDA)		\
 	X(cuMemcpy2DAsync, "cuMemcpy2DAsync", 0, GDL_LIB_CUDA)			\
 	X(cuMemcpy3D, "cuMemcpy3D", 0, GDL_LIB_CUDA)				\
-	X(cuMemcpy3DAsync, "cuMemcpy3DAsync", 0, GDL_LIB_CUDA)
+	X(cuMemcpy3DAsync, "cuMemcpy3DAsync", 0, GDL_LIB_CUDA)		\
+	X(cuGraphInstantiate, "cuGraphInstantiate", 0, GDL_LIB_CUDA)		\
+	X(cuGraphInstantiate_v2, "cuGraphInstantiate", 0, GDL_LIB_CUDA)	\
+	X(cuGraphExecUpdate, "cuGraphExecUpdate", 0, GDL_LIB_CUDA)
 
 #define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate) \
 	X(cuMemcpyDtoD) X(cuMemcpyDtoDAsync) X(cuMemcpyDtoA) X(cuMemcpyAtoD) X(cuMemcpyAtoA) \
@@ -369,6 +375,11 @@ CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
 			  CUdevice dev, unsigned int flags);
 CUresult cuGreenCtxDestroy(CUgreenCtx ctx);
 CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev);
+CUresult cuGraphExecUpdate_v2(CUgraphExec exec, CUgraph graph,
+			      CUgraphExecUpdateResultInfo *info);
+CUresult cuImportExternalMemory(CUexternalMemory *ext,
+				const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *desc);
+CUresult cuDestroyExternalMemory(CUexternalMemory ext);
 /* Wrapped: legacy ABIs (cuda.h declares none of them) */
 CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
 CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
@@ -402,6 +413,13 @@ CUresult cuMemcpy2DUnaligned(const GDL_CUDA_MEMCPY2D_v1 *p);
 CUresult cuMemcpy2DAsync(const GDL_CUDA_MEMCPY2D_v1 *p, CUstream s);
 CUresult cuMemcpy3D(const GDL_CUDA_MEMCPY3D_v1 *p);
 CUresult cuMemcpy3DAsync(const GDL_CUDA_MEMCPY3D_v1 *p, CUstream s);
+/* Wrapped: CUDA 11's graph instantiation and update */
+CUresult cuGraphInstantiate(CUgraphExec *exec, CUgraph graph, CUgraphNode *err,
+			    char *log, size_t len);
+CUresult cuGraphInstantiate_v2(CUgraphExec *exec, CUgraph graph,
+			       CUgraphNode *err, char *log, size_t len);
+CUresult cuGraphExecUpdate(CUgraphExec exec, CUgraph graph, CUgraphNode *err,
+			   CUgraphExecUpdateResult *result);
 CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
 			  cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,
@@ -466,6 +484,10 @@ CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
 				const CUgraphNode *deps, size_t ndeps,
 				CUDA_MEM_ALLOC_NODE_PARAMS *params);
 CUresult cuGraphGetNodes(CUgraph graph, CUgraphNode *nodes, size_t *n);
+CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph,
+				  const CUgraphNode *deps, size_t ndeps,
+				  CUgraph child);
+CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph);
 CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type);
 CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
 				      CUDA_MEM_ALLOC_NODE_PARAMS *params);

@@ -248,6 +248,7 @@ typedef struct CUgraphExec_st *CUgraphExec;
 
 typedef enum {
 	CU_GRAPH_NODE_TYPE_MEMCPY = 1,
+	CU_GRAPH_NODE_TYPE_GRAPH = 4,
 	CU_GRAPH_NODE_TYPE_MEM_ALLOC = 10,
 	CU_GRAPH_NODE_TYPE_MAX = 0x7fffffff,
 } CUgraphNodeType;
@@ -275,6 +276,38 @@ typedef struct {
 	CUgraphNode hErrNode_out;
 	int result_out;			/* CUgraphInstantiateResult */
 } CUDA_GRAPH_INSTANTIATE_PARAMS;
+
+/* cuGraphExecUpdate's results: passed through, never read. */
+typedef enum {
+	CU_GRAPH_EXEC_UPDATE_SUCCESS = 0,
+	CU_GRAPH_EXEC_UPDATE_RESULT_MAX = 0x7fffffff,
+} CUgraphExecUpdateResult;
+
+typedef struct {
+	CUgraphExecUpdateResult result;
+	CUgraphNode errorNode;
+	CUgraphNode errorFromNode;
+} CUgraphExecUpdateResultInfo;
+
+/* External memory (Vulkan, D3D, NvSciBuf) imported into CUDA. */
+typedef struct CUextMemory_st *CUexternalMemory;
+
+typedef struct {
+	int type;			/* CUexternalMemoryHandleType */
+	union {
+		int fd;
+		struct {
+			void *handle;
+			const void *name;
+		} win32;
+		const void *nvSciBufObject;
+	} handle;
+	unsigned long long size;
+	unsigned int flags;
+	unsigned int reserved[16];
+} CUDA_EXTERNAL_MEMORY_HANDLE_DESC;
+
+#define CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD 1
 
 /* cuMemcpyBatchAsync's attributes: passed through, never read. */
 typedef struct CUmemcpyAttributes_st CUmemcpyAttributes;

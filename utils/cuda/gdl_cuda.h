@@ -19,6 +19,7 @@
  *   dma.c       peer access, IPC and host-memory checks
  *   copies.c    copies between devices
  *   graph_copies.c copy nodes of graphs, checked as copies
+ *   extmem.c    external memory (Vulkan, D3D) imported into CUDA
  *   sparse.c    sparse arrays' tiles mapped onto VMM handles
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
@@ -99,6 +100,7 @@ void gdlc_config_init(void);
 extern struct gdl_map gdlc_ptr_map;	/* CUdeviceptr -> reservation */
 extern struct gdl_map gdlc_arr_map;	/* CUarray / CUmipmappedArray -> reservation */
 extern struct gdl_map gdlc_ctx_map;	/* CUcontext -> reservation */
+extern struct gdl_map gdlc_ext_map;	/* CUexternalMemory -> reservation */
 
 struct gdlock *gdlc_ledger(void);
 int gdlc_unaccounted(void);
