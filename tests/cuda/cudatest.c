@@ -393,6 +393,52 @@ static void test_vmm(void)
 	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
 }
 
+/* ---- multicast objects: a binding holds its VMM handle ---- */
+
+static void test_multicast(void)
+{
+	CUmulticastObjectProp mp = { 2, 4 * MiB, 0, 0 };
+	CUmemGenericAllocationHandle mc, h0, h1;
+	unsigned long long live0 = fake_cuda_live(0), live1 = fake_cuda_live(1);
+	uint64_t b0 = usage(0), b1 = usage(1);
+	CUdeviceptr va;
+
+	t_section = "multicast";
+	T_EXPECT(cuMulticastCreate(&mc, &mp), 0);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);	/* no memory of its own */
+	T_EXPECT(cuMulticastAddDevice(mc, 0), 0);
+	T_EXPECT(cuMulticastAddDevice(mc, 1), 0);
+	/* Bound by handle, then released: the binding holds it. */
+	T_EXPECT(vmm_create(&h0, 0, 2 * MiB), 0);
+	T_EXPECT(cuMulticastBindMem(mc, 0, h0, 0, 2 * MiB, 0), 0);
+	T_EXPECT(cuMemRelease(h0), 0);
+	T_TRUE(fake_cuda_live(0) == live0 + 2 * MiB);	/* the driver still holds it */
+	t_check(usage(0) == b0 + 2 * MiB, "bound to a multicast object, released: still charged (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	/* Bound by address, then unmapped and released. */
+	T_EXPECT(cuMemAddressReserve(&va, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(vmm_create(&h1, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h1, 0), 0);
+	T_EXPECT(cuMulticastBindAddr(mc, 2 * MiB, va, 2 * MiB, 0), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h1), 0);
+	T_TRUE(fake_cuda_live(1) == live1 + 2 * MiB);
+	t_check(usage(1) == b1 + 2 * MiB, "bound by address, unmapped, released: still charged (%lld MiB)",
+		(long long)(usage(1) - b1) / (long long)MiB);
+	/* An unbind of another device's memory leaves this one bound. */
+	T_EXPECT(cuMulticastUnbind(mc, 1, 0, 2 * MiB), 0);
+	T_TRUE(usage(0) == b0 + 2 * MiB);
+	/* Unbound: the memory and its charge go. */
+	T_EXPECT(cuMulticastUnbind(mc, 0, 0, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(0) == live0);
+	t_check(usage(0) == b0, "unbound: device 0's charge gone (%lld MiB left)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	T_EXPECT(cuMulticastUnbind(mc, 1, 2 * MiB, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live1 && usage(1) == b1);
+	T_EXPECT(cuMemRelease(mc), 0);
+	T_EXPECT(cuMemAddressFree(va, 2 * MiB), 0);
+}
+
 /* ---- sparse arrays: tiles mapped onto a VMM handle hold it ---- */
 
 static void tile(CUarrayMapInfo *m, CUarray arr, unsigned int x,
@@ -2118,6 +2164,7 @@ int main(int argc, char **argv)
 		test_enumerate();
 		test_allocs();
 		test_vmm();
+		test_multicast();
 		test_sparse();
 		test_pools();
 		test_graphs();

@@ -790,6 +790,8 @@ API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 		free((void *)(uintptr_t)(handle & ~HOST_HANDLE));
 		return CUDA_SUCCESS;
 	}
+	if (handle & (1ULL << 62))
+		return CUDA_SUCCESS;	/* a multicast object (MC_HANDLE) */
 	pthread_mutex_lock(&lock);
 	i = find_alloc(handle);
 	if (i < 0 || allocs[i].addr != handle || !allocs[i].refs)
@@ -2251,6 +2253,115 @@ API CUresult cuDestroyExternalMemory(CUexternalMemory ext)
 	if (!ext)
 		return CUDA_ERROR_INVALID_VALUE;
 	free(ext);
+	return CUDA_SUCCESS;
+}
+
+/*
+ * Multicast objects: a binding holds its VMM allocation's memory as a
+ * mapping does (it lives until released, unmapped and unbound).  Object
+ * handles are numbers the fake's allocations never use.
+ */
+#define MC_HANDLE (1ULL << 62)
+#define MAX_BINDINGS 16
+static struct {
+	CUmemGenericAllocationHandle mc;
+	size_t offset;
+	int alloc;		/* index in allocs, -1 for a free slot */
+} mc_bindings[MAX_BINDINGS] = { [0 ... MAX_BINDINGS - 1] = { .alloc = -1 } };
+static unsigned long long next_mc;
+
+API CUresult cuMulticastCreate(CUmemGenericAllocationHandle *mc,
+			       const CUmulticastObjectProp *prop)
+{
+	if (!mc || !prop || !prop->numDevices || !prop->size)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	*mc = MC_HANDLE | ++next_mc;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMulticastAddDevice(CUmemGenericAllocationHandle mc, CUdevice dev)
+{
+	return mc & MC_HANDLE && dev >= 0 && dev < ndev ? CUDA_SUCCESS :
+							    CUDA_ERROR_INVALID_VALUE;
+}
+
+/* The lock is held. */
+static CUresult mc_bind(CUmemGenericAllocationHandle mc, size_t offset, int i)
+{
+	int b;
+
+	if (!(mc & MC_HANDLE) || i < 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (b = 0; b < MAX_BINDINGS && mc_bindings[b].alloc >= 0; b++)
+		;
+	if (b == MAX_BINDINGS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	mc_bindings[b].mc = mc;
+	mc_bindings[b].offset = offset;
+	mc_bindings[b].alloc = i;
+	allocs[i].maps++;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMulticastBindMem(CUmemGenericAllocationHandle mc, size_t mcOffset,
+				CUmemGenericAllocationHandle mem, size_t memOffset,
+				size_t size, unsigned long long flags)
+{
+	CUresult e;
+	int i;
+
+	(void)memOffset;
+	(void)size;
+	if (flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	i = find_alloc(mem);
+	e = mc_bind(mc, mcOffset, i >= 0 && allocs[i].addr == mem ? i : -1);
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMulticastBindAddr(CUmemGenericAllocationHandle mc, size_t mcOffset,
+				 CUdeviceptr memptr, size_t size,
+				 unsigned long long flags)
+{
+	CUresult e;
+	int m, i = -1;
+
+	(void)size;
+	if (flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && memptr >= mappings[m].va &&
+		    memptr - mappings[m].va < mappings[m].size)
+			i = mappings[m].alloc;
+	e = mc_bind(mc, mcOffset, i);
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMulticastUnbind(CUmemGenericAllocationHandle mc, CUdevice dev,
+			       size_t mcOffset, size_t size)
+{
+	int b, i;
+
+	if (!(mc & MC_HANDLE))
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (b = 0; b < MAX_BINDINGS; b++) {
+		i = mc_bindings[b].alloc;
+		if (i < 0 || mc_bindings[b].mc != mc || allocs[i].dev != dev ||
+		    mc_bindings[b].offset < mcOffset ||
+		    mc_bindings[b].offset - mcOffset >= size)
+			continue;
+		mc_bindings[b].alloc = -1;
+		if (!--allocs[i].maps && !allocs[i].refs)
+			fake_free(allocs[i].addr);
+	}
+	pthread_mutex_unlock(&lock);
 	return CUDA_SUCCESS;
 }
 

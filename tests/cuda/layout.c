@@ -129,5 +129,8 @@ int main(void)
 	O(CUDA_EXTERNAL_MEMORY_HANDLE_DESC, size);
 	O(CUDA_EXTERNAL_MEMORY_HANDLE_DESC, flags);
 	V(CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD);
+	S(CUmulticastObjectProp);
+	O(CUmulticastObjectProp, size);
+	O(CUmulticastObjectProp, flags);
 	return 0;
 }

@@ -132,6 +132,9 @@
 	X(cuGraphExecUpdate_v2, "cuGraphExecUpdate", 0, GDL_LIB_CUDA)		\
 	X(cuImportExternalMemory, "cuImportExternalMemory", 0, GDL_LIB_CUDA)	\
 	X(cuDestroyExternalMemory, "cuDestroyExternalMemory", 0, GDL_LIB_CUDA) \
+	X(cuMulticastBindMem, "cuMulticastBindMem", 0, GDL_LIB_CUDA)		\
+	X(cuMulticastBindAddr, "cuMulticastBindAddr", 0, GDL_LIB_CUDA)	\
+	X(cuMulticastUnbind, "cuMulticastUnbind", 0, GDL_LIB_CUDA)		\
 	GDL_CUDA_LEGACY(X)							\
 	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
 	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML) \
@@ -380,6 +383,14 @@ CUresult cuGraphExecUpdate_v2(CUgraphExec exec, CUgraph graph,
 CUresult cuImportExternalMemory(CUexternalMemory *ext,
 				const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *desc);
 CUresult cuDestroyExternalMemory(CUexternalMemory ext);
+CUresult cuMulticastBindMem(CUmemGenericAllocationHandle mc, size_t mcOffset,
+			    CUmemGenericAllocationHandle mem, size_t memOffset,
+			    size_t size, unsigned long long flags);
+CUresult cuMulticastBindAddr(CUmemGenericAllocationHandle mc, size_t mcOffset,
+			     CUdeviceptr memptr, size_t size,
+			     unsigned long long flags);
+CUresult cuMulticastUnbind(CUmemGenericAllocationHandle mc, CUdevice dev,
+			   size_t mcOffset, size_t size);
 /* Wrapped: legacy ABIs (cuda.h declares none of them) */
 CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
 CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
@@ -488,6 +499,9 @@ CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph,
 				  const CUgraphNode *deps, size_t ndeps,
 				  CUgraph child);
 CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph);
+CUresult cuMulticastCreate(CUmemGenericAllocationHandle *mc,
+			   const CUmulticastObjectProp *prop);
+CUresult cuMulticastAddDevice(CUmemGenericAllocationHandle mc, CUdevice dev);
 CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type);
 CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
 				      CUDA_MEM_ALLOC_NODE_PARAMS *params);

@@ -309,6 +309,14 @@ typedef struct {
 
 #define CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD 1
 
+/* Multicast objects (NVLink SHARP): created by the test double. */
+typedef struct {
+	unsigned int numDevices;
+	size_t size;
+	unsigned long long handleTypes;
+	unsigned long long flags;
+} CUmulticastObjectProp;
+
 /* cuMemcpyBatchAsync's attributes: passed through, never read. */
 typedef struct CUmemcpyAttributes_st CUmemcpyAttributes;
 

@@ -20,6 +20,7 @@
  *   copies.c    copies between devices
  *   graph_copies.c copy nodes of graphs, checked as copies
  *   extmem.c    external memory (Vulkan, D3D) imported into CUDA
+ *   multicast.c multicast bindings hold their VMM handles
  *   sparse.c    sparse arrays' tiles mapped onto VMM handles
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
@@ -217,6 +218,12 @@ void gdlc_vmm_forget(void);
 void gdlc_vmm_init(void);
 void *gdlc_vmm_hold(CUmemGenericAllocationHandle handle);
 void gdlc_vmm_unhold(void *alloc);
+
+/* ---- multicast.c ---- */
+
+void gdlc_multicast_lock_all(void);
+void gdlc_multicast_unlock_all(void);
+void gdlc_multicast_forget(void);
 
 /* ---- sparse.c ---- */
 
