@@ -2004,6 +2004,26 @@ static void test_primary_reset(void)
 	t_check(usage(1) == b, "cuDevicePrimaryCtxReset (legacy name): uncharged too (%lld MiB over)",
 		(long long)(usage(1) - b) / (long long)MiB);
 	T_EXPECT(cuDevicePrimaryCtxReset_v2(7), CUDA_ERROR_INVALID_DEVICE);
+	/* Arrays made in the primary context go too; another context's stay. */
+	{
+		CUDA_ARRAY_DESCRIPTOR ad = { 512, 512, CU_AD_FORMAT_FLOAT, 1 };
+		CUDA_ARRAY3D_DESCRIPTOR md = { 512, 512, 0, CU_AD_FORMAT_UNSIGNED_INT8, 4, 0 };
+		CUarray pa, oa;
+		CUmipmappedArray pm;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuArrayCreate_v2(&pa, &ad), 0);
+		T_EXPECT(cuMipmappedArrayCreate(&pm, &md, 2), 0);
+		T_EXPECT(cuCtxCreate_v2(&c, 0, 1), 0);
+		T_EXPECT(cuArrayCreate_v2(&oa, &ad), 0);
+		T_TRUE(usage(1) == b + MiB + (MiB + 256 * 1024) + 2 * MiB + MiB);
+		T_EXPECT(cuDevicePrimaryCtxReset_v2(1), 0);
+		t_check(usage(1) == b + 3 * MiB, "primary context reset: its array and mipmapped array uncharged, another context's array and its estimate kept (%lld KiB over)",
+			(long long)(usage(1) - b - 3 * MiB) / 1024);
+		T_EXPECT(cuArrayDestroy(oa), 0);
+		T_EXPECT(cuCtxDestroy_v2(c), 0);
+		T_TRUE(usage(1) == b);
+	}
 	cuCtxSetCurrent(ctx0);
 }
 

@@ -26,11 +26,16 @@ struct CUctx_st {
 	int primary;
 	size_t heap;	/* CU_LIMIT_MALLOC_HEAP_SIZE */
 };
+/* An array lives in the context current at its creation. */
 struct CUarray_st {
 	size_t size;
+	int dev;
+	CUcontext ctx;
 };
 struct CUmipmappedArray_st {
 	size_t size;
+	int dev;
+	CUcontext ctx;
 };
 /* A stream-ordered pool: what it reserved stays until trimmed. */
 struct CUmemPoolHandle_st {
@@ -948,14 +953,23 @@ API CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
 	return free_any(p);
 }
 
-/* Arrays are charged what their descriptor says, like the interposer. */
+/*
+ * Arrays are charged what their descriptor says, like the interposer.
+ * The live ones are listed, so that a primary context's reset can free
+ * those made in it.
+ */
+#define MAX_ARRAYS 256
+static struct CUarray_st *arrays_live[MAX_ARRAYS];
+
 static CUresult array_create(void **out, size_t bytes)
 {
 	struct CUarray_st *a;
-	int dev;
+	int dev, k;
 
 	pthread_mutex_lock(&lock);
-	if (cur_dev(&dev) || live[dev] + bytes > dev_mem) {
+	for (k = 0; k < MAX_ARRAYS && arrays_live[k]; k++)
+		;
+	if (cur_dev(&dev) || live[dev] + bytes > dev_mem || k == MAX_ARRAYS) {
 		pthread_mutex_unlock(&lock);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -963,6 +977,9 @@ static CUresult array_create(void **out, size_t bytes)
 	recycled_array = NULL;
 	if (a) {
 		a->size = bytes;
+		a->dev = dev;
+		a->ctx = current;
+		arrays_live[k] = a;
 		live[dev] += bytes;
 		driver_allocs++;
 	}
@@ -973,14 +990,31 @@ static CUresult array_create(void **out, size_t bytes)
 
 static void tiles_drop(const void *res);
 
+/* The lock is held: forget @a, true when it was live. */
+static int array_unlist(const struct CUarray_st *a)
+{
+	int k;
+
+	for (k = 0; k < MAX_ARRAYS; k++)
+		if (arrays_live[k] == a) {
+			arrays_live[k] = NULL;
+			return 1;
+		}
+	return 0;
+}
+
 static CUresult array_destroy(void *p, size_t size)
 {
-	int dev;
+	struct CUarray_st *a = p;
 
+	(void)size;
 	pthread_mutex_lock(&lock);
+	if (!array_unlist(a)) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_HANDLE;
+	}
 	tiles_drop(p);
-	if (!cur_dev(&dev))
-		live[dev] -= size;
+	live[a->dev] -= a->size;
 	if (free_hook) {
 		recycled_array = p;
 		p = NULL;
@@ -2045,7 +2079,7 @@ API CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
 
 /*
  * Resetting a primary context frees what was allocated in it (its linear
- * allocations, here); it stays retained.
+ * allocations and arrays, here); it stays retained.
  */
 API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 {
@@ -2057,6 +2091,15 @@ API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 	for (i = 0; i < MAX_ALLOCS; i++)
 		if (allocs[i].size && allocs[i].ctx == &primary_ctx[dev])
 			fake_free(allocs[i].addr);
+	for (i = 0; i < MAX_ARRAYS; i++)
+		if (arrays_live[i] && arrays_live[i]->ctx == &primary_ctx[dev]) {
+			struct CUarray_st *a = arrays_live[i];
+
+			tiles_drop(a);
+			live[a->dev] -= a->size;
+			arrays_live[i] = NULL;
+			free(a);
+		}
 	pthread_mutex_unlock(&lock);
 	return CUDA_SUCCESS;
 }

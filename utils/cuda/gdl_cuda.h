@@ -197,6 +197,9 @@ int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len);
 
 CUresult gdlc_copy3d_check(const CUDA_MEMCPY3D *p);
 CUdevice gdlc_array_device(CUarray a);
+struct gdlc_reset_arrays;
+struct gdlc_reset_arrays *gdlc_arrays_reset_begin(CUcontext ctx);
+void gdlc_arrays_reset_end(struct gdlc_reset_arrays *r, CUresult e);
 void gdlc_arrays_lock_all(void);
 void gdlc_arrays_unlock_all(void);
 void gdlc_arrays_forget(void);
