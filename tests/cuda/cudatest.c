@@ -764,7 +764,8 @@ static long long launch_charge(CUgraphExec exec, CUresult want)
 static void test_graphs_more(void)
 {
 	CUgraph g8 = alloc_graph(8 * MiB, 0), g30 = alloc_graph(30 * MiB, 0);
-	CUgraph g70 = alloc_graph(70 * MiB, 0), parent, empty;
+	CUgraph g70 = alloc_graph(70 * MiB, 0), parent, empty, mid;
+	CUgraphNodeParams np;
 	CUgraphExec ex = NULL, ex2 = NULL;
 	CUgraphExecUpdateResultInfo info;
 	CUgraphExecUpdateResult res;
@@ -808,20 +809,34 @@ static void test_graphs_more(void)
 	mib = launch_charge(ex, 0);
 	t_check(mib == 0, "updated to a graph without allocations: nothing charged (%lld MiB)", mib);
 	cuGraphExecDestroy(ex);
-	/* A child graph's allocation nodes are its parent's. */
+	/*
+	 * A child graph's allocation nodes are its parent's (a graph with
+	 * them can only be moved into its parent: cuGraphAddNode).
+	 */
 	T_EXPECT(cuGraphCreate(&parent, 0), 0);
-	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g70), 0);
+	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g8), CUDA_ERROR_NOT_SUPPORTED);
+	memset(&np, 0, sizeof(np));
+	np.type = CU_GRAPH_NODE_TYPE_GRAPH;
+	np.graph.graph = alloc_graph(70 * MiB, 0);
+	np.graph.ownership = CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE;
+	T_EXPECT(cuGraphAddNode(&node, parent, NULL, 0, &np), 0);
 	T_EXPECT(cuGraphInstantiateWithFlags(&ex, parent, 0), 0);
 	mib = launch_charge(ex, CUDA_ERROR_OUT_OF_MEMORY);
 	t_check(mib == 0, "a parent of a 70 MiB child graph: refused at launch (%lld MiB charged)", mib);
 	cuGraphExecDestroy(ex);
 	cuGraphDestroy(parent);
+	/* Two children, one nested in an allocation-free child of its own. */
 	T_EXPECT(cuGraphCreate(&parent, 0), 0);
-	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g8), 0);
-	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g30), 0);
+	T_EXPECT(cuGraphCreate(&mid, 0), 0);
+	np.graph.graph = alloc_graph(8 * MiB, 0);
+	T_EXPECT(cuGraphAddNode_v2(&node, parent, NULL, NULL, 0, &np), 0);
+	np.graph.graph = alloc_graph(30 * MiB, 0);
+	T_EXPECT(cuGraphAddNode(&node, mid, NULL, 0, &np), 0);
+	np.graph.graph = mid;
+	T_EXPECT(cuGraphAddNode(&node, parent, NULL, 0, &np), 0);
 	T_EXPECT(cuGraphInstantiateWithFlags(&ex2, parent, 0), 0);
 	mib = launch_charge(ex2, 0);
-	t_check(mib == 38, "two child graphs of 8 and 30 MiB: 38 MiB charged at launch (%lld)", mib);
+	t_check(mib == 38, "child graphs of 8 MiB and (nested) 30 MiB: 38 MiB charged at launch (%lld)", mib);
 	cuGraphExecDestroy(ex2);
 	cuGraphDestroy(parent);
 	cuGraphDestroy(empty);

@@ -1415,6 +1415,27 @@ static void graph_sum(CUgraph graph, unsigned long long *bytes)
 	}
 }
 
+/*
+ * A child graph node: a graph with allocation nodes can only be moved
+ * into its parent (cuGraphAddNode, CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE),
+ * as the driver says; the fake keeps the child itself either way.
+ */
+static CUresult child_node(CUgraphNode *node, CUgraph graph, CUgraph child,
+			   CUgraphChildGraphNodeOwnership own)
+{
+	size_t i;
+
+	if (!node || !graph || !child || graph->nr == MAX_NODES)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (i = 0; own != CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE && i < child->nr; i++)
+		if (child->node[i].type == CU_GRAPH_NODE_TYPE_MEM_ALLOC)
+			return CUDA_ERROR_NOT_SUPPORTED;
+	graph->node[graph->nr].type = CU_GRAPH_NODE_TYPE_GRAPH;
+	graph->node[graph->nr].child = child;
+	*node = &graph->node[graph->nr++];
+	return CUDA_SUCCESS;
+}
+
 static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
 {
 	if (!exec || !graph)
@@ -2019,6 +2040,9 @@ API CUresult cuGraphAddNode(CUgraphNode *node, CUgraph graph,
 {
 	(void)deps;
 	(void)ndeps;
+	if (node && graph && params && params->type == CU_GRAPH_NODE_TYPE_GRAPH)
+		return child_node(node, graph, params->graph.graph,
+				  params->graph.ownership);
 	if (!node || !graph || !params || params->type != CU_GRAPH_NODE_TYPE_MEMCPY)
 		return CUDA_ERROR_INVALID_VALUE;
 	*node = &copy_node;
@@ -2205,12 +2229,7 @@ API CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph,
 {
 	(void)deps;
 	(void)ndeps;
-	if (!node || !graph || !child || graph->nr == MAX_NODES)
-		return CUDA_ERROR_INVALID_VALUE;
-	graph->node[graph->nr].type = CU_GRAPH_NODE_TYPE_GRAPH;
-	graph->node[graph->nr].child = child;
-	*node = &graph->node[graph->nr++];
-	return CUDA_SUCCESS;
+	return child_node(node, graph, child, CU_GRAPH_CHILD_GRAPH_OWNERSHIP_CLONE);
 }
 
 API CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph)

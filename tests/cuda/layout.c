@@ -122,6 +122,10 @@ int main(void)
 	O(CUgraphNodeParams, reserved2);
 	V(CU_GRAPH_NODE_TYPE_MEMCPY);
 	V(CU_GRAPH_NODE_TYPE_GRAPH);
+	O(CUgraphNodeParams, graph.graph);
+	O(CUgraphNodeParams, graph.ownership);
+	S(CUDA_CHILD_GRAPH_NODE_PARAMS);
+	V(CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE);
 	S(CUgraphExecUpdateResultInfo);
 	O(CUgraphExecUpdateResultInfo, errorFromNode);
 	S(CUDA_EXTERNAL_MEMORY_HANDLE_DESC);

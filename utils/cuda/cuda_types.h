@@ -443,12 +443,24 @@ typedef struct {
 	CUDA_MEMCPY3D copyParams;
 } CUDA_MEMCPY_NODE_PARAMS;
 
+/* A child graph node (the test double adds them). */
+typedef enum {
+	CU_GRAPH_CHILD_GRAPH_OWNERSHIP_CLONE = 0,
+	CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE = 1,
+} CUgraphChildGraphNodeOwnership;
+
+typedef struct {
+	CUgraph graph;
+	CUgraphChildGraphNodeOwnership ownership;
+} CUDA_CHILD_GRAPH_NODE_PARAMS;
+
 typedef struct {
 	CUgraphNodeType type;
 	int reserved0[3];
 	union {
 		long long reserved1[29];
 		CUDA_MEMCPY_NODE_PARAMS memcpy;
+		CUDA_CHILD_GRAPH_NODE_PARAMS graph;
 	};
 	long long reserved2;
 } CUgraphNodeParams;
