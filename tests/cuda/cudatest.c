@@ -654,10 +654,11 @@ static void test_pools(void)
 
 /* ---- graph memory: charged from launch until trimmed ---- */
 
-static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
+/* A graph with one allocation node of @bytes on device @dev. */
+static CUgraph alloc_graph(uint64_t bytes, int dev)
 {
 	CUDA_MEM_ALLOC_NODE_PARAMS p;
-	CUgraphExec exec = NULL;
+	CUgraph graph = NULL;
 	CUgraphNode node;
 
 	memset(&p, 0, sizeof(p));
@@ -665,9 +666,19 @@ static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
 	p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
 	p.poolProps.location.id = dev;
 	p.bytesize = bytes;
-	if (cuGraphCreate(graph, 0) ||
-	    cuGraphAddMemAllocNode(&node, *graph, NULL, 0, &p) ||
-	    cuGraphInstantiateWithFlags(&exec, *graph, 0))
+	if (cuGraphCreate(&graph, 0) ||
+	    cuGraphAddMemAllocNode(&node, graph, NULL, 0, &p))
+		return NULL;
+	return graph;
+}
+
+/* That graph, instantiated. */
+static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
+{
+	CUgraphExec exec = NULL;
+
+	*graph = alloc_graph(bytes, dev);
+	if (!*graph || cuGraphInstantiateWithFlags(&exec, *graph, 0))
 		return NULL;
 	return exec;
 }
@@ -729,24 +740,6 @@ static void test_graphs(void)
 }
 
 /* ---- graph memory: CUDA 11's instantiation, updates, child graphs ---- */
-
-/* A graph with one allocation node of @bytes on device @dev. */
-static CUgraph alloc_graph(uint64_t bytes, int dev)
-{
-	CUDA_MEM_ALLOC_NODE_PARAMS p;
-	CUgraph graph = NULL;
-	CUgraphNode node;
-
-	memset(&p, 0, sizeof(p));
-	p.poolProps.allocType = 1;
-	p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
-	p.poolProps.location.id = dev;
-	p.bytesize = bytes;
-	if (cuGraphCreate(&graph, 0) ||
-	    cuGraphAddMemAllocNode(&node, graph, NULL, 0, &p))
-		return NULL;
-	return graph;
-}
 
 /* Launch @exec on device 0: what it charged there (MiB), then trim. */
 static long long launch_charge(CUgraphExec exec, CUresult want)
