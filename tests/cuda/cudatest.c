@@ -2032,6 +2032,22 @@ static void test_primary_reset(void)
 		T_EXPECT(cuCtxDestroy_v2(c), 0);
 		T_TRUE(usage(1) == b);
 	}
+	/* Its stream-ordered allocations go too: the pool is settled. */
+	{
+		CUmemoryPool p1;
+		CUdeviceptr pa;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuDeviceGetMemPool(&p1, 1), 0);
+		set_threshold(p1, 0);
+		T_EXPECT(cuMemAllocAsync(&pa, 4 * MiB, NULL), 0);
+		T_TRUE(usage(1) == b + 4 * MiB);
+		T_EXPECT(cuDevicePrimaryCtxReset_v2(1), 0);
+		t_check(usage(1) == b, "primary context reset: its pool allocation's charge settled (%lld MiB over)",
+			(long long)(usage(1) - b) / (long long)MiB);
+		T_EXPECT(cuMemFreeAsync(pa, NULL), CUDA_ERROR_INVALID_VALUE);	/* gone already */
+		T_TRUE(usage(1) == b);
+	}
 	cuCtxSetCurrent(ctx0);
 }
 

@@ -603,6 +603,7 @@ static CUresult pool_alloc(CUmemoryPool pl, CUdeviceptr *dptr, size_t size)
 	if (!e) {
 		i = find_alloc(*dptr);
 		allocs[i].pool = pl;
+		allocs[i].ctx = current;	/* a reset of it frees it */
 		live[pl->dev] += grow - size;
 		pl->reserved += grow;
 		pl->used += size;
@@ -2103,7 +2104,8 @@ API CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
 
 /*
  * Resetting a primary context frees what was allocated in it (its linear
- * allocations and arrays, here); it stays retained.
+ * and stream-ordered allocations and arrays, here: a pool keeps what its
+ * threshold lets it cache); it stays retained.
  */
 API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 {

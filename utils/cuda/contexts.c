@@ -260,10 +260,11 @@ EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
  * Exported ones stay charged until exit, as at their free.  The arrays
  * made in it (arrays.c keeps each one's context) are settled the same
  * way.  The context itself stays retained (a reset releases nothing),
- * and so does its estimate.  VMM handles are not looked for (no driver
+ * and so does its estimate.  The device's pools are settled against
+ * what they still reserve (the reset freed the stream-ordered
+ * allocations made in it).  VMM handles are not looked for (no driver
  * query names a handle's context): their charges stay until released
- * and unmapped or exit; pools are settled at their next operation (an
- * over-charge until then).
+ * and unmapped, or exit.
  */
 static CUresult primary_reset(__typeof__(cuDevicePrimaryCtxReset_v2) *f,
 			      CUdevice dev)
@@ -296,6 +297,8 @@ static CUresult primary_reset(__typeof__(cuDevicePrimaryCtxReset_v2) *f,
 	arrays = gdlc_arrays_reset_begin(ctx);
 	e = f(dev);
 	gdlc_arrays_reset_end(arrays, e);
+	if (!e && dev >= 0)
+		gdlc_pools_settle_device(dev);
 	for (i = 0; i < kept; i++) {
 		if (!e && gdlc_exported_take(v[i].key))
 			continue;	/* exported: charged until exit */

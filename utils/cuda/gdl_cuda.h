@@ -166,6 +166,7 @@ void gdlc_charges_drop(struct gdlc_charges *c);
 struct gdlc_pool;
 struct gdlc_pool *gdlc_pool_untrack_begin(CUdeviceptr p);
 void gdlc_pool_untrack_end(struct gdlc_pool *pool, CUresult e, CUdeviceptr p);
+void gdlc_pools_settle_device(CUdevice dev);
 void gdlc_pools_lock_all(void);
 void gdlc_pools_unlock_all(void);
 void gdlc_pools_forget(void);
