@@ -1579,11 +1579,11 @@ static void test_legacy(void)
 	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
 }
 
-/* ---- legacy 32-bit copies: refused by every path ---- */
+/* ---- the legacy 32-bit free and copies: refused by every path ---- */
 
 static void test_legacy_copies(void)
 {
-	unsigned long long n0 = fake_cuda_legacy_copies();
+	unsigned long long n0 = fake_cuda_legacy_calls();
 	void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
 	__typeof__(cuMemcpyDtoD) *dl_dtod;
 	__typeof__(cuMemcpy2D) *dl_2d;
@@ -1599,6 +1599,7 @@ static void test_legacy_copies(void)
 	cuCtxSetCurrent(ctx1);
 	T_EXPECT(cuArrayCreate_v2(&a1, &d), 0);
 	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuMemFree(0x1000), CUDA_ERROR_NOT_SUPPORTED);
 	/* Device 0 -> 1 without the peer right, by direct call. */
 	T_EXPECT(cuMemcpyDtoD(0x1000, 0x2000, 4096), CUDA_ERROR_NOT_SUPPORTED);
 	T_EXPECT(cuMemcpyDtoDAsync(0x1000, 0x2000, 4096, NULL), CUDA_ERROR_NOT_SUPPORTED);
@@ -1623,9 +1624,9 @@ static void test_legacy_copies(void)
 	T_EXPECT(cuGetProcAddress_v2("cuMemcpyAtoA", &p, 3000, 0, &st),
 		 CUDA_ERROR_NOT_SUPPORTED);
 	T_TRUE(p == NULL);
-	t_check(fake_cuda_legacy_copies() == n0,
-		"no 32-bit copy reached the driver (%llu did)",
-		fake_cuda_legacy_copies() - n0);
+	t_check(fake_cuda_legacy_calls() == n0,
+		"no 32-bit free or copy reached the driver (%llu did)",
+		fake_cuda_legacy_calls() - n0);
 	T_EXPECT(cuArrayDestroy(a0), 0);
 	cuCtxSetCurrent(ctx1);	/* the fake frees from the current device */
 	T_EXPECT(cuArrayDestroy(a1), 0);

@@ -2136,20 +2136,27 @@ API CUresult cuDevicePrimaryCtxReset(CUdevice dev)
 }
 
 /*
- * The pre-3.2 copies (32-bit device pointers and sizes): accepted and
- * counted, so that a test can tell when one reaches the driver.
+ * The pre-3.2 free and copies (32-bit device pointers and sizes):
+ * accepted and counted, so that a test can tell when one reaches the
+ * driver.
  */
-static unsigned long long legacy_copies;
+static unsigned long long legacy_calls;
 
-API unsigned long long fake_cuda_legacy_copies(void)
+API unsigned long long fake_cuda_legacy_calls(void)
 {
-	return __atomic_load_n(&legacy_copies, __ATOMIC_RELAXED);
+	return __atomic_load_n(&legacy_calls, __ATOMIC_RELAXED);
 }
 
 static CUresult legacy_copy(void)
 {
-	__atomic_add_fetch(&legacy_copies, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&legacy_calls, 1, __ATOMIC_RELAXED);
 	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemFree(GDL_CUdeviceptr_v1 dptr)
+{
+	(void)dptr;
+	return legacy_copy();
 }
 
 API CUresult cuMemcpyDtoD(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,

@@ -165,6 +165,7 @@
 	X(cuCtxDestroy, "cuCtxDestroy", 0, GDL_LIB_CUDA)			\
 	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA) \
 	X(cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
+	X(cuMemFree, "cuMemFree", 0, GDL_LIB_CUDA)				\
 	X(cuMemcpyDtoD, "cuMemcpyDtoD", 0, GDL_LIB_CUDA)			\
 	X(cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync", 0, GDL_LIB_CUDA)		\
 	X(cuMemcpyDtoA, "cuMemcpyDtoA", 0, GDL_LIB_CUDA)			\
@@ -180,6 +181,7 @@
 	X(cuGraphExecUpdate, "cuGraphExecUpdate", 0, GDL_LIB_CUDA)
 
 #define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate) \
+	X(cuMemFree) \
 	X(cuMemcpyDtoD) X(cuMemcpyDtoDAsync) X(cuMemcpyDtoA) X(cuMemcpyAtoD) X(cuMemcpyAtoA) \
 	X(cuMemcpy2D) X(cuMemcpy2DUnaligned) X(cuMemcpy2DAsync) X(cuMemcpy3D) X(cuMemcpy3DAsync)
 
@@ -408,7 +410,8 @@ CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev);
 CUresult cuCtxDestroy(CUcontext ctx);
 CUresult cuDevicePrimaryCtxRelease(CUdevice dev);
 CUresult cuDevicePrimaryCtxReset(CUdevice dev);
-/* Wrapped: the legacy 32-bit copies (refused) */
+/* Wrapped: the legacy 32-bit free and copies (refused) */
+CUresult cuMemFree(GDL_CUdeviceptr_v1 dptr);
 CUresult cuMemcpyDtoD(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
 		      unsigned int n);
 CUresult cuMemcpyDtoDAsync(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The pre-3.2 allocation and copy entry points libcuda still exports
+ * The pre-3.2 allocation, free and copy entry points libcuda still exports
  * (cuda.h #defines each name to its _v2).  Their 32-bit device pointers,
  * sizes and descriptors cannot name today's allocations, so they are
  * refused rather than passed to the driver unaccounted (allocations) or
@@ -50,6 +50,17 @@ EXPORT CUresult cuArray3DCreate(CUarray *arr,
 	(void)arr;
 	(void)d;
 	return refused("cuArray3DCreate");
+}
+
+/*
+ * Nothing this process allocated has a 32-bit address to free (the
+ * allocators above are refused): a 32-bit free could only reach memory
+ * charged under another address.
+ */
+EXPORT CUresult cuMemFree(GDL_CUdeviceptr_v1 dptr)
+{
+	(void)dptr;
+	return refused("cuMemFree");
 }
 
 /* The copies: never read, refused before the driver sees them. */
