@@ -171,8 +171,23 @@ size_t gdl_test_watched_alloc_max(void)
 	return __atomic_load_n(&watched_alloc_max, __ATOMIC_SEQ_CST);
 }
 
+static void (*before_watched)(void);
+
+void gdl_test_before_watched_lock(void (*fn)(void))
+{
+	__atomic_store_n(&before_watched, fn, __ATOMIC_SEQ_CST);
+}
+
 void gdl_test_mutex_lock(struct mutex *l)
 {
+	void (*fn)(void);
+
+	if (l == __atomic_load_n(&watched, __ATOMIC_RELAXED)) {
+		fn = __atomic_exchange_n(&before_watched, NULL,
+					 __ATOMIC_SEQ_CST);
+		if (fn)
+			fn();
+	}
 	pthread_mutex_lock(&l->m);
 	if (l == __atomic_load_n(&watched, __ATOMIC_RELAXED)) {
 		watch_since = gdl_time_ns();

@@ -414,5 +414,10 @@ bool gdl_test_alloc_failed(void);
 void gdl_test_watch_mutex(struct mutex *l);
 u64 gdl_test_watched_longest_ns(void);
 size_t gdl_test_watched_alloc_max(void);
+/*
+ * Run @fn once, just before some thread next takes the watched mutex (it
+ * may take that mutex itself): a race made deterministic.
+ */
+void gdl_test_before_watched_lock(void (*fn)(void));
 
 #endif /* GDL_COMPAT_USER_H */
