@@ -173,7 +173,7 @@ static void gdl_acl_publish(struct gdl_ledger *l, struct gdl_agent *a,
 	atomic_add((set ? set->nr : 0) - (old ? old->nr : 0),
 		   &l->nr_acl_entries);
 	rcu_assign_pointer(a->acl, set);
-	/* After the pointer: see gdl_acl_pin(). */
+	/* Pairs with gdl_acl_pin(): the pointer is stored before the gen. */
 	smp_store_release(&a->acl_gen, a->acl_gen + 1);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
 		WRITE_ONCE(a->peer_mask[d], peer_mask ? peer_mask[d] : 0);
@@ -459,6 +459,7 @@ static struct gdl_acl_set *gdl_acl_pin(struct gdl_agent *a,
 	struct gdl_acl_set *set;
 
 	rcu_read_lock();
+	/* Pairs with gdl_acl_publish(): a->acl below is this gen's or later. */
 	*gen = smp_load_acquire(&a->acl_gen);
 	set = rcu_dereference(a->acl);
 	if (set)	/* not freed before this read section ends */
