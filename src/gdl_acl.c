@@ -379,7 +379,9 @@ struct gdl_acl_batch {
  * class: a batch that would wait for an older one drops what it holds,
  * waits for that lock alone and starts over, so no two batches deadlock
  * whatever grantees they share, and lockdep sees one class nested in the
- * acquire context however many grantees a batch names.
+ * acquire context.  (Lockdep counts such nesting in 11 bits: a batch
+ * naming over 2047 grantees, possible only with max_agents raised above
+ * 2046, would make a lockdep kernel warn and turn lockdep off.)
  */
 static void gdl_acl_unlock_runs(struct gdl_acl_batch *b)
 {
@@ -587,7 +589,7 @@ static void gdl_acl_commit(struct gdl_ledger *l, struct gdl_acl_batch *b)
 static int gdl_acl_try(struct gdl_ledger *l, const struct gdl_acl_entry *e,
 		       struct gdl_acl_batch *b)
 {
-	bool missing = false, looked = true;
+	bool missing = false, looked;
 	int built = 0, ret;
 	u32 i;
 

@@ -207,6 +207,33 @@ static void test_multi_grantee_batches(void)
 	down();
 }
 
+/*
+ * The kernel's wait/die may refuse a lock to a batch holding others
+ * (-EDEADLK, an older batch holds it): the batch drops its locks, waits
+ * for that one, takes the rest and goes on.  Here the refusal is forced.
+ */
+static void test_wait_die_backoff(void)
+{
+	struct gdl_acl_entry e[4];
+
+	up();
+	e[0] = acl_entry(B->id, A->id, 0, R, 0x1000, 1);
+	e[1] = acl_entry(C->id, A->id, 0, R, 0x1000, 1);
+	e[2] = acl_entry(D->id, A->id, 0, R, 0x1000, 1);
+	e[3] = e[1];	/* a duplicate: one entry, charged once */
+	gdl_test_ww_refuse_next();
+	CU_ASSERT_EQUAL(gdl_acl_grant(&L, e, 4), 0);
+	CU_ASSERT_TRUE(gdl_test_ww_refused());
+	CU_ASSERT_EQUAL(acl_count(&L, A->id), 3);
+	CU_ASSERT_EQUAL(A->nr_granted, 3);
+	gdl_test_ww_refuse_next();
+	CU_ASSERT_EQUAL(gdl_acl_revoke(&L, e, 4), 0);
+	CU_ASSERT_TRUE(gdl_test_ww_refused());
+	CU_ASSERT_EQUAL(acl_count(&L, A->id), 0);
+	CU_ASSERT_EQUAL(A->nr_granted, 0);
+	down();
+}
+
 void register_acl_lock_suite(void)
 {
 	CU_pSuite s = CU_add_suite("acl_lock", NULL, NULL);
@@ -214,4 +241,5 @@ void register_acl_lock_suite(void)
 	ADD_TEST(s, test_set_copy_off_admin_lock);
 	ADD_TEST(s, test_purge_during_change);
 	ADD_TEST(s, test_multi_grantee_batches);
+	ADD_TEST(s, test_wait_die_backoff);
 }

@@ -146,6 +146,29 @@ bool gdl_test_alloc_failed(void)
 	return __atomic_load_n(&fail_fired, __ATOMIC_SEQ_CST);
 }
 
+/* ---- wait/die refusals ---- */
+
+static int ww_refuse_armed, ww_refused_once;
+
+void gdl_test_ww_refuse_next(void)
+{
+	__atomic_store_n(&ww_refused_once, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ww_refuse_armed, 1, __ATOMIC_SEQ_CST);
+}
+
+bool gdl_test_ww_refused(void)
+{
+	return __atomic_load_n(&ww_refused_once, __ATOMIC_SEQ_CST);
+}
+
+int gdl_test_ww_refuse(void)
+{
+	if (!__atomic_exchange_n(&ww_refuse_armed, 0, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_store_n(&ww_refused_once, 1, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
 /* ---- the watched mutex ---- */
 
 static struct mutex *watched;

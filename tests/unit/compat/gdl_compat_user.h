@@ -70,32 +70,50 @@ void gdl_test_mutex_unlock(struct mutex *l);
 
 /*
  * Wait/die mutexes: the core takes a batch's in one order (agent id), so
- * here, where no lock is ever refused, plain mutexes do.
+ * here plain mutexes do; no lock is refused unless a test asks for it
+ * (gdl_test_ww_refuse_next()), to exercise the back-off.
  */
 struct ww_class {
 	int unused;
 };
 
 struct ww_acquire_ctx {
-	int unused;
+	int acquired;
 };
 
 struct ww_mutex {
 	pthread_mutex_t m;
+	struct ww_acquire_ctx *ctx;
 };
 
 #define DEFINE_WD_CLASS(name)	struct ww_class name
-#define ww_mutex_init(l, c)	((void)(c), pthread_mutex_init(&(l)->m, NULL))
+#define ww_mutex_init(l, c) \
+	((void)(c), (l)->ctx = NULL, pthread_mutex_init(&(l)->m, NULL))
 #define ww_mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
-#define ww_mutex_unlock(l)	pthread_mutex_unlock(&(l)->m)
-#define ww_acquire_init(ctx, c)	((void)(ctx), (void)(c))
+#define ww_acquire_init(ctx, c)	((void)(c), (ctx)->acquired = 0)
 #define ww_acquire_done(ctx)	((void)(ctx))
 #define ww_acquire_fini(ctx)	((void)(ctx))
 
+/* Refuse the next ww_mutex_lock() of a context holding one (-EDEADLK). */
+void gdl_test_ww_refuse_next(void);
+bool gdl_test_ww_refused(void);
+int gdl_test_ww_refuse(void);
+
 static inline int ww_mutex_lock(struct ww_mutex *l, struct ww_acquire_ctx *c)
 {
-	(void)c;
-	return pthread_mutex_lock(&l->m);
+	if (c->acquired && gdl_test_ww_refuse())
+		return -EDEADLK;
+	pthread_mutex_lock(&l->m);
+	l->ctx = c;
+	c->acquired++;
+	return 0;
+}
+
+static inline void ww_mutex_unlock(struct ww_mutex *l)
+{
+	l->ctx->acquired--;
+	l->ctx = NULL;
+	pthread_mutex_unlock(&l->m);
 }
 
 #define ww_mutex_lock_slow(l, c)	((void)ww_mutex_lock((l), (c)))
