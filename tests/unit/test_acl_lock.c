@@ -18,32 +18,35 @@
 
 static struct gdl_ledger L;
 static struct gdl_agent *A, *B, *C, *D;
+static struct gdl_agent **const agents[] = { &A, &B, &C, &D };
 static u32 c_id;
 
+/* Two devices; agents A to D, each with a reference held. */
 static void up(void)
 {
 	struct gdl_params p = test_params();
+	char name[2] = "A";
+	u32 i;
 
 	p.max_acl_entries = 65536;
 	p.agent_max_acl_entries = 65536;
 	ledger_up(&L, &p);
 	CU_ASSERT_FATAL(add_dev(&L, "gpu0", GiB) == 0);
 	CU_ASSERT_FATAL(add_dev(&L, "gpu1", GiB) == 1);
-	A = gdl_agent_get(&L, new_agent(&L, "A", GDL_QUOTA_UNLIMITED));
-	B = gdl_agent_get(&L, new_agent(&L, "B", GDL_QUOTA_UNLIMITED));
-	C = gdl_agent_get(&L, new_agent(&L, "C", GDL_QUOTA_UNLIMITED));
-	D = gdl_agent_get(&L, new_agent(&L, "D", GDL_QUOTA_UNLIMITED));
+	for (i = 0; i < ARRAY_SIZE(agents); i++, name[0]++)
+		*agents[i] = gdl_agent_get(&L, new_agent(&L, name,
+						GDL_QUOTA_UNLIMITED));
 	c_id = C->id;
 }
 
 static void down(void)
 {
+	u32 i;
+
 	gdl_test_watch_mutex(NULL);
 	gdl_test_before_watched_lock(NULL);
-	gdl_agent_put(&L, A);
-	gdl_agent_put(&L, B);
-	gdl_agent_put(&L, C);
-	gdl_agent_put(&L, D);
+	for (i = 0; i < ARRAY_SIZE(agents); i++)
+		gdl_agent_put(&L, *agents[i]);
 	ledger_down(&L);
 }
 
