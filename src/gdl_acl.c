@@ -4,11 +4,16 @@
  * Compiled into the module and into the userspace unit tests.
  *
  * Each agent has one immutable, sorted ACL set published with RCU: the
- * check is a few binary searches with no lock.  Changes build a new set
- * under admin_lock and free the old one after a grace period; a batch is
- * sorted before the lock is taken, then found in and merged into the old
- * set, so a change costs O(batch log n) searches plus one copy, and none
- * when it changes nothing.  Peer rights are folded into a per-agent bitmap.
+ * check is a few binary searches with no lock.  A grant or revoke sorts
+ * its batch before taking any lock, then takes its grantees' acl_locks
+ * (which serialise changes to their sets), finds the batch in the old sets
+ * (O(batch log n)) and builds the new ones (one copy, none when nothing
+ * changes) without admin_lock; it takes admin_lock only to check targets
+ * and pools and to publish, O(batch).  An admin's purge (agent or device
+ * removal) replaces sets under admin_lock alone: a change built from a set
+ * purged meanwhile sees acl_gen moved and is built again.  Old sets are
+ * freed after a grace period.  Peer rights are folded into a per-agent
+ * bitmap.
  *
  * Entries owned by an agent (its grants) count against that agent's
  * max_acl_entries and against the node's pool of grants; admin entries
@@ -17,14 +22,30 @@
  */
 #include "gdl_core.h"
 
+/* Grant and revoke take their grantees' acl_locks in one wait/die class. */
+static DEFINE_WD_CLASS(gdl_acl_ww_class);
+
+void gdl_acl_agent_init(struct gdl_agent *a)
+{
+	ww_mutex_init(&a->acl_lock, &gdl_acl_ww_class);
+}
+
+/* A set never published, or one nobody can reach any more. */
 void gdl_acl_set_free(struct gdl_acl_set *set)
 {
 	kvfree(set);
 }
 
+/* Drop a reference (publication's, or a change's pin: gdl_acl_pin()). */
+static void gdl_acl_set_put(struct gdl_acl_set *set)
+{
+	if (set && refcount_dec_and_test(&set->ref))
+		gdl_acl_set_free(set);
+}
+
 static void gdl_acl_set_free_rcu(struct rcu_head *head)
 {
-	gdl_acl_set_free(container_of(head, struct gdl_acl_set, rcu));
+	gdl_acl_set_put(container_of(head, struct gdl_acl_set, rcu));
 }
 
 /* The DMA check's key first (dev, owner, rights, start), then the rest. */
@@ -78,8 +99,10 @@ static struct gdl_acl_set *gdl_acl_set_alloc(u32 nr)
 	struct gdl_acl_set *set;
 
 	set = kvmalloc(struct_size(set, node, nr), GFP_KERNEL_ACCOUNT);
-	if (set)
+	if (set) {
 		set->nr = nr;
+		refcount_set(&set->ref, 1);
+	}
 	return set;
 }
 
@@ -133,7 +156,10 @@ static struct gdl_acl_set *gdl_acl_locked(struct gdl_ledger *l,
 					 lockdep_is_held(&l->admin_lock));
 }
 
-/* Publish @set (may be NULL or empty) as @a's ACL and account for it. */
+/*
+ * Publish @set (may be NULL or empty) as @a's ACL and account for it.  The
+ * old set goes after a grace period, or later if a change pinned it.
+ */
 static void gdl_acl_publish(struct gdl_ledger *l, struct gdl_agent *a,
 			    struct gdl_acl_set *set, const u32 *peer_mask)
 {
@@ -147,6 +173,8 @@ static void gdl_acl_publish(struct gdl_ledger *l, struct gdl_agent *a,
 	atomic_add((set ? set->nr : 0) - (old ? old->nr : 0),
 		   &l->nr_acl_entries);
 	rcu_assign_pointer(a->acl, set);
+	/* Pairs with gdl_acl_pin(): the pointer is stored before the gen. */
+	smp_store_release(&a->acl_gen, a->acl_gen + 1);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
 		WRITE_ONCE(a->peer_mask[d], peer_mask ? peer_mask[d] : 0);
 	if (old)
@@ -322,16 +350,155 @@ static int gdl_acl_fits(struct gdl_ledger *l, struct gdl_acl_item *it, u32 n)
 	return ret;
 }
 
+/*
+ * One grantee's part of a batch.  Its new set is built under the agent's
+ * acl_lock alone, from the old set pinned, then published under admin_lock.
+ */
+struct gdl_acl_run {
+	struct gdl_agent *a;		/* a reference; NULL: no such agent */
+	struct gdl_acl_set *old;	/* pinned (gdl_acl_pin()) */
+	struct gdl_acl_set *set;	/* built, to publish */
+	unsigned long gen;		/* a->acl_gen when old was current */
+	long nr;			/* the new set's size; < 0: an errno */
+	bool locked;			/* holds a->acl_lock */
+	u32 first, end;			/* its items */
+	u32 peer_mask[GDL_MAX_DEVICES];	/* set's, from gdl_acl_set_index() */
+};
+
+struct gdl_acl_batch {
+	struct gdl_acl_item *it;	/* sorted by grantee, then node */
+	int *at;			/* revoke: each item's old index */
+	struct gdl_acl_run *run;	/* one per grantee, in id order */
+	u32 n, nr_runs;
+	bool revoke;
+	struct ww_acquire_ctx ctx;
+};
+
+/*
+ * Every grantee's acl_lock, in id order.  The locks are one wait/die
+ * class: a batch that would wait for an older one drops what it holds,
+ * waits for that lock alone and starts over, so no two batches deadlock
+ * whatever grantees they share, and lockdep sees one class nested in the
+ * acquire context.  (Lockdep counts such nesting in 11 bits: a batch
+ * naming over 2047 grantees, possible only with max_agents raised above
+ * 2046, would make a lockdep kernel warn and turn lockdep off.)
+ */
+static void gdl_acl_unlock_runs(struct gdl_acl_batch *b)
+{
+	u32 i;
+
+	for (i = 0; i < b->nr_runs; i++) {
+		if (!b->run[i].locked)
+			continue;
+		ww_mutex_unlock(&b->run[i].a->acl_lock);
+		b->run[i].locked = false;
+	}
+}
+
+static void gdl_acl_lock_runs(struct gdl_acl_batch *b)
+{
+	struct gdl_acl_run *r;
+	u32 i;
+
+	ww_acquire_init(&b->ctx, &gdl_acl_ww_class);
+again:
+	for (i = 0; i < b->nr_runs; i++) {
+		r = &b->run[i];
+		if (!r->a || r->locked)
+			continue;
+		if (ww_mutex_lock(&r->a->acl_lock, &b->ctx)) {	/* -EDEADLK */
+			gdl_acl_unlock_runs(b);
+			ww_mutex_lock_slow(&r->a->acl_lock, &b->ctx);
+			r->locked = true;
+			goto again;
+		}
+		r->locked = true;
+	}
+	ww_acquire_done(&b->ctx);
+}
+
+/* The runs of the sorted items, each with a reference to its grantee. */
+static int gdl_acl_runs(struct gdl_ledger *l, struct gdl_acl_batch *b)
+{
+	u32 i, k;
+
+	for (i = 0, k = 0; i < b->n; i = gdl_acl_run_end(b->it, i, b->n))
+		k++;
+	b->run = kvcalloc(k, sizeof(*b->run), GFP_KERNEL_ACCOUNT);
+	if (!b->run)
+		return -ENOMEM;
+	b->nr_runs = k;
+	for (i = 0, k = 0; i < b->n; i = b->run[k++].end) {
+		b->run[k].first = i;
+		b->run[k].end = gdl_acl_run_end(b->it, i, b->n);
+		b->run[k].a = gdl_agent_get(l, b->it[i].agent);
+	}
+	return 0;
+}
+
+static void gdl_acl_runs_free(struct gdl_ledger *l, struct gdl_acl_batch *b)
+{
+	u32 i;
+
+	for (i = 0; b->run && i < b->nr_runs; i++) {
+		gdl_acl_set_free(b->run[i].set);
+		if (b->run[i].a)
+			gdl_agent_put(l, b->run[i].a);
+	}
+	kvfree(b->run);
+	b->run = NULL;
+}
+
+/*
+ * Pin @a's current set (NULL if none) and note its generation.  The caller
+ * holds a->acl_lock, so only an admin's purge can replace it; the commit
+ * sees that in acl_gen.  acl_gen is read first: the set read after it is
+ * that generation's or a later one's, and a later one moved acl_gen.
+ */
+static struct gdl_acl_set *gdl_acl_pin(struct gdl_agent *a,
+				       unsigned long *gen)
+{
+	struct gdl_acl_set *set;
+
+	rcu_read_lock();
+	/* Pairs with gdl_acl_publish(): a->acl below is this gen's or later. */
+	*gen = smp_load_acquire(&a->acl_gen);
+	set = rcu_dereference(a->acl);
+	if (set)	/* not freed before this read section ends */
+		refcount_inc(&set->ref);
+	rcu_read_unlock();
+	return set;
+}
+
+/* Look the run's items up in its old set: the new set's size, or errno. */
+static long gdl_acl_lookup(struct gdl_acl_batch *b, struct gdl_acl_run *r)
+{
+	struct gdl_acl_item *it = b->it;
+	long nr = r->old ? r->old->nr : 0;
+	u32 j;
+
+	for (j = r->first; j < r->end; j++) {
+		if (b->revoke) {
+			b->at[j] = gdl_acl_find(r->old, &it[j].node);
+			if (b->at[j] < 0)
+				return -ENOENT;
+			nr -= j == r->first || b->at[j] != b->at[j - 1];
+			continue;
+		}
+		it[j].fresh = (j == r->first ||
+			       gdl_acl_item_cmp(&it[j - 1], &it[j])) &&
+			      gdl_acl_find(r->old, &it[j].node) < 0;
+		nr += it[j].fresh;
+	}
+	return nr;
+}
+
 /* The old set and the fresh items of one grantee, merged in order. */
-static struct gdl_acl_set *gdl_acl_merge(const struct gdl_acl_set *old,
-					 const struct gdl_acl_item *it,
-					 u32 n, u32 add)
+static void gdl_acl_merge(struct gdl_acl_set *set, const struct gdl_acl_set *old,
+			  const struct gdl_acl_item *it, u32 n)
 {
 	u32 old_nr = old ? old->nr : 0, i = 0, j = 0, out = 0;
-	struct gdl_acl_set *set = gdl_acl_set_alloc(old_nr + add);
 
-	if (!set)
-		return NULL;
 	while (i < old_nr || j < n) {
 		if (j < n && !it[j].fresh) {
 			j++;
@@ -342,162 +509,170 @@ static struct gdl_acl_set *gdl_acl_merge(const struct gdl_acl_set *old,
 			set->node[out++] = it[j++].node;
 		}
 	}
-	return set;
+}
+
+/* The old set less the nodes at @at (ascending, maybe repeated). */
+static void gdl_acl_cut(struct gdl_acl_set *set, const struct gdl_acl_set *old,
+			const int *at, u32 n)
+{
+	u32 j, k = 0, out = 0;
+
+	for (j = 0; j < n; j++) {
+		u32 upto = at[j];
+
+		if (upto < k)
+			continue;	/* a duplicate in the batch */
+		memcpy(&set->node[out], &old->node[k],
+		       (upto - k) * sizeof(old->node[0]));
+		out += upto - k;
+		k = upto + 1;
+	}
+	memcpy(&set->node[out], &old->node[k],
+	       (old->nr - k) * sizeof(old->node[0]));
+}
+
+/* The run's new set, from its pinned old one: the O(n) part, off admin_lock. */
+static int gdl_acl_build(struct gdl_acl_batch *b, struct gdl_acl_run *r)
+{
+	if (r->nr == (r->old ? r->old->nr : 0))
+		return 0;	/* a grant of nothing new: no copy */
+	r->set = gdl_acl_set_alloc(r->nr);
+	if (!r->set)
+		return -ENOMEM;
+	if (b->revoke)
+		gdl_acl_cut(r->set, r->old, &b->at[r->first], r->end - r->first);
+	else
+		gdl_acl_merge(r->set, r->old, &b->it[r->first],
+			      r->end - r->first);
+	gdl_acl_set_index(r->set, r->peer_mask);
+	return 0;
+}
+
+/* Has an admin's purge replaced a pinned set since?  Under admin_lock. */
+static bool gdl_acl_stale(struct gdl_ledger *l, struct gdl_acl_batch *b)
+{
+	u32 i;
+
+	lockdep_assert_held(&l->admin_lock);
+	for (i = 0; i < b->nr_runs; i++)
+		if (READ_ONCE(b->run[i].a->acl_gen) != b->run[i].gen)
+			return true;
+	return false;
+}
+
+/* The batch's changes, all checked: charge and publish.  Under admin_lock. */
+static void gdl_acl_commit(struct gdl_ledger *l, struct gdl_acl_batch *b)
+{
+	struct gdl_acl_item *it = b->it;
+	u32 i;
+
+	for (i = 0; i < b->n; i++) {
+		if (b->revoke ? (!i || b->at[i] != b->at[i - 1] ||
+				 it[i].agent != it[i - 1].agent) : it[i].fresh)
+			gdl_acl_charge(l, it[i].node.owner, b->revoke ? -1 : 1,
+				       1);
+	}
+	for (i = 0; i < b->nr_runs; i++) {
+		if (!b->run[i].set)
+			continue;
+		gdl_acl_publish(l, b->run[i].a, b->run[i].set,
+				b->run[i].peer_mask);
+		b->run[i].set = NULL;
+	}
 }
 
 /*
- * Add a validated batch, all or nothing.  Entries equal to existing ones
- * are merged, so applying the same policy twice changes nothing (and
- * copies nothing).
+ * One try at a grant or revoke; -EAGAIN: a race with an agent's creation
+ * or an admin's purge, try again.  admin_lock is held only for the target
+ * checks, the pools and the publishing: O(batch), no copy.
  */
+static int gdl_acl_try(struct gdl_ledger *l, const struct gdl_acl_entry *e,
+		       struct gdl_acl_batch *b)
+{
+	bool missing = false, looked;
+	int built = 0, ret;
+	u32 i;
+
+	ret = gdl_acl_runs(l, b);
+	if (ret)
+		return ret;
+	gdl_acl_lock_runs(b);
+	/* First every lookup, so that the pools see the whole batch. */
+	for (i = 0; i < b->nr_runs && !built; i++) {
+		struct gdl_acl_run *r = &b->run[i];
+
+		if (!r->a) {
+			missing = true;
+			built = -ENOENT;
+			break;
+		}
+		r->old = gdl_acl_pin(r->a, &r->gen);
+		r->nr = gdl_acl_lookup(b, r);
+		if (r->nr < 0)
+			built = r->nr;
+	}
+	looked = !built;
+	for (i = 0; i < b->nr_runs && !built; i++)
+		built = gdl_acl_build(b, &b->run[i]);
+
+	mutex_lock(&l->admin_lock);
+	ret = gdl_acl_check_targets(l, e, b->n);
+	if (!ret && (missing || (looked && gdl_acl_stale(l, b))))
+		ret = -EAGAIN;
+	if (!ret && !b->revoke)
+		ret = gdl_acl_fits(l, b->it, b->n);
+	if (!ret)
+		ret = built;
+	if (!ret)
+		gdl_acl_commit(l, b);
+	mutex_unlock(&l->admin_lock);
+
+	for (i = 0; i < b->nr_runs; i++)
+		gdl_acl_set_put(b->run[i].old);
+	gdl_acl_unlock_runs(b);
+	ww_acquire_fini(&b->ctx);
+	gdl_acl_runs_free(l, b);
+	return ret;
+}
+
+/*
+ * A validated batch, all or nothing.  Grant: entries equal to existing ones
+ * are merged, so applying the same policy twice changes nothing (and
+ * copies nothing).  Revoke: -ENOENT (and nothing removed) if any entry is
+ * absent; each is found by binary search, and the old set is copied once
+ * around the found ones (which come in order: the batch is sorted).
+ */
+static int gdl_acl_change(struct gdl_ledger *l, const struct gdl_acl_entry *e,
+			  u32 n, bool revoke)
+{
+	struct gdl_acl_batch b = { .n = n, .revoke = revoke };
+	int ret = -ENOMEM;
+
+	b.it = gdl_acl_items(e, n);
+	if (!b.it)
+		goto out;
+	if (revoke) {
+		b.at = kvcalloc(n, sizeof(*b.at), GFP_KERNEL_ACCOUNT);
+		if (!b.at)
+			goto out;
+	}
+	do {
+		ret = gdl_acl_try(l, e, &b);
+	} while (ret == -EAGAIN);
+out:
+	kvfree(b.at);
+	kvfree(b.it);
+	return ret;
+}
+
 int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 {
-	u32 peer_mask[GDL_MAX_DEVICES];
-	struct gdl_acl_set **sets;
-	struct gdl_acl_item *it;
-	u32 i, j, end, add;
-	int ret;
-
-	it = gdl_acl_items(e, n);
-	sets = kcalloc(n, sizeof(*sets), GFP_KERNEL_ACCOUNT);
-	if (!it || !sets) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-
-	mutex_lock(&l->admin_lock);
-	ret = gdl_acl_check_targets(l, e, n);
-	if (ret)
-		goto out;
-	/* What is new: O(batch log n). */
-	for (i = 0; i < n; i++) {
-		struct gdl_acl_set *old =
-			gdl_acl_locked(l, gdl_agent_locked(l, it[i].agent));
-
-		it[i].fresh = (!i || gdl_acl_item_cmp(&it[i - 1], &it[i])) &&
-			      gdl_acl_find(old, &it[i].node) < 0;
-	}
-	ret = gdl_acl_fits(l, it, n);
-	if (ret)
-		goto out;
-	/* One new set per grantee that gains something. */
-	for (i = 0; i < n; i = end) {
-		struct gdl_agent *a = gdl_agent_locked(l, it[i].agent);
-
-		end = gdl_acl_run_end(it, i, n);
-		for (j = i, add = 0; j < end; j++)
-			add += it[j].fresh;
-		if (!add)
-			continue;
-		sets[i] = gdl_acl_merge(gdl_acl_locked(l, a), &it[i], end - i,
-					add);
-		if (!sets[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	/* Nothing can fail any more: publish. */
-	for (i = 0; i < n; i++) {
-		if (it[i].fresh)
-			gdl_acl_charge(l, it[i].node.owner, 1, 1);
-		if (!sets[i])
-			continue;
-		gdl_acl_set_index(sets[i], peer_mask);
-		gdl_acl_publish(l, gdl_agent_locked(l, it[i].agent), sets[i],
-				peer_mask);
-		sets[i] = NULL;
-	}
-out:
-	mutex_unlock(&l->admin_lock);
-out_free:
-	for (i = 0; sets && i < n; i++)
-		gdl_acl_set_free(sets[i]);
-	kfree(sets);
-	kvfree(it);
-	return ret;
+	return gdl_acl_change(l, e, n, false);
 }
 
-/*
- * Remove a validated batch; -ENOENT (and nothing removed) if any is absent.
- * Each entry is found by binary search; the old set is copied once around
- * the found ones (which come out in order: the batch is sorted).
- */
 int gdl_acl_revoke(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n)
 {
-	u32 peer_mask[GDL_MAX_DEVICES];
-	struct gdl_acl_set **sets;
-	struct gdl_acl_item *it;
-	u32 i, j, k, end, out;
-	int *at = NULL;
-	int ret;
-
-	it = gdl_acl_items(e, n);
-	sets = kcalloc(n, sizeof(*sets), GFP_KERNEL_ACCOUNT);
-	at = kvcalloc(n, sizeof(*at), GFP_KERNEL_ACCOUNT);
-	if (!it || !sets || !at) {
-		ret = -ENOMEM;
-		goto out_free;
-	}
-
-	mutex_lock(&l->admin_lock);
-	ret = gdl_acl_check_targets(l, e, n);
-	if (ret)
-		goto out;
-	for (i = 0; i < n; i++) {
-		struct gdl_agent *a = gdl_agent_locked(l, it[i].agent);
-
-		at[i] = gdl_acl_find(gdl_acl_locked(l, a), &it[i].node);
-		if (at[i] < 0) {
-			ret = -ENOENT;
-			goto out;
-		}
-	}
-	for (i = 0; i < n; i = end) {
-		struct gdl_acl_set *old =
-			gdl_acl_locked(l, gdl_agent_locked(l, it[i].agent));
-		u32 gone = 0;
-
-		end = gdl_acl_run_end(it, i, n);
-		for (j = i; j < end; j++)
-			gone += j == i || at[j] != at[j - 1];
-		sets[i] = gdl_acl_set_alloc(old->nr - gone);
-		if (!sets[i]) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		/* Copy the runs between the found indices (ascending). */
-		for (j = i, k = 0, out = 0; j < end; j++) {
-			u32 upto = at[j];
-
-			if (upto < k)
-				continue;	/* a duplicate in the batch */
-			memcpy(&sets[i]->node[out], &old->node[k],
-			       (upto - k) * sizeof(old->node[0]));
-			out += upto - k;
-			k = upto + 1;
-		}
-		memcpy(&sets[i]->node[out], &old->node[k],
-		       (old->nr - k) * sizeof(old->node[0]));
-	}
-	for (i = 0; i < n; i++) {
-		if (!i || at[i] != at[i - 1] || it[i].agent != it[i - 1].agent)
-			gdl_acl_charge(l, it[i].node.owner, -1, 1);
-		if (!sets[i])
-			continue;
-		gdl_acl_set_index(sets[i], peer_mask);
-		gdl_acl_publish(l, gdl_agent_locked(l, it[i].agent), sets[i],
-				peer_mask);
-		sets[i] = NULL;
-	}
-out:
-	mutex_unlock(&l->admin_lock);
-out_free:
-	for (i = 0; sets && i < n; i++)
-		gdl_acl_set_free(sets[i]);
-	kfree(sets);
-	kvfree(at);
-	kvfree(it);
-	return ret;
+	return gdl_acl_change(l, e, n, true);
 }
 
 /* Entries where @filter is grantee or owner (0: all), copied into @buf. */

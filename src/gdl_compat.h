@@ -30,6 +30,7 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
+#include <linux/ww_mutex.h>
 
 #include "uapi/gpu_dma_lock.h"
 

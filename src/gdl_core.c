@@ -38,6 +38,7 @@ static void gdl_agent_free_rcu(struct rcu_head *head)
 	struct gdl_agent *a = container_of(head, struct gdl_agent, rcu);
 
 	gdl_acl_set_free(rcu_dereference_protected(a->acl, 1));
+	ww_mutex_destroy(&a->acl_lock);
 	kvfree(a);
 }
 
@@ -136,6 +137,7 @@ static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 	} while (gdl_agent_id_held(l, a->id));
 	a->flags = flags;
 	refcount_set(&a->ref, 1);	/* the table's reference */
+	gdl_acl_agent_init(a);
 	atomic_set(&a->nr_bindings, 0);
 	strscpy(a->name, name, sizeof(a->name));
 	a->default_quota = quota;

@@ -8,16 +8,22 @@
  *
  * Locking:
  *  - ledger->admin_lock (mutex) serialises every change of the device and
- *    agent tables and of ACL sets; readers use RCU.  Tenants reach it only
- *    through ACL_GRANT and ACL_REVOKE, whose holds are bounded by the
- *    batch (binary searches) plus one copy of the grantee's set.
+ *    agent tables and every publish of an ACL set; readers use RCU.
+ *    Tenants reach it only through ACL_GRANT and ACL_REVOKE, whose holds
+ *    are O(batch): the copy of a grantee's set is made before, under
+ *    agent->acl_lock.
+ *  - agent->acl_lock (ww_mutex, one wait/die class) serialises grants and
+ *    revokes to that agent's set; a batch takes its grantees' together.
+ *    An admin's purge replaces sets under admin_lock without it, and moves
+ *    agent->acl_gen, which a change checks before it publishes.
  *  - ledger->owners_lock (mutex) guards the list of open files alone, so
  *    that open() and close() never wait for an admin.
  *  - quota check-and-charge is a cmpxchg loop on the agent's per-device
  *    usage, then on the device's total: no lock.
  *  - device->lock (spinlock) guards that device's address-range index.
  *  - owner->lock (spinlock) guards one open file's reservations.
- *  Lock order: admin_lock -> owners_lock -> owner->lock -> device->lock.
+ *  Lock order: acl_lock -> admin_lock -> owners_lock -> owner->lock ->
+ *  device->lock.
  */
 #ifndef GDL_CORE_H
 #define GDL_CORE_H
@@ -71,9 +77,14 @@ struct gdl_acl_node {
 	u32 peer;
 };
 
-/* Immutable once published; replaced whole under admin_lock. */
+/*
+ * Immutable once published; replaced whole under admin_lock.  ref: one for
+ * being published (dropped a grace period after it is replaced), one for
+ * each change building from it (gdl_acl.c).
+ */
 struct gdl_acl_set {
 	struct rcu_head rcu;
+	refcount_t ref;
 	u32 nr;
 	struct gdl_acl_node node[];
 };
@@ -91,6 +102,8 @@ struct gdl_agent {
 	u32 max_acl_entries;	/* grants it owns, in every agent's set */
 	atomic_t nr_reservations;
 	u32 nr_granted;		/* under admin_lock */
+	struct ww_mutex acl_lock;	/* serialises grants and revokes to acl */
+	unsigned long acl_gen;	/* moves at each publish of acl */
 	struct gdl_acl_set __rcu *acl;
 	u32 peer_mask[GDL_MAX_DEVICES];	/* bit p of [d]: may DMA d <-> p */
 	struct list_head dead_node;	/* ledger->dead_agents once destroyed */
@@ -225,6 +238,7 @@ void gdl_acl_purge_commit(struct gdl_ledger *l, struct gdl_acl_set **sets);
 void gdl_acl_purge_abort(struct gdl_ledger *l, struct gdl_acl_set **sets);
 void gdl_acl_drop_agent(struct gdl_ledger *l, struct gdl_agent *dead);
 void gdl_acl_set_free(struct gdl_acl_set *set);
+void gdl_acl_agent_init(struct gdl_agent *a);
 
 /* gdl_event.c */
 int gdl_events_init(struct gdl_ledger *l);

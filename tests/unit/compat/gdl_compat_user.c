@@ -146,11 +146,106 @@ bool gdl_test_alloc_failed(void)
 	return __atomic_load_n(&fail_fired, __ATOMIC_SEQ_CST);
 }
 
+/* ---- wait/die refusals ---- */
+
+static int ww_refuse_armed, ww_refused_once;
+
+void gdl_test_ww_refuse_next(void)
+{
+	__atomic_store_n(&ww_refused_once, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&ww_refuse_armed, 1, __ATOMIC_SEQ_CST);
+}
+
+bool gdl_test_ww_refused(void)
+{
+	return __atomic_load_n(&ww_refused_once, __ATOMIC_SEQ_CST);
+}
+
+int gdl_test_ww_refuse(void)
+{
+	if (!__atomic_exchange_n(&ww_refuse_armed, 0, __ATOMIC_SEQ_CST))
+		return 0;
+	__atomic_store_n(&ww_refused_once, 1, __ATOMIC_SEQ_CST);
+	return 1;
+}
+
+/* ---- the watched mutex ---- */
+
+static struct mutex *watched;
+static u64 watched_longest_ns;
+static u64 watched_alloc_max;
+static __thread u64 watch_since;	/* this thread holds it since; 0: not */
+static __thread size_t watch_bytes;	/* it allocated during this hold */
+
+void gdl_test_watch_mutex(struct mutex *l)
+{
+	__atomic_store_n(&watched_longest_ns, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&watched_alloc_max, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&watched, l, __ATOMIC_SEQ_CST);
+}
+
+u64 gdl_test_watched_longest_ns(void)
+{
+	return __atomic_load_n(&watched_longest_ns, __ATOMIC_SEQ_CST);
+}
+
+size_t gdl_test_watched_alloc_max(void)
+{
+	return __atomic_load_n(&watched_alloc_max, __ATOMIC_SEQ_CST);
+}
+
+static void (*before_watched)(void);
+
+void gdl_test_before_watched_lock(void (*fn)(void))
+{
+	__atomic_store_n(&before_watched, fn, __ATOMIC_SEQ_CST);
+}
+
+void gdl_test_mutex_lock(struct mutex *l)
+{
+	void (*fn)(void);
+
+	if (l == __atomic_load_n(&watched, __ATOMIC_RELAXED)) {
+		fn = __atomic_exchange_n(&before_watched, NULL,
+					 __ATOMIC_SEQ_CST);
+		if (fn)
+			fn();
+	}
+	pthread_mutex_lock(&l->m);
+	if (l == __atomic_load_n(&watched, __ATOMIC_RELAXED)) {
+		watch_since = gdl_time_ns();
+		watch_bytes = 0;
+	}
+}
+
+static void gdl_test_max(u64 *at, u64 v)
+{
+	u64 cur = __atomic_load_n(at, __ATOMIC_RELAXED);
+
+	while (v > cur && !__atomic_compare_exchange_n(at, &cur, v, false,
+						       __ATOMIC_SEQ_CST,
+						       __ATOMIC_RELAXED))
+		;
+}
+
+void gdl_test_mutex_unlock(struct mutex *l)
+{
+	if (watch_since && l == __atomic_load_n(&watched, __ATOMIC_RELAXED)) {
+		gdl_test_max(&watched_longest_ns, gdl_time_ns() - watch_since);
+		gdl_test_max(&watched_alloc_max, watch_bytes);
+		watch_since = 0;
+	}
+	pthread_mutex_unlock(&l->m);
+}
+
 void *gdl_test_alloc(size_t size, bool zero)
 {
 	long nth = __atomic_fetch_add(&alloc_count, 1, __ATOMIC_SEQ_CST);
 	long want = nth;
 	void *p;
+
+	if (watch_since)
+		watch_bytes += size;
 
 	if (__atomic_compare_exchange_n(&fail_at, &want, -1, false,
 					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {

@@ -57,12 +57,66 @@ struct mutex {
 #define spin_lock_init(l)	pthread_mutex_init((l), NULL)
 #define spin_lock(l)		pthread_mutex_lock(l)
 #define spin_unlock(l)		pthread_mutex_unlock(l)
+/* Locked through gdl_compat_user.c, which can watch one: see the end. */
+void gdl_test_mutex_lock(struct mutex *l);
+void gdl_test_mutex_unlock(struct mutex *l);
+
 #define mutex_init(l)		pthread_mutex_init(&(l)->m, NULL)
-#define mutex_lock(l)		pthread_mutex_lock(&(l)->m)
-#define mutex_unlock(l)		pthread_mutex_unlock(&(l)->m)
+#define mutex_lock(l)		gdl_test_mutex_lock(l)
+#define mutex_unlock(l)		gdl_test_mutex_unlock(l)
 #define mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
 #define lockdep_assert_held(l)	((void)(l))
 #define lockdep_is_held(l)	((void)(l), 1)
+
+/*
+ * Wait/die mutexes: the core takes a batch's in one order (agent id), so
+ * here plain mutexes do; no lock is refused unless a test asks for it
+ * (gdl_test_ww_refuse_next()), to exercise the back-off.
+ */
+struct ww_class {
+	int unused;
+};
+
+struct ww_acquire_ctx {
+	int acquired;
+};
+
+struct ww_mutex {
+	pthread_mutex_t m;
+	struct ww_acquire_ctx *ctx;
+};
+
+#define DEFINE_WD_CLASS(name)	struct ww_class name
+#define ww_mutex_init(l, c) \
+	((void)(c), (l)->ctx = NULL, pthread_mutex_init(&(l)->m, NULL))
+#define ww_mutex_destroy(l)	pthread_mutex_destroy(&(l)->m)
+#define ww_acquire_init(ctx, c)	((void)(c), (ctx)->acquired = 0)
+#define ww_acquire_done(ctx)	((void)(ctx))
+#define ww_acquire_fini(ctx)	((void)(ctx))
+
+/* Refuse the next ww_mutex_lock() of a context holding one (-EDEADLK). */
+void gdl_test_ww_refuse_next(void);
+bool gdl_test_ww_refused(void);
+int gdl_test_ww_refuse(void);
+
+static inline int ww_mutex_lock(struct ww_mutex *l, struct ww_acquire_ctx *c)
+{
+	if (c->acquired && gdl_test_ww_refuse())
+		return -EDEADLK;
+	pthread_mutex_lock(&l->m);
+	l->ctx = c;
+	c->acquired++;
+	return 0;
+}
+
+static inline void ww_mutex_unlock(struct ww_mutex *l)
+{
+	l->ctx->acquired--;
+	l->ctx = NULL;
+	pthread_mutex_unlock(&l->m);
+}
+
+#define ww_mutex_lock_slow(l, c)	((void)ww_mutex_lock((l), (c)))
 
 /* ---- atomics (atomic_t comes from tools' linux/types.h) ---- */
 
@@ -71,6 +125,10 @@ typedef struct {
 } atomic64_t;
 
 #define smp_mb()	__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#undef smp_load_acquire
+#undef smp_store_release
+#define smp_load_acquire(p)	__atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define smp_store_release(p, v)	__atomic_store_n((p), (v), __ATOMIC_RELEASE)
 #define smp_mb__after_atomic()	smp_mb()
 
 static inline int atomic_read(const atomic_t *v)
@@ -365,5 +423,19 @@ long gdl_test_alloc_count(void);
 long gdl_test_alloc_live(void);
 /* Did the last armed failure fire?  Cleared only by arming again. */
 bool gdl_test_alloc_failed(void);
+
+/*
+ * Watch mutex @l (NULL: none) from now on: the longest time it was held,
+ * and the most bytes allocated by its holder during one hold, from the
+ * call on.  The tests and the benchmark watch admin_lock with these.
+ */
+void gdl_test_watch_mutex(struct mutex *l);
+u64 gdl_test_watched_longest_ns(void);
+size_t gdl_test_watched_alloc_max(void);
+/*
+ * Run @fn once, just before some thread next takes the watched mutex (it
+ * may take that mutex itself): a race made deterministic.
+ */
+void gdl_test_before_watched_lock(void (*fn)(void));
 
 #endif /* GDL_COMPAT_USER_H */
