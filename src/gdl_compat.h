@@ -30,8 +30,17 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/types.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
+#include <crypto/algapi.h>
 
 #include "uapi/gpu_dma_lock.h"
+
+/* Shared-reservation keys: a keyed hash, compared in constant time. */
+typedef siphash_key_t gdl_hash_key_t;
+#define gdl_hash(p, len, k)	siphash((p), (len), (k))
+#define gdl_key_neq(a, b, len)	crypto_memneq((a), (b), (len))
+#define gdl_random_key(k)	get_random_bytes((k), sizeof(*(k)))
 
 /* Per-CPU event counters: a plain increment on the fast path. */
 struct gdl_stat_cpu {
