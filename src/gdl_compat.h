@@ -37,10 +37,22 @@
 #include "uapi/gpu_dma_lock.h"
 
 /* Shared-reservation keys: a keyed hash, compared in constant time. */
-typedef siphash_key_t gdl_hash_key_t;
-#define gdl_hash(p, len, k)	siphash((p), (len), (k))
+struct gdl_hash_key {
+	siphash_key_t k;
+};
+
+static inline u64 gdl_hash(const void *p, size_t len,
+			   const struct gdl_hash_key *k)
+{
+	return siphash(p, len, &k->k);
+}
+
+static inline void gdl_random_key(struct gdl_hash_key *k)
+{
+	get_random_bytes(k, sizeof(*k));
+}
+
 #define gdl_key_neq(a, b, len)	crypto_memneq((a), (b), (len))
-#define gdl_random_key(k)	get_random_bytes((k), sizeof(*(k)))
 
 /* Per-CPU event counters: a plain increment on the fast path. */
 struct gdl_stat_cpu {

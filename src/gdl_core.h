@@ -197,7 +197,7 @@ struct gdl_ledger {
 	atomic_t nr_shared;		/* keys and attached holds */
 	struct list_head shared;	/* reservations ever shared */
 	struct hlist_head share_hash[1 << GDL_SHARE_HASH_BITS];
-	gdl_hash_key_t share_seed;	/* per boot: keys cannot be aimed */
+	struct gdl_hash_key share_seed;	/* per boot: keys cannot be aimed */
 	/* Drops what a GDL_SHARE_KEY_FD share pinned (an open file). */
 	void (*share_unpin)(void *pin);	/* may be NULL */
 	struct gdl_stat_cpu __percpu *stats;

@@ -254,11 +254,12 @@ static inline int read_seqcount_retry(const seqcount_spinlock_t *s,
 
 /* ---- shared-reservation keys: a seeded FNV-1a, a plain compare ---- */
 
-typedef struct {
+struct gdl_hash_key {
 	u64 key[2];
-} gdl_hash_key_t;
+};
 
-static inline u64 gdl_hash(const void *p, size_t len, const gdl_hash_key_t *k)
+static inline u64 gdl_hash(const void *p, size_t len,
+			   const struct gdl_hash_key *k)
 {
 	const unsigned char *b = p;
 	u64 h = 0xcbf29ce484222325ULL ^ k->key[0];
