@@ -472,6 +472,13 @@ static void gdl_share_fput(void *pin)
 	fput(pin);
 }
 
+/* The fields ATTACH returns, and the reserved words: zero on input. */
+static bool gdl_share_outs_zero(const struct gdl_reservation_share *s)
+{
+	return !s->agent_id && !s->dev_index && !s->result && !s->size &&
+	       gdl_zero(s->reserved);
+}
+
 static int gdl_ioc_reservation_share(struct gdl_file *gf, void *arg)
 {
 	struct gdl_reservation_share *s = arg;
@@ -481,8 +488,7 @@ static int gdl_ioc_reservation_share(struct gdl_file *gf, void *arg)
 	bool pinned = false;
 	int ret;
 
-	if (!s->handle || s->access || s->agent_id || s->dev_index ||
-	    s->result || s->size || !gdl_zero(s->reserved))
+	if (!s->handle || s->access || !gdl_share_outs_zero(s))
 		return -EINVAL;
 	ret = gdl_share_key_from(s, &key, &f);
 	if (ret)
@@ -506,8 +512,7 @@ static int gdl_ioc_reservation_attach(struct gdl_file *gf, void *arg)
 	struct file *f;
 	int ret;
 
-	if (s->handle || s->agent_id || s->dev_index || s->result ||
-	    s->size || !gdl_zero(s->reserved))
+	if (s->handle || !gdl_share_outs_zero(s))
 		return -EINVAL;
 	ret = gdl_share_key_from(s, &key, &f);
 	if (ret)

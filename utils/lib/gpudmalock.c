@@ -515,6 +515,13 @@ static int share_bytes(struct gdl_reservation_share *s, const void *key,
 	return 0;
 }
 
+static void share_fd(struct gdl_reservation_share *s, int fd)
+{
+	memset(s, 0, sizeof(*s));
+	s->key_type = GDL_SHARE_KEY_FD;
+	s->fd = fd;
+}
+
 GDLOCK_API int gdlock_reservation_share(struct gdlock *g, uint64_t handle,
 					const void *key, size_t len)
 {
@@ -532,9 +539,7 @@ GDLOCK_API int gdlock_reservation_share_fd(struct gdlock *g, uint64_t handle,
 {
 	struct gdl_reservation_share s;
 
-	memset(&s, 0, sizeof(s));
-	s.key_type = GDL_SHARE_KEY_FD;
-	s.fd = fd;
+	share_fd(&s, fd);
 	s.handle = handle;
 	return gdlock_ioctl(g, GDL_IOC_RESERVATION_SHARE, &s);
 }
@@ -565,9 +570,7 @@ GDLOCK_API int gdlock_reservation_attach_fd(struct gdlock *g, int fd,
 {
 	struct gdl_reservation_share s;
 
-	memset(&s, 0, sizeof(s));
-	s.key_type = GDL_SHARE_KEY_FD;
-	s.fd = fd;
+	share_fd(&s, fd);
 	return attach(g, &s, handle);
 }
 
