@@ -96,14 +96,18 @@ int gdl_parse_size(const char *s, unsigned long long *out)
 	return 0;
 }
 
-static int gdl_parse_hex16(const char **pp, unsigned int *out)
+/*
+ * 1 to @max hex digits at *@pp, into *@out; moves *@pp past them.  The
+ * number of digits, or -EINVAL (none, or more than @max).
+ */
+static int gdl_parse_hex(const char **pp, unsigned int max, unsigned int *out)
 {
 	const char *p = *pp;
 	unsigned int v = 0, n = 0;
 	int d;
 
 	while ((d = gdl_hex_digit(*p)) >= 0) {
-		if (++n > 4)
+		if (++n > max)
 			return -EINVAL;
 		v = v << 4 | d;
 		p++;
@@ -112,7 +116,7 @@ static int gdl_parse_hex16(const char **pp, unsigned int *out)
 		return -EINVAL;
 	*pp = p;
 	*out = v;
-	return 0;
+	return n;
 }
 
 /*
@@ -133,14 +137,14 @@ int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
 	while (*p && *p != '\n') {
 		if (n == max)
 			return -E2BIG;
-		ret = gdl_parse_hex16(&p, &ids[n].vendor);
-		if (ret)
+		ret = gdl_parse_hex(&p, 4, &ids[n].vendor);
+		if (ret < 0)
 			return ret;
 		ids[n].device = GDL_PCI_ANY_DEVICE;
 		if (*p == ':') {
 			p++;
-			ret = gdl_parse_hex16(&p, &ids[n].device);
-			if (ret)
+			ret = gdl_parse_hex(&p, 4, &ids[n].device);
+			if (ret < 0)
 				return ret;
 		}
 		n++;
@@ -152,6 +156,39 @@ int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
 	if (*p == '\n' && p[1])
 		return -EINVAL;
 	*nr = n;
+	return 0;
+}
+
+int gdl_parse_pci_addr(const char *s, unsigned int *domain, unsigned int *bdf)
+{
+	unsigned int first, second, dom = 0, bus, dev;
+	const char *p = s;
+	int n;
+
+	if (!s)
+		return -EINVAL;
+	n = gdl_parse_hex(&p, 8, &first);
+	if (n < 0 || *p != ':')
+		return -EINVAL;
+	p++;
+	if (gdl_parse_hex(&p, 2, &second) < 0)
+		return -EINVAL;
+	if (*p == ':') {	/* DOMAIN:BUS:DEV.FN */
+		p++;
+		dom = first;
+		bus = second;
+		if (gdl_parse_hex(&p, 2, &dev) < 0)
+			return -EINVAL;
+	} else {		/* BUS:DEV.FN */
+		if (n > 2)
+			return -EINVAL;
+		bus = first;
+		dev = second;
+	}
+	if (*p != '.' || p[1] < '0' || p[1] > '7' || p[2] || dev > 0x1f)
+		return -EINVAL;
+	*domain = dom;
+	*bdf = bus << 8 | dev << 3 | (p[1] - '0');
 	return 0;
 }
 

@@ -36,5 +36,17 @@ bool gdl_name_valid(const char *name, size_t len, bool allow_empty);
  * p alone.  0, or -EINVAL.
  */
 int gdl_parse_rights(const char *s, unsigned int *out);
+/*
+ * A PCI address, as lspci, sysfs, CUDA and NVML print it:
+ *
+ *	[DOMAIN ":"] BUS ":" DEV "." FN
+ *
+ * DOMAIN 1 to 8 hex digits (absent: 0; lspci and CUDA print 4, sysfs 5
+ * for VMD domains, NVML 8), BUS 1 or 2 hex digits, DEV 1 or 2 hex digits
+ * at most 1f, FN one digit 0-7; either case; nothing before or after (no
+ * sign, "0x", blank or newline).  Sets *@domain and *@bdf (bus << 8 |
+ * dev << 3 | fn, the uapi's pci_bdf); -EINVAL leaves them untouched.
+ */
+int gdl_parse_pci_addr(const char *s, unsigned int *domain, unsigned int *bdf);
 
 #endif /* GDL_PARSE_H */

@@ -27,6 +27,7 @@
 #define MiB		(1024ULL * 1024)
 #define OWN_ADDR	0x100000ULL	/* the bench agent's own range */
 #define ACL_BASE	0x100000000ULL	/* ACL entries live above 4 GiB */
+#define HOSTILE_BASE	(1ULL << 48)	/* above every ACL_BASE entry */
 
 static int batches = 200, batch = 64;
 static int smoke;
@@ -101,6 +102,15 @@ static void op_check(void *arg)
 	struct gdl_dma_check *tmpl = arg, c = *tmpl;
 
 	if (ioctl(fd, GDL_IOC_DMA_CHECK, &c))
+		abort();
+}
+
+/* A check that must be denied (EACCES). */
+static void op_check_denied(void *arg)
+{
+	struct gdl_dma_check *tmpl = arg, c = *tmpl;
+
+	if (!ioctl(fd, GDL_IOC_DMA_CHECK, &c) || errno != EACCES)
 		abort();
 }
 
@@ -231,6 +241,44 @@ static void grow_acl(uint32_t *have, uint32_t target)
 		must(gdlock_acl_grant(g, e, n), "acl grant");
 		*have += n;
 	}
+}
+
+/*
+ * The hostile set of docs/performance.md: @n entries that another agent
+ * (given a share large enough) granted to the bench agent, each reaching
+ * the top of the address space, write only.  A read past all their starts
+ * is covered by every one and allowed by none: the pre-1.2 check walked
+ * back over all @n (native bench: before/after), this one stays O(log n).
+ */
+static void hostile(uint32_t n)
+{
+	static struct gdl_acl_entry e[GDL_ACL_BATCH_MAX];
+	struct gdl_dma_check c;
+	uint32_t tenant, done = 0, k, i;
+
+	must(gdlock_agent_create_limits(g, "bench-hostile", 0, 0, n, &tenant),
+	     "hostile tenant");
+	while (done < n) {
+		k = n - done < GDL_ACL_BATCH_MAX ? n - done : GDL_ACL_BATCH_MAX;
+		memset(e, 0, sizeof(e[0]) * k);
+		for (i = 0; i < k; i++) {
+			e[i].agent_id = me;
+			e[i].owner_id = tenant;
+			e[i].rights = GDL_ACCESS_WRITE;
+			e[i].addr = HOSTILE_BASE + (uint64_t)(done + i) * 4096;
+			e[i].len = UINT64_MAX - e[i].addr;
+		}
+		must(gdlock_acl_grant(g, e, k), "hostile grant");
+		done += k;
+	}
+	memset(&c, 0, sizeof(c));
+	c.access = GDL_ACCESS_READ;
+	c.addr = HOSTILE_BASE + (uint64_t)n * 4096 + 4096;
+	c.len = 4096;
+	printf("\nHostile set (%u entries of another agent's in the bench agent's set, each to the top of the address space, write only; a read is checked):\n",
+	       n);
+	row("DMA check, denied", measure(op_check_denied, &c));
+	must(gdlock_agent_destroy(g, tenant), "hostile tenant destroy");
 }
 
 static void grow_agents(uint32_t *have, uint32_t target)
@@ -445,6 +493,7 @@ int main(int argc, char **argv)
 		       "reserve+release/s, 2 processes, two agents", rd,
 		       rd / r1);
 	}
+	hostile(smoke ? 1000 : 100000);
 	memory();
 	gdlock_close(g);
 	printf("bench: done\n");

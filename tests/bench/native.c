@@ -9,7 +9,13 @@
  *   native --only OP N AGENTS ACL run one loop (for callgrind, see run.sh)
  *   native --hostile N            the hostile part alone, with N entries
  *
- * OP is check-own, check-acl, reserve-release.  Each loop lives in its own
+ * The hostile part prints each figure twice, before and after: by the
+ * pre-1.2 algorithms (pre12_acl.c, a labelled reference copy) and by the
+ * current core, on the same set in the same run, with the ratio.
+ *
+ * OP is check-own, check-acl, reserve-release, or check-hostile and
+ * check-hostile-pre12 (the denied check against a hostile set of ACL
+ * entries, by this core and by the pre-1.2 walk-back).  Each loop lives in its own
  * noinline function so callgrind can count exactly its instructions.
  */
 #include <stdio.h>
@@ -18,6 +24,7 @@
 #include <time.h>
 
 #include "gdl_core.h"
+#include "pre12_acl.h"
 
 #define MiB		(1ULL << 20)
 #define OWN_ADDR	0x100000ULL
@@ -223,72 +230,184 @@ static noinline void loop_check_hostile(long n, struct gdl_agent *v, u64 addr)
 	}
 }
 
+/* The same denied check, by the pre-1.2 walk-back (pre12_acl.c). */
+static noinline void loop_check_hostile_pre12(long n,
+					      const struct pre12_acl_set *set,
+					      u64 addr)
+{
+	while (n--)
+		if (pre12_acl_allows(set, 0, addr, addr + 4096, GDL_ACCESS_READ, 0))
+			abort();
+}
+
+struct hostile_row {
+	const char *what;
+	double before, after;
+};
+
+static void hostile_row(const struct hostile_row *r)
+{
+	printf("  %-46s %14.3f %12.3f %11.1fx\n", r->what, r->before, r->after,
+	       r->after > 0 ? r->before / r->after : 0);
+}
+
+/* Entries @from..@from+@n-1 of the hostile tenant's, into @e. */
+static void hostile_batch(struct gdl_acl_entry *e, u32 n, u32 victim,
+			  u32 owner, u64 from)
+{
+	u32 i;
+
+	for (i = 0; i < n; i++)
+		hostile_entry(&e[i], victim, owner, from + i);
+}
+
+struct hostile_set {
+	u32 vid, tid;			/* victim (grantee), tenant (owner) */
+	struct gdl_agent *v;		/* a reference held */
+	struct pre12_acl_set *old;	/* the same set, the pre-1.2 way */
+	u64 addr;			/* a read here is denied */
+};
+
 /*
  * A set built to defeat the DMA check: @n entries of one tenant's, every
- * one covering the address checked, none with the right asked for.  Then
+ * one covering the address checked, none with the right asked for; in the
+ * core's ledger and as a pre-1.2 set.
+ */
+static void hostile_build(struct hostile_set *h, u32 n)
+{
+	char vname[GDL_NAME_LEN] = "hostile-victim";	/* whole ABI fields */
+	char tname[GDL_NAME_LEN] = "hostile-tenant";
+	struct gdl_acl_entry *all = malloc(sizeof(*all) * (n ? n : 1));
+	u32 done = 0, k;
+
+	if (!all)
+		exit(2);
+	must(gdl_agent_create(&L, vname, 0, &h->vid), "victim");
+	must(gdl_agent_create(&L, tname, 0, &h->tid), "tenant");
+	h->v = gdl_agent_get(&L, h->vid);
+	hostile_batch(all, n, h->vid, h->tid, 0);
+	while (done < n) {
+		k = n - done < GDL_ACL_BATCH_MAX ? n - done : GDL_ACL_BATCH_MAX;
+		must(gdl_acl_grant(&L, all + done, k), "hostile grant");
+		done += k;
+	}
+	h->old = pre12_acl_set_build(all, n);
+	if (!h->old)
+		exit(2);
+	h->addr = ACL_BASE + (u64)n * 4096 + 4096;
+	free(all);
+}
+
+static void hostile_free(struct hostile_set *h)
+{
+	kvfree(h->old);
+	gdl_agent_put(&L, h->v);
+	must(gdl_agent_destroy(&L, h->vid), "victim destroy");
+	must(gdl_agent_destroy(&L, h->tid), "tenant destroy");
+}
+
+/*
+ * The hostile set's denied check (hostile_build()).  Then
  * the calls a tenant can make that hold admin_lock, each timed whole (an
- * upper bound of the hold) against that set.
+ * upper bound of the hold) against that set.  Each is done twice in this
+ * run: by the pre-1.2 algorithms (pre12_acl.c, a reference copy from
+ * commit ca0a1f2) on the same set, and by the current core.
  */
 static void hostile_report(u32 n)
 {
 	static struct gdl_acl_entry e[GDL_ACL_BATCH_MAX];
-	struct gdl_agent *v;
+	struct pre12_acl_set *old, *grown, *tmp;
+	struct hostile_row rows[5];
+	struct hostile_set h;
 	struct timespec t0;
-	u32 vid, tid, done = 0, i, k;
-	u64 addr = ACL_BASE + (u64)n * 4096 + 4096;
+	u32 vid, tid, i;
+	u64 addr;
 	long reps = n >= 100000 ? 2000 : 20000;
-	double ms;
+	long reps_before = 20000000L / (n + 1) + 1;	/* O(n) each */
+	double longest_before = 0, longest_after = 0;
 
-	char vname[GDL_NAME_LEN] = "hostile-victim";	/* whole ABI fields */
-	char tname[GDL_NAME_LEN] = "hostile-tenant";
-
-	must(gdl_agent_create(&L, vname, 0, &vid), "victim");
-	must(gdl_agent_create(&L, tname, 0, &tid), "tenant");
-	v = gdl_agent_get(&L, vid);
-	while (done < n) {
-		k = n - done < GDL_ACL_BATCH_MAX ? n - done : GDL_ACL_BATCH_MAX;
-		for (i = 0; i < k; i++)
-			hostile_entry(&e[i], vid, tid, done + i);
-		must(gdl_acl_grant(&L, e, k), "hostile grant");
-		done += k;
-	}
-	printf("\nHostile set: %u entries of one tenant in the victim's set, each reaching the top of the address space, write only; the victim checks a read (denied):\n",
+	hostile_build(&h, n);
+	vid = h.vid;
+	tid = h.tid;
+	old = h.old;
+	addr = h.addr;
+	printf("\nHostile set: %u entries of one tenant in the victim's set, each reaching the top of the address space, write only; the victim checks a read (denied).\n",
 	       n);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	loop_check_hostile(reps, v, addr);
-	ms = ms_since(&t0);
-	printf("  DMA check, denied: %.1f ns/op (%ld checks)\n",
-	       ms * 1e6 / reps, reps);
+	printf("Before: the pre-1.2 algorithms (tests/bench/pre12_acl.c, a copy of src/gdl_acl.c at ca0a1f2) on the same set; after: this core.  Same run.\n");
+	printf("  %-46s %14s %12s %12s\n", "operation", "before", "after",
+	       "before/after");
 
-	printf("Calls a tenant can make that hold admin_lock, against that set (whole call, ms):\n");
+	rows[0].what = "DMA check, denied (ns/op)";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	loop_check_hostile_pre12(reps_before, old, addr);
+	rows[0].before = ms_since(&t0) * 1e6 / reps_before;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	loop_check_hostile(reps, h.v, addr);
+	rows[0].after = ms_since(&t0) * 1e6 / reps;
+	hostile_row(&rows[0]);
+
 	/* Re-grant one entry it holds: changes nothing. */
-	hostile_entry(&e[0], vid, tid, n / 2);
+	rows[1].what = "ACL_GRANT, 1 entry already there (ms)";
+	hostile_batch(e, 1, vid, tid, n / 2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	tmp = pre12_acl_grant(old, e, 1);
+	rows[1].before = ms_since(&t0);
+	if (!tmp || tmp->nr != n)
+		abort();
+	kvfree(tmp);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	must(gdl_acl_grant(&L, e, 1), "regrant");
-	printf("  %-52s %10.3f\n", "ACL_GRANT, 1 entry already there", ms_since(&t0));
+	rows[1].after = ms_since(&t0);
+
 	/* A full batch of new entries. */
-	for (i = 0; i < GDL_ACL_BATCH_MAX; i++)
-		hostile_entry(&e[i], vid, tid, n + 16 + i);
+	rows[2].what = "ACL_GRANT, 4096 new entries (ms)";
+	hostile_batch(e, GDL_ACL_BATCH_MAX, vid, tid, n + 16);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	grown = pre12_acl_grant(old, e, GDL_ACL_BATCH_MAX);
+	rows[2].before = ms_since(&t0);
+	if (!grown || grown->nr != n + GDL_ACL_BATCH_MAX)
+		abort();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	must(gdl_acl_grant(&L, e, GDL_ACL_BATCH_MAX), "grant batch");
-	printf("  %-52s %10.3f\n", "ACL_GRANT, 4096 new entries", ms_since(&t0));
+	rows[2].after = ms_since(&t0);
+
 	/* A full batch to revoke, the last one absent: all searched. */
+	rows[3].what = "ACL_REVOKE, 4096 entries, last absent (ms)";
 	for (i = 0; i < GDL_ACL_BATCH_MAX; i++)
 		hostile_entry(&e[i], vid, tid, (u64)i * (n / GDL_ACL_BATCH_MAX));
 	e[GDL_ACL_BATCH_MAX - 1].len = 1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (pre12_acl_revoke(grown, e, GDL_ACL_BATCH_MAX, &tmp) != -ENOENT)
+		abort();
+	rows[3].before = ms_since(&t0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (gdl_acl_revoke(&L, e, GDL_ACL_BATCH_MAX) != -ENOENT)
 		abort();
-	printf("  %-52s %10.3f\n", "ACL_REVOKE, 4096 entries, last absent (ENOENT)",
-	       ms_since(&t0));
-	for (i = 0; i < GDL_ACL_BATCH_MAX; i++)
-		hostile_entry(&e[i], vid, tid, n + 16 + i);
+	rows[3].after = ms_since(&t0);
+
+	rows[4].what = "ACL_REVOKE, 4096 entries (ms)";
+	hostile_batch(e, GDL_ACL_BATCH_MAX, vid, tid, n + 16);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (pre12_acl_revoke(grown, e, GDL_ACL_BATCH_MAX, &tmp))
+		abort();
+	rows[4].before = ms_since(&t0);
+	if (tmp->nr != n)
+		abort();
+	kvfree(tmp);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	must(gdl_acl_revoke(&L, e, GDL_ACL_BATCH_MAX), "revoke batch");
-	printf("  %-52s %10.3f\n", "ACL_REVOKE, 4096 entries", ms_since(&t0));
-	gdl_agent_put(&L, v);
-	must(gdl_agent_destroy(&L, vid), "victim destroy");
-	must(gdl_agent_destroy(&L, tid), "tenant destroy");
+	rows[4].after = ms_since(&t0);
+
+	for (i = 1; i < 5; i++) {
+		hostile_row(&rows[i]);
+		longest_before = max(longest_before, rows[i].before);
+		longest_after = max(longest_after, rows[i].after);
+	}
+	printf("Longest admin_lock hold a tenant can cause (the largest call above, ms):\n");
+	hostile_row(&(struct hostile_row){ "grant or revoke of one batch", longest_before,
+					   longest_after });
+	kvfree(grown);
+	hostile_free(&h);
 }
 
 int main(int argc, char **argv)
@@ -301,8 +420,19 @@ int main(int argc, char **argv)
 	setup();
 	if (argc == 6 && !strcmp(argv[1], "--only")) {
 		grow_agents(atoi(argv[4]));
-		grow_acl(atoi(argv[5]));
 		n = atol(argv[3]);
+		if (!strncmp(argv[2], "check-hostile", 13)) {
+			struct hostile_set h;
+
+			hostile_build(&h, atoi(argv[5]));
+			if (!strcmp(argv[2], "check-hostile-pre12"))
+				loop_check_hostile_pre12(n, h.old, h.addr);
+			else
+				loop_check_hostile(n, h.v, h.addr);
+			hostile_free(&h);
+			return 0;
+		}
+		grow_acl(atoi(argv[5]));
 		if (!strcmp(argv[2], "check-own"))
 			loop_check_own(n);
 		else if (!strcmp(argv[2], "check-acl"))

@@ -4,6 +4,9 @@
 # make bench: tests/bench/run.sh [--smoke] [KVER...]
 #  1. the core natively on the host: ns/op at every scale, and
 #     instructions/op counted by callgrind (stable on a noisy machine);
+#     the hostile 100,000-entry set's denied DMA check and the longest
+#     admin_lock holds a tenant can cause, before (the pre-1.2 algorithms,
+#     tests/bench/pre12_acl.c) and after, in the same run, with ratios;
 #  2. in the VM, per kernel (default: every one from kernels.sh), the
 #     module's ioctl fast path against the null ioctl, the /proc way,
 #     scaling with agents and ACL entries, 1 vs 2 vCPUs, memory per object.
@@ -43,6 +46,20 @@ if [ -z "$smoke" ] && [ -z "${GDL_BENCH_VM_ONLY:-}" ] && command -v valgrind >/d
 		ir=$(echo "$out" | sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
 		printf '  %-16s %-8s %-8s %12s\n' "$op" "$agents" "$acl" \
 			"$([ -n "$ir" ] && echo $((ir / n)) || echo '?')"
+	done
+	# The hostile set's denied check, before (the pre-1.2 walk-back,
+	# tests/bench/pre12_acl.c) and after; fewer runs of the O(n) one.
+	echo
+	echo "Denied DMA check against the 100,000-entry hostile set, instructions per check (callgrind):"
+	printf '  %-40s %12s\n' code instr/check
+	for spec in "check-hostile-pre12 20 before: pre-1.2 walk-back (ca0a1f2)" \
+		    "check-hostile 20000 after: this core"; do
+		read -r op n label <<<"$spec"
+		ir=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+			--toggle-collect="loop_${op//-/_}" \
+			build/bench/native --only "$op" "$n" 1 100000 2>&1 |
+			sed -n 's/.*Collected : \([0-9]*\).*/\1/p')
+		printf '  %-40s %12s\n' "$label" "$([ -n "$ir" ] && echo $((ir / n)) || echo '?')"
 	done
 fi
 

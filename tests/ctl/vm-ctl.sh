@@ -118,6 +118,16 @@ expect 0 "device list --json" $CTL device list --json
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d)==2 and all(x["source"]=="pci" and x["capacity"] is None for x in d), d' $T/out &&
 	ok "device list --json: two PCI devices, capacity unset (null)" || bad "device list --json content"
 expect 0 "device set --capacity 64M" $CTL device set 0 --capacity 64M
+# A device named by its PCI address as NVML prints it (8-digit domain):
+# the interposer always read that spelling; the ctl now reads it with the
+# same parser (gdl_parse_pci_addr).
+edu=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat "$d/vendor")" = 0x1234 ] && [ "$(cat "$d/device")" = 0x11e8 ] && { edu=${d##*/}; break; }
+done
+expect 0 "device set by NVML's spelling, 0000$edu" $CTL device set "0000$edu" --capacity 64M
+expect 2 "device set by a PCI address with trailing junk" $CTL device set "${edu}x" --capacity 64M
+has "no device '${edu}x'" "says which device is missing"
 expect 0 "device add" $CTL device add spare --capacity 1G
 expect 0 "device set by name" $CTL device set spare --name spare2
 expect 0 "device remove by name" $CTL device remove spare2

@@ -394,6 +394,156 @@ static void test_vmm(void)
 	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
 }
 
+/* ---- sparse arrays: tiles mapped onto a VMM handle hold it ---- */
+
+static void tile(CUarrayMapInfo *m, CUarray arr, unsigned int x,
+		 unsigned int w, int op, CUmemGenericAllocationHandle h)
+{
+	memset(m, 0, sizeof(*m));
+	m->resourceType = CU_RESOURCE_TYPE_ARRAY;
+	m->resource.array = arr;
+	m->subresourceType = CU_ARRAY_SPARSE_SUBRESOURCE_TYPE_SPARSE_LEVEL;
+	m->subresource.sparseLevel.offsetX = x;
+	m->subresource.sparseLevel.extentWidth = w;
+	m->subresource.sparseLevel.extentHeight = 64;
+	m->subresource.sparseLevel.extentDepth = 1;
+	m->memOperationType = op;
+	m->memHandleType = CU_MEM_HANDLE_TYPE_GENERIC;
+	m->memHandle.memHandle = op == CU_MEM_OPERATION_TYPE_MAP ? h : 0;
+	m->deviceBitMask = 1;
+}
+
+static void test_sparse(void)
+{
+	CUDA_ARRAY3D_DESCRIPTOR d = { 64, 64, 0, CU_AD_FORMAT_UNSIGNED_INT8, 1,
+				      CUDA_ARRAY3D_SPARSE };
+	CUmemGenericAllocationHandle h;
+	CUarrayMapInfo m[3];
+	CUarray arr;
+	uint64_t b, ba;
+	unsigned long long live;
+
+	t_section = "sparse";
+	cuCtxSetCurrent(ctx0);
+	ba = usage(0);
+	T_EXPECT(cuArray3DCreate_v2(&arr, &d), 0);
+	b = usage(0);
+	live = fake_cuda_live(0);
+	/* Two tiles in one call; the handle released while array-mapped. */
+	T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+	tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+	tile(&m[1], arr, 32, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+	T_EXPECT(cuMemMapArrayAsync(m, 2, NULL), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(fake_cuda_live(0) == live + 2 * MiB);	/* the driver holds it */
+	t_check(usage(0) == b + 2 * MiB, "released while array-mapped: still charged (%lld MiB)",
+		(long long)(usage(0) - b) / (long long)MiB);
+	/* One tile unmapped (per-thread flavour): one mapping is left. */
+	tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_UNMAP, 0);
+	T_EXPECT(cuMemMapArrayAsync_ptsz(m, 1, NULL), 0);
+	t_check(usage(0) == b + 2 * MiB, "one array mapping left: still charged (%lld MiB)",
+		(long long)(usage(0) - b) / (long long)MiB);
+	/* An unmap of the whole level covers the last tile. */
+	tile(&m[0], arr, 0, 64, CU_MEM_OPERATION_TYPE_UNMAP, 0);
+	T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+	T_TRUE(fake_cuda_live(0) == live);
+	t_check(usage(0) == b, "last array mapping unmapped: the released handle's charge is gone (%lld MiB left)",
+		(long long)(usage(0) - b) / (long long)MiB);
+	/* A tile mapped over another replaces it: one mapping, not two. */
+	T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+	tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+	tile(&m[1], arr, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+	T_EXPECT(cuMemMapArrayAsync(m, 2, NULL), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(usage(0) == b + 2 * MiB);
+	tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_UNMAP, 0);
+	T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+	t_check(usage(0) == b, "a tile mapped over another replaced it: one unmap releases (%lld MiB left)",
+		(long long)(usage(0) - b) / (long long)MiB);
+	/* The same region of two arrays in one call: two mappings. */
+	{
+		CUarray arr2;
+
+		T_EXPECT(cuArray3DCreate_v2(&arr2, &d), 0);
+		T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+		tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+		tile(&m[1], arr2, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+		T_EXPECT(cuMemMapArrayAsync(m, 2, NULL), 0);
+		T_EXPECT(cuMemRelease(h), 0);
+		tile(&m[0], arr2, 0, 32, CU_MEM_OPERATION_TYPE_UNMAP, 0);
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		t_check(usage(0) == b + 2 * MiB + (b - ba), "the same tile of another array is another mapping: still charged (%lld MiB)",
+			(long long)(usage(0) - b) / (long long)MiB);
+		tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_UNMAP, 0);
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		T_EXPECT(cuArrayDestroy(arr2), 0);
+		T_TRUE(usage(0) == b);
+	}
+	/* A refused call counts nothing: a bad entry fails the whole list. */
+	T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+	tile(&m[0], arr, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+	tile(&m[1], arr, 32, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+	m[1].memHandleType = 7;
+	T_EXPECT(cuMemMapArrayAsync(m, 2, NULL), CUDA_ERROR_INVALID_VALUE);
+	T_EXPECT(cuMemRelease(h), 0);
+	t_check(usage(0) == b, "a refused array mapping does not hold the handle (%lld MiB left)",
+		(long long)(usage(0) - b) / (long long)MiB);
+	/* Destroying the array unmaps its tiles: the handle's charge goes. */
+	T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+	tile(&m[0], arr, 16, 16, CU_MEM_OPERATION_TYPE_MAP, h);
+	T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(usage(0) == b + 2 * MiB);
+	T_EXPECT(cuArrayDestroy(arr), 0);
+	T_TRUE(fake_cuda_live(0) == live - (b - ba));
+	t_check(usage(0) == ba, "array destroyed while mapped: its tiles' handle and the array uncharged (%lld bytes left)",
+		(long long)(usage(0) - ba));
+	/* A mipmap level mapped as an array goes with its mipmapped array. */
+	{
+		CUmipmappedArray mip;
+		CUarray lvl;
+
+		T_EXPECT(cuMipmappedArrayCreate(&mip, &d, 2), 0);
+		b = usage(0);
+		T_EXPECT(cuMipmappedArrayGetLevel(&lvl, mip, 1), 0);
+		T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+		tile(&m[0], lvl, 0, 32, CU_MEM_OPERATION_TYPE_MAP, h);
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		T_EXPECT(cuMemRelease(h), 0);
+		T_TRUE(usage(0) == b + 2 * MiB);
+		T_EXPECT(cuMipmappedArrayDestroy(mip), 0);
+		t_check(usage(0) == ba, "a level mapped as an array: its tiles go with the mipmapped array (%lld bytes left)",
+			(long long)(usage(0) - ba));
+	}
+	/* The mip tail of a mipmapped array: a byte range. */
+	{
+		CUmipmappedArray mip;
+
+		T_EXPECT(cuMipmappedArrayCreate(&mip, &d, 4), 0);
+		b = usage(0);
+		T_EXPECT(vmm_create(&h, 0, 2 * MiB), 0);
+		memset(&m[0], 0, sizeof(m[0]));
+		m[0].resourceType = CU_RESOURCE_TYPE_MIPMAPPED_ARRAY;
+		m[0].resource.mipmap = mip;
+		m[0].subresourceType = CU_ARRAY_SPARSE_SUBRESOURCE_TYPE_MIPTAIL;
+		m[0].subresource.miptail.offset = 0;
+		m[0].subresource.miptail.size = 65536;
+		m[0].memOperationType = CU_MEM_OPERATION_TYPE_MAP;
+		m[0].memHandleType = CU_MEM_HANDLE_TYPE_GENERIC;
+		m[0].memHandle.memHandle = h;
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		T_EXPECT(cuMemRelease(h), 0);
+		t_check(usage(0) == b + 2 * MiB, "released while mapped in a mip tail: still charged");
+		m[0].memOperationType = CU_MEM_OPERATION_TYPE_UNMAP;
+		m[0].memHandle.memHandle = 0;
+		T_EXPECT(cuMemMapArrayAsync(m, 1, NULL), 0);
+		t_check(usage(0) == b, "mip tail unmapped: charge gone (%lld MiB left)",
+			(long long)(usage(0) - b) / (long long)MiB);
+		T_EXPECT(cuMipmappedArrayDestroy(mip), 0);
+	}
+	T_TRUE(usage(0) == ba);
+}
+
 /* ---- stream-ordered pools: charged what they hold ---- */
 
 static void set_threshold(CUmemoryPool p, cuuint64_t v)
@@ -754,6 +904,31 @@ static void test_contexts(void)
 	cuCtxSetCurrent(ctx0);
 }
 
+/* ---- green contexts: charged like contexts ---- */
+
+static void test_green(void)
+{
+	CUgreenCtx gc;
+	uint64_t b = usage(1);
+
+	t_section = "green";
+	T_EXPECT(cuGreenCtxCreate(&gc, NULL, 1, 1), 0);
+	t_check(usage(1) == b + 2 * MiB, "a green context is charged the context estimate (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuGreenCtxDestroy(gc), 0);
+	t_check(usage(1) == b, "a destroyed green context is uncharged (%lld MiB left)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	/* Refused by the driver: the estimate goes back. */
+	T_EXPECT(cuGreenCtxCreate(&gc, NULL, 1, 0), CUDA_ERROR_INVALID_VALUE);
+	T_TRUE(usage(1) == b);
+	/* Past the quota: refused before the driver. */
+	T_EXPECT(gdlock_quota_set(g, agent, midx[1], b + MiB), 0);
+	T_EXPECT(cuGreenCtxCreate(&gc, NULL, 1, 1), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[1], QUOTA1), 0);
+	T_TRUE(usage(1) == b);
+	cuCtxSetCurrent(ctx0);
+}
+
 /* ---- DMA ---- */
 
 static void acl(struct gdl_acl_entry *e, uint32_t dev, uint32_t rights,
@@ -935,6 +1110,178 @@ static void test_dma_more(void)
 	T_EXPECT(imp, 0);
 	T_EXPECT(cuMemFree_v2(a), 0);
 	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemFree_v2(b), 0);
+	cuCtxSetCurrent(ctx0);
+}
+
+/* ---- copies involving arrays, 3D batches and graph copy nodes ---- */
+
+static void copy3d(CUDA_MEMCPY3D *c, CUmemorytype st, CUdeviceptr sp,
+		   CUarray sa, CUmemorytype dt, CUdeviceptr dp, CUarray da)
+{
+	memset(c, 0, sizeof(*c));
+	c->srcMemoryType = st;
+	c->srcDevice = sp;
+	c->srcArray = sa;
+	c->dstMemoryType = dt;
+	c->dstDevice = dp;
+	c->dstArray = da;
+	c->WidthInBytes = 64;
+	c->Height = 1;
+	c->Depth = 1;
+}
+
+static void operand(CUmemcpy3DOperand *o, CUdeviceptr p, CUarray a)
+{
+	memset(o, 0, sizeof(*o));
+	o->type = a ? CU_MEMCPY_OPERAND_TYPE_ARRAY : CU_MEMCPY_OPERAND_TYPE_POINTER;
+	if (a)
+		o->op.array.array = a;
+	else
+		o->op.ptr.ptr = p;
+}
+
+static void test_copies_more(void)
+{
+	CUDA_ARRAY_DESCRIPTOR ad = { 64, 64, CU_AD_FORMAT_UNSIGNED_INT8, 1 };
+	CUDA_MEMCPY3D_BATCH_OP ops[2];
+	CUDA_MEMCPY3D cross, same;
+	CUDA_MEMCPY2D c2;
+	CUgraphNodeParams np;
+	struct gdl_acl_entry e;
+	CUdeviceptr a, b;
+	CUarray arr0, arr0b, arr1;
+	CUgraph graph;
+	CUgraphNode node;
+	CUgraphExec exec = (CUgraphExec)&ad;	/* the fake only needs non-NULL */
+	size_t fail = 99;
+
+	t_section = "copies-more";
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	T_EXPECT(cuArrayCreate_v2(&arr0, &ad), 0);
+	T_EXPECT(cuArrayCreate_v2(&arr0b, &ad), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemAlloc_v2(&b, MiB), 0);
+	T_EXPECT(cuArrayCreate_v2(&arr1, &ad), 0);
+	cuCtxSetCurrent(ctx0);
+	/* Arrays: their device is where they were charged. */
+	T_EXPECT(cuMemcpyAtoA_v2(arr1, 0, arr0, 0, 64), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyAtoA_v2_ptds(arr1, 0, arr0, 0, 64), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyAtoA_v2(arr0b, 0, arr0, 0, 64), 0);	/* same device */
+	T_EXPECT(cuMemcpyAtoD_v2(b, arr0, 0, 64), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyAtoD_v2_ptds(b, arr0, 0, 64), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyAtoD_v2(a, arr0, 0, 64), 0);
+	T_EXPECT(cuMemcpyDtoA_v2(arr1, 0, a, 64), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyDtoA_v2_ptds(arr1, 0, a, 64), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpyDtoA_v2(arr0, 0, a, 64), 0);
+	/* Views the driver makes: a mipmap level, a plane. */
+	{
+		CUDA_ARRAY3D_DESCRIPTOR d3 = { 64, 64, 0, CU_AD_FORMAT_UNSIGNED_INT8, 1, 0 };
+		CUmipmappedArray mip1;
+		CUarray lvl, plane;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuMipmappedArrayCreate(&mip1, &d3, 2), 0);
+		cuCtxSetCurrent(ctx0);
+		T_EXPECT(cuMipmappedArrayGetLevel(&lvl, mip1, 1), 0);
+		T_EXPECT(cuArrayGetPlane(&plane, arr1, 0), 0);
+		T_EXPECT(cuMemcpyDtoA_v2(lvl, 0, a, 64), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpyAtoD_v2(a, plane, 0, 64), CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpyAtoA_v2(lvl, 0, plane, 0, 64), 0);	/* both device 1 */
+		T_EXPECT(cuMemcpyAtoD_v2(b, lvl, 0, 64), 0);
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuMipmappedArrayDestroy(mip1), 0);
+		cuCtxSetCurrent(ctx0);
+	}
+	/* 2D and 3D copies with an array on one side. */
+	memset(&c2, 0, sizeof(c2));
+	c2.srcMemoryType = CU_MEMORYTYPE_ARRAY;
+	c2.srcArray = arr0;
+	c2.dstMemoryType = CU_MEMORYTYPE_DEVICE;
+	c2.dstDevice = b;
+	c2.WidthInBytes = 64;
+	c2.Height = 1;
+	T_EXPECT(cuMemcpy2D_v2(&c2), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy2DAsync_v2(&c2, NULL), CUDA_ERROR_NOT_PERMITTED);
+	copy3d(&cross, CU_MEMORYTYPE_DEVICE, a, NULL, CU_MEMORYTYPE_ARRAY, 0, arr1);
+	copy3d(&same, CU_MEMORYTYPE_DEVICE, a, NULL, CU_MEMORYTYPE_ARRAY, 0, arr0);
+	T_EXPECT(cuMemcpy3D_v2(&cross), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy3D_v2(&same), 0);
+	c2.srcMemoryType = CU_MEMORYTYPE_HOST;	/* host -> device */
+	T_EXPECT(cuMemcpy2D_v2(&c2), 0);
+	/* 3D batches: every operation, pointers and arrays. */
+	memset(ops, 0, sizeof(ops));
+	operand(&ops[0].src, a, NULL);
+	operand(&ops[0].dst, a + 4096, NULL);
+	operand(&ops[1].src, 0, arr0);
+	operand(&ops[1].dst, b, NULL);
+	ops[0].extent.width = ops[1].extent.width = 64;
+	ops[0].extent.height = ops[1].extent.height = 1;
+	ops[0].extent.depth = ops[1].extent.depth = 1;
+	T_EXPECT(cuMemcpy3DBatchAsync_v2(2, ops, 0, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy3DBatchAsync_v2_ptsz(2, ops, 0, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy3DBatchAsync(2, ops, &fail, 0, NULL), CUDA_ERROR_NOT_PERMITTED);
+	t_check(fail == 1, "cuMemcpy3DBatchAsync (12.8): the refused operation's index (%zu)", fail);
+	T_EXPECT(cuMemcpy3DBatchAsync_ptsz(2, ops, NULL, 0, NULL), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuMemcpy3DBatchAsync_v2(1, ops, 0, NULL), 0);
+	operand(&ops[1].src, 0, arr1);	/* array on device 1 -> device 1 */
+	T_EXPECT(cuMemcpy3DBatchAsync_v2(2, ops, 0, NULL), 0);
+	{
+		CUdeviceptr dsts[2] = { a + 4096, b }, srcs[2] = { a, a };
+		size_t sizes[2] = { 4096, 4096 };
+
+		fail = 99;
+		T_EXPECT(cuMemcpyBatchAsync(dsts, srcs, sizes, 2, NULL, NULL, 0, &fail, NULL),
+			 CUDA_ERROR_NOT_PERMITTED);
+		T_TRUE(fail == 1);
+		T_EXPECT(cuMemcpyBatchAsync_ptsz(dsts, srcs, sizes, 2, NULL, NULL, 0, NULL, NULL),
+			 CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpyBatchAsync_v2_ptsz(dsts, srcs, sizes, 2, NULL, NULL, 0, NULL),
+			 CUDA_ERROR_NOT_PERMITTED);
+		T_EXPECT(cuMemcpyBatchAsync(dsts, srcs, sizes, 1, NULL, NULL, 0, NULL, NULL), 0);
+	}
+	/* Graph copy nodes: checked where their parameters enter the graph. */
+	T_EXPECT(cuGraphCreate(&graph, 0), 0);
+	copy3d(&cross, CU_MEMORYTYPE_DEVICE, a, NULL, CU_MEMORYTYPE_DEVICE, b, NULL);
+	copy3d(&same, CU_MEMORYTYPE_DEVICE, a, NULL, CU_MEMORYTYPE_DEVICE, a + 4096, NULL);
+	T_EXPECT(cuGraphAddMemcpyNode(&node, graph, NULL, 0, &cross, ctx0), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuGraphAddMemcpyNode(&node, graph, NULL, 0, &same, ctx0), 0);
+	T_EXPECT(cuGraphMemcpyNodeSetParams(node, &cross), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuGraphMemcpyNodeSetParams(node, &same), 0);
+	T_EXPECT(cuGraphExecMemcpyNodeSetParams(exec, node, &cross, ctx0), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuGraphExecMemcpyNodeSetParams(exec, node, &same, ctx0), 0);
+	memset(&np, 0, sizeof(np));
+	np.type = CU_GRAPH_NODE_TYPE_MEMCPY;
+	np.memcpy.copyCtx = ctx0;
+	np.memcpy.copyParams = cross;
+	T_EXPECT(cuGraphAddNode(&node, graph, NULL, 0, &np), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuGraphAddNode_v2(&node, graph, NULL, NULL, 0, &np), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuGraphNodeSetParams(node, &np), CUDA_ERROR_NOT_PERMITTED);
+	T_EXPECT(cuGraphExecNodeSetParams(exec, node, &np), CUDA_ERROR_NOT_PERMITTED);
+	np.memcpy.copyParams = same;
+	T_EXPECT(cuGraphAddNode_v2(&node, graph, NULL, NULL, 0, &np), 0);
+	T_EXPECT(cuGraphExecNodeSetParams(exec, node, &np), 0);
+	/* With the peer right device 0 -> device 1, all of them pass. */
+	acl(&e, midx[0], GDL_ACCESS_PEER, midx[1], 0, 0);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	T_EXPECT(cuMemcpyAtoA_v2(arr1, 0, arr0, 0, 64), 0);
+	T_EXPECT(cuMemcpyAtoD_v2(b, arr0, 0, 64), 0);
+	T_EXPECT(cuMemcpyDtoA_v2(arr1, 0, a, 64), 0);
+	T_EXPECT(cuMemcpy2D_v2(&c2), 0);
+	operand(&ops[1].src, 0, arr0);
+	T_EXPECT(cuMemcpy3DBatchAsync_v2(2, ops, 0, NULL), 0);
+	T_EXPECT(cuGraphAddMemcpyNode(&node, graph, NULL, 0, &cross, ctx0), 0);
+	np.memcpy.copyParams = cross;
+	T_EXPECT(cuGraphAddNode(&node, graph, NULL, 0, &np), 0);
+	T_EXPECT(cuMemcpyDtoA_v2(arr0, 0, b, 64), CUDA_ERROR_NOT_PERMITTED);	/* directional */
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	T_EXPECT(cuGraphDestroy(graph), 0);
+	T_EXPECT(cuArrayDestroy(arr0), 0);
+	T_EXPECT(cuArrayDestroy(arr0b), 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuArrayDestroy(arr1), 0);
 	T_EXPECT(cuMemFree_v2(b), 0);
 	cuCtxSetCurrent(ctx0);
 }
@@ -1532,6 +1879,91 @@ static void test_ledger_file(void)
 	T_TRUE(usage(0) == b0);
 }
 
+/*
+ * The driver's footprint seen from another pid namespace.  NVML names
+ * processes by their pid in the initial namespace; the fake's init (pid
+ * 1 there) holds 5M, this process's context 3M.  Exit status of the
+ * helper: the MiB a new context costs.
+ */
+static int ctxcharge_in(const char *exe, const char *idx, int ns, int own_proc)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (!ns)
+			execl(exe, "cudatest", "ctxcharge", idx, NULL);
+		else if (own_proc)
+			execl("/usr/bin/unshare", "unshare", "--pid", "--fork",
+			      "--mount-proc", exe, "ctxcharge", idx, NULL);
+		else
+			execl("/usr/bin/unshare", "unshare", "--pid", "--fork",
+			      exe, "ctxcharge", idx, NULL);
+		_exit(98);
+	}
+	return wait_child(pid);
+}
+
+static void test_footprint_ns(void)
+{
+	char exe[4096], idx[16];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	int rc;
+
+	t_section = "footprint-ns";
+	T_TRUE(n > 0);
+	if (n <= 0)
+		return;
+	exe[n] = 0;
+	snprintf(idx, sizeof(idx), "%d", midx[0]);
+	setenv("FAKE_CUDA_CTX_MEM", "3145728", 1);
+	rc = ctxcharge_in(exe, idx, 0, 0);
+	t_check(rc == 3, "initial pid namespace: a context is charged NVML's 3M for this pid (%d MiB)", rc);
+	rc = ctxcharge_in(exe, idx, 1, 0);
+	t_check(rc == 3, "own pid namespace, the host's /proc: NVML's figure for the host pid (NSpid), 3M, not pid 1's 5M (%d MiB)", rc);
+	rc = ctxcharge_in(exe, idx, 1, 1);
+	t_check(rc == 2, "own pid namespace and /proc (a container): the 2M estimate, never the figure of another process with our pid (%d MiB)", rc);
+	setenv("FAKE_NVML_NA", "1", 1);
+	rc = ctxcharge_in(exe, idx, 0, 0);
+	t_check(rc == 2, "NVML without a figure (MIG, unprivileged): the 2M estimate, the context not refused (%d MiB)", rc);
+	unsetenv("FAKE_NVML_NA");
+	unsetenv("FAKE_CUDA_CTX_MEM");
+}
+
+/*
+ * cuDevicePrimaryCtxReset frees what was allocated in the primary
+ * context (ctx1, device 1's): those charges go, another context's stay.
+ */
+static void test_primary_reset(void)
+{
+	CUdeviceptr x, y, z;
+	CUcontext c;
+	uint64_t b = usage(1);
+
+	t_section = "primary-reset";
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemAlloc_v2(&x, 4 * MiB), 0);
+	T_EXPECT(cuMemAllocManaged(&z, 2 * MiB, 1), 0);
+	T_EXPECT(cuCtxCreate_v2(&c, 0, 1), 0);	/* current now */
+	T_EXPECT(cuMemAlloc_v2(&y, MiB), 0);
+	T_TRUE(usage(1) == b + 9 * MiB);
+	T_EXPECT(cuDevicePrimaryCtxReset_v2(1), 0);
+	t_check(usage(1) == b + 3 * MiB, "primary context reset: its 6M of allocations uncharged, another context's 1M and its 2M estimate kept (%lld MiB over)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemFree_v2(x), CUDA_ERROR_INVALID_VALUE);	/* gone already */
+	T_TRUE(usage(1) == b + 3 * MiB);
+	T_EXPECT(cuMemFree_v2(y), 0);
+	T_EXPECT(cuCtxDestroy_v2(c), 0);
+	T_TRUE(usage(1) == b);
+	/* The legacy name, and a device without a retained primary context. */
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuMemAlloc_v2(&x, MiB), 0);
+	T_EXPECT(cuDevicePrimaryCtxReset(1), 0);
+	t_check(usage(1) == b, "cuDevicePrimaryCtxReset (legacy name): uncharged too (%lld MiB over)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuDevicePrimaryCtxReset_v2(7), CUDA_ERROR_INVALID_DEVICE);
+	cuCtxSetCurrent(ctx0);
+}
+
 /* ---- modes ---- */
 
 static int setup_agent(void)
@@ -1689,19 +2121,24 @@ int main(int argc, char **argv)
 		test_enumerate();
 		test_allocs();
 		test_vmm();
+		test_sparse();
 		test_pools();
 		test_graphs();
 		test_quota();
 		test_processes();
 		test_meminfo();
 		test_contexts();
+		test_green();
 		test_dma();
 		test_legacy();
 		test_dma_more();
+		test_copies_more();
 		test_export();
 		test_threads();
 		test_race();
 		test_ledger_file();
+		test_footprint_ns();
+		test_primary_reset();
 	}
 	printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
 	return t_failed != 0;

@@ -64,6 +64,7 @@ static struct {
 	unsigned int maps;	/* VMM: live mappings of this handle */
 	unsigned int refs;	/* VMM: the creation and retains not released */
 	CUmemoryPool pool;	/* stream-ordered: its pool */
+	CUcontext ctx;		/* cuMemAlloc & co: the context it was made in */
 } allocs[MAX_ALLOCS];
 static struct CUmemPoolHandle_st default_pool[MAX_DEV];
 static CUmemoryPool current_pool[MAX_DEV];
@@ -169,6 +170,7 @@ static CUresult fake_alloc(int dev, size_t size, CUdeviceptr *out)
 	allocs[i].maps = 0;
 	allocs[i].refs = 1;
 	allocs[i].pool = NULL;
+	allocs[i].ctx = NULL;
 	live[dev] += size;
 	driver_allocs++;
 	if (out)
@@ -232,6 +234,8 @@ static CUresult alloc_current(CUdeviceptr *dptr, size_t size)
 	e = cur_dev(&dev);
 	if (!e)
 		e = fake_alloc(dev, size, dptr);
+	if (!e)
+		allocs[find_alloc(*dptr)].ctx = current;
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -1029,11 +1033,14 @@ static CUresult array_create(void **out, size_t bytes)
 	return a ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
 }
 
+static void tiles_drop(const void *res);
+
 static CUresult array_destroy(void *p, size_t size)
 {
 	int dev;
 
 	pthread_mutex_lock(&lock);
+	tiles_drop(p);
 	if (!cur_dev(&dev))
 		live[dev] -= size;
 	if (free_hook) {
@@ -1256,14 +1263,19 @@ API CUresult cuPointerGetAttribute(void *data, CUpointer_attribute a,
 {
 	unsigned int type;
 	int i, dev, zero = 0;
+	CUcontext ctx;
 
 	pthread_mutex_lock(&lock);
 	i = find_alloc(p);
 	dev = i >= 0 ? allocs[i].dev : -1;
+	ctx = i >= 0 ? allocs[i].ctx : NULL;
 	pthread_mutex_unlock(&lock);
 	if (i < 0)
 		return CUDA_ERROR_INVALID_VALUE;
 	switch (a) {
+	case CU_POINTER_ATTRIBUTE_CONTEXT:
+		memcpy(data, &ctx, sizeof(ctx));
+		return CUDA_SUCCESS;
 	case CU_POINTER_ATTRIBUTE_MEMORY_TYPE:
 		type = CU_MEMORYTYPE_DEVICE;
 		memcpy(data, &type, sizeof(type));
@@ -1720,6 +1732,387 @@ API CUresult cuCtxDestroy(CUcontext ctx)
 API CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
 {
 	return cuDevicePrimaryCtxRelease_v2(dev);
+}
+
+/*
+ * Sparse arrays: tiles of an array mapped onto a VMM handle's memory hold
+ * it, as cuMemMap's mappings do.  A map or unmap removes the tiles of the
+ * same array, subresource, level and layer that start inside its region;
+ * destroying the array removes its own.
+ */
+#define MAX_TILES 64
+static struct {
+	const void *res;
+	CUarrayMapInfo m;
+	int alloc;		/* index in allocs, -1 for a free slot */
+} tiles[MAX_TILES] = { [0 ... MAX_TILES - 1] = { .alloc = -1 } };
+
+/* Does the region of @r contain the start of @t?  The lock is held. */
+static int tile_in(const CUarrayMapInfo *r, const CUarrayMapInfo *t)
+{
+	if (r->subresourceType != t->subresourceType)
+		return 0;
+	if (r->subresourceType == CU_ARRAY_SPARSE_SUBRESOURCE_TYPE_MIPTAIL)
+		return r->subresource.miptail.layer == t->subresource.miptail.layer &&
+		       t->subresource.miptail.offset >= r->subresource.miptail.offset &&
+		       t->subresource.miptail.offset - r->subresource.miptail.offset <
+		       r->subresource.miptail.size;
+#define IN(o, e) (t->subresource.sparseLevel.o >= r->subresource.sparseLevel.o && \
+		  t->subresource.sparseLevel.o - r->subresource.sparseLevel.o < \
+		  r->subresource.sparseLevel.e)
+	return r->subresource.sparseLevel.level == t->subresource.sparseLevel.level &&
+	       r->subresource.sparseLevel.layer == t->subresource.sparseLevel.layer &&
+	       IN(offsetX, extentWidth) && IN(offsetY, extentHeight) &&
+	       IN(offsetZ, extentDepth);
+#undef IN
+}
+
+static void tile_unmap(int k)
+{
+	int i = tiles[k].alloc;
+
+	tiles[k].alloc = -1;
+	if (!--allocs[i].maps && !allocs[i].refs)
+		fake_free(allocs[i].addr);
+}
+
+/*
+ * Views of an array (a mipmapped array's level, a plane): CUarrays of
+ * their own, the same one for the same parent and index, gone with it.
+ */
+#define MAX_VIEWS 32
+static struct {
+	const void *parent;
+	unsigned int idx;
+	struct CUarray_st view;
+} views[MAX_VIEWS];
+
+static CUresult view_of(CUarray *out, const void *parent, unsigned int idx)
+{
+	int k, free_k = -1;
+
+	if (!out || !parent)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (k = 0; k < MAX_VIEWS; k++) {
+		if (views[k].parent == parent && views[k].idx == idx)
+			break;
+		if (!views[k].parent && free_k < 0)
+			free_k = k;
+	}
+	if (k == MAX_VIEWS && free_k >= 0) {
+		k = free_k;
+		views[k].parent = parent;
+		views[k].idx = idx;
+	}
+	pthread_mutex_unlock(&lock);
+	if (k == MAX_VIEWS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*out = &views[k].view;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMipmappedArrayGetLevel(CUarray *level, CUmipmappedArray arr,
+				      unsigned int l)
+{
+	return view_of(level, arr, l);
+}
+
+API CUresult cuArrayGetPlane(CUarray *plane, CUarray arr, unsigned int idx)
+{
+	return view_of(plane, arr, idx);
+}
+
+/* An array's tiles and its views' go with it.  The lock is held. */
+static void tiles_drop(const void *res)
+{
+	int k, v;
+
+	for (k = 0; k < MAX_TILES; k++)
+		if (tiles[k].alloc >= 0 && tiles[k].res == res)
+			tile_unmap(k);
+	for (v = 0; v < MAX_VIEWS; v++) {
+		if (views[v].parent != res)
+			continue;
+		for (k = 0; k < MAX_TILES; k++)
+			if (tiles[k].alloc >= 0 && tiles[k].res == &views[v].view)
+				tile_unmap(k);
+		views[v].parent = NULL;
+	}
+}
+
+static CUresult map_array(CUarrayMapInfo *list, unsigned int count)
+{
+	CUresult e = CUDA_SUCCESS;
+	unsigned int n;
+	int i, k;
+
+	if (!list || !count)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	/* All or nothing: check every entry first. */
+	for (n = 0; n < count; n++) {
+		const CUarrayMapInfo *m = &list[n];
+
+		if (!m->resource.array ||
+		    (m->memOperationType == CU_MEM_OPERATION_TYPE_MAP &&
+		     (m->memHandleType != CU_MEM_HANDLE_TYPE_GENERIC ||
+		      (i = find_alloc(m->memHandle.memHandle)) < 0 ||
+		      allocs[i].addr != m->memHandle.memHandle || !allocs[i].refs)) ||
+		    (m->memOperationType == CU_MEM_OPERATION_TYPE_UNMAP &&
+		     m->memHandle.memHandle) ||
+		    (m->memOperationType != CU_MEM_OPERATION_TYPE_MAP &&
+		     m->memOperationType != CU_MEM_OPERATION_TYPE_UNMAP))
+			e = CUDA_ERROR_INVALID_VALUE;
+	}
+	for (n = 0; !e && n < count; n++) {
+		const CUarrayMapInfo *m = &list[n];
+		const void *res = m->resource.array;
+
+		for (k = 0; k < MAX_TILES; k++)
+			if (tiles[k].alloc >= 0 && tiles[k].res == res &&
+			    tile_in(m, &tiles[k].m))
+				tile_unmap(k);
+		if (m->memOperationType != CU_MEM_OPERATION_TYPE_MAP)
+			continue;
+		for (k = 0; k < MAX_TILES && tiles[k].alloc >= 0; k++)
+			;
+		if (k == MAX_TILES) {
+			e = CUDA_ERROR_OUT_OF_MEMORY;
+			break;
+		}
+		i = find_alloc(m->memHandle.memHandle);
+		tiles[k].res = res;
+		tiles[k].m = *m;
+		tiles[k].alloc = i;
+		allocs[i].maps++;
+	}
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMemMapArrayAsync(CUarrayMapInfo *list, unsigned int count,
+				CUstream s)
+{
+	(void)s;
+	return map_array(list, count);
+}
+
+API CUresult cuMemMapArrayAsync_ptsz(CUarrayMapInfo *list, unsigned int count,
+				     CUstream s)
+{
+	(void)s;
+	return map_array(list, count);
+}
+
+/* Copies involving arrays, 3D batches and graph copy nodes: accepted. */
+#define FAKE_ATOX(name, dt, st)						\
+	API CUresult name(dt dst, size_t doff, st src, size_t soff, size_t n) \
+	{								\
+		(void)doff;						\
+		(void)soff;						\
+		return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE; \
+	}
+FAKE_ATOX(cuMemcpyAtoA_v2, CUarray, CUarray)
+FAKE_ATOX(cuMemcpyAtoA_v2_ptds, CUarray, CUarray)
+
+#define FAKE_XTOX(name, dt, st)						\
+	API CUresult name(dt dst, size_t off, st src, size_t n)		\
+	{								\
+		(void)off;						\
+		return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE; \
+	}
+FAKE_XTOX(cuMemcpyDtoA_v2, CUarray, CUdeviceptr)
+FAKE_XTOX(cuMemcpyDtoA_v2_ptds, CUarray, CUdeviceptr)
+
+API CUresult cuMemcpyAtoD_v2(CUdeviceptr dst, CUarray src, size_t off, size_t n)
+{
+	(void)off;
+	return dst && src && n ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemcpyAtoD_v2_ptds(CUdeviceptr dst, CUarray src, size_t off,
+				  size_t n)
+{
+	return cuMemcpyAtoD_v2(dst, src, off, n);
+}
+
+API CUresult cuMemcpyBatchAsync_v2_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
+					size_t *sizes, size_t count,
+					CUmemcpyAttributes *attrs,
+					size_t *attrsIdxs, size_t numAttrs,
+					CUstream s)
+{
+	return cuMemcpyBatchAsync_v2(dsts, srcs, sizes, count, attrs, attrsIdxs,
+				     numAttrs, s);
+}
+
+API CUresult cuMemcpyBatchAsync(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				size_t *sizes, size_t count,
+				CUmemcpyAttributes *attrs, size_t *attrsIdxs,
+				size_t numAttrs, size_t *fail, CUstream s)
+{
+	(void)fail;
+	return cuMemcpyBatchAsync_v2(dsts, srcs, sizes, count, attrs, attrsIdxs,
+				     numAttrs, s);
+}
+
+API CUresult cuMemcpyBatchAsync_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				     size_t *sizes, size_t count,
+				     CUmemcpyAttributes *attrs,
+				     size_t *attrsIdxs, size_t numAttrs,
+				     size_t *fail, CUstream s)
+{
+	(void)fail;
+	return cuMemcpyBatchAsync_v2(dsts, srcs, sizes, count, attrs, attrsIdxs,
+				     numAttrs, s);
+}
+
+API CUresult cuMemcpy3DBatchAsync_v2(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+				     unsigned long long flags, CUstream s)
+{
+	(void)flags;
+	(void)s;
+	return n && ops ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuMemcpy3DBatchAsync_v2_ptsz(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+					  unsigned long long flags, CUstream s)
+{
+	return cuMemcpy3DBatchAsync_v2(n, ops, flags, s);
+}
+
+API CUresult cuMemcpy3DBatchAsync(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+				  size_t *fail, unsigned long long flags,
+				  CUstream s)
+{
+	(void)fail;
+	return cuMemcpy3DBatchAsync_v2(n, ops, flags, s);
+}
+
+API CUresult cuMemcpy3DBatchAsync_ptsz(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,
+				       size_t *fail, unsigned long long flags,
+				       CUstream s)
+{
+	(void)fail;
+	return cuMemcpy3DBatchAsync_v2(n, ops, flags, s);
+}
+
+/* Copy nodes are not kept: graphs.c looks at allocation nodes only. */
+static struct CUgraphNode_st copy_node;
+
+API CUresult cuGraphAddMemcpyNode(CUgraphNode *node, CUgraph graph,
+				  const CUgraphNode *deps, size_t ndeps,
+				  const CUDA_MEMCPY3D *copy, CUcontext ctx)
+{
+	(void)deps;
+	(void)ndeps;
+	(void)ctx;
+	if (!node || !graph || !copy)
+		return CUDA_ERROR_INVALID_VALUE;
+	*node = &copy_node;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphMemcpyNodeSetParams(CUgraphNode node,
+					const CUDA_MEMCPY3D *copy)
+{
+	return node && copy ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuGraphExecMemcpyNodeSetParams(CUgraphExec exec, CUgraphNode node,
+					    const CUDA_MEMCPY3D *copy,
+					    CUcontext ctx)
+{
+	(void)ctx;
+	return exec && node && copy ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuGraphAddNode(CUgraphNode *node, CUgraph graph,
+			    const CUgraphNode *deps, size_t ndeps,
+			    CUgraphNodeParams *params)
+{
+	(void)deps;
+	(void)ndeps;
+	if (!node || !graph || !params || params->type != CU_GRAPH_NODE_TYPE_MEMCPY)
+		return CUDA_ERROR_INVALID_VALUE;
+	*node = &copy_node;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphAddNode_v2(CUgraphNode *node, CUgraph graph,
+			       const CUgraphNode *deps,
+			       const CUgraphEdgeData *edges, size_t ndeps,
+			       CUgraphNodeParams *params)
+{
+	(void)edges;
+	return cuGraphAddNode(node, graph, deps, ndeps, params);
+}
+
+API CUresult cuGraphNodeSetParams(CUgraphNode node, CUgraphNodeParams *params)
+{
+	return node && params ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+API CUresult cuGraphExecNodeSetParams(CUgraphExec exec, CUgraphNode node,
+				      CUgraphNodeParams *params)
+{
+	return exec && node && params ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+}
+
+/* Green contexts: the driver's own memory of a context each. */
+struct CUgreenCtx_st {
+	int dev;
+};
+
+API CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
+			      CUdevice dev, unsigned int flags)
+{
+	(void)desc;
+	if (!pctx || dev < 0 || dev >= ndev || flags != 1)
+		return CUDA_ERROR_INVALID_VALUE;
+	*pctx = calloc(1, sizeof(**pctx));
+	if (!*pctx)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	(*pctx)->dev = dev;
+	pthread_mutex_lock(&lock);
+	driver_own[dev] += ctx_mem;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
+{
+	if (!ctx)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	pthread_mutex_lock(&lock);
+	driver_own[ctx->dev] -= ctx_mem;
+	pthread_mutex_unlock(&lock);
+	free(ctx);
+	return CUDA_SUCCESS;
+}
+
+/*
+ * Resetting a primary context frees what was allocated in it (its linear
+ * allocations, here); it stays retained.
+ */
+API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
+{
+	int i;
+
+	if (dev < 0 || dev >= ndev)
+		return CUDA_ERROR_INVALID_DEVICE;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_ALLOCS; i++)
+		if (allocs[i].size && allocs[i].ctx == &primary_ctx[dev])
+			fake_free(allocs[i].addr);
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDevicePrimaryCtxReset(CUdevice dev)
+{
+	return cuDevicePrimaryCtxReset_v2(dev);
 }
 
 /* A version of cuMemAlloc from the future, with another signature. */

@@ -119,13 +119,37 @@ static unsigned long long self_used(int dev)
 }
 
 /*
+ * The caller's pid as the driver names it: in the initial pid namespace.
+ * The first NSpid of /proc/self/status is that pid when /proc is the
+ * host's (the tests run a pid namespace under the host's /proc); under
+ * a /proc of its own, a container sees only its inner pid, and so does
+ * this double (a real driver would still report the host's).
+ */
+static unsigned int caller_pid(void)
+{
+	unsigned int p = getpid();
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "re");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "NSpid: %u", &p) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return p;
+}
+
+/*
  * Three processes use every device: the caller, init (pid 1, another
- * cgroup) and a pid that does not exist here (another namespace).
+ * cgroup, 5M) and a pid that does not exist here (another namespace).
+ * FAKE_NVML_NA: no figures (a MIG device, an unprivileged caller).
  */
 static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos,
 			  size_t size)
 {
-	const unsigned int pids[3] = { (unsigned int)getpid(), 1, 4000000 };
+	const unsigned int pids[3] = { caller_pid(), 1, 4000000 };
+	const unsigned long long other[3] = { 0, 5 << 20, 3 << 20 };
+	int na = getenv("FAKE_NVML_NA") != NULL;
 	unsigned int i;
 
 	if (index_of(dev) < 0 || !count)
@@ -135,7 +159,8 @@ static nvmlReturn_t procs(nvmlDevice_t dev, unsigned int *count, void *infos,
 		return NVML_ERROR_INSUFFICIENT_SIZE;
 	}
 	for (i = 0; i < 3; i++) {
-		nvmlProcessInfo_t p = { pids[i], i ? (i + 1) << 20 : self_used(index_of(dev)), 0, 0 };
+		nvmlProcessInfo_t p = { pids[i], na ? ~0ULL : i ? other[i] :
+					self_used(index_of(dev)), 0, 0 };
 
 		memcpy((char *)infos + i * size, &p, size);
 	}

@@ -86,5 +86,37 @@ cons=$(sed -n 's/^ledger_consistent \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)
 if [ "$cons" = 1 ]; then ok "ledger consistent"; else bad "ledger_consistent=$cons"; fi
 if rmmod gpu_dma_lock; then ok "rmmod"; else bad "rmmod"; fi
 
+# The driver's bus id is read with the ctl's grammar (gdl_parse_pci_addr):
+# NVML's 8-digit domain in upper case and lspci's short form name the
+# managed GPU; trailing junk, which the ctl always refused, names none.
+# "cudatest alloc 1" exits 0 when 1 MiB is charged on the device: the
+# module is reloaded so that an unbound process is charged to the default
+# agent.
+first=${pci%%,*}
+busid_case() {
+	want=$1
+	shift
+	env LD_PRELOAD="$LIB" FAKE_CUDA_PCI="$1" "$B/cuda/cudatest" alloc 1 >/dev/null 2>&1
+	rc=$?
+	if { [ "$want" = managed ] && [ $rc -eq 0 ]; } ||
+		{ [ "$want" = unmanaged ] && [ $rc -ne 0 ]; }; then
+		ok "bus id '$1': $want (cudatest alloc exited $rc)"
+	else
+		bad "bus id '$1': want $want, cudatest alloc exited $rc"
+	fi
+}
+if insmod "$KO" pci_ids=1234:11e8 default_policy=default default_quota=64M; then
+	ok "insmod default_policy=default"
+else
+	bad "insmod default_policy=default"
+fi
+busid_case managed "$first"
+busid_case managed "0000$(echo "$first" | tr a-f A-F)"
+busid_case managed "${first#*:}"
+busid_case unmanaged "${first}x"
+busid_case unmanaged "$first 0"
+busid_case unmanaged "0x$first"
+rmmod gpu_dma_lock || bad "rmmod after the bus id cases"
+
 echo "cuda-suite: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -73,6 +73,14 @@ static void test_gpus_arg(void)
 	CU_ASSERT_EQUAL(c.gpu_domain[0], 0);
 	CU_ASSERT_EQUAL(c.gpu_bdf[0], 0x3b << 8);
 	CU_ASSERT_EQUAL(c.gpu_bdf[1], 0x5e << 8);
+	/* As docs/slurm.md says to get them: nvidia-smi's pci.bus_id. */
+	CU_ASSERT_EQUAL(parse(&c, "gpus=00000000:3B:00.0,00000001:5E:00.0",
+			      NULL, NULL), 0);
+	CU_ASSERT_EQUAL(c.nr_gpus, 2);
+	CU_ASSERT_EQUAL(c.gpu_domain[0], 0);
+	CU_ASSERT_EQUAL(c.gpu_bdf[0], 0x3b << 8);
+	CU_ASSERT_EQUAL(c.gpu_domain[1], 1);
+	CU_ASSERT_EQUAL(c.gpu_bdf[1], 0x5e << 8);
 	CU_ASSERT_EQUAL(parse(&c, "gpus=", NULL, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(parse(&c, "gpus=0000:3b:00.0,", NULL, NULL), -EINVAL);
 	CU_ASSERT_EQUAL(parse(&c, "gpus=0000:3b:00.0,,5e:00.0", NULL, NULL), -EINVAL);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* gdl_parse.c: sizes and PCI id lists, as module parameters spell them. */
+/*
+ * gdl_parse.c: sizes and PCI id lists, as module parameters spell them;
+ * rights, and PCI addresses as the ctl, the Slurm plugin and the CUDA
+ * interposer read them.
+ */
 #include <errno.h>
 
 #include "helpers.h"
@@ -152,6 +156,61 @@ static void test_pci_ids_garbage(void)
 	CU_ASSERT_EQUAL(gdl_parse_pci_ids(NULL, ids, 16, &nr), -EINVAL);
 }
 
+static void pci_ok(const char *s, unsigned int dom, unsigned int bdf)
+{
+	unsigned int d = 12345, b = 12345;
+	int ret = gdl_parse_pci_addr(s, &d, &b);
+
+	CU_ASSERT_EQUAL(ret, 0);
+	CU_ASSERT_EQUAL(d, dom);
+	CU_ASSERT_EQUAL(b, bdf);
+	if (ret || d != dom || b != bdf)
+		fprintf(stderr, "\n  pci_addr(\"%s\") = %d, %x, %x\n", s, ret, d, b);
+}
+
+/* Every spelling the tools print, each with its width of domain. */
+static void test_pci_addr(void)
+{
+	pci_ok("0000:03:00.1", 0, 0x0301);		/* lspci -D, CUDA */
+	pci_ok("00000000:65:00.0", 0, 0x6500);		/* NVML */
+	pci_ok("00000000:B3:00.0", 0, 0xb300);		/* NVML, upper case */
+	pci_ok("10000:e1:1f.7", 0x10000, 0xe1ff);	/* sysfs, VMD domain */
+	pci_ok("ffffffff:ff:1f.7", 0xffffffff, 0xffff);
+	pci_ok("03:00.0", 0, 0x0300);			/* lspci, no domain */
+	pci_ok("3:0.0", 0, 0x0300);
+	pci_ok("1:3:4.2", 1, 0x0322);
+	pci_ok("0001:00:1F.0", 1, 0x00f8);
+}
+
+static void test_pci_addr_garbage(void)
+{
+	static const char *const bad[] = {
+		"", "3", "03", "03:00", "03:00.", "0000:03:00", ":03:00.0",
+		"0000::00.0", "0000:03:.0",
+		"0000:03:20.0",		/* dev > 1f */
+		"0000:03:00.8", "0000:03:00.9", "0000:03:00.a",
+		"0000:03:00.00",	/* fn one digit */
+		"000000000:03:00.0",	/* domain over 8 digits */
+		"0000:003:00.0", "0000:03:000.0", "003:00.0",
+		"12345:00.0",		/* a 5-digit bus without a domain */
+		"0000:03:00.0x", "0000:03:00.0 ", "0000:03:00.0\n",
+		" 0000:03:00.0", "+0:03:00.0", "-1:03:00.0",
+		"0x0:03:00.0", "0000:03:00:0", "0000:03.00.0",
+		"0:0:03:00.0", "g000:03:00.0", "0000:03:00.0,",
+	};
+	unsigned int i, d = 77, b = 77;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		int ret = gdl_parse_pci_addr(bad[i], &d, &b);
+
+		CU_ASSERT_EQUAL(ret, -EINVAL);
+		if (ret != -EINVAL)
+			fprintf(stderr, "\n  pci_addr(\"%s\") = %d\n", bad[i], ret);
+	}
+	CU_ASSERT(d == 77 && b == 77);	/* untouched on error */
+	CU_ASSERT_EQUAL(gdl_parse_pci_addr(NULL, &d, &b), -EINVAL);
+}
+
 /* Rights as the /proc check and the ctl read them: one parser for both. */
 static void test_rights(void)
 {
@@ -181,4 +240,6 @@ void register_parse_suite(void)
 	ADD_TEST(s, test_pci_ids);
 	ADD_TEST(s, test_pci_ids_garbage);
 	ADD_TEST(s, test_rights);
+	ADD_TEST(s, test_pci_addr);
+	ADD_TEST(s, test_pci_addr_garbage);
 }

@@ -204,7 +204,7 @@ static int device_add(struct ctl *c, int argc, char **argv)
 			return EXIT_USAGE;
 		d.capacity = v;
 	}
-	if (o.pci && ctl_parse_pci_addr(o.pci, &d.pci_domain, &d.pci_bdf))
+	if (o.pci && gdl_parse_pci_addr(o.pci, &d.pci_domain, &d.pci_bdf))
 		return ctl_usage_err("device add", "'%s' is not a PCI address like 0000:03:00.0", o.pci);
 	ret = ctl_open(c, &g);
 	if (ret)

@@ -4,6 +4,8 @@
  * functions, unit-tested on the host (tests/ctl/unit).
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -119,25 +121,16 @@ const char *ctl_fmt_size(uint64_t v, char *buf, size_t len)
 	return buf;
 }
 
-/* "0000:03:00.0" or "03:00.0" (domain 0). */
-int ctl_parse_pci_addr(const char *s, uint32_t *domain, uint32_t *bdf)
+int ctl_errbuf(char *err, size_t len, int ret, const char *fmt, ...)
 {
-	unsigned int d = 0, b, dev, fn;
-	int n = 0;
+	va_list ap;
 
-	if (!s)
-		return -EINVAL;
-	if (sscanf(s, "%4x:%2x:%2x.%1u%n", &d, &b, &dev, &fn, &n) != 4 || s[n]) {
-		d = 0;
-		n = 0;
-		if (sscanf(s, "%2x:%2x.%1u%n", &b, &dev, &fn, &n) != 3 || s[n])
-			return -EINVAL;
+	if (err && len) {
+		va_start(ap, fmt);
+		vsnprintf(err, len, fmt, ap);
+		va_end(ap);
 	}
-	if (dev > 31 || fn > 7)
-		return -EINVAL;
-	*domain = d;
-	*bdf = b << 8 | dev << 3 | fn;
-	return 0;
+	return ret;
 }
 
 void ctl_fmt_pci_addr(uint32_t domain, uint32_t bdf, char *buf, size_t len)
@@ -149,7 +142,7 @@ void ctl_fmt_pci_addr(uint32_t domain, uint32_t bdf, char *buf, size_t len)
 int ctl_find_device(const struct gdl_device_info *d, int n, const char *sel)
 {
 	uint32_t idx = 0, dom = 0, bdf = 0;
-	bool is_pci = !ctl_parse_pci_addr(sel, &dom, &bdf);
+	bool is_pci = !gdl_parse_pci_addr(sel, &dom, &bdf);
 	bool is_idx = !ctl_parse_u32(sel, &idx);
 	int i;
 

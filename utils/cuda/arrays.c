@@ -3,6 +3,8 @@
  * CUDA arrays (textures, surfaces): the driver chooses their layout, so
  * they are charged from their descriptors, every mip level included.
  */
+#include <stdlib.h>
+
 #include "gdl_cuda.h"
 
 /* Bytes per element, or 0 for formats whose size we do not know. */
@@ -130,18 +132,171 @@ EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 	return gdlc_track(&gdlc_arr_map, e, e ? 0 : (uintptr_t)*arr, h);
 }
 
+/*
+ * Views the driver makes of an array (a mipmapped array's level, a
+ * multi-planar array's plane) are CUarrays of their own that live and
+ * die with it: each is kept with its parent and device, for the copy
+ * checks (copies.c) and the sparse tiles mapped through it (sparse.c).
+ * They are uncharged (their parent is charged in full).  Programs that
+ * never ask for a view never look in this map.
+ */
+static struct gdl_map views;	/* view -> parent; aux: its device + 1 */
+static int has_views;
+
+static CUdevice device_of_array(uint64_t a)
+{
+	uint64_t h, info;
+
+	if (!a)
+		return -1;
+	if (!gdl_map_get_aux(&gdlc_arr_map, a, &h, &info) && (info & 0xff))
+		return (CUdevice)(info & 0xff) - 1;
+	if (__atomic_load_n(&has_views, __ATOMIC_ACQUIRE) &&
+	    !gdl_map_get_aux(&views, a, &h, &info) && (info & 0xff))
+		return (CUdevice)(info & 0xff) - 1;
+	return -1;
+}
+
+/*
+ * The device of an array this process created (its charge records it) or
+ * of a view of one, or -1: an array created unaccounted is not looked at.
+ */
+CUdevice gdlc_array_device(CUarray a)
+{
+	return device_of_array((uintptr_t)a);
+}
+
+static void view_made(CUresult e, CUarray *view, uint64_t parent)
+{
+	CUdevice dev = e || !view ? -1 : device_of_array(parent);
+	uint64_t old, old_aux;
+
+	if (dev < 0 || !*view)
+		return;
+	__atomic_store_n(&has_views, 1, __ATOMIC_RELEASE);
+	if (gdl_map_put_aux(&views, (uintptr_t)*view, parent, dev + 1, &old,
+			    &old_aux) < 0)
+		gdlc_say(1, "out of memory tracking an array view; copies through it are not checked");
+}
+
+EXPORT CUresult cuMipmappedArrayGetLevel(CUarray *level, CUmipmappedArray arr,
+					 unsigned int l)
+{
+	__typeof__(cuMipmappedArrayGetLevel) *f = REAL(cuMipmappedArrayGetLevel);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(level, arr, l);
+	view_made(e, level, (uintptr_t)arr);
+	return e;
+}
+
+EXPORT CUresult cuArrayGetPlane(CUarray *plane, CUarray arr, unsigned int idx)
+{
+	__typeof__(cuArrayGetPlane) *f = REAL(cuArrayGetPlane);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(plane, arr, idx);
+	view_made(e, plane, (uintptr_t)arr);
+	return e;
+}
+
+/*
+ * An array being destroyed takes its sparse tiles and its views (and
+ * theirs) with it: all leave their tables before the driver call and
+ * come back if it refuses (the race rule of every free).
+ */
+struct array_gone {
+	void *tiles;			/* the array's own sparse tiles */
+	struct gdl_map_slot *views;	/* its views, taken */
+	void **view_tiles;
+	size_t nr_views;
+};
+
+static void gone_begin(uint64_t arr, struct array_gone *g)
+{
+	struct gdl_map_slot *v = NULL;
+	size_t n = 0, i;
+
+	memset(g, 0, sizeof(*g));
+	g->tiles = gdlc_sparse_take(arr);
+	if (!__atomic_load_n(&has_views, __ATOMIC_ACQUIRE))
+		return;
+	n = gdl_map_snapshot(&views, &v);
+	for (i = 0; i < n; i++) {
+		if (v[i].val != arr ||
+		    gdl_map_take_aux(&views, v[i].key, &v[g->nr_views].val,
+				     &v[g->nr_views].aux))
+			continue;
+		v[g->nr_views++].key = v[i].key;
+	}
+	g->views = v;
+	/* Out of memory: the views' tiles stay counted until exit. */
+	g->view_tiles = calloc(g->nr_views ? g->nr_views : 1, sizeof(void *));
+	for (i = 0; g->view_tiles && i < g->nr_views; i++)
+		g->view_tiles[i] = gdlc_sparse_take(v[i].key);
+}
+
+static void gone_end(struct array_gone *g, CUresult e)
+{
+	size_t i;
+
+	gdlc_sparse_end(g->tiles, e);
+	for (i = 0; i < g->nr_views; i++) {
+		if (g->view_tiles)
+			gdlc_sparse_end(g->view_tiles[i], e);
+		if (e && gdl_map_add_aux(&views, g->views[i].key,
+					 g->views[i].val, g->views[i].aux) < 0)
+			gdlc_say(1, "out of memory tracking an array view; copies through it are not checked");
+	}
+	free(g->view_tiles);
+	free(g->views);
+}
+
 EXPORT CUresult cuArrayDestroy(CUarray arr)
 {
 	__typeof__(cuArrayDestroy) *f = REAL(cuArrayDestroy);
+	struct array_gone g;
+	CUresult e;
 
 	CHECK_REAL(f);
-	return GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	gone_begin((uintptr_t)arr, &g);
+	e = GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	gone_end(&g, e);
+	return e;
 }
 
 EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr)
 {
 	__typeof__(cuMipmappedArrayDestroy) *f = REAL(cuMipmappedArrayDestroy);
+	struct array_gone g;
+	CUresult e;
 
 	CHECK_REAL(f);
-	return GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	gone_begin((uintptr_t)arr, &g);
+	e = GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
+	gone_end(&g, e);
+	return e;
+}
+
+void gdlc_arrays_lock_all(void)
+{
+	gdl_map_lock_all(&views);
+}
+
+void gdlc_arrays_unlock_all(void)
+{
+	gdl_map_unlock_all(&views);
+}
+
+/* A fork child: the parent's bookkeeping is not its own (ledger.c). */
+void gdlc_arrays_forget(void)
+{
+	gdl_map_clear(&views);
+}
+
+void gdlc_arrays_init(void)
+{
+	gdl_map_init(&views);
 }

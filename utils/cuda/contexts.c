@@ -5,35 +5,52 @@
  * anyone holds it) is charged an estimate.
  */
 #include <pthread.h>
+#include <stdlib.h>
 
 #include "gdl_cuda.h"
 
 static struct {
 	unsigned int refs;
 	uint64_t handle;
+	CUcontext ctx;		/* as the driver handed it out */
 } primary[MAX_CUDA_DEVICES];
 static pthread_mutex_t primary_lock = PTHREAD_MUTEX_INITIALIZER;
 
 HELPER(cuCtxDestroy_v2)
 HELPER(cuDevicePrimaryCtxRelease_v2)
+HELPER(cuPointerGetAttribute)
 
 /*
- * A new context: its estimate stays charged with it, and the driver's
- * figure is reconciled (footprint.c); past the quota it is destroyed.
+ * A new context @ctx (a CUcontext or a green context, destroyed by
+ * @destroy): its estimate stays charged with it, and the driver's figure
+ * is reconciled (footprint.c); past the quota it is destroyed.
  */
-static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
-			    CUdevice dev)
+static CUresult ctx_track(CUresult e, uint64_t ctx, uint64_t h, CUdevice dev,
+			  CUresult (*destroy)(uint64_t))
 {
-	__typeof__(cuCtxDestroy_v2) *destroy = h_cuCtxDestroy_v2();
-
-	if (!e && gdlc_footprint_reconcile(dev) && destroy) {
-		destroy(*pctx);
-		*pctx = NULL;
+	if (!e && gdlc_footprint_reconcile(dev) && !destroy(ctx)) {
 		gdlc_release(h);
 		gdlc_footprint_reconcile(dev);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
-	return gdlc_track_kept(&gdlc_ctx_map, e, e ? 0 : (uintptr_t)*pctx, h);
+	return gdlc_track_kept(&gdlc_ctx_map, e, e ? 0 : ctx, h);
+}
+
+static CUresult destroy_ctx(uint64_t ctx)
+{
+	__typeof__(cuCtxDestroy_v2) *destroy = h_cuCtxDestroy_v2();
+
+	return destroy ? destroy((CUcontext)(uintptr_t)ctx) :
+			 CUDA_ERROR_NOT_INITIALIZED;
+}
+
+static CUresult ctx_created(CUresult e, CUcontext *pctx, uint64_t h,
+			    CUdevice dev)
+{
+	e = ctx_track(e, e ? 0 : (uintptr_t)*pctx, h, dev, destroy_ctx);
+	if (e == CUDA_ERROR_OUT_OF_MEMORY)
+		*pctx = NULL;
+	return e;
 }
 
 /*
@@ -123,6 +140,45 @@ EXPORT CUresult cuCtxDestroy(CUcontext ctx)
 	return ctx_destroy(REAL(cuCtxDestroy), ctx);
 }
 
+/*
+ * Green contexts (a share of a device's SMs) are contexts of their own:
+ * charged like them, in the same map (the driver's handles of both kinds
+ * are distinct objects).
+ */
+static CUresult destroy_green(uint64_t ctx)
+{
+	__typeof__(cuGreenCtxDestroy) *destroy = REAL(cuGreenCtxDestroy);
+
+	return destroy ? destroy((CUgreenCtx)(uintptr_t)ctx) :
+			 CUDA_ERROR_NOT_INITIALIZED;
+}
+
+EXPORT CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
+				 CUdevice dev, unsigned int flags)
+{
+	__typeof__(cuGreenCtxCreate) *f = REAL(cuGreenCtxCreate);
+	uint64_t h;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = ctx_precharge(dev, &h);
+	if (e)
+		return e;
+	e = f(pctx, desc, dev, flags);
+	e = ctx_track(e, e ? 0 : (uintptr_t)*pctx, h, dev, destroy_green);
+	if (e == CUDA_ERROR_OUT_OF_MEMORY)
+		*pctx = NULL;
+	return e;
+}
+
+EXPORT CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
+{
+	__typeof__(cuGreenCtxDestroy) *f = REAL(cuGreenCtxDestroy);
+
+	CHECK_REAL(f);
+	return GDLC_FREEING(&gdlc_ctx_map, (uintptr_t)ctx, f(ctx));
+}
+
 /* The primary context is charged once, while anyone holds it. */
 EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 {
@@ -159,6 +215,7 @@ EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 	}
 	if (!primary[dev].refs++)
 		primary[dev].handle = h;
+	primary[dev].ctx = *pctx;
 out:
 	pthread_mutex_unlock(&primary_lock);
 	return e;
@@ -191,6 +248,67 @@ EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
 {
 	return primary_release(REAL(cuDevicePrimaryCtxRelease), dev);
+}
+
+/*
+ * cuDevicePrimaryCtxReset frees everything allocated in the device's
+ * primary context, behind the interposer.  The linear allocations
+ * (cuMemAlloc, cuMemAllocPitch, cuMemAllocManaged) tracked in it, found
+ * by asking the driver each one's context (a reset is rare; a
+ * reservation's device narrows the questions), leave the pointer map
+ * before the driver call and are released once it accepts, or put back.
+ * Exported ones stay charged until exit, as at their free.  The context
+ * itself stays retained (a reset releases nothing), and so does its
+ * estimate.  Arrays, VMM handles and pools are not looked for: their
+ * charges stay (an over-charge, until exit or their pool's next
+ * operation).
+ */
+static CUresult primary_reset(__typeof__(cuDevicePrimaryCtxReset_v2) *f,
+			      CUdevice dev)
+{
+	__typeof__(cuPointerGetAttribute) *attr = h_cuPointerGetAttribute();
+	struct gdl_map_slot *v = NULL;
+	size_t n = 0, i, kept = 0;
+	CUcontext ctx = NULL, c;
+	CUresult e;
+
+	CHECK_REAL(f);
+	if (dev >= 0 && dev < MAX_CUDA_DEVICES) {
+		pthread_mutex_lock(&primary_lock);
+		if (primary[dev].refs)
+			ctx = primary[dev].ctx;
+		pthread_mutex_unlock(&primary_lock);
+	}
+	if (ctx && attr)
+		n = gdl_map_snapshot(&gdlc_ptr_map, &v);
+	for (i = 0; i < n; i++) {
+		if ((v[i].aux & 0xff) != (uint64_t)dev + 1 ||
+		    attr(&c, CU_POINTER_ATTRIBUTE_CONTEXT, v[i].key) || c != ctx)
+			continue;
+		if (gdl_map_take_aux(&gdlc_ptr_map, v[i].key, &v[kept].val,
+				     &v[kept].aux))
+			continue;	/* freed meanwhile */
+		v[kept++].key = v[i].key;
+	}
+	e = f(dev);
+	for (i = 0; i < kept; i++) {
+		if (!e && gdlc_exported_take(v[i].key))
+			continue;	/* exported: charged until exit */
+		gdlc_untrack_end(&gdlc_ptr_map, e, v[i].key, v[i].val, v[i].aux);
+	}
+	free(v);
+	return e;
+}
+
+EXPORT CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
+{
+	return primary_reset(REAL(cuDevicePrimaryCtxReset_v2), dev);
+}
+
+/* The CUDA < 11 name, same ABI. */
+EXPORT CUresult cuDevicePrimaryCtxReset(CUdevice dev)
+{
+	return primary_reset(REAL(cuDevicePrimaryCtxReset), dev);
 }
 
 void gdlc_contexts_lock_all(void)

@@ -2,12 +2,14 @@
 /*
  * Copies between two devices need the peer right source -> destination:
  * the peer copies name their contexts; the unified-address copies
- * (cuMemcpy, cuMemcpyDtoD, the 2D and 3D copies between device or unified
- * memory, and their async, per-thread and batch forms) name pointers, whose devices the driver reports
- * (CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL).  Host memory, managed memory
- * (which migrates by design) and pointers the driver does not know are
- * not peer copies.  A refusal is CUDA_ERROR_NOT_PERMITTED before the
- * driver sees the copy.
+ * (cuMemcpy, cuMemcpyDtoD, the 2D and 3D copies, the array copies, and
+ * their async, per-thread and batch forms; graph copy nodes reuse the
+ * same check, graph_copies.c) name pointers, whose devices the driver
+ * reports (CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL), or arrays, whose device
+ * the interposer recorded when it charged them (arrays.c).  Host memory,
+ * managed memory (which migrates by design) and pointers the driver does
+ * not know are not peer copies.  A refusal is CUDA_ERROR_NOT_PERMITTED
+ * before the driver sees the copy.
  */
 #include "gdl_cuda.h"
 
@@ -135,17 +137,20 @@ static CUdevice device_of(CUdeviceptr p)
 	return ordinal;
 }
 
+/* From device @s to device @d (-1: not device memory): the peer right. */
+static CUresult devices_check(CUdevice d, CUdevice s)
+{
+	if (d < 0 || s < 0 || s == d)
+		return CUDA_SUCCESS;
+	return gdlc_peer_allowed(s, d) ? CUDA_SUCCESS : CUDA_ERROR_NOT_PERMITTED;
+}
+
 /* src -> dst between two devices needs the peer right. */
 static CUresult uva_check(CUdeviceptr dst, CUdeviceptr src)
 {
-	CUdevice d = device_of(dst), s;
+	CUdevice d = device_of(dst);
 
-	if (d < 0)
-		return CUDA_SUCCESS;
-	s = device_of(src);
-	if (s < 0 || s == d)
-		return CUDA_SUCCESS;
-	return gdlc_peer_allowed(s, d) ? CUDA_SUCCESS : CUDA_ERROR_NOT_PERMITTED;
+	return d < 0 ? CUDA_SUCCESS : devices_check(d, device_of(src));
 }
 
 #define UVA_COPY(name)							\
@@ -181,12 +186,36 @@ UVA_COPY_ASYNC(cuMemcpyDtoDAsync_v2)
 UVA_COPY_ASYNC(cuMemcpyDtoDAsync_v2_ptsz)
 
 /*
- * 2D and 3D copies between device (or unified) memory on each side: the
- * same rule.  Arrays are per-device objects of their own and not checked.
+ * 2D and 3D copies: each side is host, device or unified memory, or an
+ * array.  The destination is looked up first: most copies are uploads or
+ * downloads, and a host side ends the check after one lookup.
  */
-static int is_device(CUmemorytype t)
+static CUdevice operand_device(CUmemorytype t, CUdeviceptr p, CUarray a)
 {
-	return t == CU_MEMORYTYPE_DEVICE || t == CU_MEMORYTYPE_UNIFIED;
+	switch (t) {
+	case CU_MEMORYTYPE_DEVICE:
+	case CU_MEMORYTYPE_UNIFIED:
+		return device_of(p);
+	case CU_MEMORYTYPE_ARRAY:
+		return gdlc_array_device(a);
+	default:
+		return -1;
+	}
+}
+
+#define XD_CHECK(p) ({							\
+	CUdevice d_ = operand_device((p)->dstMemoryType, (p)->dstDevice,	\
+				     (p)->dstArray);			\
+	d_ < 0 ? CUDA_SUCCESS :						\
+		 devices_check(d_, operand_device((p)->srcMemoryType,	\
+						  (p)->srcDevice,	\
+						  (p)->srcArray));	\
+})
+
+/* A 3D copy's parameters (also a graph copy node's, graph_copies.c). */
+CUresult gdlc_copy3d_check(const CUDA_MEMCPY3D *p)
+{
+	return p ? XD_CHECK(p) : CUDA_SUCCESS;
 }
 
 #define COPY_XD(name, type)						\
@@ -196,9 +225,8 @@ static int is_device(CUmemorytype t)
 		CUresult e = CUDA_SUCCESS;				\
 									\
 		CHECK_REAL(f);						\
-		if (p && is_device(p->srcMemoryType) &&			\
-		    is_device(p->dstMemoryType))			\
-			e = uva_check(p->dstDevice, p->srcDevice);	\
+		if (p)							\
+			e = XD_CHECK(p);				\
 		return e ? e : f(p);					\
 	}
 
@@ -209,9 +237,8 @@ static int is_device(CUmemorytype t)
 		CUresult e = CUDA_SUCCESS;				\
 									\
 		CHECK_REAL(f);						\
-		if (p && is_device(p->srcMemoryType) &&			\
-		    is_device(p->dstMemoryType))			\
-			e = uva_check(p->dstDevice, p->srcDevice);	\
+		if (p)							\
+			e = XD_CHECK(p);				\
 		return e ? e : f(p, s);					\
 	}
 
@@ -226,22 +253,168 @@ COPY_XD(cuMemcpy3D_v2_ptds, CUDA_MEMCPY3D)
 COPY_XD_ASYNC(cuMemcpy3DAsync_v2, CUDA_MEMCPY3D)
 COPY_XD_ASYNC(cuMemcpy3DAsync_v2_ptsz, CUDA_MEMCPY3D)
 
-/* Every pair of the batch, before any of it is enqueued. */
-EXPORT CUresult cuMemcpyBatchAsync_v2(CUdeviceptr *dsts, CUdeviceptr *srcs,
-				      size_t *sizes, size_t count,
-				      CUmemcpyAttributes *attrs,
-				      size_t *attrsIdxs, size_t numAttrs,
-				      CUstream s)
+/* Copies between an array and an array or device memory. */
+#define COPY_ATOA(name)							\
+	EXPORT CUresult name(CUarray dst, size_t doff, CUarray src,	\
+			     size_t soff, size_t n)			\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = devices_check(gdlc_array_device(dst),		\
+				  gdlc_array_device(src));		\
+		return e ? e : f(dst, doff, src, soff, n);		\
+	}
+
+#define COPY_ATOD(name)							\
+	EXPORT CUresult name(CUdeviceptr dst, CUarray src, size_t soff,	\
+			     size_t n)					\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = devices_check(device_of(dst), gdlc_array_device(src)); \
+		return e ? e : f(dst, src, soff, n);			\
+	}
+
+#define COPY_DTOA(name)							\
+	EXPORT CUresult name(CUarray dst, size_t doff, CUdeviceptr src,	\
+			     size_t n)					\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = devices_check(gdlc_array_device(dst), device_of(src)); \
+		return e ? e : f(dst, doff, src, n);			\
+	}
+
+COPY_ATOA(cuMemcpyAtoA_v2)
+COPY_ATOA(cuMemcpyAtoA_v2_ptds)
+COPY_ATOD(cuMemcpyAtoD_v2)
+COPY_ATOD(cuMemcpyAtoD_v2_ptds)
+COPY_DTOA(cuMemcpyDtoA_v2)
+COPY_DTOA(cuMemcpyDtoA_v2_ptds)
+
+/*
+ * Batches: every copy, before any of it is enqueued.  The first refused
+ * one goes in *fail (CUDA 12.8's versions report it there).
+ */
+static CUresult batch_check(CUdeviceptr *dsts, CUdeviceptr *srcs,
+			    size_t count, size_t *fail)
 {
-	__typeof__(cuMemcpyBatchAsync_v2) *f = REAL(cuMemcpyBatchAsync_v2);
 	size_t i;
 	CUresult e;
 
-	CHECK_REAL(f);
 	for (i = 0; dsts && srcs && i < count; i++) {
 		e = uva_check(dsts[i], srcs[i]);
-		if (e)
+		if (e) {
+			if (fail)
+				*fail = i;
 			return e;
+		}
 	}
-	return f(dsts, srcs, sizes, count, attrs, attrsIdxs, numAttrs, s);
+	return CUDA_SUCCESS;
 }
+
+/* CUDA 13's versions. */
+#define COPY_BATCH(name)						\
+	EXPORT CUresult name(CUdeviceptr *dsts, CUdeviceptr *srcs,	\
+			     size_t *sizes, size_t count,		\
+			     CUmemcpyAttributes *attrs, size_t *attrsIdxs, \
+			     size_t numAttrs, CUstream s)		\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch_check(dsts, srcs, count, NULL);		\
+		return e ? e : f(dsts, srcs, sizes, count, attrs,	\
+				 attrsIdxs, numAttrs, s);		\
+	}
+
+/* CUDA 12.8's, with the index of a failed copy. */
+#define COPY_BATCH_FAIL(name)						\
+	EXPORT CUresult name(CUdeviceptr *dsts, CUdeviceptr *srcs,	\
+			     size_t *sizes, size_t count,		\
+			     CUmemcpyAttributes *attrs, size_t *attrsIdxs, \
+			     size_t numAttrs, size_t *fail, CUstream s)	\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch_check(dsts, srcs, count, fail);		\
+		return e ? e : f(dsts, srcs, sizes, count, attrs,	\
+				 attrsIdxs, numAttrs, fail, s);		\
+	}
+
+COPY_BATCH(cuMemcpyBatchAsync_v2)
+COPY_BATCH(cuMemcpyBatchAsync_v2_ptsz)
+COPY_BATCH_FAIL(cuMemcpyBatchAsync)
+COPY_BATCH_FAIL(cuMemcpyBatchAsync_ptsz)
+
+/* A 3D batch operand: a pointer or an array. */
+static CUdevice operand3d_device(const CUmemcpy3DOperand *o)
+{
+	switch (o->type) {
+	case CU_MEMCPY_OPERAND_TYPE_POINTER:
+		return device_of(o->op.ptr.ptr);
+	case CU_MEMCPY_OPERAND_TYPE_ARRAY:
+		return gdlc_array_device(o->op.array.array);
+	default:
+		return -1;
+	}
+}
+
+static CUresult batch3d_check(size_t n, const CUDA_MEMCPY3D_BATCH_OP *ops,
+			      size_t *fail)
+{
+	size_t i;
+	CUdevice d;
+	CUresult e;
+
+	for (i = 0; ops && i < n; i++) {
+		d = operand3d_device(&ops[i].dst);
+		e = d < 0 ? CUDA_SUCCESS :
+			    devices_check(d, operand3d_device(&ops[i].src));
+		if (e) {
+			if (fail)
+				*fail = i;
+			return e;
+		}
+	}
+	return CUDA_SUCCESS;
+}
+
+#define COPY_BATCH3D(name)						\
+	EXPORT CUresult name(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,	\
+			     unsigned long long flags, CUstream s)	\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch3d_check(n, ops, NULL);			\
+		return e ? e : f(n, ops, flags, s);			\
+	}
+
+#define COPY_BATCH3D_FAIL(name)						\
+	EXPORT CUresult name(size_t n, CUDA_MEMCPY3D_BATCH_OP *ops,	\
+			     size_t *fail, unsigned long long flags,	\
+			     CUstream s)				\
+	{								\
+		__typeof__(name) *f = REAL(name);			\
+		CUresult e;						\
+									\
+		CHECK_REAL(f);						\
+		e = batch3d_check(n, ops, fail);			\
+		return e ? e : f(n, ops, fail, flags, s);		\
+	}
+
+COPY_BATCH3D(cuMemcpy3DBatchAsync_v2)
+COPY_BATCH3D(cuMemcpy3DBatchAsync_v2_ptsz)
+COPY_BATCH3D_FAIL(cuMemcpy3DBatchAsync)
+COPY_BATCH3D_FAIL(cuMemcpy3DBatchAsync_ptsz)

@@ -104,6 +104,33 @@
 	X(cuGetProcAddress_v2, "cuGetProcAddress", 0, GDL_LIB_CUDA)		\
 	X(cuMemAllocHost_v2, "cuMemAllocHost", 0, GDL_LIB_CUDA)		\
 	X(cuDeviceTotalMem_v2, "cuDeviceTotalMem", 0, GDL_LIB_CUDA)		\
+	X(cuMemMapArrayAsync, "cuMemMapArrayAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemMapArrayAsync_ptsz, "cuMemMapArrayAsync", 1, GDL_LIB_CUDA)	\
+	X(cuMemcpyAtoA_v2, "cuMemcpyAtoA", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyAtoA_v2_ptds, "cuMemcpyAtoA", 1, GDL_LIB_CUDA)		\
+	X(cuMemcpyAtoD_v2, "cuMemcpyAtoD", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyAtoD_v2_ptds, "cuMemcpyAtoD", 1, GDL_LIB_CUDA)		\
+	X(cuMemcpyDtoA_v2, "cuMemcpyDtoA", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyDtoA_v2_ptds, "cuMemcpyDtoA", 1, GDL_LIB_CUDA)		\
+	X(cuMemcpyBatchAsync, "cuMemcpyBatchAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpyBatchAsync_ptsz, "cuMemcpyBatchAsync", 1, GDL_LIB_CUDA)	\
+	X(cuMemcpyBatchAsync_v2_ptsz, "cuMemcpyBatchAsync", 1, GDL_LIB_CUDA)	\
+	X(cuMemcpy3DBatchAsync, "cuMemcpy3DBatchAsync", 0, GDL_LIB_CUDA)	\
+	X(cuMemcpy3DBatchAsync_ptsz, "cuMemcpy3DBatchAsync", 1, GDL_LIB_CUDA) \
+	X(cuMemcpy3DBatchAsync_v2, "cuMemcpy3DBatchAsync", 0, GDL_LIB_CUDA)	\
+	X(cuMemcpy3DBatchAsync_v2_ptsz, "cuMemcpy3DBatchAsync", 1, GDL_LIB_CUDA) \
+	X(cuGraphAddMemcpyNode, "cuGraphAddMemcpyNode", 0, GDL_LIB_CUDA)	\
+	X(cuGraphMemcpyNodeSetParams, "cuGraphMemcpyNodeSetParams", 0, GDL_LIB_CUDA) \
+	X(cuGraphExecMemcpyNodeSetParams, "cuGraphExecMemcpyNodeSetParams", 0, GDL_LIB_CUDA) \
+	X(cuGraphAddNode, "cuGraphAddNode", 0, GDL_LIB_CUDA)			\
+	X(cuGraphAddNode_v2, "cuGraphAddNode", 0, GDL_LIB_CUDA)		\
+	X(cuGraphNodeSetParams, "cuGraphNodeSetParams", 0, GDL_LIB_CUDA)	\
+	X(cuGraphExecNodeSetParams, "cuGraphExecNodeSetParams", 0, GDL_LIB_CUDA) \
+	X(cuMipmappedArrayGetLevel, "cuMipmappedArrayGetLevel", 0, GDL_LIB_CUDA) \
+	X(cuArrayGetPlane, "cuArrayGetPlane", 0, GDL_LIB_CUDA)			\
+	X(cuGreenCtxCreate, "cuGreenCtxCreate", 0, GDL_LIB_CUDA)		\
+	X(cuGreenCtxDestroy, "cuGreenCtxDestroy", 0, GDL_LIB_CUDA)		\
+	X(cuDevicePrimaryCtxReset_v2, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
 	GDL_CUDA_LEGACY(X)							\
 	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
 	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML) \
@@ -132,7 +159,8 @@
 	X(cuMemHostRegister, "cuMemHostRegister", 0, GDL_LIB_CUDA)		\
 	X(cuCtxCreate, "cuCtxCreate", 0, GDL_LIB_CUDA)				\
 	X(cuCtxDestroy, "cuCtxDestroy", 0, GDL_LIB_CUDA)			\
-	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA)
+	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA) \
+	X(cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA)
 
 #define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate)
 
@@ -268,6 +296,72 @@ CUresult cuMemHostRegister_v2(void *p, size_t size, unsigned int flags);
 CUresult cuMemHostAlloc(void **pp, size_t size, unsigned int flags);
 CUresult cuMemAllocHost_v2(void **pp, size_t size);
 CUresult cuDeviceTotalMem_v2(size_t *bytes, CUdevice dev);
+CUresult cuMemMapArrayAsync(CUarrayMapInfo *mapInfoList, unsigned int count,
+			    CUstream s);
+CUresult cuMemMapArrayAsync_ptsz(CUarrayMapInfo *mapInfoList,
+				 unsigned int count, CUstream s);
+CUresult cuMemcpyAtoA_v2(CUarray dst, size_t dstOffset, CUarray src,
+			 size_t srcOffset, size_t n);
+CUresult cuMemcpyAtoA_v2_ptds(CUarray dst, size_t dstOffset, CUarray src,
+			      size_t srcOffset, size_t n);
+CUresult cuMemcpyAtoD_v2(CUdeviceptr dst, CUarray src, size_t srcOffset,
+			 size_t n);
+CUresult cuMemcpyAtoD_v2_ptds(CUdeviceptr dst, CUarray src, size_t srcOffset,
+			      size_t n);
+CUresult cuMemcpyDtoA_v2(CUarray dst, size_t dstOffset, CUdeviceptr src,
+			 size_t n);
+CUresult cuMemcpyDtoA_v2_ptds(CUarray dst, size_t dstOffset, CUdeviceptr src,
+			      size_t n);
+CUresult cuMemcpyBatchAsync(CUdeviceptr *dsts, CUdeviceptr *srcs,
+			    size_t *sizes, size_t count,
+			    CUmemcpyAttributes *attrs, size_t *attrsIdxs,
+			    size_t numAttrs, size_t *failIdx, CUstream s);
+CUresult cuMemcpyBatchAsync_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				 size_t *sizes, size_t count,
+				 CUmemcpyAttributes *attrs, size_t *attrsIdxs,
+				 size_t numAttrs, size_t *failIdx, CUstream s);
+CUresult cuMemcpyBatchAsync_v2_ptsz(CUdeviceptr *dsts, CUdeviceptr *srcs,
+				    size_t *sizes, size_t count,
+				    CUmemcpyAttributes *attrs,
+				    size_t *attrsIdxs, size_t numAttrs,
+				    CUstream s);
+CUresult cuMemcpy3DBatchAsync(size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList,
+			      size_t *failIdx, unsigned long long flags,
+			      CUstream s);
+CUresult cuMemcpy3DBatchAsync_ptsz(size_t numOps,
+				   CUDA_MEMCPY3D_BATCH_OP *opList,
+				   size_t *failIdx, unsigned long long flags,
+				   CUstream s);
+CUresult cuMemcpy3DBatchAsync_v2(size_t numOps, CUDA_MEMCPY3D_BATCH_OP *opList,
+				 unsigned long long flags, CUstream s);
+CUresult cuMemcpy3DBatchAsync_v2_ptsz(size_t numOps,
+				      CUDA_MEMCPY3D_BATCH_OP *opList,
+				      unsigned long long flags, CUstream s);
+CUresult cuGraphAddMemcpyNode(CUgraphNode *node, CUgraph graph,
+			      const CUgraphNode *deps, size_t ndeps,
+			      const CUDA_MEMCPY3D *copyParams, CUcontext ctx);
+CUresult cuGraphMemcpyNodeSetParams(CUgraphNode node,
+				    const CUDA_MEMCPY3D *nodeParams);
+CUresult cuGraphExecMemcpyNodeSetParams(CUgraphExec exec, CUgraphNode node,
+					const CUDA_MEMCPY3D *copyParams,
+					CUcontext ctx);
+CUresult cuGraphAddNode(CUgraphNode *node, CUgraph graph,
+			const CUgraphNode *deps, size_t ndeps,
+			CUgraphNodeParams *nodeParams);
+CUresult cuGraphAddNode_v2(CUgraphNode *node, CUgraph graph,
+			   const CUgraphNode *deps,
+			   const CUgraphEdgeData *edgeData, size_t ndeps,
+			   CUgraphNodeParams *nodeParams);
+CUresult cuGraphNodeSetParams(CUgraphNode node, CUgraphNodeParams *nodeParams);
+CUresult cuGraphExecNodeSetParams(CUgraphExec exec, CUgraphNode node,
+				  CUgraphNodeParams *nodeParams);
+CUresult cuMipmappedArrayGetLevel(CUarray *level, CUmipmappedArray arr,
+				  unsigned int l);
+CUresult cuArrayGetPlane(CUarray *plane, CUarray arr, unsigned int idx);
+CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
+			  CUdevice dev, unsigned int flags);
+CUresult cuGreenCtxDestroy(CUgreenCtx ctx);
+CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev);
 /* Wrapped: legacy ABIs (cuda.h declares none of them) */
 CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
 CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
@@ -284,6 +378,7 @@ CUresult cuMemHostRegister(void *p, size_t size, unsigned int flags);
 CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev);
 CUresult cuCtxDestroy(CUcontext ctx);
 CUresult cuDevicePrimaryCtxRelease(CUdevice dev);
+CUresult cuDevicePrimaryCtxReset(CUdevice dev);
 CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
 			  cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,

@@ -12,8 +12,18 @@
  * grew it is undone and refused.  Without NVML's figure (no NVML, an old
  * driver, a process NVML does not list), the admin's ctx_reserve estimate
  * charged per context is all there is.
+ *
+ * NVML names processes by their pid in the initial pid namespace (the
+ * kernel driver's view).  In another pid namespace (a container) getpid()
+ * is another number, which may well be another process's pid there:
+ * taking that entry would charge another process's memory.  So the
+ * figure is used only when this process's pid in the initial namespace
+ * is known for certain (nvml_self_pid); otherwise the estimate stands.
+ * A figure NVML does not have (NVML_VALUE_NOT_AVAILABLE: a MIG device's
+ * processes for a caller without the privilege to see them) is no figure.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,6 +64,56 @@ int gdlc_footprint_due(CUdevice dev)
 	return 1;
 }
 
+/* The initial pid namespace's inode number (PROC_PID_INIT_INO). */
+#define PID_NS_INITIAL "pid:[4026531836]"
+#define NVML_NOT_AVAILABLE (~0ULL)
+
+static int ns_initial(const char *link)
+{
+	char buf[64];
+	ssize_t n = readlink(link, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	return !strcmp(buf, PID_NS_INITIAL);
+}
+
+/*
+ * This process's pid in the initial pid namespace, or 0 when it cannot be
+ * known: getpid() there; elsewhere the first NSpid of /proc/self/status,
+ * which names the pid in the namespace /proc was mounted from, when that
+ * is the initial one (its pid 1 lives there: a host /proc, readable only
+ * with the right to inspect that pid 1).  A container's own /proc shows
+ * nothing beyond the container.  Computed once (a fork child again).
+ */
+static unsigned int self_pid;	/* under fp_lock; 0 not yet, -1u unknown */
+
+static unsigned int nvml_self_pid(void)
+{
+	char line[256];
+	unsigned int p = -1u;
+	FILE *f;
+
+	if (self_pid)
+		return self_pid == -1u ? 0 : self_pid;
+	if (ns_initial("/proc/self/ns/pid")) {
+		p = getpid();
+	} else if (ns_initial("/proc/1/ns/pid") &&
+		   (f = fopen("/proc/self/status", "re"))) {
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "NSpid: %u", &p) == 1)
+				break;
+		fclose(f);
+		if (!p)
+			p = -1u;
+	}
+	if (p == -1u)
+		gdlc_say(1, "this process's pid outside its pid namespace is unknown: NVML's per-process figure is not used, the admin's ctx_reserve estimate stands");
+	self_pid = p;
+	return p == -1u ? 0 : p;
+}
+
 /* NVML's figure for this process on CUDA device @dev, or -1. */
 static int64_t nvml_used(CUdevice dev)
 {
@@ -64,18 +124,22 @@ static int64_t nvml_used(CUdevice dev)
 	__typeof__(nvmlDeviceGetComputeRunningProcesses_v3) *procs =
 		REAL(nvmlDeviceGetComputeRunningProcesses_v3);
 	static nvmlProcessInfo_t info[MAX_PROCS];	/* under fp_lock */
-	unsigned int n = MAX_PROCS, i, self = getpid();
+	unsigned int n = MAX_PROCS, i, self;
 	nvmlDevice_t nd;
 	char bus[64];
 
 	if (!nvml_state)
 		nvml_state = init && by_bus && procs && !init() ? 1 : -1;
-	if (nvml_state < 0 || !busid || busid(bus, sizeof(bus), dev) ||
+	if (nvml_state < 0)
+		return -1;
+	self = nvml_self_pid();
+	if (!self || !busid || busid(bus, sizeof(bus), dev) ||
 	    by_bus(bus, &nd) || procs(nd, &n, info))
 		return -1;
 	for (i = 0; i < n && i < MAX_PROCS; i++)
 		if (info[i].pid == self)
-			return info[i].usedGpuMemory > INT64_MAX ? INT64_MAX :
+			return info[i].usedGpuMemory == NVML_NOT_AVAILABLE ? -1 :
+			       info[i].usedGpuMemory > INT64_MAX ? INT64_MAX :
 			       (int64_t)info[i].usedGpuMemory;
 	return -1;
 }
@@ -132,4 +196,5 @@ void gdlc_footprint_forget(void)
 	memset(calls, 0, sizeof(calls));
 	memset(last_ms, 0, sizeof(last_ms));
 	nvml_state = 0;
+	self_pid = 0;
 }

@@ -19,6 +19,8 @@
  *   dma.c       peer access, IPC and host-memory checks
  *   shared.c    memory shared between processes (module ABI 1.3)
  *   copies.c    copies between devices
+ *   graph_copies.c copy nodes of graphs, checked as copies
+ *   sparse.c    sparse arrays' tiles mapped onto VMM handles
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
  * Nothing here leaves the library (-fvisibility=hidden).
@@ -203,6 +205,15 @@ void gdlc_shared_unlock_all(void);
 void gdlc_shared_forget(void);
 void gdlc_shared_init(void);
 
+/* ---- copies.c, arrays.c ---- */
+
+CUresult gdlc_copy3d_check(const CUDA_MEMCPY3D *p);
+CUdevice gdlc_array_device(CUarray a);
+void gdlc_arrays_lock_all(void);
+void gdlc_arrays_unlock_all(void);
+void gdlc_arrays_forget(void);
+void gdlc_arrays_init(void);
+
 /* ---- meminfo.c ---- */
 
 void gdlc_virtualise(int idx, unsigned long long *total,
@@ -217,5 +228,16 @@ void gdlc_vmm_lock_all(void);
 void gdlc_vmm_unlock_all(void);
 void gdlc_vmm_forget(void);
 void gdlc_vmm_init(void);
+void *gdlc_vmm_hold(CUmemGenericAllocationHandle handle);
+void gdlc_vmm_unhold(void *alloc);
+
+/* ---- sparse.c ---- */
+
+void *gdlc_sparse_take(uint64_t resource);
+void gdlc_sparse_end(void *tiles, CUresult e);
+void gdlc_sparse_lock_all(void);
+void gdlc_sparse_unlock_all(void);
+void gdlc_sparse_forget(void);
+void gdlc_sparse_init(void);
 
 #endif /* GDL_CUDA_H */

@@ -135,7 +135,8 @@ int gdl_map_add_aux(struct gdl_map *m, uint64_t key, uint64_t val,
 	return insert(m, key, val, aux, &old, &old_aux, 0);
 }
 
-int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
+int gdl_map_get_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
+		    uint64_t *aux)
 {
 	uint64_t h = mix(key);
 	struct gdl_map_shard *s = shard_of(m, h);
@@ -147,11 +148,49 @@ int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
 		i = find(s, key, h);
 		if (s->slots[i].val) {
 			*val = s->slots[i].val;
+			*aux = s->slots[i].aux;
 			ret = 0;
 		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return ret;
+}
+
+size_t gdl_map_snapshot(struct gdl_map *m, struct gdl_map_slot **out)
+{
+	struct gdl_map_slot *v = NULL, *n;
+	size_t nr = 0, cap = 0, i;
+	int k;
+
+	for (k = 0; k < GDL_MAP_SHARDS; k++) {
+		struct gdl_map_shard *s = &m->shard[k];
+
+		pthread_mutex_lock(&s->lock);
+		if (nr + s->used > cap) {
+			cap = (nr + s->used) * 2;
+			n = realloc(v, cap * sizeof(*v));
+			if (!n) {
+				pthread_mutex_unlock(&s->lock);
+				free(v);
+				*out = NULL;
+				return 0;
+			}
+			v = n;
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->slots[i].val)
+				v[nr++] = s->slots[i];
+		pthread_mutex_unlock(&s->lock);
+	}
+	*out = v;
+	return nr;
+}
+
+int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val)
+{
+	uint64_t aux;
+
+	return gdl_map_get_aux(m, key, val, &aux);
 }
 
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val)

@@ -53,9 +53,16 @@ int gdl_map_take_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
 		     uint64_t *aux);
 /* Look key up; 0 with its value in *val, or -ENOENT. */
 int gdl_map_get(struct gdl_map *m, uint64_t key, uint64_t *val);
+int gdl_map_get_aux(struct gdl_map *m, uint64_t key, uint64_t *val,
+		    uint64_t *aux);
 /* Remove key; 0 with its value in *val, or -ENOENT. */
 int gdl_map_take(struct gdl_map *m, uint64_t key, uint64_t *val);
 size_t gdl_map_count(struct gdl_map *m);
+/*
+ * A copy of every entry, each shard's at one moment (*out: malloc'd, the
+ * caller frees it); 0 entries when the copy cannot be made.
+ */
+size_t gdl_map_snapshot(struct gdl_map *m, struct gdl_map_slot **out);
 /* Forget every entry without looking at it (a fork child). */
 void gdl_map_clear(struct gdl_map *m);
 /* Hold every shard lock across fork() so the child sees whole tables. */

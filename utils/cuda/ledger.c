@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "gdl_cuda.h"
+#include "gdl_parse.h"
 
 HELPER(cuCtxGetDevice)
 HELPER(cuDeviceGetPCIBusId)
@@ -136,25 +137,13 @@ void gdlc_ledger_failed(int err, int release)
 	pthread_mutex_unlock(&state_lock);
 }
 
-/* "DDDD:BB:SS.F" (any domain width, as CUDA and NVML print it). */
-static int parse_bus_id(const char *s, unsigned int *dom, unsigned int *bdf)
-{
-	unsigned int d, b, sl, f;
-
-	if (sscanf(s, "%x:%x:%x.%x", &d, &b, &sl, &f) != 4 || b > 0xff ||
-	    sl > 0x1f || f > 7)
-		return -1;
-	*dom = d;
-	*bdf = b << 8 | sl << 3 | f;
-	return 0;
-}
-
 static int index_by_bus_id(const char *bus_id)
 {
 	unsigned int dom, bdf;
 	int i;
 
-	if (parse_bus_id(bus_id, &dom, &bdf))
+	/* CUDA prints a 4-digit domain, NVML 8: one grammar (gdl_parse.c). */
+	if (gdl_parse_pci_addr(bus_id, &dom, &bdf))
 		return -2;
 	for (i = 0; i < nr_mdev; i++)
 		if (mdev[i].flags & GDL_DEV_F_PCI && mdev[i].pci_domain == dom &&

@@ -18,6 +18,8 @@ static void before_fork(void)
 	gdlc_contexts_lock_all();
 	gdlc_pools_lock_all();
 	gdlc_graphs_lock_all();
+	gdlc_sparse_lock_all();
+	gdlc_arrays_lock_all();
 	gdlc_vmm_lock_all();
 	gdlc_footprint_lock_all();
 	gdlc_ledger_lock_all();
@@ -32,6 +34,8 @@ static void after_fork_parent(void)
 	gdlc_ledger_unlock_all();
 	gdlc_footprint_unlock_all();
 	gdlc_vmm_unlock_all();
+	gdlc_arrays_unlock_all();
+	gdlc_sparse_unlock_all();
 	gdlc_graphs_unlock_all();
 	gdlc_pools_unlock_all();
 	gdlc_contexts_unlock_all();
@@ -44,6 +48,8 @@ static void after_fork_child(void)
 	gdlc_alloc_forget();
 	gdlc_shared_forget();
 	gdlc_vmm_forget();
+	gdlc_sparse_forget();
+	gdlc_arrays_forget();
 	gdlc_pools_forget();
 	gdlc_graphs_forget();
 	gdlc_footprint_forget();
@@ -57,6 +63,8 @@ __attribute__((constructor)) static void gdl_cuda_init(void)
 	gdlc_alloc_init();
 	gdlc_shared_init();
 	gdlc_vmm_init();
+	gdlc_sparse_init();
+	gdlc_arrays_init();
 	gdlc_pools_init();
 	gdlc_graphs_init();
 	gdlc_symbols_init();

@@ -230,24 +230,51 @@ EXPORT CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *han
 	return e;
 }
 
-/* A mapping holds its handle's memory: counted before the driver call. */
-EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
-			 CUmemGenericAllocationHandle handle,
-			 unsigned long long flags)
+/*
+ * A mapping of @handle, counted before the driver call: cuMemMap's, or a
+ * sparse array's tiles (sparse.c).  NULL for a handle this process did
+ * not create.
+ */
+void *gdlc_vmm_hold(CUmemGenericAllocationHandle handle)
 {
-	__typeof__(cuMemMap) *f = REAL(cuMemMap);
 	struct vmm_alloc *a = NULL;
-	struct vmm_mapping *m;
-	uint64_t v, old;
-	CUresult e;
+	uint64_t v;
 
-	CHECK_REAL(f);
 	pthread_mutex_lock(&vmm_lock);
 	if (!gdl_map_get(&vmm_map, handle, &v)) {
 		a = (struct vmm_alloc *)(uintptr_t)v;
 		a->maps++;
 	}
 	pthread_mutex_unlock(&vmm_lock);
+	return a;
+}
+
+/* That mapping is gone (or was refused). */
+void gdlc_vmm_unhold(void *alloc)
+{
+	struct vmm_alloc *a = alloc;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&vmm_lock);
+	a->maps--;
+	put_alloc(a);
+	pthread_mutex_unlock(&vmm_lock);
+}
+
+/* A mapping holds its handle's memory: counted before the driver call. */
+EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
+			 CUmemGenericAllocationHandle handle,
+			 unsigned long long flags)
+{
+	__typeof__(cuMemMap) *f = REAL(cuMemMap);
+	struct vmm_alloc *a;
+	struct vmm_mapping *m;
+	uint64_t old;
+	CUresult e;
+
+	CHECK_REAL(f);
+	a = gdlc_vmm_hold(handle);
 	e = f(ptr, size, offset, handle, flags);
 	if (!a)
 		return e;

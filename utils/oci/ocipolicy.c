@@ -5,27 +5,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "ctl.h"
 #include "ocipolicy.h"
-
-static int oci_err(char *err, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int oci_err(char *err, size_t len, int ret, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return ret;
-}
 
 void oci_conf_defaults(struct oci_conf *c)
 {
@@ -61,8 +45,8 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 		l = nl ? (size_t)(nl - p) : strlen(p);
 		lineno++;
 		if (l >= sizeof(line))
-			return oci_err(err, errlen, -EINVAL, "%s:%d: line too long",
-				       fname, lineno);
+			return ctl_errbuf(err, errlen, -EINVAL, "%s:%d: line too long",
+					  fname, lineno);
 		memcpy(line, p, l);
 		line[l] = 0;
 		hash = strchr(line, '#');
@@ -73,8 +57,8 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 			continue;
 		val = strchr(key, '=');
 		if (!val)
-			return oci_err(err, errlen, -EINVAL,
-				       "%s:%d: expected KEY = VALUE", fname, lineno);
+			return ctl_errbuf(err, errlen, -EINVAL,
+					  "%s:%d: expected KEY = VALUE", fname, lineno);
 		*val++ = 0;
 		key = oci_trim(key);
 		val = oci_trim(val);
@@ -82,9 +66,9 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 			uint64_t v;
 
 			if (gdlock_parse_size(val, &v))
-				return oci_err(err, errlen, -EINVAL,
-					       "%s:%d: %s = %s: not a size (16G, 512M, unlimited)",
-					       fname, lineno, key, val);
+				return ctl_errbuf(err, errlen, -EINVAL,
+						  "%s:%d: %s = %s: not a size (16G, 512M, unlimited)",
+						  fname, lineno, key, val);
 			if (key[0] == 'd')
 				n.default_quota = v;
 			else
@@ -97,18 +81,18 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 			else if (!strcmp(val, "ignore"))
 				n.unannotated = OCI_UNANNOTATED_IGNORE;
 			else
-				return oci_err(err, errlen, -EINVAL,
-					       "%s:%d: unannotated = %s: expected default, refuse or ignore",
-					       fname, lineno, val);
+				return ctl_errbuf(err, errlen, -EINVAL,
+						  "%s:%d: unannotated = %s: expected default, refuse or ignore",
+						  fname, lineno, val);
 		} else {
-			return oci_err(err, errlen, -EINVAL, "%s:%d: unknown key '%s'",
-				       fname, lineno, key);
+			return ctl_errbuf(err, errlen, -EINVAL, "%s:%d: unknown key '%s'",
+					  fname, lineno, key);
 		}
 	}
 	if (n.unannotated == OCI_UNANNOTATED_DEFAULT &&
 	    n.default_quota > n.max_quota)
-		return oci_err(err, errlen, -EINVAL,
-			       "%s: default_quota is above max_quota", fname);
+		return ctl_errbuf(err, errlen, -EINVAL,
+				  "%s: default_quota is above max_quota", fname);
 	*c = n;
 	return 0;
 }
@@ -122,18 +106,18 @@ int oci_quota_parse(const char *s, const struct oci_conf *c,
 	size_t l;
 
 	if (!s || !*s)
-		return oci_err(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_QUOTA);
+		return ctl_errbuf(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_QUOTA);
 	for (;;) {
 		/* ';' too: podman's --annotation splits its value at commas. */
 		l = strcspn(p, ",;");
 		if (l >= sizeof(item))
-			return oci_err(err, errlen, -EINVAL, "%s: entry too long",
-				       OCI_ANNOT_QUOTA);
+			return ctl_errbuf(err, errlen, -EINVAL, "%s: entry too long",
+					  OCI_ANNOT_QUOTA);
 		memcpy(item, p, l);
 		item[l] = 0;
 		if (n == cap)
-			return oci_err(err, errlen, -E2BIG, "%s: more than %d entries",
-				       OCI_ANNOT_QUOTA, cap);
+			return ctl_errbuf(err, errlen, -E2BIG, "%s: more than %d entries",
+					  OCI_ANNOT_QUOTA, cap);
 		memset(&out[n], 0, sizeof(out[n]));
 		eq = strrchr(item, '=');
 		size = eq ? oci_trim(eq + 1) : oci_trim(item);
@@ -141,9 +125,9 @@ int oci_quota_parse(const char *s, const struct oci_conf *c,
 			*eq = 0;
 			eq = oci_trim(item);
 			if (!*eq || strlen(eq) >= sizeof(out[n].sel))
-				return oci_err(err, errlen, -EINVAL,
-					       "%s=%s: bad device in '%.64s'",
-					       OCI_ANNOT_QUOTA, s, item);
+				return ctl_errbuf(err, errlen, -EINVAL,
+						  "%s=%s: bad device in '%.64s'",
+						  OCI_ANNOT_QUOTA, s, item);
 			if (!strcmp(eq, "*") || !strcmp(eq, "all"))
 				out[n].all = 1;
 			else
@@ -152,18 +136,18 @@ int oci_quota_parse(const char *s, const struct oci_conf *c,
 			out[n].all = 1;
 		}
 		if (gdlock_parse_size(size, &out[n].bytes))
-			return oci_err(err, errlen, -EINVAL,
-				       "%s=%s: '%s' is not a size (16G, 512M, 4096)",
-				       OCI_ANNOT_QUOTA, s, size);
+			return ctl_errbuf(err, errlen, -EINVAL,
+					  "%s=%s: '%s' is not a size (16G, 512M, 4096)",
+					  OCI_ANNOT_QUOTA, s, size);
 		if (out[n].bytes > c->max_quota) {
 			char a[32], b[32];
 
-			return oci_err(err, errlen, -EDQUOT,
-				       "%s=%s: %s is over the fleet maximum %s (max_quota in %s)",
-				       OCI_ANNOT_QUOTA, s,
-				       ctl_fmt_size(out[n].bytes, a, sizeof(a)),
-				       ctl_fmt_size(c->max_quota, b, sizeof(b)),
-				       OCI_CONF_ADMIN);
+			return ctl_errbuf(err, errlen, -EDQUOT,
+					  "%s=%s: %s is over the fleet maximum %s (max_quota in %s)",
+					  OCI_ANNOT_QUOTA, s,
+					  ctl_fmt_size(out[n].bytes, a, sizeof(a)),
+					  ctl_fmt_size(c->max_quota, b, sizeof(b)),
+					  OCI_CONF_ADMIN);
 		}
 		n++;
 		if (!p[l])
@@ -231,9 +215,9 @@ int oci_quota_resolve(const struct oci_quota *q, int n,
 			}
 			idx = oci_find_device(d, nd, q[i].sel);
 			if (idx < 0)
-				return oci_err(err, errlen, -ENODEV,
-					       "%s: no device '%s' in the ledger (by index, name, PCI address or UUID; see gpu-dma-lock-ctl device list)",
-					       OCI_ANNOT_QUOTA, q[i].sel);
+				return ctl_errbuf(err, errlen, -ENODEV,
+						  "%s: no device '%s' in the ledger (by index, name, PCI address or UUID; see gpu-dma-lock-ctl device list)",
+						  OCI_ANNOT_QUOTA, q[i].sel);
 			out[k++].device = d[idx].index;
 		}
 	}
@@ -261,19 +245,19 @@ int oci_peer_parse(const char *s, const struct gdl_device_info *d, int nd,
 	size_t l;
 
 	if (!s || !*s)
-		return oci_err(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_PEER);
+		return ctl_errbuf(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_PEER);
 	for (;;) {
 		l = strcspn(p, ",;");
 		if (l >= sizeof(item))
-			return oci_err(err, errlen, -EINVAL, "%s: entry too long",
-				       OCI_ANNOT_PEER);
+			return ctl_errbuf(err, errlen, -EINVAL, "%s: entry too long",
+					  OCI_ANNOT_PEER);
 		memcpy(item, p, l);
 		item[l] = 0;
 		gt = strchr(item, '>');
 		if (!gt)
-			return oci_err(err, errlen, -EINVAL,
-				       "%s=%s: '%s' is not DEV>PEER or DEV<>PEER",
-				       OCI_ANNOT_PEER, s, item);
+			return ctl_errbuf(err, errlen, -EINVAL,
+					  "%s=%s: '%s' is not DEV>PEER or DEV<>PEER",
+					  OCI_ANNOT_PEER, s, item);
 		both = gt > item && gt[-1] == '<';
 		gt[both ? -1 : 0] = 0;
 		a = oci_trim(item);
@@ -281,19 +265,19 @@ int oci_peer_parse(const char *s, const struct gdl_device_info *d, int nd,
 		ia = oci_find_device(d, nd, a);
 		ib = oci_find_device(d, nd, b);
 		if (ia < 0 || ib < 0)
-			return oci_err(err, errlen, -ENODEV,
-				       "%s: no device '%s' in the ledger (by index, name, PCI address or UUID)",
-				       OCI_ANNOT_PEER, ia < 0 ? a : b);
+			return ctl_errbuf(err, errlen, -ENODEV,
+					  "%s: no device '%s' in the ledger (by index, name, PCI address or UUID)",
+					  OCI_ANNOT_PEER, ia < 0 ? a : b);
 		if (ia == ib)
-			return oci_err(err, errlen, -EINVAL,
-				       "%s: '%s' names the same device twice",
-				       OCI_ANNOT_PEER, a);
+			return ctl_errbuf(err, errlen, -EINVAL,
+					  "%s: '%s' names the same device twice",
+					  OCI_ANNOT_PEER, a);
 		n = oci_peer_add(out, n, cap, d[ia].index, d[ib].index);
 		if (n >= 0 && both)
 			n = oci_peer_add(out, n, cap, d[ib].index, d[ia].index);
 		if (n < 0)
-			return oci_err(err, errlen, n, "%s: more than %d rights",
-				       OCI_ANNOT_PEER, cap);
+			return ctl_errbuf(err, errlen, n, "%s: more than %d rights",
+					  OCI_ANNOT_PEER, cap);
 		if (!p[l])
 			break;
 		p += l + 1;
