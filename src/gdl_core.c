@@ -803,7 +803,6 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 
 	r->self.res = r;
 	refcount_set(&r->holders, 1);
-	INIT_LIST_HEAD(&r->shares);
 	r->size = req->size;
 	r->addr = req->addr;
 	r->has_addr = req->flags & GDL_RESERVE_F_ADDR;

@@ -130,23 +130,26 @@ struct gdl_hold {
 	u64 handle;
 	struct rb_node owner_node;	/* owner->handles */
 	struct gdl_reservation *res;
-	/* Attached holds: the holder's agent, counted and referenced. */
-	struct gdl_agent *agent;
 };
 
+struct gdl_res_shared;		/* gdl_share.c */
+
+/*
+ * 128 bytes (kmalloc-128), as before sharing: what only shared
+ * reservations need is allocated at the first SHARE.
+ */
 struct gdl_reservation {
 	struct gdl_hold self;		/* the reserver's handle */
 	refcount_t holders;		/* the charge goes with the last */
-	bool shared;			/* ever shared: on ledger->shared */
-	u64 size;
-	u64 addr;
 	u32 dev_index;
 	u32 agent_id;
 	bool has_addr;
+	u64 size;
+	u64 addr;
 	struct gdl_agent *agent;	/* holds a reference */
 	struct rb_node range_node;	/* device->ranges, when has_addr */
-	struct list_head shared_node;	/* ledger->shared, under share_lock */
-	struct list_head shares;	/* its keys, under share_lock */
+	/* Set once, at the first SHARE (under share_lock); never cleared. */
+	struct gdl_res_shared *shared;
 	struct rcu_head rcu;
 };
 

@@ -18,13 +18,27 @@
  */
 #include "gdl_core.h"
 
+/* What a shared reservation has beyond others (r->shared). */
+struct gdl_res_shared {
+	struct list_head node;		/* ledger->shared */
+	struct list_head keys;		/* struct gdl_share_entry */
+	struct gdl_reservation *res;
+};
+
+/* One key. */
 struct gdl_share_entry {
 	struct hlist_node hash_node;	/* ledger->share_hash */
-	struct list_head res_node;	/* res->shares */
+	struct list_head res_node;	/* res->shared->keys */
 	struct gdl_reservation *res;
 	struct gdl_agent *agent;	/* the sharer: counted, referenced */
 	void *pin;			/* what an fd key holds open */
 	struct gdl_share_key key;
+};
+
+/* A handle RESERVATION_ATTACH made. */
+struct gdl_attached {
+	struct gdl_hold hold;
+	struct gdl_agent *agent;	/* the holder's: counted, referenced */
 };
 
 void gdl_share_init(struct gdl_ledger *l)
@@ -97,6 +111,7 @@ int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
 		  struct gdl_agent *a, u64 handle,
 		  const struct gdl_share_key *key, void *pin, bool *pinned)
 {
+	struct gdl_res_shared *sh = NULL;
 	struct gdl_share_entry *e, *old;
 	struct gdl_reservation *r;
 	int ret;
@@ -106,9 +121,12 @@ int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
 	if (!r)
 		return -ENOENT;
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
-	if (!e) {
+	/* Its first key: what a shared reservation needs, before the lock. */
+	if (e && !READ_ONCE(r->shared))
+		sh = kzalloc(sizeof(*sh), GFP_KERNEL_ACCOUNT);
+	if (!e || (!READ_ONCE(r->shared) && !sh)) {
 		ret = -ENOMEM;
-		goto out_put;
+		goto out_free;
 	}
 	e->res = r;
 	e->agent = a;
@@ -125,21 +143,26 @@ int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
 	ret = gdl_share_count(l, a);
 	if (ret)
 		goto out_unlock;
-	hlist_add_head(&e->hash_node, gdl_share_bucket(l, key));
-	list_add(&e->res_node, &r->shares);
 	if (!r->shared) {
-		WRITE_ONCE(r->shared, true);
-		list_add(&r->shared_node, &l->shared);
+		INIT_LIST_HEAD(&sh->keys);
+		sh->res = r;
+		list_add(&sh->node, &l->shared);
+		WRITE_ONCE(r->shared, sh);
+		sh = NULL;
 	}
+	hlist_add_head(&e->hash_node, gdl_share_bucket(l, key));
+	list_add(&e->res_node, &r->shared->keys);
 	spin_unlock(&l->share_lock);
 	*pinned = true;
+	kfree(sh);	/* another thread's first key came first */
 	gdl_reservation_put(l, r);
 	return 0;
 
 out_unlock:
 	spin_unlock(&l->share_lock);
+out_free:
+	kfree(sh);
 	kfree(e);
-out_put:
 	gdl_reservation_put(l, r);
 	return ret;
 }
@@ -176,7 +199,7 @@ int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 	u32 rights = out->access, verdict;
 	struct gdl_reservation *r = NULL;
 	struct gdl_share_entry *e;
-	struct gdl_hold *h;
+	struct gdl_attached *at;
 	int ret;
 
 	if (!rights || rights & ~(GDL_ACCESS_READ | GDL_ACCESS_WRITE))
@@ -204,19 +227,19 @@ int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 		gdl_event_emit(l, GDL_EVENT_DMA_DENIED, GDL_EVENT_F_AUDIT,
 			       a->id, r->dev_index, rights, r->addr, r->size);
 	}
-	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
-	if (!h) {
+	at = kzalloc(sizeof(*at), GFP_KERNEL_ACCOUNT);
+	if (!at) {
 		ret = -ENOMEM;
 		goto out_put;
 	}
 	ret = gdl_share_count(l, a);
 	if (ret)
 		goto out_free;
-	h->res = r;		/* takes over our holder's reference */
-	h->agent = a;
-	gdl_hold_insert(o, h);
+	at->hold.res = r;	/* takes over our holder's reference */
+	at->agent = a;
+	gdl_hold_insert(o, &at->hold);
 
-	out->handle = h->handle;
+	out->handle = at->hold.handle;
 	out->agent_id = r->agent_id;
 	out->dev_index = r->dev_index;
 	out->size = r->size;
@@ -224,7 +247,7 @@ int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 	return 0;
 
 out_free:
-	kfree(h);
+	kfree(at);
 out_put:
 	gdl_reservation_put(l, r);
 	return ret;
@@ -234,10 +257,12 @@ out_put:
 void gdl_hold_drop(struct gdl_ledger *l, struct gdl_hold *h)
 {
 	struct gdl_reservation *r = h->res;
+	struct gdl_attached *at;
 
 	if (h != &r->self) {
-		gdl_share_uncount(l, h->agent);
-		kfree(h);
+		at = container_of(h, struct gdl_attached, hold);
+		gdl_share_uncount(l, at->agent);
+		kfree(at);
 	}
 	gdl_reservation_put(l, r);
 }
@@ -245,32 +270,32 @@ void gdl_hold_drop(struct gdl_ledger *l, struct gdl_hold *h)
 /* @r has no holder left: its keys go, and what they pinned. */
 void gdl_share_unlink(struct gdl_ledger *l, struct gdl_reservation *r)
 {
+	struct gdl_res_shared *sh = r->shared;
 	struct gdl_share_entry *e, *tmp;
-	LIST_HEAD(dead);
 
 	spin_lock(&l->share_lock);
-	list_for_each_entry(e, &r->shares, res_node)
+	list_for_each_entry(e, &sh->keys, res_node)
 		hlist_del(&e->hash_node);
-	list_splice_init(&r->shares, &dead);
-	list_del(&r->shared_node);
+	list_del(&sh->node);
 	spin_unlock(&l->share_lock);
-	list_for_each_entry_safe(e, tmp, &dead, res_node) {
+	list_for_each_entry_safe(e, tmp, &sh->keys, res_node) {
 		if (e->pin && l->share_unpin)
 			l->share_unpin(e->pin);
 		gdl_share_uncount(l, e->agent);
 		kfree(e);
 	}
+	kfree(sh);
 }
 
 /* The ledger's self-check: add up the reservations ever shared. */
 void gdl_share_sum(struct gdl_ledger *l, u64 *rsum, u64 *rnr)
 {
-	struct gdl_reservation *r;
+	struct gdl_res_shared *sh;
 
 	spin_lock(&l->share_lock);
-	list_for_each_entry(r, &l->shared, shared_node) {
-		rsum[r->dev_index] += r->size;
-		rnr[r->dev_index]++;
+	list_for_each_entry(sh, &l->shared, node) {
+		rsum[sh->res->dev_index] += sh->res->size;
+		rnr[sh->res->dev_index]++;
 	}
 	spin_unlock(&l->share_lock);
 }

@@ -227,6 +227,12 @@ static void test_pin_dropped(void)
 	teardown();
 }
 
+/* Sharing costs unshared reservations nothing: still kmalloc-128. */
+static void test_reservation_size(void)
+{
+	CU_ASSERT(sizeof(struct gdl_reservation) <= 128);
+}
+
 void register_share_suite(void)
 {
 	CU_pSuite s = CU_add_suite("share", NULL, NULL);
@@ -237,4 +243,5 @@ void register_share_suite(void)
 	ADD_TEST(s, test_audit_mode);
 	ADD_TEST(s, test_keys_and_limits);
 	ADD_TEST(s, test_pin_dropped);
+	ADD_TEST(s, test_reservation_size);
 }
