@@ -394,6 +394,52 @@ static void test_vmm(void)
 	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
 }
 
+/* ---- multicast objects: a binding holds its VMM handle ---- */
+
+static void test_multicast(void)
+{
+	CUmulticastObjectProp mp = { 2, 4 * MiB, 0, 0 };
+	CUmemGenericAllocationHandle mc, h0, h1;
+	unsigned long long live0 = fake_cuda_live(0), live1 = fake_cuda_live(1);
+	uint64_t b0 = usage(0), b1 = usage(1);
+	CUdeviceptr va;
+
+	t_section = "multicast";
+	T_EXPECT(cuMulticastCreate(&mc, &mp), 0);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);	/* no memory of its own */
+	T_EXPECT(cuMulticastAddDevice(mc, 0), 0);
+	T_EXPECT(cuMulticastAddDevice(mc, 1), 0);
+	/* Bound by handle, then released: the binding holds it. */
+	T_EXPECT(vmm_create(&h0, 0, 2 * MiB), 0);
+	T_EXPECT(cuMulticastBindMem(mc, 0, h0, 0, 2 * MiB, 0), 0);
+	T_EXPECT(cuMemRelease(h0), 0);
+	T_TRUE(fake_cuda_live(0) == live0 + 2 * MiB);	/* the driver still holds it */
+	t_check(usage(0) == b0 + 2 * MiB, "bound to a multicast object, released: still charged (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	/* Bound by address, then unmapped and released. */
+	T_EXPECT(cuMemAddressReserve(&va, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(vmm_create(&h1, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h1, 0), 0);
+	T_EXPECT(cuMulticastBindAddr(mc, 2 * MiB, va, 2 * MiB, 0), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h1), 0);
+	T_TRUE(fake_cuda_live(1) == live1 + 2 * MiB);
+	t_check(usage(1) == b1 + 2 * MiB, "bound by address, unmapped, released: still charged (%lld MiB)",
+		(long long)(usage(1) - b1) / (long long)MiB);
+	/* An unbind of another device's memory leaves this one bound. */
+	T_EXPECT(cuMulticastUnbind(mc, 1, 0, 2 * MiB), 0);
+	T_TRUE(usage(0) == b0 + 2 * MiB);
+	/* Unbound: the memory and its charge go. */
+	T_EXPECT(cuMulticastUnbind(mc, 0, 0, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(0) == live0);
+	t_check(usage(0) == b0, "unbound: device 0's charge gone (%lld MiB left)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	T_EXPECT(cuMulticastUnbind(mc, 1, 2 * MiB, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live1 && usage(1) == b1);
+	T_EXPECT(cuMemRelease(mc), 0);
+	T_EXPECT(cuMemAddressFree(va, 2 * MiB), 0);
+}
+
 /* ---- sparse arrays: tiles mapped onto a VMM handle hold it ---- */
 
 static void tile(CUarrayMapInfo *m, CUarray arr, unsigned int x,
@@ -609,10 +655,11 @@ static void test_pools(void)
 
 /* ---- graph memory: charged from launch until trimmed ---- */
 
-static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
+/* A graph with one allocation node of @bytes on device @dev. */
+static CUgraph alloc_graph(uint64_t bytes, int dev)
 {
 	CUDA_MEM_ALLOC_NODE_PARAMS p;
-	CUgraphExec exec = NULL;
+	CUgraph graph = NULL;
 	CUgraphNode node;
 
 	memset(&p, 0, sizeof(p));
@@ -620,9 +667,19 @@ static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
 	p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
 	p.poolProps.location.id = dev;
 	p.bytesize = bytes;
-	if (cuGraphCreate(graph, 0) ||
-	    cuGraphAddMemAllocNode(&node, *graph, NULL, 0, &p) ||
-	    cuGraphInstantiateWithFlags(&exec, *graph, 0))
+	if (cuGraphCreate(&graph, 0) ||
+	    cuGraphAddMemAllocNode(&node, graph, NULL, 0, &p))
+		return NULL;
+	return graph;
+}
+
+/* That graph, instantiated. */
+static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph)
+{
+	CUgraphExec exec = NULL;
+
+	*graph = alloc_graph(bytes, dev);
+	if (!*graph || cuGraphInstantiateWithFlags(&exec, *graph, 0))
 		return NULL;
 	return exec;
 }
@@ -681,6 +738,140 @@ static void test_graphs(void)
 	cuGraphDestroy(gb);
 	cuGraphDestroy(gc);
 	cuGraphDestroy(gd);
+}
+
+/* ---- graph memory: CUDA 11's instantiation, updates, child graphs ---- */
+
+/* Launch @exec on device 0: what it charged there (MiB), then trim. */
+static long long launch_charge(CUgraphExec exec, CUresult want)
+{
+	uint64_t b = usage(0);
+	long long mib;
+
+	T_EXPECT(cuGraphLaunch(exec, NULL), want);
+	mib = (long long)(usage(0) - b) / (long long)MiB;
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	T_TRUE(usage(0) == b);
+	return mib;
+}
+
+static void test_graphs_more(void)
+{
+	CUgraph g8 = alloc_graph(8 * MiB, 0), g30 = alloc_graph(30 * MiB, 0);
+	CUgraph g70 = alloc_graph(70 * MiB, 0), parent, empty, mid;
+	CUgraphNodeParams np;
+	CUgraphExec ex = NULL, ex2 = NULL;
+	CUgraphExecUpdateResultInfo info;
+	CUgraphExecUpdateResult res;
+	CUgraphNode node, err;
+	__typeof__(cuGraphInstantiate) *inst = NULL;
+	char log[64];
+	long long mib;
+
+	t_section = "graphs-more";
+	cuCtxSetCurrent(ctx0);
+	T_TRUE(g8 && g30 && g70);
+	if (!g8 || !g30 || !g70)
+		return;
+	/* CUDA 11's 5-argument instantiation, by name, as _v2 and as found. */
+	T_EXPECT(cuGraphInstantiate(&ex, g30, &err, log, sizeof(log)), 0);
+	mib = launch_charge(ex, 0);
+	t_check(mib == 30, "cuGraphInstantiate (CUDA 11's): its 30 MiB graph charged at launch (%lld MiB)", mib);
+	cuGraphExecDestroy(ex);
+	T_EXPECT(cuGraphInstantiate_v2(&ex, g70, &err, log, sizeof(log)), 0);
+	mib = launch_charge(ex, CUDA_ERROR_OUT_OF_MEMORY);
+	t_check(mib == 0, "cuGraphInstantiate_v2: a 70 MiB graph refused at launch (%lld MiB charged)", mib);
+	cuGraphExecDestroy(ex);
+	T_EXPECT(cuGetProcAddress_v2("cuGraphInstantiate", (void **)&inst, 11000, 0, NULL), 0);
+	T_TRUE(in_interposer((void *)inst));
+	if (inst) {
+		T_EXPECT(inst(&ex, g8, NULL, NULL, 0), 0);
+		mib = launch_charge(ex, 0);
+		t_check(mib == 8, "cuGetProcAddress(cuGraphInstantiate, 11000): charged (%lld MiB)", mib);
+		cuGraphExecDestroy(ex);
+	}
+	/* An update makes the executable launch its new graph's memory. */
+	T_EXPECT(cuGraphInstantiateWithFlags(&ex, g8, 0), 0);
+	T_EXPECT(cuGraphExecUpdate_v2(ex, g30, &info), 0);
+	mib = launch_charge(ex, 0);
+	t_check(mib == 30, "cuGraphExecUpdate_v2 to a 30 MiB graph: charged 30 MiB at launch (%lld)", mib);
+	T_EXPECT(cuGraphExecUpdate(ex, g70, &err, &res), 0);
+	mib = launch_charge(ex, CUDA_ERROR_OUT_OF_MEMORY);
+	t_check(mib == 0, "cuGraphExecUpdate (CUDA 11's) to a 70 MiB graph: refused at launch (%lld MiB charged)", mib);
+	T_EXPECT(cuGraphCreate(&empty, 0), 0);
+	T_EXPECT(cuGraphExecUpdate_v2(ex, empty, &info), 0);
+	mib = launch_charge(ex, 0);
+	t_check(mib == 0, "updated to a graph without allocations: nothing charged (%lld MiB)", mib);
+	cuGraphExecDestroy(ex);
+	/*
+	 * A child graph's allocation nodes are its parent's (a graph with
+	 * them can only be moved into its parent: cuGraphAddNode).
+	 */
+	T_EXPECT(cuGraphCreate(&parent, 0), 0);
+	T_EXPECT(cuGraphAddChildGraphNode(&node, parent, NULL, 0, g8), CUDA_ERROR_NOT_SUPPORTED);
+	memset(&np, 0, sizeof(np));
+	np.type = CU_GRAPH_NODE_TYPE_GRAPH;
+	np.graph.graph = alloc_graph(70 * MiB, 0);
+	np.graph.ownership = CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE;
+	T_EXPECT(cuGraphAddNode(&node, parent, NULL, 0, &np), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&ex, parent, 0), 0);
+	mib = launch_charge(ex, CUDA_ERROR_OUT_OF_MEMORY);
+	t_check(mib == 0, "a parent of a 70 MiB child graph: refused at launch (%lld MiB charged)", mib);
+	cuGraphExecDestroy(ex);
+	cuGraphDestroy(parent);
+	/* Two children, one nested in an allocation-free child of its own. */
+	T_EXPECT(cuGraphCreate(&parent, 0), 0);
+	T_EXPECT(cuGraphCreate(&mid, 0), 0);
+	np.graph.graph = alloc_graph(8 * MiB, 0);
+	T_EXPECT(cuGraphAddNode_v2(&node, parent, NULL, NULL, 0, &np), 0);
+	np.graph.graph = alloc_graph(30 * MiB, 0);
+	T_EXPECT(cuGraphAddNode(&node, mid, NULL, 0, &np), 0);
+	np.graph.graph = mid;
+	T_EXPECT(cuGraphAddNode(&node, parent, NULL, 0, &np), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&ex2, parent, 0), 0);
+	mib = launch_charge(ex2, 0);
+	t_check(mib == 38, "child graphs of 8 MiB and (nested) 30 MiB: 38 MiB charged at launch (%lld)", mib);
+	cuGraphExecDestroy(ex2);
+	cuGraphDestroy(parent);
+	cuGraphDestroy(empty);
+	cuGraphDestroy(g8);
+	cuGraphDestroy(g30);
+	cuGraphDestroy(g70);
+}
+
+/* ---- external memory: charged while imported ---- */
+
+static void test_extmem(void)
+{
+	CUDA_EXTERNAL_MEMORY_HANDLE_DESC d;
+	CUexternalMemory ext = NULL, big = NULL;
+	unsigned long long calls;
+	uint64_t b0 = usage(0), b1 = usage(1);
+
+	t_section = "extmem";
+	cuCtxSetCurrent(ctx0);
+	memset(&d, 0, sizeof(d));
+	d.type = CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD;
+	d.handle.fd = 99;
+	d.size = 8 * MiB;
+	T_EXPECT(cuImportExternalMemory(&ext, &d), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "an 8 MiB import charged on the current device (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	/* Past the quota: refused before the driver. */
+	calls = fake_cuda_driver_allocs();
+	d.size = 60 * MiB;
+	T_EXPECT(cuImportExternalMemory(&big, &d), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(fake_cuda_driver_allocs() == calls && big == NULL);
+	T_EXPECT(cuDestroyExternalMemory(ext), 0);
+	T_TRUE(usage(0) == b0);
+	/* Device 1's context: device 1's quota. */
+	cuCtxSetCurrent(ctx1);
+	d.size = 4 * MiB;
+	T_EXPECT(cuImportExternalMemory(&ext, &d), 0);
+	T_TRUE(usage(1) == b1 + 4 * MiB && usage(0) == b0);
+	T_EXPECT(cuDestroyExternalMemory(ext), 0);
+	T_TRUE(usage(1) == b1);
+	cuCtxSetCurrent(ctx0);
 }
 
 /* ---- quotas ---- */
@@ -1583,6 +1774,62 @@ static void test_legacy(void)
 	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
 }
 
+/* ---- the legacy 32-bit free and copies: refused by every path ---- */
+
+static void test_legacy_copies(void)
+{
+	unsigned long long n0 = fake_cuda_legacy_calls();
+	void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+	__typeof__(cuMemcpyDtoD) *dl_dtod;
+	__typeof__(cuMemcpy2D) *dl_2d;
+	CUdriverProcAddressQueryResult st;
+	CUarray a0 = NULL, a1 = NULL;
+	CUDA_ARRAY_DESCRIPTOR d = { 256, 256, CU_AD_FORMAT_FLOAT, 1 };
+	uint64_t b0 = usage(0), b1 = usage(1);
+	void *p;
+
+	t_section = "legacy-copies";
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuArrayCreate_v2(&a0, &d), 0);
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuArrayCreate_v2(&a1, &d), 0);
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuMemFree(0x1000), CUDA_ERROR_NOT_SUPPORTED);
+	/* Device 0 -> 1 without the peer right, by direct call. */
+	T_EXPECT(cuMemcpyDtoD(0x1000, 0x2000, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyDtoDAsync(0x1000, 0x2000, 4096, NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyDtoA(a1, 0, 0x2000, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyAtoD(0x1000, a0, 0, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpyAtoA(a1, 0, a0, 0, 4096), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy2D(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy2DUnaligned(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy2DAsync(NULL, NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy3D(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	T_EXPECT(cuMemcpy3DAsync(NULL, NULL), CUDA_ERROR_NOT_SUPPORTED);
+	/* By dlsym on libcuda.so.1. */
+	dl_dtod = lib ? (__typeof__(cuMemcpyDtoD) *)dlsym(lib, "cuMemcpyDtoD") : NULL;
+	dl_2d = lib ? (__typeof__(cuMemcpy2D) *)dlsym(lib, "cuMemcpy2D") : NULL;
+	T_TRUE(dl_dtod && dl_2d);
+	if (dl_dtod && dl_2d) {
+		T_EXPECT(dl_dtod(0x1000, 0x2000, 4096), CUDA_ERROR_NOT_SUPPORTED);
+		T_EXPECT(dl_2d(NULL), CUDA_ERROR_NOT_SUPPORTED);
+	}
+	/* By cuGetProcAddress with a pre-3.2 cudaVersion. */
+	p = (void *)1;
+	T_EXPECT(cuGetProcAddress_v2("cuMemcpyAtoA", &p, 3000, 0, &st),
+		 CUDA_ERROR_NOT_SUPPORTED);
+	T_TRUE(p == NULL);
+	t_check(fake_cuda_legacy_calls() == n0,
+		"no 32-bit free or copy reached the driver (%llu did)",
+		fake_cuda_legacy_calls() - n0);
+	T_EXPECT(cuArrayDestroy(a0), 0);
+	cuCtxSetCurrent(ctx1);	/* the fake frees from the current device */
+	T_EXPECT(cuArrayDestroy(a1), 0);
+	cuCtxSetCurrent(ctx0);
+	t_check(usage(0) == b0 && usage(1) == b1, "nothing left charged (%lld, %lld bytes)",
+		(long long)(usage(0) - b0), (long long)(usage(1) - b1));
+}
+
 /* ---- threads ---- */
 
 static void *thread_allocs(void *arg)
@@ -1961,6 +2208,42 @@ static void test_primary_reset(void)
 	t_check(usage(1) == b, "cuDevicePrimaryCtxReset (legacy name): uncharged too (%lld MiB over)",
 		(long long)(usage(1) - b) / (long long)MiB);
 	T_EXPECT(cuDevicePrimaryCtxReset_v2(7), CUDA_ERROR_INVALID_DEVICE);
+	/* Arrays made in the primary context go too; another context's stay. */
+	{
+		CUDA_ARRAY_DESCRIPTOR ad = { 512, 512, CU_AD_FORMAT_FLOAT, 1 };
+		CUDA_ARRAY3D_DESCRIPTOR md = { 512, 512, 0, CU_AD_FORMAT_UNSIGNED_INT8, 4, 0 };
+		CUarray pa, oa;
+		CUmipmappedArray pm;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuArrayCreate_v2(&pa, &ad), 0);
+		T_EXPECT(cuMipmappedArrayCreate(&pm, &md, 2), 0);
+		T_EXPECT(cuCtxCreate_v2(&c, 0, 1), 0);
+		T_EXPECT(cuArrayCreate_v2(&oa, &ad), 0);
+		T_TRUE(usage(1) == b + MiB + (MiB + 256 * 1024) + 2 * MiB + MiB);
+		T_EXPECT(cuDevicePrimaryCtxReset_v2(1), 0);
+		t_check(usage(1) == b + 3 * MiB, "primary context reset: its array and mipmapped array uncharged, another context's array and its estimate kept (%lld KiB over)",
+			(long long)(usage(1) - b - 3 * MiB) / 1024);
+		T_EXPECT(cuArrayDestroy(oa), 0);
+		T_EXPECT(cuCtxDestroy_v2(c), 0);
+		T_TRUE(usage(1) == b);
+	}
+	/* Its stream-ordered allocations go too: the pool is settled. */
+	{
+		CUmemoryPool p1;
+		CUdeviceptr pa;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuDeviceGetMemPool(&p1, 1), 0);
+		set_threshold(p1, 0);
+		T_EXPECT(cuMemAllocAsync(&pa, 4 * MiB, NULL), 0);
+		T_TRUE(usage(1) == b + 4 * MiB);
+		T_EXPECT(cuDevicePrimaryCtxReset_v2(1), 0);
+		t_check(usage(1) == b, "primary context reset: its pool allocation's charge settled (%lld MiB over)",
+			(long long)(usage(1) - b) / (long long)MiB);
+		T_EXPECT(cuMemFreeAsync(pa, NULL), CUDA_ERROR_INVALID_VALUE);	/* gone already */
+		T_TRUE(usage(1) == b);
+	}
 	cuCtxSetCurrent(ctx0);
 }
 
@@ -2121,9 +2404,12 @@ int main(int argc, char **argv)
 		test_enumerate();
 		test_allocs();
 		test_vmm();
+		test_multicast();
 		test_sparse();
 		test_pools();
 		test_graphs();
+		test_graphs_more();
+		test_extmem();
 		test_quota();
 		test_processes();
 		test_meminfo();
@@ -2131,6 +2417,7 @@ int main(int argc, char **argv)
 		test_green();
 		test_dma();
 		test_legacy();
+		test_legacy_copies();
 		test_dma_more();
 		test_copies_more();
 		test_export();

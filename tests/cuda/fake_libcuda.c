@@ -28,11 +28,16 @@ struct CUctx_st {
 	int primary;
 	size_t heap;	/* CU_LIMIT_MALLOC_HEAP_SIZE */
 };
+/* An array lives in the context current at its creation. */
 struct CUarray_st {
 	size_t size;
+	int dev;
+	CUcontext ctx;
 };
 struct CUmipmappedArray_st {
 	size_t size;
+	int dev;
+	CUcontext ctx;
 };
 /* A stream-ordered pool: what it reserved stays until trimmed. */
 struct CUmemPoolHandle_st {
@@ -600,6 +605,7 @@ static CUresult pool_alloc(CUmemoryPool pl, CUdeviceptr *dptr, size_t size)
 	if (!e) {
 		i = find_alloc(*dptr);
 		allocs[i].pool = pl;
+		allocs[i].ctx = current;	/* a reset of it frees it */
 		live[pl->dev] += grow - size;
 		pl->reserved += grow;
 		pl->used += size;
@@ -792,6 +798,8 @@ API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 		free((void *)(uintptr_t)(handle & ~HOST_HANDLE));
 		return CUDA_SUCCESS;
 	}
+	if (handle & (1ULL << 62))
+		return CUDA_SUCCESS;	/* a multicast object (MC_HANDLE) */
 	pthread_mutex_lock(&lock);
 	i = find_alloc(handle);
 	if (i < 0 || allocs[i].addr != handle || !allocs[i].refs)
@@ -1010,14 +1018,23 @@ API CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
 	return free_any(p);
 }
 
-/* Arrays are charged what their descriptor says, like the interposer. */
+/*
+ * Arrays are charged what their descriptor says, like the interposer.
+ * The live ones are listed, so that a primary context's reset can free
+ * those made in it.
+ */
+#define MAX_ARRAYS 256
+static struct CUarray_st *arrays_live[MAX_ARRAYS];
+
 static CUresult array_create(void **out, size_t bytes)
 {
 	struct CUarray_st *a;
-	int dev;
+	int dev, k;
 
 	pthread_mutex_lock(&lock);
-	if (cur_dev(&dev) || live[dev] + bytes > dev_mem) {
+	for (k = 0; k < MAX_ARRAYS && arrays_live[k]; k++)
+		;
+	if (cur_dev(&dev) || live[dev] + bytes > dev_mem || k == MAX_ARRAYS) {
 		pthread_mutex_unlock(&lock);
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
@@ -1025,6 +1042,9 @@ static CUresult array_create(void **out, size_t bytes)
 	recycled_array = NULL;
 	if (a) {
 		a->size = bytes;
+		a->dev = dev;
+		a->ctx = current;
+		arrays_live[k] = a;
 		live[dev] += bytes;
 		driver_allocs++;
 	}
@@ -1035,14 +1055,31 @@ static CUresult array_create(void **out, size_t bytes)
 
 static void tiles_drop(const void *res);
 
+/* The lock is held: forget @a, true when it was live. */
+static int array_unlist(const struct CUarray_st *a)
+{
+	int k;
+
+	for (k = 0; k < MAX_ARRAYS; k++)
+		if (arrays_live[k] == a) {
+			arrays_live[k] = NULL;
+			return 1;
+		}
+	return 0;
+}
+
 static CUresult array_destroy(void *p, size_t size)
 {
-	int dev;
+	struct CUarray_st *a = p;
 
+	(void)size;
 	pthread_mutex_lock(&lock);
+	if (!array_unlist(a)) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_HANDLE;
+	}
 	tiles_drop(p);
-	if (!cur_dev(&dev))
-		live[dev] -= size;
+	live[a->dev] -= a->size;
 	if (free_hook) {
 		recycled_array = p;
 		p = NULL;
@@ -1354,7 +1391,9 @@ API CUresult cuMemPoolImportPointer(CUdeviceptr *ptr_out, CUmemoryPool pool,
  */
 #define MAX_NODES 16
 struct CUgraphNode_st {
+	CUgraphNodeType type;		/* MEM_ALLOC or GRAPH */
 	CUDA_MEM_ALLOC_NODE_PARAMS p;
+	CUgraph child;			/* a child graph node's graph */
 };
 struct CUgraph_st {
 	struct CUgraphNode_st node[MAX_NODES];
@@ -1392,6 +1431,7 @@ API CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
 	params->dptr = next_va;
 	next_va += (params->bytesize + 0x1fffff) & ~0x1fffffULL;
 	pthread_mutex_unlock(&lock);
+	graph->node[graph->nr].type = CU_GRAPH_NODE_TYPE_MEM_ALLOC;
 	graph->node[graph->nr].p = *params;
 	*node = &graph->node[graph->nr++];
 	return CUDA_SUCCESS;
@@ -1413,7 +1453,7 @@ API CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type)
 {
 	if (!node || !type)
 		return CUDA_ERROR_INVALID_VALUE;
-	*type = CU_GRAPH_NODE_TYPE_MEM_ALLOC;
+	*type = node->type;
 	return CUDA_SUCCESS;
 }
 
@@ -1426,18 +1466,49 @@ API CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
 	return CUDA_SUCCESS;
 }
 
-static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
+/* What launching @graph allocates per device, its child graphs' too. */
+static void graph_sum(CUgraph graph, unsigned long long *bytes)
 {
 	size_t i;
 
+	for (i = 0; i < graph->nr; i++) {
+		if (graph->node[i].type == CU_GRAPH_NODE_TYPE_GRAPH)
+			graph_sum(graph->node[i].child, bytes);
+		else if (graph->node[i].type == CU_GRAPH_NODE_TYPE_MEM_ALLOC)
+			bytes[graph->node[i].p.poolProps.location.id] +=
+				graph->node[i].p.bytesize;
+	}
+}
+
+/*
+ * A child graph node: a graph with allocation nodes can only be moved
+ * into its parent (cuGraphAddNode, CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE),
+ * as the driver says; the fake keeps the child itself either way.
+ */
+static CUresult child_node(CUgraphNode *node, CUgraph graph, CUgraph child,
+			   CUgraphChildGraphNodeOwnership own)
+{
+	size_t i;
+
+	if (!node || !graph || !child || graph->nr == MAX_NODES)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (i = 0; own != CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE && i < child->nr; i++)
+		if (child->node[i].type == CU_GRAPH_NODE_TYPE_MEM_ALLOC)
+			return CUDA_ERROR_NOT_SUPPORTED;
+	graph->node[graph->nr].type = CU_GRAPH_NODE_TYPE_GRAPH;
+	graph->node[graph->nr].child = child;
+	*node = &graph->node[graph->nr++];
+	return CUDA_SUCCESS;
+}
+
+static CUresult instantiate(CUgraphExec *exec, CUgraph graph)
+{
 	if (!exec || !graph)
 		return CUDA_ERROR_INVALID_VALUE;
 	*exec = calloc(1, sizeof(**exec));
 	if (!*exec)
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	for (i = 0; i < graph->nr; i++)
-		(*exec)->bytes[graph->node[i].p.poolProps.location.id] +=
-			graph->node[i].p.bytesize;
+	graph_sum(graph, (*exec)->bytes);
 	return CUDA_SUCCESS;
 }
 
@@ -2034,6 +2105,9 @@ API CUresult cuGraphAddNode(CUgraphNode *node, CUgraph graph,
 {
 	(void)deps;
 	(void)ndeps;
+	if (node && graph && params && params->type == CU_GRAPH_NODE_TYPE_GRAPH)
+		return child_node(node, graph, params->graph.graph,
+				  params->graph.ownership);
 	if (!node || !graph || !params || params->type != CU_GRAPH_NODE_TYPE_MEMCPY)
 		return CUDA_ERROR_INVALID_VALUE;
 	*node = &copy_node;
@@ -2094,7 +2168,8 @@ API CUresult cuGreenCtxDestroy(CUgreenCtx ctx)
 
 /*
  * Resetting a primary context frees what was allocated in it (its linear
- * allocations, here); it stays retained.
+ * and stream-ordered allocations and arrays, here: a pool keeps what its
+ * threshold lets it cache); it stays retained.
  */
 API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 {
@@ -2106,6 +2181,15 @@ API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 	for (i = 0; i < MAX_ALLOCS; i++)
 		if (allocs[i].size && allocs[i].ctx == &primary_ctx[dev])
 			fake_free(allocs[i].addr);
+	for (i = 0; i < MAX_ARRAYS; i++)
+		if (arrays_live[i] && arrays_live[i]->ctx == &primary_ctx[dev]) {
+			struct CUarray_st *a = arrays_live[i];
+
+			tiles_drop(a);
+			live[a->dev] -= a->size;
+			arrays_live[i] = NULL;
+			free(a);
+		}
 	pthread_mutex_unlock(&lock);
 	return CUDA_SUCCESS;
 }
@@ -2113,6 +2197,307 @@ API CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev)
 API CUresult cuDevicePrimaryCtxReset(CUdevice dev)
 {
 	return cuDevicePrimaryCtxReset_v2(dev);
+}
+
+/*
+ * The pre-3.2 free and copies (32-bit device pointers and sizes):
+ * accepted and counted, so that a test can tell when one reaches the
+ * driver.
+ */
+static unsigned long long legacy_calls;
+
+API unsigned long long fake_cuda_legacy_calls(void)
+{
+	return __atomic_load_n(&legacy_calls, __ATOMIC_RELAXED);
+}
+
+static CUresult legacy_copy(void)
+{
+	__atomic_add_fetch(&legacy_calls, 1, __ATOMIC_RELAXED);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMemFree(GDL_CUdeviceptr_v1 dptr)
+{
+	(void)dptr;
+	return legacy_copy();
+}
+
+API CUresult cuMemcpyDtoD(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+			  unsigned int n)
+{
+	(void)dst;
+	(void)src;
+	(void)n;
+	return legacy_copy();
+}
+
+API CUresult cuMemcpyDtoDAsync(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+			       unsigned int n, CUstream s)
+{
+	(void)s;
+	return cuMemcpyDtoD(dst, src, n);
+}
+
+API CUresult cuMemcpyDtoA(CUarray dst, unsigned int doff,
+			  GDL_CUdeviceptr_v1 src, unsigned int n)
+{
+	(void)dst;
+	(void)doff;
+	(void)src;
+	(void)n;
+	return legacy_copy();
+}
+
+API CUresult cuMemcpyAtoD(GDL_CUdeviceptr_v1 dst, CUarray src,
+			  unsigned int soff, unsigned int n)
+{
+	(void)dst;
+	(void)src;
+	(void)soff;
+	(void)n;
+	return legacy_copy();
+}
+
+API CUresult cuMemcpyAtoA(CUarray dst, unsigned int doff, CUarray src,
+			  unsigned int soff, unsigned int n)
+{
+	(void)dst;
+	(void)doff;
+	(void)src;
+	(void)soff;
+	(void)n;
+	return legacy_copy();
+}
+
+#define FAKE_LEGACY_XD(name, type)					\
+	API CUresult name(const type *p)				\
+	{								\
+		(void)p;						\
+		return legacy_copy();					\
+	}
+
+#define FAKE_LEGACY_XD_ASYNC(name, type)				\
+	API CUresult name(const type *p, CUstream s)			\
+	{								\
+		(void)p;						\
+		(void)s;						\
+		return legacy_copy();					\
+	}
+
+FAKE_LEGACY_XD(cuMemcpy2D, GDL_CUDA_MEMCPY2D_v1)
+FAKE_LEGACY_XD(cuMemcpy2DUnaligned, GDL_CUDA_MEMCPY2D_v1)
+FAKE_LEGACY_XD_ASYNC(cuMemcpy2DAsync, GDL_CUDA_MEMCPY2D_v1)
+FAKE_LEGACY_XD(cuMemcpy3D, GDL_CUDA_MEMCPY3D_v1)
+FAKE_LEGACY_XD_ASYNC(cuMemcpy3DAsync, GDL_CUDA_MEMCPY3D_v1)
+
+/*
+ * Graphs, continued: child graph nodes (the child's allocation nodes are
+ * launched with the parent), CUDA 11's instantiation, and updates (an
+ * executable allocates what its new graph does from then on).
+ */
+API CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph,
+				      const CUgraphNode *deps, size_t ndeps,
+				      CUgraph child)
+{
+	(void)deps;
+	(void)ndeps;
+	return child_node(node, graph, child, CU_GRAPH_CHILD_GRAPH_OWNERSHIP_CLONE);
+}
+
+API CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph)
+{
+	if (!node || !graph || node->type != CU_GRAPH_NODE_TYPE_GRAPH)
+		return CUDA_ERROR_INVALID_VALUE;
+	*graph = node->child;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphInstantiate(CUgraphExec *exec, CUgraph graph,
+				CUgraphNode *err, char *log, size_t len)
+{
+	(void)err;
+	(void)log;
+	(void)len;
+	return instantiate(exec, graph);
+}
+
+API CUresult cuGraphInstantiate_v2(CUgraphExec *exec, CUgraph graph,
+				   CUgraphNode *err, char *log, size_t len)
+{
+	return cuGraphInstantiate(exec, graph, err, log, len);
+}
+
+API CUresult cuGraphExecUpdate_v2(CUgraphExec exec, CUgraph graph,
+				  CUgraphExecUpdateResultInfo *info)
+{
+	if (!exec || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	memset(exec->bytes, 0, sizeof(exec->bytes));
+	graph_sum(graph, exec->bytes);
+	if (info)
+		memset(info, 0, sizeof(*info));
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuGraphExecUpdate(CUgraphExec exec, CUgraph graph,
+			       CUgraphNode *err, CUgraphExecUpdateResult *result)
+{
+	CUgraphExecUpdateResultInfo info;
+	CUresult e = cuGraphExecUpdate_v2(exec, graph, &info);
+
+	if (err)
+		*err = info.errorNode;
+	if (result)
+		*result = info.result;
+	return e;
+}
+
+/*
+ * External memory: another API's allocation (another process's, for the
+ * fake: it never counts in this process's live memory), imported into
+ * the current context.
+ */
+struct CUextMemory_st {
+	unsigned long long size;
+};
+
+API CUresult cuImportExternalMemory(CUexternalMemory *ext,
+				    const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *desc)
+{
+	int dev;
+
+	if (!ext || !desc || !desc->size)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	if (cur_dev(&dev)) {
+		pthread_mutex_unlock(&lock);
+		return CUDA_ERROR_INVALID_CONTEXT;
+	}
+	driver_allocs++;
+	pthread_mutex_unlock(&lock);
+	*ext = calloc(1, sizeof(**ext));
+	if (!*ext)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	(*ext)->size = desc->size;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuDestroyExternalMemory(CUexternalMemory ext)
+{
+	if (!ext)
+		return CUDA_ERROR_INVALID_VALUE;
+	free(ext);
+	return CUDA_SUCCESS;
+}
+
+/*
+ * Multicast objects: a binding holds its VMM allocation's memory as a
+ * mapping does (it lives until released, unmapped and unbound).  Object
+ * handles are numbers the fake's allocations never use.
+ */
+#define MC_HANDLE (1ULL << 62)
+#define MAX_BINDINGS 16
+static struct {
+	CUmemGenericAllocationHandle mc;
+	size_t offset;
+	int alloc;		/* index in allocs, -1 for a free slot */
+} mc_bindings[MAX_BINDINGS] = { [0 ... MAX_BINDINGS - 1] = { .alloc = -1 } };
+static unsigned long long next_mc;
+
+API CUresult cuMulticastCreate(CUmemGenericAllocationHandle *mc,
+			       const CUmulticastObjectProp *prop)
+{
+	if (!mc || !prop || !prop->numDevices || !prop->size)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	*mc = MC_HANDLE | ++next_mc;
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMulticastAddDevice(CUmemGenericAllocationHandle mc, CUdevice dev)
+{
+	return mc & MC_HANDLE && dev >= 0 && dev < ndev ? CUDA_SUCCESS :
+							    CUDA_ERROR_INVALID_VALUE;
+}
+
+/* The lock is held. */
+static CUresult mc_bind(CUmemGenericAllocationHandle mc, size_t offset, int i)
+{
+	int b;
+
+	if (!(mc & MC_HANDLE) || i < 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	for (b = 0; b < MAX_BINDINGS && mc_bindings[b].alloc >= 0; b++)
+		;
+	if (b == MAX_BINDINGS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	mc_bindings[b].mc = mc;
+	mc_bindings[b].offset = offset;
+	mc_bindings[b].alloc = i;
+	allocs[i].maps++;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuMulticastBindMem(CUmemGenericAllocationHandle mc, size_t mcOffset,
+				CUmemGenericAllocationHandle mem, size_t memOffset,
+				size_t size, unsigned long long flags)
+{
+	CUresult e;
+	int i;
+
+	(void)memOffset;
+	(void)size;
+	if (flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	i = find_alloc(mem);
+	e = mc_bind(mc, mcOffset, i >= 0 && allocs[i].addr == mem ? i : -1);
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMulticastBindAddr(CUmemGenericAllocationHandle mc, size_t mcOffset,
+				 CUdeviceptr memptr, size_t size,
+				 unsigned long long flags)
+{
+	CUresult e;
+	int m, i = -1;
+
+	(void)size;
+	if (flags)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MAPPINGS; m++)
+		if (mappings[m].alloc >= 0 && memptr >= mappings[m].va &&
+		    memptr - mappings[m].va < mappings[m].size)
+			i = mappings[m].alloc;
+	e = mc_bind(mc, mcOffset, i);
+	pthread_mutex_unlock(&lock);
+	return e;
+}
+
+API CUresult cuMulticastUnbind(CUmemGenericAllocationHandle mc, CUdevice dev,
+			       size_t mcOffset, size_t size)
+{
+	int b, i;
+
+	if (!(mc & MC_HANDLE))
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (b = 0; b < MAX_BINDINGS; b++) {
+		i = mc_bindings[b].alloc;
+		if (i < 0 || mc_bindings[b].mc != mc || allocs[i].dev != dev ||
+		    mc_bindings[b].offset < mcOffset ||
+		    mc_bindings[b].offset - mcOffset >= size)
+			continue;
+		mc_bindings[b].alloc = -1;
+		if (!--allocs[i].maps && !allocs[i].refs)
+			fake_free(allocs[i].addr);
+	}
+	pthread_mutex_unlock(&lock);
+	return CUDA_SUCCESS;
 }
 
 /* A version of cuMemAlloc from the future, with another signature. */
@@ -2212,6 +2597,11 @@ static CUresult get_proc(const char *symbol, void **pfn, int version,
 			continue;
 		if (has_legacy(symbol) && is_legacy(i) != (version < 3020))
 			continue;
+		/* cuGraphInstantiate: WithFlags from 12.0 on, as cuda.h says. */
+		if (!strcmp(symbol, "cuGraphInstantiate") && version >= 12000) {
+			found = (void *)cuGraphInstantiateWithFlags;
+			break;
+		}
 		/* cuCtxCreate: v4 from 12.5 on, v2 before (v3 by name only). */
 		if (!strcmp(symbol, "cuCtxCreate") && version >= 3020 &&
 		    strcmp(procs[i].name, version >= 12050 ? "cuCtxCreate_v4" : "cuCtxCreate_v2"))

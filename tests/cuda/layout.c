@@ -121,5 +121,20 @@ int main(void)
 	O(CUgraphNodeParams, memcpy);
 	O(CUgraphNodeParams, reserved2);
 	V(CU_GRAPH_NODE_TYPE_MEMCPY);
+	V(CU_GRAPH_NODE_TYPE_GRAPH);
+	O(CUgraphNodeParams, graph.graph);
+	O(CUgraphNodeParams, graph.ownership);
+	S(CUDA_CHILD_GRAPH_NODE_PARAMS);
+	V(CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE);
+	S(CUgraphExecUpdateResultInfo);
+	O(CUgraphExecUpdateResultInfo, errorFromNode);
+	S(CUDA_EXTERNAL_MEMORY_HANDLE_DESC);
+	O(CUDA_EXTERNAL_MEMORY_HANDLE_DESC, handle);
+	O(CUDA_EXTERNAL_MEMORY_HANDLE_DESC, size);
+	O(CUDA_EXTERNAL_MEMORY_HANDLE_DESC, flags);
+	V(CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD);
+	S(CUmulticastObjectProp);
+	O(CUmulticastObjectProp, size);
+	O(CUmulticastObjectProp, flags);
 	return 0;
 }

@@ -7,6 +7,29 @@
 
 #include "gdl_cuda.h"
 
+HELPER(cuCtxGetCurrent)
+
+/*
+ * The context each charged array was made in: a primary context's reset
+ * frees its arrays behind the interposer (gdlc_arrays_reset_begin).
+ */
+static struct gdl_map made_in;	/* array -> CUcontext */
+
+/* After the driver made @arr (0: it did not): charged, its context kept. */
+static CUresult created(CUresult e, uint64_t arr, uint64_t h)
+{
+	__typeof__(cuCtxGetCurrent) *cur = h_cuCtxGetCurrent();
+	CUcontext ctx = NULL;
+	uint64_t old;
+
+	e = gdlc_track(&gdlc_arr_map, e, arr, h);
+	if (e || !arr || !h || !cur || cur(&ctx) || !ctx)
+		return e;
+	if (gdl_map_put(&made_in, arr, (uintptr_t)ctx, &old) < 0)
+		gdlc_say(1, "out of memory tracking an array's context; a reset leaves it charged");
+	return e;
+}
+
 /* Bytes per element, or 0 for formats whose size we do not know. */
 static unsigned int format_bytes(CUarray_format fmt, unsigned int channels)
 {
@@ -63,7 +86,7 @@ EXPORT CUresult cuArrayCreate_v2(CUarray *arr, const CUDA_ARRAY_DESCRIPTOR *d)
 	if (e)
 		return e;
 	e = f(arr, d);
-	return gdlc_track(&gdlc_arr_map, e, e ? 0 : (uintptr_t)*arr, h);
+	return created(e, e ? 0 : (uintptr_t)*arr, h);
 }
 
 EXPORT CUresult cuArray3DCreate_v2(CUarray *arr,
@@ -85,7 +108,7 @@ EXPORT CUresult cuArray3DCreate_v2(CUarray *arr,
 	if (e)
 		return e;
 	e = f(arr, d);
-	return gdlc_track(&gdlc_arr_map, e, e ? 0 : (uintptr_t)*arr, h);
+	return created(e, e ? 0 : (uintptr_t)*arr, h);
 }
 
 EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
@@ -129,7 +152,7 @@ EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 	if (e)
 		return e;
 	e = f(arr, d, levels);
-	return gdlc_track(&gdlc_arr_map, e, e ? 0 : (uintptr_t)*arr, h);
+	return created(e, e ? 0 : (uintptr_t)*arr, h);
 }
 
 /*
@@ -212,6 +235,7 @@ struct array_gone {
 	struct gdl_map_slot *views;	/* its views, taken */
 	void **view_tiles;
 	size_t nr_views;
+	uint64_t ctx;			/* its context (made_in), or 0 */
 };
 
 static void gone_begin(uint64_t arr, struct array_gone *g)
@@ -220,6 +244,8 @@ static void gone_begin(uint64_t arr, struct array_gone *g)
 	size_t n = 0, i;
 
 	memset(g, 0, sizeof(*g));
+	if (gdl_map_take(&made_in, arr, &g->ctx))
+		g->ctx = 0;
 	g->tiles = gdlc_sparse_take(arr);
 	if (!__atomic_load_n(&has_views, __ATOMIC_ACQUIRE))
 		return;
@@ -238,10 +264,12 @@ static void gone_begin(uint64_t arr, struct array_gone *g)
 		g->view_tiles[i] = gdlc_sparse_take(v[i].key);
 }
 
-static void gone_end(struct array_gone *g, CUresult e)
+static void gone_end(struct array_gone *g, uint64_t arr, CUresult e)
 {
 	size_t i;
 
+	if (e && g->ctx && gdl_map_add(&made_in, arr, g->ctx) < 0)
+		gdlc_say(1, "out of memory tracking an array's context; a reset leaves it charged");
 	gdlc_sparse_end(g->tiles, e);
 	for (i = 0; i < g->nr_views; i++) {
 		if (g->view_tiles)
@@ -263,7 +291,7 @@ EXPORT CUresult cuArrayDestroy(CUarray arr)
 	CHECK_REAL(f);
 	gone_begin((uintptr_t)arr, &g);
 	e = GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
-	gone_end(&g, e);
+	gone_end(&g, (uintptr_t)arr, e);
 	return e;
 }
 
@@ -276,17 +304,89 @@ EXPORT CUresult cuMipmappedArrayDestroy(CUmipmappedArray arr)
 	CHECK_REAL(f);
 	gone_begin((uintptr_t)arr, &g);
 	e = GDLC_FREEING(&gdlc_arr_map, (uintptr_t)arr, f(arr));
-	gone_end(&g, e);
+	gone_end(&g, (uintptr_t)arr, e);
 	return e;
+}
+
+/*
+ * cuDevicePrimaryCtxReset frees the arrays made in the primary context
+ * @ctx: each leaves the tables (its charge, context, tiles and views)
+ * before the driver call, as at its destroy, and goes once the reset is
+ * accepted (gdlc_arrays_reset_end), or comes back.  NULL: none.
+ */
+struct reset_array {
+	uint64_t arr, resv, info;
+	struct array_gone g;
+};
+
+struct gdlc_reset_arrays {
+	struct reset_array *a;
+	size_t n;
+};
+
+struct gdlc_reset_arrays *gdlc_arrays_reset_begin(CUcontext ctx)
+{
+	struct gdlc_reset_arrays *r;
+	struct gdl_map_slot *v = NULL;
+	size_t n, i;
+
+	if (!ctx || !gdl_map_count(&made_in))
+		return NULL;
+	n = gdl_map_snapshot(&made_in, &v);
+	r = calloc(1, sizeof(*r));
+	if (r)
+		r->a = calloc(n ? n : 1, sizeof(*r->a));
+	if (!r || !r->a) {
+		/* Their charges stay: an over-charge until exit. */
+		gdlc_say(1, "out of memory settling a primary context's arrays; they stay charged");
+		free(r);
+		free(v);
+		return NULL;
+	}
+	for (i = 0; i < n; i++) {
+		struct reset_array *x = &r->a[r->n];
+		uint64_t c;
+
+		if (v[i].val != (uintptr_t)ctx ||
+		    gdl_map_get(&made_in, v[i].key, &c) || c != v[i].val)
+			continue;	/* another context's, or destroyed meanwhile */
+		x->arr = v[i].key;
+		gone_begin(x->arr, &x->g);
+		if (!x->g.ctx) {
+			gone_end(&x->g, x->arr, CUDA_ERROR_INVALID_VALUE);
+			continue;	/* destroyed meanwhile */
+		}
+		x->resv = gdlc_untrack_begin(&gdlc_arr_map, x->arr, &x->info);
+		r->n++;
+	}
+	free(v);
+	return r;
+}
+
+void gdlc_arrays_reset_end(struct gdlc_reset_arrays *r, CUresult e)
+{
+	size_t i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		gdlc_untrack_end(&gdlc_arr_map, e, r->a[i].arr, r->a[i].resv,
+				 r->a[i].info);
+		gone_end(&r->a[i].g, r->a[i].arr, e);
+	}
+	free(r->a);
+	free(r);
 }
 
 void gdlc_arrays_lock_all(void)
 {
 	gdl_map_lock_all(&views);
+	gdl_map_lock_all(&made_in);
 }
 
 void gdlc_arrays_unlock_all(void)
 {
+	gdl_map_unlock_all(&made_in);
 	gdl_map_unlock_all(&views);
 }
 
@@ -294,9 +394,11 @@ void gdlc_arrays_unlock_all(void)
 void gdlc_arrays_forget(void)
 {
 	gdl_map_clear(&views);
+	gdl_map_clear(&made_in);
 }
 
 void gdlc_arrays_init(void)
 {
 	gdl_map_init(&views);
+	gdl_map_init(&made_in);
 }

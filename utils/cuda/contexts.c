@@ -257,17 +257,21 @@ EXPORT CUresult cuDevicePrimaryCtxRelease(CUdevice dev)
  * by asking the driver each one's context (a reset is rare; a
  * reservation's device narrows the questions), leave the pointer map
  * before the driver call and are released once it accepts, or put back.
- * Exported ones stay charged until exit, as at their free.  The context
- * itself stays retained (a reset releases nothing), and so does its
- * estimate.  Arrays, VMM handles and pools are not looked for: their
- * charges stay (an over-charge, until exit or their pool's next
- * operation).
+ * Exported ones stay charged until exit, as at their free.  The arrays
+ * made in it (arrays.c keeps each one's context) are settled the same
+ * way.  The context itself stays retained (a reset releases nothing),
+ * and so does its estimate.  The device's pools are settled against
+ * what they still reserve (the reset freed the stream-ordered
+ * allocations made in it).  VMM handles are not looked for (no driver
+ * query names a handle's context): their charges stay until released
+ * and unmapped, or exit.
  */
 static CUresult primary_reset(__typeof__(cuDevicePrimaryCtxReset_v2) *f,
 			      CUdevice dev)
 {
 	__typeof__(cuPointerGetAttribute) *attr = h_cuPointerGetAttribute();
 	struct gdl_map_slot *v = NULL;
+	struct gdlc_reset_arrays *arrays;
 	size_t n = 0, i, kept = 0;
 	CUcontext ctx = NULL, c;
 	CUresult e;
@@ -290,7 +294,11 @@ static CUresult primary_reset(__typeof__(cuDevicePrimaryCtxReset_v2) *f,
 			continue;	/* freed meanwhile */
 		v[kept++].key = v[i].key;
 	}
+	arrays = gdlc_arrays_reset_begin(ctx);
 	e = f(dev);
+	gdlc_arrays_reset_end(arrays, e);
+	if (!e && dev >= 0)
+		gdlc_pools_settle_device(dev);
 	for (i = 0; i < kept; i++) {
 		if (!e && gdlc_exported_take(v[i].key))
 			continue;	/* exported: charged until exit */

@@ -131,6 +131,12 @@
 	X(cuGreenCtxCreate, "cuGreenCtxCreate", 0, GDL_LIB_CUDA)		\
 	X(cuGreenCtxDestroy, "cuGreenCtxDestroy", 0, GDL_LIB_CUDA)		\
 	X(cuDevicePrimaryCtxReset_v2, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
+	X(cuGraphExecUpdate_v2, "cuGraphExecUpdate", 0, GDL_LIB_CUDA)		\
+	X(cuImportExternalMemory, "cuImportExternalMemory", 0, GDL_LIB_CUDA)	\
+	X(cuDestroyExternalMemory, "cuDestroyExternalMemory", 0, GDL_LIB_CUDA) \
+	X(cuMulticastBindMem, "cuMulticastBindMem", 0, GDL_LIB_CUDA)		\
+	X(cuMulticastBindAddr, "cuMulticastBindAddr", 0, GDL_LIB_CUDA)	\
+	X(cuMulticastUnbind, "cuMulticastUnbind", 0, GDL_LIB_CUDA)		\
 	GDL_CUDA_LEGACY(X)							\
 	X(nvmlDeviceGetMemoryInfo, "nvmlDeviceGetMemoryInfo", 0, GDL_LIB_NVML)	\
 	X(nvmlDeviceGetMemoryInfo_v2, "nvmlDeviceGetMemoryInfo_v2", 0, GDL_LIB_NVML) \
@@ -160,9 +166,26 @@
 	X(cuCtxCreate, "cuCtxCreate", 0, GDL_LIB_CUDA)				\
 	X(cuCtxDestroy, "cuCtxDestroy", 0, GDL_LIB_CUDA)			\
 	X(cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease", 0, GDL_LIB_CUDA) \
-	X(cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA)
+	X(cuDevicePrimaryCtxReset, "cuDevicePrimaryCtxReset", 0, GDL_LIB_CUDA) \
+	X(cuMemFree, "cuMemFree", 0, GDL_LIB_CUDA)				\
+	X(cuMemcpyDtoD, "cuMemcpyDtoD", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyDtoDAsync, "cuMemcpyDtoDAsync", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpyDtoA, "cuMemcpyDtoA", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyAtoD, "cuMemcpyAtoD", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpyAtoA, "cuMemcpyAtoA", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpy2D, "cuMemcpy2D", 0, GDL_LIB_CUDA)				\
+	X(cuMemcpy2DUnaligned, "cuMemcpy2DUnaligned", 0, GDL_LIB_CUDA)		\
+	X(cuMemcpy2DAsync, "cuMemcpy2DAsync", 0, GDL_LIB_CUDA)			\
+	X(cuMemcpy3D, "cuMemcpy3D", 0, GDL_LIB_CUDA)				\
+	X(cuMemcpy3DAsync, "cuMemcpy3DAsync", 0, GDL_LIB_CUDA)		\
+	X(cuGraphInstantiate, "cuGraphInstantiate", 0, GDL_LIB_CUDA)		\
+	X(cuGraphInstantiate_v2, "cuGraphInstantiate", 0, GDL_LIB_CUDA)	\
+	X(cuGraphExecUpdate, "cuGraphExecUpdate", 0, GDL_LIB_CUDA)
 
-#define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate)
+#define GDL_CUDA_REFUSED(X) X(cuMemAlloc) X(cuMemAllocPitch) X(cuArrayCreate) X(cuArray3DCreate) \
+	X(cuMemFree) \
+	X(cuMemcpyDtoD) X(cuMemcpyDtoDAsync) X(cuMemcpyDtoA) X(cuMemcpyAtoD) X(cuMemcpyAtoA) \
+	X(cuMemcpy2D) X(cuMemcpy2DUnaligned) X(cuMemcpy2DAsync) X(cuMemcpy3D) X(cuMemcpy3DAsync)
 
 /* Wrapped */
 CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize);
@@ -362,6 +385,19 @@ CUresult cuGreenCtxCreate(CUgreenCtx *pctx, CUdevResourceDesc desc,
 			  CUdevice dev, unsigned int flags);
 CUresult cuGreenCtxDestroy(CUgreenCtx ctx);
 CUresult cuDevicePrimaryCtxReset_v2(CUdevice dev);
+CUresult cuGraphExecUpdate_v2(CUgraphExec exec, CUgraph graph,
+			      CUgraphExecUpdateResultInfo *info);
+CUresult cuImportExternalMemory(CUexternalMemory *ext,
+				const CUDA_EXTERNAL_MEMORY_HANDLE_DESC *desc);
+CUresult cuDestroyExternalMemory(CUexternalMemory ext);
+CUresult cuMulticastBindMem(CUmemGenericAllocationHandle mc, size_t mcOffset,
+			    CUmemGenericAllocationHandle mem, size_t memOffset,
+			    size_t size, unsigned long long flags);
+CUresult cuMulticastBindAddr(CUmemGenericAllocationHandle mc, size_t mcOffset,
+			     CUdeviceptr memptr, size_t size,
+			     unsigned long long flags);
+CUresult cuMulticastUnbind(CUmemGenericAllocationHandle mc, CUdevice dev,
+			   size_t mcOffset, size_t size);
 /* Wrapped: legacy ABIs (cuda.h declares none of them) */
 CUresult cuMemAlloc(unsigned int *dptr, unsigned int size);
 CUresult cuMemAllocPitch(unsigned int *dptr, unsigned int *pitch,
@@ -379,6 +415,30 @@ CUresult cuCtxCreate(CUcontext *pctx, unsigned int flags, CUdevice dev);
 CUresult cuCtxDestroy(CUcontext ctx);
 CUresult cuDevicePrimaryCtxRelease(CUdevice dev);
 CUresult cuDevicePrimaryCtxReset(CUdevice dev);
+/* Wrapped: the legacy 32-bit free and copies (refused) */
+CUresult cuMemFree(GDL_CUdeviceptr_v1 dptr);
+CUresult cuMemcpyDtoD(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+		      unsigned int n);
+CUresult cuMemcpyDtoDAsync(GDL_CUdeviceptr_v1 dst, GDL_CUdeviceptr_v1 src,
+			   unsigned int n, CUstream s);
+CUresult cuMemcpyDtoA(CUarray dst, unsigned int doff, GDL_CUdeviceptr_v1 src,
+		      unsigned int n);
+CUresult cuMemcpyAtoD(GDL_CUdeviceptr_v1 dst, CUarray src, unsigned int soff,
+		      unsigned int n);
+CUresult cuMemcpyAtoA(CUarray dst, unsigned int doff, CUarray src,
+		      unsigned int soff, unsigned int n);
+CUresult cuMemcpy2D(const GDL_CUDA_MEMCPY2D_v1 *p);
+CUresult cuMemcpy2DUnaligned(const GDL_CUDA_MEMCPY2D_v1 *p);
+CUresult cuMemcpy2DAsync(const GDL_CUDA_MEMCPY2D_v1 *p, CUstream s);
+CUresult cuMemcpy3D(const GDL_CUDA_MEMCPY3D_v1 *p);
+CUresult cuMemcpy3DAsync(const GDL_CUDA_MEMCPY3D_v1 *p, CUstream s);
+/* Wrapped: CUDA 11's graph instantiation and update */
+CUresult cuGraphInstantiate(CUgraphExec *exec, CUgraph graph, CUgraphNode *err,
+			    char *log, size_t len);
+CUresult cuGraphInstantiate_v2(CUgraphExec *exec, CUgraph graph,
+			       CUgraphNode *err, char *log, size_t len);
+CUresult cuGraphExecUpdate(CUgraphExec exec, CUgraph graph, CUgraphNode *err,
+			   CUgraphExecUpdateResult *result);
 CUresult cuGetProcAddress(const char *symbol, void **pfn, int cudaVersion,
 			  cuuint64_t flags);
 CUresult cuGetProcAddress_v2(const char *symbol, void **pfn, int cudaVersion,
@@ -443,6 +503,13 @@ CUresult cuGraphAddMemAllocNode(CUgraphNode *node, CUgraph graph,
 				const CUgraphNode *deps, size_t ndeps,
 				CUDA_MEM_ALLOC_NODE_PARAMS *params);
 CUresult cuGraphGetNodes(CUgraph graph, CUgraphNode *nodes, size_t *n);
+CUresult cuGraphAddChildGraphNode(CUgraphNode *node, CUgraph graph,
+				  const CUgraphNode *deps, size_t ndeps,
+				  CUgraph child);
+CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode node, CUgraph *graph);
+CUresult cuMulticastCreate(CUmemGenericAllocationHandle *mc,
+			   const CUmulticastObjectProp *prop);
+CUresult cuMulticastAddDevice(CUmemGenericAllocationHandle mc, CUdevice dev);
 CUresult cuGraphNodeGetType(CUgraphNode node, CUgraphNodeType *type);
 CUresult cuGraphMemAllocNodeGetParams(CUgraphNode node,
 				      CUDA_MEM_ALLOC_NODE_PARAMS *params);

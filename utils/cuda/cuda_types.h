@@ -249,6 +249,7 @@ typedef struct CUgraphExec_st *CUgraphExec;
 
 typedef enum {
 	CU_GRAPH_NODE_TYPE_MEMCPY = 1,
+	CU_GRAPH_NODE_TYPE_GRAPH = 4,
 	CU_GRAPH_NODE_TYPE_MEM_ALLOC = 10,
 	CU_GRAPH_NODE_TYPE_MAX = 0x7fffffff,
 } CUgraphNodeType;
@@ -276,6 +277,46 @@ typedef struct {
 	CUgraphNode hErrNode_out;
 	int result_out;			/* CUgraphInstantiateResult */
 } CUDA_GRAPH_INSTANTIATE_PARAMS;
+
+/* cuGraphExecUpdate's results: passed through, never read. */
+typedef enum {
+	CU_GRAPH_EXEC_UPDATE_SUCCESS = 0,
+	CU_GRAPH_EXEC_UPDATE_RESULT_MAX = 0x7fffffff,
+} CUgraphExecUpdateResult;
+
+typedef struct {
+	CUgraphExecUpdateResult result;
+	CUgraphNode errorNode;
+	CUgraphNode errorFromNode;
+} CUgraphExecUpdateResultInfo;
+
+/* External memory (Vulkan, D3D, NvSciBuf) imported into CUDA. */
+typedef struct CUextMemory_st *CUexternalMemory;
+
+typedef struct {
+	int type;			/* CUexternalMemoryHandleType */
+	union {
+		int fd;
+		struct {
+			void *handle;
+			const void *name;
+		} win32;
+		const void *nvSciBufObject;
+	} handle;
+	unsigned long long size;
+	unsigned int flags;
+	unsigned int reserved[16];
+} CUDA_EXTERNAL_MEMORY_HANDLE_DESC;
+
+#define CU_EXTERNAL_MEMORY_HANDLE_TYPE_OPAQUE_FD 1
+
+/* Multicast objects (NVLink SHARP): created by the test double. */
+typedef struct {
+	unsigned int numDevices;
+	size_t size;
+	unsigned long long handleTypes;
+	unsigned long long flags;
+} CUmulticastObjectProp;
 
 /* cuMemcpyBatchAsync's attributes: passed through, never read. */
 typedef struct CUmemcpyAttributes_st CUmemcpyAttributes;
@@ -403,12 +444,24 @@ typedef struct {
 	CUDA_MEMCPY3D copyParams;
 } CUDA_MEMCPY_NODE_PARAMS;
 
+/* A child graph node (the test double adds them). */
+typedef enum {
+	CU_GRAPH_CHILD_GRAPH_OWNERSHIP_CLONE = 0,
+	CU_GRAPH_CHILD_GRAPH_OWNERSHIP_MOVE = 1,
+} CUgraphChildGraphNodeOwnership;
+
+typedef struct {
+	CUgraph graph;
+	CUgraphChildGraphNodeOwnership ownership;
+} CUDA_CHILD_GRAPH_NODE_PARAMS;
+
 typedef struct {
 	CUgraphNodeType type;
 	int reserved0[3];
 	union {
 		long long reserved1[29];
 		CUDA_MEMCPY_NODE_PARAMS memcpy;
+		CUDA_CHILD_GRAPH_NODE_PARAMS graph;
 	};
 	long long reserved2;
 } CUgraphNodeParams;
@@ -480,11 +533,21 @@ typedef struct {
 
 #endif /* nvml.h */
 
-/* The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate. */
+/*
+ * The pre-3.2 descriptors of cuArrayCreate / cuArray3DCreate, and of the
+ * 32-bit copies (refused unread: opaque here).
+ */
 #ifdef GDL_CUDA_REAL_HEADERS
 typedef CUDA_ARRAY_DESCRIPTOR_v1 GDL_CUDA_ARRAY_DESCRIPTOR_v1;
 typedef CUDA_ARRAY3D_DESCRIPTOR_v1 GDL_CUDA_ARRAY3D_DESCRIPTOR_v1;
+typedef CUdeviceptr_v1 GDL_CUdeviceptr_v1;
+typedef CUDA_MEMCPY2D_v1 GDL_CUDA_MEMCPY2D_v1;
+typedef CUDA_MEMCPY3D_v1 GDL_CUDA_MEMCPY3D_v1;
 #else
+typedef unsigned int GDL_CUdeviceptr_v1;
+typedef struct CUDA_MEMCPY2D_v1_st GDL_CUDA_MEMCPY2D_v1;
+typedef struct CUDA_MEMCPY3D_v1_st GDL_CUDA_MEMCPY3D_v1;
+
 typedef struct {
 	unsigned int Width;
 	unsigned int Height;

@@ -20,6 +20,8 @@
  *   shared.c    memory shared between processes (module ABI 1.3)
  *   copies.c    copies between devices
  *   graph_copies.c copy nodes of graphs, checked as copies
+ *   extmem.c    external memory (Vulkan, D3D) imported into CUDA
+ *   multicast.c multicast bindings hold their VMM handles
  *   sparse.c    sparse arrays' tiles mapped onto VMM handles
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
@@ -100,6 +102,7 @@ void gdlc_config_init(void);
 extern struct gdl_map gdlc_ptr_map;	/* CUdeviceptr -> reservation */
 extern struct gdl_map gdlc_arr_map;	/* CUarray / CUmipmappedArray -> reservation */
 extern struct gdl_map gdlc_ctx_map;	/* CUcontext -> reservation */
+extern struct gdl_map gdlc_ext_map;	/* CUexternalMemory -> reservation */
 
 struct gdlock *gdlc_ledger(void);
 int gdlc_unaccounted(void);
@@ -164,6 +167,7 @@ void gdlc_charges_drop(struct gdlc_charges *c);
 struct gdlc_pool;
 struct gdlc_pool *gdlc_pool_untrack_begin(CUdeviceptr p);
 void gdlc_pool_untrack_end(struct gdlc_pool *pool, CUresult e, CUdeviceptr p);
+void gdlc_pools_settle_device(CUdevice dev);
 void gdlc_pools_lock_all(void);
 void gdlc_pools_unlock_all(void);
 void gdlc_pools_forget(void);
@@ -209,6 +213,9 @@ void gdlc_shared_init(void);
 
 CUresult gdlc_copy3d_check(const CUDA_MEMCPY3D *p);
 CUdevice gdlc_array_device(CUarray a);
+struct gdlc_reset_arrays;
+struct gdlc_reset_arrays *gdlc_arrays_reset_begin(CUcontext ctx);
+void gdlc_arrays_reset_end(struct gdlc_reset_arrays *r, CUresult e);
 void gdlc_arrays_lock_all(void);
 void gdlc_arrays_unlock_all(void);
 void gdlc_arrays_forget(void);
@@ -230,6 +237,12 @@ void gdlc_vmm_forget(void);
 void gdlc_vmm_init(void);
 void *gdlc_vmm_hold(CUmemGenericAllocationHandle handle);
 void gdlc_vmm_unhold(void *alloc);
+
+/* ---- multicast.c ---- */
+
+void gdlc_multicast_lock_all(void);
+void gdlc_multicast_unlock_all(void);
+void gdlc_multicast_forget(void);
 
 /* ---- sparse.c ---- */
 

@@ -7,7 +7,7 @@
  * So each device carries the charges for its graph memory, settled
  * against the driver's CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT; an
  * executable graph's allocation bytes per device are summed at
- * instantiation; a launch or upload is charged those bytes first (unless
+ * instantiation (child graphs' included) and again at an update; a launch or upload is charged those bytes first (unless
  * the device's graph memory already charged and unused can hold them) and
  * refused with CUDA_ERROR_OUT_OF_MEMORY past the quota, then settled.
  * One mutex covers it, held across the launch so that two launches
@@ -22,6 +22,7 @@ HELPER(cuGraphGetNodes)
 HELPER(cuGraphNodeGetType)
 HELPER(cuGraphMemAllocNodeGetParams)
 HELPER(cuDeviceGetGraphMemAttribute)
+HELPER(cuGraphChildGraphNodeGetGraph)
 
 struct exec_mem {
 	uint64_t bytes[MAX_CUDA_DEVICES];	/* allocation nodes, per device */
@@ -39,61 +40,91 @@ static uint64_t graph_attr(CUdevice dev, CUgraphMem_attribute a, uint64_t dflt)
 	return f && !f(dev, a, &v) ? v : dflt;
 }
 
-/* The allocation bytes of @graph's nodes per device, or NULL for none. */
-static struct exec_mem *graph_bytes(CUgraph graph)
+/*
+ * Add @graph's allocation bytes per device to *@m (allocated on the
+ * first); a child graph node's graph counts as part of its parent's
+ * (a graph with memory nodes can only be a child when its ownership
+ * moved to the parent, so it is instantiated and launched with it).
+ * Nesting deeper than the driver could build is not followed.
+ */
+#define MAX_GRAPH_DEPTH 64
+static void graph_add_bytes(CUgraph graph, struct exec_mem **m, int depth)
 {
 	__typeof__(cuGraphGetNodes) *nodes = h_cuGraphGetNodes();
 	__typeof__(cuGraphNodeGetType) *type = h_cuGraphNodeGetType();
 	__typeof__(cuGraphMemAllocNodeGetParams) *params =
 		h_cuGraphMemAllocNodeGetParams();
-	struct exec_mem *m = NULL;
+	__typeof__(cuGraphChildGraphNodeGetGraph) *child =
+		h_cuGraphChildGraphNodeGetGraph();
 	CUgraphNode *list;
 	size_t n = 0, i;
 
-	if (!nodes || !type || !params || nodes(graph, NULL, &n) || !n)
-		return NULL;
+	if (!nodes || !type || !params || depth > MAX_GRAPH_DEPTH ||
+	    nodes(graph, NULL, &n) || !n)
+		return;
 	list = calloc(n, sizeof(*list));
 	if (!list || nodes(graph, list, &n))
 		goto out;
 	for (i = 0; i < n; i++) {
 		CUDA_MEM_ALLOC_NODE_PARAMS p;
 		CUgraphNodeType t;
+		CUgraph g;
 		int dev;
 
-		if (type(list[i], &t) || t != CU_GRAPH_NODE_TYPE_MEM_ALLOC ||
-		    params(list[i], &p) ||
+		if (type(list[i], &t))
+			continue;
+		if (t == CU_GRAPH_NODE_TYPE_GRAPH) {
+			if (child && !child(list[i], &g))
+				graph_add_bytes(g, m, depth + 1);
+			continue;
+		}
+		if (t != CU_GRAPH_NODE_TYPE_MEM_ALLOC || params(list[i], &p) ||
 		    p.poolProps.location.type != CU_MEM_LOCATION_TYPE_DEVICE)
 			continue;
 		dev = p.poolProps.location.id;
 		if (dev < 0 || dev >= MAX_CUDA_DEVICES)
 			continue;
-		if (!m)
-			m = calloc(1, sizeof(*m));
-		if (!m)
+		if (!*m)
+			*m = calloc(1, sizeof(**m));
+		if (!*m)
 			break;
-		if (__builtin_add_overflow(m->bytes[dev], p.bytesize, &m->bytes[dev]))
-			m->bytes[dev] = UINT64_MAX;
+		if (__builtin_add_overflow((*m)->bytes[dev], p.bytesize,
+					   &(*m)->bytes[dev]))
+			(*m)->bytes[dev] = UINT64_MAX;
 	}
 out:
 	free(list);
+}
+
+/* The allocation bytes of @graph's nodes per device, or NULL for none. */
+static struct exec_mem *graph_bytes(CUgraph graph)
+{
+	struct exec_mem *m = NULL;
+
+	graph_add_bytes(graph, &m, 0);
 	return m;
 }
 
-/* After a successful instantiation: remember what launching it takes. */
-static CUresult instantiated(CUresult e, CUgraphExec *exec, CUgraph graph)
+/*
+ * Remember what launching @exec takes: @graph's allocation bytes, which
+ * replace what it took before (an instantiation over an executable
+ * destroyed behind our back, or an update).
+ */
+static void exec_set(CUgraphExec exec, CUgraph graph)
 {
-	struct exec_mem *m;
+	struct exec_mem *m = graph_bytes(graph);
 	uint64_t old;
 
-	if (e || !exec)
-		return e;
-	m = graph_bytes(graph);
-	if (!m)
-		return e;
 	pthread_mutex_lock(&graph_lock);
-	switch (gdl_map_put(&exec_map, (uintptr_t)*exec, (uintptr_t)m, &old)) {
+	if (!m) {
+		if (!gdl_map_take(&exec_map, (uintptr_t)exec, &old))
+			free((void *)(uintptr_t)old);
+		pthread_mutex_unlock(&graph_lock);
+		return;
+	}
+	switch (gdl_map_put(&exec_map, (uintptr_t)exec, (uintptr_t)m, &old)) {
 	case 1:
-		free((void *)(uintptr_t)old);	/* destroyed behind our back */
+		free((void *)(uintptr_t)old);
 		break;
 	case 0:
 		break;
@@ -102,6 +133,13 @@ static CUresult instantiated(CUresult e, CUgraphExec *exec, CUgraph graph)
 		gdlc_say(1, "out of memory tracking a graph: its memory is not charged");
 	}
 	pthread_mutex_unlock(&graph_lock);
+}
+
+/* After a successful instantiation: remember what launching it takes. */
+static CUresult instantiated(CUresult e, CUgraphExec *exec, CUgraph graph)
+{
+	if (!e && exec)
+		exec_set(*exec, graph);
 	return e;
 }
 
@@ -176,6 +214,56 @@ EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *exec, CUgraph graph,
 
 	CHECK_REAL(f);
 	return instantiated(f(exec, graph, flags), exec, graph);
+}
+
+/* CUDA 11's (the 5-argument form, by its legacy name and as _v2). */
+EXPORT CUresult cuGraphInstantiate(CUgraphExec *exec, CUgraph graph,
+				   CUgraphNode *err, char *log, size_t len)
+{
+	__typeof__(cuGraphInstantiate) *f = REAL(cuGraphInstantiate);
+
+	CHECK_REAL(f);
+	return instantiated(f(exec, graph, err, log, len), exec, graph);
+}
+
+EXPORT CUresult cuGraphInstantiate_v2(CUgraphExec *exec, CUgraph graph,
+				      CUgraphNode *err, char *log, size_t len)
+{
+	__typeof__(cuGraphInstantiate_v2) *f = REAL(cuGraphInstantiate_v2);
+
+	CHECK_REAL(f);
+	return instantiated(f(exec, graph, err, log, len), exec, graph);
+}
+
+/*
+ * An executable updated from another graph launches that graph's
+ * allocations from then on: its bytes are recomputed (the device's
+ * graph memory already charged stays, settled at the next launch).
+ */
+static CUresult updated(CUresult e, CUgraphExec exec, CUgraph graph)
+{
+	if (!e)
+		exec_set(exec, graph);
+	return e;
+}
+
+EXPORT CUresult cuGraphExecUpdate_v2(CUgraphExec exec, CUgraph graph,
+				     CUgraphExecUpdateResultInfo *info)
+{
+	__typeof__(cuGraphExecUpdate_v2) *f = REAL(cuGraphExecUpdate_v2);
+
+	CHECK_REAL(f);
+	return updated(f(exec, graph, info), exec, graph);
+}
+
+EXPORT CUresult cuGraphExecUpdate(CUgraphExec exec, CUgraph graph,
+				  CUgraphNode *err,
+				  CUgraphExecUpdateResult *result)
+{
+	__typeof__(cuGraphExecUpdate) *f = REAL(cuGraphExecUpdate);
+
+	CHECK_REAL(f);
+	return updated(f(exec, graph, err, result), exec, graph);
 }
 
 /* With CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD it uploads: charged as one. */

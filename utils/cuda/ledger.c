@@ -44,6 +44,7 @@ static int devmap[MAX_CUDA_DEVICES];
 struct gdl_map gdlc_ptr_map;
 struct gdl_map gdlc_arr_map;
 struct gdl_map gdlc_ctx_map;
+struct gdl_map gdlc_ext_map;
 /*
  * What this process has charged on each device, for footprint.c: every
  * reservation's device and size, packed as size << 8 | (device + 1),
@@ -384,12 +385,14 @@ void gdlc_ledger_lock_all(void)
 	gdl_map_lock_all(&gdlc_ptr_map);
 	gdl_map_lock_all(&gdlc_arr_map);
 	gdl_map_lock_all(&gdlc_ctx_map);
+	gdl_map_lock_all(&gdlc_ext_map);
 	gdl_map_lock_all(&resv_map);
 }
 
 void gdlc_ledger_unlock_all(void)
 {
 	gdl_map_unlock_all(&resv_map);
+	gdl_map_unlock_all(&gdlc_ext_map);
 	gdl_map_unlock_all(&gdlc_ctx_map);
 	gdl_map_unlock_all(&gdlc_arr_map);
 	gdl_map_unlock_all(&gdlc_ptr_map);
@@ -414,6 +417,7 @@ void gdlc_ledger_forget(void)
 	gdl_map_clear(&gdlc_ptr_map);
 	gdl_map_clear(&gdlc_arr_map);
 	gdl_map_clear(&gdlc_ctx_map);
+	gdl_map_clear(&gdlc_ext_map);
 	gdl_map_clear(&resv_map);
 	memset(gdlc_dev_charged, 0, sizeof(gdlc_dev_charged));
 }
@@ -423,5 +427,6 @@ void gdlc_ledger_init(void)
 	gdl_map_init(&gdlc_ptr_map);
 	gdl_map_init(&gdlc_arr_map);
 	gdl_map_init(&gdlc_ctx_map);
+	gdl_map_init(&gdlc_ext_map);
 	gdl_map_init(&resv_map);
 }

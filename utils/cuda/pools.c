@@ -401,6 +401,29 @@ EXPORT CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map
 	return f(pool, map, count);
 }
 
+/*
+ * After a primary context's reset freed its stream-ordered allocations
+ * behind us: every pool of @dev settled against the driver's figure.
+ * (Their entries in async_map stay: a free of one fails in the driver
+ * and puts it back; a new allocation at its address replaces it.)
+ */
+void gdlc_pools_settle_device(CUdevice dev)
+{
+	struct gdl_map_slot *v = NULL;
+	size_t n, i;
+
+	pthread_mutex_lock(&pool_lock);
+	n = gdl_map_snapshot(&pool_map, &v);
+	for (i = 0; i < n; i++) {
+		struct gdlc_pool *p = (struct gdlc_pool *)(uintptr_t)v[i].val;
+
+		if (p->dev == dev)
+			settle(p);
+	}
+	pthread_mutex_unlock(&pool_lock);
+	free(v);
+}
+
 void gdlc_pools_lock_all(void)
 {
 	pthread_mutex_lock(&pool_lock);

@@ -19,6 +19,7 @@ static void before_fork(void)
 	gdlc_pools_lock_all();
 	gdlc_graphs_lock_all();
 	gdlc_sparse_lock_all();
+	gdlc_multicast_lock_all();
 	gdlc_arrays_lock_all();
 	gdlc_vmm_lock_all();
 	gdlc_footprint_lock_all();
@@ -35,6 +36,7 @@ static void after_fork_parent(void)
 	gdlc_footprint_unlock_all();
 	gdlc_vmm_unlock_all();
 	gdlc_arrays_unlock_all();
+	gdlc_multicast_unlock_all();
 	gdlc_sparse_unlock_all();
 	gdlc_graphs_unlock_all();
 	gdlc_pools_unlock_all();
@@ -49,6 +51,7 @@ static void after_fork_child(void)
 	gdlc_shared_forget();
 	gdlc_vmm_forget();
 	gdlc_sparse_forget();
+	gdlc_multicast_forget();
 	gdlc_arrays_forget();
 	gdlc_pools_forget();
 	gdlc_graphs_forget();
