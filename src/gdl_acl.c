@@ -866,11 +866,29 @@ static u32 gdl_acl_allows(const struct gdl_acl_set *set, u32 dev, u64 addr,
 	return 0;
 }
 
+/*
+ * The DMA rule for @rights on [addr, end) of device @dev, memory of agent
+ * @owner (0: nobody's): the agent's own memory, a grant of its owner or an
+ * admin entry.  Whether it passes, and by what in *@result (GDL_RESULT_*).
+ * Under rcu_read_lock().  RESERVATION_ATTACH asks it too (gdl_share.c).
+ */
+bool gdl_acl_verdict(struct gdl_agent *a, u32 dev, u64 addr, u64 end,
+		     u32 rights, u32 owner, u32 *result)
+{
+	struct gdl_acl_set *set;
+
+	*result = GDL_RESULT_OK;
+	if (!rights || owner == a->id)
+		return true;
+	set = rcu_dereference(a->acl);
+	*result = set ? gdl_acl_allows(set, dev, addr, end, rights, owner) : 0;
+	return *result;
+}
+
 int gdl_dma_check(struct gdl_ledger *l, struct gdl_agent *a,
 		  struct gdl_dma_check *req)
 {
 	u32 rights = req->access & (GDL_ACCESS_READ | GDL_ACCESS_WRITE);
-	struct gdl_acl_set *set;
 	struct gdl_device *dev;
 	u32 verdict = 0;
 	u64 end;
@@ -903,14 +921,8 @@ int gdl_dma_check(struct gdl_ledger *l, struct gdl_agent *a,
 	if (req->access & GDL_ACCESS_PEER &&
 	    !(READ_ONCE(a->peer_mask[req->dev_index]) & 1U << req->peer_index))
 		goto denied;
-	if (!rights || req->owner_id == a->id) {
-		verdict = GDL_RESULT_OK;
-		goto allowed;
-	}
-	set = rcu_dereference(a->acl);
-	verdict = set ? gdl_acl_allows(set, req->dev_index, req->addr, end,
-				       rights, req->owner_id) : 0;
-	if (verdict)
+	if (gdl_acl_verdict(a, req->dev_index, req->addr, end, rights,
+			    req->owner_id, &verdict))
 		goto allowed;
 denied:
 	atomic64_inc(&a->usage[req->dev_index].denied);

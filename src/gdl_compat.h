@@ -31,8 +31,29 @@
 #include <linux/timekeeping.h>
 #include <linux/types.h>
 #include <linux/ww_mutex.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
+#include <crypto/algapi.h>
 
 #include "uapi/gpu_dma_lock.h"
+
+/* Shared-reservation keys: a keyed hash, compared in constant time. */
+struct gdl_hash_key {
+	siphash_key_t k;
+};
+
+static inline u64 gdl_hash(const void *p, size_t len,
+			   const struct gdl_hash_key *k)
+{
+	return siphash(p, len, &k->k);
+}
+
+static inline void gdl_random_key(struct gdl_hash_key *k)
+{
+	get_random_bytes(k, sizeof(*k));
+}
+
+#define gdl_key_neq(a, b, len)	crypto_memneq((a), (b), (len))
 
 /* Per-CPU event counters: a plain increment on the fast path. */
 struct gdl_stat_cpu {

@@ -672,21 +672,49 @@ static void gdl_uncharge(struct gdl_device *dev, struct gdl_usage *u, u64 size)
 }
 
 /*
- * A file's reservations by handle: an rbtree, O(log n) however many a
- * process holds (an allocator caching thousands of blocks is normal).
+ * A file's handles by handle: an rbtree, O(log n) however many a process
+ * holds (an allocator caching thousands of blocks is normal).
  */
 static bool gdl_handle_less(struct rb_node *a, const struct rb_node *b)
 {
-	return rb_entry(a, struct gdl_reservation, owner_node)->handle <
-	       rb_entry(b, struct gdl_reservation, owner_node)->handle;
+	return rb_entry(a, struct gdl_hold, owner_node)->handle <
+	       rb_entry(b, struct gdl_hold, owner_node)->handle;
 }
 
 static int gdl_handle_cmp(const void *key, const struct rb_node *n)
 {
 	u64 h = *(const u64 *)key;
-	u64 mine = rb_entry(n, struct gdl_reservation, owner_node)->handle;
+	u64 mine = rb_entry(n, struct gdl_hold, owner_node)->handle;
 
 	return h < mine ? -1 : h > mine;
+}
+
+/* Give @h the file's next handle and file it there. */
+void gdl_hold_insert(struct gdl_owner *o, struct gdl_hold *h)
+{
+	spin_lock(&o->lock);
+	h->handle = ++o->next_handle;
+	rb_add(&h->owner_node, &o->handles, gdl_handle_less);
+	spin_unlock(&o->lock);
+}
+
+/*
+ * The reservation @handle of @o names, with a holder's reference the
+ * caller drops with gdl_reservation_put(), or NULL.
+ */
+struct gdl_reservation *gdl_hold_get(struct gdl_owner *o, u64 handle)
+{
+	struct gdl_reservation *r = NULL;
+	struct rb_node *n;
+
+	spin_lock(&o->lock);
+	n = rb_find(&handle, &o->handles, gdl_handle_cmp);
+	if (n) {
+		r = rb_entry(n, struct gdl_hold, owner_node)->res;
+		refcount_inc(&r->holders);
+	}
+	spin_unlock(&o->lock);
+	return r;
 }
 
 int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
@@ -775,6 +803,8 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		goto out_uncharge;
 	}
 
+	r->self.res = r;
+	refcount_set(&r->holders, 1);
 	r->size = req->size;
 	r->addr = req->addr;
 	r->has_addr = req->flags & GDL_RESERVE_F_ADDR;
@@ -791,12 +821,9 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	}
 	rcu_read_unlock();
 
-	spin_lock(&o->lock);
-	r->handle = ++o->next_handle;
-	rb_add(&r->owner_node, &o->handles, gdl_handle_less);
-	spin_unlock(&o->lock);
+	gdl_hold_insert(o, &r->self);
 
-	req->handle = r->handle;
+	req->handle = r->self.handle;
 	req->agent_id = a->id;
 	req->result = (over_quota || over_cap) ? GDL_RESULT_AUDIT :
 						 GDL_RESULT_OK;
@@ -829,6 +856,8 @@ static void gdl_reservation_free(struct gdl_ledger *l,
 {
 	struct gdl_device *dev;
 
+	if (r->shared)
+		gdl_share_unlink(l, r);
 	/* A device with reservations cannot be removed: no RCU needed. */
 	dev = rcu_dereference_protected(l->devices[r->dev_index], 1);
 	if (r->has_addr) {
@@ -850,9 +879,15 @@ static void gdl_reservation_free(struct gdl_ledger *l,
 		kfree(r);
 }
 
+/* A holder is done: the charge goes with the last one, whoever it is. */
+void gdl_reservation_put(struct gdl_ledger *l, struct gdl_reservation *r)
+{
+	if (refcount_dec_and_test(&r->holders))
+		gdl_reservation_free(l, r);
+}
+
 int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle)
 {
-	struct gdl_reservation *r;
 	struct rb_node *n;
 
 	spin_lock(&o->lock);
@@ -863,8 +898,7 @@ int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle)
 	}
 	rb_erase(n, &o->handles);
 	spin_unlock(&o->lock);
-	r = rb_entry(n, struct gdl_reservation, owner_node);
-	gdl_reservation_free(l, r);
+	gdl_hold_drop(l, rb_entry(n, struct gdl_hold, owner_node));
 	return 0;
 }
 
@@ -889,8 +923,7 @@ void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o)
 	mutex_unlock(&l->owners_lock);
 	while ((n = rb_first(&o->handles))) {
 		rb_erase(n, &o->handles);
-		gdl_reservation_free(l, rb_entry(n, struct gdl_reservation,
-						 owner_node));
+		gdl_hold_drop(l, rb_entry(n, struct gdl_hold, owner_node));
 	}
 	atomic_dec(&l->nr_owners);
 }
@@ -911,6 +944,7 @@ int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p)
 	spin_lock_init(&l->dead_lock);
 	INIT_LIST_HEAD(&l->dead_agents);
 	INIT_LIST_HEAD(&l->owners);
+	gdl_share_init(l);
 	l->params = *p;
 	/* A share is never more than the pool; unset, it is the pool. */
 	l->params.agent_max_reservations =

@@ -22,6 +22,8 @@
  *    usage, then on the device's total: no lock.
  *  - device->lock (spinlock) guards that device's address-range index.
  *  - owner->lock (spinlock) guards one open file's reservations.
+ *  - ledger->share_lock (spinlock) guards the shared-key table and the
+ *    list of shared reservations; it is a leaf, never held with another.
  *  Lock order: acl_lock -> admin_lock -> owners_lock -> owner->lock ->
  *  device->lock.
  */
@@ -131,16 +133,36 @@ struct gdl_device {
 	struct rcu_head rcu;
 };
 
-struct gdl_reservation {
+struct gdl_reservation;
+
+/*
+ * One open file's handle on a reservation: the one its reserver got
+ * (embedded in the reservation), or one that RESERVATION_ATTACH made.
+ */
+struct gdl_hold {
 	u64 handle;
-	u64 size;
-	u64 addr;
+	struct rb_node owner_node;	/* owner->handles */
+	struct gdl_reservation *res;
+};
+
+struct gdl_res_shared;		/* gdl_share.c */
+
+/*
+ * 128 bytes (kmalloc-128), as before sharing: what only shared
+ * reservations need is allocated at the first SHARE.
+ */
+struct gdl_reservation {
+	struct gdl_hold self;		/* the reserver's handle */
+	refcount_t holders;		/* the charge goes with the last */
 	u32 dev_index;
 	u32 agent_id;
 	bool has_addr;
+	u64 size;
+	u64 addr;
 	struct gdl_agent *agent;	/* holds a reference */
 	struct rb_node range_node;	/* device->ranges, when has_addr */
-	struct rb_node owner_node;	/* owner->handles */
+	/* Set once, at the first SHARE (under share_lock); never cleared. */
+	struct gdl_res_shared *shared;
 	struct rcu_head rcu;
 };
 
@@ -149,7 +171,7 @@ struct gdl_owner {
 	spinlock_t lock;	/* guards everything below */
 	u64 next_handle;
 	struct list_head ledger_node;	/* ledger->owners */
-	struct rb_root handles;		/* reservations by handle */
+	struct rb_root handles;		/* struct gdl_hold by handle */
 };
 
 #define GDL_EVENT_RING_SIZE	1024	/* a power of two */
@@ -159,6 +181,14 @@ struct gdl_event_ring {
 	spinlock_t lock;	/* guards head and ev */
 	u64 head;		/* seq of the next event */
 	struct gdl_event ev[GDL_EVENT_RING_SIZE];
+};
+
+#define GDL_SHARE_HASH_BITS	8
+
+/* A key naming a shared reservation (ABI 1.3). */
+struct gdl_share_key {
+	u32 type;			/* GDL_SHARE_KEY_* */
+	u8 bytes[GDL_SHARE_KEY_LEN];	/* for an fd: the pinned file's address */
 };
 
 struct gdl_ledger {
@@ -178,6 +208,14 @@ struct gdl_ledger {
 	struct list_head dead_agents;	/* destroyed, still referenced */
 	struct mutex owners_lock;	/* guards owners */
 	struct list_head owners;
+	/* Shared reservations (gdl_share.c), under share_lock. */
+	spinlock_t share_lock;
+	atomic_t nr_shared;		/* keys and attached holds */
+	struct list_head shared;	/* reservations ever shared */
+	struct hlist_head share_hash[1 << GDL_SHARE_HASH_BITS];
+	struct gdl_hash_key share_seed;	/* per boot: keys cannot be aimed */
+	/* Drops what a GDL_SHARE_KEY_FD share pinned (an open file). */
+	void (*share_unpin)(void *pin);	/* may be NULL */
 	struct gdl_stat_cpu __percpu *stats;
 	struct gdl_event_ring *events;
 	void (*event_notify)(struct gdl_ledger *l);	/* may be NULL */
@@ -219,10 +257,27 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		struct gdl_agent *a, struct gdl_reserve *req);
 int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle);
 u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len);
+struct gdl_reservation *gdl_hold_get(struct gdl_owner *o, u64 handle);
+void gdl_reservation_put(struct gdl_ledger *l, struct gdl_reservation *r);
+void gdl_hold_insert(struct gdl_owner *o, struct gdl_hold *h);
+
+/* gdl_share.c */
+void gdl_share_init(struct gdl_ledger *l);
+int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
+		  struct gdl_agent *a, u64 handle,
+		  const struct gdl_share_key *key, void *pin, bool *pinned);
+int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
+		   struct gdl_agent *a, const struct gdl_share_key *key,
+		   struct gdl_reservation_share *out);
+void gdl_hold_drop(struct gdl_ledger *l, struct gdl_hold *h);
+void gdl_share_unlink(struct gdl_ledger *l, struct gdl_reservation *r);
+void gdl_share_sum(struct gdl_ledger *l, u64 *rsum, u64 *rnr);
 
 /* gdl_acl.c */
 int gdl_dma_check(struct gdl_ledger *l, struct gdl_agent *a,
 		  struct gdl_dma_check *req);
+bool gdl_acl_verdict(struct gdl_agent *a, u32 dev, u64 addr, u64 end,
+		     u32 rights, u32 owner, u32 *result);
 int gdl_acl_validate(struct gdl_ledger *l, const struct gdl_acl_entry *e,
 		     u32 caller_agent, bool admin, bool revoke);
 int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n);

@@ -12,6 +12,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/capability.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -52,6 +53,7 @@ union gdl_ioc_arg {
 	struct gdl_quota quota;
 	struct gdl_reserve reserve;
 	struct gdl_release release;
+	struct gdl_reservation_share share;
 	struct gdl_dma_check dma_check;
 	struct gdl_stats stats;
 };
@@ -422,6 +424,116 @@ static int gdl_ioc_release(struct gdl_file *gf, void *arg)
 	return gdl_release(l, &gf->owner, r->handle);
 }
 
+static const struct file_operations gdl_fops;
+
+/*
+ * The kernel's key for @s.  A GDL_SHARE_KEY_FD key is the open file's
+ * address, with a reference in *@filep that keeps the address from being
+ * reused while the key lives.  Only regular files (memfd) and character
+ * devices (a GPU driver's export) may be keys: a socket, an io_uring or
+ * this device could carry the ledger's own file, and a key holding that
+ * open would never let it close.
+ */
+static int gdl_share_key_from(const struct gdl_reservation_share *s,
+			      struct gdl_share_key *key, struct file **filep)
+{
+	struct file *f;
+	umode_t mode;
+
+	memset(key, 0, sizeof(*key));
+	key->type = s->key_type;
+	*filep = NULL;
+	switch (s->key_type) {
+	case GDL_SHARE_KEY_BYTES:
+		if (s->fd || gdl_zero(s->key))
+			return -EINVAL;
+		memcpy(key->bytes, s->key, sizeof(key->bytes));
+		return 0;
+	case GDL_SHARE_KEY_FD:
+		if (!gdl_zero(s->key))
+			return -EINVAL;
+		f = s->fd >= 0 ? fget(s->fd) : NULL;
+		if (!f)
+			return -EBADF;
+		mode = file_inode(f)->i_mode;
+		if ((!S_ISREG(mode) && !S_ISCHR(mode)) || f->f_op == &gdl_fops) {
+			fput(f);
+			return -EINVAL;
+		}
+		memcpy(key->bytes, &f, sizeof(f));
+		*filep = f;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static void gdl_share_fput(void *pin)
+{
+	fput(pin);
+}
+
+/* The fields ATTACH returns, and the reserved words: zero on input. */
+static bool gdl_share_outs_zero(const struct gdl_reservation_share *s)
+{
+	return !s->agent_id && !s->dev_index && !s->result && !s->size &&
+	       gdl_zero(s->reserved);
+}
+
+static int gdl_ioc_reservation_share(struct gdl_file *gf, void *arg)
+{
+	struct gdl_reservation_share *s = arg;
+	struct gdl_share_key key;
+	struct gdl_agent *a;
+	struct file *f;
+	bool pinned = false;
+	int ret;
+
+	if (!s->handle || s->access || !gdl_share_outs_zero(s))
+		return -EINVAL;
+	ret = gdl_share_key_from(s, &key, &f);
+	if (ret)
+		return ret;
+	a = gdl_caller(gf, &ret);
+	if (a) {
+		ret = gdl_res_share(l, &gf->owner, a, s->handle, &key, f,
+				    &pinned);
+		gdl_agent_put(l, a);
+	}
+	if (f && !pinned)
+		fput(f);
+	return ret;
+}
+
+static int gdl_ioc_reservation_attach(struct gdl_file *gf, void *arg)
+{
+	struct gdl_reservation_share *s = arg;
+	struct gdl_share_key key;
+	struct gdl_agent *a;
+	struct file *f;
+	int ret;
+
+	if (s->handle || !gdl_share_outs_zero(s))
+		return -EINVAL;
+	ret = gdl_share_key_from(s, &key, &f);
+	if (ret)
+		return ret;
+	a = gdl_caller(gf, &ret);
+	if (a) {
+		ret = gdl_res_attach(l, &gf->owner, a, &key, s);
+		gdl_agent_put(l, a);
+	}
+	/* Only the address was needed: a live share holds its own. */
+	if (f)
+		fput(f);
+	return ret;
+}
+
+static void gdl_undo_reservation_attach(struct gdl_file *gf, void *arg)
+{
+	gdl_release(l, &gf->owner,
+		    ((struct gdl_reservation_share *)arg)->handle);
+}
+
 static int gdl_ioc_dma_check(struct gdl_file *gf, void *arg)
 {
 	struct gdl_dma_check *c = arg;
@@ -610,6 +722,14 @@ static const struct gdl_ioc gdl_iocs[] = {
 	},
 	[_IOC_NR(GDL_IOC_RELEASE)] = {
 		GDL_IOC_RELEASE, false, gdl_ioc_release, NULL
+	},
+	[_IOC_NR(GDL_IOC_RESERVATION_SHARE)] = {
+		GDL_IOC_RESERVATION_SHARE, false, gdl_ioc_reservation_share,
+		NULL
+	},
+	[_IOC_NR(GDL_IOC_RESERVATION_ATTACH)] = {
+		GDL_IOC_RESERVATION_ATTACH, false, gdl_ioc_reservation_attach,
+		gdl_undo_reservation_attach
 	},
 	[_IOC_NR(GDL_IOC_DMA_CHECK)] = {
 		GDL_IOC_DMA_CHECK, false, gdl_ioc_dma_check, NULL
@@ -852,6 +972,7 @@ static struct miscdevice gdl_misc = {
 int gdl_chardev_init(void)
 {
 	l->event_notify = gdl_event_wake;
+	l->share_unpin = gdl_share_fput;
 	return misc_register(&gdl_misc);
 }
 

@@ -32,9 +32,14 @@ bool gdl_ledger_consistent(struct gdl_ledger *l)
  */
 #define GDL_WALK_BATCH	256
 
+/*
+ * Each reservation is counted once: at its reserver's handle while it has
+ * never been shared, else from the ledger's list of shared reservations
+ * (gdl_share_sum()), whichever files hold it now.
+ */
 static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
 {
-	struct gdl_reservation *r;
+	struct gdl_hold *h;
 	struct rb_node *n;
 	u64 next = 0;
 	u32 i;
@@ -43,24 +48,29 @@ static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
 		spin_lock(&o->lock);
 		/* The first handle at or after @next: handles only grow. */
 		n = o->handles.rb_node;
-		r = NULL;
+		h = NULL;
 		while (n) {
-			struct gdl_reservation *x =
-				rb_entry(n, struct gdl_reservation, owner_node);
+			struct gdl_hold *x =
+				rb_entry(n, struct gdl_hold, owner_node);
 
 			if (x->handle >= next) {
-				r = x;
+				h = x;
 				n = n->rb_left;
 			} else {
 				n = n->rb_right;
 			}
 		}
-		n = r ? &r->owner_node : NULL;
+		n = h ? &h->owner_node : NULL;
 		for (i = 0; n && i < GDL_WALK_BATCH; i++, n = rb_next(n)) {
-			r = rb_entry(n, struct gdl_reservation, owner_node);
-			rsum[r->dev_index] += r->size;
-			rnr[r->dev_index]++;
-			next = r->handle + 1;
+			struct gdl_reservation *r;
+
+			h = rb_entry(n, struct gdl_hold, owner_node);
+			r = h->res;
+			if (h == &r->self && !READ_ONCE(r->shared)) {
+				rsum[r->dev_index] += r->size;
+				rnr[r->dev_index]++;
+			}
+			next = h->handle + 1;
 		}
 		spin_unlock(&o->lock);
 		cond_resched();
@@ -125,6 +135,7 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 	list_for_each_entry(o, &l->owners, ledger_node)
 		gdl_owner_sum(o, rsum, rnr);
 	mutex_unlock(&l->owners_lock);
+	gdl_share_sum(l, rsum, rnr);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
 		ok &= rsum[d] == used[d] && rnr[d] == nr[d];
 	mutex_unlock(&l->admin_lock);

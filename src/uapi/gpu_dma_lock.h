@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #define GDL_ABI_MAJOR		1
-#define GDL_ABI_MINOR		2 /* 1.2: per-agent limits */
+#define GDL_ABI_MINOR		3 /* 1.3: shared reservations */
 
 #define GDL_DEVICE_PATH		"/dev/gpu_dma_lock"
 #define GDL_MAX_DEVICES		32
@@ -220,6 +220,36 @@ struct gdl_release {
 	__u64 reserved[2];
 };
 
+/*
+ * Shared reservations (ABI 1.3).  RESERVATION_SHARE names one of the
+ * caller's reservations by a key that another process also holds;
+ * RESERVATION_ATTACH, given the same key, gives the caller's file a handle
+ * on that reservation.  The charge stays with the agent that reserved it
+ * and goes with the last handle, whichever file holds it.  Two kinds of
+ * key, never equal to each other:
+ *  - GDL_SHARE_KEY_BYTES: key[] holds a capability's bytes, such as a
+ *    CUDA IPC handle or pool export data: whoever holds them can map the
+ *    memory, so they name it;
+ *  - GDL_SHARE_KEY_FD: fd is an open file (a shareable handle passed over
+ *    a UNIX socket); the same open file names it in every process.
+ */
+#define GDL_SHARE_KEY_LEN	64
+#define GDL_SHARE_KEY_BYTES	1
+#define GDL_SHARE_KEY_FD	2
+
+struct gdl_reservation_share {
+	__u64 handle;		/* SHARE: in; ATTACH: out */
+	__u32 key_type;		/* GDL_SHARE_KEY_* */
+	__s32 fd;		/* GDL_SHARE_KEY_FD; else 0 */
+	__u32 access;		/* ATTACH: GDL_ACCESS_READ/WRITE; SHARE: 0 */
+	__u32 agent_id;		/* ATTACH out: the agent charged */
+	__u32 dev_index;	/* ATTACH out */
+	__u32 result;		/* ATTACH out: GDL_RESULT_* */
+	__u64 size;		/* ATTACH out */
+	__u8 key[GDL_SHARE_KEY_LEN];	/* GDL_SHARE_KEY_BYTES; else 0 */
+	__u64 reserved[2];
+};
+
 /* Why a request passed: out fields of RESERVE and DMA_CHECK. */
 #define GDL_RESULT_OK		0 /* within quota / own reservation */
 #define GDL_RESULT_GRANT	1 /* DMA: a grant from the owning agent */
@@ -331,6 +361,8 @@ struct gdl_event {
 #define GDL_IOC_QUOTA_GET	_IOWR(GDL_IOC_MAGIC, 0x31, struct gdl_quota)
 #define GDL_IOC_RESERVE		_IOWR(GDL_IOC_MAGIC, 0x40, struct gdl_reserve)
 #define GDL_IOC_RELEASE		_IOW(GDL_IOC_MAGIC, 0x41, struct gdl_release)
+#define GDL_IOC_RESERVATION_SHARE	_IOW(GDL_IOC_MAGIC, 0x42, struct gdl_reservation_share)
+#define GDL_IOC_RESERVATION_ATTACH	_IOWR(GDL_IOC_MAGIC, 0x43, struct gdl_reservation_share)
 #define GDL_IOC_DMA_CHECK	_IOWR(GDL_IOC_MAGIC, 0x50, struct gdl_dma_check)
 #define GDL_IOC_ACL_GRANT	_IOW(GDL_IOC_MAGIC, 0x60, struct gdl_array)
 #define GDL_IOC_ACL_REVOKE	_IOW(GDL_IOC_MAGIC, 0x61, struct gdl_array)

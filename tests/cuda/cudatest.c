@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1170,8 +1171,16 @@ static void test_dma(void)
 	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
 	T_EXPECT(cuMemcpyPeer(b, ctx1, a, ctx0, 4096), CUDA_ERROR_NOT_PERMITTED);
 
-	/* IPC import: needs an ACL entry covering the imported range. */
+	/* IPC import of the agent's own exported memory: allowed. */
 	T_EXPECT(cuIpcGetMemHandle(&h, a), 0);
+	T_EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), 0);
+	T_TRUE(imp == a);
+	T_EXPECT(cuIpcCloseMemHandle(imp), 0);
+	/*
+	 * A handle the ledger does not know (an exporter outside it): needs
+	 * an ACL entry covering the imported range.
+	 */
+	h.reserved[40] ^= 1;
 	T_EXPECT(cuIpcOpenMemHandle_v2(&imp, h, 1), CUDA_ERROR_NOT_PERMITTED);
 	T_EXPECT(imp, 0);
 	acl(&e, midx[0], GDL_ACCESS_READ | GDL_ACCESS_WRITE, 0, a, MiB);
@@ -1471,49 +1480,231 @@ static void test_copies_more(void)
 /* ---- memory shared with other processes ---- */
 
 /*
- * Exported memory may be held by an importer after the exporter frees
- * it: it stays charged until the exporter exits.  In a child, whose exit
- * releases it.  Exit status bits.
+ * An exporter (agent cuda-a) and an importer (agent cuda-b, bound by
+ * pid) in two processes, as a framework's workers are: the IPC handle's
+ * bytes and the shareable descriptor (over SCM_RIGHTS) go through this
+ * process.  The exported memory stays charged to cuda-a while the
+ * importer holds it, after the exporter freed it and exited; the importer
+ * needs cuda-a's grant.
  */
-static int child_export(void)
+struct xmsg {
+	CUipcMemHandle ipc;
+	char step;
+};
+
+static int send_msg(int sock, const struct xmsg *m, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)m, sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, 0) == (ssize_t)sizeof(*m) ? 0 : -1;
+}
+
+/* The message, and the descriptor it carried in *fd (or -1). */
+static int recv_msg(int sock, struct xmsg *m, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { m, sizeof(*m) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *c;
+
+	if (recvmsg(sock, &mh, 0) != (ssize_t)sizeof(*m))
+		return -1;
+	c = CMSG_FIRSTHDR(&mh);
+	if (fd)
+		*fd = -1;
+	if (fd && c && c->cmsg_type == SCM_RIGHTS)
+		memcpy(fd, CMSG_DATA(c), sizeof(int));
+	return 0;
+}
+
+static int send_step(int sock, char step)
+{
+	struct xmsg m;
+
+	memset(&m, 0, sizeof(m));
+	m.step = step;
+	return send_msg(sock, &m, -1);
+}
+
+static char recv_step(int sock)
+{
+	struct xmsg m;
+
+	return recv_msg(sock, &m, NULL) ? 0 : m.step;
+}
+
+/* The exporter: 1 MiB on device 0 by IPC, 2 MiB of VMM on device 1. */
+static int child_exporter(int sock)
 {
 	CUmemGenericAllocationHandle h;
-	CUipcMemHandle ih;
+	struct xmsg m;
 	CUdeviceptr a;
-	uint64_t b0, b1;
-	int fd, rc = 0;
+	int fd = -1;
 
 	cuCtxSetCurrent(ctx0);
-	b0 = usage(0);
-	if (cuMemAlloc_v2(&a, MiB) || cuIpcGetMemHandle(&ih, a) || cuMemFree_v2(a))
-		rc |= 1;
-	if (usage(0) != b0 + MiB)
-		rc |= 2;
-	b1 = usage(1);
-	if (vmm_create(&h, 1, 2 * MiB) ||
+	memset(&m, 0, sizeof(m));
+	if (cuMemAlloc_v2(&a, MiB) || cuIpcGetMemHandle(&m.ipc, a) ||
+	    vmm_create(&h, 1, 2 * MiB) ||
 	    cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0) ||
-	    cuMemRelease(h))
-		rc |= 4;
-	if (usage(1) != b1 + 2 * MiB)
-		rc |= 8;
-	return rc;
+	    send_msg(sock, &m, fd))
+		return 1;
+	close(fd);
+	/* Told to: free everything, then exit. */
+	if (recv_step(sock) != 'f' || cuMemFree_v2(a) || cuMemRelease(h))
+		return 2;
+	return send_step(sock, 'F') ? 3 : 0;
+}
+
+/* The importer: each step's verdict back as one byte ('0' = as expected). */
+static int child_importer(int sock)
+{
+	CUmemGenericAllocationHandle vh = 0;
+	CUdeviceptr ip = 0;
+	struct xmsg m;
+	int fd, rc;
+	char step;
+
+	if (recv_msg(sock, &m, &fd) || fd < 0)
+		return 1;
+	cuCtxSetCurrent(ctx0);
+	while ((step = recv_step(sock)) && step != 'x') {
+		rc = 0;
+		switch (step) {
+		case 'n':	/* no grant */
+			if (cuIpcOpenMemHandle_v2(&ip, m.ipc, 1) != CUDA_ERROR_NOT_PERMITTED)
+				rc |= 1;
+			if (cuMemImportFromShareableHandle(&vh, (void *)(intptr_t)fd,
+							   CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) !=
+			    CUDA_ERROR_NOT_PERMITTED)
+				rc |= 2;
+			break;
+		case 'g':	/* granted */
+			if (cuIpcOpenMemHandle_v2(&ip, m.ipc, 1))
+				rc |= 1;
+			if (cuMemImportFromShareableHandle(&vh, (void *)(intptr_t)fd,
+							   CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR))
+				rc |= 2;
+			break;
+		case 'c':
+			if (cuIpcCloseMemHandle(ip))
+				rc |= 1;
+			break;
+		case 'r':
+			if (cuMemRelease(vh))
+				rc |= 1;
+			break;
+		}
+		if (send_step(sock, '0' + rc))
+			return 2;
+	}
+	return 0;
+}
+
+static pid_t spawn(int (*fn)(int), int *sock)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(fn(sv[1]));
+	}
+	close(sv[1]);
+	*sock = sv[0];
+	return pid;
+}
+
+/* Tell the importer @step; its verdict. */
+static char importer_step(int sock, char step)
+{
+	return send_step(sock, step) ? 0 : recv_step(sock);
 }
 
 static void test_export(void)
 {
 	uint64_t b0 = usage(0), b1 = usage(1);
-	pid_t pid;
-	int rc;
+	struct gdl_acl_entry e[2];
+	struct gdl_quota q;
+	int es, is, fd = -1, i;
+	uint32_t agent_b;
+	struct xmsg m;
+	pid_t ep, ip;
 
 	t_section = "export";
-	pid = fork();
-	if (pid == 0)
-		_exit(child_export());
-	rc = wait_child(pid);
-	t_check(rc >= 0 && !(rc & 5), "export: setup (status %d)", rc);
-	t_check(rc >= 0 && !(rc & 2), "cuIpcGetMemHandle'd buffer freed: still charged to its exporter (status %d)", rc);
-	t_check(rc >= 0 && !(rc & 8), "cuMemExportToShareableHandle'd handle released: still charged to its exporter (status %d)", rc);
-	T_TRUE(usage(0) == b0 && usage(1) == b1);	/* the exporter exited */
+	T_EXPECT(gdlock_agent_create(g, "cuda-b", 0, &agent_b), 0);
+	ep = spawn(child_exporter, &es);
+	/* Bound before it opens the ledger: it waits for its first message. */
+	ip = spawn(child_importer, &is);
+	T_TRUE(ep > 0 && ip > 0);
+	T_EXPECT(gdlock_bind_pid(g, agent_b, ip), 0);
+	T_EXPECT(recv_msg(es, &m, &fd), 0);
+	T_TRUE(fd >= 0);
+	T_TRUE(usage(0) == b0 + MiB && usage(1) == b1 + 2 * MiB);
+	T_EXPECT(send_msg(is, &m, fd), 0);
+	close(fd);
+
+	t_check(importer_step(is, 'n') == '0',
+		"import of another agent's memory without its grant: refused (IPC and shareable fd)");
+	/* cuda-a grants cuda-b its memory on both devices. */
+	for (i = 0; i < 2; i++) {
+		memset(&e[i], 0, sizeof(e[i]));
+		e[i].agent_id = agent_b;
+		e[i].owner_id = agent;
+		e[i].dev_index = midx[i];
+		e[i].rights = GDL_ACCESS_READ | GDL_ACCESS_WRITE;
+		e[i].len = ~0ULL;
+	}
+	T_EXPECT(gdlock_acl_grant(g, e, 2), 0);
+	t_check(importer_step(is, 'g') == '0',
+		"import with the exporter's grant: allowed (IPC and shareable fd)");
+	T_EXPECT(gdlock_quota_get(g, agent_b, midx[0], &q), 0);
+	T_TRUE(q.usage == 0);	/* the importer's agent is not charged */
+
+	/* The exporter frees everything and exits. */
+	T_EXPECT(send_step(es, 'f'), 0);
+	T_TRUE(recv_step(es) == 'F');
+	T_EXPECT(wait_child(ep), 0);
+	close(es);
+	t_check(usage(0) == b0 + MiB,
+		"IPC memory freed by its exporter, which exited: still charged to it while imported (%llu KiB)",
+		(unsigned long long)((usage(0) - b0) / 1024));
+	t_check(usage(1) == b1 + 2 * MiB,
+		"VMM memory released by its exporter, which exited: still charged to it while imported (%llu KiB)",
+		(unsigned long long)((usage(1) - b1) / 1024));
+
+	/* The importer lets go: the charge goes. */
+	T_TRUE(importer_step(is, 'c') == '0');
+	t_check(usage(0) == b0, "IPC import closed: charge gone (%llu KiB left)",
+		(unsigned long long)((usage(0) - b0) / 1024));
+	T_TRUE(importer_step(is, 'r') == '0');
+	t_check(usage(1) == b1, "imported VMM handle released: charge gone (%llu KiB left)",
+		(unsigned long long)((usage(1) - b1) / 1024));
+	T_EXPECT(send_step(is, 'x'), 0);
+	T_EXPECT(wait_child(ip), 0);
+	close(is);
+	T_EXPECT(gdlock_acl_revoke(g, e, 2), 0);
+	T_EXPECT(gdlock_unbind_pid(g, agent_b, ip), 0);
+	T_EXPECT(gdlock_agent_destroy(g, agent_b), 0);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);
 }
 
 /* ---- legacy exported names ---- */
@@ -1563,8 +1754,12 @@ static void test_legacy(void)
 	/* DMA checks. */
 	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
 	T_EXPECT(cuIpcGetMemHandle(&h, a), 0);
+	h.reserved[40] ^= 1;	/* not the ledger's: the range check */
 	T_EXPECT(cuIpcOpenMemHandle(&imp, h, 1), CUDA_ERROR_NOT_PERMITTED);
 	T_EXPECT(imp, 0);
+	h.reserved[40] ^= 1;	/* its own memory, by the legacy name too */
+	T_EXPECT(cuIpcOpenMemHandle(&imp, h, 1), 0);
+	T_EXPECT(cuIpcCloseMemHandle(imp), 0);
 	T_EXPECT(cuMemFree_v2(a), 0);
 	T_EXPECT(cuMemHostRegister(&u32, sizeof(u32), CU_MEMHOSTREGISTER_IOMEMORY),
 		 CUDA_ERROR_NOT_PERMITTED);

@@ -10,6 +10,8 @@
  * own, as in the real driver, not the interposer's.
  */
 #include <pthread.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -810,19 +812,81 @@ API CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 	return e;
 }
 
+/* ---- shareable handles (shared reservations, issue 13) ---- */
+
+/*
+ * A POSIX shareable handle is a real open file (a memfd) holding the
+ * handle, its size and device, so that the importer's ledger sees the
+ * same open file the exporter named, as with a GPU driver's descriptor
+ * passed over a UNIX socket.  The importer gets the same handle value (one
+ * fake address space across processes) as a new allocation of its own.
+ */
+struct fake_shareable {
+	unsigned long long handle, size;
+	int dev;
+};
+
 API CUresult cuMemExportToShareableHandle(void *shareable,
 					  CUmemGenericAllocationHandle handle,
 					  CUmemAllocationHandleType type,
 					  unsigned long long flags)
 {
-	int fd = 42;
+	struct fake_shareable fs = { .handle = handle };
+	int i, fd;
 
 	if (!shareable || flags || type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR ||
 	    (handle & HOST_HANDLE))
 		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	i = find_alloc(handle);
+	if (i >= 0) {
+		fs.size = allocs[i].size;
+		fs.dev = allocs[i].dev;
+	}
+	pthread_mutex_unlock(&lock);
+	if (i < 0)
+		return CUDA_ERROR_INVALID_VALUE;
+	fd = memfd_create("fake-cuda-shareable", MFD_CLOEXEC);
+	if (fd < 0)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	if (pwrite(fd, &fs, sizeof(fs), 0) != (ssize_t)sizeof(fs)) {
+		close(fd);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	memcpy(shareable, &fd, sizeof(fd));
 	return CUDA_SUCCESS;
 }
+
+API CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle,
+					    void *os_handle,
+					    CUmemAllocationHandleType type)
+{
+	struct fake_shareable fs;
+	int i;
+
+	if (!handle || type != CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR ||
+	    pread((int)(intptr_t)os_handle, &fs, sizeof(fs), 0) != (ssize_t)sizeof(fs) ||
+	    !fs.size || fs.dev < 0 || fs.dev >= ndev)
+		return CUDA_ERROR_INVALID_VALUE;
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < MAX_ALLOCS && allocs[i].size; i++)
+		;
+	if (i < MAX_ALLOCS) {
+		memset(&allocs[i], 0, sizeof(allocs[i]));
+		allocs[i].addr = fs.handle;
+		allocs[i].size = fs.size;
+		allocs[i].dev = fs.dev;
+		allocs[i].refs = 1;
+		live[fs.dev] += fs.size;	/* released like any handle */
+	}
+	pthread_mutex_unlock(&lock);
+	if (i == MAX_ALLOCS)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	*handle = fs.handle;
+	return CUDA_SUCCESS;
+}
+
+/* ---- end of shareable handles ---- */
 
 /* The handle mapped at @addr (its alloc entry's address), retained. */
 API CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
@@ -2467,7 +2531,6 @@ static const struct {
 	{ "cuCtxGetDevice", "cuCtxGetDevice", 0, (void *)cuCtxGetDevice },
 	{ "cuCtxSetCurrent", "cuCtxSetCurrent", 0, (void *)cuCtxSetCurrent },
 	{ "cuCtxGetCurrent", "cuCtxGetCurrent", 0, (void *)cuCtxGetCurrent },
-	{ "cuIpcCloseMemHandle", "cuIpcCloseMemHandle", 0, (void *)cuIpcCloseMemHandle },
 	{ "cuMemAddressReserve", "cuMemAddressReserve", 0, (void *)cuMemAddressReserve },
 	{ "cuMemAddressFree", "cuMemAddressFree", 0, (void *)cuMemAddressFree },
 	{ "cuDeviceGetMemPool", "cuDeviceGetMemPool", 0, (void *)cuDeviceGetMemPool },

@@ -735,6 +735,93 @@ static int suite_badinput(void)
 		close(fd2);
 	}
 
+	/* RESERVATION_SHARE, RESERVATION_ATTACH (ABI 1.3) */
+	{
+		struct gdl_reserve r = { .dev_index = dev0, .size = 4096 };
+		struct gdl_reservation_share s = {
+			.key_type = GDL_SHARE_KEY_BYTES
+		}, a, t;
+		int pfd[2] = { -1, -1 };
+		int mfd = memfd_create("hostile-key", MFD_CLOEXEC);
+
+		T_EXPECT(h_ioctl(fd, GDL_IOC_RESERVE, &r), 0);
+		s.handle = r.handle;
+		memset(s.key, 0x77, sizeof(s.key));
+		bi_generic(GDL_IOC_RESERVATION_SHARE, &s, sizeof(s),
+			   "badinput/reservation_share");
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, reserved);
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, access);
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, agent_id);
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, dev_index);
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, result);
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, size);
+		t = s; t.key_type = 0;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		t = s; t.key_type = 3;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		t = s; t.key_type = 0xffffffff;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		t = s; t.handle = 0;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		t = s; t.handle = ~0ULL;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -ENOENT);
+		t = s; memset(t.key, 0, sizeof(t.key));
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		t = s; t.fd = 1;		/* a bytes key names no file */
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		t = s; t.key_type = GDL_SHARE_KEY_FD;	/* with key bytes */
+		t.fd = mfd;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		memset(t.key, 0, sizeof(t.key));
+		t.fd = -1;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EBADF);
+		t.fd = 0x7fffffff;
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EBADF);
+		t.fd = fd;		/* the ledger itself: never a key */
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		T_TRUE(pipe(pfd) == 0);
+		t.fd = pfd[0];		/* not a regular file or device */
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		BI(GDL_IOC_RESERVATION_SHARE, s, 0);
+		BI(GDL_IOC_RESERVATION_SHARE, s, 0);	/* again: unchanged */
+
+		a = s;
+		a.handle = 0;
+		a.access = GDL_ACCESS_READ | GDL_ACCESS_WRITE;
+		bi_generic(GDL_IOC_RESERVATION_ATTACH, &a, sizeof(a),
+			   "badinput/reservation_attach");
+		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, reserved);
+		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, handle);
+		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, agent_id);
+		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, dev_index);
+		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, result);
+		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, size);
+		t = a; t.access = 0;
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -EINVAL);
+		t = a; t.access = GDL_ACCESS_PEER;
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -EINVAL);
+		t = a; t.access = 0x80000000;
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -EINVAL);
+		t = a; t.key[63] ^= 1;	/* no such key */
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -ENOENT);
+		t = a; t.key_type = GDL_SHARE_KEY_FD;
+		memset(t.key, 0, sizeof(t.key));
+		t.fd = mfd;		/* a file nobody shared */
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -ENOENT);
+		t = a;
+		BI(GDL_IOC_RESERVATION_ATTACH, t, 0);
+		T_TRUE(t.handle && t.handle != r.handle && t.size == 4096);
+		T_EXPECT(release(fd, r.handle), 0);
+		T_EXPECT(release(fd, t.handle), 0);
+		T_EXPECT(release(fd, t.handle), -ENOENT);
+		/* The key went with its last handle. */
+		t = a;
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -ENOENT);
+		close(pfd[0]);
+		close(pfd[1]);
+		close(mfd);
+	}
+
 	/* DMA_CHECK */
 	{
 		struct gdl_dma_check c = { .dev_index = dev0, .addr = 0,

@@ -58,6 +58,7 @@ void register_alloc_fail_suite(void);
 void register_event_suite(void);
 void register_isolation_suite(void);
 void register_acl_lock_suite(void);
+void register_share_suite(void);
 
 #define ADD_TEST(s, f)	CU_add_test((s), #f, (f))
 

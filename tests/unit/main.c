@@ -20,6 +20,7 @@ int main(void)
 	register_event_suite();
 	register_isolation_suite();
 	register_acl_lock_suite();
+	register_share_suite();
 	register_concurrency_suite();
 	if (CU_get_error() != CUE_SUCCESS) {
 		fprintf(stderr, "registry: %s\n", CU_get_error_msg());

@@ -791,6 +791,261 @@ static void test_dma(void)
 	T_EXPECT(join_cgroup_and_run(cg, dma_child_b, &step, 1), 0);
 }
 
+/*
+ * Shared reservations (ABI 1.3).  A holds memory and shares it by a
+ * capability's bytes and by an open file (a memfd, inherited as it would
+ * be passed over a UNIX socket); an importer in agent B attaches.
+ */
+struct share_ctx {
+	int step;
+	int memfd;
+	int go[2], done[2];	/* parent -> child, child -> parent */
+	unsigned char key[64];
+};
+
+static int share_child_b(void *arg)
+{
+	struct share_ctx *c = arg;
+	unsigned char other[64];
+	struct gdlock *h = xopen();
+	struct gdl_quota q;
+	uint64_t hd, hd2;
+	int fails = 0;
+	char x;
+
+	memset(other, 0x5a, sizeof(other));
+	switch (c->step) {
+	case 0:	/* no grant: refused, whichever kind of key */
+		U(gdlock_reservation_attach(h, c->key, 64, &hd), -EACCES);
+		U(gdlock_reservation_attach_fd(h, c->memfd, &hd), -EACCES);
+		U(gdlock_reservation_attach(h, other, 64, &hd), -ENOENT);
+		break;
+	case 1:	/* granted: attach, hold while the exporter closes */
+		U(gdlock_reservation_attach(h, c->key, 64, &hd), 0);
+		U(gdlock_reservation_attach_fd(h, c->memfd, &hd2), 0);
+		/* Charged to A, not to B. */
+		U(gdlock_quota_get(h, 0, devs[0], &q), 0);
+		U(q.usage == 0, 1);
+		U(gdlock_release(h, hd2), 0);
+		U(gdlock_release(h, hd2), -ENOENT);
+		if (write(c->done[1], "a", 1) != 1 ||
+		    read(c->go[0], &x, 1) != 1)
+			fails++;
+		break;	/* exit closes the last handle */
+	case 2:	/* B's share of reservations: 1 */
+		U(gdlock_reservation_attach(h, c->key, 64, &hd), 0);
+		U(gdlock_reservation_attach_fd(h, c->memfd, &hd2), -EMFILE);
+		break;
+	}
+	gdlock_close(h);
+	return fails;
+}
+
+/* Run share_child_b as B, unprivileged; step 1 talks over the pipes. */
+static pid_t share_child_start(struct share_ctx *c)
+{
+	const char *cg = "/sys/fs/cgroup/gdl-test-b/cgroup.procs";
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (write_file(cg, "0") || setgroups(0, NULL) ||
+		    setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(20);
+		_exit(share_child_b(c));
+	}
+	return pid;
+}
+
+static int share_child_wait(pid_t pid)
+{
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int share_raw(unsigned long cmd, struct gdl_reservation_share *s)
+{
+	return raw_ioctl(cmd, s);
+}
+
+static void share_bad_input(uint64_t h, const unsigned char *key, int memfd)
+{
+	struct gdl_reservation_share s;
+	int pfd[2];
+
+	/* SHARE: every out field and reserved word must be zero. */
+	memset(&s, 0, sizeof(s));
+	s.handle = h;
+	s.key_type = GDL_SHARE_KEY_BYTES;
+	memcpy(s.key, key, 64);
+	s.reserved[1] = 1;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.reserved[1] = 0;
+	s.access = GDL_ACCESS_READ;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.access = 0;
+	s.size = 1;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.size = 0;
+	s.fd = 3;	/* a bytes key names no file */
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.fd = 0;
+	s.key_type = 3;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.key_type = GDL_SHARE_KEY_BYTES;
+	s.handle = 0;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.handle = 999999;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -ENOENT);
+	s.handle = h;
+	memset(s.key, 0, sizeof(s.key));	/* an all-zero key */
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	/* fd keys: an open regular file or character device, key[] zero. */
+	s.key_type = GDL_SHARE_KEY_FD;
+	s.fd = -1;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADF);
+	s.fd = 1000;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADF);
+	s.fd = gdlock_fd(g);	/* the ledger's own file: never a key */
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	if (pipe(pfd) == 0) {
+		s.fd = pfd[0];
+		T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	s.fd = memfd;
+	s.key[5] = 1;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	/* ATTACH: handle is out, access must be read and/or write. */
+	memset(&s, 0, sizeof(s));
+	s.key_type = GDL_SHARE_KEY_BYTES;
+	memcpy(s.key, key, 64);
+	s.access = GDL_ACCESS_READ | GDL_ACCESS_WRITE;
+	s.handle = h;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
+	s.handle = 0;
+	s.access = 0;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
+	s.access = GDL_ACCESS_PEER;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
+	s.access = GDL_ACCESS_READ;
+	s.reserved[0] = 1;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
+	s.reserved[0] = 0;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, NULL), -EFAULT);
+	/* Its own memory, read only: a handle, charged to A. */
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), 0);
+	T_TRUE(s.handle && s.agent_id == agent_a &&
+	       s.dev_index == (uint32_t)devs[0] &&
+	       s.size == 65536 && s.result == GDL_RESULT_OK);
+	T_EXPECT(gdlock_release(g, s.handle), 0);
+}
+
+static int share_unbound(void *arg)
+{
+	uint64_t hd;
+
+	/* default_policy=deny: no agent, no attach. */
+	return gdlock_reservation_attach(g, arg, 64, &hd) == -ENOLINK ? 0 : 1;
+}
+
+static void test_share(void)
+{
+	struct share_ctx c;
+	struct gdl_acl_entry e;
+	struct gdl_version v;
+	struct gdlock *exp;
+	unsigned char key2[64];
+	uint64_t h, h2, h3;
+	pid_t pid;
+	char x;
+
+	t_section = "share";
+	T_EXPECT(gdlock_version(g, &v), 0);
+	T_TRUE(v.abi_major == 1 && v.abi_minor >= 3);
+	memset(&c, 0, sizeof(c));
+	memset(c.key, 0xc3, sizeof(c.key));
+	memset(key2, 0x3c, sizeof(key2));
+	c.memfd = memfd_create("gdl-share", MFD_CLOEXEC);
+	T_TRUE(c.memfd >= 0);
+	if (pipe(c.go) || pipe(c.done)) {
+		t_check(0, "pipe: %s", strerror(errno));
+		return;
+	}
+
+	/* The exporter: its own file, agent A. */
+	exp = xopen();
+	T_EXPECT(gdlock_reserve(exp, devs[0], 65536, &h), 0);
+	T_EXPECT(gdlock_reservation_share(exp, h, c.key, 64), 0);
+	T_EXPECT(gdlock_reservation_share(exp, h, c.key, 64), 0);
+	T_EXPECT(gdlock_reservation_share_fd(exp, h, c.memfd), 0);
+	/* One key names one reservation; only holders share. */
+	T_EXPECT(gdlock_reserve(exp, devs[0], 4096, &h2), 0);
+	T_EXPECT(gdlock_reservation_share(exp, h2, c.key, 64), -EEXIST);
+	T_EXPECT(gdlock_reservation_share(g, h, key2, 64), -ENOENT);
+	T_EXPECT(gdlock_reservation_share(exp, h, key2, 65), -EINVAL);
+	share_bad_input(h, c.key, c.memfd);
+	T_EXPECT(as_nobody(share_unbound, c.key), 0);
+
+	/* B without a grant: refused, and nothing leaks. */
+	c.step = 0;
+	T_EXPECT(share_child_wait(share_child_start(&c)), 0);
+	/* A grants B its memory on the whole device. */
+	acl_entry(&e, agent_b, agent_a, devs[0],
+		  GDL_ACCESS_READ | GDL_ACCESS_WRITE, 0, ~0ULL);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+
+	/* The importer holds it; the exporter frees and closes. */
+	c.step = 1;
+	pid = share_child_start(&c);
+	T_TRUE(read(c.done[0], &x, 1) == 1 && x == 'a');
+	T_EXPECT(gdlock_release(exp, h2), 0);
+	T_EXPECT(gdlock_release(exp, h), 0);
+	T_TRUE(usage_of(agent_a, devs[0]) == 65536);
+	gdlock_close(exp);
+	T_TRUE(usage_of(agent_a, devs[0]) == 65536);
+	T_TRUE(usage_of(agent_b, devs[0]) == 0);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
+	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	/* The importer exits: the last handle goes, and the charge. */
+	T_TRUE(write(c.go[1], "g", 1) == 1);
+	T_EXPECT(share_child_wait(pid), 0);
+	T_TRUE(usage_of(agent_a, devs[0]) == 0);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	/* Its keys went with it. */
+	T_EXPECT(gdlock_reservation_attach(g, c.key, 64, &h3), -ENOENT);
+	T_EXPECT(gdlock_reservation_attach_fd(g, c.memfd, &h3), -ENOENT);
+
+	/* Shares count against the agent's share of reservations. */
+	exp = xopen();
+	T_EXPECT(gdlock_reserve(exp, devs[0], 4096, &h), 0);
+	T_EXPECT(gdlock_agent_set_limits(g, agent_a, 2, 0), 0);
+	T_EXPECT(gdlock_reservation_share(exp, h, c.key, 64), 0);
+	T_EXPECT(gdlock_reservation_share_fd(exp, h, c.memfd), -EMFILE);
+	T_EXPECT(gdlock_reserve(exp, devs[0], 4096, &h2), -EMFILE);
+	T_EXPECT(gdlock_agent_set_limits(g, agent_a, 0, 0), 0);
+	T_EXPECT(gdlock_reservation_share_fd(exp, h, c.memfd), 0);
+	/* And attached handles against the importer's. */
+	T_EXPECT(gdlock_agent_set_limits(g, agent_b, 1, 0), 0);
+	c.step = 2;
+	T_EXPECT(share_child_wait(share_child_start(&c)), 0);
+	T_EXPECT(gdlock_agent_set_limits(g, agent_b, 0, 0), 0);
+	gdlock_close(exp);
+	T_TRUE(usage_of(agent_a, devs[0]) == 0);
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	close(c.memfd);
+	close(c.go[0]);
+	close(c.go[1]);
+	close(c.done[0]);
+	close(c.done[1]);
+}
+
 static void test_audit(void)
 {
 	const char *p = "/sys/module/gpu_dma_lock/parameters/enforce";
@@ -928,6 +1183,7 @@ int main(int argc, char **argv)
 		test_crash_release();
 		test_unprivileged();
 		test_dma();
+		test_share();
 		test_audit();
 		test_proc();
 		test_destroy();

@@ -71,9 +71,10 @@ HELPER(cuMemGetAddressRange_v2)
 
 /*
  * A buffer given to another process by cuIpcGetMemHandle lives while the
- * importer maps it, which this process cannot see: its charge stays
- * until this process exits, however early it frees it.  Keeping it
- * charged after that needs the kernel (docs/cuda.md, the proposal).
+ * importer maps it.  On a module that shares reservations, the handle's
+ * bytes name its reservation (shared.c): the charge goes with the last
+ * process that holds it.  Otherwise this process cannot see the importer:
+ * the charge stays until this process exits, however early it frees it.
  */
 EXPORT CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p)
 {
@@ -81,16 +82,19 @@ EXPORT CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p)
 	__typeof__(cuMemGetAddressRange_v2) *range = h_cuMemGetAddressRange_v2();
 	CUdeviceptr base;
 	size_t size;
-	uint64_t old;
+	uint64_t old, resv;
 	CUresult e;
 
 	CHECK_REAL(f);
 	e = f(h, p);
-	if (!e && range && !range(&base, &size, p)) {
-		__atomic_store_n(&nr_exported, 1, __ATOMIC_RELEASE);
-		if (gdl_map_put(&exported, base, 1, &old) < 0)
-			gdlc_say(1, "out of memory tracking an exported buffer");
-	}
+	if (e || !range || range(&base, &size, p))
+		return e;
+	if (!gdl_map_get(&gdlc_ptr_map, base, &resv) &&
+	    !gdlc_share_key(resv, h->reserved, sizeof(h->reserved)))
+		return e;
+	__atomic_store_n(&nr_exported, 1, __ATOMIC_RELEASE);
+	if (gdl_map_put(&exported, base, 1, &old) < 0)
+		gdlc_say(1, "out of memory tracking an exported buffer");
 	return e;
 }
 

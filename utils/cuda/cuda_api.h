@@ -34,6 +34,8 @@
 	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
 	X(cuMemExportToShareableHandle, "cuMemExportToShareableHandle", 0, GDL_LIB_CUDA) \
 	X(cuIpcGetMemHandle, "cuIpcGetMemHandle", 0, GDL_LIB_CUDA)		\
+	X(cuMemImportFromShareableHandle, "cuMemImportFromShareableHandle", 0, GDL_LIB_CUDA) \
+	X(cuIpcCloseMemHandle, "cuIpcCloseMemHandle", 0, GDL_LIB_CUDA)	\
 	X(cuMemPoolCreate, "cuMemPoolCreate", 0, GDL_LIB_CUDA)			\
 	X(cuMemPoolDestroy, "cuMemPoolDestroy", 0, GDL_LIB_CUDA)		\
 	X(cuMemPoolTrimTo, "cuMemPoolTrimTo", 0, GDL_LIB_CUDA)			\
@@ -216,6 +218,9 @@ CUresult cuMemExportToShareableHandle(void *shareable,
 				      CUmemAllocationHandleType type,
 				      unsigned long long flags);
 CUresult cuIpcGetMemHandle(CUipcMemHandle *h, CUdeviceptr p);
+CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle,
+					void *osHandle,
+					CUmemAllocationHandleType type);
 CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props);
 CUresult cuMemPoolDestroy(CUmemoryPool pool);
 CUresult cuMemPoolTrimTo(CUmemoryPool pool, size_t minBytesToKeep);

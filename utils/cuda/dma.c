@@ -116,6 +116,9 @@ static CUresult ipc_open(__typeof__(cuIpcOpenMemHandle_v2) *f,
 	CUresult e;
 
 	CHECK_REAL(f);
+	/* Memory the ledger knows: attached to, before the driver maps it. */
+	if (!gdlc_ipc_open(f, pdptr, hd, flags, &e))
+		return e;
 	e = gdlc_current_device(&dev);
 	return e ? e : imported(f(pdptr, hd, flags), dev, pdptr,
 				h_cuIpcCloseMemHandle());

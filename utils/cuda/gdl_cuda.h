@@ -17,6 +17,7 @@
  *   nvml_procs.c NVML's process lists, limited to the caller's cgroup
  *   contexts.c  contexts and the driver's own footprint
  *   dma.c       peer access, IPC and host-memory checks
+ *   shared.c    memory shared between processes (module ABI 1.3)
  *   copies.c    copies between devices
  *   graph_copies.c copy nodes of graphs, checked as copies
  *   extmem.c    external memory (Vulkan, D3D) imported into CUDA
@@ -193,6 +194,20 @@ void gdlc_footprint_forget(void);
 int gdlc_host_dma_allowed(CUdevice dev);
 int gdlc_peer_allowed(CUdevice src, CUdevice dst);
 int gdlc_range_allowed(CUdevice dev, uint64_t addr, uint64_t len);
+
+/* ---- shared.c ---- */
+
+int gdlc_share_key(uint64_t resv, const void *key, size_t len);
+int gdlc_share_fd(uint64_t resv, int fd);
+CUresult gdlc_attach_key(const void *key, size_t len, uint64_t *handle);
+CUresult gdlc_attach_fd(int fd, uint64_t *handle);
+int gdlc_ipc_open(CUresult (*open)(CUdeviceptr *, CUipcMemHandle, unsigned int),
+		  CUdeviceptr *pdptr, CUipcMemHandle hd, unsigned int flags,
+		  CUresult *result);
+void gdlc_shared_lock_all(void);
+void gdlc_shared_unlock_all(void);
+void gdlc_shared_forget(void);
+void gdlc_shared_init(void);
 
 /* ---- copies.c, arrays.c ---- */
 

@@ -25,10 +25,12 @@ static void before_fork(void)
 	gdlc_footprint_lock_all();
 	gdlc_ledger_lock_all();
 	gdlc_alloc_lock_all();
+	gdlc_shared_lock_all();
 }
 
 static void after_fork_parent(void)
 {
+	gdlc_shared_unlock_all();
 	gdlc_alloc_unlock_all();
 	gdlc_ledger_unlock_all();
 	gdlc_footprint_unlock_all();
@@ -46,6 +48,7 @@ static void after_fork_child(void)
 	after_fork_parent();
 	gdlc_ledger_forget();
 	gdlc_alloc_forget();
+	gdlc_shared_forget();
 	gdlc_vmm_forget();
 	gdlc_sparse_forget();
 	gdlc_multicast_forget();
@@ -61,6 +64,7 @@ __attribute__((constructor)) static void gdl_cuda_init(void)
 	gdlc_config_init();
 	gdlc_ledger_init();
 	gdlc_alloc_init();
+	gdlc_shared_init();
 	gdlc_vmm_init();
 	gdlc_sparse_init();
 	gdlc_arrays_init();

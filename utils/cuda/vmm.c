@@ -57,13 +57,41 @@ static void put_alloc(struct vmm_alloc *a)
 	}
 }
 
+/* After the driver made (or imported) @handle, charged by @resv. */
+static void track_alloc(CUmemGenericAllocationHandle handle, uint64_t resv,
+			CUdevice dev)
+{
+	struct vmm_alloc *a = calloc(1, sizeof(*a));
+	uint64_t old;
+
+	if (!a) {
+		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
+		return;
+	}
+	a->resv = resv;
+	a->dev = dev;
+	pthread_mutex_lock(&vmm_lock);
+	switch (gdl_map_put(&vmm_map, handle, (uintptr_t)a, &old)) {
+	case 1:
+		/* Released behind our back (a destroyed context): stale. */
+		((struct vmm_alloc *)(uintptr_t)old)->released = 1;
+		put_alloc((struct vmm_alloc *)(uintptr_t)old);
+		break;
+	case 0:
+		break;
+	default:
+		free(a);
+		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
+	}
+	pthread_mutex_unlock(&vmm_lock);
+}
+
 EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 			    const CUmemAllocationProp *prop,
 			    unsigned long long flags)
 {
 	__typeof__(cuMemCreate) *f = REAL(cuMemCreate);
-	struct vmm_alloc *a;
-	uint64_t h = 0, old;
+	uint64_t h = 0;
 	CUresult e;
 
 	CHECK_REAL(f);
@@ -78,27 +106,7 @@ EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 		gdlc_release(h);
 		return e;
 	}
-	a = calloc(1, sizeof(*a));
-	if (!a) {
-		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
-		return e;
-	}
-	a->resv = h;
-	a->dev = prop->location.id;
-	pthread_mutex_lock(&vmm_lock);
-	switch (gdl_map_put(&vmm_map, *handle, (uintptr_t)a, &old)) {
-	case 1:
-		/* Released behind our back (a destroyed context): stale. */
-		((struct vmm_alloc *)(uintptr_t)old)->released = 1;
-		put_alloc((struct vmm_alloc *)(uintptr_t)old);
-		break;
-	case 0:
-		break;
-	default:
-		free(a);
-		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
-	}
-	pthread_mutex_unlock(&vmm_lock);
+	track_alloc(*handle, h, prop->location.id);
 	return e;
 }
 
@@ -135,10 +143,11 @@ EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 }
 
 /*
- * Memory shared with another process stays charged to its creator until
- * the creator exits (put_alloc), however early it releases its handle:
- * the importer may still hold it.  Keeping it charged after the creator
- * exits needs the kernel (docs/cuda.md, the proposal).
+ * Memory shared with another process: on a module that shares
+ * reservations, the shareable handle names its reservation (shared.c),
+ * and the charge goes with the last process that holds it.  Otherwise it
+ * stays charged to its creator until the creator exits (put_alloc),
+ * however early it releases its handle: the importer may still hold it.
  */
 EXPORT CUresult cuMemExportToShareableHandle(void *shareable,
 					     CUmemGenericAllocationHandle handle,
@@ -147,15 +156,77 @@ EXPORT CUresult cuMemExportToShareableHandle(void *shareable,
 {
 	__typeof__(cuMemExportToShareableHandle) *f =
 		REAL(cuMemExportToShareableHandle);
-	uint64_t v;
+	uint64_t v, resv = 0;
+	int fd, ret = -1;
 	CUresult e;
 
 	CHECK_REAL(f);
 	e = f(shareable, handle, type, flags);
+	if (e)
+		return e;
 	pthread_mutex_lock(&vmm_lock);
-	if (!e && !gdl_map_get(&vmm_map, handle, &v))
+	if (!gdl_map_get(&vmm_map, handle, &v))
+		resv = ((struct vmm_alloc *)(uintptr_t)v)->resv;
+	pthread_mutex_unlock(&vmm_lock);
+	if (!resv)
+		return e;
+	if (type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) {
+		memcpy(&fd, shareable, sizeof(fd));
+		ret = gdlc_share_fd(resv, fd);
+	} else if (type == CU_MEM_HANDLE_TYPE_FABRIC) {
+		ret = gdlc_share_key(resv, shareable, 64);
+	}
+	if (!ret)
+		return e;
+	pthread_mutex_lock(&vmm_lock);
+	if (!gdl_map_get(&vmm_map, handle, &v))
 		((struct vmm_alloc *)(uintptr_t)v)->exported = 1;
 	pthread_mutex_unlock(&vmm_lock);
+	return e;
+}
+
+/* The device an imported handle's memory is on, or -1. */
+static CUdevice handle_device(CUmemGenericAllocationHandle handle)
+{
+	__typeof__(cuMemGetAllocationPropertiesFromHandle) *props =
+		h_cuMemGetAllocationPropertiesFromHandle();
+	CUmemAllocationProp prop;
+
+	memset(&prop, 0, sizeof(prop));
+	if (props && !props(&prop, handle) &&
+	    prop.location.type == CU_MEM_LOCATION_TYPE_DEVICE)
+		return prop.location.id;
+	return -1;
+}
+
+/*
+ * Another process's memory: attached to in the ledger before the driver
+ * imports it (refused without its agent's grant), then held like memory
+ * made here, so that the attachment goes with the release and the last
+ * unmap.  A handle the ledger does not know passes as before.
+ */
+EXPORT CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *handle,
+					       void *os_handle,
+					       CUmemAllocationHandleType type)
+{
+	__typeof__(cuMemImportFromShareableHandle) *f =
+		REAL(cuMemImportFromShareableHandle);
+	uint64_t h = 0;
+	CUresult e = CUDA_SUCCESS;
+
+	CHECK_REAL(f);
+	if (type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR)
+		e = gdlc_attach_fd((int)(intptr_t)os_handle, &h);
+	else if (type == CU_MEM_HANDLE_TYPE_FABRIC && os_handle)
+		e = gdlc_attach_key(os_handle, 64, &h);
+	if (e)
+		return e;
+	e = f(handle, os_handle, type);
+	if (e || !h) {
+		gdlc_release(h);
+		return e;
+	}
+	track_alloc(*handle, h, handle_device(*handle));
 	return e;
 }
 

@@ -89,6 +89,22 @@ int gdlock_reserve_at(struct gdlock *g, uint32_t dev, uint64_t addr,
 int gdlock_reserve_ex(struct gdlock *g, struct gdl_reserve *r);
 int gdlock_release(struct gdlock *g, uint64_t handle);
 
+/*
+ * Since 0.5 (module ABI 1.3): shared reservations.  share names one of
+ * this file's reservations by a key another process also holds: the
+ * bytes of a capability (a CUDA IPC handle, at most GDL_SHARE_KEY_LEN) or
+ * an open file passed to it.  attach, given the same key, gives this file
+ * its own handle on it (read and write access, by the DMA rule); release
+ * drops a handle; the charge stays with the reserving agent until the
+ * last handle goes.  -ENOENT: no such key; -EACCES: not allowed.
+ */
+int gdlock_reservation_share(struct gdlock *g, uint64_t handle,
+			     const void *key, size_t len);
+int gdlock_reservation_share_fd(struct gdlock *g, uint64_t handle, int fd);
+int gdlock_reservation_attach(struct gdlock *g, const void *key, size_t len,
+			      uint64_t *handle);
+int gdlock_reservation_attach_fd(struct gdlock *g, int fd, uint64_t *handle);
+
 int gdlock_dma_check(struct gdlock *g, uint32_t dev, uint64_t addr,
 		     uint64_t len, uint32_t access);
 int gdlock_dma_check_ex(struct gdlock *g, struct gdl_dma_check *c);

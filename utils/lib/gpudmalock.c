@@ -503,6 +503,77 @@ GDLOCK_API int gdlock_release(struct gdlock *g, uint64_t handle)
 	return gdlock_ioctl(g, GDL_IOC_RELEASE, &r);
 }
 
+/* Since 0.5 (ABI 1.3): a key of at most GDL_SHARE_KEY_LEN bytes, zero-padded. */
+static int share_bytes(struct gdl_reservation_share *s, const void *key,
+		       size_t len)
+{
+	memset(s, 0, sizeof(*s));
+	if (!key || !len || len > sizeof(s->key))
+		return -EINVAL;
+	s->key_type = GDL_SHARE_KEY_BYTES;
+	memcpy(s->key, key, len);
+	return 0;
+}
+
+static void share_fd(struct gdl_reservation_share *s, int fd)
+{
+	memset(s, 0, sizeof(*s));
+	s->key_type = GDL_SHARE_KEY_FD;
+	s->fd = fd;
+}
+
+GDLOCK_API int gdlock_reservation_share(struct gdlock *g, uint64_t handle,
+					const void *key, size_t len)
+{
+	struct gdl_reservation_share s;
+	int ret = share_bytes(&s, key, len);
+
+	if (ret)
+		return ret;
+	s.handle = handle;
+	return gdlock_ioctl(g, GDL_IOC_RESERVATION_SHARE, &s);
+}
+
+GDLOCK_API int gdlock_reservation_share_fd(struct gdlock *g, uint64_t handle,
+					   int fd)
+{
+	struct gdl_reservation_share s;
+
+	share_fd(&s, fd);
+	s.handle = handle;
+	return gdlock_ioctl(g, GDL_IOC_RESERVATION_SHARE, &s);
+}
+
+static int attach(struct gdlock *g, struct gdl_reservation_share *s,
+		  uint64_t *handle)
+{
+	int ret;
+
+	s->access = GDL_ACCESS_READ | GDL_ACCESS_WRITE;
+	ret = gdlock_ioctl(g, GDL_IOC_RESERVATION_ATTACH, s);
+	if (!ret && handle)
+		*handle = s->handle;
+	return ret;
+}
+
+GDLOCK_API int gdlock_reservation_attach(struct gdlock *g, const void *key,
+					 size_t len, uint64_t *handle)
+{
+	struct gdl_reservation_share s;
+	int ret = share_bytes(&s, key, len);
+
+	return ret ? ret : attach(g, &s, handle);
+}
+
+GDLOCK_API int gdlock_reservation_attach_fd(struct gdlock *g, int fd,
+					    uint64_t *handle)
+{
+	struct gdl_reservation_share s;
+
+	share_fd(&s, fd);
+	return attach(g, &s, handle);
+}
+
 GDLOCK_API int gdlock_dma_check_ex(struct gdlock *g, struct gdl_dma_check *c)
 {
 	if (!c)

@@ -310,6 +310,27 @@ static inline int read_seqcount_retry(const seqcount_spinlock_t *s,
 	return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) != start;
 }
 
+/* ---- shared-reservation keys: a seeded FNV-1a, a plain compare ---- */
+
+struct gdl_hash_key {
+	u64 key[2];
+};
+
+static inline u64 gdl_hash(const void *p, size_t len,
+			   const struct gdl_hash_key *k)
+{
+	const unsigned char *b = p;
+	u64 h = 0xcbf29ce484222325ULL ^ k->key[0];
+
+	while (len--)
+		h = (h ^ *b++) * 0x100000001b3ULL;
+	return h ^ k->key[1];
+}
+
+#define gdl_key_neq(a, b, len)	(memcmp((a), (b), (len)) != 0)
+#define gdl_random_key(k) \
+	((k)->key[0] = (u64)getpid() * 0x9e3779b97f4a7c15ULL, (k)->key[1] = 1)
+
 /* ---- memory: one counted allocator with failure injection ---- */
 
 void *gdl_test_alloc(size_t size, bool zero);

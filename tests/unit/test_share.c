@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Shared reservations (ABI 1.3): keys, attached handles, the last holder. */
+#include <errno.h>
+
+#include "helpers.h"
+
+#define RW	(GDL_ACCESS_READ | GDL_ACCESS_WRITE)
+
+static struct gdl_ledger L;
+static struct gdl_owner O1, O2;	/* the exporter's file, the importer's */
+static struct gdl_agent *A, *B;
+static u32 D0;
+static int unpinned;
+
+static void count_unpin(void *pin)
+{
+	unpinned++;
+}
+
+static void setup(bool enforce, u32 share)
+{
+	struct gdl_params p = test_params();
+
+	p.enforce = enforce;
+	p.agent_max_reservations = share;
+	ledger_up(&L, &p);
+	L.share_unpin = count_unpin;
+	unpinned = 0;
+	gdl_owner_init(&L, &O1);
+	gdl_owner_init(&L, &O2);
+	D0 = add_dev(&L, "gpu0", GiB);
+	A = gdl_agent_get(&L, new_agent(&L, "A", GDL_QUOTA_UNLIMITED));
+	B = gdl_agent_get(&L, new_agent(&L, "B", GDL_QUOTA_UNLIMITED));
+}
+
+static void teardown(void)
+{
+	gdl_owner_fini(&L, &O1);
+	gdl_owner_fini(&L, &O2);
+	gdl_agent_put(&L, A);
+	gdl_agent_put(&L, B);
+	ledger_down(&L);
+}
+
+static struct gdl_share_key key_of(u8 fill)
+{
+	struct gdl_share_key k = { .type = GDL_SHARE_KEY_BYTES };
+
+	memset(k.bytes, fill, sizeof(k.bytes));
+	return k;
+}
+
+static int share(struct gdl_owner *o, struct gdl_agent *a, u64 handle,
+		 u8 fill)
+{
+	struct gdl_share_key k = key_of(fill);
+	bool pinned;
+
+	return gdl_res_share(&L, o, a, handle, &k, NULL, &pinned);
+}
+
+static int attach(struct gdl_owner *o, struct gdl_agent *a, u8 fill,
+		  u64 *handle, u32 *result)
+{
+	struct gdl_reservation_share out = { .access = RW };
+	struct gdl_share_key k = key_of(fill);
+	int ret = gdl_res_attach(&L, o, a, &k, &out);
+
+	if (handle)
+		*handle = out.handle;
+	if (result)
+		*result = out.result;
+	return ret;
+}
+
+/* Grant B all of A's memory on D0 (unaddressed memory needs it all). */
+static void grant_whole_device(void)
+{
+	struct gdl_acl_entry e = acl_entry(B->id, A->id, D0, RW, 0, U64_MAX);
+
+	CU_ASSERT_EQUAL(gdl_acl_grant(&L, &e, 1), 0);
+}
+
+static void test_charge_follows_last_holder(void)
+{
+	u64 h, h2;
+	u32 res;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 7), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 7), 0);	/* idempotent */
+	CU_ASSERT_EQUAL(attach(&O2, A, 7, &h2, &res), 0);
+	CU_ASSERT_EQUAL(res, GDL_RESULT_OK);
+	/* The reserver lets go: the importer's handle keeps the charge. */
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h), 0);
+	CU_ASSERT_EQUAL(quota_of(&L, A, D0).usage, MiB);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h), -ENOENT);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, h2), 0);
+	CU_ASSERT_EQUAL(quota_of(&L, A, D0).usage, 0);
+	/* The key went with it. */
+	CU_ASSERT_EQUAL(attach(&O2, A, 7, NULL, NULL), -ENOENT);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
+static void test_grant_needed(void)
+{
+	u64 h, h2;
+	u32 res;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 1), 0);
+	CU_ASSERT_EQUAL(attach(&O2, B, 1, NULL, NULL), -EACCES);
+	CU_ASSERT_EQUAL(attach(&O2, B, 2, NULL, NULL), -ENOENT);
+	/* A grant of part of the device is not all of unaddressed memory. */
+	{
+		struct gdl_acl_entry e = acl_entry(B->id, A->id, D0, RW, 0,
+						   GiB);
+
+		CU_ASSERT_EQUAL(gdl_acl_grant(&L, &e, 1), 0);
+	}
+	CU_ASSERT_EQUAL(attach(&O2, B, 1, NULL, NULL), -EACCES);
+	grant_whole_device();
+	CU_ASSERT_EQUAL(attach(&O2, B, 1, &h2, &res), 0);
+	CU_ASSERT_EQUAL(res, GDL_RESULT_GRANT);
+	/* Charged to A, counted against B's share of handles. */
+	CU_ASSERT_EQUAL(quota_of(&L, B, D0).usage, 0);
+	CU_ASSERT_EQUAL(atomic_read(&B->nr_reservations), 1);
+	/* The importer's file closes first: the exporter still holds it. */
+	gdl_owner_fini(&L, &O2);
+	gdl_owner_init(&L, &O2);
+	CU_ASSERT_EQUAL(atomic_read(&B->nr_reservations), 0);
+	CU_ASSERT_EQUAL(quota_of(&L, A, D0).usage, MiB);
+	teardown();
+}
+
+static void test_addressed_range(void)
+{
+	struct gdl_acl_entry e;
+	u64 h;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve_at(&L, &O1, A, D0, 0x10000, 0x1000, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 3), 0);
+	e = acl_entry(B->id, A->id, D0, GDL_ACCESS_READ, 0x10000, 0x1000);
+	CU_ASSERT_EQUAL(gdl_acl_grant(&L, &e, 1), 0);
+	/* Read granted, read and write asked. */
+	CU_ASSERT_EQUAL(attach(&O2, B, 3, NULL, NULL), -EACCES);
+	{
+		struct gdl_reservation_share out = { .access = GDL_ACCESS_READ };
+		struct gdl_share_key k = key_of(3);
+
+		CU_ASSERT_EQUAL(gdl_res_attach(&L, &O2, B, &k, &out), 0);
+		CU_ASSERT_EQUAL(out.size, 0x1000);
+		CU_ASSERT_EQUAL(out.agent_id, A->id);
+		out.access = 0;
+		CU_ASSERT_EQUAL(gdl_res_attach(&L, &O2, B, &k, &out), -EINVAL);
+		out.access = GDL_ACCESS_PEER;
+		CU_ASSERT_EQUAL(gdl_res_attach(&L, &O2, B, &k, &out), -EINVAL);
+	}
+	teardown();
+}
+
+static void test_audit_mode(void)
+{
+	u64 h;
+	u32 res;
+
+	setup(false, 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 4), 0);
+	CU_ASSERT_EQUAL(attach(&O2, B, 4, NULL, &res), 0);
+	CU_ASSERT_EQUAL(res, GDL_RESULT_AUDIT);
+	teardown();
+}
+
+static void test_keys_and_limits(void)
+{
+	u64 h1, h2, h3;
+
+	setup(true, 3);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h1), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h2), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, 999, 5), -ENOENT);
+	CU_ASSERT_EQUAL(share(&O1, A, h1, 5), 0);
+	/* One key names one reservation. */
+	CU_ASSERT_EQUAL(share(&O1, A, h2, 5), -EEXIST);
+	/* Two reservations and a key: A's share of 3 is used up. */
+	CU_ASSERT_EQUAL(share(&O1, A, h2, 6), -EMFILE);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h3), -EMFILE);
+	/* Attaching its own memory counts too. */
+	CU_ASSERT_EQUAL(attach(&O2, A, 5, NULL, NULL), -EMFILE);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h2), 0);
+	CU_ASSERT_EQUAL(attach(&O2, A, 5, &h3, NULL), 0);
+	CU_ASSERT_EQUAL(atomic_read(&A->nr_reservations), 3);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h1), 0);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, h3), 0);
+	CU_ASSERT_EQUAL(atomic_read(&A->nr_reservations), 0);
+	CU_ASSERT_EQUAL(atomic_read(&L.nr_shared), 0);
+	teardown();
+}
+
+/* A pinned key (an open file) is dropped with its reservation. */
+static void test_pin_dropped(void)
+{
+	struct gdl_share_key k = key_of(9);
+	bool pinned;
+	u64 h;
+	int cookie;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h), 0);
+	k.type = GDL_SHARE_KEY_FD;
+	CU_ASSERT_EQUAL(gdl_res_share(&L, &O1, A, h, &k, &cookie, &pinned), 0);
+	CU_ASSERT(pinned);
+	CU_ASSERT_EQUAL(gdl_res_share(&L, &O1, A, h, &k, &cookie, &pinned), 0);
+	CU_ASSERT(!pinned);	/* the caller drops its own reference */
+	/* The same bytes as a bytes key name nothing. */
+	CU_ASSERT_EQUAL(attach(&O2, A, 9, NULL, NULL), -ENOENT);
+	CU_ASSERT_EQUAL(unpinned, 0);
+	gdl_owner_fini(&L, &O1);
+	gdl_owner_init(&L, &O1);
+	CU_ASSERT_EQUAL(unpinned, 1);
+	teardown();
+}
+
+/* Sharing costs unshared reservations nothing: still kmalloc-128. */
+static void test_reservation_size(void)
+{
+	CU_ASSERT(sizeof(struct gdl_reservation) <= 128);
+}
+
+void register_share_suite(void)
+{
+	CU_pSuite s = CU_add_suite("share", NULL, NULL);
+
+	ADD_TEST(s, test_charge_follows_last_holder);
+	ADD_TEST(s, test_grant_needed);
+	ADD_TEST(s, test_addressed_range);
+	ADD_TEST(s, test_audit_mode);
+	ADD_TEST(s, test_keys_and_limits);
+	ADD_TEST(s, test_pin_dropped);
+	ADD_TEST(s, test_reservation_size);
+}

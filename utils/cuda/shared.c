@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Memory shared between processes, on a module with ABI 1.3 (shared
+ * reservations).  An export names the exporter's reservation by a key
+ * the importer will hold too: the IPC handle's or fabric handle's bytes,
+ * or the shareable file descriptor's open file.  An import attaches to
+ * that reservation before the driver maps anything, so the charge stays
+ * with the exporter's agent while any process holds the memory, and an
+ * importer of another agent's memory needs that agent's grant (the DMA
+ * rule): refused, CUDA_ERROR_NOT_PERMITTED.
+ *
+ * With an older module, or an export the ledger does not know (ENOENT:
+ * an exporter outside the ledger), the earlier rules stay: the exporter
+ * keeps the charge until it exits (alloc.c, vmm.c) and an IPC import is
+ * checked on its mapped range (dma.c).
+ */
+#include <errno.h>
+
+#include "gdl_cuda.h"
+
+static int abi_shares = -1;	/* the module has ABI 1.3: 1, 0, or unknown */
+static struct gdl_map ipc_imports;	/* imported CUdeviceptr -> handle */
+
+/* The open ledger when its module can share reservations, else NULL. */
+static struct gdlock *sharing_ledger(void)
+{
+	struct gdlock *g = gdlc_ledger();
+	struct gdl_version v;
+	int s;
+
+	if (!g)
+		return NULL;
+	s = __atomic_load_n(&abi_shares, __ATOMIC_RELAXED);
+	if (s < 0) {
+		s = !gdlock_version(g, &v) &&
+		    (v.abi_major > 1 || (v.abi_major == 1 && v.abi_minor >= 3));
+		__atomic_store_n(&abi_shares, s, __ATOMIC_RELAXED);
+	}
+	return s ? g : NULL;
+}
+
+static int shared(int ret, uint64_t resv)
+{
+	if (ret) {
+		gdlc_ledger_failed(ret, 0);
+		gdlc_say(2, "reservation %llu could not be shared: %s; it stays charged until this process exits",
+			 (unsigned long long)resv, gdlock_strerror(ret));
+	}
+	return ret;
+}
+
+/*
+ * Name reservation @resv by the @len bytes at @key (at most 64).  0: its
+ * charge now goes with its last holder, in whichever process.
+ */
+int gdlc_share_key(uint64_t resv, const void *key, size_t len)
+{
+	struct gdlock *g = sharing_ledger();
+
+	if (!g || !resv)
+		return -EOPNOTSUPP;
+	return shared(gdlock_reservation_share(g, resv, key, len), resv);
+}
+
+/* The same, named by the open file of descriptor @fd. */
+int gdlc_share_fd(uint64_t resv, int fd)
+{
+	struct gdlock *g = sharing_ledger();
+
+	if (!g || !resv)
+		return -EOPNOTSUPP;
+	return shared(gdlock_reservation_share_fd(g, resv, fd), resv);
+}
+
+static CUresult attached(int ret, uint64_t *handle)
+{
+	if (!ret)
+		return CUDA_SUCCESS;
+	*handle = 0;
+	if (ret == -ENOENT)	/* not the ledger's: the earlier checks */
+		return CUDA_SUCCESS;
+	gdlc_ledger_failed(ret, 0);
+	gdlc_say(2, "import refused: %s", gdlock_strerror(ret));
+	if (ret == -EACCES)
+		return CUDA_ERROR_NOT_PERMITTED;
+	return CUDA_ERROR_OUT_OF_MEMORY;	/* EMFILE, ENOBUFS, ENOMEM */
+}
+
+/*
+ * Before an import: attach to the exported memory the @len bytes at @key
+ * name.  CUDA_SUCCESS with a handle to release when the import goes, or
+ * 0 when the ledger does not know the key (or cannot share); otherwise
+ * the import is refused with the result.
+ */
+CUresult gdlc_attach_key(const void *key, size_t len, uint64_t *handle)
+{
+	struct gdlock *g = sharing_ledger();
+
+	*handle = 0;
+	if (!g)
+		return CUDA_SUCCESS;
+	return attached(gdlock_reservation_attach(g, key, len, handle), handle);
+}
+
+CUresult gdlc_attach_fd(int fd, uint64_t *handle)
+{
+	struct gdlock *g = sharing_ledger();
+
+	*handle = 0;
+	if (!g)
+		return CUDA_SUCCESS;
+	return attached(gdlock_reservation_attach_fd(g, fd, handle), handle);
+}
+
+/*
+ * An IPC import the ledger knows: attached before the driver maps it,
+ * released when it is closed.  Returns -1 when the ledger does not know
+ * it, for the range check (dma.c).
+ */
+int gdlc_ipc_open(CUresult (*open)(CUdeviceptr *, CUipcMemHandle, unsigned int),
+		  CUdeviceptr *pdptr, CUipcMemHandle hd, unsigned int flags,
+		  CUresult *result)
+{
+	uint64_t h;
+	CUresult e = gdlc_attach_key(hd.reserved, sizeof(hd.reserved), &h);
+
+	if (!e && !h)
+		return -1;
+	if (!e) {
+		e = open(pdptr, hd, flags);
+		e = gdlc_track_kept(&ipc_imports, e, e ? 0 : *pdptr, h);
+	}
+	*result = e;
+	return 0;
+}
+
+EXPORT CUresult cuIpcCloseMemHandle(CUdeviceptr p)
+{
+	__typeof__(cuIpcCloseMemHandle) *f = REAL(cuIpcCloseMemHandle);
+
+	CHECK_REAL(f);
+	return GDLC_FREEING(&ipc_imports, p, f(p));
+}
+
+void gdlc_shared_lock_all(void)
+{
+	gdl_map_lock_all(&ipc_imports);
+}
+
+void gdlc_shared_unlock_all(void)
+{
+	gdl_map_unlock_all(&ipc_imports);
+}
+
+void gdlc_shared_forget(void)
+{
+	gdl_map_clear(&ipc_imports);
+}
+
+void gdlc_shared_init(void)
+{
+	gdl_map_init(&ipc_imports);
+}
