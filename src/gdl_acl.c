@@ -910,9 +910,10 @@ int gdl_dma_check(struct gdl_ledger *l, struct gdl_agent *a,
 		return -ENODEV;
 
 	rcu_read_lock();
-	dev = rcu_dereference(l->devices[req->dev_index]);
+	/* A device gone from the bus takes no DMA, not even as the peer. */
+	dev = gdl_device_live_rcu(l, req->dev_index);
 	if (!dev || ((req->access & GDL_ACCESS_PEER) &&
-		     !rcu_access_pointer(l->devices[req->peer_index]))) {
+		     !gdl_device_live_rcu(l, req->peer_index))) {
 		rcu_read_unlock();
 		return -ENODEV;
 	}

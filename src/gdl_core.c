@@ -306,22 +306,35 @@ static bool gdl_device_same_pci(const struct gdl_device *d,
 	       d->pci_bdf == in->pci_bdf;
 }
 
-int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
-		   u32 flags, u32 *index)
+/* The entry with @in's PCI address, under admin_lock; NULL for none. */
+static struct gdl_device *gdl_device_by_pci(struct gdl_ledger *l,
+					    const struct gdl_device_info *in)
 {
-	struct gdl_device *dev;
+	struct gdl_device *d;
+	u32 i;
+
+	for (i = 0; i < GDL_MAX_DEVICES; i++) {
+		d = gdl_device_locked(l, i);
+		if (d && gdl_device_same_pci(d, in))
+			return d;
+	}
+	return NULL;
+}
+
+static bool gdl_device_info_valid(const struct gdl_device_info *in)
+{
+	return gdl_name_valid(in->name, GDL_NAME_LEN, true) &&
+	       in->pci_bdf <= 0xffff && in->capacity;
+}
+
+/* Publish @dev from @in in a free slot, under admin_lock. */
+static int gdl_device_insert(struct gdl_ledger *l,
+			     const struct gdl_device_info *in, u32 flags,
+			     struct gdl_device *dev, u32 *index)
+{
 	u32 i, free = GDL_MAX_DEVICES, slot;
-	int ret = 0;
 
-	if (!gdl_name_valid(in->name, GDL_NAME_LEN, true) ||
-	    in->pci_bdf > 0xffff || !in->capacity)
-		return -EINVAL;
-
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
-	if (!dev)
-		return -ENOMEM;
-
-	mutex_lock(&l->admin_lock);
+	lockdep_assert_held(&l->admin_lock);
 	for (i = 0; i < GDL_MAX_DEVICES; i++) {
 		struct gdl_device *d = gdl_device_locked(l, i);
 
@@ -331,15 +344,11 @@ int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 			continue;
 		}
 		if (gdl_device_same_pci(d, in) ||
-		    (in->name[0] && !strncmp(d->name, in->name, GDL_NAME_LEN))) {
-			ret = -EEXIST;
-			goto out_free;
-		}
+		    (in->name[0] && !strncmp(d->name, in->name, GDL_NAME_LEN)))
+			return -EEXIST;
 	}
-	if (free == GDL_MAX_DEVICES) {
-		ret = -ENOSPC;
-		goto out_free;
-	}
+	if (free == GDL_MAX_DEVICES)
+		return -ENOSPC;
 
 	dev->index = free;
 	dev->flags = flags;
@@ -373,12 +382,93 @@ int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 	}
 	rcu_assign_pointer(l->devices[free], dev);
 	*index = free;
-	mutex_unlock(&l->admin_lock);
 	return 0;
+}
 
-out_free:
+int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
+		   u32 flags, u32 *index)
+{
+	struct gdl_device *dev;
+	int ret;
+
+	if (!gdl_device_info_valid(in))
+		return -EINVAL;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	mutex_lock(&l->admin_lock);
+	ret = gdl_device_insert(l, in, flags, dev, index);
+	mutex_unlock(&l->admin_lock);
+	if (ret)
+		kfree(dev);
+	return ret;
+}
+
+/*
+ * A PCI function that matches pci_ids is on the bus (found at load, or
+ * hot-added).  An entry it left gone comes back live under the same
+ * index, with its name, capacity, quotas, peer rights and ACL entries, so
+ * that a driver rebind or a reset that re-enumerates the GPU loses no
+ * policy.  Its ids are refreshed, in case another card took the slot.
+ * Returns -EEXIST when the address is already managed (live, or declared
+ * by an admin), so that discovery and the bus notifier may both see it.
+ */
+int gdl_device_plug(struct gdl_ledger *l, const struct gdl_device_info *in,
+		    u32 *index)
+{
+	struct gdl_device *dev, *old;
+	int ret;
+
+	if (!gdl_device_info_valid(in) || !in->vendor)
+		return -EINVAL;
+	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	if (!dev)
+		return -ENOMEM;
+	mutex_lock(&l->admin_lock);
+	old = gdl_device_by_pci(l, in);
+	if (old && (old->flags & GDL_DEV_F_PCI) && READ_ONCE(old->gone)) {
+		WRITE_ONCE(old->vendor, in->vendor);
+		WRITE_ONCE(old->device, in->device);
+		WRITE_ONCE(old->gone, false);
+		*index = old->index;
+		ret = 0;
+	} else {
+		ret = gdl_device_insert(l, in, GDL_DEV_F_PCI, dev, index);
+		if (!ret)
+			dev = NULL;
+	}
 	mutex_unlock(&l->admin_lock);
 	kfree(dev);
+	return ret;
+}
+
+/*
+ * The PCI function at (@pci_domain, @pci_bdf) left the bus.  Its entry
+ * stays, flagged gone: new reservations and DMA checks on it fail with
+ * -ENODEV, existing reservations stay charged until their files release
+ * them, and an admin may DEVICE_REMOVE it once they are.  Entries an admin
+ * declared are the admin's: only discovered ones are marked.  Returns
+ * -ENOENT when no live discovered entry has that address.
+ */
+int gdl_device_unplug(struct gdl_ledger *l, u32 pci_domain, u32 pci_bdf,
+		      u32 *index)
+{
+	struct gdl_device_info key = {
+		.pci_domain = pci_domain,
+		.pci_bdf = pci_bdf,
+		.vendor = 1,	/* any: the address alone identifies it */
+	};
+	struct gdl_device *d;
+	int ret = -ENOENT;
+
+	mutex_lock(&l->admin_lock);
+	d = gdl_device_by_pci(l, &key);
+	if (d && (d->flags & GDL_DEV_F_PCI) && !READ_ONCE(d->gone)) {
+		WRITE_ONCE(d->gone, true);
+		*index = d->index;
+		ret = 0;
+	}
+	mutex_unlock(&l->admin_lock);
 	return ret;
 }
 
@@ -481,10 +571,12 @@ int gdl_device_info(struct gdl_ledger *l, u32 index,
 	memset(out, 0, sizeof(*out));
 	out->index = dev->index;
 	out->flags = dev->flags;
+	if (READ_ONCE(dev->gone))
+		out->flags |= GDL_DEV_F_GONE;
 	out->pci_domain = dev->pci_domain;
 	out->pci_bdf = dev->pci_bdf;
-	out->vendor = dev->vendor;
-	out->device = dev->device;
+	out->vendor = READ_ONCE(dev->vendor);
+	out->device = READ_ONCE(dev->device);
 	out->capacity = READ_ONCE(dev->capacity);
 	out->used = atomic64_read(&dev->used);
 	out->peak = atomic64_read(&dev->peak);
@@ -717,6 +809,11 @@ struct gdl_reservation *gdl_hold_get(struct gdl_owner *o, u64 handle)
 	return r;
 }
 
+/*
+ * Charge @req to agent @a.  The caller passes its reference to @a along:
+ * the reservation keeps it on success, and it is dropped on failure, so
+ * the fast path touches the agent's count once.
+ */
 int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		struct gdl_agent *a, struct gdl_reserve *req)
 {
@@ -727,14 +824,19 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	u64 end, quota, capacity, agent_total, dev_total;
 	int ret;
 
-	if (!req->size || req->flags & ~GDL_RESERVE_F_ADDR)
-		return -EINVAL;
-	if (!(req->flags & GDL_RESERVE_F_ADDR) && req->addr)
-		return -EINVAL;
-	if (check_add_overflow(req->addr, req->size, &end))
-		return -EOVERFLOW;
-	if (req->dev_index >= GDL_MAX_DEVICES)
-		return -ENODEV;
+	if (!req->size || req->flags & ~GDL_RESERVE_F_ADDR ||
+	    (!(req->flags & GDL_RESERVE_F_ADDR) && req->addr)) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	if (check_add_overflow(req->addr, req->size, &end)) {
+		ret = -EOVERFLOW;
+		goto out_put;
+	}
+	if (req->dev_index >= GDL_MAX_DEVICES) {
+		ret = -ENODEV;
+		goto out_put;
+	}
 	/* The agent's share first: its flood must not reach the pool. */
 	if ((u32)atomic_inc_return(&a->nr_reservations) >
 	    READ_ONCE(a->max_reservations)) {
@@ -754,7 +856,7 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	}
 
 	rcu_read_lock();
-	dev = rcu_dereference(l->devices[req->dev_index]);
+	dev = gdl_device_live_rcu(l, req->dev_index);
 	if (!dev) {
 		ret = -ENODEV;
 		goto out_unlock;
@@ -809,15 +911,14 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	r->addr = req->addr;
 	r->has_addr = req->flags & GDL_RESERVE_F_ADDR;
 	r->dev_index = req->dev_index;
-	r->agent = a;
+	r->agent = a;		/* the caller's reference, from here on */
 	r->agent_id = a->id;
-	refcount_inc(&a->ref);
 	if (r->has_addr) {
 		spin_lock(&dev->lock);
 		ret = gdl_range_insert(dev, r);
 		spin_unlock(&dev->lock);
 		if (ret)
-			goto out_put;
+			goto out_uncharge;
 	}
 	rcu_read_unlock();
 
@@ -837,8 +938,6 @@ int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 	}
 	return 0;
 
-out_put:
-	refcount_dec(&a->ref);	/* the caller still holds one */
 out_uncharge:
 	gdl_uncharge(dev, u, req->size);
 out_unlock:
@@ -848,6 +947,8 @@ out_count:
 	atomic_dec(&l->nr_reservations);
 out_agent_count:
 	atomic_dec(&a->nr_reservations);
+out_put:
+	gdl_agent_put(l, a);
 	return ret;
 }
 

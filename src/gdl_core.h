@@ -121,6 +121,11 @@ struct gdl_device {
 	u16 vendor;
 	u16 device;
 	bool dead;
+	/*
+	 * Left the PCI bus (READ_ONCE): no new reservation or DMA check,
+	 * reservations stay until released; cleared if it comes back.
+	 */
+	bool gone;
 	char name[GDL_NAME_LEN];
 	u8 uuid[GDL_UUID_LEN];
 	u64 capacity;		/* READ_ONCE */
@@ -229,6 +234,10 @@ int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 		   u32 flags, u32 *index);
 int gdl_device_set(struct gdl_ledger *l, const struct gdl_device_set *s);
 int gdl_device_remove(struct gdl_ledger *l, u32 index);
+int gdl_device_plug(struct gdl_ledger *l, const struct gdl_device_info *in,
+		    u32 *index);
+int gdl_device_unplug(struct gdl_ledger *l, u32 pci_domain, u32 pci_bdf,
+		      u32 *index);
 int gdl_device_info(struct gdl_ledger *l, u32 index,
 		    struct gdl_device_info *out);
 
@@ -328,6 +337,15 @@ static inline struct gdl_agent *gdl_agent_rcu(struct gdl_ledger *l, u32 id)
 	struct gdl_agent *a = rcu_dereference(l->agents[gdl_agent_slot(l, id)]);
 
 	return a && a->id == id ? a : NULL;
+}
+
+/* A device that can take reservations and checks: under rcu_read_lock(). */
+static inline struct gdl_device *gdl_device_live_rcu(struct gdl_ledger *l,
+						     u32 index)
+{
+	struct gdl_device *dev = rcu_dereference(l->devices[index]);
+
+	return dev && !READ_ONCE(dev->gone) ? dev : NULL;
 }
 
 static inline bool gdl_enforcing(struct gdl_ledger *l)

@@ -405,9 +405,8 @@ static int gdl_ioc_reserve(struct gdl_file *gf, void *arg)
 	a = gdl_caller(gf, &ret);
 	if (!a)
 		return ret;
-	ret = gdl_reserve(l, &gf->owner, a, r);
-	gdl_agent_put(l, a);
-	return ret;
+	/* Our reference goes to the reservation (or is dropped on failure). */
+	return gdl_reserve(l, &gf->owner, a, r);
 }
 
 static void gdl_undo_reserve(struct gdl_file *gf, void *arg)

@@ -249,11 +249,13 @@ static int __init gdl_init(void)
 	if (ret)
 		return ret;
 	gdl_ledger_ready = true;
-	gdl_pci_discover(&gdl_ledger);
+	ret = gdl_pci_init();
+	if (ret)
+		goto err_ledger;
 
 	ret = gdl_proc_init();
 	if (ret)
-		goto err_ledger;
+		goto err_pci;
 	ret = gdl_chardev_init();
 	if (ret)
 		goto err_proc;
@@ -265,6 +267,8 @@ static int __init gdl_init(void)
 
 err_proc:
 	gdl_proc_exit();
+err_pci:
+	gdl_pci_exit();
 err_ledger:
 	gdl_ledger_ready = false;
 	gdl_bind_exit(&gdl_ledger);
@@ -277,6 +281,8 @@ static void __exit gdl_exit(void)
 	/* No file is open: the module reference of each open file saw to it. */
 	gdl_chardev_exit();
 	gdl_proc_exit();
+	/* No callback may reach the ledger while it is torn down. */
+	gdl_pci_exit();
 	gdl_ledger_ready = false;
 	gdl_bind_exit(&gdl_ledger);
 	gdl_ledger_destroy(&gdl_ledger);

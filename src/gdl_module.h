@@ -54,6 +54,7 @@ int gdl_proc_init(void);
 void gdl_proc_exit(void);
 
 /* gdl_pci.c */
-void gdl_pci_discover(struct gdl_ledger *l);
+int gdl_pci_init(void);
+void gdl_pci_exit(void);
 
 #endif /* GDL_MODULE_H */

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #define GDL_ABI_MAJOR		1
-#define GDL_ABI_MINOR		3 /* 1.3: shared reservations */
+#define GDL_ABI_MINOR		3 /* 1.3: shared reservations, hot-plugged PCI devices */
 
 #define GDL_DEVICE_PATH		"/dev/gpu_dma_lock"
 #define GDL_MAX_DEVICES		32
@@ -76,6 +76,7 @@ struct gdl_array {
 /* Devices */
 #define GDL_DEV_F_PCI		0x1 /* discovered on the PCI bus */
 #define GDL_DEV_F_MANUAL	0x2 /* declared by an admin */
+#define GDL_DEV_F_GONE		0x4 /* out, ABI 1.3: left the PCI bus */
 
 struct gdl_device_info {
 	__u32 index;		/* ADD: out */

@@ -72,6 +72,7 @@ static void setup(void)
 	r.flags = GDL_RESERVE_F_ADDR;
 	r.addr = OWN_ADDR;
 	r.size = 64 * MiB;
+	refcount_inc(&me->ref);	/* the reservation takes one over */
 	must(gdl_reserve(&L, &O, me, &r), "reserve");
 }
 
@@ -144,6 +145,7 @@ static noinline void loop_reserve_release(long n)
 	while (n--) {
 		memset(&r, 0, sizeof(r));
 		r.size = 4096;
+		refcount_inc(&me->ref);	/* as the ioctl's caller lookup */
 		if (gdl_reserve(&L, &O, me, &r) || gdl_release(&L, &O, r.handle))
 			abort();
 	}
@@ -157,6 +159,7 @@ static noinline void loop_reserve(long n, u64 *h)
 	while (n--) {
 		memset(&r, 0, sizeof(r));
 		r.size = 4096;
+		refcount_inc(&me->ref);	/* as the ioctl's caller lookup */
 		if (gdl_reserve(&L, &O, me, &r))
 			abort();
 		*h++ = r.handle;

@@ -82,6 +82,8 @@ int reserve_req(struct gdl_ledger *l, struct gdl_owner *o, struct gdl_agent *a,
 	req->addr = addr;
 	req->size = size;
 	req->result = 0xdead;
+	/* The reservation takes over a reference, as the ioctl's lookup has. */
+	refcount_inc(&a->ref);
 	return gdl_reserve(l, o, a, req);
 }
 

@@ -57,6 +57,7 @@ void register_concurrency_suite(void);
 void register_alloc_fail_suite(void);
 void register_event_suite(void);
 void register_isolation_suite(void);
+void register_hotplug_suite(void);
 void register_acl_lock_suite(void);
 void register_share_suite(void);
 

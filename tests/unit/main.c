@@ -19,6 +19,7 @@ int main(void)
 	register_alloc_fail_suite();
 	register_event_suite();
 	register_isolation_suite();
+	register_hotplug_suite();
 	register_acl_lock_suite();
 	register_share_suite();
 	register_concurrency_suite();
