@@ -40,7 +40,7 @@ static int gdl_proc_devices_show(struct seq_file *m, void *v)
 	struct gdl_device_info d;
 	u32 i;
 
-	seq_puts(m, "index name pci vendor device capacity used peak reservations source\n");
+	seq_puts(m, "index name pci vendor device capacity used peak reservations source state\n");
 	for (i = 0; i < GDL_MAX_DEVICES; i++) {
 		if (gdl_device_info(&gdl_ledger, i, &d))
 			continue;
@@ -53,9 +53,10 @@ static int gdl_proc_devices_show(struct seq_file *m, void *v)
 		else
 			seq_puts(m, " - - -");
 		gdl_proc_u64(m, d.capacity);
-		seq_printf(m, " %llu %llu %llu %s\n", d.used, d.peak,
+		seq_printf(m, " %llu %llu %llu %s %s\n", d.used, d.peak,
 			   d.nr_reservations,
-			   d.flags & GDL_DEV_F_PCI ? "pci" : "manual");
+			   d.flags & GDL_DEV_F_PCI ? "pci" : "manual",
+			   d.flags & GDL_DEV_F_GONE ? "gone" : "live");
 	}
 	return 0;
 }
@@ -65,7 +66,7 @@ static int gdl_proc_agents_show(struct seq_file *m, void *v)
 	struct gdl_ledger *l = &gdl_ledger;
 	u32 slot, d;
 
-	seq_puts(m, "id name device quota usage peak reservations denied over\n");
+	seq_puts(m, "id name device quota usage peak reservations denied over max_reservations max_acl_entries\n");
 	rcu_read_lock();
 	for (slot = 1; slot < l->nr_slots; slot++) {
 		struct gdl_agent *a = rcu_dereference(l->agents[slot]);
@@ -79,11 +80,14 @@ static int gdl_proc_agents_show(struct seq_file *m, void *v)
 				continue;
 			seq_printf(m, "%u %s %u", a->id, a->name, d);
 			gdl_proc_u64(m, quota);
-			seq_printf(m, " %llu %lld %lld %lld %s\n", usage,
+			/* The agent's shares, on each of its rows. */
+			seq_printf(m, " %llu %lld %lld %lld %s %u %u\n", usage,
 				   atomic64_read(&u->peak),
 				   atomic64_read(&u->nr_reservations),
 				   atomic64_read(&u->denied),
-				   usage > quota ? "yes" : "no");
+				   usage > quota ? "yes" : "no",
+				   READ_ONCE(a->max_reservations),
+				   READ_ONCE(a->max_acl_entries));
 		}
 	}
 	rcu_read_unlock();

@@ -4,8 +4,9 @@
  * against the real ABI (through libgpudmalock and raw ioctls).
  *
  *   itest MODE     MODE is "deny" (module loaded with default_policy=deny,
- *                  pci_ids naming 2+ edu devices) or "default"
- *                  (default_policy=default default_quota=1M)
+ *                  pci_ids naming 2+ edu devices), "default"
+ *                  (default_policy=default default_quota=1M) or "hotplug"
+ *                  (as deny; removes and rescans an edu device)
  *
  * Runs as root; the unprivileged cases run in children that drop to
  * uid/gid 65534.  Prints one line per check and a final
@@ -1075,9 +1076,48 @@ static void test_audit(void)
 	T_EXPECT(write_file(p, "x"), -EINVAL);
 }
 
+/*
+ * The row of @path whose column @key_col (1-based) is @key, and in *@val
+ * the column @col of it; -ENOENT when no row has it.
+ */
+static int proc_col(const char *path, int key_col, const char *key, int col,
+		    char *val, size_t len)
+{
+	char buf[16384], *line, *save = NULL;
+
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -EIO;
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *f[32], *w, *s2 = NULL;
+		int n = 0;
+
+		for (w = strtok_r(line, " ", &s2); w && n < 32;
+		     w = strtok_r(NULL, " ", &s2))
+			f[n++] = w;
+		if (n >= key_col && n >= col && !strcmp(f[key_col - 1], key)) {
+			snprintf(val, len, "%s", f[col - 1]);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* A device's state column in /proc/gpu_dma_lock/devices, or "none". */
+static const char *proc_dev_state(uint32_t index)
+{
+	static char v[16];
+	char key[16];
+
+	snprintf(key, sizeof(key), "%u", index);
+	if (proc_col("/proc/gpu_dma_lock/devices", 1, key, 11, v, sizeof(v)))
+		return "none";
+	return v;
+}
+
 static void test_proc(void)
 {
-	char buf[8192];
+	char buf[8192], v[32];
 
 	t_section = "proc";
 	T_TRUE(read_file("/proc/gpu_dma_lock/version", buf,
@@ -1090,6 +1130,24 @@ static void test_proc(void)
 	T_TRUE(read_file("/proc/gpu_dma_lock/agents", buf,
 			      sizeof(buf)) > 0 &&
 		    strstr(buf, " tenant-a ") && strstr(buf, " tenant-b "));
+	/* ABI 1.3: each agent's shares, at the end of each of its rows. */
+	{
+		static const char hdr[] = "id name device quota usage peak reservations denied over max_reservations max_acl_entries\n";
+
+		T_TRUE(!strncmp(buf, hdr, strlen(hdr)));
+	}
+	T_EXPECT(gdlock_agent_set_limits(g, agent_a, 321, 654), 0);
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 2, "tenant-a", 10, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "321"));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 2, "tenant-a", 11, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "654"));
+	T_EXPECT(gdlock_agent_set_limits(g, agent_a, 0, 0), 0);
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 2, "tenant-a", 10, v,
+			  sizeof(v)), 0);
+	T_TRUE(strcmp(v, "321") && strtoul(v, NULL, 10) > 0);
+	T_TRUE(!strcmp(proc_dev_state(devs[0]), "live"));
 	T_TRUE(read_file("/proc/gpu_dma_lock/acl", buf, sizeof(buf)) > 0 &&
 		    !strncmp(buf, "agent owner device rights", 25));
 	T_TRUE(read_file("/proc/gpu_dma_lock/stats", buf,
@@ -1160,6 +1218,141 @@ static void test_default_policy(void)
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
 }
 
+/* Device @index as DEVICE_LIST reports it; -ENODEV when it is not listed. */
+static int device_of(uint32_t index, struct gdl_device_info *out)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	int n = gdlock_device_list(g, d, GDL_MAX_DEVICES), i;
+
+	for (i = 0; i < n && i < GDL_MAX_DEVICES; i++) {
+		if (d[i].index == index) {
+			*out = d[i];
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+/* The index of the managed device at PCI address @bdf, or -ENODEV. */
+static int device_at(uint32_t domain, uint32_t bdf)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	int n = gdlock_device_list(g, d, GDL_MAX_DEVICES), i;
+
+	for (i = 0; i < n && i < GDL_MAX_DEVICES; i++)
+		if (d[i].vendor && d[i].pci_domain == domain &&
+		    d[i].pci_bdf == bdf)
+			return d[i].index;
+	return -ENODEV;
+}
+
+static int find_edu(void)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	int n = gdlock_device_list(g, d, GDL_MAX_DEVICES), i;
+
+	ndev = 0;
+	for (i = 0; i < n && i < GDL_MAX_DEVICES; i++)
+		if (d[i].flags & GDL_DEV_F_PCI && d[i].vendor == 0x1234 &&
+		    d[i].device == 0x11e8)
+			devs[ndev++] = d[i].index;
+	return ndev;
+}
+
+/*
+ * PCI hot-plug (ABI 1.3), through the kernel's own sysfs: remove a managed
+ * edu device, check it is gone and what that means, rescan the bus, check
+ * it is back with its policy.  Mode "hotplug": deny policy, pci_ids
+ * naming the edu devices.
+ */
+static void test_hotplug(void)
+{
+	struct gdl_device_info d;
+	uint32_t agent, dev, dom, bdf;
+	char sys[96], rm[128];
+	struct gdl_quota q;
+	struct gdlock *g2;
+	uint64_t h;
+	int idx;
+
+	t_section = "hotplug";
+	if (find_edu() < 2) {
+		t_check(0, "2 edu devices managed at load (got %d)", ndev);
+		return;
+	}
+	dev = devs[1];
+	T_EXPECT(device_of(dev, &d), 0);
+	dom = d.pci_domain;
+	bdf = d.pci_bdf;
+	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%04x:%02x:%02x.%u",
+		 dom, bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7);
+	snprintf(rm, sizeof(rm), "%s/remove", sys);
+	T_TRUE(access(sys, F_OK) == 0);
+	T_EXPECT(gdlock_agent_create(g, "hotplug", 0, &agent), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, dev, 8 * MiB), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, devs[0], 8 * MiB), 0);
+	T_EXPECT(gdlock_bind_pid(g, agent, getpid()), 0);
+	g2 = xopen();
+	T_EXPECT(gdlock_reserve(g2, dev, MiB, &h), 0);
+	T_EXPECT(gdlock_reserve_at(g2, dev, 16 * MiB, MiB, &h), 0);
+	T_EXPECT(gdlock_dma_check(g2, dev, 16 * MiB, 4096, GDL_ACCESS_READ),
+		 0);
+	T_TRUE(!strcmp(proc_dev_state(dev), "live"));
+
+	/* Removed from the bus: flagged, refused, its reservations kept. */
+	T_EXPECT(write_file(rm, "1"), 0);
+	T_TRUE(access(sys, F_OK) != 0);
+	T_EXPECT(device_of(dev, &d), 0);
+	T_TRUE(d.flags == (GDL_DEV_F_PCI | GDL_DEV_F_GONE));
+	T_EXPECT(d.nr_reservations, 2);
+	T_TRUE(!strcmp(proc_dev_state(dev), "gone"));
+	T_EXPECT(device_of(devs[0], &d), 0);
+	T_TRUE(d.flags == GDL_DEV_F_PCI);
+	T_EXPECT(gdlock_reserve(g2, dev, 4096, NULL), -ENODEV);
+	T_EXPECT(gdlock_dma_check(g2, dev, 16 * MiB, 4096, GDL_ACCESS_READ),
+		 -ENODEV);
+	T_EXPECT(gdlock_peer_check(g2, devs[0], dev), -ENODEV);
+	T_EXPECT(gdlock_reserve(g2, devs[0], 4096, NULL), 0);
+	T_EXPECT(gdlock_device_remove(g, dev), -EBUSY);
+	T_EXPECT(usage_of(agent, dev), 2 * MiB);
+	/* Closing the file releases them: the charge goes. */
+	gdlock_close(g2);
+	T_EXPECT(usage_of(agent, dev), 0);
+	T_EXPECT(usage_of(agent, devs[0]), 0);
+	T_EXPECT(device_of(dev, &d), 0);
+	T_EXPECT(d.used, 0);
+	T_EXPECT(d.nr_reservations, 0);
+	T_EXPECT(stat_of(GDL_STAT_LIVE_RESERVATIONS), 0);
+	T_EXPECT(stat_of(GDL_STAT_LEDGER_CONSISTENT), 1);
+
+	/* A rescan brings it back: same index, live, the quota kept. */
+	T_EXPECT(write_file("/sys/bus/pci/rescan", "1"), 0);
+	T_TRUE(access(sys, F_OK) == 0);
+	T_EXPECT(device_at(dom, bdf), dev);
+	T_EXPECT(device_of(dev, &d), 0);
+	T_TRUE(d.flags == GDL_DEV_F_PCI);
+	T_TRUE(!strcmp(proc_dev_state(dev), "live"));
+	T_EXPECT(gdlock_quota_get(g, agent, dev, &q), 0);
+	T_EXPECT(q.quota, 8 * MiB);
+	g2 = xopen();
+	T_EXPECT(gdlock_reserve(g2, dev, 8 * MiB, &h), 0);
+	T_EXPECT(gdlock_reserve(g2, dev, 1, NULL), -EDQUOT);
+	gdlock_close(g2);
+
+	/* Forgotten while gone, it comes back as a new device. */
+	T_EXPECT(write_file(rm, "1"), 0);
+	T_EXPECT(gdlock_device_remove(g, dev), 0);
+	T_EXPECT(device_at(dom, bdf), -ENODEV);
+	T_EXPECT(write_file("/sys/bus/pci/rescan", "1"), 0);
+	idx = device_at(dom, bdf);
+	T_TRUE(idx >= 0);
+	T_EXPECT(gdlock_quota_get(g, agent, idx, &q), 0);
+	T_EXPECT(q.quota, 0);
+	T_EXPECT(gdlock_unbind_pid(g, agent, getpid()), 0);
+	T_EXPECT(gdlock_agent_destroy(g, agent), 0);
+	T_EXPECT(stat_of(GDL_STAT_LEDGER_CONSISTENT), 1);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "deny";
@@ -1168,6 +1361,8 @@ int main(int argc, char **argv)
 	g = xopen();
 	if (!strcmp(mode, "default")) {
 		test_default_policy();
+	} else if (!strcmp(mode, "hotplug")) {
+		test_hotplug();
 	} else {
 		test_abi();
 		test_devices();

@@ -80,7 +80,30 @@ else
 	bad "insmod with default policy"
 fi
 
-# 5. Load/unload cycles with traffic in between: nothing left behind.
+# 5. PCI hot-plug (ABI 1.3): an edu device removed and rescanned through
+# sysfs while the module is loaded (itest hotplug); then one that does not
+# match pci_ids (1234:11e9 names no edu device) is ignored on hot-add.
+if insmod "$KO" pci_ids=1234:11e8; then
+	run_itest hotplug
+	rmmod gpu_dma_lock && ok "rmmod after hot-plug" || bad "rmmod after hot-plug"
+else
+	bad "insmod for hot-plug"
+fi
+edu=$(grep -l 0x11e8 /sys/bus/pci/devices/*/device | head -n 1)
+edu=${edu%/device}
+rows() { tail -n +2 /proc/gpu_dma_lock/devices | wc -l; }
+if [ -n "$edu" ] && insmod "$KO" pci_ids=1234:11e9; then
+	[ "$(rows)" -eq 0 ] && ok "pci_ids=1234:11e9 manages nothing at load" || bad "pci_ids=1234:11e9 manages $(rows) at load"
+	echo 1 >"$edu/remove"
+	echo 1 >/sys/bus/pci/rescan
+	[ -e "$edu" ] && ok "the edu device came back on rescan" || bad "the edu device did not come back"
+	[ "$(rows)" -eq 0 ] && ok "a hot-added device not in pci_ids is ignored" || bad "a hot-added device not in pci_ids is managed: $(cat /proc/gpu_dma_lock/devices)"
+	rmmod gpu_dma_lock && ok "rmmod" || bad "rmmod"
+else
+	bad "insmod with pci_ids=1234:11e9 (edu device: '$edu')"
+fi
+
+# 6. Load/unload cycles with traffic in between: nothing left behind.
 i=0
 while [ $i -lt 10 ]; do
 	insmod "$KO" pci_ids=1234:11e8 default_policy=default default_quota=1M || break

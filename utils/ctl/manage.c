@@ -122,6 +122,7 @@ static void device_json(struct jw *w, const struct gdl_device_info *d)
 		jw_null(w, "pci_id");
 	}
 	jw_str(w, "source", d->flags & GDL_DEV_F_PCI ? "pci" : "manual");
+	jw_str(w, "state", d->flags & GDL_DEV_F_GONE ? "gone" : "live");
 	jw_size(w, "capacity", d->capacity);
 	jw_u64(w, "used", d->used);
 	jw_u64(w, "peak", d->peak);
@@ -157,9 +158,9 @@ static int device_list(struct ctl *c, int argc, char **argv)
 		jw_end(&w, ']');
 		jw_done(&w);
 	} else {
-		printf("%-5s %-20s %-13s %-9s %10s %10s %10s %6s %s\n", "INDEX",
-		       "NAME", "PCI", "ID", "CAPACITY", "USED", "PEAK", "RESV",
-		       "SOURCE");
+		printf("%-5s %-20s %-13s %-9s %10s %10s %10s %6s %-6s %s\n",
+		       "INDEX", "NAME", "PCI", "ID", "CAPACITY", "USED", "PEAK",
+		       "RESV", "SOURCE", "STATE");
 		for (i = 0; i < n; i++) {
 			char pci[32] = "-", id[16] = "-", b1[24], b2[24], b3[24];
 
@@ -167,13 +168,14 @@ static int device_list(struct ctl *c, int argc, char **argv)
 				ctl_fmt_pci_addr(d[i].pci_domain, d[i].pci_bdf, pci, sizeof(pci));
 				snprintf(id, sizeof(id), "%04x:%04x", d[i].vendor, d[i].device);
 			}
-			printf("%-5u %-20s %-13s %-9s %10s %10s %10s %6llu %s\n",
+			printf("%-5u %-20s %-13s %-9s %10s %10s %10s %6llu %-6s %s\n",
 			       d[i].index, d[i].name, pci, id,
 			       ctl_fmt_size(d[i].capacity, b1, sizeof(b1)),
 			       ctl_fmt_size(d[i].used, b2, sizeof(b2)),
 			       ctl_fmt_size(d[i].peak, b3, sizeof(b3)),
 			       (unsigned long long)d[i].nr_reservations,
-			       d[i].flags & GDL_DEV_F_PCI ? "pci" : "manual");
+			       d[i].flags & GDL_DEV_F_PCI ? "pci" : "manual",
+			       d[i].flags & GDL_DEV_F_GONE ? "gone" : "live");
 		}
 	}
 	free(d);

@@ -72,7 +72,7 @@ Version = namedtuple("Version", "abi_major abi_minor module_version "
                      "max_devices max_agents enforcing default_allow")
 Whoami = namedtuple("Whoami", "agent bound_by")
 Device = namedtuple("Device", "index name pci vendor device capacity used "
-                    "peak reservations")
+                    "peak reservations gone", defaults=(False,))
 Agent = namedtuple("Agent", "id name is_default default_quota bindings "
                    "max_reservations max_acl_entries")
 Binding = namedtuple("Binding", "agent type target exited")
@@ -239,9 +239,10 @@ class Ledger:
 
     def devices(self):
         """The managed devices: a list of Device (capacity None: unset)."""
-        return [Device(d.index, _text(d.name), bool(d.flags & 1), d.vendor,
-                       d.device, _limit(d.capacity), d.used, d.peak,
-                       d.nr_reservations)
+        return [Device(d.index, _text(d.name),
+                       bool(d.flags & _abi.DEV_F_PCI), d.vendor, d.device,
+                       _limit(d.capacity), d.used, d.peak, d.nr_reservations,
+                       bool(d.flags & _abi.DEV_F_GONE))
                 for d in self._list(_c().gdlock_device_list,
                                     _abi.gdl_device_info)]
 

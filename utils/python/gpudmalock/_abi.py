@@ -8,6 +8,8 @@ import ctypes
 import os
 
 NAME_LEN = 32
+DEV_F_PCI = 0x1
+DEV_F_GONE = 0x4  # ABI 1.3
 
 u8, u16, u32, u64, s32 = (ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32,
                           ctypes.c_uint64, ctypes.c_int32)

@@ -35,3 +35,21 @@ def test_structs_match_the_c_header(tmp_path):
     drift = ["python: %s  C: %s" % (w, g) for w, g in zip(want, got) if w != g]
     assert len(got) == len(want)
     assert not drift, "\n".join(drift)
+
+
+def test_flags_match_the_c_header(tmp_path):
+    flags = {"GDL_DEV_F_PCI": _abi.DEV_F_PCI, "GDL_DEV_F_GONE": _abi.DEV_F_GONE}
+    src = tmp_path / "flags.c"
+    src.write_text("#include <stdio.h>\n#include <gpudmalock.h>\n"
+                   "int main(void)\n{\n"
+                   + "".join('\tprintf("%s %%u\\n", %s);\n' % (n, n)
+                             for n in flags)
+                   + "\treturn 0;\n}\n")
+    exe = tmp_path / "flags"
+    subprocess.run([os.environ.get("CC", "cc"), "-Wall", "-Werror", "-I",
+                    os.path.join(TOP, "src", "uapi"), "-I",
+                    os.path.join(TOP, "utils", "include"), str(src), "-o",
+                    str(exe)], check=True)
+    got = subprocess.run([str(exe)], check=True, capture_output=True,
+                         text=True).stdout.splitlines()
+    assert got == ["%s %d" % (n, v) for n, v in flags.items()]

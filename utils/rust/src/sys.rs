@@ -15,6 +15,7 @@ pub const GDL_VERSION_F_ENFORCE: u32 = 0x1;
 pub const GDL_VERSION_F_DEFAULT_ALLOW: u32 = 0x2;
 pub const GDL_DEV_F_PCI: u32 = 0x1;
 pub const GDL_DEV_F_MANUAL: u32 = 0x2;
+pub const GDL_DEV_F_GONE: u32 = 0x4;
 pub const GDL_AGENT_F_DEFAULT: u32 = 0x1;
 pub const GDL_BIND_PID: u32 = 1;
 pub const GDL_BIND_CGROUP_FD: u32 = 2;

@@ -86,6 +86,9 @@ pub struct Device {
     pub name: String,
     /// Discovered on the PCI bus (else declared by an admin).
     pub pci: bool,
+    /// Left the PCI bus (ABI 1.3): no new reservations or DMA checks on it;
+    /// its reservations stay until released.
+    pub gone: bool,
     /// PCI domain.
     pub pci_domain: u32,
     /// PCI bus << 8 | devfn.
@@ -112,6 +115,7 @@ impl From<&sys::gdl_device_info> for Device {
             index: d.index,
             name: c_name(&d.name),
             pci: d.flags & sys::GDL_DEV_F_PCI != 0,
+            gone: d.flags & sys::GDL_DEV_F_GONE != 0,
             pci_domain: d.pci_domain,
             pci_bdf: d.pci_bdf,
             vendor: d.vendor,

@@ -56,6 +56,15 @@ fn rust_errnos() -> Vec<(&'static str, i32)> {
     ]
 }
 
+/// Flag values the bindings decode, which must equal the header's.
+fn rust_flags() -> Vec<(&'static str, u32)> {
+    vec![
+        ("GDL_DEV_F_PCI", GDL_DEV_F_PCI),
+        ("GDL_DEV_F_MANUAL", GDL_DEV_F_MANUAL),
+        ("GDL_DEV_F_GONE", GDL_DEV_F_GONE),
+    ]
+}
+
 /// The C headers' directories: the source tree's, else the installed ones.
 fn include_args() -> Vec<String> {
     let top = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
@@ -85,6 +94,9 @@ fn structs_and_errnos_match_the_c_header() {
     for (n, _) in rust_errnos() {
         writeln!(c, "\tprintf(\"errno {n} %d\\n\", {n});").unwrap();
     }
+    for (n, _) in rust_flags() {
+        writeln!(c, "\tprintf(\"flag {n} %u\\n\", {n});").unwrap();
+    }
     c.push_str("\treturn 0;\n}\n");
 
     let exe = format!("{}/layout-dump", env!("CARGO_TARGET_TMPDIR"));
@@ -101,6 +113,7 @@ fn structs_and_errnos_match_the_c_header() {
 
     let mut want: Vec<String> = rust.iter().map(|(s, f, v)| format!("{s} {f} {v}")).collect();
     want.extend(rust_errnos().iter().map(|(n, v)| format!("errno {n} {v}")));
+    want.extend(rust_flags().iter().map(|(n, v)| format!("flag {n} {v}")));
     let got: Vec<&str> = text.lines().collect();
     assert_eq!(got.len(), want.len(), "{text}");
     let diff: Vec<String> = want
