@@ -184,16 +184,6 @@ static struct gdl_uint_param gdl_agent_max_acl_p = {
 	&max_acl_entries_per_agent, 0, 1U << 26
 };
 
-#define GDL_SHARE_DIVISOR	16
-
-/* An agent's share of @pool: @want (at most the pool), or 0 for 1/16. */
-static u32 gdl_share(unsigned int want, unsigned int pool)
-{
-	if (want)
-		return min(want, pool);
-	return max(pool / GDL_SHARE_DIVISOR, 1U);
-}
-
 module_param_cb(default_quota, &gdl_size_ops, &default_quota, 0444);
 MODULE_PARM_DESC(default_quota,
 		 "Quota per device of the default agent (K/M/G/T suffixes, 'unlimited'; default 1G)");
@@ -230,10 +220,12 @@ static int __init gdl_init(void)
 		.max_agents = max_agents,
 		.max_reservations = max_reservations,
 		.max_acl_entries = max_acl_entries,
-		.agent_max_reservations = gdl_share(max_reservations_per_agent,
-						    max_reservations),
-		.agent_max_acl_entries = gdl_share(max_acl_entries_per_agent,
-						   max_acl_entries),
+		.agent_max_reservations =
+			gdl_default_share(max_reservations_per_agent,
+					  max_reservations),
+		.agent_max_acl_entries =
+			gdl_default_share(max_acl_entries_per_agent,
+					  max_acl_entries),
 		.enforce = enforce,
 		.policy = default_policy,
 	};

@@ -241,3 +241,12 @@ int gdl_parse_rights(const char *s, unsigned int *out)
 	*out = r;
 	return 0;
 }
+
+#define GDL_SHARE_DIVISOR	16
+
+unsigned int gdl_default_share(unsigned int per_agent, unsigned int pool)
+{
+	if (per_agent)
+		return per_agent < pool ? per_agent : pool;
+	return pool / GDL_SHARE_DIVISOR ? pool / GDL_SHARE_DIVISOR : 1;
+}

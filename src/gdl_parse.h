@@ -48,5 +48,12 @@ int gdl_parse_rights(const char *s, unsigned int *out);
  * dev << 3 | fn, the uapi's pci_bdf); -EINVAL leaves them untouched.
  */
 int gdl_parse_pci_addr(const char *s, unsigned int *domain, unsigned int *bdf);
+/*
+ * The share of a pool of @pool entries an agent gets unless an admin set
+ * its own: the module parameter @per_agent, at most the pool, or for 0 a
+ * sixteenth of the pool (at least 1).  The module applies it; the ctl
+ * computes it to tell whether a share of 0 (the default) is in force.
+ */
+unsigned int gdl_default_share(unsigned int per_agent, unsigned int pool);
 
 #endif /* GDL_PARSE_H */

@@ -249,7 +249,7 @@ cat >$T/policy <<'POL'
 device 0 capacity 64M
 device 1 capacity 32M
 device scratch capacity 16M declare
-agent infer
+agent infer max-reservations 0
 quota infer all 4M
 quota infer 1 8M
 bind infer cgroup /sys/fs/cgroup/ctl-infer
@@ -284,6 +284,15 @@ has ":2: bind: " "the dry run names the line, as a real run would"
 printf 'agent infer\nbind infer cgroup /proc\n' >$T/more
 expect 1 "apply --dry-run binding a directory that is no cgroup" $CTL apply $T/more --dry-run
 has "not a cgroup v2 directory" "the dry run says it is no cgroup"
+# A share of 0 (the module's default) is compared, not set again: a share
+# set otherwise is put back once, then nothing changes.
+expect 0 "agent limits infer away from the default" $CTL agent limits infer --max-reservations 5
+expect 0 "apply puts the default share back" $CTL apply $T/policy
+has "^~ .*:5: agent infer: max-reservations 0" "apply says it resets the share"
+has "^apply: 1 change made" "exactly that one change"
+expect 0 "apply once more" $CTL apply $T/policy
+has "^= .*:5: agent infer: exists" "the default share is in force"
+has "^apply: nothing to change" "a share of 0 changes nothing the second time"
 $CTL quota get infer 1 --json >$T/out
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["quota"]==8<<20, d' $T/out && ok "apply set infer's quota on device 1" || bad "infer quota: $(cat $T/out)"
 printf 'agent x\nquota x 0 12Q\n' >$T/bad

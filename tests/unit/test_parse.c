@@ -229,6 +229,16 @@ static void test_rights(void)
 	CU_ASSERT_EQUAL(gdl_parse_rights(NULL, &r), -EINVAL);
 }
 
+/* What a share of 0 stands for: the module and the ctl both use it. */
+static void test_default_share(void)
+{
+	CU_ASSERT_EQUAL(gdl_default_share(0, 1U << 20), 65536);
+	CU_ASSERT_EQUAL(gdl_default_share(0, 15), 1);	/* never 0 */
+	CU_ASSERT_EQUAL(gdl_default_share(0, 1), 1);
+	CU_ASSERT_EQUAL(gdl_default_share(100, 1000), 100);
+	CU_ASSERT_EQUAL(gdl_default_share(5000, 1000), 1000);	/* capped */
+}
+
 void register_parse_suite(void)
 {
 	CU_pSuite s = CU_add_suite("parse", NULL, NULL);
@@ -242,4 +252,5 @@ void register_parse_suite(void)
 	ADD_TEST(s, test_rights);
 	ADD_TEST(s, test_pci_addr);
 	ADD_TEST(s, test_pci_addr_garbage);
+	ADD_TEST(s, test_default_share);
 }

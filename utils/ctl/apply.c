@@ -11,10 +11,12 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
+#include "gdl_parse.h"
 #include "policy.h"
 
 struct dev_ent {
@@ -45,7 +47,50 @@ struct apply {
 	int nr_agent;
 	int changes, unchecked;
 	int counted_line;	/* the line of the last change counted */
+	/* What a share of 0 gives, from the module's parameters. */
+	bool share_known;
+	uint32_t share_res, share_acl;
 };
+
+/* A module parameter as a number; -1 when unreadable (an older module). */
+static int module_param_u32(const char *name, uint32_t *v)
+{
+	char path[128];
+	unsigned int n;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s",
+		 GDL_MODULE_NAME, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%u", &n) == 1;
+	fclose(f);
+	if (!ok)
+		return -1;
+	*v = n;
+	return 0;
+}
+
+/*
+ * The shares a 0 stands for, as the module computes them at load (its
+ * parameters cannot change while it is loaded).  Unknown, a share of 0 is
+ * set again on every run, as it cannot be compared.
+ */
+static void load_default_shares(struct apply *ap)
+{
+	uint32_t pool_res, per_res, pool_acl, per_acl;
+
+	if (module_param_u32("max_reservations", &pool_res) ||
+	    module_param_u32("max_reservations_per_agent", &per_res) ||
+	    module_param_u32("max_acl_entries", &pool_acl) ||
+	    module_param_u32("max_acl_entries_per_agent", &per_acl))
+		return;
+	ap->share_res = gdl_default_share(per_res, pool_res);
+	ap->share_acl = gdl_default_share(per_acl, pool_acl);
+	ap->share_known = true;
+}
 
 static int load_state(struct apply *ap)
 {
@@ -88,6 +133,7 @@ static int load_state(struct apply *ap)
 	}
 	ap->nr_agent = n;
 	free(a);
+	load_default_shares(ap);
 	return 0;
 }
 
@@ -224,10 +270,21 @@ static int do_device(struct apply *ap, const struct pol_line *l)
 }
 
 /*
- * An existing agent's shares, where the line names them.  A share of 0
- * means the module's default, which AGENT_LIST shows as a number: it is
- * set again (unchecked) rather than guessed.
+ * Whether a share the line gives (@has, @want; 0: the module's default,
+ * @dflt when known) is the one in force, @have (AGENT_LIST shows the
+ * number, never 0).
  */
+static bool share_in_force(const struct apply *ap, bool has, uint32_t want,
+			   uint32_t dflt, uint32_t have)
+{
+	if (!has)
+		return true;
+	if (!want)
+		return ap->share_known && have == dflt;
+	return want == have;
+}
+
+/* An existing agent's shares, where the line names them. */
 static int agent_shares(struct apply *ap, const struct pol_line *l,
 			struct agent_ent *a)
 {
@@ -235,8 +292,10 @@ static int agent_shares(struct apply *ap, const struct pol_line *l,
 	uint32_t acl = l->has_max_acl ? l->max_acl : a->max_acl;
 	int ret;
 
-	if ((!l->has_max_res || (l->max_res && l->max_res == a->max_res)) &&
-	    (!l->has_max_acl || (l->max_acl && l->max_acl == a->max_acl))) {
+	if (share_in_force(ap, l->has_max_res, l->max_res, ap->share_res,
+			   a->max_res) &&
+	    share_in_force(ap, l->has_max_acl, l->max_acl, ap->share_acl,
+			   a->max_acl)) {
 		change(ap, l, '=', "agent %s: exists (id %u)", a->name, a->id);
 		return 0;
 	}
