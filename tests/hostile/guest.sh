@@ -4,8 +4,8 @@
 # The hostile-conditions suites, run INSIDE the test VM as root
 # (tests/hostile/run.sh boots it with -e 2 -c 2):
 #   guest.sh MODULE.ko BINDIR FUZZ_CALLS SEED [SUITES]
-# SUITES (default all): fresh badinput limits priv noisy storm race fuzz
-# params lifecycle.  For each suite one line
+# SUITES (default all): fresh badinput limits priv noisy storm race hotplug
+# fuzz params lifecycle.  For each suite one line
 #   hsuite NAME CASES FAILED IOCTLS KILLED FINDINGS SECS
 # (IOCTLS: calls fuzzed; KILLED: processes SIGKILLed; FINDINGS: new
 # oops/BUG/WARNING/lockdep lines in the kernel log during the suite).
@@ -14,13 +14,14 @@ KO=$1
 BIN=$2
 FUZZ_CALLS=$3
 SEED=$4
-SUITES=${5:-"fresh badinput limits priv noisy storm race fuzz params lifecycle"}
+SUITES=${5:-"fresh badinput limits priv noisy storm race hotplug fuzz params lifecycle"}
 HERE=$(dirname "$0")
 H=$BIN/hostile
 PAT='Oops|BUG:|WARNING:|Call Trace|general protection|lockdep|possible recursive locking|circular locking|INFO: task .* blocked|sleeping function called from invalid context|KASAN|UBSAN|kernel BUG|RCU stall|self-detected stall|Kernel panic'
 LOAD="pci_ids=1234:11e8"
 : "${STORM_PROCS:=1000}" "${STORM_BATCH:=50}" "${RACE_SECS:=8}"
 : "${LIFECYCLE_CYCLES:=100}" "${SEED_CALLS:=20000}" "${NOISY_SECS:=4}"
+: "${HOTPLUG_SECS:=3}"
 
 # Loads and unloads are dominated by RCU grace periods under TCG (about
 # 1 s each): the suites that load many times expedite them (a run-time
@@ -122,6 +123,19 @@ noisy)
 		unload; sh_case $? "rmmod after noisy"
 	else
 		sh_case 1 "insmod for noisy"
+	fi
+	end
+	;;
+hotplug)
+	# PCI hot-plug under load: remove/rescan an edu device through sysfs.
+	begin hotplug
+	if load $LOAD; then
+		run_h "$BIN/hotplug" "$HOTPLUG_SECS"
+		echo "$out" | grep '^hotplug:'	# the figures
+		run_h "$H" check 1
+		unload; sh_case $? "rmmod after hotplug"
+	else
+		sh_case 1 "insmod for hotplug"
 	fi
 	end
 	;;

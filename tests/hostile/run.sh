@@ -29,7 +29,7 @@ make -s modules-all >"$build/hostile-build.log" 2>&1 ||
 make -s utils >>"$build/hostile-build.log" 2>&1 ||
 	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed"; exit 1; }
 mkdir -p "$bin"
-for p in fuzz hostile noisy; do
+for p in fuzz hostile noisy hotplug; do
 	${CC:-cc} -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/include -Itests/common \
 		-Isrc/uapi -static "tests/hostile/$p.c" \
 		"$build/utils/libgpudmalock.a" -lpthread -o "$bin/$p" ||
@@ -42,7 +42,7 @@ seed=${FUZZ_SEED:-$(printf '%#x' $(( (RANDOM << 30 | RANDOM << 15 | RANDOM) + 1 
 echo "hostile: fuzz seed $seed, $calls calls per kernel (replay: FUZZ_SEED=$seed)"
 envs="STORM_PROCS=${STORM_PROCS:-1000} STORM_BATCH=${STORM_BATCH:-50}"
 envs="$envs RACE_SECS=${RACE_SECS:-8} LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-100}"
-envs="$envs SEED_CALLS=${SEED_CALLS:-20000}"
+envs="$envs SEED_CALLS=${SEED_CALLS:-20000} HOTPLUG_SECS=${HOTPLUG_SECS:-3}"
 
 rows=()
 total_pass=0
@@ -57,7 +57,7 @@ for k in "${kernels[@]}"; do
 		>"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - t0))
-	grep -E '^(FAIL|vm-run:|fuzz: seed=.*secs|noisy:)' "$log" | head -n 60
+	grep -E '^(FAIL|vm-run:|fuzz: seed=.*secs|noisy:|hotplug:)' "$log" | head -n 60
 	n=0
 	while read -r _ suite c f io kl fi s; do
 		rows+=("$(printf '%-26s %-10s %6d %6d %9d %7d %8d %6d' "$k" "$suite" "$c" "$f" "$io" "$kl" "$fi" "$s")")
