@@ -302,7 +302,7 @@ enum gdl_stat {
 	GDL_STAT_LIVE_RESERVATIONS,
 	GDL_STAT_LIVE_ACL_ENTRIES,
 	GDL_STAT_LIVE_FILES,
-	GDL_STAT_LIVE_DEVICES,
+	GDL_STAT_LIVE_DEVICES,		/* table entries, gone ones too */
 	GDL_STAT_LEDGER_CONSISTENT,	/* 1 when usage == sum(reservations) */
 	GDL_STAT_NR
 };
