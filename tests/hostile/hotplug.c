@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "hcommon.h"
+#include "tdevice.h"
 
 #define MiB	(1024ULL * 1024)
 #define NW	3
@@ -123,21 +124,6 @@ static int finish(void)
 	return t_failed ? 1 : 0;
 }
 
-static int device_of(struct gdlock *g, uint32_t index,
-		     struct gdl_device_info *out)
-{
-	struct gdl_device_info d[GDL_MAX_DEVICES];
-	int n = gdlock_device_list(g, d, GDL_MAX_DEVICES), i;
-
-	for (i = 0; i < n && i < GDL_MAX_DEVICES; i++) {
-		if (d[i].index == index) {
-			*out = d[i];
-			return 0;
-		}
-	}
-	return -ENODEV;
-}
-
 int main(int argc, char **argv)
 {
 	struct gdl_device_info d[GDL_MAX_DEVICES], di;
@@ -162,7 +148,7 @@ int main(int argc, char **argv)
 	t_check(k == 2, "two edu devices managed (got %d)", k);
 	if (k < 2)
 		return finish();
-	T_EXPECT(device_of(g, devs[1], &di), 0);
+	T_EXPECT(t_device_of(g, devs[1], &di), 0);
 	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%04x:%02x:%02x.%u",
 		 di.pci_domain, di.pci_bdf >> 8, (di.pci_bdf >> 3) & 0x1f,
 		 di.pci_bdf & 7);
@@ -183,14 +169,14 @@ int main(int argc, char **argv)
 			t_check(0, "remove %s", rm);
 			break;
 		}
-		gone_ok += !device_of(g, devs[1], &di) &&
+		gone_ok += !t_device_of(g, devs[1], &di) &&
 			   di.flags & GDL_DEV_F_GONE;
 		usleep(1000 + (unsigned int)(cycles % 4) * 1000);
 		if (write_str("/sys/bus/pci/rescan", "1")) {
 			t_check(0, "rescan");
 			break;
 		}
-		back_ok += !device_of(g, devs[1], &di) &&
+		back_ok += !t_device_of(g, devs[1], &di) &&
 			   !(di.flags & GDL_DEV_F_GONE) && !access(sys, F_OK);
 		cycles++;
 		usleep(2000);
@@ -212,7 +198,7 @@ int main(int argc, char **argv)
 
 		for (i = 0; i < NW; i++)
 			held += sh->held[i][k];
-		T_EXPECT(device_of(g, devs[k], &di), 0);
+		T_EXPECT(t_device_of(g, devs[k], &di), 0);
 		t_check(di.used == held, "device %u: used %llu == held %llu",
 			devs[k], (unsigned long long)di.used,
 			(unsigned long long)held);

@@ -29,6 +29,7 @@
 
 #include "gpudmalock.h"
 #include "tcheck.h"
+#include "tdevice.h"
 
 #define MiB (1024ULL * 1024)
 #define CG_PROCS "/sys/fs/cgroup/gdl-test-b/cgroup.procs"
@@ -1218,20 +1219,6 @@ static void test_default_policy(void)
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
 }
 
-/* Device @index as DEVICE_LIST reports it; -ENODEV when it is not listed. */
-static int device_of(uint32_t index, struct gdl_device_info *out)
-{
-	struct gdl_device_info d[GDL_MAX_DEVICES];
-	int n = gdlock_device_list(g, d, GDL_MAX_DEVICES), i;
-
-	for (i = 0; i < n && i < GDL_MAX_DEVICES; i++) {
-		if (d[i].index == index) {
-			*out = d[i];
-			return 0;
-		}
-	}
-	return -ENODEV;
-}
 
 /* The index of the managed device at PCI address @bdf, or -ENODEV. */
 static int device_at(uint32_t domain, uint32_t bdf)
@@ -1281,7 +1268,7 @@ static void test_hotplug(void)
 		return;
 	}
 	dev = devs[1];
-	T_EXPECT(device_of(dev, &d), 0);
+	T_EXPECT(t_device_of(g, dev, &d), 0);
 	dom = d.pci_domain;
 	bdf = d.pci_bdf;
 	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%04x:%02x:%02x.%u",
@@ -1302,11 +1289,11 @@ static void test_hotplug(void)
 	/* Removed from the bus: flagged, refused, its reservations kept. */
 	T_EXPECT(write_file(rm, "1"), 0);
 	T_TRUE(access(sys, F_OK) != 0);
-	T_EXPECT(device_of(dev, &d), 0);
+	T_EXPECT(t_device_of(g, dev, &d), 0);
 	T_TRUE(d.flags == (GDL_DEV_F_PCI | GDL_DEV_F_GONE));
 	T_EXPECT(d.nr_reservations, 2);
 	T_TRUE(!strcmp(proc_dev_state(dev), "gone"));
-	T_EXPECT(device_of(devs[0], &d), 0);
+	T_EXPECT(t_device_of(g, devs[0], &d), 0);
 	T_TRUE(d.flags == GDL_DEV_F_PCI);
 	T_EXPECT(gdlock_reserve(g2, dev, 4096, NULL), -ENODEV);
 	T_EXPECT(gdlock_dma_check(g2, dev, 16 * MiB, 4096, GDL_ACCESS_READ),
@@ -1319,7 +1306,7 @@ static void test_hotplug(void)
 	gdlock_close(g2);
 	T_EXPECT(usage_of(agent, dev), 0);
 	T_EXPECT(usage_of(agent, devs[0]), 0);
-	T_EXPECT(device_of(dev, &d), 0);
+	T_EXPECT(t_device_of(g, dev, &d), 0);
 	T_EXPECT(d.used, 0);
 	T_EXPECT(d.nr_reservations, 0);
 	T_EXPECT(stat_of(GDL_STAT_LIVE_RESERVATIONS), 0);
@@ -1329,7 +1316,7 @@ static void test_hotplug(void)
 	T_EXPECT(write_file("/sys/bus/pci/rescan", "1"), 0);
 	T_TRUE(access(sys, F_OK) == 0);
 	T_EXPECT(device_at(dom, bdf), dev);
-	T_EXPECT(device_of(dev, &d), 0);
+	T_EXPECT(t_device_of(g, dev, &d), 0);
 	T_TRUE(d.flags == GDL_DEV_F_PCI);
 	T_TRUE(!strcmp(proc_dev_state(dev), "live"));
 	T_EXPECT(gdlock_quota_get(g, agent, dev, &q), 0);

@@ -9,6 +9,22 @@ from conftest import TOP
 from gpudmalock import _abi
 
 
+def _c_output(tmp_path, name, lines):
+    """The lines a C program of LINES (statements) prints, compiled
+    against the header."""
+    src = tmp_path / (name + ".c")
+    src.write_text("#include <stddef.h>\n#include <stdio.h>\n"
+                   "#include <gpudmalock.h>\nint main(void)\n{\n\t"
+                   + "\n\t".join(lines) + "\n\treturn 0;\n}\n")
+    exe = tmp_path / name
+    subprocess.run([os.environ.get("CC", "cc"), "-Wall", "-Werror", "-I",
+                    os.path.join(TOP, "src", "uapi"), "-I",
+                    os.path.join(TOP, "utils", "include"), str(src), "-o",
+                    str(exe)], check=True)
+    return subprocess.run([str(exe)], check=True, capture_output=True,
+                          text=True).stdout.splitlines()
+
+
 def test_structs_match_the_c_header(tmp_path):
     want, lines = [], []
     for s in _abi.STRUCTS:
@@ -21,17 +37,7 @@ def test_structs_match_the_c_header(tmp_path):
             lines.append('printf("%s %s %%zu %%zu\\n", offsetof(struct %s, %s),'
                          ' sizeof(((struct %s *)0)->%s));'
                          % (n, f, n, f, n, f))
-    src = tmp_path / "layout.c"
-    src.write_text("#include <stddef.h>\n#include <stdio.h>\n"
-                   "#include <gpudmalock.h>\nint main(void)\n{\n\t"
-                   + "\n\t".join(lines) + "\n\treturn 0;\n}\n")
-    exe = tmp_path / "layout"
-    subprocess.run([os.environ.get("CC", "cc"), "-Wall", "-Werror", "-I",
-                    os.path.join(TOP, "src", "uapi"), "-I",
-                    os.path.join(TOP, "utils", "include"), str(src), "-o",
-                    str(exe)], check=True)
-    got = subprocess.run([str(exe)], check=True, capture_output=True,
-                         text=True).stdout.splitlines()
+    got = _c_output(tmp_path, "layout", lines)
     drift = ["python: %s  C: %s" % (w, g) for w, g in zip(want, got) if w != g]
     assert len(got) == len(want)
     assert not drift, "\n".join(drift)
@@ -39,17 +45,6 @@ def test_structs_match_the_c_header(tmp_path):
 
 def test_flags_match_the_c_header(tmp_path):
     flags = {"GDL_DEV_F_PCI": _abi.DEV_F_PCI, "GDL_DEV_F_GONE": _abi.DEV_F_GONE}
-    src = tmp_path / "flags.c"
-    src.write_text("#include <stdio.h>\n#include <gpudmalock.h>\n"
-                   "int main(void)\n{\n"
-                   + "".join('\tprintf("%s %%u\\n", %s);\n' % (n, n)
-                             for n in flags)
-                   + "\treturn 0;\n}\n")
-    exe = tmp_path / "flags"
-    subprocess.run([os.environ.get("CC", "cc"), "-Wall", "-Werror", "-I",
-                    os.path.join(TOP, "src", "uapi"), "-I",
-                    os.path.join(TOP, "utils", "include"), str(src), "-o",
-                    str(exe)], check=True)
-    got = subprocess.run([str(exe)], check=True, capture_output=True,
-                         text=True).stdout.splitlines()
+    got = _c_output(tmp_path, "flags",
+                    ['printf("%s %%u\\n", %s);' % (n, n) for n in flags])
     assert got == ["%s %d" % (n, v) for n, v in flags.items()]
