@@ -59,6 +59,18 @@ static inline int h_list(int fd, unsigned long cmd, uint32_t filter, void *buf,
 	return r ? r : (int)a.count;
 }
 
+/* Wait for @n worker processes; each must have exited with status 0. */
+static inline void h_reap_workers(const pid_t *pids, int n)
+{
+	int i, st;
+
+	for (i = 0; i < n; i++) {
+		waitpid(pids[i], &st, 0);
+		t_check(WIFEXITED(st) && !WEXITSTATUS(st), "worker %d exit %#x",
+			i, st);
+	}
+}
+
 static inline int h_stats(int fd, struct gdl_stats *s)
 {
 	memset(s, 0, sizeof(*s));

@@ -1844,11 +1844,7 @@ static int suite_race(int secs)
 	}
 	rs->stop = 1;
 	pthread_join(th, NULL);
-	for (i = 0; i < nw; i++) {
-		waitpid(workers[i], &st, 0);
-		t_check(WIFEXITED(st) && !WEXITSTATUS(st), "worker %d exit %#x",
-			i, st);
-	}
+	h_reap_workers(workers, nw);
 	t_check(rs->violations == 0, "usage never above quota or capacity (%llu samples)",
 		(unsigned long long)rs->samples);
 	t_check(rs->removals > 0 && rs->destroys > 0 && rs->moves > 0,

@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 	struct gdlock *g;
 	pid_t pids[NW];
 	uint32_t agent;
-	int secs = argc > 1 ? atoi(argv[1]) : 3, n, i, k, st;
+	int secs = argc > 1 ? atoi(argv[1]) : 3, n, i, k;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	t_section = "hotplug";
@@ -208,11 +208,7 @@ int main(int argc, char **argv)
 			(unsigned long long)held);
 	}
 	sh->stop = 1;
-	for (i = 0; i < NW; i++) {
-		waitpid(pids[i], &st, 0);
-		t_check(WIFEXITED(st) && !WEXITSTATUS(st), "worker %d exit %#x",
-			i, st);
-	}
+	h_reap_workers(pids, NW);
 	t_check(sh->bad == 0, "only 0, EADDRINUSE or (gone) ENODEV seen in %llu operations",
 		(unsigned long long)sh->ops);
 	printf("hotplug: %llu remove/rescan cycles in %ds, %llu operations, %llu refused with ENODEV\n",
