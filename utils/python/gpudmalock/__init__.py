@@ -238,7 +238,8 @@ class Ledger:
         return Whoami(w.agent_id, BOUND_BY.get(w.bound_by, w.bound_by))
 
     def devices(self):
-        """The managed devices: a list of Device (capacity None: unset)."""
+        """The managed devices: a list of Device (capacity None: unset;
+        gone: left the PCI bus, ABI 1.3)."""
         return [Device(d.index, _text(d.name),
                        bool(d.flags & _abi.DEV_F_PCI), d.vendor, d.device,
                        _limit(d.capacity), d.used, d.peak, d.nr_reservations,
