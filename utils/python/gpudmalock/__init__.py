@@ -39,11 +39,11 @@ from .errors import Error, NotLoaded, LedgerClosed, from_errno, BY_ERRNO
 globals().update({cls.__name__: cls for cls in BY_ERRNO.values()})
 _InvalidArgument = BY_ERRNO[_errno.EINVAL]
 
-__all__ = ["Ledger", "Reservation", "Error", "NotLoaded", "LedgerClosed",
+__all__ = ["Ledger", "Reservation", "Attachment", "Error", "NotLoaded", "LedgerClosed",
            "UNLIMITED", "ALL_DEVICES", "SELF", "NAME_MAX", "DEVICE_PATH",
            "READ", "WRITE", "PEER", "parse_size", "cgroup_id", "Version",
            "Whoami", "Device", "Agent", "Binding", "Quota", "AclEntry",
-           "DmaAllowed", "Event"]
+           "DmaAllowed", "Event", "SHARE_KEY_LEN"]
 __all__ += [c.__name__ for c in BY_ERRNO.values()]
 
 UNLIMITED = (1 << 64) - 1
@@ -55,6 +55,8 @@ SELF = 0
 NAME_MAX = _abi.NAME_LEN - 1
 """The longest agent name, in bytes."""
 DEVICE_PATH = "/dev/gpu_dma_lock"
+SHARE_KEY_LEN = 64
+"""The length of a share key's bytes (Reservation.share, Ledger.attach)."""
 READ, WRITE, PEER = 0x1, 0x2, 0x4
 """Access rights (GDL_ACCESS_*), for dma_check() and ACL entries."""
 
@@ -148,6 +150,27 @@ def _name(name):
         raise _InvalidArgument(
             "agent name %r: 1 to %d bytes" % (name, NAME_MAX))
     return b
+
+
+class _BadKey(_InvalidArgument, ValueError):
+    """A share key that is not SHARE_KEY_LEN bytes: InvalidArgument, and a
+    ValueError as Python code expects of a bad value."""
+
+
+def _share_key(key):
+    if not isinstance(key, (bytes, bytearray, memoryview)):
+        raise _BadKey("share key: bytes, not %s" % type(key).__name__)
+    key = bytes(key)
+    if len(key) != SHARE_KEY_LEN:
+        raise _BadKey("share key: exactly %d bytes, not %d"
+                      % (SHARE_KEY_LEN, len(key)))
+    return key
+
+
+def _fd(f):
+    """An int fd, or the fileno() of a file object."""
+    fd = f.fileno() if hasattr(f, "fileno") else f
+    return _int(fd, 31, "fd")
 
 
 def parse_size(text):
@@ -373,6 +396,28 @@ class Ledger:
         _check(_c().gdlock_reserve_ex(self._g(), ctypes.byref(r)))
         return Reservation(self, r)
 
+    def attach(self, key):
+        """Gives this ledger its own handle on the reservation another
+        process shared by KEY (SHARE_KEY_LEN bytes, Reservation.share), for
+        reading and writing; returns an Attachment, a context manager that
+        drops the handle.  The caller's agent must be the reserving one or
+        hold its grant (or an admin entry) over the reservation's range
+        (for one without an address, the whole device): DmaDenied
+        otherwise; NotFound for an unknown key.  The charge stays with the
+        reserving agent until the last handle goes (ABI 1.3)."""
+        return self._attach(_c().gdlock_reservation_attach,
+                            _share_key(key), SHARE_KEY_LEN)
+
+    def attach_fd(self, fd):
+        """Like attach(), for a reservation shared by an open file
+        (Reservation.share_fd): FD is an int or has a fileno()."""
+        return self._attach(_c().gdlock_reservation_attach_fd, _fd(fd))
+
+    def _attach(self, fn, *key):
+        h = _abi.u64()
+        _check(fn(self._g(), *key, ctypes.byref(h)))
+        return Attachment(self, h.value)
+
     def _dma(self, c):
         _check(_c().gdlock_dma_check_ex(self._g(), ctypes.byref(c)))
         return DmaAllowed(c.owner_id, VERDICTS.get(c.result, c.result))
@@ -456,6 +501,23 @@ class Reservation:
         self.verdict = VERDICTS.get(r.result, r.result)
         self.released = False
 
+    def share(self, key):
+        """Names it by KEY, the SHARE_KEY_LEN bytes of a capability another
+        process also holds (a CUDA IPC handle), for Ledger.attach() there.
+        A key of another length or type is InvalidArgument (a ValueError)
+        before the kernel; all-zero bytes are InvalidArgument; a key naming
+        another reservation is Exists.  The key goes with the reservation
+        and counts against the agent's share (ShareExhausted)."""
+        _check(_c().gdlock_reservation_share(
+            self.ledger._g(), self.handle, _share_key(key), SHARE_KEY_LEN))
+
+    def share_fd(self, fd):
+        """Names it by an open file (an int fd or an object with fileno()):
+        a memfd or a character device, passed to the importer over a UNIX
+        socket or by inheritance, for Ledger.attach_fd() there."""
+        _check(_c().gdlock_reservation_share_fd(
+            self.ledger._g(), self.handle, _fd(fd)))
+
     def release(self):
         """Releases it (once; again is a no-op)."""
         if not self.released:
@@ -473,3 +535,31 @@ class Reservation:
         return "Reservation(device=%d, size=%d, agent=%d, handle=%#x)" % (
             self.device, self.size, self.agent, self.handle)
 
+
+
+class Attachment:
+    """A ledger's handle on a reservation another process shared
+    (Ledger.attach); a context manager that drops it on exit (release()
+    does it at once).  The memory stays charged to the reserving agent
+    while any handle on it lives."""
+
+    def __init__(self, ledger, handle):
+        self.ledger = ledger
+        self.handle = handle
+        self.released = False
+
+    def release(self):
+        """Drops the handle (once; again is a no-op)."""
+        if not self.released:
+            self.released = True
+            _check(_c().gdlock_release(self.ledger._g(), self.handle))
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if not self.ledger.closed:
+            self.release()
+
+    def __repr__(self):
+        return "Attachment(handle=%#x)" % self.handle

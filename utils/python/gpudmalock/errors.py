@@ -50,14 +50,15 @@ _TABLE = [
     (_errno.ESRCH, "AgentGone", "the caller's agent was destroyed, or no "
      "such process", "the agent was destroyed, or the process to bind does "
      "not exist: look the agent up again"),
-    (_errno.ENOENT, "NotFound", "no such agent, handle, binding or ACL entry",
-     "no such agent, handle, binding or ACL entry: list them to see what "
-     "exists"),
+    (_errno.ENOENT, "NotFound", "no such agent, handle, binding, ACL entry "
+     "or share key", "no such agent, handle, binding, ACL entry or share "
+     "key: list them to see what exists"),
     (_errno.ENODEV, "NoDevice", "no such device index",
      "no such device index: list the devices to see the valid indexes"),
-    (_errno.EEXIST, "Exists", "the name, PCI address or binding is taken",
-     "already exists: the name, PCI address or binding is taken (destroy or "
-     "pick another)"),
+    (_errno.EEXIST, "Exists", "the name, PCI address or binding is taken, "
+     "or the share key names another reservation", "already exists: the "
+     "name, PCI address or binding is taken, or the share key names another "
+     "reservation (destroy or pick another)"),
     (_errno.EBUSY, "Busy", "the device has reservations, or the target is "
      "the default agent", "in use: the device still has reservations, or "
      "the target is the default agent"),
@@ -70,9 +71,10 @@ _TABLE = [
     (_errno.EADDRINUSE, "AddressInUse", "the range overlaps a live "
      "reservation", "the address range overlaps a live reservation on this "
      "device: pick another range"),
-    (_errno.EACCES, "DmaDenied", "DMA denied",
-     "DMA denied: reserve the range first, or get a grant from its owner or "
-     "an admin ACL entry"),
+    (_errno.EACCES, "DmaDenied", "DMA denied, or an attach to another "
+     "agent's memory without its grant", "DMA denied (or attach refused): "
+     "reserve the range first, or get a grant from its owner or an admin ACL "
+     "entry"),
     (_errno.EUSERS, "TooManyAgents", "max_agents reached",
      "max_agents reached: destroy unused agents, or load the module with a "
      "higher max_agents"),
@@ -80,11 +82,14 @@ _TABLE = [
      "reached", "max_reservations or max_acl_entries reached: release or "
      "revoke some, or raise the module parameter"),
     (_errno.EMFILE, "ShareExhausted", "the agent's own share of "
-     "reservations or grants is used up", "the agent's own share of "
-     "reservations or grants is used up: release or revoke some, or have an "
-     "admin raise its limits"),
-    (_errno.EBADF, "NotCgroup", "not a cgroup v2 directory",
-     "not a cgroup v2 directory: pass a directory under /sys/fs/cgroup"),
+     "reservations (with share keys and attached handles) or grants is used "
+     "up", "the agent's own share of reservations (with share keys and "
+     "attached handles) or grants is used up: release or revoke some, or "
+     "have an admin raise its limits"),
+    (_errno.EBADF, "NotCgroup", "not a cgroup v2 directory, or a share "
+     "key's fd is not an open file", "not a cgroup v2 directory (pass a "
+     "directory under /sys/fs/cgroup), or a share key's fd is not an open "
+     "file"),
     (_errno.ENOMEM, "OutOfMemory", "the kernel is out of memory",
      "the kernel is out of memory; nothing changed: retry later"),
     (_errno.EIO, "NotEventChannel", "not a gpu_dma_lock event channel",

@@ -56,11 +56,12 @@ pub enum Error {
     NoAgent,
     /// ESRCH: the caller's agent was destroyed, or no such process.
     AgentGone,
-    /// ENOENT: no such agent, handle, binding or ACL entry.
+    /// ENOENT: no such agent, handle, binding, ACL entry or share key.
     NotFound,
     /// ENODEV: no such device (or peer) index.
     NoDevice,
-    /// EEXIST: the name, PCI address or binding is taken.
+    /// EEXIST: the name, PCI address or binding is taken, or the share key
+    /// names another reservation.
     Exists,
     /// EBUSY: the device has reservations, or the target is the default agent.
     Busy,
@@ -70,15 +71,18 @@ pub enum Error {
     CapacityExceeded,
     /// EADDRINUSE: the range overlaps a live reservation on the device.
     AddressInUse,
-    /// EACCES: DMA denied.
+    /// EACCES: DMA denied, or an attach to another agent's memory without
+    /// its grant (ABI 1.3).
     DmaDenied,
     /// EUSERS: max_agents reached.
     TooManyAgents,
     /// ENOBUFS: max_reservations or max_acl_entries reached.
     TooManyEntries,
-    /// EMFILE: the agent's own share of those pools is used up (ABI 1.2).
+    /// EMFILE: the agent's own share of those pools is used up (ABI 1.2;
+    /// from ABI 1.3 share keys and attached handles count too).
     ShareExhausted,
-    /// EBADF: the cgroup path is not a cgroup v2 directory.
+    /// EBADF: the cgroup path is not a cgroup v2 directory, or a share key's
+    /// fd is not an open file.
     NotCgroup,
     /// ENOMEM: out of memory (nothing changed).
     OutOfMemory,
@@ -169,18 +173,18 @@ impl Error {
             Error::PermissionDenied => "not permitted: this needs root (CAP_SYS_ADMIN), or the target belongs to another agent",
             Error::NoAgent => "this process is bound to no agent and default_policy=deny: bind its cgroup or pid to an agent first",
             Error::AgentGone => "the agent was destroyed, or the process to bind does not exist: look the agent up again",
-            Error::NotFound => "no such agent, handle, binding or ACL entry: list them to see what exists",
+            Error::NotFound => "no such agent, handle, binding, ACL entry or share key: list them to see what exists",
             Error::NoDevice => "no such device index: list the devices to see the valid indexes",
-            Error::Exists => "already exists: the name, PCI address or binding is taken (destroy or pick another)",
+            Error::Exists => "already exists: the name, PCI address or binding is taken, or the share key names another reservation (destroy or pick another)",
             Error::Busy => "in use: the device still has reservations, or the target is the default agent",
             Error::QuotaExceeded => "the agent's quota on this device would be exceeded: release reservations, ask for less, or have an admin raise the quota",
             Error::CapacityExceeded => "the device's capacity would be exceeded (or all device slots are used): wait for others to release memory",
             Error::AddressInUse => "the address range overlaps a live reservation on this device: pick another range",
-            Error::DmaDenied => "DMA denied: reserve the range first, or get a grant from its owner or an admin ACL entry",
+            Error::DmaDenied => "DMA denied (or attach refused): reserve the range first, or get a grant from its owner or an admin ACL entry",
             Error::TooManyAgents => "max_agents reached: destroy unused agents, or load the module with a higher max_agents",
             Error::TooManyEntries => "max_reservations or max_acl_entries reached: release or revoke some, or raise the module parameter",
-            Error::ShareExhausted => "the agent's own share of reservations or grants is used up: release or revoke some, or have an admin raise its limits",
-            Error::NotCgroup => "not a cgroup v2 directory: pass a directory under /sys/fs/cgroup",
+            Error::ShareExhausted => "the agent's own share of reservations (with share keys and attached handles) or grants is used up: release or revoke some, or have an admin raise its limits",
+            Error::NotCgroup => "not a cgroup v2 directory (pass a directory under /sys/fs/cgroup), or a share key's fd is not an open file",
             Error::OutOfMemory => "the kernel is out of memory; nothing changed: retry later",
             Error::NotEventChannel => "the file is not a gpu_dma_lock event channel: open /dev/gpu_dma_lock",
             Error::SizeOutOfRange => "size out of range: at most 2^64 - 1 bytes",

@@ -43,7 +43,7 @@ use error::check;
 use std::ffi::{CStr, CString};
 use std::os::raw::{c_char, c_uint};
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::io::{AsRawFd, RawFd};
+use std::os::unix::io::{AsFd, AsRawFd, RawFd};
 use std::path::Path;
 use std::ptr::NonNull;
 
@@ -62,6 +62,9 @@ pub const SELF_AGENT: AgentId = 0;
 pub const NAME_MAX: usize = sys::GDL_NAME_LEN - 1;
 /// The path of the device file.
 pub const DEVICE_PATH: &str = "/dev/gpu_dma_lock";
+/// The length of a share key's bytes ([`Reservation::share`],
+/// [`Ledger::attach`]): a CUDA IPC handle, fabric handle or pool export.
+pub const SHARE_KEY_LEN: usize = 64;
 
 /// One open file of `/dev/gpu_dma_lock`.
 ///
@@ -360,6 +363,34 @@ impl Ledger {
         self.reserve_raw(&mut r)
     }
 
+    fn attach_raw(&self, call: impl FnOnce(*mut u64) -> i32) -> Result<Attachment<'_>> {
+        let mut handle = 0u64;
+        check(call(&mut handle))?;
+        Ok(Attachment { ledger: self, handle })
+    }
+
+    /// Gives this ledger its own handle on the reservation another process
+    /// shared by `key` ([`Reservation::share`]), for reading and writing.
+    /// The caller's agent must be the reserving one or hold its grant (or
+    /// an admin entry) with read and write rights over the reservation's
+    /// range, for a reservation without an address the whole device:
+    /// otherwise [`Error::DmaDenied`].  An unknown key is
+    /// [`Error::NotFound`].  The charge stays with the reserving agent and
+    /// goes with the last handle, whichever ledger holds it (ABI 1.3).
+    pub fn attach(&self, key: &[u8; SHARE_KEY_LEN]) -> Result<Attachment<'_>> {
+        // SAFETY: a live handle; the key is SHARE_KEY_LEN readable bytes.
+        self.attach_raw(|h| unsafe { sys::gdlock_reservation_attach(self.g(), key.as_ptr(), key.len(), h) })
+    }
+
+    /// Like [`Ledger::attach`], for the reservation shared by an open file
+    /// ([`Reservation::share_fd`]): the same file, passed over a UNIX
+    /// socket or inherited.
+    pub fn attach_fd<F: AsFd>(&self, file: F) -> Result<Attachment<'_>> {
+        let fd = file.as_fd().as_raw_fd();
+        // SAFETY: a live handle; the kernel only looks the fd up.
+        self.attach_raw(|h| unsafe { sys::gdlock_reservation_attach_fd(self.g(), fd, h) })
+    }
+
     /// May the caller's agent access `[addr, addr + len)` on a device?
     /// `Ok` says why it may; [`Error::DmaDenied`] that it may not.
     pub fn dma_check(&self, device: DeviceIndex, addr: u64, len: u64, access: Access) -> Result<DmaAllowed> {
@@ -514,6 +545,29 @@ impl Reservation<'_> {
         h
     }
 
+    /// Names it by the 64 bytes of a capability another process also
+    /// holds (a CUDA IPC handle, say), which [`Ledger::attach`] takes
+    /// there.  All-zero bytes are [`Error::InvalidArgument`]; a key that
+    /// already names another reservation is [`Error::Exists`] (the same
+    /// one again changes nothing).  The key goes with the reservation, and
+    /// counts against the agent's share of reservations
+    /// ([`Error::ShareExhausted`]) (ABI 1.3).
+    pub fn share(&self, key: &[u8; SHARE_KEY_LEN]) -> Result<()> {
+        // SAFETY: a live ledger (the lifetime); SHARE_KEY_LEN readable bytes.
+        check(unsafe { sys::gdlock_reservation_share(self.ledger.raw(), self.handle, key.as_ptr(), key.len()) }).map(drop)
+    }
+
+    /// Names it by an open file, a memfd or a character device (anything
+    /// else is [`Error::InvalidArgument`]), which the importer receives
+    /// over a UNIX socket or by inheritance and passes to
+    /// [`Ledger::attach_fd`].  The key holds a reference to the file until
+    /// the reservation goes (ABI 1.3).
+    pub fn share_fd<F: AsFd>(&self, file: F) -> Result<()> {
+        let fd = file.as_fd().as_raw_fd();
+        // SAFETY: a live ledger (the lifetime); the kernel only looks the fd up.
+        check(unsafe { sys::gdlock_reservation_share_fd(self.ledger.raw(), self.handle, fd) }).map(drop)
+    }
+
     fn release_raw(&self) -> Result<()> {
         // SAFETY: the ledger outlives the reservation (its lifetime).
         check(unsafe { sys::gdlock_release(self.ledger.raw(), self.handle) }).map(drop)
@@ -523,6 +577,49 @@ impl Reservation<'_> {
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
         // Nothing to report to: the kernel releases it at close anyway.
+        let _ = self.release_raw();
+    }
+}
+
+/// A ledger's handle on a reservation another process shared
+/// ([`Ledger::attach`]), dropped when this drops (or by
+/// [`Attachment::release`], which reports errors).  The memory stays
+/// charged to the reserving agent while any handle on it lives.
+#[derive(Debug)]
+pub struct Attachment<'a> {
+    ledger: &'a Ledger,
+    handle: u64,
+}
+
+impl Attachment<'_> {
+    /// The kernel's handle (valid on its ledger only).
+    pub fn handle(&self) -> u64 {
+        self.handle
+    }
+
+    /// Drops the handle now.
+    pub fn release(self) -> Result<()> {
+        let ret = self.release_raw();
+        std::mem::forget(self);
+        ret
+    }
+
+    /// Keeps the handle until the ledger closes, returning it.
+    pub fn keep(self) -> u64 {
+        let h = self.handle;
+        std::mem::forget(self);
+        h
+    }
+
+    fn release_raw(&self) -> Result<()> {
+        // SAFETY: the ledger outlives the attachment (its lifetime).
+        check(unsafe { sys::gdlock_release(self.ledger.raw(), self.handle) }).map(drop)
+    }
+}
+
+impl Drop for Attachment<'_> {
+    fn drop(&mut self) {
+        // Nothing to report to: the kernel drops it at close anyway.
         let _ = self.release_raw();
     }
 }

@@ -226,6 +226,10 @@ extern "C" {
 
     pub fn gdlock_reserve_ex(g: *mut gdlock, r: *mut gdl_reserve) -> c_int;
     pub fn gdlock_release(g: *mut gdlock, handle: u64) -> c_int;
+    pub fn gdlock_reservation_share(g: *mut gdlock, handle: u64, key: *const u8, len: usize) -> c_int;
+    pub fn gdlock_reservation_share_fd(g: *mut gdlock, handle: u64, fd: c_int) -> c_int;
+    pub fn gdlock_reservation_attach(g: *mut gdlock, key: *const u8, len: usize, handle: *mut u64) -> c_int;
+    pub fn gdlock_reservation_attach_fd(g: *mut gdlock, fd: c_int, handle: *mut u64) -> c_int;
 
     pub fn gdlock_dma_check_ex(g: *mut gdlock, c: *mut gdl_dma_check) -> c_int;
 
