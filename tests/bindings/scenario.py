@@ -9,6 +9,7 @@ Prints "ok"/"FAIL" lines and ends with "python-vm: N passed, M failed".
 import itertools
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -16,7 +17,10 @@ import gpudmalock as gdl
 
 MIB = 1 << 20
 CG = "/sys/fs/cgroup/py-bindings"
+CG_B = "/sys/fs/cgroup/py-bindings-b"
 NAME = "py-bindings"
+SHARED = 64 << 10
+KEY = b"\xc3" * gdl.SHARE_KEY_LEN
 TENANTS = []    # killed at the end if the scenario stops early
 
 
@@ -55,11 +59,143 @@ class Tally:
         return v
 
 
-def tenant(agent, other):
-    t = Tally()
+def drop_root():
     os.setgroups([])
     os.setresgid(65534, 65534, 65534)
     os.setresuid(65534, 65534, 65534)
+
+
+def relay(t, lines, until):
+    """Counts a child's "ok"/"FAIL" lines as this scenario's, up to the
+    line UNTIL; whether that line came."""
+    for line in lines:
+        line = line.rstrip("\n")
+        if line == until:
+            return True
+        if line.startswith("ok   python: "):
+            t.check(True, line[13:])
+        elif line.startswith("FAIL python: "):
+            t.check(False, line[13:])
+        else:
+            print(line)
+    return False
+
+
+def start_in(cg, *args):
+    """This script again with ARGS, in cgroup CG before it runs anything of
+    its own; stdin and stdout are pipes."""
+    procs = os.open(cg + "/cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
+    fds = tuple(a for a in args if isinstance(a, int))
+    child = subprocess.Popen(
+        [sys.executable, os.path.abspath(__file__)] + [str(a) for a in args],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        pass_fds=fds, preexec_fn=lambda: os.write(procs, b"0"))
+    os.close(procs)
+    TENANTS.append(child)
+    return child
+
+
+def importer(step, memfd):
+    """The share scenario's importer, in agent B's cgroup as uid 65534:
+    "denied" (no grant yet) or "hold" (attach, then hold a handle until a
+    line comes on stdin).  MEMFD is the inherited memfd key."""
+    t = Tally()
+    drop_root()
+    t.check(os.geteuid() == 65534, "importer: dropped to uid/gid 65534")
+    led = t.ok("importer: open", gdl.Ledger)
+    memfile = os.fdopen(memfd, "rb", closefd=False)
+    if step == "denied":
+        t.raises(gdl.DmaDenied, "importer: attach by bytes without a grant",
+                 led.attach, KEY)
+        t.raises(gdl.DmaDenied, "importer: attach by the memfd without a "
+                 "grant", led.attach_fd, memfd)
+        t.raises(gdl.NotFound, "importer: attach by an unknown key",
+                 led.attach, b"\x5a" * gdl.SHARE_KEY_LEN)
+    else:
+        held = t.ok("importer: attach by bytes with a grant", led.attach,
+                    bytearray(KEY))
+        with t.ok("importer: attach by the memfd (a file object) with a "
+                  "grant", led.attach_fd, memfile) as a:
+            t.check(a.handle != held.handle, "importer: two handles")
+        t.check(a.released, "importer: the with block dropped the memfd's "
+                "handle")
+        q = led.quota()
+        t.check(q.usage == 0, "importer: nothing charged to B: %r" % (q,))
+        print("holding", flush=True)
+        sys.stdin.readline()
+        held.release()
+    print("importer: %d passed, %d failed" % (t.passed, t.failed))
+    print("done", flush=True)
+
+
+def share(t, led):
+    """Shared reservations (ABI 1.3): this process, bound by pid to agent
+    A, reserves and shares by 64 bytes and by a memfd; the importer (this
+    script again, in agent B's cgroup as uid 65534) attaches, first without
+    A's grant, then with it, and holds the memory after the exporter's file
+    is closed."""
+    a = t.ok("share: create the exporter's agent A", led.create_agent,
+             "py-share-a")
+    b = t.ok("share: create the importer's agent B", led.create_agent,
+             "py-share-b")
+    t.ok("share: A may use 1M", led.set_quota, a, 0, MIB)
+    os.makedirs(CG_B, exist_ok=True)
+    t.ok("share: bind B's cgroup", led.bind_cgroup, b, CG_B)
+    t.ok("share: bind this process to A", led.bind_pid, a, os.getpid())
+    memfd = os.memfd_create("gdl-share", 0)
+    exp = t.ok("share: the exporter's ledger", gdl.Ledger)
+    r = t.ok("share: A reserves 64K", exp.reserve, 0, SHARED)
+    t.ok("share: by 64 bytes", r.share, KEY)
+    t.ok("share: the same key again changes nothing", r.share, KEY)
+    t.ok("share: by the memfd", r.share_fd, memfd)
+    with exp.reserve(0, 4096) as r2:
+        t.raises(gdl.Exists, "share: a key names one reservation", r2.share,
+                 KEY)
+    t.raises(gdl.InvalidArgument, "share: an all-zero key", r.share,
+             bytes(gdl.SHARE_KEY_LEN))
+    s1, s2 = socket.socketpair()
+    t.raises(gdl.InvalidArgument, "share: a socket is no key", r.share_fd, s1)
+    s1.close()
+    s2.close()
+
+    child = start_in(CG_B, "--importer", "denied", memfd)
+    t.check(relay(t, child.stdout, "done"),
+            "share: the importer without a grant ran to its end")
+    t.check(child.wait() == 0, "share: the importer exited 0")
+
+    grant = gdl.AclEntry(b, a, 0, gdl.READ | gdl.WRITE, 0, 0,
+                         gdl.UNLIMITED)
+    t.ok("share: grant B the whole device of A's", led.acl_grant, [grant])
+    child = start_in(CG_B, "--importer", "hold", memfd)
+    t.check(relay(t, child.stdout, "holding"),
+            "share: the importer holds a handle")
+    t.ok("share: the exporter releases its handle", r.release)
+    t.check(led.quota(a, 0).usage == SHARED,
+            "share: still charged to A while the importer holds it")
+    exp.close()
+    t.check(led.quota(a, 0).usage == SHARED,
+            "share: still charged to A after the exporter's ledger closed")
+    t.check(led.quota(b, 0).usage == 0, "share: never charged to B")
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    t.check(relay(t, child.stdout, "done"),
+            "share: the importer holding ran to its end")
+    t.check(child.wait() == 0, "share: the importer exited 0")
+    t.check(led.quota(a, 0).usage == 0,
+            "share: the charge went with the importer's last handle")
+    t.raises(gdl.NotFound, "share: the keys went with the reservation",
+             led.attach, KEY)
+    os.close(memfd)
+    t.ok("share: revoke the grant", led.acl_revoke, [grant])
+    t.ok("share: unbind this process", led.unbind_pid, a, os.getpid())
+    t.ok("share: destroy A", led.destroy_agent, a)
+    t.ok("share: destroy B", led.destroy_agent, b)
+    os.rmdir(CG_B)
+
+
+def tenant(agent, other):
+    t = Tally()
+    drop_root()
     t.check(os.geteuid() == 65534, "tenant: dropped to uid/gid 65534")
     led = t.ok("tenant: open", gdl.Ledger)
     w = led.whoami()
@@ -139,27 +275,9 @@ def scenario(t):
     other = t.ok("create another agent", led.create_agent, "py-other")
 
     # The tenant joins the cgroup before it runs anything of its own.
-    procs = os.open(CG + "/cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
-    child = subprocess.Popen(
-        [sys.executable, os.path.abspath(__file__), "--tenant", str(aid),
-         str(other)],
-        stdout=subprocess.PIPE, text=True,
-        preexec_fn=lambda: os.write(procs, b"0"))
-    os.close(procs)
-    TENANTS.append(child)
-    held = False
-    for line in child.stdout:
-        line = line.rstrip("\n")
-        if line == "holding":
-            held = True
-            break
-        if line.startswith("ok   python: "):
-            t.check(True, line[13:])
-        elif line.startswith("FAIL python: "):
-            t.check(False, line[13:])
-        else:
-            print(line)
-    t.check(held, "the tenant holds its reservations")
+    child = start_in(CG, "--tenant", str(aid), str(other))
+    t.check(relay(t, child.stdout, "holding"),
+            "the tenant holds its reservations")
     q = led.quota(aid, 0)
     t.check(q.usage == 4 * MIB and q.reservations == 2 and q.denied == 3,
             "usage 4M in 2 reservations, 3 denials (2 quota, 1 DMA): %r"
@@ -221,6 +339,8 @@ def scenario(t):
          "py-life")
     os.rmdir(CG)
 
+    share(t, led)
+
     t.raises(gdl.InvalidArgument, "an over-long name", led.create_agent,
              "n" * (gdl.NAME_MAX + 1))
     tmp = t.ok("create a scratch agent", led.create_agent, "py-bad")
@@ -248,6 +368,9 @@ def scenario(t):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--importer":
+        importer(sys.argv[2], int(sys.argv[3]))
+        return 0
     if len(sys.argv) == 4 and sys.argv[1] == "--tenant":
         try:
             tenant(int(sys.argv[2]), int(sys.argv[3]))

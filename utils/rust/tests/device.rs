@@ -7,6 +7,7 @@
 //! "rust-vm: N passed, M failed".
 use gpu_dma_lock::*;
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::io::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -14,6 +15,8 @@ use std::time::Duration;
 const MIB: u64 = 1 << 20;
 const CG: &str = "/sys/fs/cgroup/rs-bindings";
 const NAME: &str = "rs-bindings";
+const CG_B: &str = "/sys/fs/cgroup/rs-bindings-b";
+const SHARED: u64 = 64 * 1024;
 
 struct Tally {
     pass: u32,
@@ -58,6 +61,35 @@ extern "C" {
     fn setresgid(r: u32, e: u32, s: u32) -> i32;
     fn setresuid(r: u32, e: u32, s: u32) -> i32;
     fn kill(pid: i32, sig: i32) -> i32;
+    fn memfd_create(name: *const std::os::raw::c_char, flags: u32) -> i32;
+}
+
+/// Drops to uid/gid 65534, as a tenant would run.
+fn drop_root() -> bool {
+    // SAFETY: plain syscalls on this process's credentials.
+    unsafe { setgroups(0, std::ptr::null()) == 0 && setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0 }
+}
+
+/// Counts a child's "ok"/"FAIL" lines as this scenario's, up to the line
+/// `until`; whether that line came.
+fn relay(t: &mut Tally, out: &mut impl BufRead, until: &str) -> bool {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match out.read_line(&mut line) {
+            Ok(n) if n > 0 => {}
+            _ => return false,
+        }
+        let line = line.trim_end();
+        if line == until {
+            return true;
+        }
+        if let Some(rest) = line.strip_prefix("ok   rust: ") {
+            t.check(true, rest);
+        } else if let Some(rest) = line.strip_prefix("FAIL rust: ") {
+            t.check(false, rest);
+        }
+    }
 }
 
 /// The tenant: SIGKILLed if the scenario stops early, so that it never
@@ -75,10 +107,8 @@ impl Drop for Tenant {
 /// is refused past it, fails admin calls, then holds its reservations
 /// until killed.
 fn tenant(agent: AgentId, other: AgentId) -> i32 {
-    // SAFETY: plain syscalls on this process's credentials.
-    let dropped = unsafe { setgroups(0, std::ptr::null()) == 0 && setresgid(65534, 65534, 65534) == 0 && setresuid(65534, 65534, 65534) == 0 };
     let mut t = Tally { pass: 0, fail: 0 };
-    t.check(dropped, "tenant: dropped to uid/gid 65534");
+    t.check(drop_root(), "tenant: dropped to uid/gid 65534");
     let l = match t.ok(Ledger::open(), "tenant: open") {
         Some(l) => l,
         None => return 1,
@@ -164,20 +194,8 @@ fn scenario(t: &mut Tally) -> Option<()> {
     }
     let mut tenant = Tenant(t.ok(cmd.spawn().map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0))), "start the tenant in the cgroup")?);
     let child = &mut tenant.0;
-    let out = BufReader::new(child.stdout.take()?);
-    let mut held = false;
-    for line in out.lines() {
-        let line = line.ok()?;
-        if line == "holding" {
-            held = true;
-            break;
-        }
-        if let Some(rest) = line.strip_prefix("ok   rust: ") {
-            t.check(true, rest);
-        } else if let Some(rest) = line.strip_prefix("FAIL rust: ") {
-            t.check(false, rest);
-        }
-    }
+    let mut out = BufReader::new(child.stdout.take()?);
+    let held = relay(t, &mut out, "holding");
     t.check(held, "the tenant holds its reservations");
     if let Some(q) = t.ok(l.quota(id, 0), "quota get while the tenant holds") {
         t.check(q.usage == 4 * MIB && q.reservations == 2 && q.denied == 3, &format!("usage 4M in 2 reservations, 3 denials (2 quota, 1 DMA): {q:?}"));
@@ -233,6 +251,8 @@ fn scenario(t: &mut Tally) -> Option<()> {
     t.ok(l.retire_agent("rs-life"), "retire it again: already gone is success");
     let _ = std::fs::remove_dir(CG);
 
+    share(t, &l);
+
     // Bad input: typed errors, nothing changed.
     t.err(l.create_agent(&"n".repeat(NAME_MAX + 1), 0), Error::InvalidArgument, "an over-long name");
     let tmp = t.ok(l.create_agent("rs-bad", 0), "create a scratch agent")?;
@@ -250,7 +270,126 @@ fn scenario(t: &mut Tally) -> Option<()> {
     Some(())
 }
 
+/// The importer of the share scenario, in agent B's cgroup as uid 65534:
+/// `denied` (no grant yet) or `hold` (attach, then hold a handle until a
+/// line comes on stdin).  The memfd key is inherited as fd GDL_MEMFD.
+fn importer(step: &str) -> i32 {
+    let mut t = Tally { pass: 0, fail: 0 };
+    t.check(drop_root(), "importer: dropped to uid/gid 65534");
+    let fd: i32 = std::env::var("GDL_MEMFD").ok().and_then(|s| s.parse().ok()).unwrap_or(-1);
+    // SAFETY: the scenario left the memfd open across exec for us.
+    let memfd = unsafe { BorrowedFd::borrow_raw(fd) };
+    let key = [0xc3u8; SHARE_KEY_LEN];
+    let l = match t.ok(Ledger::open(), "importer: open") {
+        Some(l) => l,
+        None => return 1,
+    };
+    if step == "denied" {
+        t.err(l.attach(&key), Error::DmaDenied, "importer: attach by bytes without a grant");
+        t.err(l.attach_fd(memfd), Error::DmaDenied, "importer: attach by the memfd without a grant");
+        t.err(l.attach(&[0x5a; SHARE_KEY_LEN]), Error::NotFound, "importer: attach by an unknown key");
+    } else {
+        let by_bytes = t.ok(l.attach(&key), "importer: attach by bytes with a grant");
+        if let Some(a) = t.ok(l.attach_fd(memfd), "importer: attach by the memfd with a grant") {
+            t.check(by_bytes.as_ref().map(|b| b.handle() != a.handle()) == Some(true), "importer: two handles of its own");
+            t.ok(a.release(), "importer: release the memfd's handle");
+        }
+        if let Some(q) = t.ok(l.quota(SELF_AGENT, 0), "importer: own quota") {
+            t.check(q.usage == 0, &format!("importer: nothing charged to B: {q:?}"));
+        }
+        println!("holding");
+        std::io::stdout().flush().ok();
+        let mut go = String::new();
+        let _ = std::io::stdin().read_line(&mut go);
+        // by_bytes drops here: the last handle, and with it the charge.
+        drop(by_bytes);
+    }
+    println!("importer: {} passed, {} failed", t.pass, t.fail);
+    println!("done");
+    std::io::stdout().flush().ok();
+    0
+}
+
+/// Shared reservations (ABI 1.3): this process, bound by pid to agent A,
+/// reserves and shares by 64 bytes and by a memfd; the importer (this
+/// binary again, in agent B's cgroup as uid 65534) attaches, first without
+/// A's grant, then with it, and holds the memory after the exporter's file
+/// is closed.
+fn share(t: &mut Tally, l: &Ledger) -> Option<()> {
+    let a = t.ok(l.create_agent("rs-share-a", 0), "share: create the exporter's agent A")?;
+    let b = t.ok(l.create_agent("rs-share-b", 0), "share: create the importer's agent B")?;
+    t.ok(l.set_quota(a, 0, MIB), "share: A may use 1M")?;
+    let _ = std::fs::create_dir(CG_B);
+    t.ok(l.bind_cgroup(b, CG_B), "share: bind B's cgroup")?;
+    t.ok(l.bind_pid(a, std::process::id()), "share: bind this process to A")?;
+    let key = [0xc3u8; SHARE_KEY_LEN];
+    // SAFETY: a plain syscall; no MFD_CLOEXEC, so the importer inherits it.
+    let raw = unsafe { memfd_create(b"gdl-share\0".as_ptr().cast(), 0) };
+    t.check(raw >= 0, "share: memfd_create");
+    // SAFETY: a new fd that nothing else owns.
+    let memfd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let exp = t.ok(Ledger::open(), "share: the exporter's ledger")?;
+    {
+        let r = t.ok(exp.reserve(0, SHARED), "share: A reserves 64K")?;
+        t.ok(r.share(&key), "share: by 64 bytes");
+        t.ok(r.share(&key), "share: the same key again changes nothing");
+        t.ok(r.share_fd(&memfd), "share: by the memfd");
+        let r2 = t.ok(exp.reserve(0, 4096), "share: A reserves 4K more")?;
+        t.err(r2.share(&key), Error::Exists, "share: a key names one reservation");
+        t.err(r.share(&[0; SHARE_KEY_LEN]), Error::InvalidArgument, "share: an all-zero key");
+        let (s1, _s2) = t.ok(std::os::unix::net::UnixStream::pair().map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0))), "share: a socket pair")?;
+        t.err(r.share_fd(&s1), Error::InvalidArgument, "share: a socket is no key");
+        drop(r2);
+
+        let start = |step: &str| -> Result<Tenant> {
+            let procs = std::fs::OpenOptions::new().write(true).open(format!("{CG_B}/cgroup.procs")).map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0)))?;
+            let mut cmd = Command::new(std::env::current_exe().map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0)))?);
+            cmd.env("GDL_ROLE", "importer").env("GDL_STEP", step).env("GDL_MEMFD", memfd.as_raw_fd().to_string()).stdin(Stdio::piped()).stdout(Stdio::piped());
+            // SAFETY: only a write(2) between fork and exec.
+            unsafe {
+                cmd.pre_exec(move || (&procs).write_all(b"0"));
+            }
+            cmd.spawn().map(Tenant).map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0)))
+        };
+
+        // B without a grant: refused.
+        let mut imp = t.ok(start("denied"), "share: start the importer without a grant")?;
+        let mut out = BufReader::new(imp.0.stdout.take()?);
+        let seen = relay(t, &mut out, "done");
+        t.check(seen, "share: the importer without a grant ran to its end");
+        t.check(imp.0.wait().map(|s| s.success()).unwrap_or(false), "share: the importer exited 0");
+
+        // A grants B its memory on the whole device: B attaches and holds.
+        let grant = AclEntry { agent: b, owner: a, device: 0, rights: Access::RW, addr: 0, len: u64::MAX, ..Default::default() };
+        t.ok(l.acl_grant(&[grant]), "share: grant B the whole device of A's")?;
+        let mut imp = t.ok(start("hold"), "share: start the importer with the grant")?;
+        let mut out = BufReader::new(imp.0.stdout.take()?);
+        let seen = relay(t, &mut out, "holding");
+        t.check(seen, "share: the importer holds a handle");
+        t.ok(r.release(), "share: the exporter releases its handle");
+        t.check(l.quota(a, 0).map(|q| q.usage) == Ok(SHARED), "share: still charged to A while the importer holds it");
+        exp.close();
+        t.check(l.quota(a, 0).map(|q| q.usage) == Ok(SHARED), "share: still charged to A after the exporter's ledger closed");
+        t.check(l.quota(b, 0).map(|q| q.usage) == Ok(0), "share: never charged to B");
+        let _ = imp.0.stdin.take().map(|mut i| i.write_all(b"go\n"));
+        let seen = relay(t, &mut out, "done");
+        t.check(seen, "share: the importer holding ran to its end");
+        t.check(imp.0.wait().map(|s| s.success()).unwrap_or(false), "share: the importer exited 0");
+        t.check(l.quota(a, 0).map(|q| q.usage) == Ok(0), "share: the charge went with the importer's last handle");
+        t.err(l.attach(&key), Error::NotFound, "share: the keys went with the reservation");
+        t.ok(l.acl_revoke(&[grant]), "share: revoke the grant");
+    }
+    t.ok(l.unbind_pid(a, std::process::id()), "share: unbind this process");
+    t.ok(l.destroy_agent(a), "share: destroy A");
+    t.ok(l.destroy_agent(b), "share: destroy B");
+    let _ = std::fs::remove_dir(CG_B);
+    Some(())
+}
+
 fn main() {
+    if std::env::var("GDL_ROLE").as_deref() == Ok("importer") {
+        std::process::exit(importer(&std::env::var("GDL_STEP").unwrap_or_default()));
+    }
     if std::env::var("GDL_ROLE").as_deref() == Ok("tenant") {
         let agent = std::env::var("GDL_AGENT").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
         let other = std::env::var("GDL_OTHER").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
