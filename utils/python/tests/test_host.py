@@ -151,3 +151,41 @@ def test_texts_are_the_rust_crates():
     assert len(classes) == 24
     for cls in classes:
         assert rust.get(cls.__name__) == cls.advice, cls.__name__
+
+
+def test_every_library_symbol_is_wrapped_or_listed():
+    """Every symbol of libgpudmalock.map is in _abi's signatures or listed,
+    for Python, in utils/lib/unwrapped.txt, and nothing listed is called."""
+    from gpudmalock import _abi
+    mapfile = open(os.path.join(TOP, "utils", "lib", "libgpudmalock.map"))
+    exported = set(re.findall(r"^\s+(gdlock_\w+);", mapfile.read(), re.M))
+    unwrapped = set()
+    for line in open(os.path.join(TOP, "utils", "lib", "unwrapped.txt")):
+        f = line.split()
+        if f and not f[0].startswith("#") and f[1] in ("all", "python"):
+            unwrapped.add(f[0])
+    declared = set(_abi._SIGNATURES)
+    assert len(exported) > 40
+    assert not exported - declared - unwrapped, \
+        "neither wrapped in _abi.py nor listed in utils/lib/unwrapped.txt"
+    assert not unwrapped & declared, "listed but wrapped"
+    assert not unwrapped - exported, "listed but not exported"
+
+
+def test_share_keys_are_checked_before_the_kernel(devnull):
+    for bad in (b"x" * 63, b"x" * 65, b"", "x" * 64, 64, None):
+        with pytest.raises(gdl.InvalidArgument) as e:
+            devnull.attach(bad)
+        assert isinstance(e.value, ValueError)
+        assert "share key" in str(e.value)
+    for bad in (-1, "3", 1 << 40):
+        with pytest.raises(gdl.InvalidArgument):
+            devnull.attach_fd(bad)
+    # Right-sized keys and real files reach the (non-)device.
+    for key in (b"\xc3" * 64, bytearray(64), memoryview(b"k" * 64)):
+        with pytest.raises(gdl.NotSupported):
+            devnull.attach(key)
+    with open("/dev/null") as f:
+        for fd in (f, f.fileno()):
+            with pytest.raises(gdl.NotSupported):
+                devnull.attach_fd(fd)

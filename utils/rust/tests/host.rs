@@ -137,3 +137,38 @@ fn access_bits_are_the_abis() {
     assert!(!Access::READ.contains(Access::RW));
     assert_eq!(Access::PEER.bits(), 0x4);
 }
+
+/// Every symbol of `libgpudmalock.map` is declared in `sys` or listed, for
+/// Rust, in `utils/lib/unwrapped.txt`, and nothing listed is declared.
+#[test]
+fn every_library_symbol_is_wrapped_or_listed() {
+    let top = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let read = |p: &str| std::fs::read_to_string(format!("{top}/{p}")).expect(p);
+    let map = read("utils/lib/libgpudmalock.map");
+    let exported: Vec<&str> = map.lines().map(str::trim).filter(|l| l.starts_with("gdlock_") && l.ends_with(';')).map(|l| l.trim_end_matches(';')).collect();
+    let sys = read("utils/rust/src/sys.rs");
+    let declared: Vec<&str> = sys.split("pub fn ").skip(1).filter_map(|s| s.split('(').next()).filter(|s| s.starts_with("gdlock_")).collect();
+    let list = read("utils/lib/unwrapped.txt");
+    let unwrapped: Vec<&str> = list
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (sym, who) = (f.next()?, f.next()?);
+            (who == "all" || who == "rust").then_some(sym)
+        })
+        .collect();
+    assert!(exported.len() > 40, "parsed the map: {exported:?}");
+    let missing: Vec<_> = exported.iter().filter(|s| !declared.contains(s) && !unwrapped.contains(s)).collect();
+    assert!(missing.is_empty(), "exported by libgpudmalock but neither wrapped in sys.rs nor listed in utils/lib/unwrapped.txt: {missing:?}");
+    let stale: Vec<_> = unwrapped.iter().filter(|s| declared.contains(s) || !exported.contains(s)).collect();
+    assert!(stale.is_empty(), "listed in utils/lib/unwrapped.txt but declared in sys.rs, or not exported: {stale:?}");
+}
+
+#[test]
+fn shared_reservations_reach_the_kernel() {
+    let l = devnull();
+    let fd = std::fs::File::open("/dev/null").unwrap();
+    assert_eq!(l.attach(&[0xc3; SHARE_KEY_LEN]).unwrap_err(), Error::NotSupported);
+    assert_eq!(l.attach_fd(&fd).unwrap_err(), Error::NotSupported);
+}
