@@ -185,8 +185,25 @@ def share(t, led):
             "share: the charge went with the importer's last handle")
     t.raises(gdl.NotFound, "share: the keys went with the reservation",
              led.attach, KEY)
-    os.close(memfd)
     t.ok("share: revoke the grant", led.acl_revoke, [grant])
+    # Keys count against the agent's share of reservations.
+    with gdl.Ledger() as exp:
+        r = t.ok("share: A reserves 4K", exp.reserve, 0, 4096)
+        t.ok("share: A's share of reservations: 2", led.set_agent_limits,
+             a, 2)
+        t.check(any(x.id == a and x.max_reservations == 2
+                    for x in led.agents()),
+                "share: the agent list shows that share")
+        t.ok("share: the key is the second", r.share, KEY)
+        t.raises(gdl.ShareExhausted, "share: a third by the memfd",
+                 r.share_fd, memfd)
+        t.raises(gdl.ShareExhausted, "share: a third by reserving",
+                 exp.reserve, 0, 4096)
+        t.ok("share: A's share back to the default", led.set_agent_limits, a)
+        t.ok("share: by the memfd, within the share", r.share_fd, memfd)
+    t.check(led.quota(a, 0).usage == 0, "share: the exporter's close "
+            "released it")
+    os.close(memfd)
     t.ok("share: unbind this process", led.unbind_pid, a, os.getpid())
     t.ok("share: destroy A", led.destroy_agent, a)
     t.ok("share: destroy B", led.destroy_agent, b)

@@ -292,6 +292,15 @@ class Ledger:
         """Destroys an agent, its bindings and ACL entries.  Admin."""
         _check(_c().gdlock_agent_destroy(self._g(), _u32(agent)))
 
+    def set_agent_limits(self, agent, max_reservations=0, max_acl_entries=0):
+        """Sets AGENT's shares of the node's pools: at most MAX_RESERVATIONS
+        live reservations (with, from ABI 1.3, its share keys and attached
+        handles) and MAX_ACL_ENTRIES grants it owns; 0 is the module's
+        default.  Past its share a call raises ShareExhausted.  Admin."""
+        _check(_c().gdlock_agent_set_limits(
+            self._g(), _u32(agent), _u32(max_reservations, "max_reservations"),
+            _u32(max_acl_entries, "max_acl_entries")))
+
     def agents(self):
         """Every agent (admins) or the caller's own: a list of Agent."""
         return [Agent(a.id, _text(a.name), bool(a.flags & 1),

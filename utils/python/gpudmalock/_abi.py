@@ -116,6 +116,7 @@ _SIGNATURES = {
     "gdlock_device_list": (_c, [_h, P(gdl_device_info), _ui]),
     "gdlock_agent_create": (_c, [_h, _s, u64, P(u32)]),
     "gdlock_agent_destroy": (_c, [_h, u32]),
+    "gdlock_agent_set_limits": (_c, [_h, u32, u32, u32]),
     "gdlock_agent_list": (_c, [_h, P(gdl_agent_info), _ui]),
     "gdlock_agent_find": (_c, [_h, _s, P(u32)]),
     "gdlock_bind_pid": (_c, [_h, u32, ctypes.c_int]),

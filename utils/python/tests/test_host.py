@@ -67,7 +67,8 @@ def test_not_the_device_is_not_supported(devnull):
     assert devnull.fileno() >= 0
     for call in (devnull.version, devnull.whoami, devnull.devices,
                  devnull.agents, lambda: devnull.reserve(0, 4096),
-                 lambda: devnull.create_agent("ok")):
+                 lambda: devnull.create_agent("ok"),
+                 lambda: devnull.set_agent_limits(1, 2, 3)):
         with pytest.raises(gdl.NotSupported):
             call()
     with pytest.raises(gdl.NotEventChannel):
@@ -107,6 +108,7 @@ def test_bad_arguments_are_typed(devnull):
                  lambda: devnull.reserve(0, 1 << 64),
                  lambda: devnull.reserve(0, "1M"),
                  lambda: devnull.bind_pid(1, -1),
+                 lambda: devnull.set_agent_limits(1, -1),
                  lambda: devnull.acl_grant([gdl.AclEntry(-1, 0)])):
         with pytest.raises(gdl.InvalidArgument):
             call()

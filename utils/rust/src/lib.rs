@@ -216,6 +216,17 @@ impl Ledger {
         Ok(id)
     }
 
+    /// Sets an agent's shares of the node's pools: at most
+    /// `max_reservations` live reservations (with, from ABI 1.3, its share
+    /// keys and attached handles) and `max_acl_entries` grants it owns; 0
+    /// is the module's default.  Past its share a call fails with
+    /// [`Error::ShareExhausted`].  A share lowered below what the agent
+    /// holds takes nothing away.  Admin (ABI 1.2).
+    pub fn set_agent_limits(&self, agent: AgentId, max_reservations: u32, max_acl_entries: u32) -> Result<()> {
+        // SAFETY: a live handle.
+        check(unsafe { sys::gdlock_agent_set_limits(self.g(), agent, max_reservations, max_acl_entries) }).map(drop)
+    }
+
     /// Destroys an agent with its bindings and ACL entries; reservations it
     /// holds stay charged until released.  Admin.
     pub fn destroy_agent(&self, agent: AgentId) -> Result<()> {

@@ -205,6 +205,7 @@ extern "C" {
         default_quota: u64,
         id: *mut u32,
     ) -> c_int;
+    pub fn gdlock_agent_set_limits(g: *mut gdlock, id: u32, max_reservations: u32, max_acl_entries: u32) -> c_int;
     pub fn gdlock_agent_destroy(g: *mut gdlock, id: u32) -> c_int;
     pub fn gdlock_agent_list(g: *mut gdlock, buf: *mut gdl_agent_info, cap: c_uint) -> c_int;
     pub fn gdlock_agent_find(g: *mut gdlock, name: *const c_char, id: *mut u32) -> c_int;

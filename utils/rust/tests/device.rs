@@ -379,6 +379,19 @@ fn share(t: &mut Tally, l: &Ledger) -> Option<()> {
         t.err(l.attach(&key), Error::NotFound, "share: the keys went with the reservation");
         t.ok(l.acl_revoke(&[grant]), "share: revoke the grant");
     }
+    // Keys count against the agent's share of reservations.
+    {
+        let exp = t.ok(Ledger::open(), "share: a second exporter's ledger")?;
+        let r = t.ok(exp.reserve(0, 4096), "share: A reserves 4K")?;
+        t.ok(l.set_agent_limits(a, 2, 0), "share: A's share of reservations: 2");
+        t.check(l.agents().map(|v| v.iter().any(|x| x.id == a && x.max_reservations == 2)) == Ok(true), "share: the agent list shows that share");
+        t.ok(r.share(&key), "share: the key is the second");
+        t.err(r.share_fd(&memfd), Error::ShareExhausted, "share: a third by the memfd");
+        t.err(exp.reserve(0, 4096), Error::ShareExhausted, "share: a third by reserving");
+        t.ok(l.set_agent_limits(a, 0, 0), "share: A's share back to the default");
+        t.ok(r.share_fd(&memfd), "share: by the memfd, within the share");
+    }
+    t.check(l.quota(a, 0).map(|q| q.usage) == Ok(0), "share: the exporter's close released it");
     t.ok(l.unbind_pid(a, std::process::id()), "share: unbind this process");
     t.ok(l.destroy_agent(a), "share: destroy A");
     t.ok(l.destroy_agent(b), "share: destroy B");

@@ -171,4 +171,5 @@ fn shared_reservations_reach_the_kernel() {
     let fd = std::fs::File::open("/dev/null").unwrap();
     assert_eq!(l.attach(&[0xc3; SHARE_KEY_LEN]).unwrap_err(), Error::NotSupported);
     assert_eq!(l.attach_fd(&fd).unwrap_err(), Error::NotSupported);
+    assert_eq!(l.set_agent_limits(1, 2, 3).unwrap_err(), Error::NotSupported);
 }
