@@ -528,7 +528,8 @@ class Reservation:
             self.ledger._g(), self.handle, _fd(fd)))
 
     def release(self):
-        """Releases it (once; again is a no-op)."""
+        """Releases it, or drops the handle of an Attachment (once; again is
+        a no-op)."""
         if not self.released:
             self.released = True
             _check(_c().gdlock_release(self.ledger._g(), self.handle))
@@ -557,18 +558,9 @@ class Attachment:
         self.handle = handle
         self.released = False
 
-    def release(self):
-        """Drops the handle (once; again is a no-op)."""
-        if not self.released:
-            self.released = True
-            _check(_c().gdlock_release(self.ledger._g(), self.handle))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if not self.ledger.closed:
-            self.release()
+    release = Reservation.release
+    __enter__ = Reservation.__enter__
+    __exit__ = Reservation.__exit__
 
     def __repr__(self):
         return "Attachment(handle=%#x)" % self.handle

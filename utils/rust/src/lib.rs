@@ -482,6 +482,12 @@ impl Ledger {
         Events::new(self)
     }
 
+    /// Drops a handle of this file, reserved or attached.
+    fn release_handle(&self, handle: u64) -> Result<()> {
+        // SAFETY: a live handle.
+        check(unsafe { sys::gdlock_release(self.g(), handle) }).map(drop)
+    }
+
     pub(crate) fn raw(&self) -> *mut sys::gdlock {
         self.g()
     }
@@ -580,8 +586,7 @@ impl Reservation<'_> {
     }
 
     fn release_raw(&self) -> Result<()> {
-        // SAFETY: the ledger outlives the reservation (its lifetime).
-        check(unsafe { sys::gdlock_release(self.ledger.raw(), self.handle) }).map(drop)
+        self.ledger.release_handle(self.handle)
     }
 }
 
@@ -623,8 +628,7 @@ impl Attachment<'_> {
     }
 
     fn release_raw(&self) -> Result<()> {
-        // SAFETY: the ledger outlives the attachment (its lifetime).
-        check(unsafe { sys::gdlock_release(self.ledger.raw(), self.handle) }).map(drop)
+        self.ledger.release_handle(self.handle)
     }
 }
 
