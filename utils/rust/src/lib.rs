@@ -341,8 +341,7 @@ impl Ledger {
         // SAFETY: a live handle and a valid struct.
         check(unsafe { sys::gdlock_reserve_ex(self.g(), r) })?;
         Ok(Reservation {
-            ledger: self,
-            handle: r.handle,
+            held: Handle { ledger: self, handle: r.handle },
             device: r.dev_index,
             size: r.size,
             agent: r.agent_id,
@@ -377,7 +376,7 @@ impl Ledger {
     fn attach_raw(&self, call: impl FnOnce(*mut u64) -> i32) -> Result<Attachment<'_>> {
         let mut handle = 0u64;
         check(call(&mut handle))?;
-        Ok(Attachment { ledger: self, handle })
+        Ok(Attachment(Handle { ledger: self, handle }))
     }
 
     /// Gives this ledger its own handle on the reservation another process
@@ -517,8 +516,7 @@ impl std::fmt::Debug for Ledger {
 /// dropped (or by [`Reservation::release`], which reports errors).
 #[derive(Debug)]
 pub struct Reservation<'a> {
-    ledger: &'a Ledger,
-    handle: u64,
+    held: Handle<'a>,
     device: DeviceIndex,
     size: u64,
     agent: AgentId,
@@ -528,7 +526,7 @@ pub struct Reservation<'a> {
 impl Reservation<'_> {
     /// The kernel's handle of the reservation (valid on its ledger only).
     pub fn handle(&self) -> u64 {
-        self.handle
+        self.held.handle
     }
     /// The device it is on.
     pub fn device(&self) -> DeviceIndex {
@@ -550,16 +548,12 @@ impl Reservation<'_> {
 
     /// Releases it now.
     pub fn release(self) -> Result<()> {
-        let ret = self.release_raw();
-        std::mem::forget(self);
-        ret
+        self.held.release()
     }
 
     /// Keeps it charged until the ledger closes, returning its handle.
     pub fn keep(self) -> u64 {
-        let h = self.handle;
-        std::mem::forget(self);
-        h
+        self.held.keep()
     }
 
     /// Names it by the 64 bytes of a capability another process also
@@ -571,7 +565,7 @@ impl Reservation<'_> {
     /// ([`Error::ShareExhausted`]) (ABI 1.3).
     pub fn share(&self, key: &[u8; SHARE_KEY_LEN]) -> Result<()> {
         // SAFETY: a live ledger (the lifetime); SHARE_KEY_LEN readable bytes.
-        check(unsafe { sys::gdlock_reservation_share(self.ledger.raw(), self.handle, key.as_ptr(), key.len()) }).map(drop)
+        check(unsafe { sys::gdlock_reservation_share(self.held.ledger.raw(), self.held.handle, key.as_ptr(), key.len()) }).map(drop)
     }
 
     /// Names it by an open file, a memfd or a character device (anything
@@ -582,19 +576,9 @@ impl Reservation<'_> {
     pub fn share_fd<F: AsFd>(&self, file: F) -> Result<()> {
         let fd = file.as_fd().as_raw_fd();
         // SAFETY: a live ledger (the lifetime); the kernel only looks the fd up.
-        check(unsafe { sys::gdlock_reservation_share_fd(self.ledger.raw(), self.handle, fd) }).map(drop)
+        check(unsafe { sys::gdlock_reservation_share_fd(self.held.ledger.raw(), self.held.handle, fd) }).map(drop)
     }
 
-    fn release_raw(&self) -> Result<()> {
-        self.ledger.release_handle(self.handle)
-    }
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        // Nothing to report to: the kernel releases it at close anyway.
-        let _ = self.release_raw();
-    }
 }
 
 /// A ledger's handle on a reservation another process shared
@@ -602,39 +586,50 @@ impl Drop for Reservation<'_> {
 /// [`Attachment::release`], which reports errors).  The memory stays
 /// charged to the reserving agent while any handle on it lives.
 #[derive(Debug)]
-pub struct Attachment<'a> {
-    ledger: &'a Ledger,
-    handle: u64,
-}
+pub struct Attachment<'a>(Handle<'a>);
 
 impl Attachment<'_> {
     /// The kernel's handle (valid on its ledger only).
     pub fn handle(&self) -> u64 {
-        self.handle
+        self.0.handle
     }
 
     /// Drops the handle now.
     pub fn release(self) -> Result<()> {
-        let ret = self.release_raw();
-        std::mem::forget(self);
-        ret
+        self.0.release()
     }
 
     /// Keeps the handle until the ledger closes, returning it.
     pub fn keep(self) -> u64 {
+        self.0.keep()
+    }
+}
+
+/// A handle of a ledger's file, reserved or attached, dropped when this
+/// drops: what [`Reservation`] and [`Attachment`] hold.
+#[derive(Debug)]
+struct Handle<'a> {
+    ledger: &'a Ledger,
+    handle: u64,
+}
+
+impl Handle<'_> {
+    fn release(self) -> Result<()> {
+        let ret = self.ledger.release_handle(self.handle);
+        std::mem::forget(self);
+        ret
+    }
+
+    fn keep(self) -> u64 {
         let h = self.handle;
         std::mem::forget(self);
         h
     }
-
-    fn release_raw(&self) -> Result<()> {
-        self.ledger.release_handle(self.handle)
-    }
 }
 
-impl Drop for Attachment<'_> {
+impl Drop for Handle<'_> {
     fn drop(&mut self) {
         // Nothing to report to: the kernel drops it at close anyway.
-        let _ = self.release_raw();
+        let _ = self.ledger.release_handle(self.handle);
     }
 }
