@@ -39,7 +39,8 @@ from .errors import Error, NotLoaded, LedgerClosed, from_errno, BY_ERRNO
 globals().update({cls.__name__: cls for cls in BY_ERRNO.values()})
 _InvalidArgument = BY_ERRNO[_errno.EINVAL]
 
-__all__ = ["Ledger", "Reservation", "Attachment", "Error", "NotLoaded", "LedgerClosed",
+__all__ = ["Ledger", "Reservation", "Attachment", "Error", "NotLoaded",
+           "LedgerClosed",
            "UNLIMITED", "ALL_DEVICES", "SELF", "NAME_MAX", "DEVICE_PATH",
            "READ", "WRITE", "PEER", "parse_size", "cgroup_id", "Version",
            "Whoami", "Device", "Agent", "Binding", "Quota", "AclEntry",
