@@ -326,6 +326,9 @@ struct gdl_stats {
 #define GDL_EVENT_DMA_DENIED		3 /* value: addr, value2: len */
 #define GDL_EVENT_AGENT_DESTROYED	4
 #define GDL_EVENT_LOST			5 /* value: events missed */
+/* ABI 1.3, admins' readers only: a PCI device left the bus, came back. */
+#define GDL_EVENT_DEVICE_GONE		6 /* dev_index; agent_id 0 */
+#define GDL_EVENT_DEVICE_BACK		7 /* dev_index; agent_id 0 */
 
 #define GDL_EVENT_F_AUDIT	0x1 /* enforce=0: allowed, but would not be */
 
