@@ -318,7 +318,8 @@ struct gdl_stats {
  * Events, read() from the device file: whole struct gdl_event records,
  * oldest first, from the moment the file was opened.  read() blocks unless
  * O_NONBLOCK; poll() reports POLLIN when one is waiting.  Admins see every
- * agent's events, others only their own agent's.  A reader that falls more
+ * agent's events, and the devices' (agent_id 0), others only their own
+ * agent's.  A reader that falls more
  * than the ring's size behind gets one GDL_EVENT_LOST (value = how many).
  */
 #define GDL_EVENT_QUOTA_EXCEEDED	1 /* value: size, value2: quota */
