@@ -210,9 +210,9 @@ static bool gdl_attach_verdict(struct gdl_agent *a, struct gdl_reservation *r,
  * Give @o a handle on the reservation @key names, for agent @a, which
  * needs out->access on it by the DMA rule.  -ENOENT: no such key (or its
  * reservation is going); -ENODEV: its device is gone; -EACCES: the rule
- * refuses.  Whoever presents a
- * key could map the memory through the driver already, so telling the two
- * apart tells the caller nothing the driver would not.
+ * refuses.  Whoever presents a key could map the memory through the driver
+ * already, so telling these apart tells the caller nothing the driver
+ * would not (and DEVICE_LIST tells anyone which devices are gone).
  */
 int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 		   struct gdl_agent *a, const struct gdl_share_key *key,

@@ -319,8 +319,8 @@ struct gdl_stats {
  * oldest first, from the moment the file was opened.  read() blocks unless
  * O_NONBLOCK; poll() reports POLLIN when one is waiting.  Admins see every
  * agent's events, and the devices' (agent_id 0), others only their own
- * agent's.  A reader that falls more
- * than the ring's size behind gets one GDL_EVENT_LOST (value = how many).
+ * agent's.  A reader that falls more than the ring's size behind gets one
+ * GDL_EVENT_LOST (value = how many).
  */
 #define GDL_EVENT_QUOTA_EXCEEDED	1 /* value: size, value2: quota */
 #define GDL_EVENT_CAPACITY_EXCEEDED	2 /* value: size, value2: capacity */
