@@ -431,6 +431,8 @@ int gdl_device_plug(struct gdl_ledger *l, const struct gdl_device_info *in,
 		WRITE_ONCE(old->device, in->device);
 		WRITE_ONCE(old->gone, false);
 		*index = old->index;
+		gdl_event_emit(l, GDL_EVENT_DEVICE_BACK, 0, 0, old->index, 0,
+			       0, 0);
 		ret = 0;
 	} else {
 		ret = gdl_device_insert(l, in, GDL_DEV_F_PCI, dev, index);
@@ -466,6 +468,8 @@ int gdl_device_unplug(struct gdl_ledger *l, u32 pci_domain, u32 pci_bdf,
 	if (d && (d->flags & GDL_DEV_F_PCI) && !READ_ONCE(d->gone)) {
 		WRITE_ONCE(d->gone, true);
 		*index = d->index;
+		gdl_event_emit(l, GDL_EVENT_DEVICE_GONE, 0, 0, d->index, 0, 0,
+			       0);
 		ret = 0;
 	}
 	mutex_unlock(&l->admin_lock);

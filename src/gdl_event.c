@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Events: a fixed ring of the most recent refusals and agent removals,
- * for `gpu-dma-lock-ctl watch`.  Emitted only on the slow paths (a denial,
- * a destroy), so one spinlock is fine.  Compiled into the module and the
- * userspace tests.
+ * Events: a fixed ring of the most recent refusals, agent removals and
+ * PCI devices gone or back, for `gpu-dma-lock-ctl watch`.  Emitted only on
+ * the slow paths (a denial, a destroy, a hot-plug), so one spinlock is
+ * fine; it is a leaf, taken under admin_lock by the hot-plug ones.
+ * Compiled into the module and the userspace tests.
  */
 #include "gdl_core.h"
 

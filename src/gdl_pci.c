@@ -14,7 +14,8 @@
  * Notifier callbacks run in process context, mostly under the PCI core's
  * rescan/remove lock; they take admin_lock, which nothing holds while
  * waiting for the PCI core, so the order is always rescan lock, then
- * admin_lock.
+ * admin_lock.  Under it, a device gone or back is an event (the ring's
+ * spinlock, then the readers' wait queue: neither sleeps).
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 

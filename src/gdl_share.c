@@ -102,6 +102,23 @@ static void gdl_share_uncount(struct gdl_ledger *l, struct gdl_agent *a)
 }
 
 /*
+ * The device of @r left the PCI bus: its memory can no longer be shared
+ * or attached (-ENODEV, as for reservations and DMA checks on it).  The
+ * entry stays while @r holds it, so no entry means gone too.  A removal
+ * racing the check may let one share or attach through, as it may a
+ * reservation; it is released like the others.
+ */
+static bool gdl_res_dev_gone(struct gdl_ledger *l, struct gdl_reservation *r)
+{
+	bool gone;
+
+	rcu_read_lock();
+	gone = !gdl_device_live_rcu(l, r->dev_index);
+	rcu_read_unlock();
+	return gone;
+}
+
+/*
  * Name the reservation @handle of @o by @key.  The same key for the same
  * reservation again changes nothing; for another one it is -EEXIST.
  * *@pinned says whether the new key took over @pin (dropped with the key
@@ -120,6 +137,10 @@ int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
 	r = gdl_hold_get(o, handle);
 	if (!r)
 		return -ENOENT;
+	if (gdl_res_dev_gone(l, r)) {
+		gdl_reservation_put(l, r);
+		return -ENODEV;
+	}
 	e = kzalloc(sizeof(*e), GFP_KERNEL_ACCOUNT);
 	/* Its first key: what a shared reservation needs, before the lock. */
 	if (e && !READ_ONCE(r->shared))
@@ -188,9 +209,10 @@ static bool gdl_attach_verdict(struct gdl_agent *a, struct gdl_reservation *r,
 /*
  * Give @o a handle on the reservation @key names, for agent @a, which
  * needs out->access on it by the DMA rule.  -ENOENT: no such key (or its
- * reservation is going); -EACCES: the rule refuses.  Whoever presents a
- * key could map the memory through the driver already, so telling the two
- * apart tells the caller nothing the driver would not.
+ * reservation is going); -ENODEV: its device is gone; -EACCES: the rule
+ * refuses.  Whoever presents a key could map the memory through the driver
+ * already, so telling these apart tells the caller nothing the driver
+ * would not (and DEVICE_LIST tells anyone which devices are gone).
  */
 int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 		   struct gdl_agent *a, const struct gdl_share_key *key,
@@ -212,6 +234,10 @@ int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 	spin_unlock(&l->share_lock);
 	if (!r)
 		return -ENOENT;
+	if (gdl_res_dev_gone(l, r)) {
+		ret = -ENODEV;
+		goto out_put;
+	}
 
 	if (!gdl_attach_verdict(a, r, rights, &verdict)) {
 		atomic64_inc(&a->usage[r->dev_index].denied);

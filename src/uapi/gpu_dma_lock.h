@@ -318,14 +318,18 @@ struct gdl_stats {
  * Events, read() from the device file: whole struct gdl_event records,
  * oldest first, from the moment the file was opened.  read() blocks unless
  * O_NONBLOCK; poll() reports POLLIN when one is waiting.  Admins see every
- * agent's events, others only their own agent's.  A reader that falls more
- * than the ring's size behind gets one GDL_EVENT_LOST (value = how many).
+ * agent's events, and the devices' (agent_id 0), others only their own
+ * agent's.  A reader that falls more than the ring's size behind gets one
+ * GDL_EVENT_LOST (value = how many).
  */
 #define GDL_EVENT_QUOTA_EXCEEDED	1 /* value: size, value2: quota */
 #define GDL_EVENT_CAPACITY_EXCEEDED	2 /* value: size, value2: capacity */
 #define GDL_EVENT_DMA_DENIED		3 /* value: addr, value2: len */
 #define GDL_EVENT_AGENT_DESTROYED	4
 #define GDL_EVENT_LOST			5 /* value: events missed */
+/* ABI 1.3, admins' readers only: a PCI device left the bus, came back. */
+#define GDL_EVENT_DEVICE_GONE		6 /* dev_index; agent_id 0 */
+#define GDL_EVENT_DEVICE_BACK		7 /* dev_index; agent_id 0 */
 
 #define GDL_EVENT_F_AUDIT	0x1 /* enforce=0: allowed, but would not be */
 

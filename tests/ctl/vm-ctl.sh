@@ -241,6 +241,39 @@ grep -q '^gpu_dma_lock_agent_quota_bytes{agent="train",device="0"} 8388608$' $T/
 grep -q '^gpu_dma_lock_agent_denials_total{agent="train",device="0"} 1$' $T/stats.prom &&
 	ok "prometheus: train's denial" || bad "prometheus denial sample"
 expect 2 "stats --json --prometheus" $CTL stats --json --prometheus
+grep -q '^gpu_dma_lock_device_gone{device="1",name="[^"]*"} 0$' $T/stats.prom &&
+	ok "prometheus: device 1 is not gone" || bad "prometheus device_gone sample (live)"
+
+# 7b. A device that leaves the PCI bus: stats says so in every format, and
+# an admin's watch sees it go and come back.
+pci1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"][1]["pci"])' $T/stats.json)
+$CTL watch --json --count 2 --timeout 60 >$T/watch 2>&1 &
+wpid=$!
+i=0
+until ls -l /proc/$wpid/fd 2>/dev/null | grep -q gpu_dma_lock || [ $i -ge 100 ]; do
+	i=$((i + 1)); sleep 0.1
+done
+echo 1 >/sys/bus/pci/devices/$pci1/remove
+expect 0 "stats --prometheus with device 1 gone" $CTL stats --prometheus
+cp $T/out $T/gone.prom
+expect 0 "Prometheus text with a gone device parses strictly" python3 "$HERE/promparse.py" $T/gone.prom
+grep -q '^gpu_dma_lock_device_gone{device="1",name="[^"]*"} 1$' $T/gone.prom &&
+	grep -q '^gpu_dma_lock_device_gone{device="0",name="[^"]*"} 0$' $T/gone.prom &&
+	ok "prometheus: device 1 gone, device 0 not" || bad "prometheus device_gone samples: $(grep device_gone $T/gone.prom)"
+expect 0 "stats --json with device 1 gone" $CTL stats --json
+cp $T/out $T/gone.json
+expect 0 "stats --json with a gone device validates" python3 "$HERE/jsoncheck.py" "$HERE/../../docs/stats.schema.json" $T/gone.json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["devices"]; assert [x["state"] for x in d[:2]]==["live","gone"], d' $T/gone.json &&
+	ok "stats --json: device 1 state gone, device 0 live" || bad "stats --json state: $(cat $T/gone.json)"
+expect 0 "stats (table) with device 1 gone" $CTL stats
+has "^1 .* gone$" "stats table says device 1 is gone"
+echo 1 >/sys/bus/pci/rescan
+wait $wpid && ok "watch saw two events" || bad "watch: $(cat $T/watch)"
+python3 -c 'import json,sys; e=[json.loads(l) for l in open(sys.argv[1])]; assert [(x["type"],x["device"],x["agent_id"]) for x in e]==[("device_gone",1,0),("device_back",1,0)], e' $T/watch &&
+	ok "watch --json: device_gone then device_back, device 1, no agent" || bad "watch events: $(cat $T/watch)"
+expect 0 "stats --json after the rescan" $CTL stats --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["devices"]; assert d[1]["state"]=="live", d' $T/out &&
+	ok "stats --json: device 1 live again" || bad "stats after rescan: $(cat $T/out)"
 
 # 8. apply: dry run, apply, idempotent second run.
 mkdir -p /sys/fs/cgroup/ctl-infer

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "helpers.h"
 
@@ -182,6 +183,62 @@ static void test_reserve_reference(void)
 	ledger_down(&L);
 }
 
+/*
+ * A gone device's memory can be neither shared nor attached (-ENODEV, as
+ * reserve and DMA check); keys made before stay and work again once it is
+ * back.  Gone and back are events for admins' readers (agent 0), which a
+ * tenant's reader (filtered by its agent) never sees.
+ */
+static void test_gone_share_and_events(void)
+{
+	struct gdl_reservation_share out = { .access = GDL_ACCESS_READ };
+	struct gdl_share_key k1 = { .type = GDL_SHARE_KEY_BYTES };
+	struct gdl_share_key k2 = { .type = GDL_SHARE_KEY_BYTES };
+	struct gdl_owner o2;
+	struct gdl_event ev[4];
+	struct gdl_agent *a;
+	u64 h, cursor;
+	bool pinned;
+	u32 dev, idx;
+
+	memset(k1.bytes, 1, sizeof(k1.bytes));
+	memset(k2.bytes, 2, sizeof(k2.bytes));
+	ledger_up(&L, NULL);
+	gdl_owner_init(&L, &O);
+	gdl_owner_init(&L, &o2);
+	a = gdl_agent_get(&L, new_agent(&L, "a", MiB));
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_A, &dev), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O, a, dev, 4096, &h), 0);
+	CU_ASSERT_EQUAL(gdl_res_share(&L, &O, a, h, &k1, NULL, &pinned), 0);
+	cursor = gdl_events_head(&L);
+
+	CU_ASSERT_EQUAL(unplug(BDF_A), 0);
+	CU_ASSERT_EQUAL(gdl_res_attach(&L, &o2, a, &k1, &out), -ENODEV);
+	CU_ASSERT_EQUAL(gdl_res_share(&L, &O, a, h, &k2, NULL, &pinned),
+			-ENODEV);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 1);
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_A, &dev), 0);
+	CU_ASSERT_EQUAL(gdl_res_attach(&L, &o2, a, &k1, &out), 0);
+	CU_ASSERT_EQUAL(out.dev_index, dev);
+	CU_ASSERT_EQUAL(gdl_res_share(&L, &O, a, h, &k2, NULL, &pinned), 0);
+	/* Loading finds devices without events: only what changes later. */
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_A, &idx), -EEXIST);
+
+	CU_ASSERT_EQUAL(gdl_events_read(&L, &cursor, a->id, ev, 4), 0);
+	cursor -= 2;
+	CU_ASSERT_EQUAL(gdl_events_read(&L, &cursor, 0, ev, 4), 2);
+	CU_ASSERT_EQUAL(ev[0].type, GDL_EVENT_DEVICE_GONE);
+	CU_ASSERT_EQUAL(ev[1].type, GDL_EVENT_DEVICE_BACK);
+	CU_ASSERT(!ev[0].agent_id && !ev[1].agent_id);
+	CU_ASSERT(ev[0].dev_index == dev && ev[1].dev_index == dev);
+	gdl_owner_fini(&L, &o2);
+	gdl_owner_fini(&L, &O);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 0);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LEDGER_CONSISTENT), 1);
+	gdl_agent_put(&L, a);
+	ledger_down(&L);
+}
+
 void register_hotplug_suite(void)
 {
 	CU_pSuite s = CU_add_suite("hotplug", NULL, NULL);
@@ -189,4 +246,5 @@ void register_hotplug_suite(void)
 	ADD_TEST(s, test_gone_and_back);
 	ADD_TEST(s, test_plug_admin_entries);
 	ADD_TEST(s, test_reserve_reference);
+	ADD_TEST(s, test_gone_share_and_events);
 }

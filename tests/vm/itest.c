@@ -6,7 +6,8 @@
  *   itest MODE     MODE is "deny" (module loaded with default_policy=deny,
  *                  pci_ids naming 2+ edu devices), "default"
  *                  (default_policy=default default_quota=1M) or "hotplug"
- *                  (as deny; removes and rescans an edu device)
+ *                  (as deny; removes and rescans an edu device: what a
+ *                  gone device refuses, shares included, and its events)
  *
  * Runs as root; the unprivileged cases run in children that drop to
  * uid/gid 65534.  Prints one line per check and a final
@@ -1246,6 +1247,96 @@ static int find_edu(void)
 	return ndev;
 }
 
+/* Events waiting on @fd (made O_NONBLOCK), up to @cap: how many read. */
+static int events_now(int fd, struct gdl_event *ev, int cap)
+{
+	int n;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	n = read(fd, ev, cap * sizeof(*ev));
+	return n < 0 ? (errno == EAGAIN ? 0 : -errno) : n / (int)sizeof(*ev);
+}
+
+/*
+ * A tenant's event reader (agent @arg, bound by the parent by pid): it
+ * opens its file, says so, and once told (the device went and came
+ * back), is refused once for quota and reads: its own refusal only, no
+ * device event.  Exit 0 when so.
+ */
+struct tenant_reader {
+	int ready[2], go[2];
+};
+
+static int tenant_reader(struct tenant_reader *t)
+{
+	struct gdl_event ev[16];
+	struct gdlock *h = xopen();
+	int n, i, own = 0, dev = 0;
+	char c;
+
+	if (write(t->ready[1], "r", 1) != 1 || read(t->go[0], &c, 1) != 1)
+		return 10;
+	if (gdlock_reserve(h, devs[0], 4096, NULL) != -EDQUOT)
+		return 11;
+	n = events_now(gdlock_fd(h), ev, 16);
+	for (i = 0; i < n; i++) {
+		own += ev[i].type == GDL_EVENT_QUOTA_EXCEEDED;
+		dev += ev[i].type == GDL_EVENT_DEVICE_GONE ||
+		       ev[i].type == GDL_EVENT_DEVICE_BACK;
+	}
+	printf("  tenant reader: %d events, %d its own, %d of devices\n", n,
+	       own, dev);
+	gdlock_close(h);
+	return n == 1 && own == 1 && !dev ? 0 : 12;
+}
+
+static pid_t tenant_reader_start(struct tenant_reader *t)
+{
+	pid_t pid;
+	char c;
+
+	if (pipe(t->ready) || pipe(t->go))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(99);
+		_exit(tenant_reader(t));
+	}
+	if (pid < 0 || read(t->ready[0], &c, 1) != 1)
+		return -1;
+	return pid;
+}
+
+/*
+ * A shared reservation on a device that leaves the bus: neither attached
+ * nor shared again while it is gone (ENODEV, as reserve and DMA check),
+ * both again once a rescan brings it back.  @rm removes it.
+ */
+static void test_hotplug_share(uint32_t dev, const char *rm)
+{
+	unsigned char key[64], key2[64];
+	struct gdlock *gs = xopen();
+	uint64_t h, ha;
+
+	memset(key, 0x71, sizeof(key));
+	memset(key2, 0x72, sizeof(key2));
+	T_EXPECT(gdlock_reserve(gs, dev, 4096, &h), 0);
+	T_EXPECT(gdlock_reservation_share(gs, h, key, 64), 0);
+	T_EXPECT(write_file(rm, "1"), 0);
+	T_EXPECT(gdlock_reservation_attach(g, key, 64, &ha), -ENODEV);
+	T_EXPECT(gdlock_reservation_share(gs, h, key2, 64), -ENODEV);
+	T_EXPECT(write_file("/sys/bus/pci/rescan", "1"), 0);
+	T_EXPECT(gdlock_reservation_attach(g, key, 64, &ha), 0);
+	T_EXPECT(gdlock_reservation_share(gs, h, key2, 64), 0);
+	gdlock_close(gs);
+	T_EXPECT(usage_of(0, dev), 4096);	/* the attached handle holds it */
+	T_EXPECT(gdlock_release(g, ha), 0);
+	T_EXPECT(usage_of(0, dev), 0);
+	T_EXPECT(stat_of(GDL_STAT_LEDGER_CONSISTENT), 1);
+}
+
 /*
  * PCI hot-plug (ABI 1.3), through the kernel's own sysfs: remove a managed
  * edu device, check it is gone and what that means, rescan the bus, check
@@ -1255,10 +1346,13 @@ static int find_edu(void)
 static void test_hotplug(void)
 {
 	struct gdl_device_info d;
-	uint32_t agent, dev, dom, bdf;
+	uint32_t agent, tenant, dev, dom, bdf;
 	char sys[96], rm[128];
+	struct tenant_reader tr;
+	struct gdl_event ev[8];
 	struct gdl_quota q;
-	struct gdlock *g2;
+	struct gdlock *g2, *adm;
+	pid_t reader;
 	uint64_t h;
 	int idx;
 
@@ -1279,6 +1373,16 @@ static void test_hotplug(void)
 	T_EXPECT(gdlock_quota_set(g, agent, dev, 8 * MiB), 0);
 	T_EXPECT(gdlock_quota_set(g, agent, devs[0], 8 * MiB), 0);
 	T_EXPECT(gdlock_bind_pid(g, agent, getpid()), 0);
+	/*
+	 * Readers of events: an admin's file, and a tenant's (forked before
+	 * the files below, so that it holds none of them).
+	 */
+	adm = xopen();
+	T_EXPECT(events_now(gdlock_fd(adm), ev, 8), 0);
+	T_EXPECT(gdlock_agent_create(g, "hp-tenant", 0, &tenant), 0);
+	reader = tenant_reader_start(&tr);
+	T_TRUE(reader > 0);
+	T_EXPECT(gdlock_bind_pid(g, tenant, reader), 0);
 	g2 = xopen();
 	T_EXPECT(gdlock_reserve(g2, dev, MiB, &h), 0);
 	T_EXPECT(gdlock_reserve_at(g2, dev, 16 * MiB, MiB, &h), 0);
@@ -1289,6 +1393,10 @@ static void test_hotplug(void)
 	/* Removed from the bus: flagged, refused, its reservations kept. */
 	T_EXPECT(write_file(rm, "1"), 0);
 	T_TRUE(access(sys, F_OK) != 0);
+	/* The admin's reader is told, once. */
+	T_EXPECT(events_now(gdlock_fd(adm), ev, 8), 1);
+	T_TRUE(ev[0].type == GDL_EVENT_DEVICE_GONE &&
+	       ev[0].dev_index == dev && !ev[0].agent_id);
 	T_EXPECT(t_device_of(g, dev, &d), 0);
 	T_TRUE(d.flags == (GDL_DEV_F_PCI | GDL_DEV_F_GONE));
 	T_EXPECT(d.nr_reservations, 2);
@@ -1319,12 +1427,21 @@ static void test_hotplug(void)
 	T_EXPECT(t_device_of(g, dev, &d), 0);
 	T_TRUE(d.flags == GDL_DEV_F_PCI);
 	T_TRUE(!strcmp(proc_dev_state(dev), "live"));
+	T_EXPECT(events_now(gdlock_fd(adm), ev, 8), 1);
+	T_TRUE(ev[0].type == GDL_EVENT_DEVICE_BACK &&
+	       ev[0].dev_index == dev && !ev[0].agent_id);
+	/* The tenant's reader saw neither. */
+	T_TRUE(write(tr.go[1], "g", 1) == 1);
+	T_EXPECT(share_child_wait(reader), 0);
+	T_EXPECT(gdlock_agent_destroy(g, tenant), 0);
+	gdlock_close(adm);
 	T_EXPECT(gdlock_quota_get(g, agent, dev, &q), 0);
 	T_EXPECT(q.quota, 8 * MiB);
 	g2 = xopen();
 	T_EXPECT(gdlock_reserve(g2, dev, 8 * MiB, &h), 0);
 	T_EXPECT(gdlock_reserve(g2, dev, 1, NULL), -EDQUOT);
 	gdlock_close(g2);
+	test_hotplug_share(dev, rm);
 
 	/* Forgotten while gone, it comes back as a new device. */
 	T_EXPECT(write_file(rm, "1"), 0);

@@ -127,6 +127,7 @@ static void print_json(const struct snapshot *s)
 		jw_u64(&w, "used", v->used);
 		jw_u64(&w, "peak", v->peak);
 		jw_u64(&w, "reservations", v->nr_reservations);
+		jw_str(&w, "state", v->flags & GDL_DEV_F_GONE ? "gone" : "live");
 		jw_end(&w, '}');
 	}
 	jw_end(&w, ']');
@@ -200,7 +201,7 @@ static uint64_t agent_field(const struct gdl_quota *q, int f)
 	}
 }
 
-enum { D_CAPACITY, D_USED, D_PEAK, D_RESV, D_NR };
+enum { D_CAPACITY, D_USED, D_PEAK, D_RESV, D_GONE, D_NR };
 
 static uint64_t dev_field(const struct gdl_device_info *v, int f)
 {
@@ -208,7 +209,8 @@ static uint64_t dev_field(const struct gdl_device_info *v, int f)
 	case D_CAPACITY: return v->capacity;
 	case D_USED: return v->used;
 	case D_PEAK: return v->peak;
-	default: return v->nr_reservations;
+	case D_RESV: return v->nr_reservations;
+	default: return !!(v->flags & GDL_DEV_F_GONE);
 	}
 }
 
@@ -227,6 +229,7 @@ static void print_prometheus(const struct snapshot *s)
 		{ "device_used_bytes", "gauge", "Bytes reserved on the device, all agents." },
 		{ "device_peak_bytes", "gauge", "Highest use of the device." },
 		{ "device_reservations", "gauge", "Live reservations on the device." },
+		{ "device_gone", "gauge", "1 when the device left the PCI bus (its reservations stay until released), else 0." },
 	};
 	char name[64];
 	unsigned int i;
@@ -279,15 +282,16 @@ static void print_table(const struct snapshot *s)
 	printf("gpu_dma_lock %s, ABI %u.%u, %s\n\n", s->ver.module_version,
 	       s->ver.abi_major, s->ver.abi_minor,
 	       s->ver.flags & GDL_VERSION_F_ENFORCE ? "enforcing" : "AUDIT ONLY (enforce=0)");
-	printf("%-6s %-20s %10s %10s %10s %6s\n", "DEVICE", "NAME", "CAPACITY",
-	       "USED", "PEAK", "RESV");
+	printf("%-6s %-20s %10s %10s %10s %6s %s\n", "DEVICE", "NAME",
+	       "CAPACITY", "USED", "PEAK", "RESV", "STATE");
 	for (d = 0; d < s->nr_dev; d++)
-		printf("%-6u %-20s %10s %10s %10s %6llu\n", s->dev[d].index,
+		printf("%-6u %-20s %10s %10s %10s %6llu %s\n", s->dev[d].index,
 		       s->dev[d].name,
 		       ctl_fmt_size(s->dev[d].capacity, b1, sizeof(b1)),
 		       ctl_fmt_size(s->dev[d].used, b2, sizeof(b2)),
 		       ctl_fmt_size(s->dev[d].peak, b3, sizeof(b3)),
-		       (unsigned long long)s->dev[d].nr_reservations);
+		       (unsigned long long)s->dev[d].nr_reservations,
+		       s->dev[d].flags & GDL_DEV_F_GONE ? "gone" : "live");
 	printf("\n%-20s %6s %10s %10s %10s %6s %7s %s\n", "AGENT", "DEVICE",
 	       "QUOTA", "USAGE", "PEAK", "RESV", "DENIED", "OVER");
 	for (a = 0; a < s->nr_agent; a++) {

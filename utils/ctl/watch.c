@@ -71,12 +71,14 @@ static void print_event(const struct gdl_event *e, const char *name, bool json)
 		jw_done(&w);
 		return;
 	}
-	printf("[%5llu.%06llu] #%llu %s%s agent=%s(%u)",
+	printf("[%5llu.%06llu] #%llu %s%s",
 	       (unsigned long long)(e->time_ns / 1000000000ULL),
 	       (unsigned long long)(e->time_ns % 1000000000ULL / 1000),
 	       (unsigned long long)e->seq, gdlock_event_type_name(e->type),
-	       e->flags & GDL_EVENT_F_AUDIT ? " (audit: allowed)" : "",
-	       name ? name : "?", e->agent_id);
+	       e->flags & GDL_EVENT_F_AUDIT ? " (audit: allowed)" : "");
+	/* A device's events concern no agent. */
+	if (e->agent_id)
+		printf(" agent=%s(%u)", name ? name : "?", e->agent_id);
 	switch (e->type) {
 	case GDL_EVENT_QUOTA_EXCEEDED:
 	case GDL_EVENT_CAPACITY_EXCEEDED:
@@ -90,6 +92,14 @@ static void print_event(const struct gdl_event *e, const char *name, bool json)
 		       e->dev_index, e->pid, ctl_rights_str(e->access, r),
 		       (unsigned long long)e->value,
 		       ctl_fmt_size(e->value2, b1, sizeof(b1)));
+		break;
+	case GDL_EVENT_DEVICE_GONE:
+		printf(" device=%u pid=%d (left the PCI bus: reservations stay until released)",
+		       e->dev_index, e->pid);
+		break;
+	case GDL_EVENT_DEVICE_BACK:
+		printf(" device=%u pid=%d (back on the PCI bus, its policy kept)",
+		       e->dev_index, e->pid);
 		break;
 	case GDL_EVENT_LOST:
 		printf(" missed=%llu (the reader fell behind)",
@@ -130,8 +140,9 @@ int cmd_watch(struct ctl *c, int argc, char **argv)
 		case 'h':
 			printf("usage: gpu-dma-lock-ctl watch [--json] [--count N] [--timeout SECONDS]\n\n"
 			       "Print events (quota_exceeded, capacity_exceeded, dma_denied,\n"
-			       "agent_destroyed, lost) as they happen.  --count: exit 0 after N;\n"
-			       "--timeout: exit 1 if they have not come by then.\n");
+			       "agent_destroyed, lost; for an admin, device_gone and device_back)\n"
+			       "as they happen.  --count: exit 0 after N; --timeout: exit 1 if\n"
+			       "they have not come by then.\n");
 			return EXIT_OK;
 		default:
 			return ctl_usage_err("watch", "unknown option");

@@ -697,6 +697,10 @@ GDLOCK_API const char *gdlock_event_type_name(uint32_t type)
 		return "agent_destroyed";
 	case GDL_EVENT_LOST:
 		return "lost";
+	case GDL_EVENT_DEVICE_GONE:
+		return "device_gone";
+	case GDL_EVENT_DEVICE_BACK:
+		return "device_back";
 	default:
 		return "unknown";
 	}

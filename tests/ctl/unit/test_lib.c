@@ -240,6 +240,8 @@ static void test_event_names(void)
 	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(GDL_EVENT_DMA_DENIED), "dma_denied");
 	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(GDL_EVENT_AGENT_DESTROYED), "agent_destroyed");
 	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(GDL_EVENT_LOST), "lost");
+	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(GDL_EVENT_DEVICE_GONE), "device_gone");
+	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(GDL_EVENT_DEVICE_BACK), "device_back");
 	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(0), "unknown");
 	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(99), "unknown");
 }

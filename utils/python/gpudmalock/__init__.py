@@ -64,7 +64,8 @@ READ, WRITE, PEER = 0x1, 0x2, 0x4
 BOUND_BY = {0: "none", 1: "pid", 2: "cgroup", 3: "default"}
 VERDICTS = {0: "ok", 1: "grant", 2: "acl", 3: "audit"}
 EVENT_KINDS = {1: "quota_exceeded", 2: "capacity_exceeded", 3: "dma_denied",
-               4: "agent_destroyed", 5: "lost"}
+               4: "agent_destroyed", 5: "lost", 6: "device_gone",
+               7: "device_back"}
 STAT_NAMES = ("ioctls", "reserve_ok", "reserve_denied_quota",
               "reserve_denied_capacity", "releases", "dma_allowed",
               "dma_denied", "audit_overrides", "no_agent", "live_agents",

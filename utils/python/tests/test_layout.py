@@ -6,6 +6,7 @@ import os
 import subprocess
 
 from conftest import TOP
+import gpudmalock
 from gpudmalock import _abi
 
 
@@ -48,3 +49,13 @@ def test_flags_match_the_c_header(tmp_path):
     got = _c_output(tmp_path, "flags",
                     ['printf("%s %%u\\n", %s);' % (n, n) for n in flags])
     assert got == ["%s %d" % (n, v) for n, v in flags.items()]
+
+
+def test_event_kinds_match_the_c_header(tmp_path):
+    # EVENT_KINDS decodes event types: each name is the header's, lowered.
+    names = ["GDL_EVENT_" + k.upper() for k in gpudmalock.EVENT_KINDS.values()]
+    got = _c_output(tmp_path, "events",
+                    ['printf("%s %%u\\n", %s);' % (n, n) for n in names])
+    assert got == ["%s %d" % (n, v) for n, v in
+                   zip(names, gpudmalock.EVENT_KINDS.keys())]
+

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 //! The event channel: quota and capacity refusals, DMA denials, destroyed
-//! agents, made since the ledger was opened (admins see every agent's).
+//! agents, and (admins only) PCI devices gone and back, made since the
+//! ledger was opened (admins see every agent's).
 
 use crate::error::check;
 use crate::{sys, AgentId, DeviceIndex, Error, Ledger, Result};
@@ -21,6 +22,10 @@ pub enum EventKind {
     AgentDestroyed,
     /// The reader fell behind: `value` events were lost.
     Lost,
+    /// A PCI device left the bus (ABI 1.3; admins' readers only).
+    DeviceGone,
+    /// A gone PCI device came back under its index (ABI 1.3; admins only).
+    DeviceBack,
     /// A newer module's event type.
     Unknown(u32),
 }
@@ -53,11 +58,13 @@ pub struct Event {
 impl Event {
     fn from_raw(e: &sys::gdl_event) -> Event {
         let kind = match e.type_ {
-            1 => EventKind::QuotaExceeded,
-            2 => EventKind::CapacityExceeded,
-            3 => EventKind::DmaDenied,
-            4 => EventKind::AgentDestroyed,
-            5 => EventKind::Lost,
+            sys::GDL_EVENT_QUOTA_EXCEEDED => EventKind::QuotaExceeded,
+            sys::GDL_EVENT_CAPACITY_EXCEEDED => EventKind::CapacityExceeded,
+            sys::GDL_EVENT_DMA_DENIED => EventKind::DmaDenied,
+            sys::GDL_EVENT_AGENT_DESTROYED => EventKind::AgentDestroyed,
+            sys::GDL_EVENT_LOST => EventKind::Lost,
+            sys::GDL_EVENT_DEVICE_GONE => EventKind::DeviceGone,
+            sys::GDL_EVENT_DEVICE_BACK => EventKind::DeviceBack,
             n => EventKind::Unknown(n),
         };
         Event {

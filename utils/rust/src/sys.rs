@@ -22,6 +22,13 @@ pub const GDL_BIND_CGROUP_FD: u32 = 2;
 pub const GDL_BINDING_F_EXITED: u32 = 0x1;
 pub const GDL_QUOTA_F_OVER: u32 = 0x1;
 pub const GDL_EVENT_F_AUDIT: u32 = 0x1;
+pub const GDL_EVENT_QUOTA_EXCEEDED: u32 = 1;
+pub const GDL_EVENT_CAPACITY_EXCEEDED: u32 = 2;
+pub const GDL_EVENT_DMA_DENIED: u32 = 3;
+pub const GDL_EVENT_AGENT_DESTROYED: u32 = 4;
+pub const GDL_EVENT_LOST: u32 = 5;
+pub const GDL_EVENT_DEVICE_GONE: u32 = 6;
+pub const GDL_EVENT_DEVICE_BACK: u32 = 7;
 
 /// The opaque handle of the C library (one open file of the device).
 #[repr(C)]
