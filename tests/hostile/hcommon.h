@@ -24,6 +24,19 @@
 #include "tcheck.h"
 
 
+/* Write @s to a sysfs or cgroup file: 0 or -errno. */
+static inline int h_write_str(const char *path, const char *s)
+{
+	int f = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
+
+	if (f < 0)
+		return -errno;
+	if (write(f, s, strlen(s)) < 0)
+		ret = -errno;
+	close(f);
+	return ret;
+}
+
 static inline int h_ioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;

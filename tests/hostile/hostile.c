@@ -45,18 +45,6 @@ static uint64_t rnd(uint64_t n)
 	return n ? (rng * 0x2545F4914F6CDD1DULL) % n : 0;
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int f = open(path, O_WRONLY), ret = 0;
-
-	if (f < 0)
-		return -errno;
-	if (write(f, s, strlen(s)) < 0)
-		ret = -errno;
-	close(f);
-	return ret;
-}
-
 static int move_to_cgroup(const char *cg, pid_t pid)
 {
 	char path[128], val[32];
@@ -64,7 +52,7 @@ static int move_to_cgroup(const char *cg, pid_t pid)
 	snprintf(path, sizeof(path), "/sys/fs/cgroup/%s%scgroup.procs", cg,
 		 *cg ? "/" : "");
 	snprintf(val, sizeof(val), "%d", pid);
-	return write_str(path, val);
+	return h_write_str(path, val);
 }
 
 static uint32_t agent_create(int f, const char *name, uint64_t quota)

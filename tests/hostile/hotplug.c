@@ -38,18 +38,6 @@ struct hp_sh {
 static struct hp_sh *sh;
 static uint32_t devs[2];
 
-static int write_str(const char *path, const char *s)
-{
-	int f = open(path, O_WRONLY | O_CLOEXEC), ret = 0;
-
-	if (f < 0)
-		return -errno;
-	if (write(f, s, strlen(s)) < 0)
-		ret = -errno;
-	close(f);
-	return ret;
-}
-
 /* An error a worker may see: 0, or @also, or ENODEV on device 1. */
 static void expect(int ret, int dv, int also, const char *what)
 {
@@ -71,7 +59,7 @@ static void worker(int idx)
 	struct gdlock *g;
 	int n = 0, i;
 
-	if (write_str(CG "/cgroup.procs", "0") || gdlock_open(&g))
+	if (h_write_str(CG "/cgroup.procs", "0") || gdlock_open(&g))
 		_exit(2);
 	while (!sh->stop && !sh->quiesce) {
 		seed ^= seed << 13;
@@ -165,14 +153,14 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
-		if (write_str(rm, "1")) {
+		if (h_write_str(rm, "1")) {
 			t_check(0, "remove %s", rm);
 			break;
 		}
 		gone_ok += !t_device_of(g, devs[1], &di) &&
 			   di.flags & GDL_DEV_F_GONE;
 		usleep(1000 + (unsigned int)(cycles % 4) * 1000);
-		if (write_str("/sys/bus/pci/rescan", "1")) {
+		if (h_write_str("/sys/bus/pci/rescan", "1")) {
 			t_check(0, "rescan");
 			break;
 		}
