@@ -150,7 +150,7 @@ static struct dev_ent *find_dev(struct apply *ap, const char *sel)
 		if (ap->dev[i].is_new)
 			tmp[i].index = GDL_ALL_DEVICES;
 	}
-	i = ctl_find_device(tmp, ap->nr_dev, sel);
+	i = gdlu_find_device(tmp, ap->nr_dev, sel);
 	free(tmp);
 	return i < 0 ? NULL : &ap->dev[i];
 }
@@ -234,7 +234,7 @@ static int do_device(struct apply *ap, const struct pol_line *l)
 		strcpy(in.name, l->a);
 		in.capacity = l->has_capacity ? l->size : GDL_QUOTA_UNLIMITED;
 		change(ap, l, '+', "device %s: declare, capacity %s", l->a,
-		       ctl_fmt_size(in.capacity, b1, sizeof(b1)));
+		       gdlu_fmt_size(in.capacity, b1, sizeof(b1)));
 		if (!ap->dry) {
 			ret = gdlock_device_add(ap->g, &in);
 			if (ret)
@@ -252,8 +252,8 @@ static int do_device(struct apply *ap, const struct pol_line *l)
 		return 0;
 	}
 	change(ap, l, '~', "device %s: capacity %s -> %s", dev_label(d, lb, sizeof(lb)),
-	       ctl_fmt_size(d->info.capacity, b1, sizeof(b1)),
-	       ctl_fmt_size(l->size, b2, sizeof(b2)));
+	       gdlu_fmt_size(d->info.capacity, b1, sizeof(b1)),
+	       gdlu_fmt_size(l->size, b2, sizeof(b2)));
 	if (!ap->dry && !d->is_new) {
 		struct gdl_device_set s;
 
@@ -396,12 +396,12 @@ static int quota_one(struct apply *ap, const struct pol_line *l,
 	}
 	if (cur == l->size) {
 		change(ap, l, '=', "quota %s on device %s: %s, unchanged", a->name,
-		       dev_label(d, lb, sizeof(lb)), ctl_fmt_size(cur, b1, sizeof(b1)));
+		       dev_label(d, lb, sizeof(lb)), gdlu_fmt_size(cur, b1, sizeof(b1)));
 		return 0;
 	}
 	change(ap, l, '~', "quota %s on device %s: %s -> %s", a->name,
-	       dev_label(d, lb, sizeof(lb)), ctl_fmt_size(cur, b1, sizeof(b1)),
-	       ctl_fmt_size(l->size, b2, sizeof(b2)));
+	       dev_label(d, lb, sizeof(lb)), gdlu_fmt_size(cur, b1, sizeof(b1)),
+	       gdlu_fmt_size(l->size, b2, sizeof(b2)));
 	if (!ap->dry) {
 		ret = gdlock_quota_set(ap->g, a->id, d->index, l->size);
 		if (ret)
@@ -589,7 +589,7 @@ static int do_acl(struct apply *ap, const struct pol_line *l)
 		snprintf(lb, sizeof(lb), "%s%s on device %u at 0x%llx+%s",
 			 e.rights & GDL_ACCESS_READ ? "r" : "",
 			 e.rights & GDL_ACCESS_WRITE ? "w" : "", d->index,
-			 (unsigned long long)e.addr, ctl_fmt_size(e.len, b, sizeof(b)));
+			 (unsigned long long)e.addr, gdlu_fmt_size(e.len, b, sizeof(b)));
 	if (have) {
 		change(ap, l, '=', "acl %s: %s, present", a->name, lb);
 		return 0;

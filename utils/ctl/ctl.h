@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "gdl_parse.h"
+#include "gdlu.h"
 #include "gpudmalock.h"
 
 #define GDL_MODULE_NAME	"gpu_dma_lock"
@@ -48,24 +49,12 @@ int ctl_subcommand(struct ctl *c, const char *group,
 		   const struct ctl_cmd *cmds, int argc, char **argv);
 void ctl_print_usage(FILE *f, const char *group, const struct ctl_cmd *cmds);
 
-/* util.c: pure helpers, unit-tested on the host. */
-int ctl_parse_u32(const char *s, uint32_t *out);
+/* util.c: pure helpers, unit-tested on the host (more in gdlu.h). */
 /* status: does exit code @a say something more serious than @b? */
 bool ctl_status_worse(int a, int b);
-int ctl_parse_u64(const char *s, uint64_t *out);
 int ctl_parse_size(const char *s, uint64_t *out);
 int ctl_parse_rights(const char *s, uint32_t *out);
 const char *ctl_rights_str(uint32_t rights, char buf[4]);
-const char *ctl_fmt_size(uint64_t v, char *buf, size_t len);
-void ctl_fmt_pci_addr(uint32_t domain, uint32_t bdf, char *buf, size_t len);
-/*
- * For parsers that report into a caller's buffer (the OCI hook's and the
- * Slurm plugin's configuration): format into @err (if any), return @ret.
- */
-int ctl_errbuf(char *err, size_t len, int ret, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-/* Device selector: index, name or PCI address; -ENODEV when none. */
-int ctl_find_device(const struct gdl_device_info *d, int n, const char *sel);
 int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel);
 
 /* Lists that allocate: return the count (>= 0) or -errno; free *out. */

@@ -113,7 +113,7 @@ static void device_json(struct jw *w, const struct gdl_device_info *d)
 	jw_u64(w, "index", d->index);
 	jw_str(w, "name", d->name);
 	if (d->flags & GDL_DEV_F_PCI) {
-		ctl_fmt_pci_addr(d->pci_domain, d->pci_bdf, pci, sizeof(pci));
+		gdlu_fmt_pci_addr(d->pci_domain, d->pci_bdf, pci, sizeof(pci));
 		jw_str(w, "pci", pci);
 		snprintf(pci, sizeof(pci), "%04x:%04x", d->vendor, d->device);
 		jw_str(w, "pci_id", pci);
@@ -165,14 +165,14 @@ static int device_list(struct ctl *c, int argc, char **argv)
 			char pci[32] = "-", id[16] = "-", b1[24], b2[24], b3[24];
 
 			if (d[i].flags & GDL_DEV_F_PCI) {
-				ctl_fmt_pci_addr(d[i].pci_domain, d[i].pci_bdf, pci, sizeof(pci));
+				gdlu_fmt_pci_addr(d[i].pci_domain, d[i].pci_bdf, pci, sizeof(pci));
 				snprintf(id, sizeof(id), "%04x:%04x", d[i].vendor, d[i].device);
 			}
 			printf("%-5u %-20s %-13s %-9s %10s %10s %10s %6llu %-6s %s\n",
 			       d[i].index, d[i].name, pci, id,
-			       ctl_fmt_size(d[i].capacity, b1, sizeof(b1)),
-			       ctl_fmt_size(d[i].used, b2, sizeof(b2)),
-			       ctl_fmt_size(d[i].peak, b3, sizeof(b3)),
+			       gdlu_fmt_size(d[i].capacity, b1, sizeof(b1)),
+			       gdlu_fmt_size(d[i].used, b2, sizeof(b2)),
+			       gdlu_fmt_size(d[i].peak, b3, sizeof(b3)),
 			       (unsigned long long)d[i].nr_reservations,
 			       d[i].flags & GDL_DEV_F_PCI ? "pci" : "manual",
 			       d[i].flags & GDL_DEV_F_GONE ? "gone" : "live");
@@ -308,10 +308,10 @@ static int limit_args(const char *cmd, const struct mopts *o, uint32_t *res,
 		      uint32_t *acl)
 {
 	*res = *acl = 0;
-	if (o->max_res && ctl_parse_u32(o->max_res, res))
+	if (o->max_res && gdlu_parse_u32(o->max_res, res))
 		return ctl_usage_err(cmd, "'%s' is not a number of reservations",
 				     o->max_res);
-	if (o->max_acl && ctl_parse_u32(o->max_acl, acl))
+	if (o->max_acl && gdlu_parse_u32(o->max_acl, acl))
 		return ctl_usage_err(cmd, "'%s' is not a number of ACL entries",
 				     o->max_acl);
 	return 0;
@@ -452,7 +452,7 @@ static int agent_list(struct ctl *c, int argc, char **argv)
 			char b[24];
 
 			printf("%-6u %-32s %13s %8u%s\n", a[i].id, a[i].name,
-			       ctl_fmt_size(a[i].default_quota, b, sizeof(b)),
+			       gdlu_fmt_size(a[i].default_quota, b, sizeof(b)),
 			       a[i].nr_bindings,
 			       a[i].flags & GDL_AGENT_F_DEFAULT ? "  (default agent)" : "");
 		}
@@ -480,9 +480,9 @@ static int agent_bind_common(struct ctl *c, int argc, char **argv, bool unbind)
 		return ctl_usage_err(cmd, unbind ?
 				     "give exactly one of --pid PID, --cgroup PATH or --cgroup-id ID" :
 				     "give exactly one of --pid PID or --cgroup PATH");
-	if (o.pid && (ctl_parse_u32(o.pid, &pid) || !pid || pid > INT32_MAX))
+	if (o.pid && (gdlu_parse_u32(o.pid, &pid) || !pid || pid > INT32_MAX))
 		return ctl_usage_err(cmd, "'%s' is not a pid", o.pid);
-	if (o.cgroup_id && (ctl_parse_u64(o.cgroup_id, &cgid) || !cgid || cgid > INT64_MAX))
+	if (o.cgroup_id && (gdlu_parse_u64(o.cgroup_id, &cgid) || !cgid || cgid > INT64_MAX))
 		return ctl_usage_err(cmd, "'%s' is not a cgroup id (see 'agent bindings')", o.cgroup_id);
 	if (o.cgroup && access(o.cgroup, F_OK))
 		return ctl_usage_err(cmd, "%s: no such cgroup directory%s", o.cgroup,
@@ -594,7 +594,7 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	if (argc - first == 2) {
-		i = ctl_find_device(d, n, argv[first + 1]);
+		i = gdlu_find_device(d, n, argv[first + 1]);
 		if (i < 0) {
 			ret = ctl_resolve_device(g, argv[first + 1], &id);
 			goto out;
@@ -630,9 +630,9 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 			jw_end(&w, '}');
 		} else {
 			printf("%-6u %10s %10s %10s %6llu %8llu %s\n", d[i].index,
-			       ctl_fmt_size(q.quota, b1, sizeof(b1)),
-			       ctl_fmt_size(q.usage, b2, sizeof(b2)),
-			       ctl_fmt_size(q.peak, b3, sizeof(b3)),
+			       gdlu_fmt_size(q.quota, b1, sizeof(b1)),
+			       gdlu_fmt_size(q.usage, b2, sizeof(b2)),
+			       gdlu_fmt_size(q.peak, b3, sizeof(b3)),
 			       (unsigned long long)q.nr_reservations,
 			       (unsigned long long)q.denied,
 			       q.flags & GDL_QUOTA_F_OVER ? "yes" : "no");
@@ -687,7 +687,7 @@ static int acl_change(struct ctl *c, int argc, char **argv, bool revoke)
 	} else {
 		if (o.peer || !o.len)
 			return ctl_usage_err(cmd, "r/w rights take --len SIZE (and --addr ADDR, default 0)");
-		if (o.addr && ctl_parse_u64(o.addr, &addr))
+		if (o.addr && gdlu_parse_u64(o.addr, &addr))
 			return ctl_usage_err(cmd, "'%s' is not an address (decimal or 0x hex)", o.addr);
 		e.addr = addr;
 		if (size_arg(cmd, "length", o.len, &len))
@@ -782,7 +782,7 @@ static int acl_list(struct ctl *c, int argc, char **argv)
 			       e[i].owner_id ? "" : "admin", e[i].dev_index,
 			       ctl_rights_str(e[i].rights, r), peer,
 			       (unsigned long long)e[i].addr,
-			       ctl_fmt_size(e[i].len, b, sizeof(b)));
+			       gdlu_fmt_size(e[i].len, b, sizeof(b)));
 			if (e[i].owner_id)
 				printf("       (granted by agent %u)\n", e[i].owner_id);
 		}
@@ -856,11 +856,11 @@ int cmd_reserve(struct ctl *c, int argc, char **argv)
 		ret = gdlock_reserve_ex(g, &r);
 		if (ret) {
 			printf("reserve %s on device %u: REFUSED: %s\n",
-			       ctl_fmt_size(r.size, b, sizeof(b)), dev, gdlock_strerror(ret));
+			       gdlu_fmt_size(r.size, b, sizeof(b)), dev, gdlock_strerror(ret));
 			refused++;
 		} else {
 			printf("reserve %s on device %u: ok (agent %u, handle %llu%s)\n",
-			       ctl_fmt_size(r.size, b, sizeof(b)), dev, r.agent_id,
+			       gdlu_fmt_size(r.size, b, sizeof(b)), dev, r.agent_id,
 			       (unsigned long long)r.handle,
 			       r.result == GDL_RESULT_AUDIT ? ", over quota: allowed by audit mode" : "");
 		}

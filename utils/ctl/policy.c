@@ -97,7 +97,7 @@ static int parse_acl(struct pctx *x, char **w, int n, struct pol_line *l)
 	for (i = 4; i < n; i++) {
 		if (!strcmp(w[i], "addr") && i + 1 < n && !has_addr) {
 			has_addr = true;
-			if (ctl_parse_u64(w[++i], &l->addr))
+			if (gdlu_parse_u64(w[++i], &l->addr))
 				return perr(x, "addr '%s' is not a number (decimal or 0x hex)", w[i]);
 		} else if (!strcmp(w[i], "len") && i + 1 < n && !has_len) {
 			has_len = true;
@@ -129,7 +129,7 @@ static int parse_agent(struct pctx *x, char **w, int n, struct pol_line *l)
 		    i + 1 == n)
 			return perr(x, "usage: agent NAME [max-reservations N] [max-acl-entries N]");
 		*seen = true;
-		if (ctl_parse_u32(w[i + 1], res ? &l->max_res : &l->max_acl))
+		if (gdlu_parse_u32(w[i + 1], res ? &l->max_res : &l->max_acl))
 			return perr(x, "'%s' is not a number", w[i + 1]);
 	}
 	if (strlen(w[1]) < GDL_NAME_LEN && !gdlock_name_valid(w[1]))
@@ -170,7 +170,7 @@ static int parse_words(struct pctx *x, char **w, int n, struct pol_line *l)
 			return ret;
 		if (!strcmp(w[2], "pid")) {
 			l->kind = POL_BIND_PID;
-			if (ctl_parse_u32(w[3], &l->pid) || !l->pid || l->pid > INT32_MAX)
+			if (gdlu_parse_u32(w[3], &l->pid) || !l->pid || l->pid > INT32_MAX)
 				return perr(x, "'%s' is not a pid", w[3]);
 			return 0;
 		}

@@ -107,7 +107,7 @@ int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index)
 
 	if (n < 0)
 		return ctl_err(n, "listing devices");
-	i = ctl_find_device(d, n, sel);
+	i = gdlu_find_device(d, n, sel);
 	if (i >= 0)
 		*index = d[i].index;
 	free(d);

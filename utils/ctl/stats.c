@@ -118,7 +118,7 @@ static void print_json(const struct snapshot *s)
 		jw_u64(&w, "index", v->index);
 		jw_str(&w, "name", v->name);
 		if (v->flags & GDL_DEV_F_PCI) {
-			ctl_fmt_pci_addr(v->pci_domain, v->pci_bdf, pci, sizeof(pci));
+			gdlu_fmt_pci_addr(v->pci_domain, v->pci_bdf, pci, sizeof(pci));
 			jw_str(&w, "pci", pci);
 		} else {
 			jw_null(&w, "pci");
@@ -287,9 +287,9 @@ static void print_table(const struct snapshot *s)
 	for (d = 0; d < s->nr_dev; d++)
 		printf("%-6u %-20s %10s %10s %10s %6llu %s\n", s->dev[d].index,
 		       s->dev[d].name,
-		       ctl_fmt_size(s->dev[d].capacity, b1, sizeof(b1)),
-		       ctl_fmt_size(s->dev[d].used, b2, sizeof(b2)),
-		       ctl_fmt_size(s->dev[d].peak, b3, sizeof(b3)),
+		       gdlu_fmt_size(s->dev[d].capacity, b1, sizeof(b1)),
+		       gdlu_fmt_size(s->dev[d].used, b2, sizeof(b2)),
+		       gdlu_fmt_size(s->dev[d].peak, b3, sizeof(b3)),
 		       (unsigned long long)s->dev[d].nr_reservations,
 		       s->dev[d].flags & GDL_DEV_F_GONE ? "gone" : "live");
 	printf("\n%-20s %6s %10s %10s %10s %6s %7s %s\n", "AGENT", "DEVICE",
@@ -300,9 +300,9 @@ static void print_table(const struct snapshot *s)
 
 			printf("%-20s %6u %10s %10s %10s %6llu %7llu %s\n",
 			       s->agent[a].name, s->dev[d].index,
-			       ctl_fmt_size(q->quota, b1, sizeof(b1)),
-			       ctl_fmt_size(q->usage, b2, sizeof(b2)),
-			       ctl_fmt_size(q->peak, b3, sizeof(b3)),
+			       gdlu_fmt_size(q->quota, b1, sizeof(b1)),
+			       gdlu_fmt_size(q->usage, b2, sizeof(b2)),
+			       gdlu_fmt_size(q->peak, b3, sizeof(b3)),
 			       (unsigned long long)q->nr_reservations,
 			       (unsigned long long)q->denied,
 			       q->flags & GDL_QUOTA_F_OVER ? "yes" : "");

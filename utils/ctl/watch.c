@@ -83,15 +83,15 @@ static void print_event(const struct gdl_event *e, const char *name, bool json)
 	case GDL_EVENT_QUOTA_EXCEEDED:
 	case GDL_EVENT_CAPACITY_EXCEEDED:
 		printf(" device=%u pid=%d size=%s %s=%s", e->dev_index, e->pid,
-		       ctl_fmt_size(e->value, b1, sizeof(b1)),
+		       gdlu_fmt_size(e->value, b1, sizeof(b1)),
 		       e->type == GDL_EVENT_QUOTA_EXCEEDED ? "quota" : "capacity",
-		       ctl_fmt_size(e->value2, b2, sizeof(b2)));
+		       gdlu_fmt_size(e->value2, b2, sizeof(b2)));
 		break;
 	case GDL_EVENT_DMA_DENIED:
 		printf(" device=%u pid=%d access=%s addr=0x%llx len=%s",
 		       e->dev_index, e->pid, ctl_rights_str(e->access, r),
 		       (unsigned long long)e->value,
-		       ctl_fmt_size(e->value2, b1, sizeof(b1)));
+		       gdlu_fmt_size(e->value2, b1, sizeof(b1)));
 		break;
 	case GDL_EVENT_DEVICE_GONE:
 		printf(" device=%u pid=%d (left the PCI bus: reservations stay until released)",
@@ -130,11 +130,11 @@ int cmd_watch(struct ctl *c, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "n:t:h", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'n':
-			if (ctl_parse_u32(optarg, &count) || !count)
+			if (gdlu_parse_u32(optarg, &count) || !count)
 				return ctl_usage_err("watch", "--count takes a positive number");
 			break;
 		case 't':
-			if (ctl_parse_u32(optarg, &timeout) || !timeout || timeout > 86400)
+			if (gdlu_parse_u32(optarg, &timeout) || !timeout || timeout > 86400)
 				return ctl_usage_err("watch", "--timeout takes seconds, 1 to 86400");
 			break;
 		case 'h':

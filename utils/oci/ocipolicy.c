@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "gdlu.h"
 #include "ocipolicy.h"
 
 void oci_conf_defaults(struct oci_conf *c)
@@ -45,7 +45,7 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 		l = nl ? (size_t)(nl - p) : strlen(p);
 		lineno++;
 		if (l >= sizeof(line))
-			return ctl_errbuf(err, errlen, -EINVAL, "%s:%d: line too long",
+			return gdlu_errbuf(err, errlen, -EINVAL, "%s:%d: line too long",
 					  fname, lineno);
 		memcpy(line, p, l);
 		line[l] = 0;
@@ -57,7 +57,7 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 			continue;
 		val = strchr(key, '=');
 		if (!val)
-			return ctl_errbuf(err, errlen, -EINVAL,
+			return gdlu_errbuf(err, errlen, -EINVAL,
 					  "%s:%d: expected KEY = VALUE", fname, lineno);
 		*val++ = 0;
 		key = oci_trim(key);
@@ -66,7 +66,7 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 			uint64_t v;
 
 			if (gdlock_parse_size(val, &v))
-				return ctl_errbuf(err, errlen, -EINVAL,
+				return gdlu_errbuf(err, errlen, -EINVAL,
 						  "%s:%d: %s = %s: not a size (16G, 512M, unlimited)",
 						  fname, lineno, key, val);
 			if (key[0] == 'd')
@@ -81,17 +81,17 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 			else if (!strcmp(val, "ignore"))
 				n.unannotated = OCI_UNANNOTATED_IGNORE;
 			else
-				return ctl_errbuf(err, errlen, -EINVAL,
+				return gdlu_errbuf(err, errlen, -EINVAL,
 						  "%s:%d: unannotated = %s: expected default, refuse or ignore",
 						  fname, lineno, val);
 		} else {
-			return ctl_errbuf(err, errlen, -EINVAL, "%s:%d: unknown key '%s'",
+			return gdlu_errbuf(err, errlen, -EINVAL, "%s:%d: unknown key '%s'",
 					  fname, lineno, key);
 		}
 	}
 	if (n.unannotated == OCI_UNANNOTATED_DEFAULT &&
 	    n.default_quota > n.max_quota)
-		return ctl_errbuf(err, errlen, -EINVAL,
+		return gdlu_errbuf(err, errlen, -EINVAL,
 				  "%s: default_quota is above max_quota", fname);
 	*c = n;
 	return 0;
@@ -106,17 +106,17 @@ int oci_quota_parse(const char *s, const struct oci_conf *c,
 	size_t l;
 
 	if (!s || !*s)
-		return ctl_errbuf(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_QUOTA);
+		return gdlu_errbuf(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_QUOTA);
 	for (;;) {
 		/* ';' too: podman's --annotation splits its value at commas. */
 		l = strcspn(p, ",;");
 		if (l >= sizeof(item))
-			return ctl_errbuf(err, errlen, -EINVAL, "%s: entry too long",
+			return gdlu_errbuf(err, errlen, -EINVAL, "%s: entry too long",
 					  OCI_ANNOT_QUOTA);
 		memcpy(item, p, l);
 		item[l] = 0;
 		if (n == cap)
-			return ctl_errbuf(err, errlen, -E2BIG, "%s: more than %d entries",
+			return gdlu_errbuf(err, errlen, -E2BIG, "%s: more than %d entries",
 					  OCI_ANNOT_QUOTA, cap);
 		memset(&out[n], 0, sizeof(out[n]));
 		eq = strrchr(item, '=');
@@ -125,7 +125,7 @@ int oci_quota_parse(const char *s, const struct oci_conf *c,
 			*eq = 0;
 			eq = oci_trim(item);
 			if (!*eq || strlen(eq) >= sizeof(out[n].sel))
-				return ctl_errbuf(err, errlen, -EINVAL,
+				return gdlu_errbuf(err, errlen, -EINVAL,
 						  "%s=%s: bad device in '%.64s'",
 						  OCI_ANNOT_QUOTA, s, item);
 			if (!strcmp(eq, "*") || !strcmp(eq, "all"))
@@ -136,17 +136,17 @@ int oci_quota_parse(const char *s, const struct oci_conf *c,
 			out[n].all = 1;
 		}
 		if (gdlock_parse_size(size, &out[n].bytes))
-			return ctl_errbuf(err, errlen, -EINVAL,
+			return gdlu_errbuf(err, errlen, -EINVAL,
 					  "%s=%s: '%s' is not a size (16G, 512M, 4096)",
 					  OCI_ANNOT_QUOTA, s, size);
 		if (out[n].bytes > c->max_quota) {
 			char a[32], b[32];
 
-			return ctl_errbuf(err, errlen, -EDQUOT,
+			return gdlu_errbuf(err, errlen, -EDQUOT,
 					  "%s=%s: %s is over the fleet maximum %s (max_quota in %s)",
 					  OCI_ANNOT_QUOTA, s,
-					  ctl_fmt_size(out[n].bytes, a, sizeof(a)),
-					  ctl_fmt_size(c->max_quota, b, sizeof(b)),
+					  gdlu_fmt_size(out[n].bytes, a, sizeof(a)),
+					  gdlu_fmt_size(c->max_quota, b, sizeof(b)),
 					  OCI_CONF_ADMIN);
 		}
 		n++;
@@ -187,7 +187,7 @@ static int oci_find_device(const struct gdl_device_info *d, int nd,
 			   const char *sel)
 {
 	uint8_t u[GDL_UUID_LEN];
-	int i = ctl_find_device(d, nd, sel);
+	int i = gdlu_find_device(d, nd, sel);
 
 	if (i >= 0 || oci_parse_uuid(sel, u))
 		return i;
@@ -215,7 +215,7 @@ int oci_quota_resolve(const struct oci_quota *q, int n,
 			}
 			idx = oci_find_device(d, nd, q[i].sel);
 			if (idx < 0)
-				return ctl_errbuf(err, errlen, -ENODEV,
+				return gdlu_errbuf(err, errlen, -ENODEV,
 						  "%s: no device '%s' in the ledger (by index, name, PCI address or UUID; see gpu-dma-lock-ctl device list)",
 						  OCI_ANNOT_QUOTA, q[i].sel);
 			out[k++].device = d[idx].index;
@@ -245,17 +245,17 @@ int oci_peer_parse(const char *s, const struct gdl_device_info *d, int nd,
 	size_t l;
 
 	if (!s || !*s)
-		return ctl_errbuf(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_PEER);
+		return gdlu_errbuf(err, errlen, -EINVAL, "%s is empty", OCI_ANNOT_PEER);
 	for (;;) {
 		l = strcspn(p, ",;");
 		if (l >= sizeof(item))
-			return ctl_errbuf(err, errlen, -EINVAL, "%s: entry too long",
+			return gdlu_errbuf(err, errlen, -EINVAL, "%s: entry too long",
 					  OCI_ANNOT_PEER);
 		memcpy(item, p, l);
 		item[l] = 0;
 		gt = strchr(item, '>');
 		if (!gt)
-			return ctl_errbuf(err, errlen, -EINVAL,
+			return gdlu_errbuf(err, errlen, -EINVAL,
 					  "%s=%s: '%s' is not DEV>PEER or DEV<>PEER",
 					  OCI_ANNOT_PEER, s, item);
 		both = gt > item && gt[-1] == '<';
@@ -265,18 +265,18 @@ int oci_peer_parse(const char *s, const struct gdl_device_info *d, int nd,
 		ia = oci_find_device(d, nd, a);
 		ib = oci_find_device(d, nd, b);
 		if (ia < 0 || ib < 0)
-			return ctl_errbuf(err, errlen, -ENODEV,
+			return gdlu_errbuf(err, errlen, -ENODEV,
 					  "%s: no device '%s' in the ledger (by index, name, PCI address or UUID)",
 					  OCI_ANNOT_PEER, ia < 0 ? a : b);
 		if (ia == ib)
-			return ctl_errbuf(err, errlen, -EINVAL,
+			return gdlu_errbuf(err, errlen, -EINVAL,
 					  "%s: '%s' names the same device twice",
 					  OCI_ANNOT_PEER, a);
 		n = oci_peer_add(out, n, cap, d[ia].index, d[ib].index);
 		if (n >= 0 && both)
 			n = oci_peer_add(out, n, cap, d[ib].index, d[ia].index);
 		if (n < 0)
-			return ctl_errbuf(err, errlen, n, "%s: more than %d rights",
+			return gdlu_errbuf(err, errlen, n, "%s: more than %d rights",
 					  OCI_ANNOT_PEER, cap);
 		if (!p[l])
 			break;

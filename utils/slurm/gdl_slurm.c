@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "gdl_parse.h"
 #include "gdl_slurm.h"
+#include "gdlu.h"
 
 /* gpus=0000:03:00.0,0000:04:00.0: Slurm's GPU index i is the i-th. */
 static int parse_gpus(struct gdl_slurm_conf *c, const char *list, char *err,
@@ -26,25 +27,25 @@ static int parse_gpus(struct gdl_slurm_conf *c, const char *list, char *err,
 		end = strchr(p, ',');
 		n = end ? (size_t)(end - p) : strlen(p);
 		if (!n || n >= sizeof(buf))
-			return ctl_errbuf(err, len, -EINVAL,
+			return gdlu_errbuf(err, len, -EINVAL,
 					  "gpus=%s: an empty or overlong PCI address", list);
 		if (c->nr_gpus == GDL_SLURM_MAX_GPUS)
-			return ctl_errbuf(err, len, -E2BIG, "gpus=: more than %d GPUs",
+			return gdlu_errbuf(err, len, -E2BIG, "gpus=: more than %d GPUs",
 					  GDL_SLURM_MAX_GPUS);
 		memcpy(buf, p, n);
 		buf[n] = '\0';
 		if (gdl_parse_pci_addr(buf, &c->gpu_domain[c->nr_gpus],
 				       &c->gpu_bdf[c->nr_gpus]))
-			return ctl_errbuf(err, len, -EINVAL,
+			return gdlu_errbuf(err, len, -EINVAL,
 					  "gpus=: '%s' is not a PCI address (0000:03:00.0)", buf);
 		c->nr_gpus++;
 		p += n;
 		if (*p && !*++p)
-			return ctl_errbuf(err, len, -EINVAL,
+			return gdlu_errbuf(err, len, -EINVAL,
 					  "gpus=%s: a trailing comma", list);
 	}
 	if (!c->nr_gpus)
-		return ctl_errbuf(err, len, -EINVAL, "gpus= needs at least one PCI address");
+		return gdlu_errbuf(err, len, -EINVAL, "gpus= needs at least one PCI address");
 	return 0;
 }
 
@@ -59,26 +60,26 @@ int gdl_slurm_parse_args(struct gdl_slurm_conf *c, int ac, char **av,
 	c->max = ~0ULL;
 	if (snprintf(c->preload, sizeof(c->preload), "%s", default_preload) >=
 	    (int)sizeof(c->preload))
-		return ctl_errbuf(err, len, -ENAMETOOLONG, "preload path too long");
+		return gdlu_errbuf(err, len, -ENAMETOOLONG, "preload path too long");
 	for (i = 0; i < ac; i++) {
 		const char *arg = av[i], *v = strchr(arg, '=');
 
 		if (!v)
-			return ctl_errbuf(err, len, -EINVAL,
+			return gdlu_errbuf(err, len, -EINVAL,
 					  "plugstack.conf argument '%s' is not NAME=VALUE", arg);
 		v++;
 		if (!strncmp(arg, "default=", 8)) {
 			if (gdlock_parse_size(v, &c->def))
-				return ctl_errbuf(err, len, -EINVAL,
+				return gdlu_errbuf(err, len, -EINVAL,
 						  "default=%s is not a size (e.g. 8G)", v);
 			c->has_default = true;
 		} else if (!strncmp(arg, "max=", 4)) {
 			if (gdlock_parse_size(v, &c->max))
-				return ctl_errbuf(err, len, -EINVAL,
+				return gdlu_errbuf(err, len, -EINVAL,
 						  "max=%s is not a size (e.g. 40G)", v);
 		} else if (!strncmp(arg, "missing=", 8)) {
 			if (strcmp(v, "default") && strcmp(v, "refuse"))
-				return ctl_errbuf(err, len, -EINVAL,
+				return gdlu_errbuf(err, len, -EINVAL,
 						  "missing=%s: use missing=default or missing=refuse", v);
 			missing = v;
 		} else if (!strncmp(arg, "gpus=", 5)) {
@@ -89,23 +90,23 @@ int gdl_slurm_parse_args(struct gdl_slurm_conf *c, int ac, char **av,
 			if (!strcmp(v, "none"))
 				v = "";
 			else if (*v != '/')
-				return ctl_errbuf(err, len, -EINVAL,
+				return gdlu_errbuf(err, len, -EINVAL,
 						  "preload=%s: an absolute path, or none", v);
 			if (snprintf(c->preload, sizeof(c->preload), "%s", v) >=
 			    (int)sizeof(c->preload))
-				return ctl_errbuf(err, len, -ENAMETOOLONG, "preload path too long");
+				return gdlu_errbuf(err, len, -ENAMETOOLONG, "preload path too long");
 		} else {
-			return ctl_errbuf(err, len, -EINVAL,
+			return gdlu_errbuf(err, len, -EINVAL,
 					  "unknown plugstack.conf argument '%s' (default=, max=, missing=, gpus=, preload=)",
 					  arg);
 		}
 	}
 	if (missing && !strcmp(missing, "default") && !c->has_default)
-		return ctl_errbuf(err, len, -EINVAL, "missing=default needs default=SIZE");
+		return gdlu_errbuf(err, len, -EINVAL, "missing=default needs default=SIZE");
 	c->refuse_missing = missing ? !strcmp(missing, "refuse") : !c->has_default;
 	if (c->has_default && c->def > c->max)
-		return ctl_errbuf(err, len, -EINVAL, "default=%s is over max=%s",
-				  ctl_fmt_size(c->def, a, sizeof(a)), ctl_fmt_size(c->max, b, sizeof(b)));
+		return gdlu_errbuf(err, len, -EINVAL, "default=%s is over max=%s",
+				  gdlu_fmt_size(c->def, a, sizeof(a)), gdlu_fmt_size(c->max, b, sizeof(b)));
 	return 0;
 }
 
@@ -116,13 +117,13 @@ int gdl_slurm_parse_gpu_mem(const struct gdl_slurm_conf *c, const char *val,
 	uint64_t v;
 
 	if (!val || gdlock_parse_size(val, &v))
-		return ctl_errbuf(err, len, -EINVAL,
+		return gdlu_errbuf(err, len, -EINVAL,
 				  "--gpu-mem=%s is not a size: give bytes or K, M, G, T (e.g. --gpu-mem=16G)",
 				  val ? val : "");
 	if (v > c->max)
-		return ctl_errbuf(err, len, -ERANGE,
+		return gdlu_errbuf(err, len, -ERANGE,
 				  "--gpu-mem=%s is over this cluster's maximum of %s per GPU",
-				  val, ctl_fmt_size(c->max, b, sizeof(b)));
+				  val, gdlu_fmt_size(c->max, b, sizeof(b)));
 	*bytes = v;
 	return 0;
 }
@@ -133,7 +134,7 @@ int gdl_slurm_job_quota(const struct gdl_slurm_conf *c, const char *val,
 	if (val)
 		return gdl_slurm_parse_gpu_mem(c, val, bytes, err, len);
 	if (c->refuse_missing)
-		return ctl_errbuf(err, len, -EPERM,
+		return gdlu_errbuf(err, len, -EPERM,
 				  "this cluster needs a GPU memory quota on every job: add --gpu-mem=SIZE (e.g. --gpu-mem=16G)");
 	*bytes = c->def;
 	return 0;
@@ -148,13 +149,13 @@ static int ledger_index(const struct gdl_slurm_conf *c,
 	int i;
 
 	if (gpu >= c->nr_gpus)
-		return ctl_errbuf(err, len, -ENODEV,
+		return gdlu_errbuf(err, len, -ENODEV,
 				  "Slurm GPU %lu has no PCI address in plugstack.conf's gpus= (%u given)",
 				  gpu, c->nr_gpus);
-	ctl_fmt_pci_addr(c->gpu_domain[gpu], c->gpu_bdf[gpu], pci, sizeof(pci));
-	i = ctl_find_device(d, nd, pci);
+	gdlu_fmt_pci_addr(c->gpu_domain[gpu], c->gpu_bdf[gpu], pci, sizeof(pci));
+	i = gdlu_find_device(d, nd, pci);
 	if (i < 0 || !(d[i].flags & GDL_DEV_F_PCI))
-		return ctl_errbuf(err, len, -ENODEV,
+		return gdlu_errbuf(err, len, -ENODEV,
 				  "Slurm GPU %lu (PCI %s) is not a gpu_dma_lock device on this node",
 				  gpu, pci);
 	return (int)d[i].index;
@@ -188,7 +189,7 @@ int gdl_slurm_quotas(const struct gdl_slurm_conf *c,
 		if (idx < 0)
 			return idx;
 		if (n == cap)
-			return ctl_errbuf(err, len, -E2BIG, "SLURM_JOB_GPUS=%s: too many GPUs",
+			return gdlu_errbuf(err, len, -E2BIG, "SLURM_JOB_GPUS=%s: too many GPUs",
 					  job_gpus);
 		q[n].device = (uint32_t)idx;
 		q[n++].bytes = bytes;
@@ -198,7 +199,7 @@ int gdl_slurm_quotas(const struct gdl_slurm_conf *c,
 	}
 	return (int)n;
 bad:
-	return ctl_errbuf(err, len, -EINVAL,
+	return gdlu_errbuf(err, len, -EINVAL,
 			  "SLURM_JOB_GPUS=%s is not a list of GPU indexes", job_gpus);
 }
 

@@ -18,11 +18,11 @@ static void test_numbers(void)
 	uint64_t v;
 	uint32_t u;
 
-	CU_ASSERT_EQUAL(ctl_parse_u64("0x1000", &v), 0);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("0x1000", &v), 0);
 	CU_ASSERT_EQUAL(v, 0x1000);
-	CU_ASSERT_EQUAL(ctl_parse_u64("42", &v), 0);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("42", &v), 0);
 	CU_ASSERT_EQUAL(v, 42);
-	CU_ASSERT_EQUAL(ctl_parse_u64("-1", &v), -EINVAL);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("-1", &v), -EINVAL);
 	/* status: unhealthy outranks permission, whatever the numbers. */
 	CU_ASSERT(ctl_status_worse(EXIT_UNHEALTHY, EXIT_PERM));
 	CU_ASSERT(!ctl_status_worse(EXIT_PERM, EXIT_UNHEALTHY));
@@ -30,17 +30,17 @@ static void test_numbers(void)
 	CU_ASSERT(ctl_status_worse(EXIT_PERM, EXIT_STALE));
 	CU_ASSERT(!ctl_status_worse(EXIT_STALE, EXIT_STALE));
 	/* Not octal: 010 is ten. */
-	CU_ASSERT_EQUAL(ctl_parse_u64("010", &v), 0);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("010", &v), 0);
 	CU_ASSERT_EQUAL(v, 10);
-	CU_ASSERT_EQUAL(ctl_parse_u64("08", &v), 0);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("08", &v), 0);
 	CU_ASSERT_EQUAL(v, 8);
-	CU_ASSERT_EQUAL(ctl_parse_u64("0x", &v), -EINVAL);
-	CU_ASSERT_EQUAL(ctl_parse_u64("0x-1", &v), -EINVAL);
-	CU_ASSERT_EQUAL(ctl_parse_u64("", &v), -EINVAL);
-	CU_ASSERT_EQUAL(ctl_parse_u64("12k", &v), -EINVAL);
-	CU_ASSERT_EQUAL(ctl_parse_u64("99999999999999999999", &v), -ERANGE);
-	CU_ASSERT_EQUAL(ctl_parse_u32("4294967295", &u), 0);
-	CU_ASSERT_EQUAL(ctl_parse_u32("4294967296", &u), -ERANGE);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("0x", &v), -EINVAL);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("0x-1", &v), -EINVAL);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("", &v), -EINVAL);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("12k", &v), -EINVAL);
+	CU_ASSERT_EQUAL(gdlu_parse_u64("99999999999999999999", &v), -ERANGE);
+	CU_ASSERT_EQUAL(gdlu_parse_u32("4294967295", &u), 0);
+	CU_ASSERT_EQUAL(gdlu_parse_u32("4294967296", &u), -ERANGE);
 	CU_ASSERT_EQUAL(ctl_parse_size("16G", &v), 0);
 	CU_ASSERT_EQUAL(v, 16ULL << 30);
 	CU_ASSERT_EQUAL(ctl_parse_size("1G\n", &v), -EINVAL);
@@ -71,13 +71,13 @@ static void test_fmt_size(void)
 {
 	char b[24];
 
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_size(0, b, sizeof(b)), "0");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_size(1023, b, sizeof(b)), "1023");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_size(1024, b, sizeof(b)), "1K");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_size(512ULL << 20, b, sizeof(b)), "512M");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_size(3ULL << 29, b, sizeof(b)), "1.5G");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_size(16ULL << 40, b, sizeof(b)), "16T");
-	CU_ASSERT_STRING_EQUAL(ctl_fmt_size(~0ULL, b, sizeof(b)), "unlimited");
+	CU_ASSERT_STRING_EQUAL(gdlu_fmt_size(0, b, sizeof(b)), "0");
+	CU_ASSERT_STRING_EQUAL(gdlu_fmt_size(1023, b, sizeof(b)), "1023");
+	CU_ASSERT_STRING_EQUAL(gdlu_fmt_size(1024, b, sizeof(b)), "1K");
+	CU_ASSERT_STRING_EQUAL(gdlu_fmt_size(512ULL << 20, b, sizeof(b)), "512M");
+	CU_ASSERT_STRING_EQUAL(gdlu_fmt_size(3ULL << 29, b, sizeof(b)), "1.5G");
+	CU_ASSERT_STRING_EQUAL(gdlu_fmt_size(16ULL << 40, b, sizeof(b)), "16T");
+	CU_ASSERT_STRING_EQUAL(gdlu_fmt_size(~0ULL, b, sizeof(b)), "unlimited");
 }
 
 static void test_pci(void)
@@ -89,11 +89,11 @@ static void test_pci(void)
 	CU_ASSERT_EQUAL(gdl_parse_pci_addr("0000:03:00.1", &dom, &bdf), 0);
 	CU_ASSERT_EQUAL(dom, 0);
 	CU_ASSERT_EQUAL(bdf, 3 << 8 | 0 << 3 | 1);
-	ctl_fmt_pci_addr(dom, bdf, b, sizeof(b));
+	gdlu_fmt_pci_addr(dom, bdf, b, sizeof(b));
 	CU_ASSERT_STRING_EQUAL(b, "0000:03:00.1");
 	/* NVML's 8-digit domain reads back in lspci's spelling. */
 	CU_ASSERT_EQUAL(gdl_parse_pci_addr("00000001:B3:1f.7", &dom, &bdf), 0);
-	ctl_fmt_pci_addr(dom, bdf, b, sizeof(b));
+	gdlu_fmt_pci_addr(dom, bdf, b, sizeof(b));
 	CU_ASSERT_STRING_EQUAL(b, "0001:b3:1f.7");
 }
 
@@ -110,14 +110,14 @@ static void test_selectors(void)
 	d[1].index = 5;
 	strcpy(d[1].name, "scratch");
 	d[1].flags = GDL_DEV_F_MANUAL;
-	CU_ASSERT_EQUAL(ctl_find_device(d, 2, "5"), 1);
-	CU_ASSERT_EQUAL(ctl_find_device(d, 2, "scratch"), 1);
-	CU_ASSERT_EQUAL(ctl_find_device(d, 2, "00:04.0"), 0);
+	CU_ASSERT_EQUAL(gdlu_find_device(d, 2, "5"), 1);
+	CU_ASSERT_EQUAL(gdlu_find_device(d, 2, "scratch"), 1);
+	CU_ASSERT_EQUAL(gdlu_find_device(d, 2, "00:04.0"), 0);
 	/* As nvidia-smi prints it (the interposer always read this one). */
-	CU_ASSERT_EQUAL(ctl_find_device(d, 2, "00000000:00:04.0"), 0);
-	CU_ASSERT_EQUAL(ctl_find_device(d, 2, "0"), 0);
-	CU_ASSERT_EQUAL(ctl_find_device(d, 2, "1"), -ENODEV);
-	CU_ASSERT_EQUAL(ctl_find_device(d, 2, "gpu9"), -ENODEV);
+	CU_ASSERT_EQUAL(gdlu_find_device(d, 2, "00000000:00:04.0"), 0);
+	CU_ASSERT_EQUAL(gdlu_find_device(d, 2, "0"), 0);
+	CU_ASSERT_EQUAL(gdlu_find_device(d, 2, "1"), -ENODEV);
+	CU_ASSERT_EQUAL(gdlu_find_device(d, 2, "gpu9"), -ENODEV);
 	memset(a, 0, sizeof(a));
 	a[0].id = 7;
 	strcpy(a[0].name, "train");
