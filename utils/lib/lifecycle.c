@@ -18,9 +18,15 @@
  *    and per-device entries after it give "this much everywhere, except".
  *  - retire treats "already gone" as success: poststop hooks run twice,
  *    late, or after gc.
+ *  - ensure never adopts an agent that another live cgroup is bound to
+ *    (EBUSY): the same name derived for two units of work must not let
+ *    the second rewrite the first's quota, or its cleanup retire it.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gpudmalock.h"
 
@@ -60,6 +66,62 @@ static int gdlock_agent_gone(struct gdlock *g, const char *name, uint32_t id)
 	return gdlock_agent_find(g, name, &now) || now != id;
 }
 
+/* cgroup2fs's file handle type (FILEID_KERNFS): the cgroup id. */
+#define GDLOCK_FILEID_KERNFS 0xfe
+
+/*
+ * Is the cgroup with id @cg still there?  Opened by its file handle, on
+ * the cgroup2 mount @mnt; a refusal (no CAP_DAC_READ_SEARCH) counts as
+ * alive, so nothing is adopted on a guess.
+ */
+static int gdlock_cgroup_alive(int mnt, uint64_t cg)
+{
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[sizeof(uint64_t)];
+	} h;
+	int fd;
+
+	h.fh.handle_bytes = sizeof(cg);
+	h.fh.handle_type = GDLOCK_FILEID_KERNFS;
+	memcpy(h.fh.f_handle, &cg, sizeof(cg));
+	fd = open_by_handle_at(mnt, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno != ESTALE && errno != ENOENT;
+}
+
+/* -EBUSY when agent @id is bound to a live cgroup other than @path. */
+static int gdlock_foreign_cgroup(struct gdlock *g, uint32_t id, const char *path)
+{
+	struct gdl_binding_info *b = NULL;
+	uint64_t own;
+	int n, i, mnt, ret = 0;
+
+	if (gdlock_cgroup_id(path, &own))
+		return 0;	/* the bind itself says what is wrong */
+	n = gdlock_binding_list(g, id, NULL, 0);
+	if (n <= 0)
+		return n;
+	b = calloc((size_t)n, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	n = gdlock_binding_list(g, id, b, (unsigned int)n);
+	mnt = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mnt < 0)
+		ret = -errno;
+	for (i = 0; !ret && i < n; i++)
+		if (b[i].agent_id == id && b[i].type == GDL_BIND_CGROUP_FD &&
+		    b[i].target != own && gdlock_cgroup_alive(mnt, b[i].target))
+			ret = -EBUSY;
+	if (mnt >= 0)
+		close(mnt);
+	free(b);
+	return n < 0 ? n : ret;
+}
+
 static int gdlock_ensure_apply(struct gdlock *g, uint32_t id,
 			       const struct gdlock_ensure_quota *q,
 			       unsigned int nq, const char *cgroup_path)
@@ -97,6 +159,13 @@ GDLOCK_API int gdlock_agent_ensure(struct gdlock *g, const char *name,
 		ret = gdlock_find_or_create(g, name, &aid, &created);
 		if (ret)
 			return ret;
+		if (!created && cgroup_path) {
+			ret = gdlock_foreign_cgroup(g, aid, cgroup_path);
+			if (ret == -ENOENT && gdlock_agent_gone(g, name, aid))
+				continue;	/* retired meanwhile: again */
+			if (ret)
+				return ret;
+		}
 		ret = gdlock_ensure_apply(g, aid, q, nq, cgroup_path);
 		/* ENOENT from the quota or bind: retired meanwhile, again. */
 		if (ret != -ENOENT || !gdlock_agent_gone(g, name, aid))

@@ -5,14 +5,20 @@
  *
  *   gpu-dma-lock-oci-hook [--config FILE] createRuntime|poststop < state
  *
+ *   gpu-dma-lock-oci-hook agent-name CONTAINER-ID
+ *
  * The engine gives the container's state on stdin (OCI runtime spec:
  * id, pid, bundle, annotations); the bundle's config.json says which
- * devices it gets.  createRuntime: a container with the quota annotation
- * or a GPU device node gets the agent ctr-<12 hex of its id>, with its
- * quota, bound to its cgroup; anything wrong stops it with one line on
- * stderr.  poststop: the agent is retired (absent: fine).  Both stages
- * are idempotent: engines run poststop twice, late, or never, and
- * `gpu-dma-lock-ctl gc` collects what poststop missed.
+ * GPUs it gets (ocigpu.h: device nodes, bind mounts, device rules,
+ * NVIDIA's runtime, CDI requests).  createRuntime: a container that gets
+ * a GPU gets the agent ctr-<hash of its id>, with its quota on those GPUs
+ * and 0 on the others, bound to its own cgroup; a container without a GPU
+ * gets nothing, annotated or not.  Everything in config.json and the
+ * annotations is the tenant's: anything unexpected stops the container
+ * with one line on stderr, never lets it run unaccounted.  poststop: the
+ * agent is retired (absent: fine).  Both stages are idempotent: engines
+ * run poststop twice, late, or never, and `gpu-dma-lock-ctl gc` collects
+ * what poststop missed.
  *
  * Hooks run with only the hook's own environment (no PATH), as root in
  * the host's namespaces, under a timeout: nothing here execs, and every
@@ -28,6 +34,7 @@
 #include <unistd.h>
 
 #include "jread.h"
+#include "ocigpu.h"
 #include "ocipolicy.h"
 
 #define PROG "gpu-dma-lock-oci-hook"
@@ -39,6 +46,8 @@ struct hook {
 	const char *conf_path;		/* --config: instead of /etc's */
 	const char *dev_path;		/* GDL_DEVICE_PATH */
 	struct jr_node *state, *config;
+	const char *config_err;		/* why config.json could not be read */
+	const char *gpus_why;		/* how it gets a GPU, for messages */
 	const char *id;
 	long pid;
 	char name[GDL_NAME_LEN];
@@ -169,22 +178,39 @@ static int load_state(struct hook *h)
 	return 0;
 }
 
-/* The bundle's config.json; absent or unreadable is an error only if needed. */
+/*
+ * The bundle's config.json.  What cannot be read or parsed (missing,
+ * over 16 MiB, nested too deeply, a NUL in a string, which crun would cut
+ * short) is remembered in config_err: the caller refuses the container
+ * unless the admin chose unannotated = ignore.
+ */
 static void load_config(struct hook *h)
 {
-	const char *bundle = jr_str(h->state, "bundle");
+	static char why[4200];
+	const char *bundle = jr_str(h->state, "bundle"), *err = NULL;
 	char path[4096];
 	size_t len;
 	char *text;
 
 	if (!bundle || snprintf(path, sizeof(path), "%s/config.json", bundle) >=
-	    (int)sizeof(path))
+	    (int)sizeof(path)) {
+		h->config_err = "the container state names no usable \"bundle\"";
 		return;
+	}
 	text = read_file(path, MAX_CONFIG, &len);
-	if (!text)
+	if (!text) {
+		snprintf(why, sizeof(why), "cannot read %s: %s", path,
+			 errno == EFBIG ? "larger than 16 MiB" : strerror(errno));
+		h->config_err = why;
 		return;
-	h->config = jr_parse(text, len, NULL);
+	}
+	h->config = jr_parse(text, len, &err);
 	free(text);
+	if (!h->config || h->config->type != JR_OBJ) {
+		snprintf(why, sizeof(why), "%s is not a JSON object the hook can read (%s)",
+			 path, err ? err : "not an object");
+		h->config_err = why;
+	}
 }
 
 /*
@@ -214,20 +240,6 @@ static const char *find_annotation(struct hook *h, const char *key,
 	return jr_str(*crio, key);
 }
 
-/* The first GPU device node config.json gives the container, or NULL. */
-static const char *gpu_device(struct hook *h)
-{
-	const struct jr_node *d;
-
-	d = jr_get(jr_get(h->config, "linux"), "devices");
-	if (!d || d->type != JR_ARR)
-		return NULL;
-	for (d = d->child; d; d = d->next)
-		if (oci_is_gpu_device(jr_str(d, "path")))
-			return jr_str(d, "path");
-	return NULL;
-}
-
 static int eperm_msg(struct hook *h, const char *what);
 
 static int open_ledger(struct hook *h, struct gdlock **g)
@@ -251,27 +263,129 @@ static int eperm_msg(struct hook *h, const char *what)
 		    h->name, what);
 }
 
+/*
+ * The fleet rules that refuse a GPU container before anything is made:
+ * 0, or 1 with the line written.
+ */
+static int check_rules(struct hook *h, const struct oci_gpus *gpus,
+		       const char *peer)
+{
+	if (oci_admin_capable(h->config, "") &&
+	    h->conf.admin_containers == OCI_REFUSE)
+		return fail("%s: gets a GPU (%s) and holds CAP_SYS_ADMIN in the host's user namespace (--privileged, --cap-add SYS_ADMIN, or no capabilities given), which would make it an admin of the ledger that can raise its own quota; refused (admin_containers = refuse in %s)",
+			    h->name, gpus->why, OCI_CONF_ADMIN);
+	if (peer && h->conf.peer_annotation == OCI_REFUSE)
+		return fail("%s: asks for GPU peer rights through the %s annotation, which the fleet rules do not honour; refused (peer_annotation = refuse in %s)",
+			    h->name, OCI_ANNOT_PEER, OCI_CONF_ADMIN);
+	if (!oci_interposed(h->config, "") &&
+	    h->conf.uninterposed == OCI_REFUSE)
+		return fail("%s: gets a GPU (%s) without the gpu-dma-lock CUDA interposer (the read-only /etc/ld.so.preload of the CDI device gpu-dma-lock.io/agent=default), so nothing would hold it to a quota; refused (uninterposed = refuse in %s)",
+			    h->name, gpus->why, OCI_CONF_ADMIN);
+	return 0;
+}
+
+/* The container's own cgroup, as a path under CGROUP_ROOT into @path. */
+static int own_cgroup(struct hook *h, char *path, size_t len)
+{
+	char err[OCI_ERR_LEN], cg[4096], proc[64], *text;
+	const char *want;
+	size_t l;
+	int ret;
+
+	if (h->pid <= 0)
+		return fail("%s: the container state has no \"pid\": is this hook registered for createRuntime?",
+			    h->name);
+	snprintf(proc, sizeof(proc), "/proc/%ld/cgroup", h->pid);
+	text = read_file(proc, 1 << 16, &l);
+	if (!text)
+		return fail("%s: cannot read %s: %s", h->name, proc, strerror(errno));
+	want = jr_str(jr_get(h->config, "linux"), "cgroupsPath");
+	ret = oci_cgroup_path(text, want, h->id, cg, sizeof(cg), err, sizeof(err));
+	free(text);
+	if (ret)
+		return fail("%s: %s; gpu-dma-lock binds a container by its own cgroup v2 group, so it is refused",
+			    h->name, err);
+	snprintf(path, len, "%s%s", CGROUP_ROOT, cg);
+	return 0;
+}
+
+/*
+ * Per ledger device: the annotation's quota on the GPUs the container
+ * gets (@given, bits of @devs), 0 on every other.  A quota naming a GPU
+ * it does not get is refused.
+ */
+static int device_quotas(struct hook *h, const struct oci_quota *q, int n,
+			 const struct gdl_device_info *devs, int nd,
+			 uint64_t given, struct gdlock_ensure_quota *eq)
+{
+	struct gdlock_ensure_quota one;
+	char err[OCI_ERR_LEN];
+	int i, k, r;
+
+	for (i = 0; i < nd; i++) {
+		memset(&eq[i], 0, sizeof(eq[i]));
+		eq[i].device = devs[i].index;
+	}
+	/* Every-device entries first, so per-device ones override them. */
+	for (k = 0; k < n; k++) {
+		if (!q[k].all)
+			continue;
+		for (i = 0; i < nd; i++)
+			if (given >> i & 1)
+				eq[i].bytes = q[k].bytes;
+	}
+	for (k = 0; k < n; k++) {
+		if (q[k].all)
+			continue;
+		r = oci_quota_resolve(&q[k], 1, devs, nd, &one, err, sizeof(err));
+		if (r < 0)
+			return fail("%s: %s", h->name, err);
+		for (i = 0; i < nd && devs[i].index != one.device; i++)
+			;
+		if (i == nd || !(given >> i & 1))
+			return fail("%s: %s names device '%s', which the container does not get (%s); refused",
+				    h->name, OCI_ANNOT_QUOTA, q[k].sel, h->gpus_why);
+		eq[i].bytes = one.bytes;
+	}
+	return 0;
+}
+
 static int create_runtime(struct hook *h)
 {
-	struct gdlock_ensure_quota eq[OCI_MAX_QUOTAS];
+	struct gdlock_ensure_quota eq[GDL_MAX_DEVICES];
 	struct gdl_device_info devs[GDL_MAX_DEVICES];
 	struct gdl_acl_entry peers[OCI_MAX_PEERS];
 	struct oci_quota q[OCI_MAX_QUOTAS];
-	char err[OCI_ERR_LEN], cg[4096], path[4200], *text;
+	char err[OCI_ERR_LEN], path[4200];
 	struct jr_node *crio = NULL;
 	struct gdlock *g = NULL;
-	const char *annot, *gpu, *peer;
+	const char *annot, *peer;
+	struct oci_gpus gpus;
+	struct oci_host host;
 	int n, nd, np = 0, i, ret = 1;
+	uint64_t given;
 	uint32_t id = 0;
-	size_t len;
 
 	load_config(h);
+	if (h->config_err) {
+		if (h->conf.unannotated == OCI_UNANNOTATED_IGNORE)
+			return 0;	/* the admin's choice: not ours */
+		return fail("%s: %s; the hook cannot tell whether it gets a GPU, so it is refused",
+			    h->name, h->config_err);
+	}
+	oci_host_init(&host, "");
+	if (!oci_gpus_find(h->config, jr_get(h->state, "annotations"), &host,
+			   &gpus))
+		return 0;	/* no GPU: no agent, annotated or not */
+	h->gpus_why = gpus.why;
 	annot = find_annotation(h, OCI_ANNOT_QUOTA, &crio);
-	gpu = gpu_device(h);
-	if (!annot && !gpu) {
-		ret = 0;	/* no GPU, nothing asked: not ours */
+	peer = find_annotation(h, OCI_ANNOT_PEER, &crio);
+	if (!annot && h->conf.unannotated == OCI_UNANNOTATED_IGNORE) {
+		ret = 0;
 		goto out;
 	}
+	if (check_rules(h, &gpus, peer))
+		goto out;
 	if (annot) {
 		n = oci_quota_parse(annot, &h->conf, q, OCI_MAX_QUOTAS, err,
 				    sizeof(err));
@@ -279,12 +393,9 @@ static int create_runtime(struct hook *h)
 			fail("%s: %s", h->name, err);
 			goto out;
 		}
-	} else if (h->conf.unannotated == OCI_UNANNOTATED_IGNORE) {
-		ret = 0;
-		goto out;
 	} else if (h->conf.unannotated == OCI_UNANNOTATED_REFUSE) {
-		fail("%s: the container gets %s but has no %s annotation, and the fleet rules (unannotated = refuse in %s) refuse that",
-		     h->name, gpu, OCI_ANNOT_QUOTA, OCI_CONF_ADMIN);
+		fail("%s: the container gets a GPU (%s) but has no %s annotation, and the fleet rules (unannotated = refuse in %s) refuse that",
+		     h->name, gpus.why, OCI_ANNOT_QUOTA, OCI_CONF_ADMIN);
 		goto out;
 	} else {
 		memset(q, 0, sizeof(q[0]));
@@ -293,28 +404,8 @@ static int create_runtime(struct hook *h)
 		n = 1;
 	}
 	/* No module: refused, never run unaccounted. */
-	if (open_ledger(h, &g))
+	if (open_ledger(h, &g) || own_cgroup(h, path, sizeof(path)))
 		goto out;
-	if (h->pid <= 0) {
-		fail("%s: the container state has no \"pid\": is this hook registered for createRuntime?",
-		     h->name);
-		goto out;
-	}
-	snprintf(path, sizeof(path), "/proc/%ld/cgroup", h->pid);
-	text = read_file(path, 1 << 16, &len);
-	if (!text) {
-		fail("%s: cannot read %s: %s", h->name, path, strerror(errno));
-		goto out;
-	}
-	ret = oci_cgroup_path(text, cg, sizeof(cg));
-	free(text);
-	if (ret) {
-		fail("%s: process %ld is in no cgroup v2 group of its own (%s); gpu-dma-lock binds containers by cgroup v2",
-		     h->name, h->pid, strerror(-ret));
-		ret = 1;
-		goto out;
-	}
-	ret = 1;
 	nd = gdlock_device_list(g, devs, GDL_MAX_DEVICES);
 	if (nd < 0) {
 		fail("%s: cannot list the ledger's devices: %s", h->name,
@@ -323,13 +414,10 @@ static int create_runtime(struct hook *h)
 	}
 	if (nd > GDL_MAX_DEVICES)
 		nd = GDL_MAX_DEVICES;
-	n = oci_quota_resolve(q, n, devs, nd, eq, err, sizeof(err));
-	if (n < 0) {
-		fail("%s: %s", h->name, err);
+	given = oci_gpus_resolve(&gpus, &host, devs, nd);
+	if (device_quotas(h, q, n, devs, nd, given, eq))
 		goto out;
-	}
 	/* Peer rights: resolved before anything changes. */
-	peer = find_annotation(h, OCI_ANNOT_PEER, &crio);
 	if (peer) {
 		np = oci_peer_parse(peer, devs, nd, peers, OCI_MAX_PEERS, err,
 				    sizeof(err));
@@ -338,11 +426,15 @@ static int create_runtime(struct hook *h)
 			goto out;
 		}
 	}
-	snprintf(path, sizeof(path), "%s%s", CGROUP_ROOT, cg);
-	ret = gdlock_agent_ensure(g, h->name, eq, (unsigned int)n, path, &id);
+	ret = gdlock_agent_ensure(g, h->name, eq, (unsigned int)nd, path, &id);
 	/* Not an admin: EPERM, or ENOLINK (unbound, and default_policy=deny). */
 	if (ret == -EPERM || ret == -ENOLINK) {
 		ret = eperm_msg(h, "creating its agent");
+		goto out;
+	}
+	if (ret == -EBUSY) {
+		ret = fail("%s: the agent %s already exists, bound to another live cgroup (another container's); refused",
+			   h->name, h->name);
 		goto out;
 	}
 	if (ret) {
@@ -390,8 +482,8 @@ static int poststop(struct hook *h)
 
 static int usage(void)
 {
-	fputs("usage: " PROG " [--config FILE] createRuntime|poststop < container-state.json\n",
-	      stderr);
+	fputs("usage: " PROG " [--config FILE] createRuntime|poststop < container-state.json\n"
+	      "       " PROG " agent-name CONTAINER-ID\n", stderr);
 	return 2;
 }
 
@@ -401,6 +493,13 @@ int main(int argc, char **argv)
 	const char *stage = NULL;
 	int i, ret;
 
+	/* Which agent is this container's (for an admin, or a test). */
+	if (argc == 3 && !strcmp(argv[1], "agent-name")) {
+		if (oci_agent_name(argv[2], h.name))
+			return usage();
+		printf("%s\n", h.name);
+		return 0;
+	}
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			h.conf_path = argv[++i];

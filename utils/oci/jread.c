@@ -230,6 +230,20 @@ static int jr_word(struct jr_in *in, const char *w)
 	return 1;
 }
 
+static int jr_digits(struct jr_in *in)
+{
+	const char *s = in->p;
+
+	while (in->p < in->end && *in->p >= '0' && *in->p <= '9')
+		in->p++;
+	return in->p > s;
+}
+
+/*
+ * RFC 8259's number, exactly: -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * (a set like strchr("0123456789.eE+-", c) also matches the NUL that
+ * ends it, and lets "1-2" or "0x" through).
+ */
 static struct jr_node *jr_number(struct jr_in *in)
 {
 	const char *s = in->p;
@@ -237,12 +251,22 @@ static struct jr_node *jr_number(struct jr_in *in)
 
 	if (in->p < in->end && *in->p == '-')
 		in->p++;
-	if (in->p >= in->end || *in->p < '0' || *in->p > '9') {
-		in->err = "unexpected character";
-		return NULL;
-	}
-	while (in->p < in->end && strchr("0123456789.eE+-", *in->p))
+	if (in->p < in->end && *in->p == '0')
 		in->p++;
+	else if (!jr_digits(in))
+		goto bad;
+	if (in->p < in->end && *in->p == '.') {
+		in->p++;
+		if (!jr_digits(in))
+			goto bad;
+	}
+	if (in->p < in->end && (*in->p == 'e' || *in->p == 'E')) {
+		in->p++;
+		if (in->p < in->end && (*in->p == '+' || *in->p == '-'))
+			in->p++;
+		if (!jr_digits(in))
+			goto bad;
+	}
 	n = jr_new(in, JR_NUM);
 	if (!n)
 		return NULL;
@@ -253,6 +277,9 @@ static struct jr_node *jr_number(struct jr_in *in)
 		return NULL;
 	}
 	return n;
+bad:
+	in->err = "bad number";
+	return NULL;
 }
 
 static struct jr_node *jr_value(struct jr_in *in)

@@ -5,18 +5,59 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "gdlu.h"
 #include "ocipolicy.h"
+#include "sha256.h"
 
 void oci_conf_defaults(struct oci_conf *c)
 {
-	/* Same values as the packaged oci.conf: keep them in step. */
+	/*
+	 * Same values as the packaged oci.conf: keep them in step.  Finite:
+	 * podman copies an image's annotations into its containers, so an
+	 * image author must not get "unlimited" unless an admin wrote it.
+	 */
 	c->default_quota = 1ULL << 30;
-	c->max_quota = GDL_QUOTA_UNLIMITED;
+	c->max_quota = 16ULL << 30;
 	c->unannotated = OCI_UNANNOTATED_DEFAULT;
+	c->peer_annotation = OCI_REFUSE;
+	c->admin_containers = OCI_REFUSE;
+	c->uninterposed = OCI_REFUSE;
+}
+
+static const struct {
+	const char *key;
+	size_t off;
+} oci_allow_keys[] = {
+	{ "peer_annotation", offsetof(struct oci_conf, peer_annotation) },
+	{ "admin_containers", offsetof(struct oci_conf, admin_containers) },
+	{ "uninterposed", offsetof(struct oci_conf, uninterposed) },
+};
+
+/* KEY = refuse|allow: 1 if @key is one, 0 if not, -EINVAL if bad. */
+static int oci_allow_key(struct oci_conf *n, const char *key, const char *val)
+{
+	enum oci_allow *v;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(oci_allow_keys) / sizeof(oci_allow_keys[0]); i++) {
+		if (strcmp(key, oci_allow_keys[i].key))
+			continue;
+		v = (enum oci_allow *)((char *)n + oci_allow_keys[i].off);
+		if (!strcmp(val, "refuse"))
+			*v = OCI_REFUSE;
+		else if (!strcmp(val, "allow"))
+			*v = OCI_ALLOW;
+		else
+			return -EINVAL;
+		return 1;
+	}
+	return 0;
 }
 
 static char *oci_trim(char *s)
@@ -85,8 +126,16 @@ int oci_conf_parse(struct oci_conf *c, const char *text, const char *fname,
 						  "%s:%d: unannotated = %s: expected default, refuse or ignore",
 						  fname, lineno, val);
 		} else {
-			return gdlu_errbuf(err, errlen, -EINVAL, "%s:%d: unknown key '%s'",
-					  fname, lineno, key);
+			int r = oci_allow_key(&n, key, val);
+
+			if (r < 0)
+				return gdlu_errbuf(err, errlen, -EINVAL,
+						   "%s:%d: %s = %s: expected refuse or allow",
+						   fname, lineno, key, val);
+			if (!r)
+				return gdlu_errbuf(err, errlen, -EINVAL,
+						   "%s:%d: unknown key '%s'",
+						   fname, lineno, key);
 		}
 	}
 	if (n.unannotated == OCI_UNANNOTATED_DEFAULT &&
@@ -287,34 +336,82 @@ int oci_peer_parse(const char *s, const struct gdl_device_info *d, int nd,
 
 int oci_agent_name(const char *id, char out[GDL_NAME_LEN])
 {
-	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
-	const char *p;
-	int i;
+	static const char b32[] = "abcdefghijklmnopqrstuvwxyz234567";
+	uint8_t h[SHA256_LEN];
+	unsigned int i, bit;
+	char *o = out;
 
 	if (!id || !*id)
 		return -EINVAL;
-	for (i = 0; i < 12 && isxdigit((unsigned char)id[i]); i++)
-		;
-	if (i == 12) {
-		snprintf(out, GDL_NAME_LEN, "ctr-%.12s", id);
-		for (p = out + 4; *p; p++)
-			out[p - out] = (char)tolower((unsigned char)*p);
-		return 0;
+	sha256(id, strlen(id), h);
+	o += snprintf(out, GDL_NAME_LEN, "ctr-");
+	/* 27 characters of 5 bits: ctr- + 27 + NUL is GDL_NAME_LEN. */
+	for (i = 0; i < GDL_NAME_LEN - 5; i++) {
+		bit = i * 5;
+		*o++ = b32[((h[bit / 8] << 8 | h[bit / 8 + 1]) >> (11 - bit % 8)) & 31];
 	}
-	for (p = id; *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 0x100000001b3ULL;
-	}
-	snprintf(out, GDL_NAME_LEN, "ctr-%012llx",
-		 (unsigned long long)(h & 0xffffffffffffULL));
+	*o = 0;
 	return 0;
 }
 
-int oci_cgroup_path(const char *proc_cgroup, char *out, size_t len)
+/*
+ * systemd's "slice:prefix:name" as runc and crun expand it: the slice's
+ * ancestors from its dashes (a-b-c.slice is a.slice/a-b.slice/a-b-c.slice,
+ * "" is system.slice, -.slice the root), then prefix-name.scope (a name
+ * that is itself a .slice stands alone).
+ */
+static int oci_systemd_path(const char *want, char *out, size_t len)
 {
-	const char *p = proc_cgroup, *nl, *path = NULL;
-	size_t l = 0;
-	char *last;
+	char slice[256], prefix[128], name[256], *d;
+	const char *c1 = strchr(want, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	size_t o = 0, l;
+
+	if (!c2 || strchr(c2 + 1, ':') || (size_t)(c1 - want) >= sizeof(slice) ||
+	    (size_t)(c2 - c1 - 1) >= sizeof(prefix) || strlen(c2 + 1) >= sizeof(name) ||
+	    !c2[1])
+		return -EINVAL;
+	memcpy(slice, want, c1 - want);
+	slice[c1 - want] = 0;
+	memcpy(prefix, c1 + 1, c2 - c1 - 1);
+	prefix[c2 - c1 - 1] = 0;
+	strcpy(name, c2 + 1);
+	if (!*slice)
+		strcpy(slice, "system.slice");
+	l = strlen(slice);
+	if (l < 7 || strcmp(slice + l - 6, ".slice") || strchr(slice, '/'))
+		return -EINVAL;
+	out[0] = 0;
+	if (strcmp(slice, "-.slice")) {
+		slice[l - 6] = 0;
+		for (d = slice;; d++) {
+			if (*d != '-' && *d)
+				continue;
+			if (d == slice || d[-1] == '-' || (*d == '-' && !d[1]))
+				return -EINVAL;
+			o += snprintf(out + o, o < len ? len - o : 0, "/%.*s.slice",
+				      (int)(d - slice), slice);
+			if (!*d)
+				break;
+		}
+	}
+	l = strlen(name);
+	if (l > 6 && !strcmp(name + l - 6, ".slice"))
+		o += snprintf(out + o, o < len ? len - o : 0, "/%s", name);
+	else if (*prefix)
+		o += snprintf(out + o, o < len ? len - o : 0, "/%s-%s.scope",
+			      prefix, name);
+	else
+		o += snprintf(out + o, o < len ? len - o : 0, "/%s.scope", name);
+	return o < len ? 0 : -ENAMETOOLONG;
+}
+
+int oci_cgroup_path(const char *proc_cgroup, const char *want, const char *id,
+		    char *out, size_t len, char *err, size_t errlen)
+{
+	const char *p = proc_cgroup, *nl, *path = NULL, *last;
+	char expect[4096];
+	size_t l = 0, el;
+	int ret;
 
 	/* cgroup v2 is the "0::" line; v1 hierarchies are not supported. */
 	for (; p && *p; p = nl ? nl + 1 : NULL) {
@@ -326,36 +423,160 @@ int oci_cgroup_path(const char *proc_cgroup, char *out, size_t len)
 		}
 	}
 	if (!path || !l || *path != '/')
-		return -ENOENT;
+		return gdlu_errbuf(err, errlen, -ENOENT,
+				   "its process is in no cgroup v2 group");
 	if (l >= len)
-		return -ENAMETOOLONG;
+		return gdlu_errbuf(err, errlen, -ENAMETOOLONG,
+				   "its cgroup path is too long");
 	memcpy(out, path, l);
 	out[l] = 0;
-	/* crun (and runc with systemd) put the process in a leaf "container". */
-	last = strrchr(out, '/');
-	if (last && last != out && !strcmp(last, "/container"))
-		*last = 0;
-	if (!strcmp(out, "/"))
-		return -EPERM;	/* the root cgroup would bind the whole node */
+	if (!want || !*want)
+		return gdlu_errbuf(err, errlen, -EPERM,
+				   "config.json names no linux.cgroupsPath (podman --cgroups=disabled?), so its process in %s is in no cgroup of its own",
+				   out);
+	if (*want == '/') {
+		if (strlen(want) >= sizeof(expect))
+			return gdlu_errbuf(err, errlen, -ENAMETOOLONG,
+					   "linux.cgroupsPath is too long");
+		strcpy(expect, want);
+	} else if (strchr(want, ':')) {
+		ret = oci_systemd_path(want, expect, sizeof(expect));
+		if (ret)
+			return gdlu_errbuf(err, errlen, ret,
+					   "linux.cgroupsPath '%.200s' is not slice:prefix:name",
+					   want);
+	} else {
+		/* Relative: under the runtime's own cgroup; match the tail. */
+		char tail[4096];
+
+		if (snprintf(tail, sizeof(tail), "/%s", want) >= (int)sizeof(tail))
+			return gdlu_errbuf(err, errlen, -ENAMETOOLONG,
+					   "linux.cgroupsPath is too long");
+		el = strlen(tail);
+		strcpy(expect, tail);
+		if (l >= el && !strcmp(out + l - el, tail)) {
+			memcpy(expect, out, l + 1);
+		} else if (l >= el + 10 && !strcmp(out + l - 10, "/container") &&
+			   !strncmp(out + l - 10 - el, tail, el)) {
+			memcpy(expect, out, l - 10);
+			expect[l - 10] = 0;
+		}
+	}
+	el = strlen(expect);
+	while (el > 1 && expect[el - 1] == '/')
+		expect[--el] = 0;
+	/* crun's (and runc's, with systemd) leaf: bind the scope above it. */
+	if (strcmp(out, expect) && l == el + 10 && !strncmp(out, expect, el) &&
+	    !strcmp(out + el, "/container"))
+		out[el] = 0;
+	if (strcmp(out, expect))
+		return gdlu_errbuf(err, errlen, -EPERM,
+				   "its process is in cgroup %s, not in the one the engine asked for (%s)",
+				   out, expect);
+	last = strrchr(out, '/') + 1;
+	if (!*last || !strstr(last, id))
+		return gdlu_errbuf(err, errlen, -EPERM,
+				   "its cgroup %s does not name the container %s",
+				   out, id);
 	return 0;
 }
 
-int oci_is_gpu_device(const char *path)
+/* Is "CAP_SYS_ADMIN" in one of @caps' sets? */
+static int oci_caps_admin(const struct jr_node *caps)
 {
-	const char *p;
+	static const char *const sets[] = { "bounding", "effective", "permitted",
+					    "inheritable", "ambient" };
+	const struct jr_node *c;
+	unsigned int i;
 
-	if (!path)
-		return 0;
-	if (!strcmp(path, GDL_DEVICE_PATH) || !strcmp(path, "/dev/kfd"))
-		return 1;
-	if (!strncmp(path, "/dev/nvidia", 11)) {
-		p = path + 11;
-		if (!*p)
-			return 0;
-		while (isdigit((unsigned char)*p))
-			p++;
-		return !*p;	/* nvidiaN, not nvidiactl or nvidia-uvm */
+	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		c = jr_get(caps, sets[i]);
+		for (c = c && c->type == JR_ARR ? c->child : NULL; c; c = c->next)
+			if (c->type != JR_STR || !strcmp(c->str, "CAP_SYS_ADMIN"))
+				return 1;	/* not a name: assume the worst */
 	}
-	return !strncmp(path, "/dev/dri/renderD", 16) ||
-	       !strncmp(path, "/dev/dri/card", 13);
+	return 0;
+}
+
+int oci_admin_capable(const struct jr_node *config, const char *root)
+{
+	const struct jr_node *caps = jr_get(jr_get(config, "process"), "capabilities");
+	const struct jr_node *ns = jr_get(jr_get(config, "linux"), "namespaces");
+	char path[PATH_MAX], host[PATH_MAX];
+	struct stat a, b;
+	const char *type, *nspath;
+
+	if (caps && caps->type != JR_OBJ && caps->type != JR_NULL)
+		return 1;
+	if (caps && caps->type == JR_OBJ && !oci_caps_admin(caps))
+		return 0;
+	/* It has CAP_SYS_ADMIN (or root's all): in which user namespace? */
+	for (ns = ns && ns->type == JR_ARR ? ns->child : NULL; ns; ns = ns->next) {
+		type = jr_str(ns, "type");
+		if (!type || strcmp(type, "user"))
+			continue;
+		nspath = jr_str(ns, "path");
+		if (!nspath || !*nspath)
+			return 0;	/* a new one: its caps are not the host's */
+		snprintf(path, sizeof(path), "%s%s", root, nspath);
+		snprintf(host, sizeof(host), "%s/proc/1/ns/user", root);
+		if (!stat(path, &a) && !stat(host, &b) &&
+		    (a.st_dev != b.st_dev || a.st_ino != b.st_ino))
+			return 0;	/* joins another one, not the host's */
+		return 1;
+	}
+	return 1;
+}
+
+static const struct jr_node *oci_mount_at(const struct jr_node *config,
+					  const char *dst)
+{
+	const struct jr_node *m = jr_get(config, "mounts"), *found = NULL;
+	const char *d;
+
+	/* The last mount at a path is the one the container sees. */
+	for (m = m && m->type == JR_ARR ? m->child : NULL; m; m = m->next) {
+		d = jr_str(m, "destination");
+		if (d && !strcmp(d, dst))
+			found = m;
+	}
+	return found;
+}
+
+static int oci_ro(const struct jr_node *m)
+{
+	const struct jr_node *o = jr_get(m, "options");
+
+	for (o = o && o->type == JR_ARR ? o->child : NULL; o; o = o->next)
+		if (o->type == JR_STR && !strcmp(o->str, "ro"))
+			return 1;
+	return 0;
+}
+
+int oci_interposed(const struct jr_node *config, const char *root)
+{
+	const struct jr_node *pre = oci_mount_at(config, "/etc/ld.so.preload"), *lib;
+	char path[PATH_MAX], line[PATH_MAX], *nl;
+	const char *src = jr_str(pre, "source"), *base;
+	int found = 0;
+	FILE *f;
+
+	if (!pre || !oci_ro(pre) || !src || *src != '/')
+		return 0;
+	snprintf(path, sizeof(path), "%s%s", root, src);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		base = strrchr(line, '/');
+		if (!base || strcmp(base + 1, "libgpudmalock-cuda.so"))
+			continue;
+		lib = oci_mount_at(config, line);
+		found = lib && oci_ro(lib);
+	}
+	fclose(f);
+	return found;
 }

@@ -6,9 +6,15 @@
  * tier (tests/containers, in the VM).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "jread.h"
+#include "ocigpu.h"
 #include "ocipolicy.h"
 #include "tests.h"
 
@@ -66,8 +72,39 @@ static void test_conf(void)
 
 	oci_conf_defaults(&c);
 	CU_ASSERT_EQUAL(c.default_quota, 1ULL << 30);
-	CU_ASSERT_EQUAL(c.max_quota, GDL_QUOTA_UNLIMITED);
+	/* Finite, and every rule that lets a tenant past it off. */
+	CU_ASSERT_EQUAL(c.max_quota, 16ULL << 30);
 	CU_ASSERT_EQUAL(c.unannotated, OCI_UNANNOTATED_DEFAULT);
+	CU_ASSERT_EQUAL(c.peer_annotation, OCI_REFUSE);
+	CU_ASSERT_EQUAL(c.admin_containers, OCI_REFUSE);
+	CU_ASSERT_EQUAL(c.uninterposed, OCI_REFUSE);
+	/* The packaged file says the same as the built-in defaults. */
+	{
+		struct oci_conf f;
+		char text[4096];
+		FILE *in = fopen(OCI_CONF_SRC, "r");
+		size_t n = in ? fread(text, 1, sizeof(text) - 1, in) : 0;
+
+		if (in)
+			fclose(in);
+		text[n] = 0;
+		memset(&f, 0xa5, sizeof(f));
+		f.default_quota = 0;
+		f.max_quota = 0;
+		CU_ASSERT_EQUAL(oci_conf_parse(&f, text, "oci.conf", err, sizeof(err)), 0);
+		CU_ASSERT_EQUAL(memcmp(&f, &c, sizeof(f)), 0);
+	}
+	CU_ASSERT_EQUAL(oci_conf_parse(&c, "peer_annotation = allow\nadmin_containers=allow\n"
+				       "uninterposed = allow\nmax_quota = unlimited", "f",
+				       err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.peer_annotation, OCI_ALLOW);
+	CU_ASSERT_EQUAL(c.admin_containers, OCI_ALLOW);
+	CU_ASSERT_EQUAL(c.uninterposed, OCI_ALLOW);
+	CU_ASSERT_EQUAL(c.max_quota, GDL_QUOTA_UNLIMITED);
+	CU_ASSERT_EQUAL(oci_conf_parse(&c, "uninterposed = inject", "f", err,
+				       sizeof(err)), -EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "f:1: uninterposed = inject: expected refuse or allow");
+	oci_conf_defaults(&c);
 	CU_ASSERT_EQUAL(oci_conf_parse(&c, "# fleet\n default_quota = 2M # c\n"
 				       "max_quota=64M\n\nunannotated = refuse", "f",
 				       err, sizeof(err)), 0);
@@ -193,15 +230,27 @@ static void test_names(void)
 {
 	char a[GDL_NAME_LEN], b[GDL_NAME_LEN];
 
-	CU_ASSERT_EQUAL(oci_agent_name("A3C9A2703DE702CBC7A4C9603EC9", a), 0);
-	CU_ASSERT_STRING_EQUAL(a, "ctr-a3c9a2703de7");
-	/* Not hex: hashed, the same every time, 12 hex digits. */
+	/* base32 of SHA-256("abc"), as Python's base64.b32encode gives it. */
+	CU_ASSERT_EQUAL(oci_agent_name("abc", a), 0);
+	CU_ASSERT_STRING_EQUAL(a, "ctr-xj4bnp4pahh6uqkbidpf3lrceoy");
+	CU_ASSERT_EQUAL(strlen(a), GDL_NAME_LEN - 1);
 	CU_ASSERT_EQUAL(oci_agent_name("k8s_trainer_ml_0", a), 0);
 	CU_ASSERT_EQUAL(oci_agent_name("k8s_trainer_ml_0", b), 0);
 	CU_ASSERT_STRING_EQUAL(a, b);
-	CU_ASSERT_EQUAL(strlen(a), 16);
-	CU_ASSERT_EQUAL(strncmp(a, "ctr-", 4), 0);
 	CU_ASSERT_EQUAL(oci_agent_name("k8s_trainer_ml_1", b), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	/*
+	 * The collisions a tenant could choose before: ids that share their
+	 * first 12 hex digits (runc and ctr take any id), and a hex prefix
+	 * equal to another id's FNV hash.
+	 */
+	CU_ASSERT_EQUAL(oci_agent_name("a3c9a2703de702cbc7a4c9603ec9", a), 0);
+	CU_ASSERT_EQUAL(oci_agent_name("a3c9a2703de7-mine", b), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	CU_ASSERT_EQUAL(oci_agent_name("A3C9A2703DE702CBC7A4C9603EC9", b), 0);
+	CU_ASSERT_STRING_NOT_EQUAL(a, b);
+	CU_ASSERT_EQUAL(oci_agent_name("k8s_trainer_ml_0", a), 0);
+	CU_ASSERT_EQUAL(oci_agent_name(a + 4, b), 0);
 	CU_ASSERT_STRING_NOT_EQUAL(a, b);
 	CU_ASSERT_EQUAL(oci_agent_name("", a), -EINVAL);
 	CU_ASSERT_EQUAL(oci_agent_name(NULL, a), -EINVAL);
@@ -209,42 +258,289 @@ static void test_names(void)
 
 static void test_cgroup_path(void)
 {
-	char p[256];
+	char p[256], e[OCI_ERR_LEN];
 
-	CU_ASSERT_EQUAL(oci_cgroup_path("0::/libpod_parent/libpod-abc\n", p, sizeof(p)), 0);
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/libpod_parent/libpod-abc\n",
+					"/libpod_parent/libpod-abc", "abc", p,
+					sizeof(p), e, sizeof(e)), 0);
 	CU_ASSERT_STRING_EQUAL(p, "/libpod_parent/libpod-abc");
 	/* systemd manager: crun's "container" leaf gives way to the scope. */
 	CU_ASSERT_EQUAL(oci_cgroup_path("0::/machine.slice/libpod-abc.scope/container",
-					p, sizeof(p)), 0);
+					"machine.slice:libpod:abc", "abc", p,
+					sizeof(p), e, sizeof(e)), 0);
 	CU_ASSERT_STRING_EQUAL(p, "/machine.slice/libpod-abc.scope");
-	/* Hybrid hierarchies: the v2 line, wherever it is. */
-	CU_ASSERT_EQUAL(oci_cgroup_path("12:cpu:/x\n0::/k/crio-1.scope\n", p, sizeof(p)), 0);
-	CU_ASSERT_STRING_EQUAL(p, "/k/crio-1.scope");
-	CU_ASSERT_EQUAL(oci_cgroup_path("12:cpu:/x\n", p, sizeof(p)), -ENOENT);
-	CU_ASSERT_EQUAL(oci_cgroup_path("0::/\n", p, sizeof(p)), -EPERM);
-	CU_ASSERT_EQUAL(oci_cgroup_path("0::/container\n", p, sizeof(p)), 0);
-	CU_ASSERT_STRING_EQUAL(p, "/container");
-	CU_ASSERT_EQUAL(oci_cgroup_path("0::/a/b\n", p, 4), -ENAMETOOLONG);
+	/* A pod slice expands to its ancestors; hybrid hierarchies too. */
+	CU_ASSERT_EQUAL(oci_cgroup_path("12:cpu:/x\n0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/crio-1f.scope/container\n",
+					"kubepods-besteffort-pod1.slice:crio:1f",
+					"1f", p, sizeof(p), e, sizeof(e)), 0);
+	CU_ASSERT_STRING_EQUAL(p, "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod1.slice/crio-1f.scope");
+	/* Relative paths are under the runtime's cgroup: the tail matches. */
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/runtime/docker/d0\n", "docker/d0",
+					"d0", p, sizeof(p), e, sizeof(e)), 0);
+	CU_ASSERT_STRING_EQUAL(p, "/runtime/docker/d0");
+	CU_ASSERT_EQUAL(oci_cgroup_path("12:cpu:/x\n", "/a", "a", p, sizeof(p),
+					e, sizeof(e)), -ENOENT);
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/\n", "/", "a", p, sizeof(p), e,
+					sizeof(e)), -EPERM);
+	/*
+	 * Not the container's own: podman --cgroups=disabled (no
+	 * cgroupsPath, its init in the caller's session), an id that is
+	 * literally "container" (crun's leaf), a process elsewhere.
+	 */
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/user.slice/user-0.slice/session-1.scope\n",
+					NULL, "abc", p, sizeof(p), e, sizeof(e)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "cgroups=disabled"));
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/system.slice/sshd.service\n", "",
+					"abc", p, sizeof(p), e, sizeof(e)), -EPERM);
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/docker/container\n", "/docker/container",
+					"container", p, sizeof(p), e, sizeof(e)), 0);
+	CU_ASSERT_STRING_EQUAL(p, "/docker/container");	/* not /docker */
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/docker/container\n", "/docker",
+					"container", p, sizeof(p), e, sizeof(e)), -EPERM);
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/libpod_parent\n", "/libpod_parent/libpod-abc",
+					"abc", p, sizeof(p), e, sizeof(e)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "not in the one the engine asked for"));
+	/* The engine's own path must name the container. */
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/libpod_parent/other\n", "/libpod_parent/other",
+					"abc", p, sizeof(p), e, sizeof(e)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(e, "does not name the container"));
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/a.scope\n", "bad:slice", "a", p,
+					sizeof(p), e, sizeof(e)), -EINVAL);
+	CU_ASSERT_EQUAL(oci_cgroup_path("0::/a/b\n", "/a/b", "b", p, 4, e,
+					sizeof(e)), -ENAMETOOLONG);
 }
 
-static void test_gpu_devices(void)
+/* A host tree for the GPU tests: /dev nodes, /proc/driver/nvidia, /sys. */
+static char root[64];
+
+static void put(const char *rel, const char *text)
 {
-	CU_ASSERT(oci_is_gpu_device("/dev/nvidia0"));
-	CU_ASSERT(oci_is_gpu_device("/dev/nvidia15"));
-	CU_ASSERT(oci_is_gpu_device("/dev/dri/renderD128"));
-	CU_ASSERT(oci_is_gpu_device("/dev/dri/card1"));
-	CU_ASSERT(oci_is_gpu_device("/dev/kfd"));
-	CU_ASSERT(oci_is_gpu_device("/dev/gpu_dma_lock"));
-	CU_ASSERT(!oci_is_gpu_device("/dev/nvidiactl"));
-	CU_ASSERT(!oci_is_gpu_device("/dev/nvidia-uvm"));
-	CU_ASSERT(!oci_is_gpu_device("/dev/nvidia"));
-	CU_ASSERT(!oci_is_gpu_device("/dev/null"));
-	CU_ASSERT(!oci_is_gpu_device(NULL));
+	char path[256], dir[256], *slash;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	snprintf(dir, sizeof(dir), "%s", path);
+	for (slash = dir + strlen(root) + 1; (slash = strchr(slash, '/')); slash++) {
+		*slash = 0;
+		mkdir(dir, 0755);
+		*slash = '/';
+	}
+	f = fopen(path, "w");
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static int node(const char *rel, unsigned int maj, unsigned int min)
+{
+	char path[256];
+
+	put(rel, "");
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	unlink(path);
+	return mknod(path, S_IFCHR | 0600, makedev(maj, min));
+}
+
+static int make_root(void)
+{
+	char path[256];
+
+	snprintf(root, sizeof(root), "/tmp/gdl-oci-test.XXXXXX");
+	if (!mkdtemp(root))
+		return -1;
+	put("/proc/devices", "Character devices:\n  1 mem\n195 nvidia\n226 drm\n235 kfd\n");
+	put("/proc/driver/nvidia/gpus/0000:3b:00.0/information",
+	    "Model: X\nGPU UUID: GPU-aaaa\nDevice Minor: 1\n");
+	put("/proc/driver/nvidia/gpus/0000:1a:00.0/information",
+	    "Model: X\nGPU UUID: GPU-bbbb\nDevice Minor: 0\n");
+	/* As sysfs has it: the node's directory, its "device" a link. */
+	put("/sys/dev/char/226:128/dev", "226:128\n");
+	snprintf(path, sizeof(path), "%s/sys/dev/char/226:128/device", root);
+	if (symlink("../../../devices/pci0000:00/0000:00:05.0", path))
+		return -1;
+	put("/etc/preload", "/usr/lib/gpu-dma-lock/libgpudmalock-cuda.so\n");
+	put("/proc/1/ns/user", "");
+	snprintf(path, sizeof(path), "%s/proc/1/ns/user", root);
+	put("/proc/9/ns/x", "");
+	{
+		char other[256];
+
+		snprintf(other, sizeof(other), "%s/proc/9/ns/user", root);
+		if (link(path, other))
+			return -1;
+	}
+	put("/proc/9/ns/other", "");
+	if (node("/dev/nvidia0", 195, 0) || node("/dev/nvidia1", 195, 1) ||
+	    node("/dev/nvidiactl", 195, 255) || node("/dev/dri/renderD128", 226, 128) ||
+	    node("/dev/kfd", 235, 0) || node("/dev/null", 1, 3))
+		return -1;
+	return 0;
+}
+
+static int drop_root(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	return system(cmd) ? -1 : 0;
+}
+
+/* The ledger's devices: 0000:1a:00.0, 0000:3b:00.0, 0000:00:05.0. */
+static void devices(struct gdl_device_info d[3])
+{
+	memset(d, 0, 3 * sizeof(d[0]));
+	d[0].index = 0, d[0].flags = GDL_DEV_F_PCI, d[0].pci_bdf = 0x1a << 8;
+	d[1].index = 1, d[1].flags = GDL_DEV_F_PCI, d[1].pci_bdf = 0x3b << 8;
+	d[2].index = 5, d[2].flags = GDL_DEV_F_PCI, d[2].pci_bdf = 0x05 << 3;
+}
+
+/* Which ledger positions a config.json gives, or -1 for no GPU at all. */
+static long gpus_of(const char *json, const char *annots, char *why)
+{
+	struct gdl_device_info d[3];
+	struct jr_node *c = jr_parse(json, strlen(json), NULL);
+	struct jr_node *a = annots ? jr_parse(annots, strlen(annots), NULL) : NULL;
+	struct oci_host h;
+	struct oci_gpus g;
+	long ret = -1;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	devices(d);
+	oci_host_init(&h, root);
+	if (oci_gpus_find(c, a, &h, &g))
+		ret = (long)oci_gpus_resolve(&g, &h, d, 3);
+	if (why)
+		strcpy(why, g.why);
+	jr_free(c);
+	jr_free(a);
+	return ret;
+}
+
+static void test_gpus(void)
+{
+	char why[192];
+
+	CU_ASSERT_EQUAL(gpus_of("{}", NULL, NULL), -1);
+	/* Device entries by number, minor to PCI through NVIDIA's /proc. */
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/x\",\"type\":\"c\",\"major\":195,\"minor\":1}]}}",
+				NULL, why), 2);
+	CU_ASSERT_STRING_EQUAL(why, "device /dev/x");
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/nvidiactl\",\"type\":\"c\",\"major\":195,\"minor\":255}]}}",
+				NULL, NULL), -1);
+	/* By the host node's path when numbers are left out. */
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/nvidia0\"}]}}",
+				NULL, NULL), 1);
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/null\",\"type\":\"c\",\"major\":1,\"minor\":3}]}}",
+				NULL, NULL), -1);
+	/* A DRM render node: its PCI device through /sys/dev/char. */
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/dri/renderD128\",\"type\":\"c\",\"major\":226,\"minor\":128}]}}",
+				NULL, NULL), 4);
+	/* An unknown minor cannot be pinned down: every GPU. */
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/nvidia7\",\"type\":\"c\",\"major\":195,\"minor\":7}]}}",
+				NULL, NULL), 7);
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/kfd\",\"type\":\"c\",\"major\":235,\"minor\":0}]}}",
+				NULL, NULL), 7);
+	/* Bind mounts of a node, of /dev, of /dev/dri; a devtmpfs. */
+	CU_ASSERT_EQUAL(gpus_of("{\"mounts\":[{\"destination\":\"/dev/g\",\"type\":\"bind\",\"source\":\"/dev/nvidia1\"}]}",
+				NULL, why), 2);
+	CU_ASSERT_STRING_EQUAL(why, "a bind mount of /dev/nvidia1");
+	CU_ASSERT_EQUAL(gpus_of("{\"mounts\":[{\"destination\":\"/d\",\"source\":\"/dev/dri\",\"options\":[\"rbind\"]}]}",
+				NULL, NULL), 4);
+	CU_ASSERT(gpus_of("{\"mounts\":[{\"destination\":\"/d\",\"source\":\"/dev\",\"options\":[\"bind\",\"ro\"]}]}",
+			  NULL, NULL) > 0);
+	CU_ASSERT_EQUAL(gpus_of("{\"mounts\":[{\"destination\":\"/d\",\"type\":\"devtmpfs\",\"source\":\"x\"}]}",
+				NULL, NULL), 7);
+	CU_ASSERT_EQUAL(gpus_of("{\"mounts\":[{\"destination\":\"/etc/x\",\"type\":\"bind\",\"source\":\"/etc\"}]}",
+				NULL, NULL), -1);
+	/* Device rules that allow reading or writing a GPU major. */
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,\"access\":\"rwm\"},{\"allow\":true,\"type\":\"c\",\"major\":195,\"access\":\"rw\"}]}}}",
+				NULL, NULL), 7);
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"c\",\"major\":195,\"minor\":0,\"access\":\"rw\"}]}}}",
+				NULL, NULL), 1);
+	CU_ASSERT(gpus_of("{\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,\"access\":\"rwm\"}]}}}",
+			  NULL, NULL) > 0);
+	/* mknod alone, or a deny, gives nothing. */
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"resources\":{\"devices\":[{\"allow\":true,\"type\":\"c\",\"access\":\"m\"},{\"allow\":false,\"major\":195}]}}}",
+				NULL, NULL), -1);
+	/* NVIDIA's runtime: the env (index in PCI order, UUID), the hook. */
+	CU_ASSERT_EQUAL(gpus_of("{\"process\":{\"env\":[\"NVIDIA_VISIBLE_DEVICES=1\"]}}",
+				NULL, why), 2);
+	CU_ASSERT_STRING_EQUAL(why, "NVIDIA_VISIBLE_DEVICES=1");
+	CU_ASSERT_EQUAL(gpus_of("{\"process\":{\"env\":[\"NVIDIA_VISIBLE_DEVICES=GPU-bbbb,0\"]}}",
+				NULL, NULL), 1);
+	CU_ASSERT_EQUAL(gpus_of("{\"process\":{\"env\":[\"NVIDIA_VISIBLE_DEVICES=all\"]}}",
+				NULL, NULL), 7);
+	CU_ASSERT_EQUAL(gpus_of("{\"process\":{\"env\":[\"NVIDIA_VISIBLE_DEVICES=void\"]}}",
+				NULL, NULL), -1);
+	CU_ASSERT_EQUAL(gpus_of("{\"process\":{\"env\":[\"NVIDIA_VISIBLE_DEVICES=\"]}}",
+				NULL, NULL), -1);
+	CU_ASSERT_EQUAL(gpus_of("{\"hooks\":{\"prestart\":[{\"path\":\"/usr/bin/nvidia-container-runtime-hook\",\"args\":[\"x\",\"prestart\"]}]}}",
+				NULL, NULL), 7);
+	CU_ASSERT_EQUAL(gpus_of("{\"mounts\":[{\"destination\":\"/var/run/nvidia-container-devices/GPU-aaaa\",\"source\":\"/dev/null\"}]}",
+				NULL, NULL), 2);
+	/* CDI requests, in config.json's or the state's annotations. */
+	CU_ASSERT_EQUAL(gpus_of("{\"annotations\":{\"cdi.k8s.io/dp\":\"nvidia.com/gpu=1\"}}",
+				NULL, NULL), 2);
+	CU_ASSERT_EQUAL(gpus_of("{}", "{\"cdi.k8s.io/x\":\"amd.com/gpu=all\"}", NULL), 7);
+	CU_ASSERT_EQUAL(gpus_of("{}", "{\"cdi.k8s.io/x\":\"vendor.io/net=eth0\"}", NULL), -1);
+}
+
+static void test_admin_capable(void)
+{
+	static const char *const cases[][2] = {
+		{ "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"],\"effective\":[\"CAP_CHOWN\"]}}}", "0" },
+		{ "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_SYS_ADMIN\"]}}}", "1" },
+		{ "{\"process\":{\"capabilities\":{\"ambient\":[\"CAP_SYS_ADMIN\"]}}}", "1" },
+		{ "{\"process\":{}}", "1" },	/* none given: root keeps all */
+		{ "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]}},\"linux\":{\"namespaces\":[{\"type\":\"user\"}]}}", "0" },
+		{ "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]}},\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/9/ns/user\"}]}}", "1" },
+		{ "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]}},\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/9/ns/other\"}]}}", "0" },
+		{ "{\"process\":{\"capabilities\":{\"bounding\":[7]}}}", "1" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jr_node *c = jr_parse(cases[i][0], strlen(cases[i][0]), NULL);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		if (oci_admin_capable(c, root) != atoi(cases[i][1]))
+			CU_FAIL(cases[i][0]);
+		jr_free(c);
+	}
+}
+
+static void test_interposed(void)
+{
+	static const char *const cases[][2] = {
+		{ "{\"mounts\":[{\"destination\":\"/etc/ld.so.preload\",\"source\":\"/etc/preload\",\"options\":[\"ro\",\"bind\"]},"
+		  "{\"destination\":\"/usr/lib/gpu-dma-lock/libgpudmalock-cuda.so\",\"source\":\"/x\",\"options\":[\"ro\"]}]}", "1" },
+		/* Writable, so the container can empty it. */
+		{ "{\"mounts\":[{\"destination\":\"/etc/ld.so.preload\",\"source\":\"/etc/preload\",\"options\":[\"bind\"]},"
+		  "{\"destination\":\"/usr/lib/gpu-dma-lock/libgpudmalock-cuda.so\",\"source\":\"/x\",\"options\":[\"ro\"]}]}", "0" },
+		/* The library it names is not there. */
+		{ "{\"mounts\":[{\"destination\":\"/etc/ld.so.preload\",\"source\":\"/etc/preload\",\"options\":[\"ro\"]}]}", "0" },
+		/* A later mount over it wins. */
+		{ "{\"mounts\":[{\"destination\":\"/etc/ld.so.preload\",\"source\":\"/etc/preload\",\"options\":[\"ro\"]},"
+		  "{\"destination\":\"/usr/lib/gpu-dma-lock/libgpudmalock-cuda.so\",\"source\":\"/x\",\"options\":[\"ro\"]},"
+		  "{\"destination\":\"/etc/ld.so.preload\",\"source\":\"/proc/devices\",\"options\":[\"ro\"]}]}", "0" },
+		{ "{}", "0" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct jr_node *c = jr_parse(cases[i][0], strlen(cases[i][0]), NULL);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		if (oci_interposed(c, root) != atoi(cases[i][1]))
+			CU_FAIL(cases[i][0]);
+		jr_free(c);
+	}
 }
 
 int add_oci_tests(void)
 {
-	CU_pSuite s = CU_add_suite("OCI hook (pure parts)", NULL, NULL);
+	CU_pSuite s = CU_add_suite("OCI hook (pure parts)", make_root, drop_root);
 
 	if (!s ||
 	    !CU_add_test(s, "JSON reader", test_jread) ||
@@ -255,7 +551,9 @@ int add_oci_tests(void)
 	    !CU_add_test(s, "peer annotation", test_peer_annotation) ||
 	    !CU_add_test(s, "agent names", test_names) ||
 	    !CU_add_test(s, "cgroup to bind", test_cgroup_path) ||
-	    !CU_add_test(s, "GPU device nodes", test_gpu_devices))
+	    !CU_add_test(s, "what gives a container a GPU", test_gpus) ||
+	    !CU_add_test(s, "admin-capable containers", test_admin_capable) ||
+	    !CU_add_test(s, "the interposer carried", test_interposed))
 		return -1;
 	return 0;
 }

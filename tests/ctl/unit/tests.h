@@ -9,5 +9,6 @@ int add_lib_tests(void);
 int add_ctl_tests(void);
 int add_lifecycle_tests(void);
 int add_oci_tests(void);
+int add_hook_tests(void);
 
 #endif
