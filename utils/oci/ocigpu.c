@@ -84,9 +84,12 @@ static int oci_classify(struct oci_gpus *g, const struct oci_host *h,
 		oci_add(g, OCI_GPU_DRI_MINOR, min, NULL, fmt, what);
 		return 1;
 	}
-	if ((h->kfd_major >= 0 && maj == (unsigned int)h->kfd_major) ||
-	    (h->ledger_rdev && makedev(maj, min) == h->ledger_rdev)) {
+	if (h->kfd_major >= 0 && maj == (unsigned int)h->kfd_major) {
 		oci_add(g, OCI_GPU_ALL, 0, NULL, fmt, what);
+		return 1;
+	}
+	if (h->ledger_rdev && makedev(maj, min) == h->ledger_rdev) {
+		g->ledger = 1;	/* accounting asked for; no GPU by itself */
 		return 1;
 	}
 	return 0;
@@ -182,8 +185,9 @@ static void oci_by_name(struct oci_gpus *g, const char *path)
 		if (*p && strspn(p, "0123456789") == strlen(p) && strlen(p) < 4)
 			oci_add(g, OCI_GPU_NV_MINOR, (uint32_t)atoi(p), NULL,
 				"device %s", path);
-	} else if (!strcmp(path, GDL_DEVICE_PATH) || !strcmp(path, "/dev/kfd") ||
-		   !strncmp(path, "/dev/dri/", 9)) {
+	} else if (!strcmp(path, GDL_DEVICE_PATH)) {
+		g->ledger = 1;
+	} else if (!strcmp(path, "/dev/kfd") || !strncmp(path, "/dev/dri/", 9)) {
 		oci_add(g, OCI_GPU_ALL, 0, NULL, "device %s", path);
 	}
 }
@@ -374,10 +378,11 @@ static void oci_from_cdi(struct oci_gpus *g, const struct jr_node *annots)
 				slash = strchr(item, '/');
 				if (eq)
 					*eq++ = 0;
+				if (!strncmp(item, "gpu-dma-lock.io/", 16))
+					g->ledger = 1;
 				gpu = !strncmp(item, "nvidia.com/", 11) ||
 				      !strncmp(item, "amd.com/", 8) ||
 				      !strncmp(item, "intel.com/", 10) ||
-				      !strncmp(item, "gpu-dma-lock.io/", 16) ||
 				      (slash && strstr(slash, "gpu"));
 				if (gpu && eq && !strncmp(item, "nvidia.com/", 11))
 					oci_nv_list(g, eq, "CDI request %s", a->str);
@@ -401,6 +406,12 @@ int oci_gpus_find(const struct jr_node *config, const struct jr_node *annots,
 	oci_from_nvidia(g, config);
 	oci_from_cdi(g, jr_get(config, "annotations"));
 	oci_from_cdi(g, annots);
+	/*
+	 * The ledger's node (the CDI device gpu-dma-lock.io/agent) asks for
+	 * accounting: with no GPU named otherwise, on every GPU.
+	 */
+	if (!g->n && g->ledger)
+		oci_add(g, OCI_GPU_ALL, 0, NULL, "%s", "the ledger's node " GDL_DEVICE_PATH);
 	return g->n;
 }
 

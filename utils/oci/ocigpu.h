@@ -3,8 +3,10 @@
  * Which GPUs a container gets, from everything in its config.json that
  * can give it one (docs/fleet.md, "What makes a GPU container"):
  *
- *  - linux.devices: NVIDIA (major 195), DRM (226) and KFD nodes, and the
- *    ledger's own node, by major:minor, else by the host node's path;
+ *  - linux.devices: NVIDIA (major 195), DRM (226) and KFD nodes by
+ *    major:minor, else by the host node's path; the ledger's own node
+ *    (what the CDI device gpu-dma-lock.io/agent gives) counts as every
+ *    GPU when nothing else names one;
  *  - bind mounts of a host device node, or of /dev or a directory under
  *    it that holds GPU nodes, and any devtmpfs mount;
  *  - linux.resources.devices rules that allow reading or writing a GPU
@@ -49,6 +51,7 @@ struct oci_gpu_ref {
 
 struct oci_gpus {
 	int n;
+	int ledger;		/* the ledger's own node, or its CDI device */
 	struct oci_gpu_ref ref[OCI_MAX_GPU_REFS];
 	char why[192];		/* the first way found, for messages */
 };

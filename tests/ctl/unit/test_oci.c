@@ -60,6 +60,20 @@ static void test_jread_bad(void)
 		CU_ASSERT_PTR_NULL(jr_parse(bad[i], strlen(bad[i]), &err));
 		CU_ASSERT_PTR_NOT_NULL(err);
 	}
+	/* Numbers exactly as RFC 8259 has them; a NUL is not part of one. */
+	CU_ASSERT_PTR_NULL(jr_parse("{\"a\":1\0}", 8, &err));
+	CU_ASSERT_PTR_NULL(jr_parse("[1\0]", 4, &err));
+	CU_ASSERT_PTR_NULL(jr_parse("[01]", 4, &err));
+	CU_ASSERT_PTR_NULL(jr_parse("[1.]", 4, &err));
+	CU_ASSERT_PTR_NULL(jr_parse("[1e]", 4, &err));
+	CU_ASSERT_PTR_NULL(jr_parse("[1-2]", 5, &err));
+	CU_ASSERT_PTR_NULL(jr_parse("[\"a\0b\"]", 7, &err));
+	{
+		struct jr_node *ok = jr_parse("[-0.5e+3,0,12]", 14, &err);
+
+		CU_ASSERT_PTR_NOT_NULL(ok);
+		jr_free(ok);
+	}
 	memset(deep, '[', sizeof(deep));
 	CU_ASSERT_PTR_NULL(jr_parse(deep, sizeof(deep), &err));
 	CU_ASSERT_STRING_EQUAL(err, "nested too deeply");
@@ -484,6 +498,17 @@ static void test_gpus(void)
 				NULL, NULL), 2);
 	CU_ASSERT_EQUAL(gpus_of("{}", "{\"cdi.k8s.io/x\":\"amd.com/gpu=all\"}", NULL), 7);
 	CU_ASSERT_EQUAL(gpus_of("{}", "{\"cdi.k8s.io/x\":\"vendor.io/net=eth0\"}", NULL), -1);
+	/* The ledger's node: every GPU alone, nothing next to a GPU. */
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/gpu_dma_lock\"}]}}",
+				NULL, why), 7);
+	CU_ASSERT_STRING_EQUAL(why, "the ledger's node /dev/gpu_dma_lock");
+	CU_ASSERT_EQUAL(gpus_of("{\"linux\":{\"devices\":[{\"path\":\"/dev/gpu_dma_lock\"},"
+				"{\"path\":\"/dev/nvidia0\",\"type\":\"c\",\"major\":195,\"minor\":0}]}}",
+				NULL, NULL), 1);
+	CU_ASSERT_EQUAL(gpus_of("{}", "{\"cdi.k8s.io/x\":\"nvidia.com/gpu=1,gpu-dma-lock.io/agent=default\"}",
+				NULL), 2);
+	CU_ASSERT_EQUAL(gpus_of("{}", "{\"cdi.k8s.io/x\":\"gpu-dma-lock.io/agent=default\"}",
+				NULL), 7);
 }
 
 static void test_admin_capable(void)
