@@ -11,8 +11,11 @@
 set -u
 HOOK=$1
 CTL=$2
-CONF=$3
 W=/tmp/gdl-crio
+mkdir -p $W
+# The tests' rules, and the peer annotation honoured (off by default).
+CONF=$W/crio.conf
+{ cat "$3"; echo "peer_annotation = allow"; } >$CONF
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok   crio-shape: $*"; }
@@ -27,7 +30,7 @@ expect() {
 }
 
 ID=8f3c1a2b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8
-AGENT=ctr-8f3c1a2b4d5e
+AGENT=$("$HOOK" agent-name $ID)
 POD=kubepods-besteffort-pod3f2a9c1e_77b4_4e0e_9f5a_0c1d2e3f4a5b.slice
 CG=/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/$POD/crio-$ID.scope
 mkdir -p "$CG/container" $W/bundle
@@ -52,7 +55,12 @@ annots="{
 cat >$W/bundle/config.json <<EOF
 {
   "ociVersion": "1.0.2-dev",
-  "process": { "user": { "uid": 0, "gid": 0 }, "args": ["/train"], "cwd": "/" },
+  "process": { "user": { "uid": 0, "gid": 0 }, "args": ["/train"], "cwd": "/",
+    "capabilities": {
+      "bounding": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_KILL"],
+      "effective": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_KILL"],
+      "permitted": ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_KILL"]
+    } },
   "root": { "path": "/var/lib/containers/storage/overlay/x/merged" },
   "annotations": $annots,
   "linux": {
@@ -90,6 +98,26 @@ n=$("$CTL" agent list | grep -c " $AGENT ")
 check "still one agent" test "$n" = 1
 check "and the same two peer rights" test "$(peers)" = "0>1 1>0 "
 
+# The same id from a process in another cgroup (one that also names the
+# id, as the engine's path would): the agent is bound to a live cgroup
+# that is not this one, so it is not adopted, and its quota stays.
+CGX=/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/$POD/crio-$ID-x.scope
+mkdir -p $CGX $W/bundlex
+sleep 600 &
+xpid=$!
+echo $xpid >"$CGX/cgroup.procs"
+sed "s/:crio:$ID\"/:crio:$ID-x\"/" $W/bundle/config.json >$W/bundlex/config.json
+xstate="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":$xpid,\"bundle\":\"$W/bundlex\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"9M\"}}"
+r=0
+err=$(echo "$xstate" | "$HOOK" --config "$CONF" createRuntime 2>&1) || r=$?
+check "the same agent from another live cgroup: refused" test $r != 0
+expect "$err" "bound to another live cgroup" "...with a clear line ($err)"
+q=$(awk -v a=$AGENT '$2 == a && $3 == 0 { print $4 }' /proc/gpu_dma_lock/agents)
+check "...and the first container's quota is still 3M" test "$q" = 3145728
+kill $xpid
+wait $xpid 2>/dev/null
+rmdir $CGX
+
 kill $spid
 wait $spid 2>/dev/null
 stopped="{\"ociVersion\":\"1.0.2-dev\",\"id\":\"$ID\",\"status\":\"stopped\",\"bundle\":\"$W/bundle\",\"annotations\":$annots}"
@@ -104,11 +132,14 @@ rmdir "$CG/container" "$CG"
 
 # The pod annotation as a plain key (how CRI-O hands pod annotations to
 # hooks.d matching), a container id that is no hex: a hashed name.
-mkdir -p "$CG/container"
+ID2=k8s_trainer_ml_0
+CG2=/sys/fs/cgroup/kubepods.slice/kubepods-besteffort.slice/$POD/crio-$ID2.scope
+mkdir -p "$CG2/container" $W/bundle2 $W/bundle3
+sed "s/:crio:$ID\"/:crio:$ID2\"/" $W/bundle/config.json >$W/bundle2/config.json
 sleep 600 &
 spid=$!
-echo $spid >"$CG/container/cgroup.procs"
-state2="{\"ociVersion\":\"1.0.2\",\"id\":\"k8s_trainer_ml_0\",\"pid\":$spid,\"bundle\":\"$W/none\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"0=2M\"}}"
+echo $spid >"$CG2/container/cgroup.procs"
+state2="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID2\",\"pid\":$spid,\"bundle\":\"$W/bundle2\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"0=2M\"}}"
 r=0
 echo "$state2" | "$HOOK" --config "$CONF" createRuntime || r=$?
 check "plain pod annotation, non-hex id: exit 0" test $r = 0
@@ -119,10 +150,11 @@ echo "$state2" | "$HOOK" poststop
 check "...retired by the same derived name" test -z "$("$CTL" agent list | awk '$2 ~ /^ctr-/')"
 
 # A bad peer annotation: refused before anything is made.
-bad_state="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":$spid,\"bundle\":\"$W/none\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"1M\",\"gpu-dma-lock.io/peer\":\"0>7\"}}"
+bad_state="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID2\",\"pid\":$spid,\"bundle\":\"$W/bundle2\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"1M\",\"gpu-dma-lock.io/peer\":\"0>7\"}}"
 r=0
 err=$(echo "$bad_state" | "$HOOK" --config "$CONF" createRuntime 2>&1) || r=$?
 check "peer=0>7: refused ($err)" test $r != 0
+expect "$err" "no device '7'" "...naming the device"
 check "...and no agent made" test -z "$("$CTL" agent list | awk '$2 ~ /^ctr-/')"
 
 # Rootless: the hook as an unprivileged user is refused, and says why.
@@ -133,13 +165,21 @@ check "as an unprivileged user: refused" test $r != 0
 expect "$err" "rootless" "...naming rootless engines ($err)"
 kill $spid
 wait $spid 2>/dev/null
-rmdir "$CG/container" "$CG"
+rmdir "$CG2/container" "$CG2"
 
 # No GPU, no annotation: not ours, the module is not even asked.
-state3="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":1,\"bundle\":\"$W/none\",\"annotations\":{}}"
+echo '{"ociVersion":"1.0.2","process":{"args":["/pause"]},"linux":{}}' >$W/bundle3/config.json
+state3="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":1,\"bundle\":\"$W/bundle3\",\"annotations\":{}}"
 r=0
 echo "$state3" | "$HOOK" --config "$CONF" createRuntime || r=$?
 check "a container without GPU or annotation: exit 0, no agent" \
+	test "$r:$("$CTL" agent list | awk '$2 ~ /^ctr-/')" = "0:"
+# CRI-O's infra (pause) container carries the pod's annotations: no GPU,
+# so no agent either.
+state4="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":1,\"bundle\":\"$W/bundle3\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"1M\",\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"}}"
+r=0
+echo "$state4" | "$HOOK" --config "$CONF" createRuntime || r=$?
+check "the pod's infra container (annotated, no GPU): exit 0, no agent" \
 	test "$r:$("$CTL" agent list | awk '$2 ~ /^ctr-/')" = "0:"
 
 echo "crio-shape: $pass passed, $fail failed"

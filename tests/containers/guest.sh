@@ -27,7 +27,8 @@ CTL=$B/utils/gpu-dma-lock-ctl
 HOOK=$B/utils/gpu-dma-lock-oci-hook
 export LD_LIBRARY_PATH=$B/utils
 W=/tmp/gdl-ctr
-mkdir -p $W/hooks-none $W/hooks-d $W/hooks-refuse $W/hooks-nopost /etc/cdi
+mkdir -p $W/hooks-none $W/hooks-d $W/hooks-refuse $W/hooks-nopost $W/hooks-strict \
+	$W/hooks-nv $W/bin /etc/cdi
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok   containers-suite: $*"; }
@@ -53,13 +54,17 @@ done
 RUN="--network none -e FAKE_CUDA_PCI=$pci"
 CDI=gpu-dma-lock.io/agent=default
 
-# The fleet rules the tests run under: default 2M, at most 64M.
+# The fleet rules the tests run under: default 2M, at most 64M.  The
+# hooks.d-only cases give a GPU without the interposer, so these rules
+# allow that; strict.conf keeps every other packaged rule (part 12).
 cat >$W/oci.conf <<EOF
 default_quota = 2M   # containers with a GPU and no annotation
 max_quota = 64M
 unannotated = default
+uninterposed = allow
 EOF
-printf 'unannotated = refuse\n' >$W/refuse.conf
+printf 'unannotated = refuse\nuninterposed = allow\n' >$W/refuse.conf
+printf 'default_quota = 2M\nmax_quota = 64M\n' >$W/strict.conf
 
 # hooks.d files (schema 1.0.0), as the package installs them, but for the
 # build tree's hook; one set refuses unannotated GPUs, one has a poststop
@@ -79,6 +84,20 @@ hooks_json $W/hooks-d/gdl-poststop.json poststop $W/oci.conf
 hooks_json $W/hooks-refuse/gdl-create.json createRuntime $W/refuse.conf
 hooks_json $W/hooks-nopost/gdl-create.json createRuntime $W/oci.conf
 hooks_json $W/hooks-nopost/gdl-poststop.json poststop $W/oci.conf /bin/false
+hooks_json $W/hooks-strict/gdl-create.json createRuntime $W/strict.conf
+hooks_json $W/hooks-strict/gdl-poststop.json poststop $W/strict.conf
+# NVIDIA's legacy runtime hook, as its package registers it (a stand-in
+# that does nothing: only its presence in config.json matters here).
+printf '#!/bin/sh\nexit 0\n' >$W/bin/nvidia-container-runtime-hook
+chmod 755 $W/bin/nvidia-container-runtime-hook
+cat >$W/hooks-nv/oci-nvidia-hook.json <<EOF
+{
+  "version": "1.0.0",
+  "hook": { "path": "$W/bin/nvidia-container-runtime-hook", "args": ["nvidia-container-runtime-hook", "prestart"] },
+  "when": { "always": true },
+  "stages": ["prestart"]
+}
+EOF
 
 echo /usr/lib/gpu-dma-lock/libgpudmalock-cuda.so >$W/ld.so.preload
 printf 'fail = closed\n# the host admin file\n' >$W/cuda.conf
@@ -106,7 +125,7 @@ fi
 
 has_agent() { $CTL agent list | grep -q " $1 "; }
 ctr_agents() { $CTL agent list | awk '$2 ~ /^ctr-/ { print $2 }'; }
-agent_of() { echo "ctr-$(echo "$1" | cut -c1-12)"; }
+agent_of() { $HOOK agent-name "$1"; }
 # usage DEV AGENT: bytes the agent holds on DEV (/proc's agents table).
 usage() { awk -v a="$2" -v d="$1" '$2 == a && $3 == d { print $5 }' /proc/gpu_dma_lock/agents; }
 quota() { awk -v a="$2" -v d="$1" '$2 == a && $3 == d { print $4 }' /proc/gpu_dma_lock/agents; }
@@ -249,8 +268,10 @@ $P run --rm $RUN --hooks-dir $W/hooks-refuse gdltest true >$W/out 2>&1 || r1=$?
 check "unannotated = refuse: a container without GPU starts" test $r1 = 0
 
 #    The packaged hooks.d files, where podman 4.3 reads them by default
-#    (no --hooks-dir), naming the hook where the package puts it.
-mkdir -p /usr/share/containers/oci/hooks.d /usr/libexec/gpu-dma-lock
+#    (no --hooks-dir), naming the hook where the package puts it; the
+#    admin's oci.conf lets a GPU without the interposer in.
+mkdir -p /usr/share/containers/oci/hooks.d /usr/libexec/gpu-dma-lock /etc/gpu-dma-lock
+printf 'uninterposed = allow\n' >/etc/gpu-dma-lock/oci.conf
 cp "$HOOK" /usr/libexec/gpu-dma-lock/
 cp "$(dirname "$0")/../../utils/oci/hooks.d/"*.json /usr/share/containers/oci/hooks.d/
 D=$($P run -d $RUN --annotation gpu-dma-lock.io/quota=1M --device /dev/nvidia0 \
@@ -260,7 +281,7 @@ check "packaged hooks.d in /usr/share/containers/oci/hooks.d, default hooks dir:
 	test "$(quota 0 "$id_")" = 1048576
 $P rm -f -t 0 "$D" >/dev/null 2>&1
 check "...and retired by its poststop" wait_gone "$id_"
-rm -f /usr/share/containers/oci/hooks.d/50-gpu-dma-lock-*.json
+rm -f /usr/share/containers/oci/hooks.d/50-gpu-dma-lock-*.json /etc/gpu-dma-lock/oci.conf
 
 # 9. A missed poststop (it fails here): gc collects the agent.
 part 9
@@ -287,6 +308,81 @@ $P run --rm $RUN --hooks-dir $W/hooks-d --annotation gpu-dma-lock.io/quota=4M \
 check "module unloaded: the container is refused" test $r1 != 0
 expect "$(cat $W/hook.err 2>/dev/null)" "module is not loaded" "...with a clear line"
 insmod "$KO" pci_ids=1234:11e8 || bad "insmod again"
+
+# 12. What a tenant controls, through real podman (the packaged rules,
+#     strict.conf, but for the sizes): every way a container gets a GPU
+#     is seen and, without the interposer, refused with a line naming
+#     the way; admin-capable containers refused; a sidecar left alone;
+#     two containers fenced to their own GPUs; --cgroups=disabled refused.
+part 12
+# NVIDIA's /proc as its driver writes it: minor 0 is the first edu
+# device, minor 1 the second (a tmpfs over /proc/driver, this guest's).
+mknod -m 666 /dev/nvidia1 c 195 1
+mkdir -p /proc/driver && mount -t tmpfs gdl-nv /proc/driver || bad "tmpfs on /proc/driver"
+m=0
+for a in $(echo "$pci" | tr , ' '); do
+	mkdir -p /proc/driver/nvidia/gpus/$a
+	printf 'Model:\t\tEdu\nGPU UUID:\tGPU-0000000%s\nDevice Minor:\t%s\n' $m $m \
+		>/proc/driver/nvidia/gpus/$a/information
+	m=$((m + 1))
+done
+# refused_by WHAT EXPECTED-LINE PODMAN-ARGS...: the container never ran.
+refused_by() {
+	what=$1
+	line=$2
+	shift 2
+	rm -f $W/hook.err
+	r1=0
+	$P run --rm $RUN --annotation run.oci.hooks.stderr=$W/hook.err "$@" \
+		gdltest /ctr_cuda 1 1 >$W/out 2>&1 || r1=$?
+	if [ $r1 != 0 ] && [ "$(grep -c ctr_cuda: $W/out)" = 0 ] &&
+	   grep -q -- "$line" $W/hook.err 2>/dev/null; then
+		ok "$what: refused ($(head -c 160 $W/hook.err))"
+	else
+		bad "$what: exit $r1, hook said: $(cat $W/hook.err 2>/dev/null), podman: $(tail -n 2 $W/out)"
+	fi
+}
+S="--hooks-dir $W/hooks-strict --annotation gpu-dma-lock.io/quota=4M"
+refused_by "--device /dev/nvidia0 without the interposer" \
+	"gets a GPU (device /dev/nvidia0) without the gpu-dma-lock CUDA interposer" $S --device /dev/nvidia0
+refused_by "-v /dev/nvidia0 (a bind mount)" "gets a GPU (a bind mount of /dev/nvidia0)" \
+	$S -v /dev/nvidia0:/dev/nvidia0
+refused_by "--device-cgroup-rule 'c 195:* rw'" "gets a GPU (a device rule allowing major 195)" \
+	$S --device-cgroup-rule 'c 195:* rw'
+refused_by "-e NVIDIA_VISIBLE_DEVICES=all (NVIDIA's runtime)" "gets a GPU (NVIDIA_VISIBLE_DEVICES=all)" \
+	$S -e NVIDIA_VISIBLE_DEVICES=all
+refused_by "NVIDIA's prestart hook registered (docker --gpus)" \
+	"gets a GPU (NVIDIA's runtime hook" $S --hooks-dir $W/hooks-nv
+refused_by "--privileged (CDI, annotated)" "admin_containers = refuse" \
+	$S --device $CDI --privileged
+refused_by "--cap-add SYS_ADMIN (CDI, annotated)" "admin_containers = refuse" \
+	$S --device $CDI --cap-add SYS_ADMIN
+refused_by "--cgroups=disabled (CDI, annotated)" "binds a container by its own cgroup v2 group" \
+	$S --device $CDI --cgroups=disabled
+refused_by "quota=unlimited over max_quota 64M" "over the fleet maximum 64M" \
+	--hooks-dir $W/hooks-strict --annotation gpu-dma-lock.io/quota=unlimited --device $CDI
+refused_by "the peer annotation (peer_annotation = refuse)" "peer_annotation = refuse" \
+	$S --annotation 'gpu-dma-lock.io/peer=0<>1' --device $CDI
+check "no agent left by the refused containers" test -z "$(ctr_agents)"
+# A sidecar: annotated, no GPU: it runs, and no agent is made.
+Sc=$($P run -d $RUN $S gdltest sleep 600 2>&1 | tail -n 1)
+check "a sidecar (annotated, no GPU) runs" test "$($P ps -q --no-trunc | grep -c "$Sc")" = 1
+check "...with no agent" test -z "$(ctr_agents)"
+$P rm -f -t 0 "$Sc" >/dev/null 2>&1
+# Fenced: each container's quota on its own GPU, 0 on the other.
+X=$($P run -d $RUN $S --device $CDI --device /dev/nvidia0 gdltest sleep 600 2>&1 | tail -n 1)
+Y=$($P run -d $RUN $S --device $CDI --device /dev/nvidia1 gdltest sleep 600 2>&1 | tail -n 1)
+ix=$(agent_of "$X")
+iy=$(agent_of "$Y")
+check "X (/dev/nvidia0): 4M on device 0, 0 on device 1" \
+	test "$(quota 0 "$ix"):$(quota 1 "$ix")" = "4194304:0"
+check "Y (/dev/nvidia1): 0 on device 0, 4M on device 1" \
+	test "$(quota 0 "$iy"):$(quota 1 "$iy")" = "0:4194304"
+$P rm -f -t 0 "$X" "$Y" >/dev/null 2>&1
+check "...both retired" wait_gone "$ix"
+check "...both retired" wait_gone "$iy"
+umount /proc/driver
+rm -f /dev/nvidia1
 
 fi
 

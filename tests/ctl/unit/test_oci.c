@@ -511,6 +511,22 @@ static void test_gpus(void)
 				NULL), 7);
 }
 
+/* Each case: config.json text, and what @judge must answer ("0"/"1"). */
+static void judge_all(const char *const (*cases)[2], unsigned int n,
+		      int (*judge)(const struct jr_node *, const char *))
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct jr_node *c = jr_parse(cases[i][0], strlen(cases[i][0]), NULL);
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		if (judge(c, root) != atoi(cases[i][1]))
+			CU_FAIL(cases[i][0]);
+		jr_free(c);
+	}
+}
+
 static void test_admin_capable(void)
 {
 	static const char *const cases[][2] = {
@@ -523,16 +539,8 @@ static void test_admin_capable(void)
 		{ "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_SYS_ADMIN\"]}},\"linux\":{\"namespaces\":[{\"type\":\"user\",\"path\":\"/proc/9/ns/other\"}]}}", "0" },
 		{ "{\"process\":{\"capabilities\":{\"bounding\":[7]}}}", "1" },
 	};
-	unsigned int i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct jr_node *c = jr_parse(cases[i][0], strlen(cases[i][0]), NULL);
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-		if (oci_admin_capable(c, root) != atoi(cases[i][1]))
-			CU_FAIL(cases[i][0]);
-		jr_free(c);
-	}
+	judge_all(cases, sizeof(cases) / sizeof(cases[0]), oci_admin_capable);
 }
 
 static void test_interposed(void)
@@ -551,16 +559,8 @@ static void test_interposed(void)
 		  "{\"destination\":\"/etc/ld.so.preload\",\"source\":\"/proc/devices\",\"options\":[\"ro\"]}]}", "0" },
 		{ "{}", "0" },
 	};
-	unsigned int i;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct jr_node *c = jr_parse(cases[i][0], strlen(cases[i][0]), NULL);
-
-		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-		if (oci_interposed(c, root) != atoi(cases[i][1]))
-			CU_FAIL(cases[i][0]);
-		jr_free(c);
-	}
+	judge_all(cases, sizeof(cases) / sizeof(cases[0]), oci_interposed);
 }
 
 int add_oci_tests(void)
