@@ -214,30 +214,40 @@ static void load_config(struct hook *h)
 }
 
 /*
- * The quota annotation: the state's annotations (the spec's), then
- * config.json's, then the JSON map CRI-O keeps of the Kubernetes
- * annotations under io.kubernetes.cri-o.Annotations.
+ * An annotation: the state's annotations (the spec's), then config.json's,
+ * then the JSON map CRI-O keeps of the Kubernetes annotations under
+ * io.kubernetes.cri-o.Annotations (@crio, parsed by the caller).
  */
 static const char *find_annotation(struct hook *h, const char *key,
-				   struct jr_node **crio)
+				   const struct jr_node *crio)
 {
-	const struct jr_node *a;
-	const char *v, *kube;
+	const char *v;
 
 	v = jr_str(jr_get(h->state, "annotations"), key);
-	if (v)
-		return v;
-	a = jr_get(h->config, "annotations");
-	v = jr_str(a, key);
-	if (v)
-		return v;
-	kube = jr_str(a, "io.kubernetes.cri-o.Annotations");
+	if (!v)
+		v = jr_str(jr_get(h->config, "annotations"), key);
+	return v ? v : jr_str(crio, key);
+}
+
+/*
+ * CRI-O's map of the pod's annotations, when there is one: NULL and 0
+ * when there is none, 1 (refused, the line written) when it is no JSON
+ * object the hook can read, since a quota in it would be missed.
+ */
+static int load_crio_map(struct hook *h, struct jr_node **crio)
+{
+	const char *kube, *err = NULL;
+
+	*crio = NULL;
+	kube = jr_str(jr_get(h->config, "annotations"),
+		      "io.kubernetes.cri-o.Annotations");
 	if (!kube)
-		return NULL;
-	/* Parsed once, kept (and freed) by the caller. */
-	if (!*crio)
-		*crio = jr_parse(kube, strlen(kube), NULL);
-	return jr_str(*crio, key);
+		return 0;
+	*crio = jr_parse(kube, strlen(kube), &err);
+	if (*crio && (*crio)->type == JR_OBJ)
+		return 0;
+	return fail("%s: io.kubernetes.cri-o.Annotations is no JSON object the hook can read (%s), so its quota cannot be known; refused",
+		    h->name, err ? err : "not an object");
 }
 
 static int eperm_msg(struct hook *h, const char *what);
@@ -378,8 +388,10 @@ static int create_runtime(struct hook *h)
 			   &gpus))
 		return 0;	/* no GPU: no agent, annotated or not */
 	h->gpus_why = gpus.why;
-	annot = find_annotation(h, OCI_ANNOT_QUOTA, &crio);
-	peer = find_annotation(h, OCI_ANNOT_PEER, &crio);
+	if (load_crio_map(h, &crio))
+		goto out;
+	annot = find_annotation(h, OCI_ANNOT_QUOTA, crio);
+	peer = find_annotation(h, OCI_ANNOT_PEER, crio);
 	if (!annot && h->conf.unannotated == OCI_UNANNOTATED_IGNORE) {
 		ret = 0;
 		goto out;

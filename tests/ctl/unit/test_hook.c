@@ -205,6 +205,11 @@ static void test_unreadable(void)
 	rc = hook(ALLOW, "{\"a\":1\0}", 8, NULL, err, sizeof(err));
 	if (rc != 1 || !strstr(err, "cannot tell"))
 		CU_FAIL("a NUL after a number");
+	/* CRI-O's map of the pod's annotations, not JSON: its quota unknown. */
+	snprintf(body, sizeof(body), USERNS ",\"annotations\":{\"io.kubernetes.cri-o.Annotations\":\"{\\\"gpu-dma-lock.io/quota\\\":\\\"1G\\\",}\"}",
+		 "," NV_DEV);
+	refused("CRI-O's annotation map unreadable", ALLOW, cfg(body, 1), NULL,
+		"io.kubernetes.cri-o.Annotations is no JSON object");
 	/* The admin who chose unannotated = ignore leaves it alone. */
 	left_alone("unreadable, unannotated = ignore", ALLOW "unannotated = ignore\n",
 		   "{\"a\":1,}", NULL);
