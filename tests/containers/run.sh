@@ -56,7 +56,7 @@ for k in "${kernels[@]}"; do
 	start=$(date +%s)
 	# cgroup.memory=nokmem: without it Debian's 6.12 now and then oopses
 	# (int3 in kmalloc, TCG text patching) on podman's first cgroup.
-	tests/vm/vm-run.sh -k "$k" -e 2 -m 2048 -t 580 -a cgroup.memory=nokmem -- \
+	tests/vm/vm-run.sh -k "$k" -e 2 -m 2048 -t 900 -a cgroup.memory=nokmem -- \
 		"sh tests/containers/guest.sh $ko $build $scope" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
