@@ -23,7 +23,7 @@ void oci_conf_defaults(struct oci_conf *c)
 	 * image author must not get "unlimited" unless an admin wrote it.
 	 */
 	c->default_quota = 1ULL << 30;
-	c->max_quota = 16ULL << 30;
+	c->max_quota = 40ULL << 30;	/* as the Slurm plugin's max= */
 	c->unannotated = OCI_UNANNOTATED_DEFAULT;
 	c->peer_annotation = OCI_REFUSE;
 	c->admin_containers = OCI_REFUSE;

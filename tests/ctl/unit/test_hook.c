@@ -218,15 +218,15 @@ static void test_unreadable(void)
 static void test_limits(void)
 {
 	char body[1024];
-	const char *q17 = "{\"gpu-dma-lock.io/quota\":\"17G\"}";
+	const char *q41 = "{\"gpu-dma-lock.io/quota\":\"41G\"}";
 
 	snprintf(body, sizeof(body), USERNS, "," NV_DEV);
-	/* The packaged max_quota (no /etc file): 16G, never unlimited. */
+	/* The packaged max_quota (no /etc file): 40G, never unlimited. */
 	refused("quota=unlimited under the packaged rules", "",
 		cfg(body, 1), "{\"gpu-dma-lock.io/quota\":\"unlimited\"}",
-		"over the fleet maximum 16G");
-	refused("quota=17G over the packaged maximum", "", cfg(body, 1), q17,
-		"over the fleet maximum 16G");
+		"over the fleet maximum 40G");
+	refused("quota=41G over the packaged maximum", "", cfg(body, 1), q41,
+		"over the fleet maximum 40G");
 	refused("...also from config.json's annotations", "",
 		cfg("\"annotations\":{\"gpu-dma-lock.io/quota\":\"unlimited\"},"
 		    "\"linux\":{\"namespaces\":[{\"type\":\"user\"}]," NV_DEV "},"

@@ -87,7 +87,7 @@ static void test_conf(void)
 	oci_conf_defaults(&c);
 	CU_ASSERT_EQUAL(c.default_quota, 1ULL << 30);
 	/* Finite, and every rule that lets a tenant past it off. */
-	CU_ASSERT_EQUAL(c.max_quota, 16ULL << 30);
+	CU_ASSERT_EQUAL(c.max_quota, 40ULL << 30);
 	CU_ASSERT_EQUAL(c.unannotated, OCI_UNANNOTATED_DEFAULT);
 	CU_ASSERT_EQUAL(c.peer_annotation, OCI_REFUSE);
 	CU_ASSERT_EQUAL(c.admin_containers, OCI_REFUSE);
