@@ -82,6 +82,7 @@ static void job_notice(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 static void job_notice(const char *fmt, ...)
 {
+	unsigned int i;
 	va_list ap;
 
 	if (nr_notices == NR_NOTICES)
@@ -89,6 +90,11 @@ static void job_notice(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(notice[nr_notices], sizeof(notice[0]), fmt, ap);
 	va_end(ap);
+	/* slurmstepd runs --gpu-mem's callback for the launch message's
+	 * options and again for the environment's: say it once. */
+	for (i = 0; i < nr_notices; i++)
+		if (!strcmp(notice[i], notice[nr_notices]))
+			return;
 	slurm_error("gpu_dma_lock: %s", notice[nr_notices]);
 	nr_notices++;
 }
