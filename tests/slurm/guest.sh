@@ -307,11 +307,14 @@ lp_ok() {
 	has "$1" 'dev .: 4 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY' &&
 		has "$1" 'dev .: 0 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
 }
-# 8 KiB, 16 KiB and, at about 128 KiB, within execve's limit for
-# sbatch's argument (131072 bytes with "--export=ALL,LD_PRELOAD=" and the
-# NUL) but, with the interposer in front, over what Slurm sets
-# (MAX_ENV_STRLEN).  Submitted at once: the node runs two at a time.
-v8=$(preload_of 8192)
+# Just under 8 KiB (8183 bytes: the plugin's old 8 KiB buffer held it,
+# but not with the interposer in front, so the step failed), 16 KiB (the
+# old buffer could not hold it: replaced by the interposer alone) and
+# about 128 KiB: within execve's limit for sbatch's argument (131072
+# bytes with "--export=ALL,LD_PRELOAD=" and the NUL) but, with the
+# interposer in front, over what Slurm sets (MAX_ENV_STRLEN).  Submitted
+# at once: the node runs two at a time.
+v8=$(preload_of 8160)
 v16=$(preload_of 16384)
 vmax=$(preload_of 131030)
 j8=$(sbatch --parsable --gres=gpu:1 --gpu-mem=4M --export=ALL,LD_PRELOAD="$v8" -o $W/lp8.log $W/lp.sh)
