@@ -317,17 +317,21 @@ lp_ok() {
 v8=$(preload_of 8160)
 v16=$(preload_of 16384)
 vmax=$(preload_of 131030)
-j8=$(sbatch --parsable --gres=gpu:1 --gpu-mem=4M --export=ALL,LD_PRELOAD="$v8" -o $W/lp8.log $W/lp.sh)
-j16=$(sbatch --parsable --gres=gpu:1 --gpu-mem=4M --export=ALL,LD_PRELOAD="$v16" -o $W/lp16.log $W/lp.sh)
-jmax=$(sbatch --parsable --gres=gpu:1 --gpu-mem=4M --export=ALL,LD_PRELOAD="$vmax" -o $W/lpmax.log $W/lp.sh)
-LD_PRELOAD=$v8 srun --gres=gpu:1 --gpu-mem=4M $W/lp.sh >$W/lpsrun.log 2>&1
+# srun first, on an idle node (bounded: a drained node would leave it
+# waiting for resources).
+LD_PRELOAD=$v8 timeout 120 srun --gres=gpu:1 --gpu-mem=4M $W/lp.sh >$W/lpsrun.log 2>&1
 cat $W/lpsrun.log
 check "srun with a ${#v8}-byte LD_PRELOAD: the interposer first, all kept" \
 	has $W/lpsrun.log "^first=$PRE len=$((${#PRE} + 1 + ${#v8}))\$"
 check "srun with a ${#v8}-byte LD_PRELOAD: 4 MiB on its GPU, 0 on the other" \
 	lp_ok $W/lpsrun.log
 check "after it the node is not drained" not_drained
-for j in $j8 $j16 $jmax; do
+j8=$(sbatch --parsable --gres=gpu:1 --gpu-mem=4M --export=ALL,LD_PRELOAD="$v8" -o $W/lp8.log $W/lp.sh)
+j16=$(sbatch --parsable --gres=gpu:1 --gpu-mem=4M --export=ALL,LD_PRELOAD="$v16" -o $W/lp16.log $W/lp.sh)
+jmax=$(sbatch --parsable --gres=gpu:1 --gpu-mem=4M --export=ALL,LD_PRELOAD="$vmax" -o $W/lpmax.log $W/lp.sh)
+check "sbatch job $j8 ended" wait_for 90 job_gone "$j8"
+check "after job $j8 the node is not drained" not_drained
+for j in $j16 $jmax; do
 	check "sbatch job $j ended" wait_for 90 job_gone "$j"
 done
 # lp_check JOB LOG BYTES: a job whose BYTES of LD_PRELOAD were all kept.
