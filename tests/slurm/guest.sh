@@ -307,7 +307,7 @@ lp_ok() {
 	has "$1" 'dev .: 4 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY' &&
 		has "$1" 'dev .: 0 x 1 MiB ok, then CUDA_ERROR_OUT_OF_MEMORY'
 }
-# Just under 8 KiB (8183 bytes: the plugin's old 8 KiB buffer held it,
+# Just under 8 KiB (8191 bytes: the plugin's old 8 KiB buffer held it,
 # but not with the interposer in front, so the step failed), 16 KiB (the
 # old buffer could not hold it: replaced by the interposer alone) and
 # about 128 KiB: within execve's limit for sbatch's argument (131072
