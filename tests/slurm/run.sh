@@ -51,7 +51,7 @@ tally_row "host unit (gdl_slurm.c)"
 for k in "${kernels[@]}"; do
 	log=$build/vm/slurm-$k.log
 	start=$(date +%s)
-	tests/vm/vm-run.sh -k "$k" -e 2 -t 400 -- \
+	tests/vm/vm-run.sh -k "$k" -e 2 -t 600 -- \
 		"sh tests/slurm/guest.sh $build/kmod/$k/gpu_dma_lock.ko $build" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))

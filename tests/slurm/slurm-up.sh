@@ -13,7 +13,9 @@
 #  - SlurmUser=root, MpiDefault=none, MailProg=/bin/true.
 # The two edu devices are the node's GRES GPUs: gres.conf needs a device
 # file per GPU, so each gets a character device node of its own (Slurm
-# only stats it; ConstrainDevices is off).
+# only stats it).  ConstrainDevices is off here, unlike on real nodes
+# (docs/slurm.md requires it): the nodes have /dev/null's numbers, so a
+# constrained job would lose /dev/null.
 #  - PrologFlags=Contain, as docs/slurm.md recommends: the agent is made
 #    and bound at allocation (a salloc job's --gpu-mem reaches the prolog
 #    only then).

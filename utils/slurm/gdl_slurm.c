@@ -6,6 +6,7 @@
  * tool of the project reads "16G" and "0000:03:00.0" the same way.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,12 @@ int gdl_slurm_parse_args(struct gdl_slurm_conf *c, int ac, char **av,
 			 const char *default_preload, char *err, size_t len)
 {
 	const char *missing = NULL;
+	bool has_max = false;
 	char a[32], b[32];
 	int i, ret;
 
 	memset(c, 0, sizeof(*c));
-	c->max = ~0ULL;
+	c->max = GDL_SLURM_DEFAULT_MAX;
 	if (snprintf(c->preload, sizeof(c->preload), "%s", default_preload) >=
 	    (int)sizeof(c->preload))
 		return gdlu_errbuf(err, len, -ENAMETOOLONG, "preload path too long");
@@ -76,12 +78,18 @@ int gdl_slurm_parse_args(struct gdl_slurm_conf *c, int ac, char **av,
 		} else if (!strncmp(arg, "max=", 4)) {
 			if (gdlock_parse_size(v, &c->max))
 				return gdlu_errbuf(err, len, -EINVAL,
-						  "max=%s is not a size (e.g. 40G)", v);
+						  "max=%s is not a size (e.g. 40G, or unlimited)", v);
+			has_max = true;
 		} else if (!strncmp(arg, "missing=", 8)) {
 			if (strcmp(v, "default") && strcmp(v, "refuse"))
 				return gdlu_errbuf(err, len, -EINVAL,
 						  "missing=%s: use missing=default or missing=refuse", v);
 			missing = v;
+		} else if (!strncmp(arg, "nogres=", 7)) {
+			if (strcmp(v, "fence") && strcmp(v, "all"))
+				return gdlu_errbuf(err, len, -EINVAL,
+						  "nogres=%s: use nogres=fence or nogres=all", v);
+			c->nogres_all = !strcmp(v, "all");
 		} else if (!strncmp(arg, "gpus=", 5)) {
 			ret = parse_gpus(c, v, err, len);
 			if (ret)
@@ -92,12 +100,15 @@ int gdl_slurm_parse_args(struct gdl_slurm_conf *c, int ac, char **av,
 			else if (*v != '/')
 				return gdlu_errbuf(err, len, -EINVAL,
 						  "preload=%s: an absolute path, or none", v);
+			else if (strpbrk(v, ": \t\n"))
+				return gdlu_errbuf(err, len, -EINVAL,
+						  "preload=%s: LD_PRELOAD separates entries with ':' and blanks, so the path cannot hold them", v);
 			if (snprintf(c->preload, sizeof(c->preload), "%s", v) >=
 			    (int)sizeof(c->preload))
 				return gdlu_errbuf(err, len, -ENAMETOOLONG, "preload path too long");
 		} else {
 			return gdlu_errbuf(err, len, -EINVAL,
-					  "unknown plugstack.conf argument '%s' (default=, max=, missing=, gpus=, preload=)",
+					  "unknown plugstack.conf argument '%s' (default=, max=, missing=, nogres=, gpus=, preload=)",
 					  arg);
 		}
 	}
@@ -105,8 +116,9 @@ int gdl_slurm_parse_args(struct gdl_slurm_conf *c, int ac, char **av,
 		return gdlu_errbuf(err, len, -EINVAL, "missing=default needs default=SIZE");
 	c->refuse_missing = missing ? !strcmp(missing, "refuse") : !c->has_default;
 	if (c->has_default && c->def > c->max)
-		return gdlu_errbuf(err, len, -EINVAL, "default=%s is over max=%s",
-				  gdlu_fmt_size(c->def, a, sizeof(a)), gdlu_fmt_size(c->max, b, sizeof(b)));
+		return gdlu_errbuf(err, len, -EINVAL, "default=%s is over max=%s%s",
+				  gdlu_fmt_size(c->def, a, sizeof(a)), gdlu_fmt_size(c->max, b, sizeof(b)),
+				  has_max ? "" : " (the packaged maximum when there is no max=: write max=SIZE)");
 	return 0;
 }
 
@@ -177,7 +189,7 @@ int gdl_slurm_quotas(const struct gdl_slurm_conf *c,
 		return -ENOSPC;
 	memset(q, 0, cap * sizeof(*q));
 	q[n].device = GDL_ALL_DEVICES;
-	q[n++].bytes = (p && *p) ? 0 : bytes;
+	q[n++].bytes = (p && *p) || !c->nogres_all ? 0 : bytes;
 	while (p && *p) {
 		if (*p < '0' || *p > '9')
 			goto bad;
@@ -256,29 +268,40 @@ bool gdl_slurm_joins_job(const char *cmdline, size_t len)
 	return false;
 }
 
-/* Is @lib one of the space- or colon-separated entries of @list? */
-static bool preload_has(const char *list, const char *lib)
-{
-	size_t l = strlen(lib);
-	const char *p = list;
-
-	while ((p = strstr(p, lib))) {
-		if ((p == list || p[-1] == ':' || p[-1] == ' ') &&
-		    (p[l] == '\0' || p[l] == ':' || p[l] == ' '))
-			return true;
-		p += l;
-	}
-	return false;
-}
+/* ld.so splits LD_PRELOAD at these (elf/rtld.c, handle_preload_list). */
+#define PRELOAD_SEP " :"
 
 int gdl_slurm_preload_value(const char *lib, const char *old, char *out,
 			    size_t len)
 {
-	int n;
+	size_t l = strlen(lib), used, n, dropped = 0;
+	const char *p = old;
 
-	if (!old || !*old || preload_has(old, lib))
-		n = snprintf(out, len, "%s", old && *old ? old : lib);
-	else
-		n = snprintf(out, len, "%s:%s", lib, old);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	if (!len)
+		return -ENAMETOOLONG;
+	out[0] = '\0';
+	if (l >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, lib, l + 1);
+	used = l;
+	while (p && *p) {
+		p += strspn(p, PRELOAD_SEP);
+		n = strcspn(p, PRELOAD_SEP);
+		if (!n)
+			break;
+		if (n == l && !memcmp(p, lib, l)) {
+			p += n;
+			continue;
+		}
+		if (dropped || used + 1 + n >= len) {
+			dropped++;
+		} else {
+			out[used++] = ':';
+			memcpy(out + used, p, n);
+			used += n;
+			out[used] = '\0';
+		}
+		p += n;
+	}
+	return dropped > INT_MAX ? INT_MAX : (int)dropped;
 }

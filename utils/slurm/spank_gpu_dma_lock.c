@@ -20,22 +20,30 @@
  *  - job_prolog (slurmd, root, before the job's cgroup exists): creates
  *    the agent with its quotas.  Only here is the job's GPU allocation
  *    (SLURM_JOB_GPUS) built by slurmd from the job credential rather
- *    than taken from the user's environment.  A node-side failure (no
- *    module, a bad gpus= map) fails the prolog, which drains the node:
- *    it cannot fence.  A user-side one (a value that bypassed submission)
- *    creates no agent, and the job runs fenced at 0 (below).
+ *    than taken from the user's environment; a job without GRES GPUs
+ *    gets 0 on every GPU (nogres=fence, the default).  A node-side
+ *    failure (no module, a bad gpus= map) fails the prolog, which drains
+ *    the node: it cannot fence.  A user-side one (a value that bypassed
+ *    submission) creates no agent, and the job runs fenced at 0 (below).
  *  - init_post_opt, remote (slurmstepd of every step, the batch and the
  *    extern one included; root, already inside .../job_<id>/step_<n>/):
  *    binds the job's cgroup to the agent, so every step and task of the
- *    job shares one quota, and sets LD_PRELOAD to the CUDA interposer.  No agent (the prolog refused
- *    the job's value): the job gets an agent with quota 0 everywhere,
- *    fenced rather than failed, because a failing batch step drains the
- *    node in Slurm 22.05.
+ *    job shares one quota, and puts the CUDA interposer first in
+ *    LD_PRELOAD.  Nothing the user controls fails it, because a failing
+ *    step (a batch step for sure) drains the node in Slurm 22.05: no
+ *    agent (the prolog refused the job's value) gives the job an agent
+ *    with quota 0 everywhere; --gpu-mem's callback, which slurmstepd
+ *    runs too, refuses nothing there; an LD_PRELOAD of any length is
+ *    kept, what does not fit Slurm's bound dropped.
+ *  - task_init (each task, as the user, its stdio set up): prints on the
+ *    job's stderr what init_post_opt had to tell it (fenced at 0,
+ *    LD_PRELOAD entries dropped), which slurmd's log alone would hide.
  *  - job_epilog (slurmd, root; also after scancel): retires the agent.
  *    Nodes that crashed leave agents behind: gpu-dma-lock-ctl gc.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +69,35 @@ EXPORT const unsigned int spank_plugin_version = 1;
 
 static struct gdl_slurm_conf conf;
 static char *gpu_mem;		/* --gpu-mem as given (local, allocator, remote) */
+/*
+ * What slurmstepd's init_post_opt has to tell the job: printed on the
+ * task's stderr by task_init (init_post_opt runs before the step's I/O
+ * exists; its slurm_error lines only reach slurmd's log).
+ */
+#define NR_NOTICES 4
+static char notice[NR_NOTICES][GDL_SLURM_ERRLEN + 64];
+static unsigned int nr_notices;
+
+static void job_notice(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+static void job_notice(const char *fmt, ...)
+{
+	unsigned int i;
+	va_list ap;
+
+	if (nr_notices == NR_NOTICES)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(notice[nr_notices], sizeof(notice[0]), fmt, ap);
+	va_end(ap);
+	/* slurmstepd runs --gpu-mem's callback for the launch message's
+	 * options and again for the environment's: say it once. */
+	for (i = 0; i < nr_notices; i++)
+		if (!strcmp(notice[i], notice[nr_notices]))
+			return;
+	slurm_error("gpu_dma_lock: %s", notice[nr_notices]);
+	nr_notices++;
+}
 
 static int gpu_mem_cb(int val, const char *optarg, int remote);
 
@@ -80,10 +117,21 @@ static int gpu_mem_cb(int val, const char *optarg, int remote)
 	uint64_t bytes;
 
 	(void)val;
-	(void)remote;
 	if (gdl_slurm_parse_gpu_mem(&conf, optarg, &bytes, err, sizeof(err))) {
-		slurm_error("gpu_dma_lock: %s", err);
-		return -1;
+		if (!remote) {
+			slurm_error("gpu_dma_lock: %s", err);
+			return -1;
+		}
+		/*
+		 * slurmstepd: a failing callback of a required plugin fails
+		 * the step, and a failed step can drain the node.  The value
+		 * is the user's (an srun with a SLURM_CONF of its own gets
+		 * here); the prolog refused it with the same rule, so the job
+		 * has no quota here: it runs fenced at 0 (bind_step).
+		 */
+		job_notice("%s: refused by this node, where the job gets no GPU memory (quota 0 on every GPU)",
+			   err);
+		return 0;
 	}
 	free(gpu_mem);
 	gpu_mem = strdup(optarg);
@@ -190,6 +238,78 @@ static int read_self_cgroup(char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * The job's LD_PRELOAD (the user's: any length, any content) as ld.so
+ * reads it: the last LD_PRELOAD= of the environment.  NULL when none.
+ */
+static const char *job_preload(spank_t sp, unsigned int *count)
+{
+	const char *val = NULL;
+	char **env = NULL;
+	size_t i;
+
+	*count = 0;
+	if (spank_get_item(sp, S_JOB_ENV, &env) != ESPANK_SUCCESS || !env)
+		return NULL;
+	for (i = 0; env[i]; i++) {
+		if (!strncmp(env[i], "LD_PRELOAD=", 11)) {
+			val = env[i] + 11;
+			(*count)++;
+		}
+	}
+	return val;
+}
+
+/*
+ * LD_PRELOAD: the interposer first, then what the job had.  Nothing the
+ * user put there may fail the step (a failing batch step drains the
+ * node): what does not fit is dropped, and the job is told on its stderr.
+ */
+static int set_preload(spank_t sp, uint32_t jid)
+{
+	const size_t len = GDL_SLURM_PRELOAD_MAX + 1;
+	unsigned int count, i;
+	const char *old;
+	char *pre;
+	int dropped, ret = -1;
+
+	pre = malloc(len);
+	if (!pre) {
+		slurm_error("gpu_dma_lock: job %u: LD_PRELOAD: out of memory", jid);
+		return -1;
+	}
+	old = job_preload(sp, &count);
+	dropped = gdl_slurm_preload_value(conf.preload, old, pre, len);
+	if (dropped < 0) {
+		slurm_error("gpu_dma_lock: job %u: preload=%s is too long for LD_PRELOAD",
+			    jid, conf.preload);
+		goto out;
+	}
+	if (dropped)
+		job_notice("LD_PRELOAD is %zu bytes, too long to put %s first: kept the entries that fit after it (%zu bytes), dropped its last %d",
+			   strlen(old), conf.preload, strlen(pre), dropped);
+	/* Only one LD_PRELOAD may stay: ld.so would read the last one. */
+	for (i = 0; i < count; i++)
+		if (spank_unsetenv(sp, "LD_PRELOAD") != ESPANK_SUCCESS)
+			break;
+	if (spank_setenv(sp, "LD_PRELOAD", pre, 1) == ESPANK_SUCCESS) {
+		ret = 0;
+		goto out;
+	}
+	/* Within Slurm's bound, so not expected: the interposer alone. */
+	slurm_error("gpu_dma_lock: job %u: cannot set LD_PRELOAD (%zu bytes)",
+		    jid, strlen(pre));
+	if (strcmp(pre, conf.preload) &&
+	    spank_setenv(sp, "LD_PRELOAD", conf.preload, 1) == ESPANK_SUCCESS) {
+		job_notice("LD_PRELOAD could not be set with the job's entries: it is %s alone",
+			   conf.preload);
+		ret = 0;
+	}
+out:
+	free(pre);
+	return ret;
+}
+
 /* slurmstepd, root, in the job's cgroup: bind it, set LD_PRELOAD. */
 static int bind_step(spank_t sp)
 {
@@ -197,7 +317,7 @@ static int bind_step(spank_t sp)
 		.device = GDL_ALL_DEVICES,
 		.bytes = 0,
 	};
-	char name[GDL_NAME_LEN], proc[4096], cg[4096], pre[8192], old[8192];
+	char name[GDL_NAME_LEN], proc[4096], cg[4096];
 	struct gdlock *g;
 	uint32_t jid, aid;
 	int ret;
@@ -218,8 +338,8 @@ static int bind_step(spank_t sp)
 		return -1;
 	ret = gdlock_agent_find(g, name, &aid);
 	if (ret == -ENOENT) {
-		slurm_error("gpu_dma_lock: job %u has no GPU memory quota on this node (its --gpu-mem was refused: the prolog's line in slurmd's log says why): it runs with quota 0 on every GPU",
-			    jid);
+		job_notice("job %u has no GPU memory quota on this node (its --gpu-mem was refused: the prolog's line in slurmd's log says why): it runs with quota 0 on every GPU",
+			   jid);
 		ret = gdlock_agent_ensure(g, name, &fenced, 1, cg, NULL);
 	} else if (!ret) {
 		ret = gdlock_bind_cgroup(g, aid, cg);
@@ -230,16 +350,7 @@ static int bind_step(spank_t sp)
 	gdlock_close(g);
 	if (ret)
 		return -1;
-	if (!conf.preload[0])
-		return 0;
-	if (spank_getenv(sp, "LD_PRELOAD", old, sizeof(old)) != ESPANK_SUCCESS)
-		old[0] = '\0';
-	if (gdl_slurm_preload_value(conf.preload, old, pre, sizeof(pre)) ||
-	    spank_setenv(sp, "LD_PRELOAD", pre, 1) != ESPANK_SUCCESS) {
-		slurm_error("gpu_dma_lock: job %u: cannot set LD_PRELOAD", jid);
-		return -1;
-	}
-	return 0;
+	return conf.preload[0] ? set_preload(sp, jid) : 0;
 }
 
 EXPORT int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
@@ -255,6 +366,22 @@ EXPORT int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	default:
 		return 0;
 	}
+}
+
+/* The task, as the user, its stdio set up: tell the job (once per node). */
+EXPORT int slurm_spank_task_init(spank_t sp, int ac, char **av)
+{
+	unsigned int i;
+	int tid = -1;
+
+	(void)ac;
+	(void)av;
+	if (!nr_notices || spank_get_item(sp, S_TASK_ID, &tid) != ESPANK_SUCCESS ||
+	    tid != 0)
+		return 0;
+	for (i = 0; i < nr_notices; i++)
+		dprintf(STDERR_FILENO, "gpu_dma_lock: %s\n", notice[i]);
+	return 0;
 }
 
 EXPORT int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
@@ -304,10 +431,13 @@ EXPORT int slurm_spank_job_prolog(spank_t sp, int ac, char **av)
 	if (ret)
 		slurm_error("gpu_dma_lock: job %u: agent %s: %s", jid, name,
 			    gdlock_strerror(ret));
-	else
+	else if (gpus && *gpus)
 		slurm_info("gpu_dma_lock: job %u: agent %s, %llu bytes per GPU on %s",
-			   jid, name, (unsigned long long)bytes,
-			   gpus && *gpus ? gpus : "every GPU");
+			   jid, name, (unsigned long long)bytes, gpus);
+	else
+		slurm_info("gpu_dma_lock: job %u: agent %s, no GRES GPUs: %llu bytes on every GPU (nogres=%s)",
+			   jid, name, conf.nogres_all ? (unsigned long long)bytes : 0ULL,
+			   conf.nogres_all ? "all" : "fence");
 out:
 	free(dev);
 	gdlock_close(g);
