@@ -53,7 +53,9 @@ exec 3<&-
 if rmmod gpu_dma_lock; then ok "rmmod after close"; else bad "rmmod after close"; fi
 [ ! -e /proc/gpu_dma_lock ] && ok "/proc/gpu_dma_lock removed" || bad "/proc/gpu_dma_lock left behind"
 
-# 3. Every invalid parameter refuses the load, with a message naming it.
+# 3. Every invalid parameter refuses the load, with the module's own message
+# naming it ("gpu_dma_lock: NAME: '...' is not ..."; the kernel's
+# "`X' invalid for parameter `NAME'" comes whatever the module says).
 for p in default_quota=12X default_quota=99999999999T default_policy=maybe \
 	 max_agents=0 max_agents=70000 max_reservations=0 enforce=2 \
 	 pci_ids=xyz pci_ids=10de:123456 pci_ids=10de,,1002; do
@@ -62,10 +64,10 @@ for p in default_quota=12X default_quota=99999999999T default_policy=maybe \
 	if insmod "$KO" "$p" 2>/dev/null; then
 		bad "insmod $p was accepted"
 		rmmod gpu_dma_lock
-	elif log_since_mark | grep -q "$name"; then
-		ok "insmod $p refused with a message naming $name"
+	elif log_since_mark | grep -q "gpu_dma_lock: $name: '"; then
+		ok "insmod $p refused with the module's message naming $name"
 	else
-		bad "insmod $p refused without a message"
+		bad "insmod $p refused without the module's message naming $name"
 	fi
 done
 
