@@ -109,7 +109,7 @@ for t in "${tiers[@]}"; do
 	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)
 	p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
-	s=$(echo "$line" | sed -n 's/.* \([0-9]*\) skipped$/\1/p')
+	s=$(echo "$line" | sed -n 's/^[^,]*, [0-9]* failed, \([0-9]*\) skipped.*/\1/p')
 	r=$(wc -l <"$retries")
 	p=${p:-0}
 	f=${f:-1}	# no count line: the tier did not finish
