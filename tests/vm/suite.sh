@@ -116,5 +116,51 @@ done
 [ $i -eq 10 ] && ok "10 load/traffic/unload cycles" || bad "load/unload cycle $i failed"
 grep -q gpu_dma_lock /proc/modules && bad "module still loaded" || ok "module unloaded at the end"
 
+# 7. Accounted memory (docs/abi.md: what a tenant makes the kernel allocate
+#    is charged to its memory cgroup, GFP_KERNEL_ACCOUNT): 4000
+#    reservations made from a memory cgroup raise its slab figure by at
+#    least 64 bytes each (a reservation is a kmalloc-192 object or more),
+#    and releasing them gives most of it back.  The guest boots without
+#    cgroup.memory=nokmem, so kernel memory is accounted here.  memory.stat
+#    is read after 3 s: the kernel flushes memcg statistics every 2 s.
+B=${ITEST%/vm/itest}
+N=4000
+cg=/sys/fs/cgroup/gdl-kmem
+if echo +memory >/sys/fs/cgroup/cgroup.subtree_control && mkdir -p $cg &&
+   insmod "$KO" pci_ids=1234:11e8 default_policy=default default_quota=unlimited; then
+	out=$(sh -c "echo \$\$ >$cg/cgroup.procs && exec env PYTHONPATH=$(pwd)/utils/python LD_LIBRARY_PATH=$B/utils python3 -c '
+import sys, time, gpudmalock
+def slab():
+    time.sleep(3)
+    for l in open(\"$cg/memory.stat\"):
+        k, v = l.split()
+        if k == \"slab\":
+            return int(v)
+led = gpudmalock.Ledger()
+s0 = slab()
+held = [led.reserve(0, 4096) for _ in range($N)]
+s1 = slab()
+for r in held:
+    r.release()
+s2 = slab()
+print(\"kmem\", s0, s1, s2)
+'" 2>&1)
+	set -- $(echo "$out" | sed -n 's/^kmem //p')
+	if [ $# -eq 3 ] && [ $(($2 - $1)) -ge $((N * 64)) ]; then
+		ok "$N reservations raise the memory cgroup's slab by $(($2 - $1)) bytes ($((($2 - $1) / N)) each)"
+	else
+		bad "$N reservations and the memory cgroup's slab: '$out'"
+	fi
+	if [ $# -eq 3 ] && [ $(($2 - $3)) -ge $((($2 - $1) / 2)) ]; then
+		ok "released, the slab falls back by $(($2 - $3)) bytes"
+	else
+		bad "released reservations and the memory cgroup's slab: '$out'"
+	fi
+	rmmod gpu_dma_lock || bad "rmmod after the accounting case"
+	rmdir $cg
+else
+	bad "a memory cgroup and the module for the accounting case"
+fi
+
 echo "vm-suite: $pass passed, $fail failed"
 [ $fail -eq 0 ]
