@@ -20,7 +20,9 @@ VERSION := $(shell sed -n '1{s/^[^$(LP)]*$(LP)//;s/[-$(RP)].*//;p;}' debian/chan
 KVER ?= $(shell if [ -d /lib/modules/$$(uname -r)/build ]; then uname -r; \
 	  else ls -d /lib/modules/*/build 2>/dev/null | sed 's|/lib/modules/||;s|/build||' | sort -V | tail -n 1; fi)
 KDIR ?= /lib/modules/$(KVER)/build
-BUILD ?= $(CURDIR)/build
+# GDL_BUILD_DIR (the test runners' build directory) when set, so that
+# what a runner builds with make is what it loads.
+BUILD ?= $(or $(GDL_BUILD_DIR),$(CURDIR)/build)
 W ?=
 
 .PHONY: all module modules-all clean check demo unit coverage vm lint \
@@ -35,13 +37,16 @@ module:
 	@test -d "$(KDIR)" || { echo "no kernel headers at $(KDIR): set KVER or KDIR, or run 'make deps'" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/src GDL_VERSION=$(VERSION) $(if $(W),W=$(W)) modules
 
-# Each kernel gets its own copy of the sources so builds do not mix.
+# Each kernel gets its own copy of the sources so builds do not mix.  Only
+# the files that changed are copied, so kbuild rebuilds what they touch
+# and nothing else: every tier runs this, and loads what it built.
 modules-all:
 	@set -e; for k in $$(tests/vm/kernels.sh); do \
 		echo "== $$k"; \
-		mkdir -p $(BUILD)/kmod/$$k; \
-		cp src/*.c src/*.h src/Kbuild $(BUILD)/kmod/$$k/; \
-		mkdir -p $(BUILD)/kmod/$$k/uapi; cp src/uapi/*.h $(BUILD)/kmod/$$k/uapi/; \
+		mkdir -p $(BUILD)/kmod/$$k/uapi; \
+		for f in src/*.c src/*.h src/Kbuild src/uapi/*.h; do \
+			cmp -s $$f $(BUILD)/kmod/$$k/$${f#src/} || cp $$f $(BUILD)/kmod/$$k/$${f#src/}; \
+		done; \
 		$(MAKE) -C /lib/modules/$$k/build M=$(BUILD)/kmod/$$k GDL_VERSION=$(VERSION) $(if $(W),W=$(W)) modules; \
 	done
 

@@ -3,14 +3,73 @@
 #
 # make check: every test tier in order, each one's output in
 # build/check/TIER.log, then a table of per-tier counts.  A tier passes
-# when its command exits 0; its counts come from its closing
-# "NAME: N passed, M failed" line.  The last line is the total in the
-# same form.
+# when its command exits 0 and its closing line
+# "NAME: N passed, M failed, K skipped" says 0 failed; a missing line, or
+# one without its skipped count, fails it.  The last line is the total in
+# the same form: "check: N passed, M failed, K skipped".
+#
+# The knobs that shrink the suite (fewer fuzz calls, cycles or seconds,
+# fewer suites, kernels or container cases, memory checkers off) are
+# printed first.  Set below their defaults, make check refuses to run
+# unless GDL_CHECK_REDUCED=1, and then it says "REDUCED" before its total.
+# Each tier's VM runs that vm-run.sh booted again (the TCG int3 flake,
+# tests/vm/README.md) are counted in the "retries" column.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
 mkdir -p "$build/check"
+
+# The knobs: name, default (what make check runs when it is unset), and
+# how a value shrinks the suite ("num": below the default; others below).
+knobs=(
+	"FUZZ_CALLS|1000000|num"
+	"SEED_CALLS|20000|num"
+	"LIFECYCLE_CYCLES|100|num"
+	"RACE_SECS|8|num"
+	"STORM_PROCS|1000|num"
+	"HOTPLUG_SECS|3|num"
+	"HOSTILE_SUITES||suites"
+	"GDL_KERNELS||kernels"
+	"GDL_CTR_SCOPE|core|scope"
+	"GDL_VM_MEMCHECK|1|num"
+	"GDL_BENCH_VM_ONLY||unset"
+	"FUZZ_SEED|(random)|any"
+	"GDL_BUILD_DIR|build|any"
+)
+reduced=()
+echo "check: effective knobs (default in brackets):"
+for kn in "${knobs[@]}"; do
+	IFS='|' read -r name def how <<<"$kn"
+	if [ -z "${!name+set}" ]; then
+		printf '  %-18s %s\n' "$name" "[${def:-unset}]"
+		continue
+	fi
+	v=${!name}
+	printf '  %-18s %s  [%s]\n' "$name" "'$v'" "${def:-unset}"
+	case $how in
+	num)	case $v in
+		'' | *[!0-9]*) reduced+=("$name='$v' (not a number)") ;;
+		*) [ "$v" -lt "$def" ] && reduced+=("$name=$v") ;;
+		esac ;;
+	suites)	all=$(sed -n 's/^SUITES=${5:-"\(.*\)"}$/\1/p' tests/hostile/guest.sh)
+		for su in $all; do
+			case " $v " in *" $su "*) ;; *) [ -n "$v" ] && { reduced+=("HOSTILE_SUITES='$v'"); break; } ;; esac
+		done ;;
+	kernels) [ "$(tests/vm/kernels.sh)" = "$(env -u GDL_KERNELS tests/vm/kernels.sh)" ] ||
+			reduced+=("GDL_KERNELS='$v'") ;;
+	scope)	case $v in core | full) ;; *) reduced+=("GDL_CTR_SCOPE='$v'") ;; esac ;;
+	unset)	reduced+=("$name='$v'") ;;
+	esac
+done
+if [ ${#reduced[@]} -gt 0 ]; then
+	if [ "${GDL_CHECK_REDUCED:-0}" != 1 ]; then
+		echo "check: refusing to run a reduced suite: ${reduced[*]}"
+		echo "check: unset them, or set GDL_CHECK_REDUCED=1 to run it anyway (its total then says REDUCED)"
+		exit 2
+	fi
+	echo "check: REDUCED on purpose (GDL_CHECK_REDUCED=1): ${reduced[*]}"
+fi
 
 # name|command
 tiers=(
@@ -31,22 +90,35 @@ tiers=(
 rows=()
 total_pass=0
 total_fail=0
+total_skip=0
+total_retry=0
 bad=0
 start_all=$(date +%s)
 for t in "${tiers[@]}"; do
 	name=${t%%|*}
 	cmd=${t#*|}
 	log=$build/check/$name.log
+	# vm-run.sh adds a line here for every guest it boots again.
+	retries=$build/check/$name.retries
+	: >"$retries"
 	echo "=== $name: $cmd"
 	start=$(date +%s)
-	bash -c "$cmd" 2>&1 | tee "$log"
+	GDL_VM_RETRY_LOG=$retries bash -c "$cmd" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	secs=$(($(date +%s) - start))
-	line=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)
 	p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	s=$(echo "$line" | sed -n 's/^[^,]*, [0-9]* failed, \([0-9]*\) skipped.*/\1/p')
+	r=$(wc -l <"$retries")
 	p=${p:-0}
 	f=${f:-1}	# no count line: the tier did not finish
+	note=
+	if [ -n "$line" ] && [ -z "$s" ]; then
+		note="no skipped count"
+		[ "$f" -eq 0 ] && f=1
+	fi
+	s=${s:-0}
 	# A count of failures fails the tier whatever its exit status says.
 	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
 		bad=1
@@ -55,15 +127,20 @@ for t in "${tiers[@]}"; do
 	else
 		verdict=ok
 	fi
-	extra=
+	extra=$note
 	[ "$name" = coverage ] && extra=$(grep -E '^TOTAL' "$log" | tail -n 1)
-	rows+=("$(printf '%-10s %-4s %6d passed %4d failed %5ds  %s' "$name" "$verdict" "$p" "$f" "$secs" "$extra")")
+	rows+=("$(printf '%-10s %-4s %6d passed %4d failed %4d skipped %3d retries %5ds  %s' \
+		"$name" "$verdict" "$p" "$f" "$s" "$r" "$secs" "$extra")")
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + s))
+	total_retry=$((total_retry + r))
 done
 
 echo
 echo "make check summary ($(($(date +%s) - start_all))s; logs in $build/check/):"
 printf '  %s\n' "${rows[@]}"
-echo "check: $total_pass passed, $total_fail failed"
+echo "retries: $total_retry (guests booted again after the TCG int3 flake; failed runs kept, see $build/check/*.retries)"
+[ ${#reduced[@]} -eq 0 ] || echo "check: REDUCED: ${reduced[*]}"
+echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit $bad

@@ -7,7 +7,7 @@
 #  - checkpatch.pl --strict --no-tree (from Debian's linux-source-6.1
 #    tarball) is clean on every tracked file under src/,
 #  - every tracked source file carries an SPDX line.
-# Ends with "lint: N passed, M failed".
+# Ends with "lint: N passed, M failed, 0 skipped".
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
@@ -27,6 +27,7 @@ if [ ! -f "$ks/.stamp" ]; then
 		touch "$ks/.stamp"
 fi
 
+[ -n "$(tests/vm/kernels.sh)" ] || res 1 "a kernel with headers to build against (make deps)"
 for k in $(tests/vm/kernels.sh); do
 	d=$build/lint/$k
 	rm -rf "$d"
@@ -59,5 +60,5 @@ nomkdir=$(for f in tests/*/run.sh tests/demo/demo.sh tests/check.sh; do
 [ -n "$nomkdir" ] && echo "writes into \$build before making it: $nomkdir"
 res ${#nomkdir} "every runner makes its build directory before logging there"
 
-echo "lint: $pass passed, $fail failed"
+echo "lint: $pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

@@ -16,11 +16,13 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}	# the module; tests/bench/Makefile builds into build/bench
 cd "$root"
 smoke=
 [ "${1:-}" = --smoke ] && { smoke=--smoke; shift; }
 pass=0
 fail=0
+skip=0
 res() { if [ "$1" -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL bench: $2"; fi; }
 
 make -s modules-all >/dev/null && make -s utils >/dev/null && make -s -C tests/bench all >/dev/null
@@ -30,6 +32,8 @@ if [ -z "${GDL_BENCH_VM_ONLY:-}" ]; then
 echo "== native core ($(uname -m), $(nproc) CPUs)"
 build/bench/native $smoke
 res $? "native"
+else
+	skip=$((skip + 1))	# GDL_BENCH_VM_ONLY
 fi
 if [ -z "$smoke" ] && [ -z "${GDL_BENCH_VM_ONLY:-}" ] && command -v valgrind >/dev/null; then
 	echo
@@ -64,13 +68,17 @@ if [ -z "$smoke" ] && [ -z "${GDL_BENCH_VM_ONLY:-}" ] && command -v valgrind >/d
 fi
 
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
+if [ ${#kernels[@]} -eq 0 ]; then
+	mapfile -t kernels < <(tests/vm/kernels.sh)
+	skip=$((skip + $(tests/vm/kernels.sh --dropped | wc -l)))
+fi
+[ ${#kernels[@]} -gt 0 ] || res 1 "no kernel with headers installed"
 for k in "${kernels[@]}"; do
 	echo
 	echo "== kernel $k (QEMU TCG, 2 vCPUs)"
 	tests/vm/vm-run.sh -k "$k" -e 1 -c 2 -t 1200 -- \
-		"insmod build/kmod/$k/gpu_dma_lock.ko pci_ids=1234:11e8 max_agents=10010 && build/bench/bench $smoke && rmmod gpu_dma_lock"
+		"insmod $build/kmod/$k/gpu_dma_lock.ko pci_ids=1234:11e8 max_agents=10010 && build/bench/bench $smoke && rmmod gpu_dma_lock"
 	res $? "kernel $k"
 done
-echo "bench: $pass passed, $fail failed"
+echo "bench: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -19,17 +19,15 @@ cargo=${CARGO:-/usr/bin/cargo}
 export RUSTC=${RUSTC:-/usr/bin/rustc} RUSTDOC=${RUSTDOC:-/usr/bin/rustdoc}
 python=${PYTHON:-/usr/bin/python3}
 
-kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
-
 # shellcheck source=tests/common/tally.sh
 . tests/common/tally.sh
+tally_kernels bindings "$@"
 
 mkdir -p "$build/vm"
 blog=$build/bindings-build.log
 if ! make -s modules-all >"$blog" 2>&1 || ! make -s utils >>"$blog" 2>&1; then
 	tail -n 30 "$blog"
-	echo "bindings: 0 passed, 1 failed"
+	echo "bindings: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 export GPUDMALOCK_LIB_DIR=$build/utils LD_LIBRARY_PATH=$build/utils
@@ -70,7 +68,7 @@ for l in sys.stdin:
 example=$build/rust/debug/examples/orchestrator
 if [ -z "$dev_test" ] || [ ! -x "$example" ]; then
 	tail -n 30 "$log"
-	echo "bindings: $total_pass passed, $((total_fail + 1)) failed"
+	echo "bindings: $total_pass passed, $((total_fail + 1)) failed, $total_skip skipped"
 	exit 1
 fi
 

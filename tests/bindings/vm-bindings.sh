@@ -69,8 +69,16 @@ has $T/py-example "^py-demo: quota_exceeded on device 0: asked 2097152 bytes, li
 has $T/py-example "^py-demo: exit status 1, agent retired$" "python example retires the agent after the child exits 1"
 
 # Nothing left behind: no agent, no cgroup, no reservation, no open file.
-$CTL agent list >$T/agents 2>&1
-grep -Eq 'bindings|demo' $T/agents && { bad "agents left behind:"; cat $T/agents; } || ok "no agent left behind"
+# (the list must itself succeed: a failing ctl prints no agent either)
+if ! $CTL agent list >$T/agents 2>&1; then
+	bad "no agent left behind: gpu-dma-lock-ctl agent list failed:"
+	cat $T/agents
+elif grep -Eq 'bindings|demo' $T/agents; then
+	bad "agents left behind:"
+	cat $T/agents
+else
+	ok "no agent left behind"
+fi
 ls -d /sys/fs/cgroup/*bindings* /sys/fs/cgroup/*-demo 2>/dev/null && bad "cgroups left behind" || ok "no cgroup left behind"
 grep -q '^ledger_consistent 1$' /proc/gpu_dma_lock/stats && ok "ledger consistent" || bad "ledger not consistent"
 grep -q '^live_reservations 0$' /proc/gpu_dma_lock/stats && ok "no reservation left" || bad "reservations left: $(grep live_reservations /proc/gpu_dma_lock/stats)"

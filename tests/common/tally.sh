@@ -2,44 +2,82 @@
 # shellcheck shell=bash
 #
 # Sourced by the tier runners (tests/vm/run-suite.sh, tests/ctl/run.sh,
-# tests/cuda/run.sh): adds up what each test program printed last as
-# "NAME: N passed, M failed", a row per part, and the tier's total line,
-# which tests/check.sh reads.
+# tests/cuda/run.sh, ...): adds up what each test program printed last as
+# "NAME: N passed, M failed" (optionally followed by ", K skipped"), a row
+# per part, and the tier's total line "TIER: N passed, M failed, K
+# skipped", which tests/check.sh reads.  A VM run that vm-run.sh had to
+# boot again (the TCG int3 flake) is counted too: "retries: N".
 
 total_pass=0
 total_fail=0
+total_skip=0
+total_retry=0
 summary=()
+p=0 f=0 s=0
 
 # tally NAME LOG RC: add the counts NAME printed in LOG; they are left in
-# p and f.  No count line at all, or a non-zero RC with nothing counted as
-# failed (a crash, a timeout, a dirty kernel log), is one failure.
+# p, f and s.  No count line at all, or a non-zero RC with nothing counted
+# as failed (a crash, a timeout, a dirty kernel log), is one failure.
+# vm-run.sh's "vm-run: RETRY" lines in LOG add to the retries.
 tally() {
-	local counts
-	counts=$(sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed\$/\1 \2/p" "$2" | tail -n 1)
-	read -r p f <<<"${counts:-0 1}"
+	local counts r
+	counts=$(sed -n "s/^$1: \([0-9]*\) passed, \([0-9]*\) failed\(, \([0-9]*\) skipped\)\{0,1\}\$/\1 \2 \4/p" "$2" | tail -n 1)
+	read -r p f s <<<"${counts:-0 1 0}"
+	s=${s:-0}
 	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
 		f=1
 	fi
+	r=$(grep -c '^vm-run: RETRY' "$2" 2>/dev/null)
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + s))
+	total_retry=$((total_retry + ${r:-0}))
 }
 
-# tally_row LABEL [SECS [NOTE]]: a summary row with the last tally's p, f.
+# tally_row LABEL [SECS [NOTE]]: a summary row with the last tally's p, f, s.
 tally_row() {
-	if [ $# -ge 3 ]; then
-		summary+=("$(printf '%-28s %4d passed %3d failed  %4ds  %s' "$1" "$p" "$f" "$2" "$3")")
-	elif [ $# -ge 2 ]; then
-		summary+=("$(printf '%-28s %4d passed %3d failed  %4ds' "$1" "$p" "$f" "$2")")
-	else
-		summary+=("$(printf '%-28s %4d passed %3d failed' "$1" "$p" "$f")")
+	local row
+	row=$(printf '%-28s %4d passed %3d failed %3d skipped' "$1" "$p" "$f" "$s")
+	[ $# -ge 2 ] && row=$(printf '%s  %4ds' "$row" "$2")
+	[ $# -ge 3 ] && row="$row  $3"
+	summary+=("$row")
+}
+
+# tally_skip LABEL N WHY: N cases not run, counted as skipped, with a row.
+tally_skip() {
+	p=0 f=0 s=$2
+	total_skip=$((total_skip + $2))
+	tally_row "$1" 0 "skipped: $3"
+}
+
+# tally_kernels TIER [KVER...]: the kernels to test, into the array
+# `kernels`: the arguments, else every one tests/vm/kernels.sh lists.
+# Bootable kernels without headers are skipped, one each; no kernel at all
+# is a failure (a tier cannot go green on host tests alone).
+tally_kernels() {
+	local tier=$1 k
+	shift
+	kernels=("$@")
+	if [ ${#kernels[@]} -eq 0 ]; then
+		mapfile -t kernels < <(tests/vm/kernels.sh)
+		while read -r k; do
+			[ -n "$k" ] && tally_skip "$k" 1 "no headers (/lib/modules/$k/build)"
+		done < <(tests/vm/kernels.sh --dropped)
+	fi
+	if [ ${#kernels[@]} -eq 0 ]; then
+		echo "FAIL $tier: no kernel with headers installed (make deps installs them)"
+		p=0 f=1 s=0
+		total_fail=$((total_fail + 1))
+		tally_row "(no kernel)"
 	fi
 }
 
-# tally_end TIER TITLE: print the rows and the total; fails if any failed.
+# tally_end TIER TITLE: print the rows and the totals; fails if any failed.
 tally_end() {
 	echo
 	echo "$2"
 	printf '  %s\n' "${summary[@]}"
-	echo "$1: $total_pass passed, $total_fail failed"
+	echo "retries: $total_retry"
+	echo "$1: $total_pass passed, $total_fail failed, $total_skip skipped"
 	[ "$total_fail" -eq 0 ]
 }

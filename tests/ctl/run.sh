@@ -14,15 +14,13 @@ build=${GDL_BUILD_DIR:-$root/build}
 mkdir -p "$build"	# a fresh clone has none: the logs below go there
 cd "$root" || exit 1
 
-kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
-
 # shellcheck source=tests/common/tally.sh
 . tests/common/tally.sh
+tally_kernels ctl "$@"
 
 if ! make -s modules-all >"$build/ctl-build.log" 2>&1 || ! make -s utils >>"$build/ctl-build.log" 2>&1; then
 	tail -n 30 "$build/ctl-build.log"
-	echo "ctl: 0 passed, 1 failed"
+	echo "ctl: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 

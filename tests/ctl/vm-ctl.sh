@@ -208,7 +208,13 @@ expect 0 "--help of a subcommand" $CTL quota set --help
 #    agent's cgroup, as a container would).
 $CTL watch --json --count 1 --timeout 30 >$T/watch 2>&1 &
 wpid=$!
-sleep 1
+# A reader gets the events since it opened the device: wait (10 s at
+# most) until the watcher holds it open, not a fixed second.
+i=0
+until ls -l /proc/$wpid/fd 2>/dev/null | grep -q gpu_dma_lock || [ $i -ge 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 expect 1 "workload over quota is refused" sh -c "echo \$\$ >/sys/fs/cgroup/ctl-train/cgroup.procs && exec $CTL reserve 0 6M 4M"
 has "reserve 6M on device 0: ok" "the first reservation fits"
 has "reserve 4M on device 0: REFUSED: .*EDQUOT" "the second is refused (EDQUOT)"

@@ -26,7 +26,10 @@
  * Every mode checks that the stand-in saw exactly one RESERVE and one
  * RELEASE per pair (none for plain) and nothing left charged; that is
  * asserted, a time never is.  --smoke (make check) runs it tiny and ends
- * with "host_bench: N passed, M failed", a case per mode and round.
+ * with "host_bench: N passed, M failed": a passed case per round of the
+ * interposed mode, the only one that tests the interposer (plain and
+ * ledger test this harness and its stand-in: a failure there still fails,
+ * but their passing counts for nothing).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -251,7 +254,7 @@ int main(int argc, char **argv)
 {
 	double best[NR_MODES], t, extra;
 	long n = 200000;
-	int rounds = 7, reps = 5, smoke = 0, failed = 0, i, m;
+	int rounds = 7, reps = 5, smoke = 0, failed = 0, failed_ip = 0, i, m;
 	const char *lib;
 
 	setenv("FAKE_CUDA_PCI", STUB_PCI, 1);
@@ -286,17 +289,18 @@ int main(int argc, char **argv)
 		for (m = 0; m < NR_MODES; m++) {
 			t = child("/proc/self/exe", lib, m, n, reps);
 			if (t < 0) {
-				printf("FAIL host_bench: mode %s\n", mode_name[m]);
+				printf("FAIL host_bench: mode %s%s\n", mode_name[m],
+				       m == INTERPOSED ? "" : " (the harness itself)");
 				failed++;
+				failed_ip += m == INTERPOSED;
 			} else if (t < best[m]) {
 				best[m] = t;
 			}
 		}
 	}
-	/* Each mode's child checked the stand-in's counts: a case each. */
+	/* Each mode's child checked the stand-in's counts. */
 	if (smoke || failed) {
-		printf("host_bench: %d passed, %d failed\n",
-		       rounds * NR_MODES - failed, failed);
+		printf("host_bench: %d passed, %d failed\n", rounds - failed_ip, failed);
 		return failed != 0;
 	}
 	extra = best[INTERPOSED] - best[PLAIN] - best[LEDGER];

@@ -89,20 +89,28 @@ if rmmod gpu_dma_lock; then ok "rmmod"; else bad "rmmod"; fi
 # The driver's bus id is read with the ctl's grammar (gdl_parse_pci_addr):
 # NVML's 8-digit domain in upper case and lspci's short form name the
 # managed GPU; trailing junk, which the ctl always refused, names none.
-# "cudatest alloc 1" exits 0 when 1 MiB is charged on the device: the
-# module is reloaded so that an unbound process is charged to the default
-# agent.
+# "cudatest alloc 1" exits 0 when 1 MiB fits, 3 on CUDA_ERROR_OUT_OF_MEMORY,
+# 4 on another error: the module is reloaded so that an unbound process is
+# charged to the default agent.  Managed: it exits 0 and the ledger's
+# reserve_ok counter rose (fail = open would let an unaccounted allocation
+# exit 0 too).  Unmanaged: the interposer says the device is not managed,
+# refuses (3 or 4, not a crash) and nothing is charged.
 first=${pci%%,*}
+reserve_ok() { sed -n 's/^reserve_ok \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats; }
 busid_case() {
 	want=$1
 	shift
-	env LD_PRELOAD="$LIB" FAKE_CUDA_PCI="$1" "$B/cuda/cudatest" alloc 1 >/dev/null 2>&1
+	r0=$(reserve_ok)
+	env LD_PRELOAD="$LIB" FAKE_CUDA_PCI="$1" "$B/cuda/cudatest" alloc 1 >/tmp/gdl-busid.out 2>&1
 	rc=$?
-	if { [ "$want" = managed ] && [ $rc -eq 0 ]; } ||
-		{ [ "$want" = unmanaged ] && [ $rc -ne 0 ]; }; then
-		ok "bus id '$1': $want (cudatest alloc exited $rc)"
+	n=$(($(reserve_ok) - r0))
+	if [ "$want" = managed ] && [ $rc -eq 0 ] && [ $n -ge 1 ]; then
+		ok "bus id '$1': managed (cudatest alloc exited 0, $n reservations charged)"
+	elif [ "$want" = unmanaged ] && { [ $rc -eq 3 ] || [ $rc -eq 4 ]; } && [ $n -eq 0 ] &&
+	     grep -q 'is not managed by gpu_dma_lock' /tmp/gdl-busid.out; then
+		ok "bus id '$1': unmanaged (refused, exit $rc, nothing charged)"
 	else
-		bad "bus id '$1': want $want, cudatest alloc exited $rc"
+		bad "bus id '$1': want $want, cudatest alloc exited $rc, $n reservations charged: $(head -c 300 /tmp/gdl-busid.out)"
 	fi
 }
 if insmod "$KO" pci_ids=1234:11e8 default_policy=default default_quota=64M; then

@@ -29,6 +29,7 @@ int main(int argc, char **argv)
 	struct timespec a, b;
 	CUcontext ctx;
 	CUdevice dev;
+	CUresult e1 = CUDA_SUCCESS;
 	int n = 0, i;
 
 	check(cuInit(0) == CUDA_SUCCESS, "cuInit");
@@ -41,9 +42,13 @@ int main(int argc, char **argv)
 		check(tot == quota, "cuMemGetInfo total is the quota");
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (i = 0; i < 10000; i++)
-		if (cuMemAlloc(&p[0], 1 << 20) || cuMemFree(p[0]))
+		if ((e1 = cuMemAlloc(&p[0], 1 << 20)) || (e1 = cuMemFree(p[0])))
 			break;
 	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (e1 == CUDA_ERROR_OUT_OF_MEMORY)
+		printf("cuMemAlloc/cuMemFree pair %d: CUDA_ERROR_OUT_OF_MEMORY\n", i);
+	else if (e1)
+		printf("cuMemAlloc/cuMemFree pair %d: CUresult %d\n", i, (int)e1);
 	check(i == 10000, "10000 cuMemAlloc/cuMemFree pairs of 1 MiB");
 	printf("alloc+free pair: %.0f ns\n",
 	       ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 10000);

@@ -75,10 +75,18 @@ echo "fail = open" >$conf
 chmod 644 $conf
 run "C, fail-open" LD_PRELOAD="$lib" "$build/cuda/cuda_quota" 0
 run "C, no interposer (baseline)" "$build/cuda/cuda_quota" 0
-if GDL_CUDA_FAIL=closed GDL_CUDA_LOG=0 LD_PRELOAD="$lib" "$build/cuda/cuda_quota" 0 >/dev/null 2>&1; then
-	echo "FAIL fail-closed: allocations were not refused"; rc=1
+# Refused by the interposer, not failing for another reason: it is there
+# and preloaded (ld.so says nothing), and the first allocation gets
+# CUDA_ERROR_OUT_OF_MEMORY (no interposer or no libcuda exits 127 or
+# fails otherwise, and must not pass).
+out=$(GDL_CUDA_FAIL=closed GDL_CUDA_LOG=0 LD_PRELOAD="$lib" "$build/cuda/cuda_quota" 0 2>&1)
+if [ -f "$lib" ] && ! echo "$out" | grep -q 'cannot be preloaded' &&
+   echo "$out" | grep -q '^cuMemAlloc/cuMemFree pair 0: CUDA_ERROR_OUT_OF_MEMORY$'; then
+	echo "ok   fail-closed: allocations refused with CUDA_ERROR_OUT_OF_MEMORY by the interposer"
 else
-	echo "ok   fail-closed: allocations refused"
+	echo "FAIL fail-closed: the first allocation was not refused with CUDA_ERROR_OUT_OF_MEMORY by a loaded interposer:"
+	echo "$out" | tail -n 5 | sed 's/^/  /'
+	rc=1
 fi
 if [ $have_torch = 1 ]; then
 	run "PyTorch, fail-open" LD_PRELOAD="$lib" python3 tests/gpu/torch_quota.py 0

@@ -187,10 +187,12 @@ params)
 		if load "$p" 2>/dev/null; then
 			sh_case 1 "insmod $p was accepted ($(cat /sys/module/gpu_dma_lock/parameters/$name 2>/dev/null))"
 			unload
-		elif log_since_mark | grep -q "$name"; then
-			sh_case 0 "insmod $p refused naming $name"
+		elif log_since_mark | grep -q "gpu_dma_lock: $name: '"; then
+			# the module's own line: the kernel's "invalid for
+			# parameter `NAME'" comes whatever the module says
+			sh_case 0 "insmod $p refused with the module's message naming $name"
 		else
-			sh_case 1 "insmod $p refused without a message naming $name"
+			sh_case 1 "insmod $p refused without the module's message naming $name"
 		fi
 	done
 	# The boundaries themselves are accepted (pci_ids= : manual devices only).

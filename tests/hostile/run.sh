@@ -19,21 +19,42 @@ mkdir -p "$build"	# a fresh clone has none: the logs below go there
 bin=$build/hostile
 cd "$root"
 
+rows=()
+total_pass=0
+total_fail=0
+total_skip=0
+retries=0
+# Bootable kernels without headers: skipped, one each.
 kernels=("$@")
-[ ${#kernels[@]} -gt 0 ] || mapfile -t kernels < <(tests/vm/kernels.sh)
-[ ${#kernels[@]} -gt 0 ] || { echo "hostile: no kernel with headers installed" >&2; exit 1; }
+if [ ${#kernels[@]} -eq 0 ]; then
+	mapfile -t kernels < <(tests/vm/kernels.sh)
+	while read -r k; do
+		[ -n "$k" ] || continue
+		rows+=("$(printf '%-26s %-10s %6s %6s %9s %7s %8s %6s  skipped: no headers' "$k" "(all)" - - - - - -)")
+		total_skip=$((total_skip + 1))
+	done < <(tests/vm/kernels.sh --dropped)
+fi
+if [ ${#kernels[@]} -eq 0 ]; then
+	echo "FAIL hostile: no kernel with headers installed (make deps installs them)"
+	echo "hostile: 0 passed, 1 failed, $total_skip skipped"
+	exit 1
+fi
+# Every suite guest.sh knows; HOSTILE_SUITES runs some of them, and the
+# others count as skipped on every kernel.
+all_suites=$(sed -n 's/^SUITES=${5:-"\(.*\)"}$/\1/p' tests/hostile/guest.sh)
+[ -n "$all_suites" ] || { echo "hostile: cannot read the suite list from guest.sh"; exit 1; }
 
 start_all=$(date +%s)
 make -s modules-all >"$build/hostile-build.log" 2>&1 ||
-	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed"; exit 1; }
+	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed, 0 skipped"; exit 1; }
 make -s utils >>"$build/hostile-build.log" 2>&1 ||
-	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed"; exit 1; }
+	{ tail -n 20 "$build/hostile-build.log"; echo "hostile: 0 passed, 1 failed, 0 skipped"; exit 1; }
 mkdir -p "$bin"
 for p in fuzz hostile noisy hotplug; do
 	${CC:-cc} -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/include -Itests/common \
 		-Isrc/uapi -static "tests/hostile/$p.c" \
 		"$build/utils/libgpudmalock.a" -lpthread -o "$bin/$p" ||
-		{ echo "hostile: 0 passed, 1 failed"; exit 1; }
+		{ echo "hostile: 0 passed, 1 failed, 0 skipped"; exit 1; }
 done
 build_secs=$(($(date +%s) - start_all))
 
@@ -44,9 +65,6 @@ envs="STORM_PROCS=${STORM_PROCS:-1000} STORM_BATCH=${STORM_BATCH:-50}"
 envs="$envs RACE_SECS=${RACE_SECS:-8} LIFECYCLE_CYCLES=${LIFECYCLE_CYCLES:-100}"
 envs="$envs SEED_CALLS=${SEED_CALLS:-20000} HOTPLUG_SECS=${HOTPLUG_SECS:-3}"
 
-rows=()
-total_pass=0
-total_fail=0
 for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
 	log=$build/vm/hostile-$k.log
@@ -70,6 +88,17 @@ for k in "${kernels[@]}"; do
 		rows+=("$(printf '%-26s %-10s %6d %6d %9s %7s %8s %6d  %s' "$k" "(vm)" 1 1 - - - "$secs" "$(grep '^vm-run:' "$log" | tail -n 1)")")
 		total_fail=$((total_fail + 1))
 	fi
+	for su in $all_suites; do
+		grep -q "^hsuite $su " "$log" && continue
+		case " ${HOSTILE_SUITES:-$all_suites} " in
+		*" $su "*)	# asked for, never reported
+			rows+=("$(printf '%-26s %-10s %6d %6d %9s %7s %8s %6s  FAIL: no result' "$k" "$su" 1 1 - - - -)")
+			total_fail=$((total_fail + 1)) ;;
+		*)	rows+=("$(printf '%-26s %-10s %6s %6s %9s %7s %8s %6s  skipped: not in HOSTILE_SUITES' "$k" "$su" - - - - - -)")
+			total_skip=$((total_skip + 1)) ;;
+		esac
+	done
+	retries=$((retries + $(grep -c '^vm-run: RETRY' "$log")))
 	rows+=("$(printf '%-26s %-10s %6s %6s %9s %7s %8s %6d  (boot to power-off)' "$k" "total" "" "" "" "" "" "$secs")")
 done
 
@@ -77,5 +106,6 @@ echo
 echo "Hostile conditions (logs in $build/vm/hostile-*.log; seed $seed; build ${build_secs}s, all $(($(date +%s) - start_all))s):"
 printf '  %-26s %-10s %6s %6s %9s %7s %8s %6s\n' kernel suite cases failed ioctls killed findings secs
 printf '  %s\n' "${rows[@]}"
-echo "hostile: $total_pass passed, $total_fail failed"
+echo "retries: $retries"
+echo "hostile: $total_pass passed, $total_fail failed, $total_skip skipped"
 [ $total_fail -eq 0 ]

@@ -22,9 +22,14 @@
 #   6. apt-get remove, then purge: the module is gone from every kernel and
 #      no file is left behind.
 # Idempotent: it purges what an earlier run left (our packages, the 6.12
-# RT kernel) first, and purges that kernel again at the end, so the other
-# tiers keep their kernel list.  Ends with "pkg: N passed, M failed"
-# (N, M count checks).
+# RT kernel) first.  The host is not its to change: on the way out, even
+# when interrupted (a trap on EXIT, INT, TERM, HUP), it purges our
+# packages and the 6.12 RT kernel, so the other tiers keep their kernel
+# list, and deletes the gpu-dma-lock group only if it made it (a group
+# that was there before is left, and the check that the packages make it
+# is then counted as skipped).  The guests see an empty /etc/modprobe.d,
+# so a host's own entries cannot change what they test.  Ends with
+# "pkg: N passed, M failed, K skipped" (N, M, K count checks).
 #
 # GDL_PKG_PREBUILD: passed to make deb/rpm as PKG_PREBUILD (development aid).
 set -u
@@ -40,6 +45,7 @@ prebuild=${GDL_PKG_PREBUILD:-}
 
 pass=0
 fail=0
+skip=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 check() {	# check DESCRIPTION COMMAND...: the command's output goes to the log
@@ -65,7 +71,7 @@ finish() {
 	echo "pkg: per-step timings (logs in $logs/):"
 	printf '  %s\n' "${timings[@]}"
 	echo "  total                      $(($(date +%s) - t_all))s"
-	echo "pkg: $pass passed, $fail failed"
+	echo "pkg: $pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]
 	exit
 }
@@ -150,13 +156,34 @@ purge_newk() {
 }
 purge_newk >>"$logs/clean.log" 2>&1
 # The group the packages create (sysusers.d, or %pre for RPM) outlives a
-# purge (Debian never removes system groups), so a used machine would
-# pass "group exists" below without the packages making it: remove it
-# here, with no package of ours installed, so that check means something.
-if getent group gpu-dma-lock >/dev/null; then
-	groupdel gpu-dma-lock >>"$logs/clean.log" 2>&1
+# purge (Debian never removes system groups).  One that is there already
+# is the host's: it stays, and "the packages make it" cannot be tested.
+group_before=0
+getent group gpu-dma-lock >/dev/null && group_before=1
+# restore: what this tier changed on the host goes back, however it ends.
+# Our packages and the 6.12 RT kernel are purged (the clean slate above
+# had neither), and the group goes only if this run made it.
+restored=0
+restore() {
+	[ $restored = 1 ] && return
+	restored=1
+	trap - EXIT INT TERM HUP
+	{
+		mapfile -t left < <(known "${OURS[@]}")
+		[ ${#left[@]} -eq 0 ] || apt_q purge "${left[@]}"
+		for v in $(dkms_versions); do dkms remove -m gpu-dma-lock -v "$v" --all; done
+		purge_newk
+		if [ $group_before = 0 ] && getent group gpu-dma-lock >/dev/null; then
+			groupdel gpu-dma-lock
+		fi
+	} >>"$logs/restore.log" 2>&1
+}
+trap 'restore; exit 130' INT TERM HUP
+trap restore EXIT
+if [ $group_before = 1 ]; then
+	skip=$((skip + 1))
+	echo "skip group gpu-dma-lock exists before install (the host's; left alone): that the packages make it is not tested"
 fi
-check "no gpu-dma-lock group before install" sh -c '! getent group gpu-dma-lock'
 check "no package of ours, no 6.12 RT kernel" sh -c "! dpkg -l | awk '\$1 != \"un\"' | grep -Eq ' (${OURS[*]// /|}|linux-image-6.12-rt-amd64) '"
 check "no gpu_dma_lock.ko left in /lib/modules" test -z "$(ko_files)"
 mapfile -t kernels < <(tests/vm/kernels.sh)
@@ -183,10 +210,16 @@ ok "${#debs[@]} .debs: ${debs[*]##*/}"
 dkmsdeb=${debs[0]:-/nonexistent}
 
 step "lintian"
-lintian -I --tag-display-limit 0 "$build"/pkg/gpu-dma-lock_*.changes >"$logs/lintian.log" 2>&1
+# lintian exits 0 with no error, 1 with errors, 2 when it could not check
+# (no .changes, say): anything but 0 or 1 means the greps below read
+# nothing, so it fails on its own.
+changes=$(ls "$build"/pkg/gpu-dma-lock_"$VERSION"-*.changes 2>/dev/null | head -n 1)
+lintian -I --tag-display-limit 0 "${changes:-$build/pkg/no-changes-file}" >"$logs/lintian.log" 2>&1
+lrc=$?
 sed 's/^/  /' "$logs/lintian.log"
-check "lintian: no error" sh -c "! grep -q '^E:' '$logs/lintian.log'"
-check "lintian: no warning that is not overridden" sh -c "! grep -q '^W:' '$logs/lintian.log'"
+check "lintian checked ${changes##*/} (exit status $lrc: 0 or 1)" test -n "$changes" -a "$lrc" -le 1
+check "lintian: no error (exit status $lrc)" sh -c "[ $lrc = 0 ] && ! grep -q '^E:' '$logs/lintian.log'"
+check "lintian: no warning that is not overridden" sh -c "[ $lrc -le 1 ] && ! grep -q '^W:' '$logs/lintian.log'"
 
 step "deb contents"
 dpkg-deb -c "$dkmsdeb" | awk '{print $6}' | sed 's|^\.||' >"$logs/dkms-deb.txt"
@@ -286,7 +319,7 @@ for k in "${kernels[@]}"; do
 	check "/lib/modules/$k/updates/dkms/gpu_dma_lock.ko* has version $VERSION" \
 		sh -c "modinfo -F version /lib/modules/'$k'/updates/dkms/gpu_dma_lock.ko* | grep -qx '$VERSION'"
 done
-check "group gpu-dma-lock exists (sysusers.d)" getent group gpu-dma-lock
+[ $group_before = 1 ] || check "group gpu-dma-lock exists (sysusers.d made it)" getent group gpu-dma-lock
 check "the packaged Python module imports and finds libgpudmalock" \
 	/usr/bin/python3 -c "import gpudmalock, sys; sys.exit(0 if gpudmalock.__file__.startswith('/usr/lib/python3/dist-packages/') and gpudmalock.parse_size('2M') == 2 << 20 else 1)"
 check "the installed ctl runs, and carries no RUNPATH" \
@@ -311,15 +344,18 @@ mapfile -t kernels < <(tests/vm/kernels.sh)
 
 # ---------------------------------------------------------------------
 boot() {	# boot KVER VERSION
-	local k=$1 v=$2 out=$logs/vm-$1-$2.log t0 counts p f
+	local k=$1 v=$2 out=$logs/vm-$1-$2.log t0 counts p f s
 	t0=$(date +%s)
-	tests/vm/vm-run.sh -k "$k" -e 2 -t 400 -- "bash tests/pkg/guest.sh $v" >"$out" 2>&1
+	# An empty /etc/modprobe.d: the host's own entries are not the test's.
+	tests/vm/vm-run.sh -k "$k" -e 2 -t 400 -- \
+		"mount -t tmpfs -o mode=0755 tmpfs /etc/modprobe.d && bash tests/pkg/guest.sh $v" >"$out" 2>&1
 	local rc=$?
-	grep -E '^(FAIL|vm-run:)' "$out" | sed 's/^/  /'
-	counts=$(sed -n 's/^pkg-guest: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out")
-	read -r p f <<<"${counts:-0 0}"
+	grep -E '^(FAIL|skip|vm-run:)' "$out" | sed 's/^/  /'
+	counts=$(sed -n 's/^pkg-guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$out")
+	read -r p f s <<<"${counts:-0 1 0}"
 	pass=$((pass + p))
 	fail=$((fail + f))
+	skip=$((skip + s))
 	if [ "$rc" -eq 0 ]; then
 		ok "$k booted with the DKMS-built $v: $p guest checks ($(($(date +%s) - t0))s)"
 	else
@@ -401,10 +437,15 @@ diff "$logs/files-before.txt" "$logs/files-after.txt" >"$logs/files-diff.txt"
 check "file lists before install and after purge are the same" test ! -s "$logs/files-diff.txt"
 check "no file named like ours is left" sh -c "! grep -Eq '$NAMES' '$logs/files-after.txt'"
 [ -s "$logs/files-diff.txt" ] && sed 's/^/  /' "$logs/files-diff.txt" | head -n 20
-echo "note: the group gpu-dma-lock stays (Debian does not remove system groups)."
+echo "note: Debian does not remove system groups: the group gpu-dma-lock goes at the end, if this run made it."
 
 step "purge the 6.12 RT kernel"
 purge_newk >"$logs/newk-purge.log" 2>&1
+if [ $group_before = 0 ] && getent group gpu-dma-lock >/dev/null; then
+	groupdel gpu-dma-lock >>"$logs/newk-purge.log" 2>&1
+fi
+check "the gpu-dma-lock group as before the tier ($([ $group_before = 1 ] && echo there || echo none))" \
+	sh -c "[ \"\$(getent group gpu-dma-lock >/dev/null && echo 1 || echo 0)\" = $group_before ]"
 check "kernel list back to the baseline" test -z "$(tests/vm/kernels.sh | grep -E -- "^$NEWK_RE\$")"
 
 finish

@@ -8,7 +8,13 @@
 # GDL_KERNELS="PATTERN ..." keeps only the kernels matching one of the
 # shell patterns (for example GDL_KERNELS='6.12*' while iterating on one
 # kernel); make check leaves it unset and runs the whole matrix.
+#
+# kernels.sh --dropped lists instead the kernels that boot but cannot be
+# tested (a /boot/vmlinuz-KVER without /lib/modules/KVER/build), which
+# the tiers count as skipped.
 set -eu
+dropped=0
+[ "${1:-}" = --dropped ] && dropped=1
 
 want() {
 	[ -n "${GDL_KERNELS:-}" ] || return 0
@@ -23,7 +29,11 @@ want() {
 for img in /boot/vmlinuz-*; do
 	[ -e "$img" ] || continue	# no match: the glob stays literal
 	kver=${img#/boot/vmlinuz-}
-	[ -d "/lib/modules/$kver/build" ] || continue
 	want "$kver" || continue
+	if [ -d "/lib/modules/$kver/build" ]; then
+		[ $dropped = 0 ] || continue
+	else
+		[ $dropped = 1 ] || continue
+	fi
 	printf '%s\n' "$kver"
 done | sort -V

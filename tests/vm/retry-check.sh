@@ -1,0 +1,74 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# retry-check.sh KVER: shows when vm-run.sh boots a guest again after the
+# TCG int3 flake, and when it does not.  Two guests, each with a planted
+# breakpoint (tests/vm/memcheck/memcheck_uaf.c uaf=int3: "int3: 0000
+# [#1]", the flake's oops, in a module that is not ours) and then a
+# panic (that oops, or sysrq c):
+#   flake  nothing of ours in the log: vm-run.sh says "RETRY", boots once
+#          more (which panics the same way: the run fails), keeps the
+#          first try's console as console.log.try1 and adds one line to
+#          the retry log;
+#   ours   the same, after gpu_dma_lock refused a load with its own error
+#          line ("gpu_dma_lock: pci_ids: 'xyz' is not ..."), so the
+#          console log names our module: no retry, the run fails at once.
+#          (The int3 oops may itself be fatal, as on 6.1, and a panic's
+#          own trace lists no modules; an oops in our module names it in
+#          its trace and "Modules linked in".)
+# Uses its own retry log, so make check's retry counts stay the flake's.
+# Ends with "retry-check: N passed, M failed, 0 skipped".
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${GDL_BUILD_DIR:-$root/build}
+cd "$root" || exit 1
+k=${1:?usage: retry-check.sh KVER}
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   retry-check $k: $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL retry-check $k: $*"; }
+finish() { echo "retry-check: $pass passed, $fail failed, 0 skipped"; [ $fail -eq 0 ]; exit; }
+
+d=$build/vm/memcheck/$k
+mkdir -p "$d"
+cp -p tests/vm/memcheck/Kbuild tests/vm/memcheck/memcheck_uaf.c "$d/"
+if ! make -s -C "/lib/modules/$k/build" M="$d" modules >"$d/build.log" 2>&1; then
+	cat "$d/build.log"
+	bad "memcheck_uaf.ko builds"
+	finish
+fi
+ko=$build/kmod/$k/gpu_dma_lock.ko
+[ -f "$ko" ] || { bad "no $ko (make modules-all)"; finish; }
+ledger=$build/vm/retry-check-$k.ledger
+
+for c in flake ours; do
+	pre=
+	[ $c = ours ] && pre="insmod $ko pci_ids=xyz; "
+	: >"$ledger"
+	out=$build/vm/retry-check-$k-$c.log
+	GDL_VM_RETRY_LOG=$ledger tests/vm/vm-run.sh -k "$k" -t 240 -- \
+		"${pre}insmod $d/memcheck_uaf.ko uaf=int3; sleep 1; echo c >/proc/sysrq-trigger; sleep 30" >"$out" 2>&1
+	rc=$?
+	run=$(sed -n 's/.*run dir kept: \(.*\)$/\1/p' "$out" | tail -n 1)
+	n=$(grep -c '^vm-run: RETRY' "$out")
+	if [ $rc -eq 0 ] || ! grep -q 'FAILED: guest kernel panicked' "$out"; then
+		bad "$c: the run did not fail with a panic (rc=$rc, see $out)"
+	elif [ $c = flake ]; then
+		if [ "$n" = 1 ] && [ -s "$run/console.log.try1" ] && grep -q 'int3' "$run/console.log.try1" &&
+		   [ "$(wc -l <"$ledger")" = 1 ]; then
+			ok "flake: retried once, first try kept ($run/console.log.try1), one line in the retry log"
+		else
+			bad "flake: $n retries, ledger $(wc -l <"$ledger") lines, try1 in '${run:-?}' (see $out)"
+		fi
+	else
+		if [ "$n" = 0 ] && [ ! -s "$ledger" ] && grep -q 'gpu_dma_lock' "$run/console.log"; then
+			ok "ours: the log names gpu_dma_lock: not retried"
+		else
+			bad "ours: $n retries (see $out)"
+		fi
+	fi
+	[ $fail -eq 0 ] && [ -n "$run" ] && rm -rf "$run"
+done
+rm -f "$ledger"
+finish
