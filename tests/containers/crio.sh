@@ -28,6 +28,12 @@ check() {
 expect() {
 	if echo "$1" | grep -q -- "$2"; then ok "$3"; else bad "$3: got: $1"; fi
 }
+# The container agents, one name a line; "LIST FAILED" when the ctl
+# itself fails, so that no check of "no agent" passes on a broken ctl.
+agents() {
+	"$CTL" agent list >$W/agents 2>&1 || { echo "LIST FAILED: $(cat $W/agents)"; return; }
+	awk '$2 ~ /^ctr-/ { print $2 }' $W/agents
+}
 
 ID=8f3c1a2b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8
 AGENT=$("$HOOK" agent-name $ID)
@@ -74,7 +80,7 @@ state="{\"ociVersion\":\"1.0.2-dev\",\"id\":\"$ID\",\"status\":\"created\",\"pid
 r=0
 err=$(echo "$state" | "$HOOK" --config "$CONF" createRuntime 2>&1) || r=$?
 check "createRuntime on a CRI-O state: exit 0 ($err)" test $r = 0
-check "agent $AGENT made" sh -c "'$CTL' agent list | grep -q ' $AGENT '"
+check "agent $AGENT made" test "$(agents)" = "$AGENT"
 expect "$("$CTL" agent bindings "$AGENT")" "crio-$ID.scope (id" \
 	"bound to the crio-<id>.scope, not crun's container leaf"
 q=$(awk -v a=$AGENT '$2 == a && $3 == 0 { print $4 }' /proc/gpu_dma_lock/agents)
@@ -94,8 +100,7 @@ expect "$out" "REFUSED: .*EDQUOT" "a process in the scope itself: 4M refused"
 r=0
 echo "$state" | "$HOOK" --config "$CONF" createRuntime || r=$?
 check "createRuntime again: exit 0" test $r = 0
-n=$("$CTL" agent list | grep -c " $AGENT ")
-check "still one agent" test "$n" = 1
+check "still one agent" test "$(agents)" = "$AGENT"
 check "and the same two peer rights" test "$(peers)" = "0>1 1>0 "
 
 # The same id from a process in another cgroup (one that also names the
@@ -124,7 +129,7 @@ stopped="{\"ociVersion\":\"1.0.2-dev\",\"id\":\"$ID\",\"status\":\"stopped\",\"b
 r=0
 echo "$stopped" | "$HOOK" poststop || r=$?
 check "poststop without a pid: exit 0" test $r = 0
-check "the agent is gone" sh -c "! '$CTL' agent list | grep -q ' $AGENT '"
+check "the agent is gone" test -z "$(agents)"
 r=0
 echo "$stopped" | "$HOOK" poststop || r=$?
 check "poststop twice: exit 0" test $r = 0
@@ -143,11 +148,11 @@ state2="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID2\",\"pid\":$spid,\"bundle\":\"$W/
 r=0
 echo "$state2" | "$HOOK" --config "$CONF" createRuntime || r=$?
 check "plain pod annotation, non-hex id: exit 0" test $r = 0
-a2=$("$CTL" agent list | awk '$2 ~ /^ctr-/ { print $2 }')
+a2=$(agents)
 q=$(awk -v a="$a2" '$2 == a && $3 == 0 { print $4 }' /proc/gpu_dma_lock/agents)
 check "...agent '$a2' with quota 2M on device 0" test "$q" = 2097152
 echo "$state2" | "$HOOK" poststop
-check "...retired by the same derived name" test -z "$("$CTL" agent list | awk '$2 ~ /^ctr-/')"
+check "...retired by the same derived name" test -z "$(agents)"
 
 # A bad peer annotation: refused before anything is made.
 bad_state="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID2\",\"pid\":$spid,\"bundle\":\"$W/bundle2\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"1M\",\"gpu-dma-lock.io/peer\":\"0>7\"}}"
@@ -155,7 +160,7 @@ r=0
 err=$(echo "$bad_state" | "$HOOK" --config "$CONF" createRuntime 2>&1) || r=$?
 check "peer=0>7: refused ($err)" test $r != 0
 expect "$err" "no device '7'" "...naming the device"
-check "...and no agent made" test -z "$("$CTL" agent list | awk '$2 ~ /^ctr-/')"
+check "...and no agent made" test -z "$(agents)"
 
 # Rootless: the hook as an unprivileged user is refused, and says why.
 r=0
@@ -173,14 +178,14 @@ state3="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":1,\"bundle\":\"$W/bundl
 r=0
 echo "$state3" | "$HOOK" --config "$CONF" createRuntime || r=$?
 check "a container without GPU or annotation: exit 0, no agent" \
-	test "$r:$("$CTL" agent list | awk '$2 ~ /^ctr-/')" = "0:"
+	test "$r:$(agents)" = "0:"
 # CRI-O's infra (pause) container carries the pod's annotations: no GPU,
 # so no agent either.
 state4="{\"ociVersion\":\"1.0.2\",\"id\":\"$ID\",\"pid\":1,\"bundle\":\"$W/bundle3\",\"annotations\":{\"gpu-dma-lock.io/quota\":\"1M\",\"io.kubernetes.cri-o.ContainerType\":\"sandbox\"}}"
 r=0
 echo "$state4" | "$HOOK" --config "$CONF" createRuntime || r=$?
 check "the pod's infra container (annotated, no GPU): exit 0, no agent" \
-	test "$r:$("$CTL" agent list | awk '$2 ~ /^ctr-/')" = "0:"
+	test "$r:$(agents)" = "0:"
 
 echo "crio-shape: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -123,8 +123,14 @@ else
 	exit 1
 fi
 
-has_agent() { $CTL agent list | grep -q " $1 "; }
-ctr_agents() { $CTL agent list | awk '$2 ~ /^ctr-/ { print $2 }'; }
+# agents: the container agents, one a line, or "LIST FAILED" when the
+# ctl itself fails (so no "no agent left" check passes on a broken ctl).
+agents() {
+	$CTL agent list >$W/agents 2>&1 || { echo "LIST FAILED: $(cat $W/agents)"; return; }
+	awk '$2 ~ /^ctr-/ { print $2 }' $W/agents
+}
+has_agent() { agents | grep -qx "$1"; }
+ctr_agents() { agents; }
 agent_of() { $HOOK agent-name "$1"; }
 # usage DEV AGENT: bytes the agent holds on DEV (/proc's agents table).
 usage() { awk -v a="$2" -v d="$1" '$2 == a && $3 == d { print $5 }' /proc/gpu_dma_lock/agents; }
@@ -132,11 +138,11 @@ quota() { awk -v a="$2" -v d="$1" '$2 == a && $3 == d { print $4 }' /proc/gpu_dm
 # wait_gone AGENT: poststop runs after podman returns; give it 30 s.
 wait_gone() {
 	i=0
-	while $CTL agent list | grep -q " $1 " && [ $i -lt 60 ]; do
+	while agents | grep -qx -e "$1" -e "LIST FAILED.*" && [ $i -lt 60 ]; do
 		sleep 0.5
 		i=$((i + 1))
 	done
-	! $CTL agent list | grep -q " $1 "
+	! agents | grep -qx -e "$1" -e "LIST FAILED.*"
 }
 # expect OUTPUT PATTERN DESCRIPTION
 expect() {
