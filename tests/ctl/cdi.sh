@@ -40,7 +40,7 @@ lines() { grep -c . "$1"; }
 
 # A node's files, as the package installs them, under $N.
 N=$T/node
-mkdir -p "$N/hook" "$N/lib" "$N/share" "$N/cdi"
+mkdir -p "$N/hook" "$N/lib" "$N/share"	# no cdi/: a node that never had a spec
 printf '#!/bin/sh\nexit 0\n' >"$N/hook/gpu-dma-lock-oci-hook"
 chmod 755 "$N/hook/gpu-dma-lock-oci-hook"
 : >"$N/lib/libgpudmalock-cuda.so"
@@ -63,7 +63,7 @@ assert any(x["hostPath"] == sys.argv[2] and x["containerPath"] == "/etc/gpu-dma-
 }
 
 # 1. A fresh node: no /etc/gpu-dma-lock at all.
-expect 0 "fresh node, no cuda.conf: cdi generate succeeds" gen --output "$spec" --cuda-conf "$conf"
+expect 0 "fresh node, no cuda.conf, no spec directory: cdi generate succeeds" gen --output "$spec" --cuda-conf "$conf"
 has "$T/out" "^cdi: $conf was missing: created it with the packaged defaults" "it says, in one line, that it created cuda.conf"
 [ "$(grep -c 'cuda.conf' "$T/out")" = 1 ] && ok "...one line only" || bad "...one line only: $(cat "$T/out")"
 cmp -s "$conf" "$DEFAULTS" && ok "the created cuda.conf is the packaged utils/cuda/cuda.conf" || bad "created cuda.conf differs from $DEFAULTS"

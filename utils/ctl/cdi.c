@@ -338,6 +338,13 @@ static int cdi_generate(int argc, char **argv)
 	/* Written aside and renamed: an engine never reads half a spec. */
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", o.output) >= (int)sizeof(tmp))
 		return ctl_usage_err("cdi generate", "--output: path too long");
+	/* A node that never had a CDI spec has no /etc/cdi. */
+	ret = cdi_mkdir_parents(tmp);
+	if (ret) {
+		fprintf(stderr, "cdi generate: cannot make the directory of %s: %s\n",
+			o.output, strerror(-ret));
+		return EXIT_FAIL;
+	}
 	f = fopen(tmp, "we");
 	if (!f) {
 		fprintf(stderr, "cdi generate: cannot write %s: %m\n", tmp);
