@@ -148,9 +148,8 @@ static bool cdi_host_path(const struct cdi_opts *o, const char *path,
 }
 
 /*
- * The mkdir -p of @path's parent, 0755: it is where the admin's
- * cuda.conf lives, and the interposer trusts it only when nobody but
- * root may write there.
+ * The mkdir -p of @path's parent, 0755 (/etc/cdi; /etc/gpu-dma-lock, which
+ * the interposer trusts only when nobody but root may write there).
  */
 static int cdi_mkdir_parents(char *path)
 {
