@@ -3,7 +3,8 @@
 #
 # tests/ctl/run.sh [KVER...]: the ctl tier of make check.
 #   1. builds the module for every kernel, the library and the ctl;
-#   2. runs the host unit tests (CUnit: library and ctl parsers);
+#   2. runs the host unit tests (CUnit: library and ctl parsers) and
+#      cdi.sh (cdi generate against a scratch node's files);
 #   3. boots every kernel (default: all from tests/vm/kernels.sh) in QEMU
 #      with two edu devices and runs vm-ctl.sh inside.
 # Ends with "ctl: N passed, M failed" (checks, all parts together).
@@ -57,6 +58,14 @@ log=$build/ctl-runpath.log
 grep -E '^(ok|FAIL)' "$log"
 tally runpath "$log" 0
 tally_row "build-tree ctl, RUNPATH"
+
+# cdi generate on a node without the files it mounts (host, no module).
+log=$build/ctl-cdi.log
+tests/ctl/cdi.sh "$build" >"$log" 2>&1
+rc=$?
+grep -E '^FAIL' "$log" || true
+tally cdi "$log" $rc
+tally_row "cdi generate (host)"
 
 for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko

@@ -341,6 +341,68 @@ has "stopped at the error above; nothing was changed" "a refused first change is
 expect 2 "apply of a bad file" $CTL apply $T/bad
 has ":2: quota '12Q' is not a size" "apply names the bad line"
 
+# 8b. gc: what a missed poststop left goes; an agent between its creation
+#     and its first binding (createRuntime, a Slurm prolog) stays.
+# wait_for TENTHS CMD...: poll CMD every 0.1 s, at most TENTHS times.
+wait_for() {
+	n=$1
+	shift
+	while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done
+	return 1
+}
+agent_exists() { $CTL agent list 2>/dev/null | grep -q " $1 "; }
+mkdir -p /sys/fs/cgroup/ctl-gc-live /sys/fs/cgroup/ctl-gc-gone
+$CTL agent create ctr-gcstale >/dev/null && $CTL agent bind ctr-gcstale --cgroup /sys/fs/cgroup/ctl-gc-gone >/dev/null &&
+	rmdir /sys/fs/cgroup/ctl-gc-gone && $CTL agent create ctr-gcyoung >/dev/null &&
+	ok "gc: a stale agent (its cgroup removed) and a young unbound one" || bad "gc: set-up"
+# The default grace: the young agent is bound while gc waits.
+$CTL gc >$T/gc.out 2>&1 &
+gcpid=$!
+if wait_for 100 grep -q "looking again in 30 s" $T/gc.out; then
+	ok "gc, default grace: two unused, it looks again in 30 s"
+else
+	bad "gc, default grace: no second look announced"; sed 's/^/     | /' $T/gc.out
+fi
+$CTL agent bind ctr-gcyoung --cgroup /sys/fs/cgroup/ctl-gc-live >/dev/null || bad "gc: bind ctr-gcyoung"
+wait $gcpid
+rc=$?
+cp $T/gc.out $T/out
+[ $rc -eq 0 ] && ok "gc, default grace (exit 0)" || bad "gc, default grace: exit $rc"
+has "destroyed ctr-gcstale" "gc destroys the agent whose cgroup is gone"
+agent_exists ctr-gcyoung && ok "gc keeps an agent bound within the grace period (createRuntime, prolog)" ||
+	{ bad "gc destroyed an agent bound within the grace period"; sed 's/^/     | /' $T/gc.out; }
+agent_exists ctr-gcstale && bad "ctr-gcstale still listed" || ok "ctr-gcstale is gone"
+# An agent made between the looks, still unbound: too young, kept.
+$CTL agent destroy ctr-gcyoung >/dev/null
+$CTL agent create ctr-gcold >/dev/null
+$CTL gc --grace 2 --verbose >$T/gc.out 2>&1 &
+gcpid=$!
+wait_for 100 grep -q "looking again in 2 s" $T/gc.out && $CTL agent create ctr-gcnew >/dev/null ||
+	bad "gc --grace 2: no second look announced"
+wait $gcpid
+cp $T/gc.out $T/out
+has "destroyed ctr-gcold" "gc --grace 2: unused at both looks, destroyed"
+has "kept ctr-gcnew: unused for less than 2 s" "gc --grace 2: one made between the looks is kept, and --verbose says why"
+has "1 destroyed, 0 in use, 1 unused for less than 2 s" "gc --grace 2: the summary counts it"
+expect 0 "gc --grace 0 --dry-run: one look" $CTL gc --grace 0 --dry-run
+has "would destroy ctr-gcnew" "gc --grace 0: an unbound agent is collected at once"
+if grep -q "looking again" $T/out; then bad "gc --grace 0 looked twice"; else ok "gc --grace 0 looks once"; fi
+expect 2 "gc --grace banana" $CTL gc --grace banana
+$CTL agent destroy ctr-gcnew >/dev/null
+rmdir /sys/fs/cgroup/ctl-gc-live
+
+# 8c. cdi generate with its default paths on a node without
+#     /etc/gpu-dma-lock: the packaged cuda.conf is created, and said so.
+rm -rf /etc/gpu-dma-lock /etc/cdi/gpu-dma-lock.json
+expect 0 "cdi generate, no /etc/gpu-dma-lock" $CTL cdi generate --hook $BUILD/utils/gpu-dma-lock-oci-hook \
+	--interposer $BUILD/utils/libgpudmalock.so.0 --library $BUILD/utils/libgpudmalock.so.0 \
+	--preload $BUILD/utils/libgpudmalock.so.0
+has "^cdi: /etc/gpu-dma-lock/cuda.conf was missing: created it with the packaged defaults" "cdi generate says it created cuda.conf"
+grep -qx 'fail = closed' /etc/gpu-dma-lock/cuda.conf && [ "$(stat -c '%U %a' /etc/gpu-dma-lock/cuda.conf)" = "root 644" ] &&
+	ok "/etc/gpu-dma-lock/cuda.conf: root 0644, fail = closed" || bad "/etc/gpu-dma-lock/cuda.conf: $(ls -l /etc/gpu-dma-lock 2>&1)"
+grep -q '"hostPath": "/etc/gpu-dma-lock/cuda.conf"' /etc/cdi/gpu-dma-lock.json && ok "the spec in /etc/cdi mounts it" ||
+	bad "spec: $(cat /etc/cdi/gpu-dma-lock.json 2>&1)"
+
 # 9. Clean up: unload refused while a file is open, then works.
 exec 3</dev/gpu_dma_lock
 expect 1 "unload while a file is open" $CTL unload

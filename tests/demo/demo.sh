@@ -35,6 +35,13 @@ echo "The guest shares this machine's files read-only; it takes 10-30 s."
 step "4/4 In the VM"
 # cgroup.memory=nokmem: podman's first cgroup can trip Debian 6.12's
 # TCG text-patching oops without it (tests/containers/run.sh).
-tests/vm/vm-run.sh -k "$kver" -e 2 -m 2048 -t 600 -a cgroup.memory=nokmem -- \
+# Each half stops at its first step that does not do what it says
+# ("demo: FAILED: ..."), and vm-run.sh passes that on as its exit status.
+if tests/vm/vm-run.sh -k "$kver" -e 2 -m 2048 -t 600 -a cgroup.memory=nokmem -- \
 	"sh tests/demo/guest.sh $build/kmod/$kver/gpu_dma_lock.ko $build &&
-	 sh tests/demo/containers.sh $build"
+	 sh tests/demo/containers.sh $build"; then
+	printf '\n\033[1;32mdemo: every step did what it said\033[0m\n'
+else
+	printf '\n\033[1;31mdemo: FAILED (the first failing step is named above)\033[0m\n' >&2
+	exit 1
+fi

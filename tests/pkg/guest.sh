@@ -4,9 +4,12 @@
 # guest.sh VERSION: runs inside the VM (tests/vm/vm-run.sh -e 2), as root,
 # on the host's root with the packages installed there.  Checks that the
 # DKMS-built module is what modprobe loads, with the packaged modprobe.d
-# options; that the real systemd-udevd applies the packaged rule; and that
-# gpu-dma-lock-ctl works against it.  Writes nothing to /etc.  Ends with
-# "pkg-guest: N passed, M failed, K skipped".
+# options; that the real systemd-udevd applies the packaged rule; that
+# gpu-dma-lock-ctl works against it; and that the packaged boot unit's and
+# gc service's commands do what they say (the guest boots busybox, not
+# systemd: they are run here as systemd would, in order).  Writes only to
+# the guest's overlay (its /etc/modprobe.d starts empty, whatever the
+# host's holds).  Ends with "pkg-guest: N passed, M failed, K skipped".
 set -u
 ver=$1
 kver=$(uname -r)
@@ -99,7 +102,43 @@ ctl=/usr/sbin/gpu-dma-lock-ctl
 check "$ctl installed" [ -x "$ctl" ]
 check "gpu-dma-lock-ctl status" "$ctl" status
 check "gpu-dma-lock-ctl selftest" "$ctl" selftest
+check "rmmod" rmmod gpu_dma_lock
+
+# 5. The boot unit: its ExecStart= lines, in order, as systemd runs a
+# oneshot (each must succeed).  With /etc/gpu-dma-lock/policy it loads
+# the module and applies the policy; without, it only loads.
+unit=/lib/systemd/system/gpu-dma-lock.service
+run_unit() {	# run_unit UNIT: its ExecStart= commands; fails at the first failing
+	local line cmds
+	cmds=$(sed -n 's/^ExecStart=//p' "$1")
+	[ -n "$cmds" ] || return 1
+	while IFS= read -r line; do
+		sh -c "$line" || return 1
+	done <<<"$cmds"
+}
+check "$unit has ExecStart= lines" grep -q '^ExecStart=' "$unit"
+# The admin's fleet options (the edu devices as GPUs): load honours them.
+echo "options gpu_dma_lock pci_ids=1234:11e8" >/etc/modprobe.d/gpu-dma-lock.conf
+mkdir -p /etc/gpu-dma-lock
+printf 'agent boot-tenant\nquota boot-tenant all 3M\n' >/etc/gpu-dma-lock/policy
+check "boot unit's commands, with a policy" run_unit "$unit"
+check "...the module is loaded" test -e /sys/module/gpu_dma_lock
+check "...with the modprobe.d options (two edu devices)" \
+	[ "$(tail -n +2 /proc/gpu_dma_lock/devices | wc -l)" -eq 2 ]
+check "...the policy's agent exists" sh -c "$ctl agent list | grep -q ' boot-tenant '"
+check "...with the policy's quota on device 1" sh -c "$ctl quota get boot-tenant 1 --json | grep -q '\"quota\": 3145728'"
+check "boot unit's commands again: idempotent" run_unit "$unit"
+rm -f /etc/gpu-dma-lock/policy
+check "rmmod" rmmod gpu_dma_lock
+check "boot unit's commands, no policy file" run_unit "$unit"
+check "...the module is loaded" test -e /sys/module/gpu_dma_lock
+check "...and no agent made" sh -c "$ctl agent list >/tmp/agents && ! grep -q ' boot-tenant ' /tmp/agents"
+# gc's service: nothing unused, so one look, and it says so.
+gcunit=/lib/systemd/system/gpu-dma-lock-gc.service
+check "gc service's command: exit 0, nothing to collect" \
+	sh -c "$(grep '^ExecStart=' $gcunit | sed 's/^ExecStart=//') | grep -q 'gc: 0 destroyed'"
 check "rmmod at the end" rmmod gpu_dma_lock
+rm -f /etc/modprobe.d/gpu-dma-lock.conf
 
 echo "pkg-guest: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -6,9 +6,14 @@
 # The real install path, end to end:
 #   1. build the .debs (make deb) and lint them (lintian: no error, no
 #      warning that is not overridden with a reason), and the .rpms (make
-#      rpm; rpmlint: no error; file lists and scriptlets checked);
+#      rpm; rpmlint: no error; file lists and scriptlets checked); in both,
+#      the library's real name follows the newest GDLOCK_0.N node of its
+#      map, and the systemd units (boot, gc timer) are shipped and hooked
+#      into the maintainer scripts;
 #   2. apt-get install the .debs: DKMS builds and installs the module for
-#      every installed kernel with headers;
+#      every installed kernel with headers; the installed units pass
+#      systemd-analyze verify and are enabled (the VM guests boot busybox,
+#      not systemd: guest.sh runs the boot unit's commands itself);
 #   3. install another kernel and its headers (Debian's 6.12 PREEMPT_RT
 #      flavour; the baseline from tests/deps.sh is 6.1, 6.12 and 6.1-rt):
 #      DKMS builds for it through the kernel's own hook, no command of ours;
@@ -121,7 +126,9 @@ snapshot() {
 		/usr/lib/modprobe.d /usr/lib/modules-load.d /usr/lib/sysusers.d \
 		/usr/sbin /usr/include /usr/lib/x86_64-linux-gnu /usr/lib64 \
 		/usr/share/doc /usr/share/man /etc/modprobe.d /etc/udev \
-		/etc/modules-load.d /usr/lib/python3/dist-packages /usr/share/cargo/registry \( -type f -o -type l \) 2>/dev/null |
+		/etc/modules-load.d /usr/lib/python3/dist-packages /usr/share/cargo/registry \
+		/lib/systemd/system /usr/lib/systemd/system /etc/systemd \
+		/var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked \( -type f -o -type l \) 2>/dev/null |
 		grep -Ev -- "$NEWK_RE" | grep -vxF -f <(dkms_key_files) | sort
 }
 ko_files() { find /lib/modules -name 'gpu_dma_lock.ko*' 2>/dev/null; }
@@ -248,6 +255,39 @@ check "gpu-dma-lock-slurm ships the SPANK plugin where slurmd looks" \
 check "librust-gpu-dma-lock-dev ships the crate in Debian's cargo registry" \
 	sh -c "dpkg-deb -c '${debs[5]:-/nonexistent}' | grep -q '/usr/share/cargo/registry/gpu-dma-lock-$VERSION/Cargo\.toml\$'"
 
+# The library's real name follows its newest symbol node (libgpudmalock.map);
+# dh_makeshlibs' shlibs still names it by its soname (there is no
+# debian/libgpudmalock0.symbols, so the .deb has no symbols file).
+MAP=utils/lib/libgpudmalock.map
+LIBN=$(sed -n 's/^GDLOCK_0\.\([0-9][0-9]*\) {.*/\1/p' $MAP | sort -n | tail -n 1)
+libdeb=${debs[2]:-/nonexistent}
+dpkg-deb -c "$libdeb" | awk '{print $6}' >"$logs/lib-deb.txt"
+check "deb: libgpudmalock0's file is named after GDLOCK_0.$LIBN (tests/pkg/libname.sh)" \
+	tests/pkg/libname.sh $MAP "$logs/lib-deb.txt"
+check "deb: libgpudmalock.so.0 -> libgpudmalock.so.0.$LIBN.0" \
+	sh -c "dpkg-deb -c '$libdeb' | grep -q 'libgpudmalock\.so\.0 -> libgpudmalock\.so\.0\.$LIBN\.0\$'"
+rm -rf "$logs/libctl" && dpkg-deb -e "$libdeb" "$logs/libctl"
+check "deb: shlibs maps libgpudmalock 0 to libgpudmalock0" \
+	grep -Eq '^libgpudmalock 0 libgpudmalock0( |$)' "$logs/libctl/shlibs"
+check "deb: gpu-dma-lock-utils depends on libgpudmalock0 (from shlibs)" \
+	sh -c "dpkg-deb -f '${debs[1]:-/nonexistent}' Depends | grep -q 'libgpudmalock0 (>= '"
+
+# The boot unit and gc's timer (docs/fleet.md): shipped, enabled by the
+# postinst; the timer started, the boot unit not (it loads the module,
+# which DKMS may not have built for the running kernel).
+utilsdeb=${debs[1]:-/nonexistent}
+dpkg-deb -c "$utilsdeb" | awk '{print $6}' | sed 's|^\.||' >"$logs/utils-deb.txt"
+for u in gpu-dma-lock.service gpu-dma-lock-gc.service gpu-dma-lock-gc.timer; do
+	check "gpu-dma-lock-utils ships /lib/systemd/system/$u" grep -qx "/lib/systemd/system/$u" "$logs/utils-deb.txt"
+done
+rm -rf "$logs/utilsctl" && dpkg-deb -e "$utilsdeb" "$logs/utilsctl"
+check "deb utils postinst enables gpu-dma-lock.service and gpu-dma-lock-gc.timer" \
+	sh -c "grep -q \"enable 'gpu-dma-lock.service'\" '$logs/utilsctl/postinst' && grep -q \"enable 'gpu-dma-lock-gc.timer'\" '$logs/utilsctl/postinst'"
+check "deb utils postinst starts the timer, not the boot unit" \
+	sh -c "grep -q \"deb-systemd-invoke .*'gpu-dma-lock-gc.timer'\" '$logs/utilsctl/postinst' && ! grep -q \"deb-systemd-invoke .*'gpu-dma-lock.service'\" '$logs/utilsctl/postinst'"
+check "deb utils prerm stops the timer, postrm purges both" \
+	sh -c "grep -q \"deb-systemd-invoke stop .*'gpu-dma-lock-gc.timer'\" '$logs/utilsctl/prerm' && grep -q \"purge 'gpu-dma-lock.service'\" '$logs/utilsctl/postrm' && grep -q \"purge 'gpu-dma-lock-gc.timer'\" '$logs/utilsctl/postrm'"
+
 # ---------------------------------------------------------------------
 step "make rpm"
 if make rpm ${prebuild:+PKG_PREBUILD="$prebuild"} >"$logs/rpm.log" 2>&1; then
@@ -283,6 +323,21 @@ done
 check "rpm dkms: dkms.conf has PACKAGE_VERSION=\"$VERSION\"" \
 	sh -c "rpm2cpio '$rdkms' | (cd '$logs' && rm -rf rpmx && mkdir rpmx && cd rpmx && cpio -idm --quiet) && grep -qx 'PACKAGE_VERSION=\"$VERSION\"' '$logs'/rpmx/usr/src/gpu-dma-lock-$VERSION/dkms.conf"
 check "rpm utils ships /usr/sbin/gpu-dma-lock-ctl" sh -c "rpm -qpl '$rutils' | grep -qx /usr/sbin/gpu-dma-lock-ctl"
+rlib=$(ls "$rpmdir"/*/libgpudmalock0-"$VERSION"-*.rpm 2>/dev/null | head -n 1)
+rpm -qpl "${rlib:-/nonexistent}" >"$logs/lib-rpm.txt" 2>&1
+check "rpm: libgpudmalock0's file is named after GDLOCK_0.$LIBN (tests/pkg/libname.sh)" \
+	tests/pkg/libname.sh $MAP "$logs/lib-rpm.txt"
+check "rpm: libgpudmalock0 provides libgpudmalock.so.0(GDLOCK_0.$LIBN)" \
+	sh -c "rpm -qp --provides '${rlib:-/nonexistent}' | grep -q '^libgpudmalock\.so\.0(GDLOCK_0\.$LIBN)'"
+rpm -qpl "$rutils" >"$logs/rpm-utils-files.txt" 2>&1
+rpm -qp --scripts "$rutils" >"$logs/rpm-utils-scripts.txt" 2>&1
+for u in gpu-dma-lock.service gpu-dma-lock-gc.service gpu-dma-lock-gc.timer; do
+	check "rpm utils ships /usr/lib/systemd/system/$u" grep -qx "/usr/lib/systemd/system/$u" "$logs/rpm-utils-files.txt"
+done
+check "rpm utils: %post presets the boot unit and the timer (%systemd_post)" \
+	grep -q 'preset gpu-dma-lock.service gpu-dma-lock-gc.timer' "$logs/rpm-utils-scripts.txt"
+check "rpm utils: %preun disables and stops them on erase (%systemd_preun)" \
+	sh -c "grep -q 'disable --now gpu-dma-lock.service gpu-dma-lock-gc.timer gpu-dma-lock-gc.service' '$logs/rpm-utils-scripts.txt'"
 
 # ---------------------------------------------------------------------
 step "dependencies, then the baseline"
@@ -324,6 +379,17 @@ check "the packaged Python module imports and finds libgpudmalock" \
 	/usr/bin/python3 -c "import gpudmalock, sys; sys.exit(0 if gpudmalock.__file__.startswith('/usr/lib/python3/dist-packages/') and gpudmalock.parse_size('2M') == 2 << 20 else 1)"
 check "the installed ctl runs, and carries no RUNPATH" \
 	sh -c "gpu-dma-lock-ctl --version && ! readelf -d /usr/sbin/gpu-dma-lock-ctl | grep -Eq 'RUNPATH|RPATH'"
+
+# The units as installed: systemd-analyze verify checks their syntax, the
+# commands they run and their man: links (no systemd runs here as PID 1).
+units=(/lib/systemd/system/gpu-dma-lock.service /lib/systemd/system/gpu-dma-lock-gc.service
+	/lib/systemd/system/gpu-dma-lock-gc.timer)
+check "systemd-analyze verify: the boot unit, gc's service and timer" \
+	sh -c "systemd-analyze verify ${units[*]} 2>&1 | tee '$logs/systemd-verify.txt'; ! grep -q . '$logs/systemd-verify.txt'"
+check "gpu-dma-lock.service enabled (multi-user.target.wants)" \
+	test -L /etc/systemd/system/multi-user.target.wants/gpu-dma-lock.service
+check "gpu-dma-lock-gc.timer enabled (timers.target.wants)" \
+	test -L /etc/systemd/system/timers.target.wants/gpu-dma-lock-gc.timer
 
 # ---------------------------------------------------------------------
 step "new kernel (6.12 RT)"
@@ -428,8 +494,10 @@ else
 	bad "apt-get purge (see $logs/purge.log)"
 fi
 check "dpkg knows none of our packages after purge" test -z "$(known "${OURS[@]}")"
+# Directories stay (shared with other packages), also where they are the
+# usrmerge symlinks: the units put /lib in dpkg -L, and /lib -> usr/lib.
 cat "$logs"/dpkg-L-*.txt | sort -u | while IFS= read -r f; do
-	if [ -L "$f" ] || { [ -e "$f" ] && [ ! -d "$f" ]; }; then echo "$f"; fi
+	if [ ! -d "$f" ] && { [ -L "$f" ] || [ -e "$f" ]; }; then echo "$f"; fi
 done >"$logs/left-from-dpkg-L.txt"
 check "no file from dpkg -L of either version is left" test ! -s "$logs/left-from-dpkg-L.txt"
 snapshot >"$logs/files-after.txt"
