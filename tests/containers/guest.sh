@@ -298,7 +298,7 @@ check "hooks.d without CDI: agent $im made" test "$(quota 0 "$im")" = 1048576
 $P kill -s KILL "$M" >/dev/null 2>&1
 $P wait "$M" >/dev/null 2>&1
 check "poststop failed: the agent is left behind" has_agent "$im"
-out=$($CTL gc --dry-run)
+out=$($CTL gc --dry-run --grace 0)
 expect "$out" "would destroy $im" "gc --dry-run names it"
 out=$($CTL gc)
 expect "$out" "destroyed $im" "gc destroys it"

@@ -82,7 +82,7 @@ printf '$ podman run -d ... --annotation gpu-dma-lock.io/quota=3M demo /ctr_cuda
 id=$(podman run -d --network none -e FAKE_CUDA_PCI="$pci" \
 	--device gpu-dma-lock.io/agent=default --annotation gpu-dma-lock.io/quota=3M \
 	demo /ctr_cuda 1 2 hold) || die "podman run -d"
-agent=ctr-$(echo "$id" | cut -c1-12)
+agent=$(gpu-dma-lock-oci-hook agent-name "$id") || die "agent-name"
 # Until it holds its 2 MiB (bounded: a container starts in about 3 s here).
 poll 600 holds "$agent" 0 2097152 || die "container $agent never held its 2 MiB"
 run gpu-dma-lock-ctl agent list
