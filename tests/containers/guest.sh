@@ -390,6 +390,25 @@ check "...both retired" wait_gone "$iy"
 umount /proc/driver
 rm -f /dev/nvidia1
 
+# A node without /etc/gpu-dma-lock/cuda.conf (only the package installs
+# it; this guest's /etc is its own overlay): cdi generate creates it with
+# the packaged defaults and says so, and a container given that spec's
+# device starts, sees fail = closed, and is held to its quota.
+rm -f /etc/gpu-dma-lock/cuda.conf
+out=$($CTL cdi generate --output /etc/cdi/gdl-fresh.json --name fresh \
+	--hook "$HOOK" --hook-arg --config --hook-arg $W/strict.conf \
+	--interposer "$B/cuda/libgpudmalock-cuda.so" \
+	--library "$B/utils/libgpudmalock.so.0" --preload $W/ld.so.preload 2>&1)
+expect "$out" "/etc/gpu-dma-lock/cuda.conf was missing: created it with the packaged defaults" \
+	"cdi generate on a node without cuda.conf: creates it, one line says so"
+out=$($P run --rm $RUN --device gpu-dma-lock.io/agent=fresh --annotation gpu-dma-lock.io/quota=2M \
+	gdltest sh -c 'grep "^fail" /etc/gpu-dma-lock/cuda.conf; /ctr_cuda 1 10' 2>&1)
+expect "$out" "fail = closed" "...a container given that device starts and sees fail = closed"
+expect "$out" "allocs=2 total_mib=2 free_mib=0 result=CUDA_ERROR_OUT_OF_MEMORY" \
+	"...and is held to its 2M"
+rm -f /etc/cdi/gdl-fresh.json
+
+
 fi
 
 # 11. CRI-O's shape: a systemd-style pod slice and crio-<id>.scope with
