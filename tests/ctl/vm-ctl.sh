@@ -355,19 +355,27 @@ mkdir -p /sys/fs/cgroup/ctl-gc-live /sys/fs/cgroup/ctl-gc-gone
 $CTL agent create ctr-gcstale >/dev/null && $CTL agent bind ctr-gcstale --cgroup /sys/fs/cgroup/ctl-gc-gone >/dev/null &&
 	rmdir /sys/fs/cgroup/ctl-gc-gone && $CTL agent create ctr-gcyoung >/dev/null &&
 	ok "gc: a stale agent (its cgroup removed) and a young unbound one" || bad "gc: set-up"
-# The default grace: the young agent is bound while gc waits.
-$CTL gc >$T/gc.out 2>&1 &
+# The default grace (30 s): gc does not destroy at once, it looks again.
+# A dry run is stopped there, so the tier does not wait the 30 s.
+$CTL gc --dry-run >$T/gc.out 2>&1 &
 gcpid=$!
 if wait_for 100 grep -q "looking again in 30 s" $T/gc.out; then
 	ok "gc, default grace: two unused, it looks again in 30 s"
 else
 	bad "gc, default grace: no second look announced"; sed 's/^/     | /' $T/gc.out
 fi
+kill $gcpid 2>/dev/null
+wait $gcpid 2>/dev/null
+if grep -q "would destroy" $T/gc.out; then bad "gc, default grace: condemned an agent at the first look"; else ok "gc, default grace: condemns nothing at the first look"; fi
+# The young agent is bound while gc waits: kept; the stale one goes.
+$CTL gc --grace 3 >$T/gc.out 2>&1 &
+gcpid=$!
+wait_for 100 grep -q "looking again in 3 s" $T/gc.out || bad "gc --grace 3: no second look announced"
 $CTL agent bind ctr-gcyoung --cgroup /sys/fs/cgroup/ctl-gc-live >/dev/null || bad "gc: bind ctr-gcyoung"
 wait $gcpid
 rc=$?
 cp $T/gc.out $T/out
-[ $rc -eq 0 ] && ok "gc, default grace (exit 0)" || bad "gc, default grace: exit $rc"
+[ $rc -eq 0 ] && ok "gc --grace 3 (exit 0)" || bad "gc --grace 3: exit $rc"
 has "destroyed ctr-gcstale" "gc destroys the agent whose cgroup is gone"
 agent_exists ctr-gcyoung && ok "gc keeps an agent bound within the grace period (createRuntime, prolog)" ||
 	{ bad "gc destroyed an agent bound within the grace period"; sed 's/^/     | /' $T/gc.out; }
