@@ -52,6 +52,17 @@ wait_for() {
 	done
 	return 1
 }
+# wait_secs SECONDS COMMAND...: poll until COMMAND succeeds, for at most
+# SECONDS of wall-clock time (wait_for counts polls, so slow commands
+# stretch it).
+wait_secs() {
+	end=$(($(date +%s) + $1))
+	shift
+	while ! "$@"; do
+		[ "$(date +%s)" -lt $end ] || return 1
+		sleep 0.2
+	done
+}
 no_agent() { ! grep -q " $1 " /proc/gpu_dma_lock/agents; }
 no_slurm_agents() { [ -z "$(agents)" ]; }
 job_gone() { [ -z "$(squeue -h -j "$1" 2>/dev/null)" ]; }
@@ -163,10 +174,26 @@ scancel "$j2"
 check "scancelled job $j2 ended" wait_for 60 job_gone "$j2"
 check "scancelled job's agent retired" wait_for 30 no_agent "slurm-$j2"
 check "the other job's agent is still there" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
+# slurmd is down when no slurmd process is left and the node's slurmd
+# does not answer (scontrol show slurmd asks the local slurmd itself;
+# slurmctld would go on reporting the node allocated until SlurmdTimeout).
+slurmd_answers() { scontrol show slurmd >/dev/null 2>&1; }
+slurmd_down() { ! pgrep -x slurmd >/dev/null && ! slurmd_answers; }
+# slurmd is up again when it answers and slurmctld has the node up (not
+# DOWN, not NOT_RESPONDING: a registered slurmd).
+slurmd_up() {
+	slurmd_answers || return 1
+	case "$(node_state)" in
+	''|*DOWN*|*NOT_RESPONDING*|*FAIL*|*UNKNOWN*) return 1 ;;
+	esac
+}
 pkill -9 -x slurmd
-sleep 1
-check "slurmd killed and restarted" slurmd
-check "job $j3's agent kept while slurmd was down" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
+check "slurmd killed: no slurmd left, none answering" wait_secs 10 slurmd_down
+check "job $j3's agent kept while slurmd is down" test "$(field slurm-$j3 0 5)" = $((3 * MiB))
+check "slurmd restarted (its start exited 0)" slurmd
+rs=$(date +%s)
+if wait_secs 30 slurmd_up; then r=ok; else r=bad; fi
+$r "the restarted slurmd answers and its node is up (State=$(node_state), after $(($(date +%s) - rs))s)"
 touch $W/j3.release
 check "job $j3 ended" wait_for 60 job_gone "$j3"
 check "agent retired by the restarted slurmd's epilog" wait_for 30 no_agent "slurm-$j3"
@@ -355,22 +382,31 @@ check "no slurm-* agent left" wait_for 30 no_slurm_agents
 
 case_start "gc"
 # A node that crashed never runs the epilog: it leaves an agent bound to
-# a job cgroup that is gone.  gc (shared with the OCI hook) removes it;
-# a tree without gc removes it by name.
+# a job cgroup that is gone.  gc (shared with the OCI hook) removes it.
+# gc is required: a tree whose gc is missing or fails fails here.
 stale=slurm-999999
 cg=/sys/fs/cgroup/system.slice/${SLURM_NODE}_slurmstepd.scope/job_999999
 mkdir -p "$cg"
 "$CTL" agent create $stale >/dev/null && "$CTL" agent bind $stale --cgroup "$cg" >/dev/null
 rmdir "$cg"
-check "a stale agent $stale bound to a removed job cgroup" grep -q " $stale " /proc/gpu_dma_lock/agents
-if "$CTL" gc --help >/dev/null 2>&1; then
-	"$CTL" gc
-	check "gpu-dma-lock-ctl gc removed it" no_agent $stale
-else
-	echo "slurm-suite: no 'gpu-dma-lock-ctl gc' in this tree: agent destroy instead"
-	"$CTL" agent destroy $stale
-	check "gpu-dma-lock-ctl agent destroy removed it" no_agent $stale
-fi
+"$CTL" agent bindings $stale >$W/stale.txt 2>&1
+cat $W/stale.txt
+# stale_removed: exactly one binding, a cgroup one, in state removed.
+stale_removed() {
+	[ "$(awk -v a=$stale '$2 == a' $W/stale.txt | wc -l)" = 1 ] &&
+		awk -v a=$stale '$2 == a && $3 == "cgroup" && $4 == "removed" { f = 1 } END { exit !f }' $W/stale.txt
+}
+check "a stale agent $stale, bound to a removed job cgroup only" stale_removed
+# gc's --grace (when this tree's gc has it) is a wait before collecting;
+# this case means "collect now".
+grace=
+"$CTL" gc --help 2>&1 | grep -q -- --grace && grace="--grace 0"
+# shellcheck disable=SC2086
+"$CTL" gc $grace >$W/gc.txt 2>&1
+rc=$?
+cat $W/gc.txt
+check "gpu-dma-lock-ctl gc ${grace:+$grace }ran (rc=$rc)" test $rc = 0
+check "gpu-dma-lock-ctl gc removed it" no_agent $stale
 check "no slurm-* agent left" no_slurm_agents
 
 slurm_down
