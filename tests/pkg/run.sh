@@ -151,9 +151,20 @@ check "build and test tools installed" sh -c 'command -v dpkg-buildpackage && co
 
 # ---------------------------------------------------------------------
 step "clean slate"
-mapfile -t old < <(known "${OURS[@]}")
-[ ${#old[@]} -eq 0 ] || apt_q purge "${old[@]}" >"$logs/clean.log" 2>&1
-for v in $(dkms_versions); do dkms remove -m gpu-dma-lock -v "$v" --all >>"$logs/clean.log" 2>&1; done
+# A run that was killed (SIGKILL, a machine snapshot taken mid-run) can
+# leave our packages unpacked or half configured, and dpkg marked as
+# interrupted: apt-get then refuses everything until `dpkg --configure
+# -a`, which would first build the leftover DKMS package for every
+# kernel.  dpkg --purge removes packages in any of those states, and
+# orders the removals within one call; --configure -a then only finishes
+# what is left (triggers, a half-installed kernel).
+purge_ours() {
+	local p
+	mapfile -t p < <(known "${OURS[@]}")
+	[ ${#p[@]} -eq 0 ] || { echo "purging ${p[*]}"; dpkg --purge "${p[@]}"; }
+	dpkg --configure -a
+	for v in $(dkms_versions); do dkms remove -m gpu-dma-lock -v "$v" --all; done
+}
 purge_newk() {
 	local k
 	mapfile -t k < <(known 'linux-image-*' 'linux-headers-*' | grep -E -- "$NEWK_RE")
@@ -161,12 +172,20 @@ purge_newk() {
 	echo "purging ${k[*]}"
 	apt_q purge "${k[@]}"
 }
-purge_newk >>"$logs/clean.log" 2>&1
+{ purge_ours; purge_newk; } >"$logs/clean.log" 2>&1
 # The group the packages create (sysusers.d, or %pre for RPM) outlives a
 # purge (Debian never removes system groups).  One that is there already
 # is the host's: it stays, and "the packages make it" cannot be tested.
+# A run that finds no group leaves a mark until its restore removes the
+# group, so the group a killed run made is told from the host's and goes.
+group_mark=/var/lib/gpu-dma-lock-pkgtest/group-made-by-a-run
+if [ -e $group_mark ]; then
+	getent group gpu-dma-lock >/dev/null && groupdel gpu-dma-lock >>"$logs/clean.log" 2>&1
+	rm -f $group_mark
+fi
 group_before=0
 getent group gpu-dma-lock >/dev/null && group_before=1
+[ $group_before = 1 ] || { mkdir -p "${group_mark%/*}" && : >$group_mark; }
 # restore: what this tier changed on the host goes back, however it ends.
 # Our packages and the 6.12 RT kernel are purged (the clean slate above
 # had neither), and the group goes only if this run made it.
@@ -176,12 +195,11 @@ restore() {
 	restored=1
 	trap - EXIT INT TERM HUP
 	{
-		mapfile -t left < <(known "${OURS[@]}")
-		[ ${#left[@]} -eq 0 ] || apt_q purge "${left[@]}"
-		for v in $(dkms_versions); do dkms remove -m gpu-dma-lock -v "$v" --all; done
+		purge_ours
 		purge_newk
-		if [ $group_before = 0 ] && getent group gpu-dma-lock >/dev/null; then
-			groupdel gpu-dma-lock
+		if [ $group_before = 0 ]; then
+			getent group gpu-dma-lock >/dev/null && groupdel gpu-dma-lock
+			rm -f $group_mark
 		fi
 	} >>"$logs/restore.log" 2>&1
 }
@@ -509,8 +527,9 @@ echo "note: Debian does not remove system groups: the group gpu-dma-lock goes at
 
 step "purge the 6.12 RT kernel"
 purge_newk >"$logs/newk-purge.log" 2>&1
-if [ $group_before = 0 ] && getent group gpu-dma-lock >/dev/null; then
-	groupdel gpu-dma-lock >>"$logs/newk-purge.log" 2>&1
+if [ $group_before = 0 ]; then
+	getent group gpu-dma-lock >/dev/null && groupdel gpu-dma-lock >>"$logs/newk-purge.log" 2>&1
+	rm -f $group_mark
 fi
 check "the gpu-dma-lock group as before the tier ($([ $group_before = 1 ] && echo there || echo none))" \
 	sh -c "[ \"\$(getent group gpu-dma-lock >/dev/null && echo 1 || echo 0)\" = $group_before ]"
