@@ -31,6 +31,7 @@ knobs=(
 	"HOTPLUG_SECS|3|num"
 	"HOSTILE_SUITES||suites"
 	"GDL_KERNELS||kernels"
+	"GDL_USERSPACE_KERNELS|oldest,newest|any"
 	"GDL_CTR_SCOPE|core|scope"
 	"GDL_VM_MEMCHECK|1|num"
 	"GDL_BENCH_VM_ONLY||unset"

@@ -72,7 +72,9 @@ if [ -z "$dev_test" ] || [ ! -x "$example" ]; then
 	exit 1
 fi
 
-for k in "${kernels[@]}"; do
+tally_userspace_kernels $#
+last_n=0
+for k in "${run_kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
 	log=$build/vm/bindings-$k.log
 	start=$(date +%s)
@@ -83,6 +85,8 @@ for k in "${kernels[@]}"; do
 	grep -E '^(FAIL|     \|)|vm-run:' "$log" || true
 	tally bindings-vm "$log" $rc
 	tally_row "$k" "$secs"
+	last_n=$((p + f))
 done
+tally_left_out "$last_n"
 
 tally_end bindings "Rust and Python bindings (logs: $build/bindings-*.log, $build/vm/bindings-*.log):"

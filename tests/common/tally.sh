@@ -72,6 +72,38 @@ tally_kernels() {
 	fi
 }
 
+# tally_userspace_kernels NARGS: for the userspace integration tiers
+# (ctl, bindings, cuda, slurm, containers), whose code under test does
+# not change with the kernel: from `kernels`, run_kernels gets the oldest
+# and the newest (the newest that is not PREEMPT_RT, when there is one:
+# the containers tier's full scope runs there), left_out the others.
+# Every kernel runs when kernels were named (NARGS > 0, the tier's
+# arguments, or GDL_KERNELS) or GDL_USERSPACE_KERNELS=all.  The kernel
+# tiers (vm, hostile) always run the whole matrix.
+tally_userspace_kernels() {
+	local newest k
+	run_kernels=("${kernels[@]}")
+	left_out=()
+	[ "$1" -eq 0 ] && [ -z "${GDL_KERNELS:-}" ] &&
+		[ "${GDL_USERSPACE_KERNELS:-}" != all ] && [ ${#kernels[@]} -gt 2 ] || return 0
+	newest=$(printf '%s\n' "${kernels[@]}" | grep -v -- '-rt-' | tail -n 1)
+	[ -n "$newest" ] || newest=${kernels[${#kernels[@]} - 1]}
+	run_kernels=("${kernels[0]}")
+	[ "$newest" = "${kernels[0]}" ] || run_kernels+=("$newest")
+	for k in "${kernels[@]}"; do
+		[ "$k" = "${kernels[0]}" ] || [ "$k" = "$newest" ] || left_out+=("$k")
+	done
+}
+
+# tally_left_out N: each kernel in left_out counted as N skipped checks
+# (as many as a run of the tier on one kernel made), with a row each.
+tally_left_out() {
+	local k
+	for k in "${left_out[@]}"; do
+		tally_skip "$k" "$1" "userspace tier: the oldest and newest kernel run (GDL_USERSPACE_KERNELS=all runs every one)"
+	done
+}
+
 # tally_end TIER TITLE: print the rows and the totals; fails if any failed.
 tally_end() {
 	echo

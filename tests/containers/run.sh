@@ -44,7 +44,8 @@ fi
 declare -A ran=() core=()
 last=$(printf '%s\n' "${kernels[@]}" | grep -v -- '-rt-' | tail -n 1)
 [ -n "$last" ] || last=${kernels[${#kernels[@]} - 1]}
-for k in "${kernels[@]}"; do
+tally_userspace_kernels $#
+for k in "${run_kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
 	# On the others the cases where the kernel matters (cgroups, exec,
 	# lifecycle, CRI-O shape).
@@ -66,9 +67,12 @@ for k in "${kernels[@]}"; do
 done
 # The checks a kernel run with scope "core" left out, counted as skipped:
 # as many as the full run made beyond its own.
-for k in "${kernels[@]}"; do
+for k in "${run_kernels[@]}"; do
 	[ -n "${full:-}" ] && [ -n "${core[$k]}" ] && [ "${ran[$k]}" -lt "$full" ] || continue
 	tally_skip "$k" $((full - ran[$k])) "outside scope core (GDL_CTR_SCOPE=full runs them)"
 done
+
+# A kernel left out counts as the full run's checks.
+tally_left_out "${full:-0}"
 
 tally_end containers "container engine tests (logs: $build/vm/containers-*.log):"

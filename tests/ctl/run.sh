@@ -67,7 +67,9 @@ grep -E '^FAIL' "$log" || true
 tally cdi "$log" $rc
 tally_row "cdi generate (host)"
 
-for k in "${kernels[@]}"; do
+tally_userspace_kernels $#
+last_n=0
+for k in "${run_kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
 	log=$build/vm/ctl-$k.log
 	mkdir -p "$build/vm"
@@ -79,6 +81,8 @@ for k in "${kernels[@]}"; do
 	grep -E '^(FAIL|     \|)|vm-run:' "$log" || true
 	tally ctl-vm "$log" $rc
 	tally_row "$k" "$secs"
+	last_n=$((p + f))
 done
+tally_left_out "$last_n"
 
 tally_end ctl "gpu-dma-lock-ctl tests (logs: $build/ctl-unit.log, $build/vm/ctl-*.log):"

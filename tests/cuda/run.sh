@@ -96,7 +96,9 @@ else
 	tally_row "coverage vs cuda.h"
 fi
 
-for k in "${kernels[@]}"; do
+tally_userspace_kernels $#
+last_n=0
+for k in "${run_kernels[@]}"; do
 	log=$build/vm/cuda-$k.log
 	start=$(date +%s)
 	tests/vm/vm-run.sh -k "$k" -e 2 -t 300 -- \
@@ -106,6 +108,8 @@ for k in "${kernels[@]}"; do
 	grep -E '^(FAIL|vm-run:)' "$log" || true
 	tally cuda-suite "$log" $rc
 	tally_row "$k" "$secs"
+	last_n=$((p + f))
 done
+tally_left_out "$last_n"
 
 tally_end cuda "CUDA interposer tests (VM logs in $build/vm/cuda-*.log):"

@@ -51,12 +51,7 @@ tally_row "host unit (gdl_slurm.c)"
 # on the oldest and the newest kernel (the brief's rule for these tiers);
 # the others count as skipped, as many checks as the last run had.  Any
 # kernel named on the command line or by GDL_KERNELS runs.
-run_kernels=("${kernels[@]}")
-left_out=()
-if [ $# -eq 0 ] && [ -z "${GDL_KERNELS:-}" ] && [ ${#kernels[@]} -gt 2 ]; then
-	run_kernels=("${kernels[0]}" "${kernels[${#kernels[@]} - 1]}")
-	left_out=("${kernels[@]:1:${#kernels[@]}-2}")
-fi
+tally_userspace_kernels $#
 last_n=0
 for k in "${run_kernels[@]}"; do
 	log=$build/vm/slurm-$k.log
@@ -71,8 +66,6 @@ for k in "${run_kernels[@]}"; do
 	n=$(sed -n 's/^slurm-suite: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log" | tail -n 1)
 	[ -n "$n" ] && last_n=$((${n% *} + ${n#* }))
 done
-for k in "${left_out[@]}"; do
-	tally_skip "$k" "$last_n" "userspace tier: the oldest and newest kernel run"
-done
+tally_left_out "$last_n"
 
 tally_end slurm "Slurm plugin tests (VM logs in $build/vm/slurm-*.log):"
