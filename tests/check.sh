@@ -34,6 +34,7 @@ knobs=(
 	"GDL_USERSPACE_KERNELS|oldest,newest|any"
 	"GDL_CTR_SCOPE|core|scope"
 	"GDL_VM_MEMCHECK|1|num"
+	"GDL_VM_SLUB_DEBUG|FZP|slub"
 	"GDL_BENCH_VM_ONLY||unset"
 	"FUZZ_SEED|(random)|any"
 	"GDL_BUILD_DIR|build|any"
@@ -60,6 +61,8 @@ for kn in "${knobs[@]}"; do
 	kernels) [ "$(tests/vm/kernels.sh)" = "$(env -u GDL_KERNELS tests/vm/kernels.sh)" ] ||
 			reduced+=("GDL_KERNELS='$v'") ;;
 	scope)	case $v in core | full) ;; *) reduced+=("GDL_CTR_SCOPE='$v'") ;; esac ;;
+	slub)	case $v in *F*Z*P* | *F*P*Z* | *Z*F*P* | *Z*P*F* | *P*F*Z* | *P*Z*F*) ;;
+		*) reduced+=("$name='$v' (F, Z and P are the checks)") ;; esac ;;
 	unset)	reduced+=("$name='$v'") ;;
 	esac
 done
