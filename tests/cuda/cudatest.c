@@ -2294,13 +2294,41 @@ static int setup_agent(void)
 }
 
 /*
+ * On the host, under the ledger stand-in (tests/cuda/ledger_stub.c): one
+ * agent, its devices the fake driver's, the same quotas as in the VM.
+ */
+static int setup_host(void)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	struct gdl_whoami w;
+	struct gdl_version v;
+
+	t_section = "setup";
+	T_EXPECT(gdlock_open(&g), 0);
+	if (!g)
+		return -1;
+	/* The stand-in, not a module: these cases never run on a real ledger. */
+	T_TRUE(!gdlock_version(g, &v) && !strcmp(v.module_version, "ledger-stub"));
+	if (strcmp(v.module_version, "ledger-stub"))
+		return -1;
+	T_EXPECT(gdlock_device_list(g, d, GDL_MAX_DEVICES), 2);
+	T_EXPECT(gdlock_whoami(g, &w), 0);
+	agent = w.agent_id;
+	midx[0] = d[0].index;
+	midx[1] = d[1].index;
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[1], QUOTA1), 0);
+	return 0;
+}
+
+/*
  * ctx0: a context created on device 0; ctx1: device 1's primary context.
  * Each is charged GDL_CUDA_CTX_RESERVE (2M in the suite), so both devices
  * start at 2M of usage.
  */
-static int mode_main(void)
+static int mode_main(int host)
 {
-	if (setup_agent())
+	if (host ? setup_host() : setup_agent())
 		return 1;
 	t_section = "init";
 	T_EXPECT(cuInit(0), 0);
@@ -2396,11 +2424,41 @@ int main(int argc, char **argv)
 		printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
 		return t_failed != 0;
 	}
+	if (!strcmp(mode, "host")) {
+		/* The cases that need no kernel, under the ledger stand-in. */
+		if (!mode_main(1)) {
+			const char *only = argc > 2 ? argv[2] : NULL;
+			static const struct { const char *name; void (*fn)(void); } host_cases[] = {
+				{ "allocs", test_allocs },
+				{ "vmm", test_vmm },
+				{ "multicast", test_multicast },
+				{ "sparse", test_sparse },
+				{ "pools", test_pools },
+				{ "graphs", test_graphs },
+				{ "graphs_more", test_graphs_more },
+				{ "extmem", test_extmem },
+				{ "quota", test_quota },
+				{ "meminfo", test_meminfo },
+				{ "contexts", test_contexts },
+				{ "green", test_green },
+				{ "threads", test_threads },
+				{ "race", test_race },
+				{ "primary_reset", test_primary_reset },
+			};
+			size_t i;
+
+			for (i = 0; i < sizeof(host_cases) / sizeof(host_cases[0]); i++)
+				if (!only || !strcmp(only, host_cases[i].name))
+					host_cases[i].fn();
+		}
+		printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
+		return t_failed != 0;
+	}
 	if (strcmp(mode, "main")) {
-		fprintf(stderr, "usage: cudatest closed|open|main\n");
+		fprintf(stderr, "usage: cudatest closed|open|main|host [CASE]\n");
 		return 2;
 	}
-	if (!mode_main()) {
+	if (!mode_main(0)) {
 		test_enumerate();
 		test_allocs();
 		test_vmm();
