@@ -394,6 +394,58 @@ static void test_vmm(void)
 	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
 }
 
+/*
+ * Issue 23, item 1: a retained handle is another reference to the same
+ * memory (the same value).  Releasing it must not drop the creator's.
+ */
+static void test_retain(void)
+{
+	CUmemGenericAllocationHandle h, r = 0;
+	CUdeviceptr va;
+	uint64_t b = usage(1);
+	unsigned long long live = fake_cuda_live(1);
+
+	t_section = "retain";
+	T_EXPECT(cuMemAddressReserve(&va, 4 * MiB, 0, 0, 0), 0);
+	/* The review's escape: retain, release it, unmap, map again. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemRetainAllocationHandle(&r, (void *)(uintptr_t)va), 0);
+	T_TRUE(r == h);
+	T_EXPECT(cuMemRelease(r), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live + 2 * MiB);	/* the creator's reference */
+	t_check(usage(1) == b + 2 * MiB, "retained handle released, unmapped: the creator's handle still charged (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	t_check(usage(1) == b + 2 * MiB, "mapped again: charged (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(fake_cuda_live(1) == live);
+	T_TRUE(usage(1) == b);
+	/* NCCL's ncclCuMemFree: retain, release, unmap, release. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemRelease(h), 0);		/* mapped: still held */
+	T_EXPECT(cuMemRetainAllocationHandle(&r, (void *)(uintptr_t)(va + 4096)), 0);
+	T_EXPECT(cuMemRelease(r), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuMemRetainAllocationHandle(&r, (void *)(uintptr_t)va), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live + 2 * MiB);
+	t_check(usage(1) == b + 2 * MiB, "unmapped, the retained reference left: charged (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemRelease(r), 0);
+	T_TRUE(fake_cuda_live(1) == live);
+	t_check(usage(1) == b, "last reference released: charge gone (%lld MiB left)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	/* One release too many is the driver's error and changes nothing. */
+	T_EXPECT(cuMemRelease(r), CUDA_ERROR_INVALID_VALUE);
+	T_TRUE(usage(1) == b);
+	T_EXPECT(cuMemAddressFree(va, 4 * MiB), 0);
+}
+
 /* ---- multicast objects: a binding holds its VMM handle ---- */
 
 static void test_multicast(void)
@@ -2429,6 +2481,7 @@ int main(int argc, char **argv)
 		if (!mode_main(1)) {
 			const char *only = argc > 2 ? argv[2] : NULL;
 			static const struct { const char *name; void (*fn)(void); } host_cases[] = {
+				{ "enumerate", test_enumerate },
 				{ "allocs", test_allocs },
 				{ "vmm", test_vmm },
 				{ "multicast", test_multicast },
@@ -2444,6 +2497,8 @@ int main(int argc, char **argv)
 				{ "threads", test_threads },
 				{ "race", test_race },
 				{ "primary_reset", test_primary_reset },
+				/* issue 23 */
+				{ "retain", test_retain },
 			};
 			size_t i;
 

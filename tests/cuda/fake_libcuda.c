@@ -2542,7 +2542,6 @@ static const struct {
 	{ "cuCtxGetLimit", "cuCtxGetLimit", 0, (void *)cuCtxGetLimit },
 	{ "cuModuleUnload", "cuModuleUnload", 0, (void *)cuModuleUnload },
 	{ "cuLibraryUnload", "cuLibraryUnload", 0, (void *)cuLibraryUnload },
-	{ "cuMemRetainAllocationHandle", "cuMemRetainAllocationHandle", 0, (void *)cuMemRetainAllocationHandle },
 	{ "cuMemGetAllocationPropertiesFromHandle", "cuMemGetAllocationPropertiesFromHandle", 0, (void *)cuMemGetAllocationPropertiesFromHandle },
 	{ "cuGraphNodeGetType", "cuGraphNodeGetType", 0, (void *)cuGraphNodeGetType },
 	{ "cuGraphMemAllocNodeGetParams", "cuGraphMemAllocNodeGetParams", 0, (void *)cuGraphMemAllocNodeGetParams },

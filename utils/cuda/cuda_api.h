@@ -31,6 +31,7 @@
 	X(cuMemFreeAsync, "cuMemFreeAsync", 0, GDL_LIB_CUDA)			\
 	X(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, GDL_LIB_CUDA)		\
 	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
+	X(cuMemRetainAllocationHandle, "cuMemRetainAllocationHandle", 0, GDL_LIB_CUDA) \
 	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
 	X(cuMemExportToShareableHandle, "cuMemExportToShareableHandle", 0, GDL_LIB_CUDA) \
 	X(cuIpcGetMemHandle, "cuIpcGetMemHandle", 0, GDL_LIB_CUDA)		\

@@ -9,9 +9,11 @@
  * The memory lives until the handle is released *and* its last mapping
  * is unmapped: cuMemCreate, cuMemMap, cuMemRelease is the standard idiom
  * (NVIDIA's samples, llama.cpp's VMM pool), and the memory is in use
- * after the release.  So each handle keeps a count of its mappings, and
- * each mapped address names its handle; the charge goes with whichever
- * of the release and the last unmap comes last.  VMM calls are rare
+ * after the release.  So each handle keeps a count of its mappings and
+ * of its references (the creation, or the import, and every
+ * cuMemRetainAllocationHandle, which returns the same value), as the
+ * driver does, and each mapped address names its handle; the charge goes
+ * with whichever of the last release and the last unmap comes last.  VMM calls are rare
  * (a framework maps large segments), so one mutex covers this state; the
  * driver is never called with it held.
  */
@@ -21,11 +23,12 @@
 #include "gdl_cuda.h"
 
 struct vmm_alloc {
+	uint64_t handle;	/* its key in vmm_map */
 	uint64_t resv;		/* the reservation */
 	CUdevice dev;		/* where the memory is */
 	unsigned int maps;	/* live mappings */
-	unsigned int releasing;	/* cuMemRelease in the driver */
-	unsigned int released;	/* cuMemRelease accepted */
+	unsigned int refs;	/* references: creation + retains - releases */
+	unsigned int releasing;	/* cuMemRelease calls in the driver */
 	unsigned int exported;	/* another process may hold it */
 };
 
@@ -43,10 +46,19 @@ HELPER(cuMemRelease)
 static struct gdl_map vmm_map;	/* handle -> struct vmm_alloc * */
 static struct gdl_map va_map;	/* mapped address -> struct vmm_mapping * */
 
-/* With vmm_lock held: the charge goes once nothing holds the memory. */
+/*
+ * With vmm_lock held: the charge goes once nothing holds the memory.  The
+ * entry stays in vmm_map while a mapping holds the memory (the handle
+ * value cannot be handed out again before, and cuMemRetainAllocationHandle
+ * may name it again); it leaves only if it is still this allocation's.
+ */
 static void put_alloc(struct vmm_alloc *a)
 {
-	if (a->released && !a->releasing && !a->maps) {
+	uint64_t v;
+
+	if (!a->refs && !a->releasing && !a->maps) {
+		if (!gdl_map_get(&vmm_map, a->handle, &v) && v == (uintptr_t)a)
+			gdl_map_take(&vmm_map, a->handle, &v);
 		/*
 		 * Exported memory lives while an importer holds it, which we
 		 * cannot see: it stays charged until this process exits.
@@ -68,13 +80,15 @@ static void track_alloc(CUmemGenericAllocationHandle handle, uint64_t resv,
 		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
 		return;
 	}
+	a->handle = handle;
 	a->resv = resv;
 	a->dev = dev;
+	a->refs = 1;
 	pthread_mutex_lock(&vmm_lock);
 	switch (gdl_map_put(&vmm_map, handle, (uintptr_t)a, &old)) {
 	case 1:
 		/* Released behind our back (a destroyed context): stale. */
-		((struct vmm_alloc *)(uintptr_t)old)->released = 1;
+		((struct vmm_alloc *)(uintptr_t)old)->refs = 0;
 		put_alloc((struct vmm_alloc *)(uintptr_t)old);
 		break;
 	case 0:
@@ -111,33 +125,69 @@ EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 }
 
 /*
- * The handle leaves the map before the driver call (another thread may be
+ * One reference goes.  When it is the last and nothing maps the memory,
+ * the handle leaves the map before the driver call (another thread may be
  * given the same handle value as soon as the driver has freed it) and
- * comes back if the driver refuses.
+ * comes back if the driver refuses.  A release of a handle without
+ * references is the driver's error; it changes nothing here.
  */
 EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
 	__typeof__(cuMemRelease) *f = REAL(cuMemRelease);
 	struct vmm_alloc *a = NULL;
+	int taken = 0;
 	uint64_t v;
 	CUresult e;
 
 	CHECK_REAL(f);
 	pthread_mutex_lock(&vmm_lock);
-	if (!gdl_map_take(&vmm_map, handle, &v)) {
+	if (!gdl_map_get(&vmm_map, handle, &v) &&
+	    ((struct vmm_alloc *)(uintptr_t)v)->refs) {
 		a = (struct vmm_alloc *)(uintptr_t)v;
-		a->releasing = 1;
+		a->refs--;
+		a->releasing++;
+		if (!a->refs && !a->maps) {
+			gdl_map_take(&vmm_map, handle, &v);
+			taken = 1;
+		}
 	}
 	pthread_mutex_unlock(&vmm_lock);
 	e = f(handle);
 	if (!a)
 		return e;
 	pthread_mutex_lock(&vmm_lock);
-	a->releasing = 0;
-	/* Refused and put back; or the value was handed out again: stale. */
-	if (!e || gdl_map_add(&vmm_map, handle, (uintptr_t)a) == 1)
-		a->released = 1;
+	a->releasing--;
+	if (e) {
+		/* Refused: the reference stays, unless the value was handed out again. */
+		if (!taken || gdl_map_add(&vmm_map, handle, (uintptr_t)a) != 1)
+			a->refs++;
+	}
 	put_alloc(a);
+	pthread_mutex_unlock(&vmm_lock);
+	return e;
+}
+
+/*
+ * Another reference to the memory mapped at @addr: the same handle value
+ * as its creator's, released by its own cuMemRelease.  Counted after the
+ * driver's success; the memory it names is mapped, so its entry is still
+ * in the map.
+ */
+EXPORT CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
+					    void *addr)
+{
+	__typeof__(cuMemRetainAllocationHandle) *f =
+		REAL(cuMemRetainAllocationHandle);
+	uint64_t v;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(handle, addr);
+	if (e || !handle)
+		return e;
+	pthread_mutex_lock(&vmm_lock);
+	if (!gdl_map_get(&vmm_map, *handle, &v))
+		((struct vmm_alloc *)(uintptr_t)v)->refs++;
 	pthread_mutex_unlock(&vmm_lock);
 	return e;
 }
