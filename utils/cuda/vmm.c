@@ -198,6 +198,9 @@ EXPORT CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle
  * and the charge goes with the last process that holds it.  Otherwise it
  * stays charged to its creator until the creator exits (put_alloc),
  * however early it releases its handle: the importer may still hold it.
+ * A POSIX descriptor is itself a reference to the memory (issue 23, item
+ * 2): that export stays charged to its creator until it exits, shared or
+ * not.
  */
 EXPORT CUresult cuMemExportToShareableHandle(void *shareable,
 					     CUmemGenericAllocationHandle handle,
@@ -221,8 +224,14 @@ EXPORT CUresult cuMemExportToShareableHandle(void *shareable,
 	if (!resv)
 		return e;
 	if (type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) {
+		/*
+		 * The descriptor holds the memory until it is closed in every
+		 * process (cuda.h), which nothing here can see: shared so
+		 * that importers attach to this charge, and kept by this
+		 * process until it exits, whatever becomes of the handle.
+		 */
 		memcpy(&fd, shareable, sizeof(fd));
-		ret = gdlc_share_fd(resv, fd);
+		gdlc_share_fd(resv, fd);
 	} else if (type == CU_MEM_HANDLE_TYPE_FABRIC) {
 		ret = gdlc_share_key(resv, shareable, 64);
 	}
