@@ -479,6 +479,137 @@ static void test_export_fd(void)
 	T_TRUE(usage(1) == b + 4 * MiB);
 }
 
+/*
+ * Issue 23, item 3: a stream-ordered allocation comes from the pool of
+ * the stream's device, whatever context is current.
+ */
+static void test_stream_device(void)
+{
+	uint64_t b0 = usage(0), b1 = usage(1);
+	unsigned long long live1 = fake_cuda_live(1);
+	CUmemoryPool p1;
+	CUdeviceptr a;
+	CUstream s1 = NULL;
+
+	t_section = "stream-device";
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuStreamCreate(&s1, 0), 0);
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuDeviceGetMemPool(&p1, 1), 0);
+	T_EXPECT(cuMemAllocAsync(&a, 8 * MiB, s1), 0);
+	T_TRUE(fake_cuda_live(1) == live1 + 8 * MiB);	/* device 1's pool */
+	t_check(usage(1) == b1 + 8 * MiB && usage(0) == b0,
+		"device 1's stream, device 0 current: charged on device 1 (%lld, %lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB,
+		(long long)(usage(1) - b1) / (long long)MiB);
+	T_EXPECT(cuMemFreeAsync(a, s1), 0);
+	T_EXPECT(cuMemPoolTrimTo(p1, 0), 0);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);
+	/* Device 1's quota (32 MiB) refuses what device 0's would allow. */
+	T_EXPECT(cuMemAllocAsync(&a, 40 * MiB, s1), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(cuMemAllocAsync_ptsz(&a, 40 * MiB, s1), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(fake_cuda_live(1) == live1);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);
+	/* The NULL stream is the current context's. */
+	T_EXPECT(cuMemAllocAsync(&a, 4 * MiB, NULL), 0);
+	T_TRUE(usage(0) == b0 + 4 * MiB);
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	{
+		CUmemoryPool p0;
+
+		T_EXPECT(cuDeviceGetMemPool(&p0, 0), 0);
+		T_EXPECT(cuMemPoolTrimTo(p0, 0), 0);
+	}
+	T_TRUE(usage(0) == b0);
+	T_EXPECT(cuStreamDestroy_v2(s1), 0);
+}
+
+/*
+ * Issue 23, item 4: a pool on no device (managed, or a location the
+ * interposer does not know) is charged as managed memory is, on the
+ * device it allocates for; only a pinned host pool is host memory.
+ */
+static void test_managed_pool(void)
+{
+	static const struct { int alloc_type, loc_type; } kinds[] = {
+		{ 2, CU_MEM_LOCATION_TYPE_INVALID },	/* managed, no location */
+		{ 2, CU_MEM_LOCATION_TYPE_HOST },	/* managed, host preferred */
+		{ 1, 5 },				/* an unknown location */
+	};
+	uint64_t b0 = usage(0);
+	CUmemPoolProps props;
+	CUmemoryPool pm;
+	CUdeviceptr a;
+	size_t k;
+
+	t_section = "managed-pool";
+	cuCtxSetCurrent(ctx0);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		memset(&props, 0, sizeof(props));
+		props.allocType = kinds[k].alloc_type;
+		props.location.type = kinds[k].loc_type;
+		T_EXPECT(cuMemPoolCreate(&pm, &props), 0);
+		T_EXPECT(cuMemAllocFromPoolAsync(&a, 8 * MiB, pm, NULL), 0);
+		t_check(usage(0) == b0 + 8 * MiB, "pool of type %d at location %d: charged on the current device (%lld MiB)",
+			kinds[k].alloc_type, kinds[k].loc_type,
+			(long long)(usage(0) - b0) / (long long)MiB);
+		T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+		T_EXPECT(cuMemAllocFromPoolAsync(&a, 80 * MiB, pm, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+		T_EXPECT(cuMemPoolTrimTo(pm, 0), 0);
+		T_TRUE(usage(0) == b0);
+		T_EXPECT(cuMemPoolDestroy(pm), 0);
+	}
+}
+
+/*
+ * Issue 23, item 12: cuMemAllocAsync during stream capture allocates
+ * nothing (it adds an allocation node); the graph's launch is charged.
+ */
+static void test_capture(void)
+{
+	uint64_t b0 = usage(0);
+	CUgraphExec exec = NULL;
+	CUgraph graph = NULL;
+	CUdeviceptr a, c;
+	CUstream s = NULL;
+
+	t_section = "capture";
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuStreamCreate(&s, 0), 0);
+	T_EXPECT(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL), 0);
+	/* Larger than the quota: capture must not fail for it. */
+	T_EXPECT(cuMemAllocAsync(&a, 80 * MiB, s), 0);
+	T_TRUE(usage(0) == b0);
+	T_EXPECT(cuMemFreeAsync(a, s), 0);
+	T_EXPECT(cuMemAllocAsync(&c, 16 * MiB, s), 0);
+	T_EXPECT(cuMemFreeAsync(c, s), 0);
+	T_TRUE(usage(0) == b0);
+	T_EXPECT(cuStreamEndCapture(s, &graph), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&exec, graph, 0), 0);
+	/* Launched: its 96 MiB of allocation nodes are over the quota. */
+	T_EXPECT(cuGraphLaunch(exec, s), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(usage(0) == b0);
+	cuGraphExecDestroy(exec);
+	cuGraphDestroy(graph);
+	/* A capture that fits: charged at launch. */
+	T_EXPECT(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL), 0);
+	T_EXPECT(cuMemAllocAsync(&c, 16 * MiB, s), 0);
+	T_EXPECT(cuMemFreeAsync(c, s), 0);
+	T_EXPECT(cuStreamEndCapture(s, &graph), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&exec, graph, 0), 0);
+	T_EXPECT(cuGraphLaunch(exec, s), 0);
+	t_check(usage(0) == b0 + 16 * MiB, "captured allocation charged at launch (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	T_TRUE(usage(0) == b0);
+	cuGraphExecDestroy(exec);
+	cuGraphDestroy(graph);
+	/* Not capturing any more: charged as usual. */
+	T_EXPECT(cuMemAllocAsync(&a, 80 * MiB, s), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(cuStreamDestroy_v2(s), 0);
+	T_TRUE(usage(0) == b0);
+}
+
 /* ---- multicast objects: a binding holds its VMM handle ---- */
 
 static void test_multicast(void)
@@ -2532,6 +2663,9 @@ int main(int argc, char **argv)
 				{ "primary_reset", test_primary_reset },
 				/* issue 23 */
 				{ "retain", test_retain },
+				{ "stream_device", test_stream_device },
+				{ "managed_pool", test_managed_pool },
+				{ "capture", test_capture },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;
