@@ -63,6 +63,7 @@ static int in_interposer(void *p)
 }
 
 static int refused_abi(const char *name);
+static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph);
 
 /* ---- every wrapped symbol, three ways ---- */
 
@@ -608,6 +609,50 @@ static void test_capture(void)
 	T_EXPECT(cuMemAllocAsync(&a, 80 * MiB, s), CUDA_ERROR_OUT_OF_MEMORY);
 	T_EXPECT(cuStreamDestroy_v2(s), 0);
 	T_TRUE(usage(0) == b0);
+}
+
+/*
+ * Issue 23, item 10: the device's graph memory grows in granules; a
+ * launch is charged what the device then reserves, not only its nodes.
+ */
+static void test_graph_top_up(void)
+{
+	uint64_t b0 = usage(0);
+	CUgraphExec exec;
+	CUgraph graph;
+
+	t_section = "graph-top-up";
+	cuCtxSetCurrent(ctx0);
+	fake_cuda_set_graph_granule(8 * MiB);
+	exec = graph_of(1 * MiB, 0, &graph);
+	T_TRUE(exec != NULL);
+	T_EXPECT(cuGraphLaunch(exec, NULL), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "1 MiB of nodes, 8 MiB reserved by the device: charged %lld MiB",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	T_TRUE(usage(0) == b0);
+	/*
+	 * 4 MiB from the quota: the nodes fit, the granule does not.  That
+	 * launch cannot be undone (charged what fits, the node's 1 MiB); the
+	 * next one is refused until the device's graph memory is trimmed.
+	 */
+	{
+		CUdeviceptr a;
+		uint64_t room = QUOTA0 - 4 * MiB - b0;
+
+		T_EXPECT(cuMemAlloc_v2(&a, room), 0);
+		T_EXPECT(cuGraphLaunch(exec, NULL), 0);
+		T_TRUE(usage(0) == b0 + room + 1 * MiB);
+		t_check(cuGraphLaunch(exec, NULL) == CUDA_ERROR_OUT_OF_MEMORY,
+			"the next launch, the granule still uncharged: refused");
+		T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+		T_TRUE(usage(0) == b0 + room);
+		T_EXPECT(cuMemFree_v2(a), 0);
+	}
+	T_TRUE(usage(0) == b0);
+	fake_cuda_set_graph_granule(0);
+	cuGraphExecDestroy(exec);
+	cuGraphDestroy(graph);
 }
 
 /* ---- multicast objects: a binding holds its VMM handle ---- */
@@ -2666,6 +2711,7 @@ int main(int argc, char **argv)
 				{ "stream_device", test_stream_device },
 				{ "managed_pool", test_managed_pool },
 				{ "capture", test_capture },
+				{ "graph_top_up", test_graph_top_up },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;
