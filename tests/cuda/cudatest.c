@@ -64,6 +64,8 @@ static int in_interposer(void *p)
 
 static int refused_abi(const char *name);
 static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph);
+static void copy3d(CUDA_MEMCPY3D *c, CUmemorytype st, CUdeviceptr sp,
+		   CUarray sa, CUmemorytype dt, CUdeviceptr dp, CUarray da);
 
 /* ---- every wrapped symbol, three ways ---- */
 
@@ -653,6 +655,57 @@ static void test_graph_top_up(void)
 	fake_cuda_set_graph_granule(0);
 	cuGraphExecDestroy(exec);
 	cuGraphDestroy(graph);
+}
+
+/*
+ * Issue 23, item 6: a sparse or deferred-mapping array holds no memory of
+ * its own (its tiles are VMM handles, charged at cuMemCreate): creating
+ * one charges nothing, whatever its virtual size.
+ */
+static void test_sparse_create(void)
+{
+	static const unsigned int flags[] = { CUDA_ARRAY3D_SPARSE,
+					      CUDA_ARRAY3D_DEFERRED_MAPPING };
+	/* 8192 x 8192 x 4 bytes: 256 MiB, four times device 0's quota. */
+	CUDA_ARRAY3D_DESCRIPTOR d = { 8192, 8192, 0, CU_AD_FORMAT_FLOAT, 1, 0 };
+	uint64_t b0 = usage(0);
+	CUmipmappedArray mip;
+	CUarray arr;
+	size_t i;
+
+	t_section = "sparse-create";
+	cuCtxSetCurrent(ctx0);
+	for (i = 0; i < 2; i++) {
+		d.Flags = flags[i];
+		T_EXPECT(cuArray3DCreate_v2(&arr, &d), 0);
+		t_check(usage(0) == b0, "a 256 MiB array with flags %#x: nothing charged (%lld MiB)",
+			flags[i], (long long)(usage(0) - b0) / (long long)MiB);
+		T_EXPECT(cuArrayDestroy(arr), 0);
+		T_EXPECT(cuMipmappedArrayCreate(&mip, &d, 4), 0);
+		t_check(usage(0) == b0, "a mipmapped one with flags %#x: nothing charged (%lld MiB)",
+			flags[i], (long long)(usage(0) - b0) / (long long)MiB);
+		T_EXPECT(cuMipmappedArrayDestroy(mip), 0);
+	}
+	/* Uncharged, its device is still known: a copy to device 1 is checked. */
+	{
+		CUDA_MEMCPY3D c;
+		CUdeviceptr b;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuMemAlloc_v2(&b, MiB), 0);
+		cuCtxSetCurrent(ctx0);
+		d.Flags = CUDA_ARRAY3D_SPARSE;
+		T_EXPECT(cuArray3DCreate_v2(&arr, &d), 0);
+		copy3d(&c, CU_MEMORYTYPE_ARRAY, 0, arr, CU_MEMORYTYPE_DEVICE, b, NULL);
+		t_check(cuMemcpy3D_v2(&c) == CUDA_ERROR_NOT_PERMITTED,
+			"a sparse array on device 0 copied to device 1 without the peer right: refused");
+		T_EXPECT(cuArrayDestroy(arr), 0);
+		T_EXPECT(cuMemFree_v2(b), 0);
+	}
+	/* A plain array of that size is still refused. */
+	d.Flags = 0;
+	T_EXPECT(cuArray3DCreate_v2(&arr, &d), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(usage(0) == b0);
 }
 
 /* ---- multicast objects: a binding holds its VMM handle ---- */
@@ -2712,6 +2765,7 @@ int main(int argc, char **argv)
 				{ "managed_pool", test_managed_pool },
 				{ "capture", test_capture },
 				{ "graph_top_up", test_graph_top_up },
+				{ "sparse_create", test_sparse_create },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;

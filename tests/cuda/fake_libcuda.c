@@ -1255,9 +1255,13 @@ API CUresult cuArrayCreate_v2(CUarray *arr, const CUDA_ARRAY_DESCRIPTOR *d)
 			    d->NumChannels);
 }
 
+/* Sparse and deferred-mapping arrays have no memory of their own. */
+#define NO_BACKING (CUDA_ARRAY3D_SPARSE | CUDA_ARRAY3D_DEFERRED_MAPPING)
+
 API CUresult cuArray3DCreate_v2(CUarray *arr, const CUDA_ARRAY3D_DESCRIPTOR *d)
 {
-	return array_create((void **)arr, d->Width * (d->Height ? d->Height : 1) *
+	return array_create((void **)arr, d->Flags & NO_BACKING ? 0 :
+			    d->Width * (d->Height ? d->Height : 1) *
 			    (d->Depth ? d->Depth : 1) * d->NumChannels);
 }
 
@@ -1265,7 +1269,8 @@ API CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 				    const CUDA_ARRAY3D_DESCRIPTOR *d,
 				    unsigned int levels)
 {
-	return array_create((void **)arr, d->Width * levels);
+	return array_create((void **)arr, d->Flags & NO_BACKING ? 0 :
+			    d->Width * levels);
 }
 
 API CUresult cuArrayDestroy(CUarray arr)
