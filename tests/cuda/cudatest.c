@@ -64,6 +64,8 @@ static int in_interposer(void *p)
 
 static int refused_abi(const char *name);
 static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph);
+static void acl(struct gdl_acl_entry *e, uint32_t dev, uint32_t rights,
+		uint32_t peer, uint64_t addr, uint64_t len);
 static void copy3d(CUDA_MEMCPY3D *c, CUmemorytype st, CUdeviceptr sp,
 		   CUarray sa, CUmemorytype dt, CUdeviceptr dp, CUarray da);
 
@@ -706,6 +708,56 @@ static void test_sparse_create(void)
 	d.Flags = 0;
 	T_EXPECT(cuArray3DCreate_v2(&arr, &d), CUDA_ERROR_OUT_OF_MEMORY);
 	T_TRUE(usage(0) == b0);
+}
+
+/*
+ * Issue 23, item 11: a device given access to a multicast mapping reaches
+ * every device's memory bound into the object: it needs the peer right to
+ * each, whether the memory is bound before or after the access is set.
+ */
+static void test_multicast_access(void)
+{
+	CUmulticastObjectProp mp = { 2, 2 * MiB, 0, 0 };
+	CUmemGenericAllocationHandle mc, mc2, h0, h2;
+	CUmemAccessDesc to0 = { { CU_MEM_LOCATION_TYPE_DEVICE, 0 }, CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	CUmemAccessDesc to1 = { { CU_MEM_LOCATION_TYPE_DEVICE, 1 }, CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	struct gdl_acl_entry e;
+	CUdeviceptr va, va2;
+
+	t_section = "multicast-access";
+	T_EXPECT(cuMulticastCreate(&mc, &mp), 0);
+	T_EXPECT(cuMulticastAddDevice(mc, 0), 0);
+	T_EXPECT(cuMulticastAddDevice(mc, 1), 0);
+	T_EXPECT(vmm_create(&h0, 0, 2 * MiB), 0);
+	T_EXPECT(cuMulticastBindMem(mc, 0, h0, 0, 2 * MiB, 0), 0);
+	T_EXPECT(cuMemAddressReserve(&va, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, mc, 0), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &to0, 1), 0);
+	t_check(cuMemSetAccess(va, 2 * MiB, &to1, 1) == CUDA_ERROR_NOT_PERMITTED,
+		"device 1's access to a multicast mapping over device 0's memory, no peer right: refused");
+	acl(&e, midx[1], GDL_ACCESS_PEER, midx[0], 0, 0);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &to1, 1), 0);
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	/* The other order: access first, device 0's memory bound after. */
+	T_EXPECT(cuMulticastCreate(&mc2, &mp), 0);
+	T_EXPECT(cuMulticastAddDevice(mc2, 0), 0);
+	T_EXPECT(cuMulticastAddDevice(mc2, 1), 0);
+	T_EXPECT(cuMemAddressReserve(&va2, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(cuMemMap(va2, 2 * MiB, 0, mc2, 0), 0);
+	T_EXPECT(cuMemSetAccess(va2, 2 * MiB, &to1, 1), 0);	/* nothing bound yet */
+	T_EXPECT(vmm_create(&h2, 0, 2 * MiB), 0);
+	t_check(cuMulticastBindMem(mc2, 0, h2, 0, 2 * MiB, 0) == CUDA_ERROR_NOT_PERMITTED,
+		"device 0's memory bound into a multicast object device 1 may access, no peer right: refused");
+	T_EXPECT(cuMemUnmap(va2, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h2), 0);
+	T_EXPECT(cuMemRelease(mc2), 0);
+	T_EXPECT(cuMemAddressFree(va2, 2 * MiB), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMulticastUnbind(mc, 0, 0, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h0), 0);
+	T_EXPECT(cuMemRelease(mc), 0);
+	T_EXPECT(cuMemAddressFree(va, 2 * MiB), 0);
 }
 
 /* ---- multicast objects: a binding holds its VMM handle ---- */
@@ -2766,6 +2818,7 @@ int main(int argc, char **argv)
 				{ "capture", test_capture },
 				{ "graph_top_up", test_graph_top_up },
 				{ "sparse_create", test_sparse_create },
+				{ "multicast_access", test_multicast_access },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;

@@ -96,6 +96,15 @@ static struct {
 	int alloc;		/* index in allocs, -1 for a free slot */
 } mappings[MAX_MAPPINGS];
 static unsigned long long next_va = 0x7f0000000000ULL;
+/*
+ * Mappings of multicast objects (MC_HANDLE, below): the handle mapped,
+ * which cuMemRetainAllocationHandle names (not a device allocation).
+ */
+#define MAX_MC_MAPPINGS 8
+static struct {
+	unsigned long long va, size, mc;	/* mc 0: a free slot */
+} mc_mappings[MAX_MC_MAPPINGS];
+#define MC_HANDLE (1ULL << 62)
 
 /*
  * fake_cuda_on_next_free(): the next free, destroy or release calls a
@@ -1063,6 +1072,12 @@ API CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
 			e = CUDA_SUCCESS;
 			break;
 		}
+	for (m = 0; e && m < MAX_MC_MAPPINGS; m++)
+		if (mc_mappings[m].mc && a >= mc_mappings[m].va &&
+		    a - mc_mappings[m].va < mc_mappings[m].size) {
+			*handle = mc_mappings[m].mc;	/* released as a no-op */
+			e = CUDA_SUCCESS;
+		}
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -1113,6 +1128,18 @@ API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 
 	if (!ptr || !size || flags || (handle & HOST_HANDLE))
 		return handle & HOST_HANDLE ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+	if (handle & MC_HANDLE) {
+		pthread_mutex_lock(&lock);
+		for (m = 0; m < MAX_MC_MAPPINGS && mc_mappings[m].mc; m++)
+			;
+		if (m < MAX_MC_MAPPINGS) {
+			mc_mappings[m].va = ptr;
+			mc_mappings[m].size = size;
+			mc_mappings[m].mc = handle;
+		}
+		pthread_mutex_unlock(&lock);
+		return m < MAX_MC_MAPPINGS ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	pthread_mutex_lock(&lock);
 	i = find_alloc(handle);
 	for (m = 0; m < MAX_MAPPINGS; m++)
@@ -1143,6 +1170,11 @@ API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 	int m, i;
 
 	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MC_MAPPINGS; m++)
+		if (mc_mappings[m].mc && mc_mappings[m].va == ptr) {
+			mc_mappings[m].mc = 0;
+			e = CUDA_SUCCESS;
+		}
 	for (m = 0; m < MAX_MAPPINGS; m++)
 		if (mappings[m].alloc >= 0 && mappings[m].va == ptr)
 			e = CUDA_SUCCESS;
@@ -2577,7 +2609,6 @@ API CUresult cuDestroyExternalMemory(CUexternalMemory ext)
  * mapping does (it lives until released, unmapped and unbound).  Object
  * handles are numbers the fake's allocations never use.
  */
-#define MC_HANDLE (1ULL << 62)
 #define MAX_BINDINGS 16
 static struct {
 	CUmemGenericAllocationHandle mc;

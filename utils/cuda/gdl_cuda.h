@@ -240,6 +240,8 @@ void gdlc_vmm_unhold(void *alloc);
 
 /* ---- multicast.c ---- */
 
+int gdlc_multicast_access(CUmemGenericAllocationHandle mc,
+			  const CUmemAccessDesc *desc, size_t count);
 void gdlc_multicast_lock_all(void);
 void gdlc_multicast_unlock_all(void);
 void gdlc_multicast_forget(void);

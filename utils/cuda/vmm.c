@@ -431,11 +431,15 @@ static int access_allowed(CUdevice owner, const CUmemAccessDesc *desc,
  * own device's business here; the import itself is the check.
  */
 /*
- * The device of the memory mapped at @addr, asked of the driver (a range
- * that does not start at one of our mappings, or an imported handle's):
- * -1 when nothing is mapped there.
+ * May @desc's devices access the memory mapped at @addr, asked of the
+ * driver (a range that does not start at one of our mappings, or an
+ * imported handle's)?  A device allocation needs the peer right to its
+ * device; any other handle (a multicast object) the peer right to every
+ * device whose memory is bound into it (multicast.c).  Nothing mapped
+ * there: the driver refuses the call.
  */
-static CUdevice mapped_device(CUdeviceptr addr)
+static int mapped_allowed(CUdeviceptr addr, const CUmemAccessDesc *desc,
+			  size_t count)
 {
 	__typeof__(cuMemRetainAllocationHandle) *retain =
 		h_cuMemRetainAllocationHandle();
@@ -444,15 +448,19 @@ static CUdevice mapped_device(CUdeviceptr addr)
 	__typeof__(cuMemRelease) *rel = h_cuMemRelease();
 	CUmemGenericAllocationHandle h;
 	CUmemAllocationProp prop;
-	CUdevice dev = -1;
+	int ok;
 
-	if (!retain || !props || !rel || retain(&h, (void *)(uintptr_t)addr))
-		return -1;
+	if (!retain || !props || !rel)
+		return 0;
+	if (retain(&h, (void *)(uintptr_t)addr))
+		return 1;
 	memset(&prop, 0, sizeof(prop));
 	if (!props(&prop, h) && prop.location.type == CU_MEM_LOCATION_TYPE_DEVICE)
-		dev = prop.location.id;
+		ok = access_allowed(prop.location.id, desc, count);
+	else
+		ok = gdlc_multicast_access(h, desc, count);
 	rel(h);
-	return dev;
+	return ok;
 }
 
 EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
@@ -461,7 +469,6 @@ EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
 	__typeof__(cuMemSetAccess) *f = REAL(cuMemSetAccess);
 	struct vmm_mapping *m;
 	uint64_t at = ptr, v;
-	CUdevice dev;
 	int ok = 1;
 
 	CHECK_REAL(f);
@@ -472,14 +479,10 @@ EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
 	 * both ends of the range (a range inside one mapping, or spanning
 	 * imported ones).
 	 */
-	if (gdl_map_get(&va_map, ptr, &v)) {
-		dev = mapped_device(ptr);
-		if (dev >= 0 && !access_allowed(dev, desc, count))
-			return CUDA_ERROR_NOT_PERMITTED;
-		dev = mapped_device(ptr + size - 1);
-		if (dev >= 0 && !access_allowed(dev, desc, count))
-			return CUDA_ERROR_NOT_PERMITTED;
-	}
+	if (gdl_map_get(&va_map, ptr, &v) &&
+	    (!mapped_allowed(ptr, desc, count) ||
+	     !mapped_allowed(ptr + size - 1, desc, count)))
+		return CUDA_ERROR_NOT_PERMITTED;
 	pthread_mutex_lock(&vmm_lock);
 	while (ok && at - ptr < size && !gdl_map_get(&va_map, at, &v)) {
 		m = (struct vmm_mapping *)(uintptr_t)v;
