@@ -760,6 +760,44 @@ static void test_multicast_access(void)
 	T_EXPECT(cuMemAddressFree(va, 2 * MiB), 0);
 }
 
+/*
+ * Issue 23, item 5: a plugin loaded with RTLD_DEEPBIND binds its driver
+ * calls, and its dlsym, in its own scope first: the interposer drops the
+ * flag, so they reach the wrappers.  The plugin's own RUNPATH still works
+ * (dlopen's caller is the plugin, not the interposer).
+ */
+static void test_deepbind(void)
+{
+	CUresult (*alloc)(CUdeviceptr *, size_t);
+	void *(*lookup)(const char *);
+	void *(*sibling)(void);
+	uint64_t b0 = usage(0);
+	CUdeviceptr a = 0;
+	void *h;
+
+	t_section = "deepbind";
+	cuCtxSetCurrent(ctx0);
+	h = dlopen(DEEPBIND_PLUGIN, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+	T_TRUE(h != NULL);
+	if (!h)
+		return;
+	alloc = (CUresult (*)(CUdeviceptr *, size_t))dlsym(h, "plugin_alloc");
+	lookup = (void *(*)(const char *))dlsym(h, "plugin_dlsym");
+	sibling = (void *(*)(void))dlsym(h, "plugin_load_sibling");
+	T_TRUE(alloc && lookup && sibling);
+	if (!alloc || !lookup || !sibling)
+		return;
+	T_EXPECT(alloc(&a, 4 * MiB), 0);
+	t_check(usage(0) == b0 + 4 * MiB, "cuMemAlloc_v2 from an RTLD_DEEPBIND plugin: charged (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	if (a)
+		T_EXPECT(cuMemFree_v2(a), 0);
+	T_TRUE(usage(0) == b0);
+	t_check(in_interposer(lookup("cuMemAlloc_v2")),
+		"dlsym from an RTLD_DEEPBIND plugin: the wrapper");
+	t_check(sibling() != NULL, "dlopen from the plugin still searches the plugin's RUNPATH");
+}
+
 /* ---- multicast objects: a binding holds its VMM handle ---- */
 
 static void test_multicast(void)
@@ -2819,6 +2857,7 @@ int main(int argc, char **argv)
 				{ "graph_top_up", test_graph_top_up },
 				{ "sparse_create", test_sparse_create },
 				{ "multicast_access", test_multicast_access },
+				{ "deepbind", test_deepbind },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;
