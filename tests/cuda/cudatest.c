@@ -798,6 +798,38 @@ static void test_deepbind(void)
 	t_check(sibling() != NULL, "dlopen from the plugin still searches the plugin's RUNPATH");
 }
 
+/*
+ * Issue 23, item 8 (part): the driver's own memory grows with no API call
+ * (local memory at a launch).  A synchronisation reconciles it (at most
+ * every 100 ms per device); growth the quota refuses there is owed, and
+ * the device's next reservation is refused.
+ */
+static void test_sync_footprint(void)
+{
+	uint64_t b0 = usage(0);
+	CUdeviceptr a;
+
+	t_section = "sync-footprint";
+	cuCtxSetCurrent(ctx0);
+	usleep(110 * 1000);	/* the rate limit's period */
+	fake_cuda_grow_driver_mem(0, 4 * MiB);
+	T_EXPECT(cuCtxSynchronize(), 0);
+	/* The context's 2M estimate covers part of it; the rest is charged. */
+	t_check(usage(0) >= fake_cuda_process_mem(0) && usage(0) > b0,
+		"4 MiB grown without a call, then cuCtxSynchronize: charged as the driver holds (%lld KiB charged, %llu KiB held)",
+		(long long)usage(0) / 1024, fake_cuda_process_mem(0) / 1024);
+	/* Past the quota: the sync passes, the next allocation does not. */
+	usleep(110 * 1000);
+	fake_cuda_grow_driver_mem(0, QUOTA0);
+	T_EXPECT(cuStreamSynchronize(NULL), 0);
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), CUDA_ERROR_OUT_OF_MEMORY);
+	fake_cuda_grow_driver_mem(0, -(long long)(QUOTA0 + 4 * MiB));
+	/* Given back: the next reservation reconciles and passes. */
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	T_TRUE(usage(0) == b0);
+}
+
 /* ---- multicast objects: a binding holds its VMM handle ---- */
 
 static void test_multicast(void)
@@ -2858,6 +2890,7 @@ int main(int argc, char **argv)
 				{ "sparse_create", test_sparse_create },
 				{ "multicast_access", test_multicast_access },
 				{ "deepbind", test_deepbind },
+				{ "sync_footprint", test_sync_footprint },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;

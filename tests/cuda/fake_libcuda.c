@@ -292,6 +292,32 @@ API unsigned long long fake_cuda_live(int dev)
 }
 
 /* What NVML reports this process holds on @dev. */
+/* The driver's own memory grows (or shrinks) with no API call (a launch). */
+API void fake_cuda_grow_driver_mem(int dev, long long bytes)
+{
+	pthread_mutex_lock(&lock);
+	if (dev >= 0 && dev < MAX_DEV)
+		driver_own[dev] += bytes;
+	pthread_mutex_unlock(&lock);
+}
+
+API CUresult cuCtxSynchronize(void)
+{
+	return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+API CUresult cuStreamSynchronize(CUstream s)
+{
+	(void)s;
+	return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+API CUresult cuStreamSynchronize_ptsz(CUstream s)
+{
+	(void)s;
+	return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
 API unsigned long long fake_cuda_process_mem(int dev)
 {
 	unsigned long long v;

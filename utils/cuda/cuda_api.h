@@ -32,6 +32,9 @@
 	X(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, GDL_LIB_CUDA)		\
 	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
 	X(cuMemRetainAllocationHandle, "cuMemRetainAllocationHandle", 0, GDL_LIB_CUDA) \
+	X(cuCtxSynchronize, "cuCtxSynchronize", 0, GDL_LIB_CUDA)		\
+	X(cuStreamSynchronize, "cuStreamSynchronize", 0, GDL_LIB_CUDA)	\
+	X(cuStreamSynchronize_ptsz, "cuStreamSynchronize", 1, GDL_LIB_CUDA)	\
 	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
 	X(cuMemExportToShareableHandle, "cuMemExportToShareableHandle", 0, GDL_LIB_CUDA) \
 	X(cuIpcGetMemHandle, "cuIpcGetMemHandle", 0, GDL_LIB_CUDA)		\
@@ -525,6 +528,9 @@ CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attr,
 			       void *value);
 CUresult cuMemHostUnregister(void *p);
 CUresult cuStreamCreate(CUstream *stream, unsigned int flags);
+CUresult cuCtxSynchronize(void);
+CUresult cuStreamSynchronize(CUstream stream);
+CUresult cuStreamSynchronize_ptsz(CUstream stream);
 CUresult cuStreamDestroy_v2(CUstream stream);
 CUresult cuStreamGetCtx(CUstream stream, CUcontext *ctx);
 CUresult cuStreamBeginCapture_v2(CUstream stream, CUstreamCaptureMode mode);
