@@ -830,6 +830,35 @@ static void test_sync_footprint(void)
 	T_TRUE(usage(0) == b0);
 }
 
+/*
+ * Issue 23, item 14: a restore with GPU pairs that move memory to other
+ * GPUs would leave its charges on the old ones: refused before the
+ * driver.  Pairs of a GPU with itself, or none, pass.
+ */
+static void test_restore(void)
+{
+	CUcheckpointGpuPair pairs[2];
+	CUcheckpointRestoreArgs args;
+	unsigned long long n = fake_cuda_restores();
+
+	t_section = "restore";
+	memset(pairs, 0, sizeof(pairs));
+	memset(&args, 0, sizeof(args));
+	memset(pairs[0].oldUuid.bytes, 0xa, 16);
+	memset(pairs[0].newUuid.bytes, 0xa, 16);
+	memset(pairs[1].oldUuid.bytes, 0xa, 16);
+	memset(pairs[1].newUuid.bytes, 0xb, 16);
+	T_EXPECT(cuCheckpointProcessRestore(getpid(), NULL), 0);
+	args.gpuPairs = pairs;
+	args.gpuPairsCount = 1;
+	T_EXPECT(cuCheckpointProcessRestore(getpid(), &args), 0);
+	T_TRUE(fake_cuda_restores() == n + 2);
+	args.gpuPairsCount = 2;
+	t_check(cuCheckpointProcessRestore(getpid(), &args) == CUDA_ERROR_NOT_PERMITTED &&
+		fake_cuda_restores() == n + 2,
+		"a restore that moves memory to another GPU: refused before the driver");
+}
+
 /* ---- multicast objects: a binding holds its VMM handle ---- */
 
 static void test_multicast(void)
@@ -2891,6 +2920,7 @@ int main(int argc, char **argv)
 				{ "multicast_access", test_multicast_access },
 				{ "deepbind", test_deepbind },
 				{ "sync_footprint", test_sync_footprint },
+				{ "restore", test_restore },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;

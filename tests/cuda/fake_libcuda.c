@@ -306,6 +306,27 @@ API CUresult cuCtxSynchronize(void)
 	return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
 }
 
+API CUresult cuCtxSynchronize_v2(CUcontext ctx)
+{
+	return ctx ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+/* Restores that reached the driver (fake_cuda_restores). */
+static unsigned long long restores;
+
+API unsigned long long fake_cuda_restores(void)
+{
+	return restores;
+}
+
+API CUresult cuCheckpointProcessRestore(int pid, CUcheckpointRestoreArgs *args)
+{
+	if (pid <= 0 || (args && args->gpuPairsCount && !args->gpuPairs))
+		return CUDA_ERROR_INVALID_VALUE;
+	__atomic_add_fetch(&restores, 1, __ATOMIC_RELAXED);
+	return CUDA_SUCCESS;
+}
+
 API CUresult cuStreamSynchronize(CUstream s)
 {
 	(void)s;

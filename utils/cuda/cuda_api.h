@@ -33,6 +33,8 @@
 	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
 	X(cuMemRetainAllocationHandle, "cuMemRetainAllocationHandle", 0, GDL_LIB_CUDA) \
 	X(cuCtxSynchronize, "cuCtxSynchronize", 0, GDL_LIB_CUDA)		\
+	X(cuCtxSynchronize_v2, "cuCtxSynchronize", 0, GDL_LIB_CUDA)		\
+	X(cuCheckpointProcessRestore, "cuCheckpointProcessRestore", 0, GDL_LIB_CUDA) \
 	X(cuStreamSynchronize, "cuStreamSynchronize", 0, GDL_LIB_CUDA)	\
 	X(cuStreamSynchronize_ptsz, "cuStreamSynchronize", 1, GDL_LIB_CUDA)	\
 	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
@@ -529,6 +531,8 @@ CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attr,
 CUresult cuMemHostUnregister(void *p);
 CUresult cuStreamCreate(CUstream *stream, unsigned int flags);
 CUresult cuCtxSynchronize(void);
+CUresult cuCtxSynchronize_v2(CUcontext ctx);
+CUresult cuCheckpointProcessRestore(int pid, CUcheckpointRestoreArgs *args);
 CUresult cuStreamSynchronize(CUstream stream);
 CUresult cuStreamSynchronize_ptsz(CUstream stream);
 CUresult cuStreamDestroy_v2(CUstream stream);

@@ -159,6 +159,19 @@ EXPORT CUresult cuCtxSynchronize(void)
 	return e;
 }
 
+EXPORT CUresult cuCtxSynchronize_v2(CUcontext ctx)
+{
+	__typeof__(cuCtxSynchronize_v2) *f = REAL(cuCtxSynchronize_v2);
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(ctx);
+	if (!e && !gdlc_context_device(ctx, &dev))
+		gdlc_footprint_sync(dev);
+	return e;
+}
+
 EXPORT CUresult cuStreamSynchronize(CUstream s)
 {
 	__typeof__(cuStreamSynchronize) *f = REAL(cuStreamSynchronize);
