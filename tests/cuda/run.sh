@@ -19,9 +19,13 @@ cd "$root" || exit 1
 
 # host_cudatest BUILD [CASE]: cudatest's host mode, the fake driver's two
 # devices, the stand-in preloaded ahead of the interposer.
+# An ASan build (BUILD/asan) needs the runtime preloaded first.
 host_cudatest() {
+	local asan=
+	case $1 in */asan) asan="$(${CC:-gcc} -print-file-name=libasan.so) " ;; esac
 	env FAKE_CUDA_PCI=0000:00:04.0,0000:00:05.0 LD_LIBRARY_PATH="$1/cuda/fake" \
-		LD_PRELOAD="$1/cuda/test/libledger-stub.so $1/cuda/libgpudmalock-cuda.so" \
+		LD_PRELOAD="$asan$1/cuda/test/libledger-stub.so $1/cuda/libgpudmalock-cuda.so" \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		GDL_CUDA_CTX_RESERVE=2M GDL_CUDA_FAIL=closed "$1/cuda/cudatest" host ${2:+"$2"}
 }
 
@@ -99,6 +103,17 @@ rc=$?
 grep -E '^FAIL' "$log" || true
 tally cudatest "$log" $rc
 tally_row "host cudatest (ledger stub)"
+# The same under ASan/UBSan (the interposer, the stand-in, cudatest).
+log=$build/cuda/cudatest-host-asan.log
+if make -s -C tests/cuda BUILD="$build" asan >"$log" 2>&1; then
+	host_cudatest "$build/asan" >>"$log" 2>&1
+	rc=$?
+else
+	rc=1
+fi
+grep -E '^FAIL|ERROR: AddressSanitizer|runtime error' "$log" || true
+tally cudatest "$log" $rc
+tally_row "host cudatest (ASan/UBSan)"
 
 # The host benchmark, tiny, so that it cannot rot: it asserts that every
 # pair through the interposer reached the ledger stand-in once each way.
