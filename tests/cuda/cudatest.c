@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -2462,6 +2463,59 @@ static void test_race(void)
 /* ---- the ledger file (the suite's cuda.conf says fail = open) ---- */
 
 /* The interposer's descriptors of /dev/gpu_dma_lock, ascending. */
+/*
+ * Issue 23, item 7 (VM only: the stand-in does not release a file at its
+ * last close).  A process allocates and forks a worker, which inherits
+ * its GPU descriptors and so keeps its memory alive; the process exits.
+ * Its charge must stay while the worker lives, and go with it.
+ */
+static void test_fork_keeps(void)
+{
+	uint64_t b0 = usage(0);
+	int pfd[2], rc;
+	pid_t a, w = 0;
+
+	t_section = "fork-keeps";
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe(pfd)) {
+		t_check(0, "subreaper/pipe: %s", strerror(errno));
+		return;
+	}
+	a = fork();
+	if (a == 0) {
+		CUdeviceptr x;
+		pid_t wp;
+
+		close(pfd[0]);
+		cuCtxSetCurrent(ctx0);
+		if (cuMemAlloc_v2(&x, 8 * MiB))
+			_exit(1);
+		wp = fork();
+		if (wp == 0) {
+			close(pfd[1]);
+			pause();	/* a worker holding the driver's descriptors */
+			_exit(0);
+		}
+		if (wp < 0 || write(pfd[1], &wp, sizeof(wp)) != sizeof(wp))
+			_exit(2);
+		_exit(0);	/* exits with its allocation live */
+	}
+	close(pfd[1]);
+	T_EXPECT(read(pfd[0], &w, sizeof(w)), (long long)sizeof(w));
+	close(pfd[0]);
+	T_EXPECT(wait_child(a), 0);
+	t_check(usage(0) == b0 + 8 * MiB,
+		"its allocator exited, a forked worker lives on: still charged (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	if (w > 0) {
+		kill(w, SIGKILL);
+		rc = wait_child(w);
+		T_EXPECT(rc, 128 + SIGKILL);
+	}
+	t_check(usage(0) == b0, "the worker gone too: charge gone (%lld MiB left)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 static int ledger_fds(int *fds, int max)
 {
 	char path[64], target[64];
@@ -2953,6 +3007,7 @@ int main(int argc, char **argv)
 		test_extmem();
 		test_quota();
 		test_processes();
+		test_fork_keeps();
 		test_meminfo();
 		test_contexts();
 		test_green();
