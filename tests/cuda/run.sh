@@ -5,7 +5,8 @@
 # tests/cuda/run.sh --host [CASE]   cudatest's host cases only, no VM
 # Build the CUDA interposer and its test doubles, run the pointer-map unit
 # test on the host (ASan/UBSan), cudatest's host cases under the ledger's
-# stand-in (tests/cuda/ledger_stub.c), then tests/cuda/suite.sh in the VM on
+# stand-in (tests/cuda/ledger_stub.c; again built with ASan/UBSan), then
+# tests/cuda/suite.sh in the VM on
 # every kernel (default: all from tests/vm/kernels.sh) with the module
 # loaded.  Ends with "cuda: N passed, M failed" (N, M counting checks).
 # --bench prints the benchmark tables: the interposer's own cost natively
