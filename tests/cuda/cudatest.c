@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -63,6 +64,11 @@ static int in_interposer(void *p)
 }
 
 static int refused_abi(const char *name);
+static CUgraphExec graph_of(uint64_t bytes, int dev, CUgraph *graph);
+static void acl(struct gdl_acl_entry *e, uint32_t dev, uint32_t rights,
+		uint32_t peer, uint64_t addr, uint64_t len);
+static void copy3d(CUDA_MEMCPY3D *c, CUmemorytype st, CUdeviceptr sp,
+		   CUarray sa, CUmemorytype dt, CUdeviceptr dp, CUarray da);
 
 /* ---- every wrapped symbol, three ways ---- */
 
@@ -392,6 +398,471 @@ static void test_vmm(void)
 	T_EXPECT(cuMemRelease(h), 0);
 	T_TRUE(usage(1) == b);
 	T_EXPECT(cuMemAddressFree(va, 8 * MiB), 0);
+}
+
+/*
+ * Issue 23, item 1: a retained handle is another reference to the same
+ * memory (the same value).  Releasing it must not drop the creator's.
+ */
+static void test_retain(void)
+{
+	CUmemGenericAllocationHandle h, r = 0;
+	CUdeviceptr va;
+	uint64_t b = usage(1);
+	unsigned long long live = fake_cuda_live(1);
+
+	t_section = "retain";
+	T_EXPECT(cuMemAddressReserve(&va, 4 * MiB, 0, 0, 0), 0);
+	/* The review's escape: retain, release it, unmap, map again. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemRetainAllocationHandle(&r, (void *)(uintptr_t)va), 0);
+	T_TRUE(r == h);
+	T_EXPECT(cuMemRelease(r), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live + 2 * MiB);	/* the creator's reference */
+	t_check(usage(1) == b + 2 * MiB, "retained handle released, unmapped: the creator's handle still charged (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	t_check(usage(1) == b + 2 * MiB, "mapped again: charged (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	T_TRUE(fake_cuda_live(1) == live);
+	T_TRUE(usage(1) == b);
+	/* NCCL's ncclCuMemFree: retain, release, unmap, release. */
+	T_EXPECT(vmm_create(&h, 1, 2 * MiB), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, h, 0), 0);
+	T_EXPECT(cuMemRelease(h), 0);		/* mapped: still held */
+	T_EXPECT(cuMemRetainAllocationHandle(&r, (void *)(uintptr_t)(va + 4096)), 0);
+	T_EXPECT(cuMemRelease(r), 0);
+	T_TRUE(usage(1) == b + 2 * MiB);
+	T_EXPECT(cuMemRetainAllocationHandle(&r, (void *)(uintptr_t)va), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_TRUE(fake_cuda_live(1) == live + 2 * MiB);
+	t_check(usage(1) == b + 2 * MiB, "unmapped, the retained reference left: charged (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemRelease(r), 0);
+	T_TRUE(fake_cuda_live(1) == live);
+	t_check(usage(1) == b, "last reference released: charge gone (%lld MiB left)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	/* One release too many is the driver's error and changes nothing. */
+	T_EXPECT(cuMemRelease(r), CUDA_ERROR_INVALID_VALUE);
+	T_TRUE(usage(1) == b);
+	T_EXPECT(cuMemAddressFree(va, 4 * MiB), 0);
+}
+
+/*
+ * Issue 23, item 2: the memory behind an exported POSIX descriptor lives
+ * until the descriptor is closed in every process (cuda.h), whatever
+ * happens to the handle.  Nothing here can see that close, so the charge
+ * stays with the exporter until it exits.  Run last: it leaves 4 MiB
+ * charged on device 1.
+ */
+static void test_export_fd(void)
+{
+	CUmemGenericAllocationHandle h, h2;
+	uint64_t b = usage(1);
+	int fd = -1;
+
+	t_section = "export-fd";
+	T_EXPECT(vmm_create(&h, 1, 4 * MiB), 0);
+	T_EXPECT(cuMemExportToShareableHandle(&fd, h, CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR, 0), 0);
+	T_TRUE(fd >= 0);
+	T_EXPECT(cuMemRelease(h), 0);
+	t_check(usage(1) == b + 4 * MiB, "handle released, its descriptor open: still charged (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	/* Imported again: the same memory, charged once. */
+	T_EXPECT(cuMemImportFromShareableHandle(&h2, (void *)(intptr_t)fd,
+						CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR), 0);
+	t_check(usage(1) == b + 4 * MiB, "imported again: charged once (%lld MiB)",
+		(long long)(usage(1) - b) / (long long)MiB);
+	T_EXPECT(cuMemRelease(h2), 0);
+	T_TRUE(usage(1) == b + 4 * MiB);
+	if (fd >= 0)
+		close(fd);
+	/* Closed here, maybe not elsewhere: charged until this process exits. */
+	T_TRUE(usage(1) == b + 4 * MiB);
+}
+
+/*
+ * Issue 23, item 3: a stream-ordered allocation comes from the pool of
+ * the stream's device, whatever context is current.
+ */
+static void test_stream_device(void)
+{
+	uint64_t b0 = usage(0), b1 = usage(1);
+	unsigned long long live1 = fake_cuda_live(1);
+	CUmemoryPool p1;
+	CUdeviceptr a;
+	CUstream s1 = NULL;
+
+	t_section = "stream-device";
+	cuCtxSetCurrent(ctx1);
+	T_EXPECT(cuStreamCreate(&s1, 0), 0);
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuDeviceGetMemPool(&p1, 1), 0);
+	T_EXPECT(cuMemAllocAsync(&a, 8 * MiB, s1), 0);
+	T_TRUE(fake_cuda_live(1) == live1 + 8 * MiB);	/* device 1's pool */
+	t_check(usage(1) == b1 + 8 * MiB && usage(0) == b0,
+		"device 1's stream, device 0 current: charged on device 1 (%lld, %lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB,
+		(long long)(usage(1) - b1) / (long long)MiB);
+	T_EXPECT(cuMemFreeAsync(a, s1), 0);
+	T_EXPECT(cuMemPoolTrimTo(p1, 0), 0);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);
+	/* Device 1's quota (32 MiB) refuses what device 0's would allow. */
+	T_EXPECT(cuMemAllocAsync(&a, 40 * MiB, s1), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(cuMemAllocAsync_ptsz(&a, 40 * MiB, s1), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(fake_cuda_live(1) == live1);
+	T_TRUE(usage(0) == b0 && usage(1) == b1);
+	/* The NULL stream is the current context's. */
+	T_EXPECT(cuMemAllocAsync(&a, 4 * MiB, NULL), 0);
+	T_TRUE(usage(0) == b0 + 4 * MiB);
+	T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+	{
+		CUmemoryPool p0;
+
+		T_EXPECT(cuDeviceGetMemPool(&p0, 0), 0);
+		T_EXPECT(cuMemPoolTrimTo(p0, 0), 0);
+	}
+	T_TRUE(usage(0) == b0);
+	T_EXPECT(cuStreamDestroy_v2(s1), 0);
+}
+
+/*
+ * Issue 23, item 4: a pool on no device (managed, or a location the
+ * interposer does not know) is charged as managed memory is, on the
+ * device it allocates for; only a pinned host pool is host memory.
+ */
+static void test_managed_pool(void)
+{
+	static const struct { int alloc_type, loc_type; } kinds[] = {
+		{ 2, CU_MEM_LOCATION_TYPE_INVALID },	/* managed, no location */
+		{ 2, CU_MEM_LOCATION_TYPE_HOST },	/* managed, host preferred */
+		{ 1, 5 },				/* an unknown location */
+	};
+	uint64_t b0 = usage(0);
+	CUmemPoolProps props;
+	CUmemoryPool pm;
+	CUdeviceptr a;
+	size_t k;
+
+	t_section = "managed-pool";
+	cuCtxSetCurrent(ctx0);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		memset(&props, 0, sizeof(props));
+		props.allocType = kinds[k].alloc_type;
+		props.location.type = kinds[k].loc_type;
+		T_EXPECT(cuMemPoolCreate(&pm, &props), 0);
+		T_EXPECT(cuMemAllocFromPoolAsync(&a, 8 * MiB, pm, NULL), 0);
+		t_check(usage(0) == b0 + 8 * MiB, "pool of type %d at location %d: charged on the current device (%lld MiB)",
+			kinds[k].alloc_type, kinds[k].loc_type,
+			(long long)(usage(0) - b0) / (long long)MiB);
+		T_EXPECT(cuMemFreeAsync(a, NULL), 0);
+		T_EXPECT(cuMemAllocFromPoolAsync(&a, 80 * MiB, pm, NULL), CUDA_ERROR_OUT_OF_MEMORY);
+		T_EXPECT(cuMemPoolTrimTo(pm, 0), 0);
+		T_TRUE(usage(0) == b0);
+		T_EXPECT(cuMemPoolDestroy(pm), 0);
+	}
+}
+
+/*
+ * Issue 23, item 12: cuMemAllocAsync during stream capture allocates
+ * nothing (it adds an allocation node); the graph's launch is charged.
+ */
+static void test_capture(void)
+{
+	uint64_t b0 = usage(0);
+	CUgraphExec exec = NULL;
+	CUgraph graph = NULL;
+	CUdeviceptr a, c;
+	CUstream s = NULL;
+
+	t_section = "capture";
+	cuCtxSetCurrent(ctx0);
+	T_EXPECT(cuStreamCreate(&s, 0), 0);
+	T_EXPECT(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL), 0);
+	/* Larger than the quota: capture must not fail for it. */
+	T_EXPECT(cuMemAllocAsync(&a, 80 * MiB, s), 0);
+	T_TRUE(usage(0) == b0);
+	T_EXPECT(cuMemFreeAsync(a, s), 0);
+	T_EXPECT(cuMemAllocAsync(&c, 16 * MiB, s), 0);
+	T_EXPECT(cuMemFreeAsync(c, s), 0);
+	T_TRUE(usage(0) == b0);
+	T_EXPECT(cuStreamEndCapture(s, &graph), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&exec, graph, 0), 0);
+	/* Launched: its 96 MiB of allocation nodes are over the quota. */
+	T_EXPECT(cuGraphLaunch(exec, s), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(usage(0) == b0);
+	cuGraphExecDestroy(exec);
+	cuGraphDestroy(graph);
+	/* A capture that fits: charged at launch. */
+	T_EXPECT(cuStreamBeginCapture_v2(s, CU_STREAM_CAPTURE_MODE_GLOBAL), 0);
+	T_EXPECT(cuMemAllocAsync(&c, 16 * MiB, s), 0);
+	T_EXPECT(cuMemFreeAsync(c, s), 0);
+	T_EXPECT(cuStreamEndCapture(s, &graph), 0);
+	T_EXPECT(cuGraphInstantiateWithFlags(&exec, graph, 0), 0);
+	T_EXPECT(cuGraphLaunch(exec, s), 0);
+	t_check(usage(0) == b0 + 16 * MiB, "captured allocation charged at launch (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	T_TRUE(usage(0) == b0);
+	cuGraphExecDestroy(exec);
+	cuGraphDestroy(graph);
+	/* Not capturing any more: charged as usual. */
+	T_EXPECT(cuMemAllocAsync(&a, 80 * MiB, s), CUDA_ERROR_OUT_OF_MEMORY);
+	T_EXPECT(cuStreamDestroy_v2(s), 0);
+	T_TRUE(usage(0) == b0);
+}
+
+/*
+ * Issue 23, item 10: the device's graph memory grows in granules; a
+ * launch is charged what the device then reserves, not only its nodes.
+ */
+static void test_graph_top_up(void)
+{
+	uint64_t b0 = usage(0);
+	CUgraphExec exec;
+	CUgraph graph;
+
+	t_section = "graph-top-up";
+	cuCtxSetCurrent(ctx0);
+	fake_cuda_set_graph_granule(8 * MiB);
+	exec = graph_of(1 * MiB, 0, &graph);
+	T_TRUE(exec != NULL);
+	T_EXPECT(cuGraphLaunch(exec, NULL), 0);
+	t_check(usage(0) == b0 + 8 * MiB, "1 MiB of nodes, 8 MiB reserved by the device: charged %lld MiB",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+	T_TRUE(usage(0) == b0);
+	/*
+	 * 4 MiB from the quota: the nodes fit, the granule does not.  That
+	 * launch cannot be undone (charged what fits, the node's 1 MiB); the
+	 * next one is refused until the device's graph memory is trimmed.
+	 */
+	{
+		CUdeviceptr a;
+		uint64_t room = QUOTA0 - 4 * MiB - b0;
+
+		T_EXPECT(cuMemAlloc_v2(&a, room), 0);
+		T_EXPECT(cuGraphLaunch(exec, NULL), 0);
+		T_TRUE(usage(0) == b0 + room + 1 * MiB);
+		t_check(cuGraphLaunch(exec, NULL) == CUDA_ERROR_OUT_OF_MEMORY,
+			"the next launch, the granule still uncharged: refused");
+		T_EXPECT(cuDeviceGraphMemTrim(0), 0);
+		T_TRUE(usage(0) == b0 + room);
+		T_EXPECT(cuMemFree_v2(a), 0);
+	}
+	T_TRUE(usage(0) == b0);
+	fake_cuda_set_graph_granule(0);
+	cuGraphExecDestroy(exec);
+	cuGraphDestroy(graph);
+}
+
+/*
+ * Issue 23, item 6: a sparse or deferred-mapping array holds no memory of
+ * its own (its tiles are VMM handles, charged at cuMemCreate): creating
+ * one charges nothing, whatever its virtual size.
+ */
+static void test_sparse_create(void)
+{
+	static const unsigned int flags[] = { CUDA_ARRAY3D_SPARSE,
+					      CUDA_ARRAY3D_DEFERRED_MAPPING };
+	/* 8192 x 8192 x 4 bytes: 256 MiB, four times device 0's quota. */
+	CUDA_ARRAY3D_DESCRIPTOR d = { 8192, 8192, 0, CU_AD_FORMAT_FLOAT, 1, 0 };
+	uint64_t b0 = usage(0);
+	CUmipmappedArray mip;
+	CUarray arr;
+	size_t i;
+
+	t_section = "sparse-create";
+	cuCtxSetCurrent(ctx0);
+	for (i = 0; i < 2; i++) {
+		d.Flags = flags[i];
+		T_EXPECT(cuArray3DCreate_v2(&arr, &d), 0);
+		t_check(usage(0) == b0, "a 256 MiB array with flags %#x: nothing charged (%lld MiB)",
+			flags[i], (long long)(usage(0) - b0) / (long long)MiB);
+		T_EXPECT(cuArrayDestroy(arr), 0);
+		T_EXPECT(cuMipmappedArrayCreate(&mip, &d, 4), 0);
+		t_check(usage(0) == b0, "a mipmapped one with flags %#x: nothing charged (%lld MiB)",
+			flags[i], (long long)(usage(0) - b0) / (long long)MiB);
+		T_EXPECT(cuMipmappedArrayDestroy(mip), 0);
+	}
+	/* Uncharged, its device is still known: a copy to device 1 is checked. */
+	{
+		CUDA_MEMCPY3D c;
+		CUdeviceptr b;
+
+		cuCtxSetCurrent(ctx1);
+		T_EXPECT(cuMemAlloc_v2(&b, MiB), 0);
+		cuCtxSetCurrent(ctx0);
+		d.Flags = CUDA_ARRAY3D_SPARSE;
+		T_EXPECT(cuArray3DCreate_v2(&arr, &d), 0);
+		copy3d(&c, CU_MEMORYTYPE_ARRAY, 0, arr, CU_MEMORYTYPE_DEVICE, b, NULL);
+		t_check(cuMemcpy3D_v2(&c) == CUDA_ERROR_NOT_PERMITTED,
+			"a sparse array on device 0 copied to device 1 without the peer right: refused");
+		T_EXPECT(cuArrayDestroy(arr), 0);
+		T_EXPECT(cuMemFree_v2(b), 0);
+	}
+	/* A plain array of that size is still refused. */
+	d.Flags = 0;
+	T_EXPECT(cuArray3DCreate_v2(&arr, &d), CUDA_ERROR_OUT_OF_MEMORY);
+	T_TRUE(usage(0) == b0);
+}
+
+/*
+ * Issue 23, item 11: a device given access to a multicast mapping reaches
+ * every device's memory bound into the object: it needs the peer right to
+ * each, whether the memory is bound before or after the access is set.
+ */
+static void test_multicast_access(void)
+{
+	CUmulticastObjectProp mp = { 2, 2 * MiB, 0, 0 };
+	CUmemGenericAllocationHandle mc, mc2, h0, h2;
+	CUmemAccessDesc to0 = { { CU_MEM_LOCATION_TYPE_DEVICE, 0 }, CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	CUmemAccessDesc to1 = { { CU_MEM_LOCATION_TYPE_DEVICE, 1 }, CU_MEM_ACCESS_FLAGS_PROT_READWRITE };
+	struct gdl_acl_entry e;
+	CUdeviceptr va, va2;
+
+	t_section = "multicast-access";
+	T_EXPECT(cuMulticastCreate(&mc, &mp), 0);
+	T_EXPECT(cuMulticastAddDevice(mc, 0), 0);
+	T_EXPECT(cuMulticastAddDevice(mc, 1), 0);
+	T_EXPECT(vmm_create(&h0, 0, 2 * MiB), 0);
+	T_EXPECT(cuMulticastBindMem(mc, 0, h0, 0, 2 * MiB, 0), 0);
+	T_EXPECT(cuMemAddressReserve(&va, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(cuMemMap(va, 2 * MiB, 0, mc, 0), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &to0, 1), 0);
+	t_check(cuMemSetAccess(va, 2 * MiB, &to1, 1) == CUDA_ERROR_NOT_PERMITTED,
+		"device 1's access to a multicast mapping over device 0's memory, no peer right: refused");
+	acl(&e, midx[1], GDL_ACCESS_PEER, midx[0], 0, 0);
+	T_EXPECT(gdlock_acl_grant(g, &e, 1), 0);
+	T_EXPECT(cuMemSetAccess(va, 2 * MiB, &to1, 1), 0);
+	T_EXPECT(gdlock_acl_revoke(g, &e, 1), 0);
+	/* The other order: access first, device 0's memory bound after. */
+	T_EXPECT(cuMulticastCreate(&mc2, &mp), 0);
+	T_EXPECT(cuMulticastAddDevice(mc2, 0), 0);
+	T_EXPECT(cuMulticastAddDevice(mc2, 1), 0);
+	T_EXPECT(cuMemAddressReserve(&va2, 2 * MiB, 0, 0, 0), 0);
+	T_EXPECT(cuMemMap(va2, 2 * MiB, 0, mc2, 0), 0);
+	T_EXPECT(cuMemSetAccess(va2, 2 * MiB, &to1, 1), 0);	/* nothing bound yet */
+	T_EXPECT(vmm_create(&h2, 0, 2 * MiB), 0);
+	t_check(cuMulticastBindMem(mc2, 0, h2, 0, 2 * MiB, 0) == CUDA_ERROR_NOT_PERMITTED,
+		"device 0's memory bound into a multicast object device 1 may access, no peer right: refused");
+	T_EXPECT(cuMemUnmap(va2, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h2), 0);
+	T_EXPECT(cuMemRelease(mc2), 0);
+	T_EXPECT(cuMemAddressFree(va2, 2 * MiB), 0);
+	T_EXPECT(cuMemUnmap(va, 2 * MiB), 0);
+	T_EXPECT(cuMulticastUnbind(mc, 0, 0, 2 * MiB), 0);
+	T_EXPECT(cuMemRelease(h0), 0);
+	T_EXPECT(cuMemRelease(mc), 0);
+	T_EXPECT(cuMemAddressFree(va, 2 * MiB), 0);
+}
+
+/*
+ * Issue 23, item 5: a plugin loaded with RTLD_DEEPBIND binds its driver
+ * calls, and its dlsym, in its own scope first: the interposer drops the
+ * flag, so they reach the wrappers.  The plugin's own RUNPATH still works
+ * (dlopen's caller is the plugin, not the interposer).
+ */
+static void test_deepbind(void)
+{
+	CUresult (*alloc)(CUdeviceptr *, size_t);
+	void *(*lookup)(const char *);
+	void *(*sibling)(void);
+	uint64_t b0 = usage(0);
+	CUdeviceptr a = 0;
+	void *h;
+
+	t_section = "deepbind";
+	/* ASan's own dlopen (ahead of ours) aborts on RTLD_DEEPBIND. */
+	if (dlsym(RTLD_DEFAULT, "__asan_init")) {
+		printf("skip deepbind: not under ASan\n");
+		return;
+	}
+	cuCtxSetCurrent(ctx0);
+	h = dlopen(DEEPBIND_PLUGIN, RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+	T_TRUE(h != NULL);
+	if (!h)
+		return;
+	alloc = (CUresult (*)(CUdeviceptr *, size_t))dlsym(h, "plugin_alloc");
+	lookup = (void *(*)(const char *))dlsym(h, "plugin_dlsym");
+	sibling = (void *(*)(void))dlsym(h, "plugin_load_sibling");
+	T_TRUE(alloc && lookup && sibling);
+	if (!alloc || !lookup || !sibling)
+		return;
+	T_EXPECT(alloc(&a, 4 * MiB), 0);
+	t_check(usage(0) == b0 + 4 * MiB, "cuMemAlloc_v2 from an RTLD_DEEPBIND plugin: charged (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	if (a)
+		T_EXPECT(cuMemFree_v2(a), 0);
+	T_TRUE(usage(0) == b0);
+	t_check(in_interposer(lookup("cuMemAlloc_v2")),
+		"dlsym from an RTLD_DEEPBIND plugin: the wrapper");
+	t_check(sibling() != NULL, "dlopen from the plugin still searches the plugin's RUNPATH");
+}
+
+/*
+ * Issue 23, item 8 (part): the driver's own memory grows with no API call
+ * (local memory at a launch).  A synchronisation reconciles it (at most
+ * every 100 ms per device); growth the quota refuses there is owed, and
+ * the device's next reservation is refused.
+ */
+static void test_sync_footprint(void)
+{
+	uint64_t b0 = usage(0);
+	CUdeviceptr a;
+
+	t_section = "sync-footprint";
+	cuCtxSetCurrent(ctx0);
+	usleep(110 * 1000);	/* the rate limit's period */
+	fake_cuda_grow_driver_mem(0, 4 * MiB);
+	T_EXPECT(cuCtxSynchronize(), 0);
+	/* The context's 2M estimate covers part of it; the rest is charged. */
+	t_check(usage(0) >= fake_cuda_process_mem(0) && usage(0) > b0,
+		"4 MiB grown without a call, then cuCtxSynchronize: charged as the driver holds (%lld KiB charged, %llu KiB held)",
+		(long long)usage(0) / 1024, fake_cuda_process_mem(0) / 1024);
+	/* Past the quota: the sync passes, the next allocation does not. */
+	usleep(110 * 1000);
+	fake_cuda_grow_driver_mem(0, QUOTA0);
+	T_EXPECT(cuStreamSynchronize(NULL), 0);
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), CUDA_ERROR_OUT_OF_MEMORY);
+	fake_cuda_grow_driver_mem(0, -(long long)(QUOTA0 + 4 * MiB));
+	/* Given back: the next reservation reconciles and passes. */
+	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
+	T_EXPECT(cuMemFree_v2(a), 0);
+	T_TRUE(usage(0) == b0);
+}
+
+/*
+ * Issue 23, item 14: a restore with GPU pairs that move memory to other
+ * GPUs would leave its charges on the old ones: refused before the
+ * driver.  Pairs of a GPU with itself, or none, pass.
+ */
+static void test_restore(void)
+{
+	CUcheckpointGpuPair pairs[2];
+	CUcheckpointRestoreArgs args;
+	unsigned long long n = fake_cuda_restores();
+
+	t_section = "restore";
+	memset(pairs, 0, sizeof(pairs));
+	memset(&args, 0, sizeof(args));
+	memset(pairs[0].oldUuid.bytes, 0xa, 16);
+	memset(pairs[0].newUuid.bytes, 0xa, 16);
+	memset(pairs[1].oldUuid.bytes, 0xa, 16);
+	memset(pairs[1].newUuid.bytes, 0xb, 16);
+	T_EXPECT(cuCheckpointProcessRestore(getpid(), NULL), 0);
+	args.gpuPairs = pairs;
+	args.gpuPairsCount = 1;
+	T_EXPECT(cuCheckpointProcessRestore(getpid(), &args), 0);
+	T_TRUE(fake_cuda_restores() == n + 2);
+	args.gpuPairsCount = 2;
+	t_check(cuCheckpointProcessRestore(getpid(), &args) == CUDA_ERROR_NOT_PERMITTED &&
+		fake_cuda_restores() == n + 2,
+		"a restore that moves memory to another GPU: refused before the driver");
 }
 
 /* ---- multicast objects: a binding holds its VMM handle ---- */
@@ -1992,6 +2463,59 @@ static void test_race(void)
 /* ---- the ledger file (the suite's cuda.conf says fail = open) ---- */
 
 /* The interposer's descriptors of /dev/gpu_dma_lock, ascending. */
+/*
+ * Issue 23, item 7 (VM only: the stand-in does not release a file at its
+ * last close).  A process allocates and forks a worker, which inherits
+ * its GPU descriptors and so keeps its memory alive; the process exits.
+ * Its charge must stay while the worker lives, and go with it.
+ */
+static void test_fork_keeps(void)
+{
+	uint64_t b0 = usage(0);
+	int pfd[2], rc;
+	pid_t a, w = 0;
+
+	t_section = "fork-keeps";
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) || pipe(pfd)) {
+		t_check(0, "subreaper/pipe: %s", strerror(errno));
+		return;
+	}
+	a = fork();
+	if (a == 0) {
+		CUdeviceptr x;
+		pid_t wp;
+
+		close(pfd[0]);
+		cuCtxSetCurrent(ctx0);
+		if (cuMemAlloc_v2(&x, 8 * MiB))
+			_exit(1);
+		wp = fork();
+		if (wp == 0) {
+			close(pfd[1]);
+			pause();	/* a worker holding the driver's descriptors */
+			_exit(0);
+		}
+		if (wp < 0 || write(pfd[1], &wp, sizeof(wp)) != sizeof(wp))
+			_exit(2);
+		_exit(0);	/* exits with its allocation live */
+	}
+	close(pfd[1]);
+	T_EXPECT(read(pfd[0], &w, sizeof(w)), (long long)sizeof(w));
+	close(pfd[0]);
+	T_EXPECT(wait_child(a), 0);
+	t_check(usage(0) == b0 + 8 * MiB,
+		"its allocator exited, a forked worker lives on: still charged (%lld MiB)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	if (w > 0) {
+		kill(w, SIGKILL);
+		rc = wait_child(w);
+		T_EXPECT(rc, 128 + SIGKILL);
+	}
+	t_check(usage(0) == b0, "the worker gone too: charge gone (%lld MiB left)",
+		(long long)(usage(0) - b0) / (long long)MiB);
+	prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
 static int ledger_fds(int *fds, int max)
 {
 	char path[64], target[64];
@@ -2294,13 +2818,41 @@ static int setup_agent(void)
 }
 
 /*
+ * On the host, under the ledger stand-in (tests/cuda/ledger_stub.c): one
+ * agent, its devices the fake driver's, the same quotas as in the VM.
+ */
+static int setup_host(void)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	struct gdl_whoami w;
+	struct gdl_version v;
+
+	t_section = "setup";
+	T_EXPECT(gdlock_open(&g), 0);
+	if (!g)
+		return -1;
+	/* The stand-in, not a module: these cases never run on a real ledger. */
+	T_TRUE(!gdlock_version(g, &v) && !strcmp(v.module_version, "ledger-stub"));
+	if (strcmp(v.module_version, "ledger-stub"))
+		return -1;
+	T_EXPECT(gdlock_device_list(g, d, GDL_MAX_DEVICES), 2);
+	T_EXPECT(gdlock_whoami(g, &w), 0);
+	agent = w.agent_id;
+	midx[0] = d[0].index;
+	midx[1] = d[1].index;
+	T_EXPECT(gdlock_quota_set(g, agent, midx[0], QUOTA0), 0);
+	T_EXPECT(gdlock_quota_set(g, agent, midx[1], QUOTA1), 0);
+	return 0;
+}
+
+/*
  * ctx0: a context created on device 0; ctx1: device 1's primary context.
  * Each is charged GDL_CUDA_CTX_RESERVE (2M in the suite), so both devices
  * start at 2M of usage.
  */
-static int mode_main(void)
+static int mode_main(int host)
 {
-	if (setup_agent())
+	if (host ? setup_host() : setup_agent())
 		return 1;
 	t_section = "init";
 	T_EXPECT(cuInit(0), 0);
@@ -2396,11 +2948,54 @@ int main(int argc, char **argv)
 		printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
 		return t_failed != 0;
 	}
+	if (!strcmp(mode, "host")) {
+		/* The cases that need no kernel, under the ledger stand-in. */
+		if (!mode_main(1)) {
+			const char *only = argc > 2 ? argv[2] : NULL;
+			static const struct { const char *name; void (*fn)(void); } host_cases[] = {
+				{ "enumerate", test_enumerate },
+				{ "allocs", test_allocs },
+				{ "vmm", test_vmm },
+				{ "multicast", test_multicast },
+				{ "sparse", test_sparse },
+				{ "pools", test_pools },
+				{ "graphs", test_graphs },
+				{ "graphs_more", test_graphs_more },
+				{ "extmem", test_extmem },
+				{ "quota", test_quota },
+				{ "meminfo", test_meminfo },
+				{ "contexts", test_contexts },
+				{ "green", test_green },
+				{ "threads", test_threads },
+				{ "race", test_race },
+				{ "primary_reset", test_primary_reset },
+				/* issue 23 */
+				{ "retain", test_retain },
+				{ "stream_device", test_stream_device },
+				{ "managed_pool", test_managed_pool },
+				{ "capture", test_capture },
+				{ "graph_top_up", test_graph_top_up },
+				{ "sparse_create", test_sparse_create },
+				{ "multicast_access", test_multicast_access },
+				{ "deepbind", test_deepbind },
+				{ "sync_footprint", test_sync_footprint },
+				{ "restore", test_restore },
+				{ "export_fd", test_export_fd },	/* last: see there */
+			};
+			size_t i;
+
+			for (i = 0; i < sizeof(host_cases) / sizeof(host_cases[0]); i++)
+				if (!only || !strcmp(only, host_cases[i].name))
+					host_cases[i].fn();
+		}
+		printf("cudatest: %d passed, %d failed\n", t_passed, t_failed);
+		return t_failed != 0;
+	}
 	if (strcmp(mode, "main")) {
-		fprintf(stderr, "usage: cudatest closed|open|main\n");
+		fprintf(stderr, "usage: cudatest closed|open|main|host [CASE]\n");
 		return 2;
 	}
-	if (!mode_main()) {
+	if (!mode_main(0)) {
 		test_enumerate();
 		test_allocs();
 		test_vmm();
@@ -2412,6 +3007,7 @@ int main(int argc, char **argv)
 		test_extmem();
 		test_quota();
 		test_processes();
+		test_fork_keeps();
 		test_meminfo();
 		test_contexts();
 		test_green();

@@ -15,6 +15,12 @@ unsigned long long fake_cuda_process_mem(int dev);
  * before returning, and hands the freed address or object out again.
  */
 void fake_cuda_on_next_free(void (*fn)(void *), void *arg);
+/* The driver's own memory on @dev grows by @bytes with no API call. */
+void fake_cuda_grow_driver_mem(int dev, long long bytes);
+/* cuCheckpointProcessRestore calls that reached the driver. */
+unsigned long long fake_cuda_restores(void);
+/* Graph memory grows in granules of @bytes from now on (0: exact). */
+void fake_cuda_set_graph_granule(unsigned long long bytes);
 /* Calls of the pre-3.2 free and copies that reached the driver. */
 unsigned long long fake_cuda_legacy_calls(void);
 

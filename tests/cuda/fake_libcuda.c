@@ -39,7 +39,22 @@ struct CUmipmappedArray_st {
 	int dev;
 	CUcontext ctx;
 };
-/* A stream-ordered pool: what it reserved stays until trimmed. */
+/*
+ * A stream belongs to the context current at its creation (the NULL,
+ * legacy and per-thread handles: the current one).  While captured,
+ * stream-ordered allocations become allocation nodes of its graph.
+ */
+struct CUstream_st {
+	CUcontext ctx;
+	int capturing;
+	CUgraph graph;
+	unsigned long long id;
+};
+/*
+ * A stream-ordered pool: what it reserved stays until trimmed.  A pool
+ * located on no device (managed) lives on the device of its first
+ * allocation (dev -1 until then).
+ */
 struct CUmemPoolHandle_st {
 	int dev;
 	unsigned long long reserved, used, threshold;
@@ -81,6 +96,15 @@ static struct {
 	int alloc;		/* index in allocs, -1 for a free slot */
 } mappings[MAX_MAPPINGS];
 static unsigned long long next_va = 0x7f0000000000ULL;
+/*
+ * Mappings of multicast objects (MC_HANDLE, below): the handle mapped,
+ * which cuMemRetainAllocationHandle names (not a device allocation).
+ */
+#define MAX_MC_MAPPINGS 8
+static struct {
+	unsigned long long va, size, mc;	/* mc 0: a free slot */
+} mc_mappings[MAX_MC_MAPPINGS];
+#define MC_HANDLE (1ULL << 62)
 
 /*
  * fake_cuda_on_next_free(): the next free, destroy or release calls a
@@ -268,6 +292,53 @@ API unsigned long long fake_cuda_live(int dev)
 }
 
 /* What NVML reports this process holds on @dev. */
+/* The driver's own memory grows (or shrinks) with no API call (a launch). */
+API void fake_cuda_grow_driver_mem(int dev, long long bytes)
+{
+	pthread_mutex_lock(&lock);
+	if (dev >= 0 && dev < MAX_DEV)
+		driver_own[dev] += bytes;
+	pthread_mutex_unlock(&lock);
+}
+
+API CUresult cuCtxSynchronize(void)
+{
+	return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+API CUresult cuCtxSynchronize_v2(CUcontext ctx)
+{
+	return ctx ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+/* Restores that reached the driver (fake_cuda_restores). */
+static unsigned long long restores;
+
+API unsigned long long fake_cuda_restores(void)
+{
+	return restores;
+}
+
+API CUresult cuCheckpointProcessRestore(int pid, CUcheckpointRestoreArgs *args)
+{
+	if (pid <= 0 || (args && args->gpuPairsCount && !args->gpuPairs))
+		return CUDA_ERROR_INVALID_VALUE;
+	__atomic_add_fetch(&restores, 1, __ATOMIC_RELAXED);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuStreamSynchronize(CUstream s)
+{
+	(void)s;
+	return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+API CUresult cuStreamSynchronize_ptsz(CUstream s)
+{
+	(void)s;
+	return current ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
 API unsigned long long fake_cuda_process_mem(int dev)
 {
 	unsigned long long v;
@@ -585,8 +656,9 @@ API CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t size,
 	return alloc_current(dptr, size);
 }
 
-/* From @pool: it grows by what its cache cannot serve. */
-static CUresult pool_alloc(CUmemoryPool pl, CUdeviceptr *dptr, size_t size)
+/* From @pool, for device @dev: it grows by what its cache cannot serve. */
+static CUresult pool_alloc(CUmemoryPool pl, CUdeviceptr *dptr, size_t size,
+			   int dev)
 {
 	unsigned long long grow = 0;
 	CUresult e;
@@ -595,6 +667,8 @@ static CUresult pool_alloc(CUmemoryPool pl, CUdeviceptr *dptr, size_t size)
 	if (!pl || !dptr || !size)
 		return CUDA_ERROR_INVALID_VALUE;
 	pthread_mutex_lock(&lock);
+	if (pl->dev < 0)
+		pl->dev = dev;
 	if (pl->used + size > pl->reserved)
 		grow = pl->used + size - pl->reserved;
 	if (live[pl->dev] + grow > dev_mem) {
@@ -619,39 +693,171 @@ static CUmemoryPool pool_of(int dev)
 	return current_pool[dev] ? current_pool[dev] : &default_pool[dev];
 }
 
-static CUresult alloc_async(CUdeviceptr *dptr, size_t size)
-{
-	int dev;
+/* ---- streams and their capture ---- */
 
-	if (cur_dev(&dev))
+static int special_stream(CUstream s)
+{
+	return !s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD;
+}
+
+static CUcontext stream_ctx(CUstream s)
+{
+	return special_stream(s) ? current : s->ctx;
+}
+
+static unsigned long long capture_seq;
+
+API CUresult cuStreamCreate(CUstream *s, unsigned int flags)
+{
+	(void)flags;
+	if (!s)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (!current)
 		return CUDA_ERROR_INVALID_CONTEXT;
-	return pool_alloc(pool_of(dev), dptr, size);
+	*s = calloc(1, sizeof(**s));
+	if (!*s)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	(*s)->ctx = current;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuStreamDestroy_v2(CUstream s)
+{
+	if (special_stream(s))
+		return CUDA_ERROR_INVALID_VALUE;
+	free(s);
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuStreamGetCtx(CUstream s, CUcontext *ctx)
+{
+	if (!ctx)
+		return CUDA_ERROR_INVALID_VALUE;
+	*ctx = stream_ctx(s);
+	return *ctx ? CUDA_SUCCESS : CUDA_ERROR_INVALID_CONTEXT;
+}
+
+API CUresult cuStreamBeginCapture_v2(CUstream s, CUstreamCaptureMode mode)
+{
+	(void)mode;
+	if (special_stream(s) || s->capturing)
+		return CUDA_ERROR_INVALID_VALUE;
+	if (cuGraphCreate(&s->graph, 0))
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	pthread_mutex_lock(&lock);
+	s->id = ++capture_seq;
+	pthread_mutex_unlock(&lock);
+	s->capturing = 1;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuStreamEndCapture(CUstream s, CUgraph *graph)
+{
+	if (special_stream(s) || !s->capturing || !graph)
+		return CUDA_ERROR_INVALID_VALUE;
+	*graph = s->graph;
+	s->graph = NULL;
+	s->capturing = 0;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus *status)
+{
+	if (!status)
+		return CUDA_ERROR_INVALID_VALUE;
+	*status = !special_stream(s) && s->capturing ?
+		CU_STREAM_CAPTURE_STATUS_ACTIVE : CU_STREAM_CAPTURE_STATUS_NONE;
+	return CUDA_SUCCESS;
+}
+
+API CUresult cuStreamGetCaptureInfo_v2(CUstream s, CUstreamCaptureStatus *status,
+				       cuuint64_t *id, CUgraph *graph,
+				       const CUgraphNode **deps, size_t *ndeps)
+{
+	CUresult e = cuStreamIsCapturing(s, status);
+
+	if (e)
+		return e;
+	if (id && *status == CU_STREAM_CAPTURE_STATUS_ACTIVE)
+		*id = s->id;
+	if (graph)
+		*graph = *status == CU_STREAM_CAPTURE_STATUS_ACTIVE ? s->graph : NULL;
+	if (deps)
+		*deps = NULL;
+	if (ndeps)
+		*ndeps = 0;
+	return CUDA_SUCCESS;
+}
+
+static int capturing(CUstream s)
+{
+	return !special_stream(s) && s->capturing;
+}
+
+/* Captured: an allocation node of the capture's graph, nothing allocated. */
+static CUresult capture_alloc(CUstream s, CUdeviceptr *dptr, size_t size,
+			      int dev)
+{
+	CUDA_MEM_ALLOC_NODE_PARAMS p;
+	CUgraphNode n;
+	CUresult e;
+
+	if (!dptr || !size)
+		return CUDA_ERROR_INVALID_VALUE;
+	memset(&p, 0, sizeof(p));
+	p.poolProps.allocType = 1;
+	p.poolProps.location.type = CU_MEM_LOCATION_TYPE_DEVICE;
+	p.poolProps.location.id = dev;
+	p.bytesize = size;
+	e = cuGraphAddMemAllocNode(&n, s->graph, NULL, 0, &p);
+	if (!e)
+		*dptr = p.dptr;
+	return e;
+}
+
+static CUresult alloc_async(CUdeviceptr *dptr, size_t size, CUstream s)
+{
+	CUcontext c = stream_ctx(s);
+
+	if (!c)
+		return CUDA_ERROR_INVALID_CONTEXT;
+	if (capturing(s))
+		return capture_alloc(s, dptr, size, c->dev);
+	return pool_alloc(pool_of(c->dev), dptr, size, c->dev);
 }
 
 API CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
 {
-	(void)s;
-	return alloc_async(dptr, size);
+	return alloc_async(dptr, size, s);
 }
 
 API CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size, CUstream s)
 {
-	(void)s;
-	return alloc_async(dptr, size);
+	return alloc_async(dptr, size, s);
+}
+
+static CUresult from_pool(CUdeviceptr *dptr, size_t size, CUmemoryPool pool,
+			  CUstream s)
+{
+	CUcontext c = stream_ctx(s);
+
+	if (!c || !pool)
+		return !c ? CUDA_ERROR_INVALID_CONTEXT : CUDA_ERROR_INVALID_VALUE;
+	if (capturing(s))
+		return capture_alloc(s, dptr, size, pool->dev >= 0 ? pool->dev : c->dev);
+	return pool_alloc(pool, dptr, size, c->dev);
 }
 
 API CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
 				     CUmemoryPool pool, CUstream s)
 {
-	(void)s;
-	return pool_alloc(pool, dptr, size);
+	return from_pool(dptr, size, pool, s);
 }
 
 API CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
 					  CUmemoryPool pool, CUstream s)
 {
-	(void)s;
-	return pool_alloc(pool, dptr, size);
+	return from_pool(dptr, size, pool, s);
 }
 
 API CUresult cuDeviceGetDefaultMemPool(CUmemoryPool *pool, CUdevice dev)
@@ -674,13 +880,21 @@ API CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
 {
 	CUmemoryPool pl;
 
-	if (!pool || !props || props->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
-	    props->location.id < 0 || props->location.id >= ndev)
+	int managed;
+
+	if (!pool || !props)
+		return CUDA_ERROR_INVALID_VALUE;
+	/* Device pools, and pools on no device (managed: 2, CUDA 13). */
+	managed = props->allocType == 2 ||
+		  props->location.type == CU_MEM_LOCATION_TYPE_INVALID ||
+		  props->location.type > CU_MEM_LOCATION_TYPE_HOST_NUMA_CURRENT;
+	if (!managed && (props->location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
+			 props->location.id < 0 || props->location.id >= ndev))
 		return CUDA_ERROR_INVALID_VALUE;
 	pl = calloc(1, sizeof(*pl));
 	if (!pl)
 		return CUDA_ERROR_OUT_OF_MEMORY;
-	pl->dev = props->location.id;
+	pl->dev = managed ? -1 : props->location.id;
 	*pool = pl;
 	return CUDA_SUCCESS;
 }
@@ -905,6 +1119,12 @@ API CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
 			e = CUDA_SUCCESS;
 			break;
 		}
+	for (m = 0; e && m < MAX_MC_MAPPINGS; m++)
+		if (mc_mappings[m].mc && a >= mc_mappings[m].va &&
+		    a - mc_mappings[m].va < mc_mappings[m].size) {
+			*handle = mc_mappings[m].mc;	/* released as a no-op */
+			e = CUDA_SUCCESS;
+		}
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -955,6 +1175,18 @@ API CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset,
 
 	if (!ptr || !size || flags || (handle & HOST_HANDLE))
 		return handle & HOST_HANDLE ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE;
+	if (handle & MC_HANDLE) {
+		pthread_mutex_lock(&lock);
+		for (m = 0; m < MAX_MC_MAPPINGS && mc_mappings[m].mc; m++)
+			;
+		if (m < MAX_MC_MAPPINGS) {
+			mc_mappings[m].va = ptr;
+			mc_mappings[m].size = size;
+			mc_mappings[m].mc = handle;
+		}
+		pthread_mutex_unlock(&lock);
+		return m < MAX_MC_MAPPINGS ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	pthread_mutex_lock(&lock);
 	i = find_alloc(handle);
 	for (m = 0; m < MAX_MAPPINGS; m++)
@@ -985,6 +1217,11 @@ API CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 	int m, i;
 
 	pthread_mutex_lock(&lock);
+	for (m = 0; m < MAX_MC_MAPPINGS; m++)
+		if (mc_mappings[m].mc && mc_mappings[m].va == ptr) {
+			mc_mappings[m].mc = 0;
+			e = CUDA_SUCCESS;
+		}
 	for (m = 0; m < MAX_MAPPINGS; m++)
 		if (mappings[m].alloc >= 0 && mappings[m].va == ptr)
 			e = CUDA_SUCCESS;
@@ -1006,16 +1243,17 @@ API CUresult cuMemFree_v2(CUdeviceptr p)
 	return free_any(p);
 }
 
+/* Captured: a free node; nothing freed now. */
+static int capturing(CUstream s);
+
 API CUresult cuMemFreeAsync(CUdeviceptr p, CUstream s)
 {
-	(void)s;
-	return free_any(p);
+	return capturing(s) ? CUDA_SUCCESS : free_any(p);
 }
 
 API CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
 {
-	(void)s;
-	return free_any(p);
+	return capturing(s) ? CUDA_SUCCESS : free_any(p);
 }
 
 /*
@@ -1096,9 +1334,13 @@ API CUresult cuArrayCreate_v2(CUarray *arr, const CUDA_ARRAY_DESCRIPTOR *d)
 			    d->NumChannels);
 }
 
+/* Sparse and deferred-mapping arrays have no memory of their own. */
+#define NO_BACKING (CUDA_ARRAY3D_SPARSE | CUDA_ARRAY3D_DEFERRED_MAPPING)
+
 API CUresult cuArray3DCreate_v2(CUarray *arr, const CUDA_ARRAY3D_DESCRIPTOR *d)
 {
-	return array_create((void **)arr, d->Width * (d->Height ? d->Height : 1) *
+	return array_create((void **)arr, d->Flags & NO_BACKING ? 0 :
+			    d->Width * (d->Height ? d->Height : 1) *
 			    (d->Depth ? d->Depth : 1) * d->NumChannels);
 }
 
@@ -1106,7 +1348,8 @@ API CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 				    const CUDA_ARRAY3D_DESCRIPTOR *d,
 				    unsigned int levels)
 {
-	return array_create((void **)arr, d->Width * levels);
+	return array_create((void **)arr, d->Flags & NO_BACKING ? 0 :
+			    d->Width * levels);
 }
 
 API CUresult cuArrayDestroy(CUarray arr)
@@ -1403,6 +1646,15 @@ struct CUgraphExec_st {
 	unsigned long long bytes[MAX_DEV];
 };
 static unsigned long long graph_reserved[MAX_DEV];
+/* The granule graph memory grows in (fake_cuda_set_graph_granule). */
+static unsigned long long graph_granule = 1;
+
+API void fake_cuda_set_graph_granule(unsigned long long bytes)
+{
+	pthread_mutex_lock(&lock);
+	graph_granule = bytes ? bytes : 1;
+	pthread_mutex_unlock(&lock);
+}
 
 API CUresult cuGraphCreate(CUgraph *graph, unsigned int flags)
 {
@@ -1527,15 +1779,23 @@ static CUresult launch(CUgraphExec exec)
 	if (!exec)
 		return CUDA_ERROR_INVALID_VALUE;
 	pthread_mutex_lock(&lock);
-	for (d = 0; d < MAX_DEV; d++)
-		if (exec->bytes[d] > graph_reserved[d] &&
-		    live[d] + exec->bytes[d] - graph_reserved[d] > dev_mem)
+	for (d = 0; d < MAX_DEV; d++) {
+		unsigned long long want = (exec->bytes[d] + graph_granule - 1) /
+					  graph_granule * graph_granule;
+
+		if (want > graph_reserved[d] &&
+		    live[d] + want - graph_reserved[d] > dev_mem)
 			e = CUDA_ERROR_OUT_OF_MEMORY;
-	for (d = 0; !e && d < MAX_DEV; d++)
-		if (exec->bytes[d] > graph_reserved[d]) {
-			live[d] += exec->bytes[d] - graph_reserved[d];
-			graph_reserved[d] = exec->bytes[d];
+	}
+	for (d = 0; !e && d < MAX_DEV; d++) {
+		unsigned long long want = (exec->bytes[d] + graph_granule - 1) /
+					  graph_granule * graph_granule;
+
+		if (want > graph_reserved[d]) {
+			live[d] += want - graph_reserved[d];
+			graph_reserved[d] = want;
 		}
+	}
 	pthread_mutex_unlock(&lock);
 	return e;
 }
@@ -2396,7 +2656,6 @@ API CUresult cuDestroyExternalMemory(CUexternalMemory ext)
  * mapping does (it lives until released, unmapped and unbound).  Object
  * handles are numbers the fake's allocations never use.
  */
-#define MC_HANDLE (1ULL << 62)
 #define MAX_BINDINGS 16
 static struct {
 	CUmemGenericAllocationHandle mc;
@@ -2542,7 +2801,6 @@ static const struct {
 	{ "cuCtxGetLimit", "cuCtxGetLimit", 0, (void *)cuCtxGetLimit },
 	{ "cuModuleUnload", "cuModuleUnload", 0, (void *)cuModuleUnload },
 	{ "cuLibraryUnload", "cuLibraryUnload", 0, (void *)cuLibraryUnload },
-	{ "cuMemRetainAllocationHandle", "cuMemRetainAllocationHandle", 0, (void *)cuMemRetainAllocationHandle },
 	{ "cuMemGetAllocationPropertiesFromHandle", "cuMemGetAllocationPropertiesFromHandle", 0, (void *)cuMemGetAllocationPropertiesFromHandle },
 	{ "cuGraphNodeGetType", "cuGraphNodeGetType", 0, (void *)cuGraphNodeGetType },
 	{ "cuGraphMemAllocNodeGetParams", "cuGraphMemAllocNodeGetParams", 0, (void *)cuGraphMemAllocNodeGetParams },

@@ -16,6 +16,10 @@
 int main(void)
 {
 	S(CUmemLocation);
+	S(CUcheckpointGpuPair);
+	S(CUcheckpointRestoreArgs);
+	O(CUcheckpointRestoreArgs, gpuPairsCount);
+	O(CUcheckpointRestoreArgs, reserved1);
 	S(CUmemAllocationProp);
 	O(CUmemAllocationProp, location);
 	O(CUmemAllocationProp, win32HandleMetaData);

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # tests/cuda/run.sh [--bench] [KVER...]
+# tests/cuda/run.sh --host [CASE]   cudatest's host cases only, no VM
 # Build the CUDA interposer and its test doubles, run the pointer-map unit
-# test on the host (ASan/UBSan), then tests/cuda/suite.sh in the VM on
+# test on the host (ASan/UBSan), cudatest's host cases under the ledger's
+# stand-in (tests/cuda/ledger_stub.c; again built with ASan/UBSan), then
+# tests/cuda/suite.sh in the VM on
 # every kernel (default: all from tests/vm/kernels.sh) with the module
 # loaded.  Ends with "cuda: N passed, M failed" (N, M counting checks).
 # --bench prints the benchmark tables: the interposer's own cost natively
@@ -14,6 +17,25 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
+
+# host_cudatest BUILD [CASE]: cudatest's host mode, the fake driver's two
+# devices, the stand-in preloaded ahead of the interposer.
+# An ASan build (BUILD/asan) needs the runtime preloaded first.
+host_cudatest() {
+	local asan=
+	case $1 in */asan) asan="$(${CC:-gcc} -print-file-name=libasan.so) " ;; esac
+	env FAKE_CUDA_PCI=0000:00:04.0,0000:00:05.0 LD_LIBRARY_PATH="$1/cuda/fake" \
+		LD_PRELOAD="$asan$1/cuda/test/libledger-stub.so $1/cuda/libgpudmalock-cuda.so" \
+		ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		GDL_CUDA_CTX_RESERVE=2M GDL_CUDA_FAIL=closed "$1/cuda/cudatest" host ${2:+"$2"}
+}
+
+# --host: the host parts only (build, host cudatest), for quick work.
+if [ "${1:-}" = --host ]; then
+	make -s -C tests/cuda BUILD="$build" || exit 1
+	host_cudatest "$build" "${2:-}"
+	exit $?
+fi
 
 bench=0
 if [ "${1:-}" = --bench ]; then
@@ -73,6 +95,26 @@ rc=$?
 cat "$log"
 tally map "$log" $rc
 tally_row "host map_test (ASan)"
+
+# The interposer's cases that need no kernel, on the host under the
+# ledger's stand-in (ledger_stub.c, test code): seconds, no VM.
+log=$build/cuda/cudatest-host.log
+host_cudatest "$build" >"$log" 2>&1
+rc=$?
+grep -E '^FAIL' "$log" || true
+tally cudatest "$log" $rc
+tally_row "host cudatest (ledger stub)"
+# The same under ASan/UBSan (the interposer, the stand-in, cudatest).
+log=$build/cuda/cudatest-host-asan.log
+if make -s -C tests/cuda BUILD="$build" asan >"$log" 2>&1; then
+	host_cudatest "$build/asan" >>"$log" 2>&1
+	rc=$?
+else
+	rc=1
+fi
+grep -E '^FAIL|ERROR: AddressSanitizer|runtime error' "$log" || true
+tally cudatest "$log" $rc
+tally_row "host cudatest (ASan/UBSan)"
 
 # The host benchmark, tiny, so that it cannot rot: it asserts that every
 # pair through the interposer reached the ledger stand-in once each way.

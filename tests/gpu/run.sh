@@ -29,6 +29,11 @@ make -s -C utils/cuda BUILD="$build" || exit 1
 make -s utils BUILD="$build" || exit 1
 cc -O2 -Wall -I"$cuda/include" tests/gpu/cuda_quota.c -o "$build/cuda/cuda_quota" \
 	-L"$cuda/lib64/stubs" -lcuda || exit 1
+# Issue 23's escapes (the interposer's own declarations over cuda.h's
+# internal view, as coverage.sh compiles them).
+cc -O2 -Wall -DGDL_CUDA_REAL_HEADERS -D_GNU_SOURCE -I"$cuda/include" -Iutils/cuda \
+	-Iutils/include -Isrc/uapi tests/gpu/cuda_escapes.c "$build/utils/libgpudmalock.a" \
+	-o "$build/cuda/cuda_escapes" -L"$cuda/lib64/stubs" -lcuda -ldl || exit 1
 lib=$build/cuda/libgpudmalock-cuda.so
 rc=0
 
@@ -41,12 +46,17 @@ run() {	# run NAME ENV... -- COMMAND...
 have_torch=0
 python3 -c 'import torch, sys; sys.exit(not torch.cuda.is_available())' 2>/dev/null && have_torch=1
 
+# Item 13: does the driver's cuGetProcAddress hand out the exported
+# versions (the identity the interposer matches on)?  No interposer.
+run "cuGetProcAddress identity, per wrapped name" "$build/cuda/cuda_escapes" identity
+
 if [ -c /dev/gpu_dma_lock ]; then
 	echo "module loaded: enforcing, quota ${quota} MiB per device"
 	cc -O2 -Wall -D_GNU_SOURCE -Iutils/include -Isrc/uapi tests/gpu/gdl_run_as_agent.c \
 		"$build/utils/libgpudmalock.a" -o "$build/cuda/gdl_run_as_agent" || exit 1
 	as=("$build/cuda/gdl_run_as_agent" "$quota")
 	run "C, enforcing" LD_PRELOAD="$lib" "${as[@]}" "$build/cuda/cuda_quota" "$quota"
+	run "issue 23's escapes, enforcing" LD_PRELOAD="$lib" "${as[@]}" "$build/cuda/cuda_escapes" charges
 	if [ $have_torch = 1 ]; then
 		run "PyTorch, enforcing" LD_PRELOAD="$lib" "${as[@]}" python3 tests/gpu/torch_quota.py "$quota"
 		run "PyTorch, enforcing, expandable segments" LD_PRELOAD="$lib" \

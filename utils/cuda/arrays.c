@@ -2,6 +2,11 @@
 /*
  * CUDA arrays (textures, surfaces): the driver chooses their layout, so
  * they are charged from their descriptors, every mip level included.
+ * Sparse and deferred-mapping arrays (CUDA_ARRAY3D_SPARSE,
+ * CUDA_ARRAY3D_DEFERRED_MAPPING) hold no memory of their own: their tiles
+ * are VMM handles mapped in (sparse.c), charged at cuMemCreate.  They are
+ * charged nothing; their device is kept all the same (placed), for the
+ * copy checks and a primary context's reset.
  */
 #include <stdlib.h>
 
@@ -14,20 +19,45 @@ HELPER(cuCtxGetCurrent)
  * frees its arrays behind the interposer (gdlc_arrays_reset_begin).
  */
 static struct gdl_map made_in;	/* array -> CUcontext */
+static struct gdl_map placed;	/* uncharged array -> its device + 1 */
 
-/* After the driver made @arr (0: it did not): charged, its context kept. */
-static CUresult created(CUresult e, uint64_t arr, uint64_t h)
+#define UNCHARGED_ARRAY (CUDA_ARRAY3D_SPARSE | CUDA_ARRAY3D_DEFERRED_MAPPING)
+
+/*
+ * After the driver made @arr (0: it did not): charged, its context kept.
+ * @dev: an uncharged array's device (h is 0), or -1.
+ */
+static CUresult created_on(CUresult e, uint64_t arr, uint64_t h, CUdevice dev,
+			   int mip)
 {
 	__typeof__(cuCtxGetCurrent) *cur = h_cuCtxGetCurrent();
 	CUcontext ctx = NULL;
 	uint64_t old;
 
 	e = gdlc_track(&gdlc_arr_map, e, arr, h);
-	if (e || !arr || !h || !cur || cur(&ctx) || !ctx)
+	if (!e && arr && !h && dev >= 0 &&
+	    gdl_map_put(&placed, arr, (uint64_t)dev + 1, &old) < 0) {
+		/* Unknown device: copies through it could not be checked. */
+		__typeof__(cuArrayDestroy) *f = REAL(cuArrayDestroy);
+		__typeof__(cuMipmappedArrayDestroy) *fm = REAL(cuMipmappedArrayDestroy);
+
+		gdlc_say(1, "out of memory tracking a sparse array: refused");
+		if (mip && fm)
+			fm((CUmipmappedArray)(uintptr_t)arr);
+		else if (!mip && f)
+			f((CUarray)(uintptr_t)arr);
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
+	if (e || !arr || (!h && dev < 0) || !cur || cur(&ctx) || !ctx)
 		return e;
 	if (gdl_map_put(&made_in, arr, (uintptr_t)ctx, &old) < 0)
 		gdlc_say(1, "out of memory tracking an array's context; a reset leaves it charged");
 	return e;
+}
+
+static CUresult created(CUresult e, uint64_t arr, uint64_t h)
+{
+	return created_on(e, arr, h, -1, 0);
 }
 
 /* Bytes per element, or 0 for formats whose size we do not know. */
@@ -99,6 +129,15 @@ EXPORT CUresult cuArray3DCreate_v2(CUarray *arr,
 	CHECK_REAL(f);
 	if (!d || !arr)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (d->Flags & UNCHARGED_ARRAY) {
+		CUdevice dev;
+
+		e = gdlc_current_device(&dev);
+		if (e)
+			return e;
+		e = f(arr, d);
+		return created_on(e, e ? 0 : (uintptr_t)*arr, 0, dev, 0);
+	}
 	/* Layered and cubemap arrays: Depth already counts the layers. */
 	size = array_bytes(d->Width, d->Height, d->Depth, d->Format,
 			   d->NumChannels);
@@ -124,6 +163,15 @@ EXPORT CUresult cuMipmappedArrayCreate(CUmipmappedArray *arr,
 	CHECK_REAL(f);
 	if (!d || !arr)
 		return CUDA_ERROR_INVALID_VALUE;
+	if (d->Flags & UNCHARGED_ARRAY) {
+		CUdevice dev;
+
+		e = gdlc_current_device(&dev);
+		if (e)
+			return e;
+		e = f(arr, d, levels);
+		return created_on(e, e ? 0 : (uintptr_t)*arr, 0, dev, 1);
+	}
 	w = d->Width;
 	ht = d->Height;
 	dp = d->Depth;
@@ -174,6 +222,8 @@ static CUdevice device_of_array(uint64_t a)
 		return -1;
 	if (!gdl_map_get_aux(&gdlc_arr_map, a, &h, &info) && (info & 0xff))
 		return (CUdevice)(info & 0xff) - 1;
+	if (!gdl_map_get(&placed, a, &h))
+		return (CUdevice)h - 1;
 	if (__atomic_load_n(&has_views, __ATOMIC_ACQUIRE) &&
 	    !gdl_map_get_aux(&views, a, &h, &info) && (info & 0xff))
 		return (CUdevice)(info & 0xff) - 1;
@@ -236,6 +286,7 @@ struct array_gone {
 	void **view_tiles;
 	size_t nr_views;
 	uint64_t ctx;			/* its context (made_in), or 0 */
+	uint64_t placed;		/* an uncharged array's device + 1, or 0 */
 };
 
 static void gone_begin(uint64_t arr, struct array_gone *g)
@@ -246,6 +297,8 @@ static void gone_begin(uint64_t arr, struct array_gone *g)
 	memset(g, 0, sizeof(*g));
 	if (gdl_map_take(&made_in, arr, &g->ctx))
 		g->ctx = 0;
+	if (gdl_map_take(&placed, arr, &g->placed))
+		g->placed = 0;
 	g->tiles = gdlc_sparse_take(arr);
 	if (!__atomic_load_n(&has_views, __ATOMIC_ACQUIRE))
 		return;
@@ -270,6 +323,8 @@ static void gone_end(struct array_gone *g, uint64_t arr, CUresult e)
 
 	if (e && g->ctx && gdl_map_add(&made_in, arr, g->ctx) < 0)
 		gdlc_say(1, "out of memory tracking an array's context; a reset leaves it charged");
+	if (e && g->placed && gdl_map_add(&placed, arr, g->placed) < 0)
+		gdlc_say(1, "out of memory tracking a sparse array; copies through it are not checked");
 	gdlc_sparse_end(g->tiles, e);
 	for (i = 0; i < g->nr_views; i++) {
 		if (g->view_tiles)
@@ -382,10 +437,12 @@ void gdlc_arrays_lock_all(void)
 {
 	gdl_map_lock_all(&views);
 	gdl_map_lock_all(&made_in);
+	gdl_map_lock_all(&placed);
 }
 
 void gdlc_arrays_unlock_all(void)
 {
+	gdl_map_unlock_all(&placed);
 	gdl_map_unlock_all(&made_in);
 	gdl_map_unlock_all(&views);
 }
@@ -395,10 +452,12 @@ void gdlc_arrays_forget(void)
 {
 	gdl_map_clear(&views);
 	gdl_map_clear(&made_in);
+	gdl_map_clear(&placed);
 }
 
 void gdlc_arrays_init(void)
 {
 	gdl_map_init(&views);
 	gdl_map_init(&made_in);
+	gdl_map_init(&placed);
 }

@@ -333,3 +333,31 @@ void gdlc_contexts_forget(void)
 {
 	memset(primary, 0, sizeof(primary));
 }
+
+/*
+ * Checkpoint and restore (CUDA 12.8+): a restore with GPU pairs moves a
+ * checkpointed process's memory onto other GPUs, while its charges stay
+ * on the old ones (issue 23, item 14).  A restore that names a pair with
+ * two different GPUs is refused; a pair of one GPU with itself, or no
+ * pairs, restores in place and passes.  Only a restoring tool that runs
+ * under the interposer is seen (see docs/cuda.md).
+ */
+EXPORT CUresult cuCheckpointProcessRestore(int pid, CUcheckpointRestoreArgs *args)
+{
+	__typeof__(cuCheckpointProcessRestore) *f = REAL(cuCheckpointProcessRestore);
+	unsigned int i;
+
+	CHECK_REAL(f);
+	if (args && args->gpuPairsCount) {
+		if (!args->gpuPairs)
+			return CUDA_ERROR_INVALID_VALUE;
+		for (i = 0; i < args->gpuPairsCount; i++)
+			if (memcmp(&args->gpuPairs[i].oldUuid,
+				   &args->gpuPairs[i].newUuid, sizeof(CUuuid))) {
+				gdlc_say(1, "restore of pid %d onto other GPUs refused: its charges stay on the old ones",
+					 pid);
+				return CUDA_ERROR_NOT_PERMITTED;
+			}
+	}
+	return f(pid, args);
+}

@@ -31,6 +31,12 @@
 	X(cuMemFreeAsync, "cuMemFreeAsync", 0, GDL_LIB_CUDA)			\
 	X(cuMemFreeAsync_ptsz, "cuMemFreeAsync", 1, GDL_LIB_CUDA)		\
 	X(cuMemRelease, "cuMemRelease", 0, GDL_LIB_CUDA)			\
+	X(cuMemRetainAllocationHandle, "cuMemRetainAllocationHandle", 0, GDL_LIB_CUDA) \
+	X(cuCtxSynchronize, "cuCtxSynchronize", 0, GDL_LIB_CUDA)		\
+	X(cuCtxSynchronize_v2, "cuCtxSynchronize", 0, GDL_LIB_CUDA)		\
+	X(cuCheckpointProcessRestore, "cuCheckpointProcessRestore", 0, GDL_LIB_CUDA) \
+	X(cuStreamSynchronize, "cuStreamSynchronize", 0, GDL_LIB_CUDA)	\
+	X(cuStreamSynchronize_ptsz, "cuStreamSynchronize", 1, GDL_LIB_CUDA)	\
 	X(cuMemMap, "cuMemMap", 0, GDL_LIB_CUDA)				\
 	X(cuMemExportToShareableHandle, "cuMemExportToShareableHandle", 0, GDL_LIB_CUDA) \
 	X(cuIpcGetMemHandle, "cuIpcGetMemHandle", 0, GDL_LIB_CUDA)		\
@@ -523,6 +529,21 @@ CUresult cuMemPoolGetAttribute(CUmemoryPool pool, CUmemPool_attribute attr,
 CUresult cuMemPoolSetAttribute(CUmemoryPool pool, CUmemPool_attribute attr,
 			       void *value);
 CUresult cuMemHostUnregister(void *p);
+CUresult cuStreamCreate(CUstream *stream, unsigned int flags);
+CUresult cuCtxSynchronize(void);
+CUresult cuCtxSynchronize_v2(CUcontext ctx);
+CUresult cuCheckpointProcessRestore(int pid, CUcheckpointRestoreArgs *args);
+CUresult cuStreamSynchronize(CUstream stream);
+CUresult cuStreamSynchronize_ptsz(CUstream stream);
+CUresult cuStreamDestroy_v2(CUstream stream);
+CUresult cuStreamGetCtx(CUstream stream, CUcontext *ctx);
+CUresult cuStreamBeginCapture_v2(CUstream stream, CUstreamCaptureMode mode);
+CUresult cuStreamEndCapture(CUstream stream, CUgraph *graph);
+CUresult cuStreamIsCapturing(CUstream stream, CUstreamCaptureStatus *status);
+CUresult cuStreamGetCaptureInfo_v2(CUstream stream,
+				   CUstreamCaptureStatus *status,
+				   cuuint64_t *id, CUgraph *graph,
+				   const CUgraphNode **deps, size_t *ndeps);
 nvmlReturn_t nvmlInit_v2(void);
 nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index,
 					   nvmlDevice_t *dev);

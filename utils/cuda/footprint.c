@@ -7,8 +7,12 @@
  * interposer has charged on that device: the difference, when positive,
  * is charged as the process's footprint (a set of charges, as a pool's),
  * at context creation, after module loads and limit changes, and at
- * reservations, at most every FOOTPRINT_PERIOD_MS per device (NVML's
- * query costs far more than an allocation).  Past the quota the operation that
+ * reservations and synchronisations (cuCtxSynchronize,
+ * cuStreamSynchronize: growth after the last allocation, such as local
+ * memory grown at a launch), at most every FOOTPRINT_PERIOD_MS per device
+ * (NVML's query costs far more than an allocation).  A synchronisation
+ * cannot be refused: growth the quota refuses there is owed, and the
+ * device's next reservation reconciles first (and is refused).  Past the quota the operation that
  * grew it is undone and refused.  Without NVML's figure (no NVML, an old
  * driver, a process NVML does not list), the admin's ctx_reserve estimate
  * charged per context is all there is.
@@ -47,21 +51,42 @@ static __thread int reconciling;
 
 static unsigned int calls[MAX_CUDA_DEVICES];
 static uint64_t last_ms[MAX_CUDA_DEVICES];
+/* Growth the quota refused at a synchronisation: reconcile first. */
+static int owed[MAX_CUDA_DEVICES];
 
-/* 1 when a reservation on @dev should reconcile first (rate-limited). */
-int gdlc_footprint_due(CUdevice dev)
+/* 1 when the period has passed on @dev since the last reconciliation. */
+static int period_passed(CUdevice dev)
 {
 	struct timespec ts;
 	uint64_t now;
 
-	if (__atomic_add_fetch(&calls[dev], 1, __ATOMIC_RELAXED) % FOOTPRINT_SAMPLE)
-		return 0;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	now = (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now - __atomic_load_n(&last_ms[dev], __ATOMIC_RELAXED) < FOOTPRINT_PERIOD_MS)
 		return 0;
 	__atomic_store_n(&last_ms[dev], now, __ATOMIC_RELAXED);
 	return 1;
+}
+
+/* 1 when a reservation on @dev should reconcile first (rate-limited). */
+int gdlc_footprint_due(CUdevice dev)
+{
+	if (__atomic_load_n(&owed[dev], __ATOMIC_RELAXED))
+		return 1;
+	if (__atomic_add_fetch(&calls[dev], 1, __ATOMIC_RELAXED) % FOOTPRINT_SAMPLE)
+		return 0;
+	return period_passed(dev);
+}
+
+/*
+ * After a synchronisation on @dev: reconcile when the period has passed.
+ * What the quota refuses is owed (gdlc_footprint_due).
+ */
+void gdlc_footprint_sync(CUdevice dev)
+{
+	if (dev < 0 || dev >= MAX_CUDA_DEVICES || !period_passed(dev))
+		return;
+	gdlc_footprint_reconcile(dev);
 }
 
 /* The initial pid namespace's inode number (PROC_PID_INIT_INO). */
@@ -172,6 +197,7 @@ int gdlc_footprint_reconcile(CUdevice dev)
 		need = used - charged;
 	gdlc_charges_settle(fp, need);
 	ret = gdlc_charges_top_up(fp, dev, need);
+	__atomic_store_n(&owed[dev], ret != 0, __ATOMIC_RELAXED);
 	reconciling = 0;
 	pthread_mutex_unlock(&fp_lock);
 	if (ret)
@@ -195,6 +221,7 @@ void gdlc_footprint_forget(void)
 	memset(footprint, 0, sizeof(footprint));
 	memset(calls, 0, sizeof(calls));
 	memset(last_ms, 0, sizeof(last_ms));
+	memset(owed, 0, sizeof(owed));
 	nvml_state = 0;
 	self_pid = 0;
 }

@@ -185,6 +185,7 @@ void gdlc_graphs_init(void);
 extern uint64_t gdlc_dev_charged[MAX_CUDA_DEVICES];
 int gdlc_footprint_reconcile(CUdevice dev);
 int gdlc_footprint_due(CUdevice dev);
+void gdlc_footprint_sync(CUdevice dev);
 void gdlc_footprint_lock_all(void);
 void gdlc_footprint_unlock_all(void);
 void gdlc_footprint_forget(void);
@@ -240,6 +241,8 @@ void gdlc_vmm_unhold(void *alloc);
 
 /* ---- multicast.c ---- */
 
+int gdlc_multicast_access(CUmemGenericAllocationHandle mc,
+			  const CUmemAccessDesc *desc, size_t count);
 void gdlc_multicast_lock_all(void);
 void gdlc_multicast_unlock_all(void);
 void gdlc_multicast_forget(void);

@@ -10,6 +10,13 @@
  * instantiation (child graphs' included) and again at an update; a launch or upload is charged those bytes first (unless
  * the device's graph memory already charged and unused can hold them) and
  * refused with CUDA_ERROR_OUT_OF_MEMORY past the quota, then settled.
+ * The driver grows a device's graph memory in granules larger than the
+ * nodes (issue 23, item 10): after a launch the device's charges are
+ * topped up to what it then reserves, as pools are.  A launch cannot be
+ * undone, so a top-up the quota refuses is logged, and every later
+ * launch on that device is refused until the excess is charged or
+ * trimmed (each launch first tops up to the reserved figure): a tenant
+ * can overrun its quota by one granule at most.
  * One mutex covers it, held across the launch so that two launches
  * cannot both count on the same unused memory.
  */
@@ -143,6 +150,21 @@ static CUresult instantiated(CUresult e, CUgraphExec *exec, CUgraph graph)
 	return e;
 }
 
+/*
+ * With graph_lock held, after a launch: charge what each device @m
+ * touches now reserves beyond its charges (the driver's granules).
+ */
+static void top_up(const struct exec_mem *m)
+{
+	int d;
+
+	for (d = 0; d < MAX_CUDA_DEVICES; d++)
+		if (m->bytes[d] &&
+		    gdlc_charges_top_up(&graph_charges[d], d,
+				graph_attr(d, CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT, 0)))
+			gdlc_say(1, "device %d's graph memory grew past the quota at a launch: its graph launches are refused until it is trimmed", d);
+}
+
 /* With graph_lock held: settle every device @m touches. */
 static void settle(const struct exec_mem *m)
 {
@@ -169,6 +191,10 @@ static int charge(const struct exec_mem *m)
 
 		if (!m->bytes[d])
 			continue;
+		/* Growth an earlier launch could not be charged for, first. */
+		if (gdlc_charges_top_up(c, d,
+				graph_attr(d, CU_GRAPH_MEM_ATTR_RESERVED_MEM_CURRENT, 0)))
+			return -1;
 		used = graph_attr(d, CU_GRAPH_MEM_ATTR_USED_MEM_CURRENT, 0);
 		if (__builtin_add_overflow(used, m->bytes[d], &need))
 			return -1;
@@ -202,6 +228,8 @@ static CUresult launch(CUresult (*f)(CUgraphExec, CUstream), CUgraphExec exec,
 		return CUDA_ERROR_OUT_OF_MEMORY;
 	}
 	e = f(exec, s);
+	if (!e)
+		top_up(m);
 	settle(m);
 	pthread_mutex_unlock(&graph_lock);
 	return e;

@@ -402,13 +402,33 @@ void gdlc_ledger_unlock_all(void)
 /*
  * A fork child shares the parent's open file, and with it the parent's
  * reservations: freeing through it would release the parent's charges.
- * It drops its copy of the descriptor (the parent's file stays open) and
- * the parent's bookkeeping, and opens its own file on first use.
+ * It drops the parent's bookkeeping and opens its own file on first use.
+ *
+ * But the child also inherits the parent's GPU descriptors, which keep
+ * the parent's memory alive after the parent exits (a DataLoader worker
+ * outliving its trainer; issue 23, item 7).  So the child keeps one
+ * copy of the parent's file, never used, high above the descriptors a
+ * program works with (close-on-exec, as the driver's are): the parent's
+ * charges then last as long as any process that may hold that memory.
+ * The copy comes from the backup descriptor, which is the genuine file
+ * even when the program replaced the first.
  */
+#define KEEP_FD_FLOOR 512
+
 void gdlc_ledger_forget(void)
 {
-	if (ledger_state == LEDGER_OPEN || ledger_state == LEDGER_LOST)
+	int src = backup_fd, keep = -1;
+
+	if (ledger_state == LEDGER_OPEN || ledger_state == LEDGER_LOST) {
+		if (src < 0)
+			src = gdlock_fd(ledger);
+		keep = fcntl(src, F_DUPFD_CLOEXEC, KEEP_FD_FLOOR);
+		if (keep < 0)
+			keep = fcntl(src, F_DUPFD_CLOEXEC, 0);
+		if (keep < 0 && src == backup_fd)
+			backup_fd = -1;	/* out of descriptors: kept itself */
 		gdlock_close(ledger);
+	}
 	if (backup_fd >= 0)
 		close(backup_fd);
 	backup_fd = -1;

@@ -124,3 +124,74 @@ EXPORT CUresult cuCtxSetLimit(CUlimit limit, size_t value)
 	reconcile_current();
 	return CUDA_ERROR_OUT_OF_MEMORY;
 }
+
+/*
+ * Synchronisation points: the driver's own memory may have grown since
+ * the last allocation (local memory at a launch, lazily loaded code).
+ * Reconciled after the call, rate-limited (footprint.c); never refused
+ * here: what the quota refuses is owed by the device's next reservation.
+ */
+HELPER(cuStreamGetCtx)
+
+static CUdevice stream_device(CUstream s)
+{
+	__typeof__(cuStreamGetCtx) *get_ctx = h_cuStreamGetCtx();
+	CUcontext ctx;
+	CUdevice dev;
+
+	if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD)
+		return gdlc_current_device(&dev) ? -1 : dev;
+	if (!get_ctx || get_ctx(s, &ctx) || gdlc_context_device(ctx, &dev))
+		return -1;
+	return dev;
+}
+
+EXPORT CUresult cuCtxSynchronize(void)
+{
+	__typeof__(cuCtxSynchronize) *f = REAL(cuCtxSynchronize);
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f();
+	if (!e && !gdlc_current_device(&dev))
+		gdlc_footprint_sync(dev);
+	return e;
+}
+
+EXPORT CUresult cuCtxSynchronize_v2(CUcontext ctx)
+{
+	__typeof__(cuCtxSynchronize_v2) *f = REAL(cuCtxSynchronize_v2);
+	CUdevice dev;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(ctx);
+	if (!e && !gdlc_context_device(ctx, &dev))
+		gdlc_footprint_sync(dev);
+	return e;
+}
+
+EXPORT CUresult cuStreamSynchronize(CUstream s)
+{
+	__typeof__(cuStreamSynchronize) *f = REAL(cuStreamSynchronize);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(s);
+	if (!e)
+		gdlc_footprint_sync(stream_device(s));
+	return e;
+}
+
+EXPORT CUresult cuStreamSynchronize_ptsz(CUstream s)
+{
+	__typeof__(cuStreamSynchronize_ptsz) *f = REAL(cuStreamSynchronize_ptsz);
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(s);
+	if (!e)
+		gdlc_footprint_sync(stream_device(s ? s : CU_STREAM_PER_THREAD));
+	return e;
+}

@@ -14,6 +14,12 @@
  * a mapped object outlives its release).  cuMulticastBindAddr holds the
  * handle mapped at its address (a range spanning several handles holds
  * the first).
+ *
+ * A device given access to a mapping of the object (cuMemSetAccess)
+ * reaches every device's memory bound into it (issue 23, item 11): it
+ * needs the peer right accessor -> each bound memory's device, checked
+ * at cuMemSetAccess against the bindings, and at a later bind against
+ * the devices given access so far (kept per object until exit).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -31,8 +37,99 @@ struct binding {
 	struct binding *next;
 };
 
+struct mc_access {
+	CUmemGenericAllocationHandle mc;
+	uint64_t devices;		/* bit per CUDA device given access */
+	struct mc_access *next;
+};
+
 static pthread_mutex_t mc_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct binding *bindings;
+static struct mc_access *accesses;
+
+/* With mc_lock held: the devices given access to mappings of @mc. */
+static uint64_t access_devices(CUmemGenericAllocationHandle mc)
+{
+	struct mc_access *a;
+
+	for (a = accesses; a; a = a->next)
+		if (a->mc == mc)
+			return a->devices;
+	return 0;
+}
+
+/* 1 when every device of @accessors may reach memory on @dev. */
+static int peers_allowed(uint64_t accessors, CUdevice dev)
+{
+	int d;
+
+	for (d = 0; d < 64; d++)
+		if (accessors >> d & 1 && d != dev && !gdlc_peer_allowed(d, dev))
+			return 0;
+	return 1;
+}
+
+/*
+ * cuMemSetAccess on a mapping of @mc (a handle that is no device
+ * allocation): may the devices @desc gives access reach every memory
+ * bound into it?  Those devices are kept for later binds.  0: refused.
+ */
+int gdlc_multicast_access(CUmemGenericAllocationHandle mc,
+			  const CUmemAccessDesc *desc, size_t count)
+{
+	uint64_t want = 0, bound = 0;
+	struct mc_access *a;
+	struct binding *b;
+	size_t i;
+	int d;
+
+	for (i = 0; i < count; i++) {
+		if (desc[i].location.type != CU_MEM_LOCATION_TYPE_DEVICE ||
+		    desc[i].flags == CU_MEM_ACCESS_FLAGS_PROT_NONE)
+			continue;
+		if (desc[i].location.id < 0 || desc[i].location.id >= 64)
+			return 0;
+		want |= 1ULL << desc[i].location.id;
+	}
+	if (!want)
+		return 1;
+	pthread_mutex_lock(&mc_lock);
+	for (b = bindings; b; b = b->next)
+		if (b->mc == mc && b->dev >= 0 && b->dev < 64)
+			bound |= 1ULL << b->dev;
+	pthread_mutex_unlock(&mc_lock);
+	for (d = 0; d < 64; d++)
+		if (bound >> d & 1 && !peers_allowed(want, d))
+			return 0;
+	pthread_mutex_lock(&mc_lock);
+	for (a = accesses; a && a->mc != mc; a = a->next)
+		;
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (a) {
+			a->mc = mc;
+			a->next = accesses;
+			accesses = a;
+		}
+	}
+	if (a)
+		a->devices |= want;
+	pthread_mutex_unlock(&mc_lock);
+	if (!a)
+		gdlc_say(1, "out of memory tracking a multicast object's access: refused");
+	return a != NULL;
+}
+
+/* Before a bind of memory on @dev into @mc: 0 when an accessor may not. */
+static int bind_allowed(CUmemGenericAllocationHandle mc, CUdevice dev)
+{
+	uint64_t acc;
+
+	pthread_mutex_lock(&mc_lock);
+	acc = access_devices(mc);
+	pthread_mutex_unlock(&mc_lock);
+	return !acc || dev < 0 || peers_allowed(acc, dev);
+}
 
 static CUdevice handle_device(CUmemGenericAllocationHandle h)
 {
@@ -85,10 +182,17 @@ EXPORT CUresult cuMulticastBindMem(CUmemGenericAllocationHandle mc,
 	__typeof__(cuMulticastBindMem) *f = REAL(cuMulticastBindMem);
 	void *hold;
 
+	CUdevice dev;
+
 	CHECK_REAL(f);
 	hold = gdlc_vmm_hold(mem);	/* before the call, as cuMemMap */
+	dev = hold ? handle_device(mem) : -1;
+	if (!bind_allowed(mc, dev)) {
+		gdlc_vmm_unhold(hold);
+		return CUDA_ERROR_NOT_PERMITTED;
+	}
 	return bound(f(mc, mcOffset, mem, memOffset, size, flags), mc,
-		     mcOffset, size, hold ? handle_device(mem) : -1, hold);
+		     mcOffset, size, dev, hold);
 }
 
 EXPORT CUresult cuMulticastBindAddr(CUmemGenericAllocationHandle mc,
@@ -110,6 +214,10 @@ EXPORT CUresult cuMulticastBindAddr(CUmemGenericAllocationHandle mc,
 		if (hold)
 			dev = handle_device(h);
 		release(h);
+	}
+	if (!bind_allowed(mc, dev)) {
+		gdlc_vmm_unhold(hold);
+		return CUDA_ERROR_NOT_PERMITTED;
 	}
 	return bound(f(mc, mcOffset, memptr, size, flags), mc, mcOffset, size,
 		     dev, hold);
@@ -170,9 +278,14 @@ void gdlc_multicast_unlock_all(void)
 void gdlc_multicast_forget(void)
 {
 	struct binding *b;
+	struct mc_access *a;
 
 	while ((b = bindings)) {
 		bindings = b->next;
 		free(b);
+	}
+	while ((a = accesses)) {
+		accesses = a->next;
+		free(a);
 	}
 }

@@ -9,7 +9,14 @@
  * CU_MEMPOOL_ATTR_RESERVED_MEM_CURRENT: chunks go while the rest still
  * cover it; more is charged when it is short.  Each pool is charged on
  * its own device (cuMemPoolCreate's location; the default and current
- * pools of each device), not the caller's current one.  An allocation the
+ * pools of each device), not the caller's current one; cuMemAllocAsync
+ * takes the current pool of the *stream's* device.  A pool located on no
+ * device (managed, CUDA 13, or a location this file does not know) is
+ * charged as managed memory is: on the device it first allocates for
+ * (the stream's); only a pinned pool on the host is host memory.  During
+ * stream capture an allocation is a node of the captured graph and
+ * allocates nothing: it is not charged here but at the graph's launch
+ * (graphs.c).  An allocation the
  * pool's cache can serve needs no new charge, so a tenant at its quota
  * can still reuse what its pools hold.  A pool trimmed behind our back (at
  * a stream synchronisation) is settled at its next operation: until then
@@ -24,10 +31,15 @@ HELPER(cuDeviceGetCount)
 HELPER(cuDeviceGetMemPool)
 HELPER(cuDeviceGetDefaultMemPool)
 HELPER(cuMemPoolGetAttribute)
+HELPER(cuStreamGetCtx)
+HELPER(cuStreamGetCaptureInfo_v2)
+
+#define POOL_HOST (-1)		/* a pinned host pool, never charged */
+#define POOL_UNPLACED (-2)	/* on no device: placed at its first allocation */
 
 struct gdlc_pool {
 	CUmemoryPool handle;
-	CUdevice dev;		/* -1: a host pool, never charged */
+	CUdevice dev;		/* or POOL_HOST, POOL_UNPLACED */
 	struct gdlc_charges c;
 	uint64_t live;		/* our allocations not yet freed */
 	int destroyed;
@@ -121,7 +133,50 @@ struct async_call {
 	CUresult (*undo)(CUdeviceptr, CUstream);
 	CUmemoryPool pool;
 	CUstream stream;
+	int ptsz;		/* the per-thread-default-stream flavour */
 };
+
+/* The stream the driver means by @c->stream (NULL: the default one). */
+static CUstream named_stream(const struct async_call *c)
+{
+	if (!c->stream && c->ptsz)
+		return CU_STREAM_PER_THREAD;
+	return c->stream;
+}
+
+/*
+ * The device of @c's stream: the current context's for the default
+ * streams, else the device of the stream's context.  An error (an
+ * unknown stream, no way to ask) refuses the allocation.
+ */
+static CUresult stream_device(const struct async_call *c, CUdevice *dev)
+{
+	__typeof__(cuStreamGetCtx) *get_ctx = h_cuStreamGetCtx();
+	CUstream s = c->stream;
+	CUcontext ctx;
+	CUresult e;
+
+	if (!s || s == CU_STREAM_LEGACY || s == CU_STREAM_PER_THREAD)
+		return gdlc_current_device(dev);
+	if (!get_ctx)
+		return CUDA_ERROR_NOT_INITIALIZED;
+	e = get_ctx(s, &ctx);
+	return e ? e : gdlc_context_device(ctx, dev);
+}
+
+/*
+ * 1 and the capture's id in *id when @c's stream is being captured, 0
+ * when not (or when the driver cannot say: charged as usual).
+ */
+static int capture_id(const struct async_call *c, cuuint64_t *id)
+{
+	__typeof__(cuStreamGetCaptureInfo_v2) *info = h_cuStreamGetCaptureInfo_v2();
+	CUstreamCaptureStatus st = CU_STREAM_CAPTURE_STATUS_NONE;
+
+	*id = 0;
+	return info && !info(named_stream(c), &st, id, NULL, NULL, NULL) &&
+	       st == CU_STREAM_CAPTURE_STATUS_ACTIVE;
+}
 
 static CUresult call(const struct async_call *c, CUdeviceptr *dptr,
 		     size_t size)
@@ -154,11 +209,26 @@ static CUresult allocated(struct gdlc_pool *p, const struct async_call *c,
 static CUresult alloc_async(struct gdlc_pool *p, const struct async_call *c,
 			    CUdeviceptr *dptr, size_t size)
 {
+	cuuint64_t id, id2;
 	uint64_t resv = 0;
 	CUresult e;
 
-	if (p->dev < 0)
+	if (p->dev == POOL_HOST)
 		return call(c, dptr, size);
+	/*
+	 * Captured: a graph node, nothing allocated.  The same capture
+	 * still going after the call says the driver captured it; another
+	 * thread that ended the capture meanwhile may have made it a real
+	 * allocation, uncharged: undone and refused.
+	 */
+	if (capture_id(c, &id)) {
+		e = call(c, dptr, size);
+		if (e || (capture_id(c, &id2) && id2 == id))
+			return e;
+		c->undo(*dptr, named_stream(c));
+		gdlc_say(1, "a stream's capture ended during cuMemAllocAsync: refused");
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	}
 	e = gdlc_reserve(p->dev, size, &resv);
 	gdlc_keep(resv);
 	if (e == CUDA_ERROR_OUT_OF_MEMORY && gdlc_ledger()) {
@@ -185,12 +255,25 @@ static CUresult alloc_async(struct gdlc_pool *p, const struct async_call *c,
 	return e;
 }
 
+/* With pool_lock held: @h's pool, an unplaced one placed on @dev. */
+static struct gdlc_pool *pool_for(CUmemoryPool h, CUdevice dev)
+{
+	struct gdlc_pool *p = pool_get(h, dev);
+
+	if (p && p->dev == POOL_UNPLACED)
+		p->dev = dev;
+	return p;
+}
+
+/* The current pool of the stream's device. */
 static CUresult alloc_current(__typeof__(cuMemAllocAsync) *f,
 			      __typeof__(cuMemFreeAsync) *undo,
-			      CUdeviceptr *dptr, size_t size, CUstream s)
+			      CUdeviceptr *dptr, size_t size, CUstream s,
+			      int ptsz)
 {
 	__typeof__(cuDeviceGetMemPool) *cur = h_cuDeviceGetMemPool();
-	struct async_call c = { .current = f, .undo = undo, .stream = s };
+	struct async_call c = { .current = f, .undo = undo, .stream = s,
+				.ptsz = ptsz };
 	struct gdlc_pool *p;
 	CUdevice dev;
 	CUresult e;
@@ -198,13 +281,13 @@ static CUresult alloc_current(__typeof__(cuMemAllocAsync) *f,
 	CHECK_REAL(f);
 	CHECK_REAL(undo);
 	CHECK_REAL(cur);
-	e = gdlc_current_device(&dev);
+	e = stream_device(&c, &dev);
 	if (!e)
 		e = cur(&c.pool, dev);
 	if (e)
 		return e;
 	pthread_mutex_lock(&pool_lock);
-	p = pool_get(c.pool, dev);
+	p = pool_for(c.pool, dev);
 	pthread_mutex_unlock(&pool_lock);
 	return p ? alloc_async(p, &c, dptr, size) : CUDA_ERROR_OUT_OF_MEMORY;
 }
@@ -212,21 +295,21 @@ static CUresult alloc_current(__typeof__(cuMemAllocAsync) *f,
 static CUresult alloc_pool(__typeof__(cuMemAllocFromPoolAsync) *f,
 			   __typeof__(cuMemFreeAsync) *undo,
 			   CUdeviceptr *dptr, size_t size, CUmemoryPool pool,
-			   CUstream s)
+			   CUstream s, int ptsz)
 {
 	struct async_call c = { .from_pool = f, .undo = undo, .pool = pool,
-				.stream = s };
+				.stream = s, .ptsz = ptsz };
 	struct gdlc_pool *p;
 	CUdevice dev;
 	CUresult e;
 
 	CHECK_REAL(f);
 	CHECK_REAL(undo);
-	e = gdlc_current_device(&dev);
+	e = stream_device(&c, &dev);
 	if (e)
 		return e;
 	pthread_mutex_lock(&pool_lock);
-	p = pool_get(pool, dev);
+	p = pool_for(pool, dev);
 	pthread_mutex_unlock(&pool_lock);
 	return p ? alloc_async(p, &c, dptr, size) : CUDA_ERROR_OUT_OF_MEMORY;
 }
@@ -234,28 +317,28 @@ static CUresult alloc_pool(__typeof__(cuMemAllocFromPoolAsync) *f,
 EXPORT CUresult cuMemAllocAsync(CUdeviceptr *dptr, size_t size, CUstream s)
 {
 	return alloc_current(REAL(cuMemAllocAsync), REAL(cuMemFreeAsync),
-			     dptr, size, s);
+			     dptr, size, s, 0);
 }
 
 EXPORT CUresult cuMemAllocAsync_ptsz(CUdeviceptr *dptr, size_t size,
 				     CUstream s)
 {
 	return alloc_current(REAL(cuMemAllocAsync_ptsz),
-			     REAL(cuMemFreeAsync_ptsz), dptr, size, s);
+			     REAL(cuMemFreeAsync_ptsz), dptr, size, s, 1);
 }
 
 EXPORT CUresult cuMemAllocFromPoolAsync(CUdeviceptr *dptr, size_t size,
 					CUmemoryPool pool, CUstream s)
 {
 	return alloc_pool(REAL(cuMemAllocFromPoolAsync), REAL(cuMemFreeAsync),
-			  dptr, size, pool, s);
+			  dptr, size, pool, s, 0);
 }
 
 EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(CUdeviceptr *dptr, size_t size,
 					     CUmemoryPool pool, CUstream s)
 {
 	return alloc_pool(REAL(cuMemAllocFromPoolAsync_ptsz),
-			  REAL(cuMemFreeAsync_ptsz), dptr, size, pool, s);
+			  REAL(cuMemFreeAsync_ptsz), dptr, size, pool, s, 1);
 }
 
 /* ---- frees: the pointer leaves the map before the driver call ---- */
@@ -322,6 +405,27 @@ EXPORT CUresult cuMemFreeAsync_ptsz(CUdeviceptr p, CUstream s)
 
 /* ---- pools ---- */
 
+/*
+ * Where a new pool's memory is charged: its device; nowhere for a pinned
+ * pool on the host; otherwise (managed, a location on no device or one
+ * not known here) where it first allocates, as managed memory is.
+ */
+static CUdevice pool_place(const CUmemPoolProps *props)
+{
+	switch (props->location.type) {
+	case CU_MEM_LOCATION_TYPE_DEVICE:
+		return props->location.id;
+	case CU_MEM_LOCATION_TYPE_HOST:
+	case CU_MEM_LOCATION_TYPE_HOST_NUMA:
+	case CU_MEM_LOCATION_TYPE_HOST_NUMA_CURRENT:
+		if (props->allocType == 1)	/* CU_MEM_ALLOCATION_TYPE_PINNED */
+			return POOL_HOST;
+		return POOL_UNPLACED;
+	default:
+		return POOL_UNPLACED;
+	}
+}
+
 EXPORT CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
 {
 	__typeof__(cuMemPoolCreate) *f = REAL(cuMemPoolCreate);
@@ -332,8 +436,7 @@ EXPORT CUresult cuMemPoolCreate(CUmemoryPool *pool, const CUmemPoolProps *props)
 	if (e || !props || !pool)
 		return e;
 	pthread_mutex_lock(&pool_lock);
-	if (!pool_new(*pool, props->location.type == CU_MEM_LOCATION_TYPE_DEVICE ?
-		      props->location.id : -1))
+	if (!pool_new(*pool, pool_place(props)))
 		gdlc_say(1, "out of memory tracking a pool: it is charged on the device of its first allocation");
 	pthread_mutex_unlock(&pool_lock);
 	return e;
@@ -390,7 +493,7 @@ EXPORT CUresult cuMemPoolSetAccess(CUmemoryPool pool, const CUmemAccessDesc *map
 		dev = 0;
 	pthread_mutex_lock(&pool_lock);
 	p = pool_get(pool, dev);
-	dev = p ? p->dev : -1;
+	dev = p ? p->dev : POOL_HOST;
 	pthread_mutex_unlock(&pool_lock);
 	for (i = 0; dev >= 0 && i < count; i++)
 		if (map[i].location.type == CU_MEM_LOCATION_TYPE_DEVICE &&

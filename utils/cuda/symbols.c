@@ -9,12 +9,16 @@
  *    entry point: the pointer the driver returns is swapped for ours.
  * The real functions come from our own dlopen of libcuda.so.1 and the real
  * dlsym, so a wrapper can never call itself.
+ * A library loaded with RTLD_DEEPBIND would look its symbols up in its own
+ * dependencies first (libcuda.so.1, libc's dlsym), ahead of this library:
+ * dlopen is wrapped to drop that flag (issue 23, item 5).
  */
 #include <dlfcn.h>
 
 #include "gdl_cuda.h"
 
 typedef void *dlsym_fn(void *, const char *);
+typedef void *dlopen_fn(const char *, int);
 
 const struct gdlc_wrapped gdlc_wrapped[NR_WRAPPED] = {
 #define X(sym, b, ptsz, l) \
@@ -26,6 +30,7 @@ const struct gdlc_wrapped gdlc_wrapped[NR_WRAPPED] = {
 
 static void *real_ptr[NR_WRAPPED];
 static dlsym_fn *real_dlsym_fn;
+static dlopen_fn *real_dlopen_fn;
 static void *lib_handle[2];
 static const char *const lib_name[2] = { "libcuda.so.1", "libnvidia-ml.so.1" };
 
@@ -46,9 +51,24 @@ static dlsym_fn *real_dlsym(void)
 	return f;
 }
 
+/* The real dlopen, the same way (GLIBC_2.34 in libc, else 2.2.5). */
+static dlopen_fn *real_dlopen(void)
+{
+	dlopen_fn *f = __atomic_load_n(&real_dlopen_fn, __ATOMIC_ACQUIRE);
+
+	if (!f) {
+		f = (dlopen_fn *)dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.34");
+		if (!f)
+			f = (dlopen_fn *)dlvsym(RTLD_NEXT, "dlopen", "GLIBC_2.2.5");
+		__atomic_store_n(&real_dlopen_fn, f, __ATOMIC_RELEASE);
+	}
+	return f;
+}
+
 void gdlc_symbols_init(void)
 {
 	real_dlsym();
+	real_dlopen();
 }
 
 /* Racing first calls both dlopen the same library: harmless, refcounted. */
@@ -183,6 +203,33 @@ EXPORT void *dlsym(void *handle, const char *name)
 	if (i >= 0)
 		return ds(handle, name) ? gdlc_wrapped[i].wrapper : NULL;
 	return ds(handle, name);
+}
+
+/* ---- dlopen ---- */
+
+/*
+ * RTLD_DEEPBIND puts a library's own dependencies ahead of the global
+ * scope for its lookups: its libcuda calls and its dlsym would bind to
+ * the driver and libc, never to this library.  The flag is dropped (the
+ * library then sees the global scope first, as without it: a plugin
+ * that relied on it to shadow another library's symbols gets the global
+ * ones).  The real dlopen is reached as a tail call, so glibc still sees
+ * the caller (its RUNPATH, its namespace); tests/cuda checks it.
+ */
+EXPORT void *dlopen(const char *file, int flags)
+{
+	static int warned;
+	dlopen_fn *f = real_dlopen();
+
+	if (!f)
+		return NULL;
+	if (flags & RTLD_DEEPBIND) {
+		if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+			gdlc_say(1, "%s: RTLD_DEEPBIND dropped, so that its CUDA calls are accounted",
+				 file ? file : "(main program)");
+		flags &= ~RTLD_DEEPBIND;
+	}
+	return f(file, flags);
 }
 
 /* For the tests: every wrapped symbol, in GDL_CUDA_WRAPPED order. */

@@ -9,9 +9,11 @@
  * The memory lives until the handle is released *and* its last mapping
  * is unmapped: cuMemCreate, cuMemMap, cuMemRelease is the standard idiom
  * (NVIDIA's samples, llama.cpp's VMM pool), and the memory is in use
- * after the release.  So each handle keeps a count of its mappings, and
- * each mapped address names its handle; the charge goes with whichever
- * of the release and the last unmap comes last.  VMM calls are rare
+ * after the release.  So each handle keeps a count of its mappings and
+ * of its references (the creation, or the import, and every
+ * cuMemRetainAllocationHandle, which returns the same value), as the
+ * driver does, and each mapped address names its handle; the charge goes
+ * with whichever of the last release and the last unmap comes last.  VMM calls are rare
  * (a framework maps large segments), so one mutex covers this state; the
  * driver is never called with it held.
  */
@@ -21,11 +23,12 @@
 #include "gdl_cuda.h"
 
 struct vmm_alloc {
+	uint64_t handle;	/* its key in vmm_map */
 	uint64_t resv;		/* the reservation */
 	CUdevice dev;		/* where the memory is */
 	unsigned int maps;	/* live mappings */
-	unsigned int releasing;	/* cuMemRelease in the driver */
-	unsigned int released;	/* cuMemRelease accepted */
+	unsigned int refs;	/* references: creation + retains - releases */
+	unsigned int releasing;	/* cuMemRelease calls in the driver */
 	unsigned int exported;	/* another process may hold it */
 };
 
@@ -43,10 +46,19 @@ HELPER(cuMemRelease)
 static struct gdl_map vmm_map;	/* handle -> struct vmm_alloc * */
 static struct gdl_map va_map;	/* mapped address -> struct vmm_mapping * */
 
-/* With vmm_lock held: the charge goes once nothing holds the memory. */
+/*
+ * With vmm_lock held: the charge goes once nothing holds the memory.  The
+ * entry stays in vmm_map while a mapping holds the memory (the handle
+ * value cannot be handed out again before, and cuMemRetainAllocationHandle
+ * may name it again); it leaves only if it is still this allocation's.
+ */
 static void put_alloc(struct vmm_alloc *a)
 {
-	if (a->released && !a->releasing && !a->maps) {
+	uint64_t v;
+
+	if (!a->refs && !a->releasing && !a->maps) {
+		if (!gdl_map_get(&vmm_map, a->handle, &v) && v == (uintptr_t)a)
+			gdl_map_take(&vmm_map, a->handle, &v);
 		/*
 		 * Exported memory lives while an importer holds it, which we
 		 * cannot see: it stays charged until this process exits.
@@ -68,13 +80,15 @@ static void track_alloc(CUmemGenericAllocationHandle handle, uint64_t resv,
 		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
 		return;
 	}
+	a->handle = handle;
 	a->resv = resv;
 	a->dev = dev;
+	a->refs = 1;
 	pthread_mutex_lock(&vmm_lock);
 	switch (gdl_map_put(&vmm_map, handle, (uintptr_t)a, &old)) {
 	case 1:
 		/* Released behind our back (a destroyed context): stale. */
-		((struct vmm_alloc *)(uintptr_t)old)->released = 1;
+		((struct vmm_alloc *)(uintptr_t)old)->refs = 0;
 		put_alloc((struct vmm_alloc *)(uintptr_t)old);
 		break;
 	case 0:
@@ -111,33 +125,69 @@ EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size,
 }
 
 /*
- * The handle leaves the map before the driver call (another thread may be
+ * One reference goes.  When it is the last and nothing maps the memory,
+ * the handle leaves the map before the driver call (another thread may be
  * given the same handle value as soon as the driver has freed it) and
- * comes back if the driver refuses.
+ * comes back if the driver refuses.  A release of a handle without
+ * references is the driver's error; it changes nothing here.
  */
 EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
 	__typeof__(cuMemRelease) *f = REAL(cuMemRelease);
 	struct vmm_alloc *a = NULL;
+	int taken = 0;
 	uint64_t v;
 	CUresult e;
 
 	CHECK_REAL(f);
 	pthread_mutex_lock(&vmm_lock);
-	if (!gdl_map_take(&vmm_map, handle, &v)) {
+	if (!gdl_map_get(&vmm_map, handle, &v) &&
+	    ((struct vmm_alloc *)(uintptr_t)v)->refs) {
 		a = (struct vmm_alloc *)(uintptr_t)v;
-		a->releasing = 1;
+		a->refs--;
+		a->releasing++;
+		if (!a->refs && !a->maps) {
+			gdl_map_take(&vmm_map, handle, &v);
+			taken = 1;
+		}
 	}
 	pthread_mutex_unlock(&vmm_lock);
 	e = f(handle);
 	if (!a)
 		return e;
 	pthread_mutex_lock(&vmm_lock);
-	a->releasing = 0;
-	/* Refused and put back; or the value was handed out again: stale. */
-	if (!e || gdl_map_add(&vmm_map, handle, (uintptr_t)a) == 1)
-		a->released = 1;
+	a->releasing--;
+	if (e) {
+		/* Refused: the reference stays, unless the value was handed out again. */
+		if (!taken || gdl_map_add(&vmm_map, handle, (uintptr_t)a) != 1)
+			a->refs++;
+	}
 	put_alloc(a);
+	pthread_mutex_unlock(&vmm_lock);
+	return e;
+}
+
+/*
+ * Another reference to the memory mapped at @addr: the same handle value
+ * as its creator's, released by its own cuMemRelease.  Counted after the
+ * driver's success; the memory it names is mapped, so its entry is still
+ * in the map.
+ */
+EXPORT CUresult cuMemRetainAllocationHandle(CUmemGenericAllocationHandle *handle,
+					    void *addr)
+{
+	__typeof__(cuMemRetainAllocationHandle) *f =
+		REAL(cuMemRetainAllocationHandle);
+	uint64_t v;
+	CUresult e;
+
+	CHECK_REAL(f);
+	e = f(handle, addr);
+	if (e || !handle)
+		return e;
+	pthread_mutex_lock(&vmm_lock);
+	if (!gdl_map_get(&vmm_map, *handle, &v))
+		((struct vmm_alloc *)(uintptr_t)v)->refs++;
 	pthread_mutex_unlock(&vmm_lock);
 	return e;
 }
@@ -148,6 +198,9 @@ EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
  * and the charge goes with the last process that holds it.  Otherwise it
  * stays charged to its creator until the creator exits (put_alloc),
  * however early it releases its handle: the importer may still hold it.
+ * A POSIX descriptor is itself a reference to the memory (issue 23, item
+ * 2): that export stays charged to its creator until it exits, shared or
+ * not.
  */
 EXPORT CUresult cuMemExportToShareableHandle(void *shareable,
 					     CUmemGenericAllocationHandle handle,
@@ -171,8 +224,14 @@ EXPORT CUresult cuMemExportToShareableHandle(void *shareable,
 	if (!resv)
 		return e;
 	if (type == CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR) {
+		/*
+		 * The descriptor holds the memory until it is closed in every
+		 * process (cuda.h), which nothing here can see: shared so
+		 * that importers attach to this charge, and kept by this
+		 * process until it exits, whatever becomes of the handle.
+		 */
 		memcpy(&fd, shareable, sizeof(fd));
-		ret = gdlc_share_fd(resv, fd);
+		gdlc_share_fd(resv, fd);
 	} else if (type == CU_MEM_HANDLE_TYPE_FABRIC) {
 		ret = gdlc_share_key(resv, shareable, 64);
 	}
@@ -372,11 +431,15 @@ static int access_allowed(CUdevice owner, const CUmemAccessDesc *desc,
  * own device's business here; the import itself is the check.
  */
 /*
- * The device of the memory mapped at @addr, asked of the driver (a range
- * that does not start at one of our mappings, or an imported handle's):
- * -1 when nothing is mapped there.
+ * May @desc's devices access the memory mapped at @addr, asked of the
+ * driver (a range that does not start at one of our mappings, or an
+ * imported handle's)?  A device allocation needs the peer right to its
+ * device; any other handle (a multicast object) the peer right to every
+ * device whose memory is bound into it (multicast.c).  Nothing mapped
+ * there: the driver refuses the call.
  */
-static CUdevice mapped_device(CUdeviceptr addr)
+static int mapped_allowed(CUdeviceptr addr, const CUmemAccessDesc *desc,
+			  size_t count)
 {
 	__typeof__(cuMemRetainAllocationHandle) *retain =
 		h_cuMemRetainAllocationHandle();
@@ -385,15 +448,19 @@ static CUdevice mapped_device(CUdeviceptr addr)
 	__typeof__(cuMemRelease) *rel = h_cuMemRelease();
 	CUmemGenericAllocationHandle h;
 	CUmemAllocationProp prop;
-	CUdevice dev = -1;
+	int ok;
 
-	if (!retain || !props || !rel || retain(&h, (void *)(uintptr_t)addr))
-		return -1;
+	if (!retain || !props || !rel)
+		return 0;
+	if (retain(&h, (void *)(uintptr_t)addr))
+		return 1;
 	memset(&prop, 0, sizeof(prop));
 	if (!props(&prop, h) && prop.location.type == CU_MEM_LOCATION_TYPE_DEVICE)
-		dev = prop.location.id;
+		ok = access_allowed(prop.location.id, desc, count);
+	else
+		ok = gdlc_multicast_access(h, desc, count);
 	rel(h);
-	return dev;
+	return ok;
 }
 
 EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
@@ -402,7 +469,6 @@ EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
 	__typeof__(cuMemSetAccess) *f = REAL(cuMemSetAccess);
 	struct vmm_mapping *m;
 	uint64_t at = ptr, v;
-	CUdevice dev;
 	int ok = 1;
 
 	CHECK_REAL(f);
@@ -413,14 +479,10 @@ EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size,
 	 * both ends of the range (a range inside one mapping, or spanning
 	 * imported ones).
 	 */
-	if (gdl_map_get(&va_map, ptr, &v)) {
-		dev = mapped_device(ptr);
-		if (dev >= 0 && !access_allowed(dev, desc, count))
-			return CUDA_ERROR_NOT_PERMITTED;
-		dev = mapped_device(ptr + size - 1);
-		if (dev >= 0 && !access_allowed(dev, desc, count))
-			return CUDA_ERROR_NOT_PERMITTED;
-	}
+	if (gdl_map_get(&va_map, ptr, &v) &&
+	    (!mapped_allowed(ptr, desc, count) ||
+	     !mapped_allowed(ptr + size - 1, desc, count)))
+		return CUDA_ERROR_NOT_PERMITTED;
 	pthread_mutex_lock(&vmm_lock);
 	while (ok && at - ptr < size && !gdl_map_get(&va_map, at, &v)) {
 		m = (struct vmm_mapping *)(uintptr_t)v;
