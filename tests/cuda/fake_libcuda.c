@@ -2806,6 +2806,8 @@ static const struct {
 	{ "cuGraphMemAllocNodeGetParams", "cuGraphMemAllocNodeGetParams", 0, (void *)cuGraphMemAllocNodeGetParams },
 	{ "cuDeviceGetGraphMemAttribute", "cuDeviceGetGraphMemAttribute", 0, (void *)cuDeviceGetGraphMemAttribute },
 	{ "cuMemPoolExportPointer", "cuMemPoolExportPointer", 0, (void *)cuMemPoolExportPointer },
+	/* A name the interposer does not know for a function it wraps. */
+	{ "cuFakeAliasOfMemAlloc", "cuFakeAliasOfMemAlloc", 0, (void *)cuMemAlloc_v2 },
 };
 
 /*
