@@ -2907,6 +2907,15 @@ static CUresult get_proc(const char *symbol, void **pfn, int version,
 		goto out;
 	}
 	/*
+	 * FAKE_CUDA_PROC_BEHIND=1: versions from 13.0 on are answered as
+	 * 12.9 would be, while cuDriverGetVersion still says 13.0: the
+	 * pointer then disagrees with the name (cuCtxSynchronize at 13000
+	 * gives cuCtxSynchronize, not _v2).
+	 */
+	if (version >= 13000 && getenv("FAKE_CUDA_PROC_BEHIND") &&
+	    !strcmp(getenv("FAKE_CUDA_PROC_BEHIND"), "1"))
+		version = 12090;
+	/*
 	 * A base name: the newest ABI not newer than cudaVersion, its
 	 * per-thread flavour when asked for and as new.
 	 */
