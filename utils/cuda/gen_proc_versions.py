@@ -4,7 +4,10 @@
 returns for each name the interposer wraps, by cudaVersion and the
 per-thread-stream flag (issue 23, item 13).
 
-    utils/cuda/gen_proc_versions.py [/usr/local/cuda-13.0/include/cudaTypedefs.h]
+    utils/cuda/gen_proc_versions.py [/usr/local/cuda-13.0/include/cudaTypedefs.h [OUT]]
+
+(OUT defaults to utils/cuda/proc_versions.h; tests/cuda/coverage.sh
+writes elsewhere to check that the checked-in file is current.)
 
 Source: CUDA's cudaTypedefs.h, whose PFN_<name>_v<version>[_ptds|_ptsz]
 typedefs give, per base name, the cudaVersion at which each ABI appeared.
@@ -89,6 +92,7 @@ out[-1] = out[-1][:-2]
 out += ["", "/* Sources: " + ", ".join(sorted({r[4] for r in rows if r[4].startswith("cuda.h")})) + ";",
         " * every other row is the PFN_<base>_v<version> typedef of its name. */",
         "", "#endif"]
-with open(os.path.join(HERE, "proc_versions.h"), "w") as f:
+dst = sys.argv[2] if len(sys.argv) > 2 else os.path.join(HERE, "proc_versions.h")
+with open(dst, "w") as f:
     f.write("\n".join(out) + "\n")
-print("proc_versions.h: %d rows for %d base names" % (len(rows), len(bases)))
+print("%s: %d rows for %d base names" % (os.path.basename(dst), len(rows), len(bases)))
