@@ -57,8 +57,9 @@ static unsigned long long usage(int dev)
  * identity held: the pointer is that exported symbol ("held"), an
  * internal pointer ("NOT held: internal", what the interposer now
  * resolves by name), or another exported symbol ("NOT held: <symbol>",
- * a disagreement with proc_versions.h: the interposer would trust the
- * name, and this is the one failure here).
+ * a disagreement with proc_versions.h: the interposer wraps the
+ * driver's function, but the table is stale and an internal pointer for
+ * that name would be taken for the wrong ABI: the one failure here).
  */
 static int identity(void)
 {

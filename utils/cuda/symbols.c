@@ -119,9 +119,13 @@ static int wrapped_index(const char *name)
  * one ABI, the per-thread-default-stream flag its _ptds/_ptsz flavour.
  * proc_versions.h (generated from cudaTypedefs.h by gen_proc_versions.py)
  * says, for each base name we wrap, which exported symbol each version is.
- * The wrapper is chosen by that name (issue 23, item 13); the pointer the
- * driver returned is only a cross-check, because a driver may hand out an
- * internal pointer (a trampoline) for a public name.
+ * The name decides when the pointer the driver returned is no function we
+ * know, because a driver may hand out an internal pointer (a trampoline)
+ * for a public name (issue 23, item 13).  When the pointer is exactly an
+ * exported function we wrap, that function's wrapper is taken even if the
+ * table says otherwise: the program then calls our wrapper with the very
+ * arguments it would have passed the driver's function, as without the
+ * interposer, whereas the table's choice could call another ABI.
  */
 static const struct proc_version {
 	const char *base;
@@ -222,9 +226,8 @@ static void proc_disagree(const char *symbol, int by_ptr, int by_name)
 	static int said;
 
 	if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
-		gdlc_say(1, "cuGetProcAddress(%s): the driver's pointer is %s, the name and version say %s; trusting the name (said once)",
-			 symbol, by_ptr >= 0 ? gdlc_wrapped[by_ptr].name : "no exported symbol",
-			 gdlc_wrapped[by_name].name);
+		gdlc_say(1, "cuGetProcAddress(%s): the driver returned %s, the name and version say %s; the driver's function is wrapped (said once)",
+			 symbol, gdlc_wrapped[by_ptr].name, gdlc_wrapped[by_name].name);
 }
 
 /*
@@ -232,7 +235,7 @@ static void proc_disagree(const char *symbol, int by_ptr, int by_name)
  * @version with @flags.
  *  - A base name we wrap: the name and version decide (proc_by_name), with
  *    the version capped at the driver's own.  If the pointer is another
- *    wrapped function, that is said once and the name wins.  If it is no
+ *    wrapped function, that is said once and its wrapper taken.  If it is no
  *    function we know (an internal pointer, or a version newer than
  *    proc_versions.h), the driver is asked again at the version the named
  *    ABI appeared in: the same pointer is that ABI, another one is a newer
@@ -267,9 +270,13 @@ static void *wrap_proc(const char *symbol, void *p, int version,
 	}
 	if (by_ptr == i)
 		goto found;
-	if (by_ptr < 0 && intro && proc_query(symbol, intro, flags) != p)
+	if (by_ptr >= 0) {
+		proc_disagree(symbol, by_ptr, i);
+		i = by_ptr;
+		goto found;
+	}
+	if (intro && proc_query(symbol, intro, flags) != p)
 		goto unknown;
-	proc_disagree(symbol, by_ptr, i);
 found:
 	if (gdlc_refused_abi(i)) {
 		gdlc_say(1, "%s: legacy ABI %s requested through cuGetProcAddress; refused",
