@@ -14,7 +14,8 @@
 #  4. the interposer's prototypes (utils/cuda/cuda_api.h) compile against
 #     the real cuda.h and nvml.h (-DGDL_CUDA_REAL_HEADERS): a signature
 #     that differs is a conflicting redeclaration, and pointer mismatches
-#     are errors (-Werror=incompatible-pointer-types).
+#     are errors (-Werror=incompatible-pointer-types);
+#  6. utils/cuda/proc_versions.h is current with cudaTypedefs.h.
 # Ends with "coverage: N passed, M failed".
 set -u
 export LC_ALL=C
@@ -97,5 +98,18 @@ else
 	diff "$tmp/layout-own.txt" "$tmp/layout-real.txt"
 	bad "cuda_types.h's layouts or values differ from cuda.h"
 fi
+# 6. proc_versions.h (cuGetProcAddress's ABI per name and version, issue
+# 23 item 13) is what gen_proc_versions.py makes of this cudaTypedefs.h.
+if [ -f "$inc/cudaTypedefs.h" ]; then
+	if python3 "$root/utils/cuda/gen_proc_versions.py" "$inc/cudaTypedefs.h" \
+		"$tmp/proc_versions.h" >"$tmp/gen.log" 2>&1 &&
+		cmp -s <(grep '^	X(' "$tmp/proc_versions.h") \
+			<(grep '^	X(' "$root/utils/cuda/proc_versions.h"); then
+		ok "utils/cuda/proc_versions.h matches $inc/cudaTypedefs.h"
+	else
+		bad "utils/cuda/proc_versions.h is not what $inc/cudaTypedefs.h gives: rerun utils/cuda/gen_proc_versions.py ($(tail -n 3 "$tmp/gen.log" | tr '\n' ' '))"
+	fi
+fi
+
 echo "coverage: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -143,9 +143,11 @@ static void test_enumerate(void)
 		if (gpa_dl(syms[i].name, &p, 13000, fl, &st) || !in_interposer(p))
 			bad_gpa++;
 		p = NULL;
-		if (cuGetProcAddress(syms[i].name, &p, 12000, fl) ||
-		    !in_interposer(p))
+		if (cuGetProcAddress(syms[i].name, &p, 13000, fl) ||
+		    !in_interposer(p)) {
 			bad_v1++;
+			printf("  cuGetProcAddress(%s) misses\n", syms[i].name);
+		}
 		/* Base name with the flags a runtime passes. */
 		p = NULL;
 		if (cuGetProcAddress_v2(syms[i].base, &p, 12080, fl, &st) ||
@@ -834,6 +836,124 @@ static void test_sync_footprint(void)
 	T_EXPECT(cuMemAlloc_v2(&a, MiB), 0);
 	T_EXPECT(cuMemFree_v2(a), 0);
 	T_TRUE(usage(0) == b0);
+}
+
+/*
+ * Issue 23, item 13: a driver whose cuGetProcAddress hands out internal
+ * pointers (the fake's FAKE_CUDA_PROC_TRAMPOLINE), not its exported
+ * symbols.  The wrapper is chosen by name and version, so every wrapped
+ * name still reaches a wrapper, the right one, and allocations made
+ * through them are charged.  (Chosen by pointer identity, every wrapped
+ * name was refused.)
+ */
+static void *gpa(const char *name, int version, int pt)
+{
+	void *p = NULL;
+
+	if (cuGetProcAddress_v2(name, &p, version,
+				pt ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM : 0,
+				NULL))
+		return NULL;
+	return p;
+}
+
+static void test_proc_trampoline(void)
+{
+	static const struct { const char *base; int version, pt; const char *want; } sel[] = {
+		{ "cuMemAlloc", 13000, 0, "cuMemAlloc_v2" },
+		{ "cuMemAlloc", 3020, 1, "cuMemAlloc_v2" },
+		{ "cuMemFree", 12000, 0, "cuMemFree_v2" },
+		{ "cuMemAllocAsync", 13000, 1, "cuMemAllocAsync_ptsz" },
+		{ "cuMemAllocAsync", 13000, 0, "cuMemAllocAsync" },
+		{ "cuMemcpy3D", 13000, 1, "cuMemcpy3D_v2_ptds" },
+		{ "cuMemcpy3D", 6000, 1, "cuMemcpy3D_v2" },
+		{ "cuCtxCreate", 3000, 0, "cuCtxCreate" },
+		{ "cuCtxCreate", 12000, 0, "cuCtxCreate_v3" },
+		{ "cuCtxCreate", 13000, 0, "cuCtxCreate_v4" },
+		{ "cuCtxSynchronize", 12080, 0, "cuCtxSynchronize" },
+		{ "cuCtxSynchronize", 13000, 0, "cuCtxSynchronize_v2" },
+		{ "cuGraphInstantiate", 11000, 0, "cuGraphInstantiate_v2" },
+		{ "cuGraphInstantiate", 12000, 0, "cuGraphInstantiateWithFlags" },
+		{ "cuMemcpyBatchAsync", 12080, 1, "cuMemcpyBatchAsync_ptsz" },
+		{ "cuMemcpyBatchAsync", 13000, 1, "cuMemcpyBatchAsync_v2_ptsz" },
+	};
+	uint64_t b0 = usage(0);
+	int n = 0, miss = 0, refused = 0, exact = 0, wrong = 0;
+	__typeof__(cuMemAlloc_v2) *alloc;
+	__typeof__(cuMemFree_v2) *release;
+	CUdeviceptr a = 0;
+	size_t i;
+	void *p;
+
+	t_section = "proc-trampoline";
+	/* A name the interposer does not know, for cuMemAlloc_v2: by identity. */
+	T_TRUE(gpa("cuFakeAliasOfMemAlloc", 13000, 0) == dlsym(RTLD_DEFAULT, "cuMemAlloc_v2"));
+	setenv("FAKE_CUDA_PROC_TRAMPOLINE", "1", 1);
+	/* The fake hands out internal pointers indeed. */
+	p = gpa("cuDeviceGetPCIBusId", 13000, 0);
+	T_TRUE(p && p != dlsym(RTLD_DEFAULT, "cuDeviceGetPCIBusId") && !in_interposer(p));
+	for (i = 0; i < NSYMS; i++) {
+		CUresult e;
+
+		if (syms[i].lib != GDL_LIB_CUDA || refused_abi(syms[i].name))
+			continue;
+		n++;
+		p = NULL;
+		e = cuGetProcAddress_v2(syms[i].base, &p, 13000,
+					syms[i].per_thread ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM : 0,
+					NULL);
+		if (e || !in_interposer(p)) {
+			miss++;
+			refused += e == CUDA_ERROR_NOT_SUPPORTED;
+		}
+		/* An exact name that is also a base name is a base name. */
+		if (!strcmp(syms[i].name, syms[i].base))
+			continue;
+		p = gpa(syms[i].name, 13000, syms[i].per_thread);
+		if (p != syms[i].direct)
+			exact++;
+	}
+	printf("  trampolines: %d of %d wrapped base names missed their wrappers (%d refused)\n",
+	       miss, n, refused);
+	t_check(miss == 0, "internal pointers: all %d wrapped base names reach wrappers at cudaVersion 13000 (%d missed, %d refused)",
+		n, miss, refused);
+	t_check(exact == 0, "internal pointers: exact names reach their own wrappers (%d missed)", exact);
+	for (i = 0; i < sizeof(sel) / sizeof(sel[0]); i++) {
+		p = gpa(sel[i].base, sel[i].version, sel[i].pt);
+		if (p != dlsym(RTLD_DEFAULT, sel[i].want)) {
+			wrong++;
+			printf("  cuGetProcAddress(%s, %d, %s) is not %s\n", sel[i].base,
+			       sel[i].version, sel[i].pt ? "per-thread" : "default", sel[i].want);
+		}
+	}
+	t_check(wrong == 0, "internal pointers: name and version select the ABI (%d wrong)", wrong);
+	/* Allocations through them are charged. */
+	alloc = (__typeof__(alloc))gpa("cuMemAlloc", 13000, 0);
+	release = (__typeof__(release))gpa("cuMemFree", 13000, 0);
+	T_TRUE(alloc && release);
+	if (alloc && release) {
+		T_EXPECT(alloc(&a, 8 * MiB), 0);
+		t_check(usage(0) == b0 + 8 * MiB, "internal pointers: cuMemAlloc charged (%lld MiB)",
+			(long long)(usage(0) - b0) / (long long)MiB);
+		T_EXPECT(release(a), 0);
+		T_TRUE(usage(0) == b0);
+	}
+	/* Still refused: a version newer than the interposer knows, and 32 bits. */
+	T_TRUE(gpa("cuMemAlloc", 14000, 0) == NULL);
+	T_TRUE(gpa("cuMemAlloc", 3000, 0) == NULL);
+	unsetenv("FAKE_CUDA_PROC_TRAMPOLINE");
+	T_TRUE(usage(0) == b0);
+	/*
+	 * Identity and name disagree (the driver returns another exported
+	 * wrapped function): said once on stderr, and the driver's function is
+	 * wrapped, so the program's call reaches the ABI the driver chose.
+	 */
+	setenv("FAKE_CUDA_PROC_BEHIND", "1", 1);
+	t_check(gpa("cuCtxSynchronize", 13000, 0) == dlsym(RTLD_DEFAULT, "cuCtxSynchronize"),
+		"identity says cuCtxSynchronize, name and version cuCtxSynchronize_v2: the driver's function is wrapped");
+	t_check(gpa("cuMemcpyBatchAsync", 13000, 1) == dlsym(RTLD_DEFAULT, "cuMemcpyBatchAsync_ptsz"),
+		"identity says cuMemcpyBatchAsync_ptsz, name and version _v2_ptsz: the driver's function is wrapped");
+	unsetenv("FAKE_CUDA_PROC_BEHIND");
 }
 
 /*
@@ -2980,6 +3100,7 @@ int main(int argc, char **argv)
 				{ "deepbind", test_deepbind },
 				{ "sync_footprint", test_sync_footprint },
 				{ "restore", test_restore },
+				{ "proc_trampoline", test_proc_trampoline },
 				{ "export_fd", test_export_fd },	/* last: see there */
 			};
 			size_t i;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cuda_api.h"
+#include "proc_versions.h"
 #include "fake.h"
 
 #define MAX_DEV 8
@@ -2769,10 +2770,9 @@ static CUresult cuMemAlloc_v5(CUdeviceptr *dptr, size_t size,
 
 /*
  * cuGetProcAddress as the driver does it: a base name plus cudaVersion
- * and flags select one ABI version; per-thread-stream flags select the
- * _ptsz/_ptds flavour.  Full versioned names are accepted as well, so a
- * test can reach every variant.  cudaVersion < 3020 asks for the legacy
- * ABI of the functions that gained a _v2 in CUDA 3.2.
+ * and flags select one ABI version (proc_versions[] below);
+ * per-thread-stream flags select the _ptsz/_ptds flavour.  Full versioned
+ * names are accepted as well, so a test can reach every variant.
  */
 static const struct {
 	const char *name, *base;
@@ -2806,35 +2806,96 @@ static const struct {
 	{ "cuGraphMemAllocNodeGetParams", "cuGraphMemAllocNodeGetParams", 0, (void *)cuGraphMemAllocNodeGetParams },
 	{ "cuDeviceGetGraphMemAttribute", "cuDeviceGetGraphMemAttribute", 0, (void *)cuDeviceGetGraphMemAttribute },
 	{ "cuMemPoolExportPointer", "cuMemPoolExportPointer", 0, (void *)cuMemPoolExportPointer },
+	/* A name the interposer does not know for a function it wraps. */
+	{ "cuFakeAliasOfMemAlloc", "cuFakeAliasOfMemAlloc", 0, (void *)cuMemAlloc_v2 },
 };
 
-/* A legacy name: its base, while another name has the same base. */
-static int is_legacy(size_t i)
-{
-	size_t j;
+/*
+ * Which ABI each base name is at each cudaVersion: the interposer's table,
+ * generated from cudaTypedefs.h (utils/cuda/proc_versions.h), which is the
+ * driver's documented contract.
+ */
+static const struct {
+	const char *base;
+	int version, per_thread;
+	void *fn;
+} proc_versions[] = {
+#define X(b, v, pt, sym) { b, v, pt, (void *)sym },
+	GDL_CUDA_PROC_VERSIONS(X)
+#undef X
+};
 
-	if (strcmp(procs[i].name, procs[i].base))
-		return 0;
-	for (j = 0; j < sizeof(procs) / sizeof(procs[0]); j++)
-		if (j != i && !strcmp(procs[j].base, procs[i].base))
-			return 1;
-	return 0;
+/*
+ * FAKE_CUDA_PROC_TRAMPOLINE=1: cuGetProcAddress returns, for every name in
+ * procs[], an internal pointer that jumps to the exported function (a
+ * trampoline in an anonymous executable page, so no symbol has its
+ * address), as a driver may do (issue 23, item 13).  One per function, the
+ * same for every version that selects it.  Read at each call, so a test
+ * can turn it on and off.
+ */
+#define NR_PROCS (sizeof(procs) / sizeof(procs[0]))
+#define TRAMP_SIZE 16
+static unsigned char *trampolines;
+static pthread_once_t trampolines_once = PTHREAD_ONCE_INIT;
+
+static void trampolines_make(void)
+{
+	size_t len = (NR_PROCS * TRAMP_SIZE + 4095) & ~(size_t)4095, i;
+	unsigned char *t = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (t == MAP_FAILED)
+		return;
+	for (i = 0; i < NR_PROCS; i++) {
+		unsigned char *c = t + i * TRAMP_SIZE;
+		uint64_t a = (uint64_t)(uintptr_t)procs[i].fn;
+#if defined(__x86_64__)
+		/* movabs $a, %r11; jmp *%r11 */
+		c[0] = 0x49;
+		c[1] = 0xbb;
+		memcpy(c + 2, &a, 8);
+		c[10] = 0x41;
+		c[11] = 0xff;
+		c[12] = 0xe3;
+#elif defined(__aarch64__)
+		/* ldr x16, 8; br x16; .quad a */
+		uint32_t code[2] = { 0x58000050, 0xd61f0200 };
+
+		memcpy(c, code, 8);
+		memcpy(c + 8, &a, 8);
+#else
+#error "no trampoline for this architecture"
+#endif
+	}
+	__builtin___clear_cache((char *)t, (char *)t + len);
+	if (mprotect(t, len, PROT_READ | PROT_EXEC)) {
+		munmap(t, len);
+		return;
+	}
+	trampolines = t;
 }
 
-static int has_legacy(const char *base)
+static void *trampoline(void *fn)
 {
+	const char *e = getenv("FAKE_CUDA_PROC_TRAMPOLINE");
 	size_t i;
 
-	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++)
-		if (!strcmp(procs[i].base, base) && is_legacy(i))
-			return 1;
-	return 0;
+	if (!fn || !e || strcmp(e, "1"))
+		return fn;
+	pthread_once(&trampolines_once, trampolines_make);
+	if (!trampolines)
+		abort();
+	for (i = 0; i < NR_PROCS; i++)
+		if (procs[i].fn == fn)
+			return trampolines + i * TRAMP_SIZE;
+	return fn;
 }
 
 static CUresult get_proc(const char *symbol, void **pfn, int version,
 			 cuuint64_t flags, CUdriverProcAddressQueryResult *st)
 {
 	int pt = !!(flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM);
+	int d = -1, t = -1, base = 0;
 	void *found = NULL;
 	size_t i;
 
@@ -2845,33 +2906,44 @@ static CUresult get_proc(const char *symbol, void **pfn, int version,
 		found = (void *)cuMemAlloc_v5;
 		goto out;
 	}
-	for (i = 0; i < sizeof(procs) / sizeof(procs[0]); i++) {
-		/* A legacy name is also its base: the version decides. */
-		if (!strcmp(procs[i].name, symbol) && !is_legacy(i)) {
-			found = procs[i].fn;
-			break;
-		}
-		if (strcmp(procs[i].base, symbol))
+	/*
+	 * FAKE_CUDA_PROC_BEHIND=1: versions from 13.0 on are answered as
+	 * 12.9 would be, while cuDriverGetVersion still says 13.0: the
+	 * pointer then disagrees with the name (cuCtxSynchronize at 13000
+	 * gives cuCtxSynchronize, not _v2).
+	 */
+	if (version >= 13000 && getenv("FAKE_CUDA_PROC_BEHIND") &&
+	    !strcmp(getenv("FAKE_CUDA_PROC_BEHIND"), "1"))
+		version = 12090;
+	/*
+	 * A base name: the newest ABI not newer than cudaVersion, its
+	 * per-thread flavour when asked for and as new.
+	 */
+	for (i = 0; i < sizeof(proc_versions) / sizeof(proc_versions[0]); i++) {
+		if (strcmp(proc_versions[i].base, symbol))
 			continue;
-		if (has_legacy(symbol) && is_legacy(i) != (version < 3020))
+		base = 1;
+		if (proc_versions[i].version > version)
 			continue;
-		/* cuGraphInstantiate: WithFlags from 12.0 on, as cuda.h says. */
-		if (!strcmp(symbol, "cuGraphInstantiate") && version >= 12000) {
-			found = (void *)cuGraphInstantiateWithFlags;
-			break;
-		}
-		/* cuCtxCreate: v4 from 12.5 on, v2 before (v3 by name only). */
-		if (!strcmp(symbol, "cuCtxCreate") && version >= 3020 &&
-		    strcmp(procs[i].name, version >= 12050 ? "cuCtxCreate_v4" : "cuCtxCreate_v2"))
-			continue;
-		if (!strcmp(symbol, "cuGetProcAddress") &&
-		    strcmp(procs[i].name, version >= 12000 ? "cuGetProcAddress_v2" : "cuGetProcAddress"))
-			continue;
-		if (!found || procs[i].per_thread == pt)
-			found = procs[i].fn;
+		if (!proc_versions[i].per_thread)
+			d = i;
+		else if (pt)
+			t = i;
 	}
+	if (base) {
+		if (t >= 0 && (d < 0 || proc_versions[t].version >= proc_versions[d].version))
+			d = t;
+		found = d >= 0 ? proc_versions[d].fn : NULL;
+		goto out;
+	}
+	/* Otherwise an exact exported name. */
+	for (i = 0; i < NR_PROCS; i++)
+		if (!strcmp(procs[i].name, symbol)) {
+			found = procs[i].fn;
+			break;
+		}
 out:
-	*pfn = found;
+	*pfn = trampoline(found);
 	if (st)
 		*st = found ? CU_GET_PROC_ADDRESS_SUCCESS :
 			      CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;

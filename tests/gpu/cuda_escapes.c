@@ -3,10 +3,11 @@
  * Issue 23's escapes on a real GPU (driver API; built against the
  * toolkit's cuda.h by tests/gpu/run.sh, never in make check).
  *   cuda_escapes identity
- *       without the interposer: for every base name the interposer wraps,
- *       whether the driver's cuGetProcAddress pointer is one of the
- *       exported versions of that name (the identity the interposer
- *       relies on, item 13); prints one line per name.
+ *       without the interposer: for every wrapped name, whether the
+ *       driver's cuGetProcAddress pointer for its base name, at the
+ *       version that ABI appeared in, is that exported symbol (item 13:
+ *       the cross-check; the interposer resolves by name and version);
+ *       prints one line per name.
  *   cuda_escapes charges
  *       under the interposer, with the module, as an agent (run.sh runs
  *       it through gdl_run_as_agent): item 1 (a retained VMM handle),
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "cuda_api.h"
+#include "proc_versions.h"
 #include "gpudmalock.h"
 
 #define MiB (1024ULL * 1024)
@@ -47,40 +49,71 @@ static unsigned long long usage(int dev)
 	return midx[dev] < 0 || gdlock_quota_get(g, 0, midx[dev], &q) ? ~0ULL : q.usage;
 }
 
+/*
+ * Item 13.  The interposer chooses its wrapper by name and version
+ * (proc_versions.h); the pointer is a cross-check.  For each wrapped
+ * name, the driver is asked for its base name at the version that ABI
+ * appeared in (the same per-thread flag), and the line says whether
+ * identity held: the pointer is that exported symbol ("held"), an
+ * internal pointer ("NOT held: internal", what the interposer now
+ * resolves by name), or another exported symbol ("NOT held: <symbol>",
+ * a disagreement with proc_versions.h: the interposer wraps the
+ * driver's function, but the table is stale and an internal pointer for
+ * that name would be taken for the wrong ABI: the one failure here).
+ */
 static int identity(void)
 {
-	static const struct { const char *name, *base; int pt, lib; } w[] = {
-#define X(sym, b, ptsz, l) { #sym, b, ptsz, l },
-		GDL_CUDA_WRAPPED(X)
+	static const struct { const char *base; int version, pt; const char *name; } v[] = {
+#define X(b, ver, pt, sym) { b, ver, pt, #sym },
+		GDL_CUDA_PROC_VERSIONS(X)
 #undef X
 	};
 	void *h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-	size_t i, j;
+	int drv = 0, held = 0, internal = 0, other = 0, absent = 0;
+	size_t i;
 
-	if (!h || cuInit(0)) {
+	if (!h || cuInit(0) || cuDriverGetVersion(&drv)) {
 		printf("no libcuda.so.1 or cuInit failed\n");
 		return 1;
 	}
-	for (i = 0; i < sizeof(w) / sizeof(w[0]); i++) {
-		CUdriverProcAddressQueryResult st;
-		void *p = NULL;
+	printf("driver %d; %zu wrapped (name, version) pairs from proc_versions.h\n",
+	       drv, sizeof(v) / sizeof(v[0]));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		CUdriverProcAddressQueryResult st = CU_GET_PROC_ADDRESS_SUCCESS;
+		void *p = NULL, *want = dlsym(h, v[i].name);
+		char what[300];
 		Dl_info info;
-		int held = 0;
+		CUresult e;
 
-		if (w[i].lib != GDL_LIB_CUDA)
+		if (v[i].version > drv) {
+			absent++;
+			printf("%-34s %-28s %5d %s  newer than the driver\n", v[i].name,
+			       v[i].base, v[i].version, v[i].pt ? "pt" : "  ");
 			continue;
-		if (cuGetProcAddress_v2(w[i].base, &p, CUDA_VERSION,
-					w[i].pt ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM :
-						  CU_GET_PROC_ADDRESS_DEFAULT, &st) || !p)
-			continue;
-		for (j = 0; j < sizeof(w) / sizeof(w[0]); j++)
-			if (!strcmp(w[j].base, w[i].base) && dlsym(h, w[j].name) == p)
-				held = 1;
-		printf("%-40s %-8s identity %s (%s)\n", w[i].name, w[i].pt ? "ptsz" : "",
-		       held ? "held" : "NOT held",
-		       dladdr(p, &info) && info.dli_sname ? info.dli_sname : "no symbol");
-		check(held, w[i].name);
+		}
+		e = cuGetProcAddress_v2(v[i].base, &p, v[i].version,
+					v[i].pt ? CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM :
+						  CU_GET_PROC_ADDRESS_DEFAULT, &st);
+		if (e || !p) {
+			absent++;
+			snprintf(what, sizeof(what), "not returned (error %d, status %d)", e, st);
+		} else if (p == want) {
+			held++;
+			snprintf(what, sizeof(what), "identity held");
+		} else if (dladdr(p, &info) && info.dli_saddr == p && info.dli_sname) {
+			other++;
+			snprintf(what, sizeof(what), "identity NOT held: %s", info.dli_sname);
+			check(0, v[i].name);
+		} else {
+			internal++;
+			snprintf(what, sizeof(what), "identity NOT held: internal pointer");
+		}
+		printf("%-34s %-28s %5d %s  %s\n", v[i].name, v[i].base, v[i].version,
+		       v[i].pt ? "pt" : "  ", what);
 	}
+	printf("identity held for %d, internal pointers %d, other exported symbols %d, not returned %d\n",
+	       held, internal, other, absent);
+	check(other == 0, "the driver's exported symbols agree with proc_versions.h");
 	printf("gpu-escapes: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -6,7 +6,8 @@
  *  - dlopen("libcuda.so.1") + dlsym(): dlsym on a handle searches that
  *    library, never LD_PRELOAD objects, so dlsym itself is wrapped;
  *  - cuGetProcAddress(_v2), through which CUDA 11.3+ runtimes fetch every
- *    entry point: the pointer the driver returns is swapped for ours.
+ *    entry point: the pointer the driver returns is swapped for ours,
+ *    chosen by name and version (proc_versions.h).
  * The real functions come from our own dlopen of libcuda.so.1 and the real
  * dlsym, so a wrapper can never call itself.
  * A library loaded with RTLD_DEEPBIND would look its symbols up in its own
@@ -16,6 +17,7 @@
 #include <dlfcn.h>
 
 #include "gdl_cuda.h"
+#include "proc_versions.h"
 
 typedef void *dlsym_fn(void *, const char *);
 typedef void *dlopen_fn(const char *, int);
@@ -112,39 +114,169 @@ static int wrapped_index(const char *name)
 /* ---- cuGetProcAddress ---- */
 
 /*
- * The wrapper for the entry point @p the driver returned for @symbol.  The
- * driver picks the ABI version from cudaVersion and flags; matching the
- * pointer against the real address of each version we wrap keeps that
- * choice, and a refused (32-bit) ABI is refused here already.  A pointer
- * we do not recognise for a name we wrap is a version we do not know (a
- * future _v5): any of our wrappers would call it with another signature,
- * and passing it out would leave it unaccounted, so it is refused; unless
- * it is exactly an exported symbol whose name we wrap (the same ABI).
+ * cuGetProcAddress(symbol, &pfn, cudaVersion, flags) is documented by name
+ * and version: the base name (no _v2, _ptds, _ptsz) and cudaVersion select
+ * one ABI, the per-thread-default-stream flag its _ptds/_ptsz flavour.
+ * proc_versions.h (generated from cudaTypedefs.h by gen_proc_versions.py)
+ * says, for each base name we wrap, which exported symbol each version is.
+ * The name decides when the pointer the driver returned is no function we
+ * know, because a driver may hand out an internal pointer (a trampoline)
+ * for a public name (issue 23, item 13).  When the pointer is exactly an
+ * exported function we wrap, that function's wrapper is taken even if the
+ * table says otherwise: the program then calls our wrapper with the very
+ * arguments it would have passed the driver's function, as without the
+ * interposer, whereas the table's choice could call another ABI.
  */
-static void *wrap_proc(const char *symbol, void *p, CUresult *e)
-{
-	int i, known = 0;
-	Dl_info info;
+static const struct proc_version {
+	const char *base;
+	int version, per_thread, idx;
+} proc_versions[] = {
+#define X(b, v, pt, sym) { b, v, pt, IDX_##sym },
+	GDL_CUDA_PROC_VERSIONS(X)
+#undef X
+};
 
-	for (i = 0; i < NR_WRAPPED; i++) {
-		if (gdlc_wrapped[i].lib != GDL_LIB_CUDA)
-			continue;
-		if (gdlc_real_fn(i) == p)
-			goto found;
-		if (!strcmp(gdlc_wrapped[i].base, symbol) ||
-		    !strcmp(gdlc_wrapped[i].name, symbol))
-			known = 1;
+#define NR_PROC_VERSIONS (sizeof(proc_versions) / sizeof(proc_versions[0]))
+
+/* The driver's own version: it never returns an ABI newer than itself. */
+static int driver_version(void)
+{
+	static int cached;
+	int v = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+
+	if (!v) {
+		CUresult (*f)(int *) = (CUresult (*)(int *))
+			gdlc_lib_sym(GDL_LIB_CUDA, "cuDriverGetVersion");
+
+		if (!f || f(&v) != CUDA_SUCCESS || v <= 0)
+			v = 0x7fffffff;		/* unknown: cudaVersion decides */
+		__atomic_store_n(&cached, v, __ATOMIC_RELAXED);
 	}
-	if (!known)
-		return p;
+	return v;
+}
+
+/*
+ * The wrapped index that base name @symbol means at @version with the
+ * per-thread flag @pt: the default ABI with the largest version <=
+ * @version, or its per-thread flavour when one as new exists.  *@intro is
+ * the version that ABI appeared in.  -2: not a base name we wrap; -1: one,
+ * but no ABI we know is that old.
+ */
+static int proc_by_name(const char *symbol, int version, int pt, int *intro)
+{
+	int d = -1, t = -1, base = 0;
+	size_t i;
+
+	for (i = 0; i < NR_PROC_VERSIONS; i++) {
+		const struct proc_version *v = &proc_versions[i];
+
+		if (strcmp(v->base, symbol))
+			continue;
+		base = 1;
+		if (v->version > version)
+			continue;
+		if (!v->per_thread)
+			d = i;		/* sorted by version within a flavour */
+		else if (pt)
+			t = i;
+	}
+	if (!base)
+		return -2;
+	if (t >= 0 && (d < 0 || proc_versions[t].version >= proc_versions[d].version))
+		d = t;
+	if (d < 0)
+		return -1;
+	*intro = proc_versions[d].version;
+	return proc_versions[d].idx;
+}
+
+/* The wrapped CUDA function whose real address is @p, by identity. */
+static int proc_by_pointer(void *p)
+{
+	Dl_info info;
+	int i;
+
+	for (i = 0; i < NR_WRAPPED; i++)
+		if (gdlc_wrapped[i].lib == GDL_LIB_CUDA && gdlc_real_fn(i) == p)
+			return i;
+	/* An exported symbol of another copy of the driver, by its name. */
 	if (dladdr(p, &info) && info.dli_saddr == p &&
 	    (i = wrapped_index(info.dli_sname)) >= 0 &&
 	    gdlc_wrapped[i].lib == GDL_LIB_CUDA)
+		return i;
+	return -1;
+}
+
+/* What the driver returns for @symbol at @version, or NULL. */
+static void *proc_query(const char *symbol, int version, cuuint64_t flags)
+{
+	__typeof__(cuGetProcAddress_v2) *f2 = REAL(cuGetProcAddress_v2);
+	__typeof__(cuGetProcAddress) *f1 = REAL(cuGetProcAddress);
+	CUdriverProcAddressQueryResult st;
+	void *q = NULL;
+
+	if (f2 ? f2(symbol, &q, version, flags, &st) :
+	    f1 ? f1(symbol, &q, version, flags) : CUDA_ERROR_NOT_FOUND)
+		return NULL;
+	return q;
+}
+
+static void proc_disagree(const char *symbol, int by_ptr, int by_name)
+{
+	static int said;
+
+	if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+		gdlc_say(1, "cuGetProcAddress(%s): the driver returned %s, the name and version say %s; the driver's function is wrapped (said once)",
+			 symbol, gdlc_wrapped[by_ptr].name, gdlc_wrapped[by_name].name);
+}
+
+/*
+ * The wrapper for the entry point @p the driver returned for @symbol at
+ * @version with @flags.
+ *  - A base name we wrap: the name and version decide (proc_by_name), with
+ *    the version capped at the driver's own.  If the pointer is another
+ *    wrapped function, that is said once and its wrapper taken.  If it is no
+ *    function we know (an internal pointer, or a version newer than
+ *    proc_versions.h), the driver is asked again at the version the named
+ *    ABI appeared in: the same pointer is that ABI, another one is a newer
+ *    ABI that any of our wrappers would call with the wrong signature, so
+ *    it is refused.  A version older than every ABI we know is refused.
+ *  - An exact exported name we wrap (cuMemAlloc_v2, cuMemcpy_ptds): that
+ *    symbol's ABI is fixed, so its wrapper.
+ *  - Any other name: passed through, unless the pointer is a function we
+ *    wrap (an alias we do not know of): then its wrapper, never open.
+ * A refused (32-bit) ABI is refused here already.
+ */
+static void *wrap_proc(const char *symbol, void *p, int version,
+		       cuuint64_t flags, CUresult *e)
+{
+	int pt = !!(flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM);
+	int i, by_ptr = proc_by_pointer(p), intro = 0, dv = driver_version();
+
+	i = proc_by_name(symbol, version < dv ? version : dv, pt, &intro);
+	if (i == -2) {
+		i = wrapped_index(symbol);
+		if (i >= 0 && gdlc_wrapped[i].lib != GDL_LIB_CUDA)
+			i = -1;
+		if (i < 0) {
+			if (by_ptr < 0)
+				return p;	/* not ours */
+			i = by_ptr;		/* an alias of a wrapped function */
+			goto found;
+		}
+		intro = 0;			/* an exact name: its own ABI */
+	} else if (i == -1) {
+		goto unknown;
+	}
+	if (by_ptr == i)
 		goto found;
-	gdlc_say(1, "%s: the driver returned a version the interposer does not know; refused",
-		 symbol);
-	*e = CUDA_ERROR_NOT_SUPPORTED;
-	return NULL;
+	if (by_ptr >= 0) {
+		proc_disagree(symbol, by_ptr, i);
+		i = by_ptr;
+		goto found;
+	}
+	if (intro && proc_query(symbol, intro, flags) != p)
+		goto unknown;
 found:
 	if (gdlc_refused_abi(i)) {
 		gdlc_say(1, "%s: legacy ABI %s requested through cuGetProcAddress; refused",
@@ -153,6 +285,11 @@ found:
 		return NULL;
 	}
 	return gdlc_wrapped[i].wrapper;
+unknown:
+	gdlc_say(1, "%s: the driver returned a version the interposer does not know; refused",
+		 symbol);
+	*e = CUDA_ERROR_NOT_SUPPORTED;
+	return NULL;
 }
 
 EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn,
@@ -164,7 +301,7 @@ EXPORT CUresult cuGetProcAddress(const char *symbol, void **pfn,
 	CHECK_REAL(f);
 	e = f(symbol, pfn, cudaVersion, flags);
 	if (e == CUDA_SUCCESS && pfn && *pfn && symbol)
-		*pfn = wrap_proc(symbol, *pfn, &e);
+		*pfn = wrap_proc(symbol, *pfn, cudaVersion, flags, &e);
 	return e;
 }
 
@@ -178,7 +315,7 @@ EXPORT CUresult cuGetProcAddress_v2(const char *symbol, void **pfn,
 	CHECK_REAL(f);
 	e = f(symbol, pfn, cudaVersion, flags, status);
 	if (e == CUDA_SUCCESS && pfn && *pfn && symbol) {
-		*pfn = wrap_proc(symbol, *pfn, &e);
+		*pfn = wrap_proc(symbol, *pfn, cudaVersion, flags, &e);
 		if (e && status)
 			*status = CU_GET_PROC_ADDRESS_VERSION_NOT_SUFFICIENT;
 	}
