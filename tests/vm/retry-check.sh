@@ -16,6 +16,12 @@
 #          (The int3 oops may itself be fatal, as on 6.1, and a panic's
 #          own trace lists no modules; an oops in our module names it in
 #          its trace and "Modules linked in".)
+# Then QEMU itself crashing, through a qemu-system-x86_64 first in PATH
+# that dies of SIGSEGV for its first N calls and then runs the real one:
+#   qemu-once    crashes once: "RETRY", one line in the retry log, and
+#                the second guest runs the command (the run passes);
+#   qemu-always  crashes every time: one retry, then the run fails with
+#                "VM stopped before the command finished (qemu rc=139)".
 # Uses its own retry log, so make check's retry counts stay the flake's.
 # Ends with "retry-check: N passed, M failed, 0 skipped".
 set -u
@@ -70,5 +76,50 @@ for c in flake ours; do
 	fi
 	[ $fail -eq 0 ] && [ -n "$run" ] && rm -rf "$run"
 done
+
+# QEMU crashing.
+real_qemu=$(command -v qemu-system-x86_64)
+wrap=$build/vm/retry-check-qemu
+mkdir -p "$wrap"
+cat >"$wrap/qemu-system-x86_64" <<EOF
+#!/bin/sh
+# retry-check.sh's stand-in: dies of SIGSEGV for the first \$CRASHES calls.
+n=\$(cat "$wrap/calls" 2>/dev/null || echo 0)
+echo \$((n + 1)) >"$wrap/calls"
+[ "\$n" -ge "\$CRASHES" ] && exec "$real_qemu" "\$@"
+ulimit -c 0
+kill -SEGV \$\$
+EOF
+chmod +x "$wrap/qemu-system-x86_64"
+for c in qemu-once qemu-always; do
+	crashes=1
+	[ $c = qemu-always ] && crashes=99
+	: >"$ledger"
+	rm -f "$wrap/calls"
+	out=$build/vm/retry-check-$k-$c.log
+	PATH=$wrap:$PATH CRASHES=$crashes GDL_VM_RETRY_LOG=$ledger \
+		tests/vm/vm-run.sh -k "$k" -t 240 -- "echo retry-check-ran" >"$out" 2>&1
+	rc=$?
+	n=$(grep -c '^vm-run: RETRY.*qemu itself died of signal 11' "$out")
+	calls=$(cat "$wrap/calls" 2>/dev/null)
+	run=$(sed -n -e 's/.*run dir kept: \(.*\)$/\1/p' -e 's/^vm-run: kept \(.*\)$/\1/p' "$out" | tail -n 1)
+	if [ $c = qemu-once ]; then
+		if [ $rc -eq 0 ] && [ "$n" = 1 ] && [ "$calls" = 2 ] && grep -q '^retry-check-ran$' "$out" &&
+		   [ "$(wc -l <"$ledger")" = 1 ]; then
+			ok "qemu-once: qemu's SIGSEGV retried once, the second guest ran the command, one line in the retry log"
+		else
+			bad "qemu-once: rc=$rc, $n retries, ${calls:-0} qemu calls, ledger $(wc -l <"$ledger") lines (see $out)"
+		fi
+	else
+		if [ $rc -ne 0 ] && [ "$n" = 1 ] && [ "$calls" = 2 ] &&
+		   grep -q 'FAILED: VM stopped before the command finished (qemu rc=139)' "$out"; then
+			ok "qemu-always: retried once, then the run fails (qemu rc=139)"
+		else
+			bad "qemu-always: rc=$rc, $n retries, ${calls:-0} qemu calls (see $out)"
+		fi
+	fi
+	[ $fail -eq 0 ] && [ -n "$run" ] && rm -rf "$run"
+done
+rm -rf "$wrap"
 rm -f "$ledger"
 finish

@@ -56,7 +56,7 @@ if [ -n "$k" ]; then
 	secs=$(($(date +%s) - start))
 	grep -E '^FAIL' "$log" || true
 	tally retry-check "$log" $rc
-	tally_row "$k retry-check" "$secs" "int3 retry: flake retried, ours not"
+	tally_row "$k retry-check" "$secs" "retries: the int3 flake and a qemu crash retried, ours not"
 fi
 
 tally_end vm "VM integration suite, per kernel (logs in $build/vm/suite-*.log):"

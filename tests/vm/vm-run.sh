@@ -147,6 +147,12 @@ boot
 #    [#1]" on 6.1), and nothing in the whole console log (every
 #    oops, every trace, whatever panicked after it) names our module or
 #    its code: gpu_dma_lock, gpu-dma-lock, a gdl_ function, gdlock.
+# QEMU itself crashing (SIGSEGV, SIGBUS, SIGABRT, SIGILL or SIGFPE: QEMU
+# 7.2's TCG once died of a general protection fault at "Booting from
+# ROM", 4 s into a boot) is retried the same way when the command did not
+# finish and nothing in the log names our module: a guest cannot crash
+# its emulator short of a QEMU bug.  A timeout (124, 137) or a SIGTERM
+# is not retried.
 # The failed try's files stay in $run as *.try1, the run dir is kept, and
 # the retry is said ("vm-run: RETRY", which the tiers count) and added to
 # $GDL_VM_RETRY_LOG (make check's per-tier count, default
@@ -154,12 +160,19 @@ boot
 ours='gpu_dma_lock|gpu-dma-lock|gdlock|(^|[^a-z0-9_])gdl_'
 retried=
 retry_ledger=${GDL_VM_RETRY_LOG:-$vmdir/retries.log}
-if [ ! -s "$run/rc" ] && grep -q 'Kernel panic' "$run/console.log" 2>/dev/null &&
+if [ ! -s "$run/rc" ] &&
    ! grep -Eq "$ours" "$run/console.log" "$run/output" "$run/dmesg" 2>/dev/null; then
-	if [ ! -e "$run/started" ]; then
-		retried="the guest kernel panicked while booting, before the command started"
-	elif grep -Eq 'int3: [0-9a-f]+ \[#[0-9]+\]' "$run/console.log"; then
-		retried="the guest kernel died of an int3 oops, and nothing in its log names our module (TCG text-patching flake)"
+	if grep -q 'Kernel panic' "$run/console.log" 2>/dev/null; then
+		if [ ! -e "$run/started" ]; then
+			retried="the guest kernel panicked while booting, before the command started"
+		elif grep -Eq 'int3: [0-9a-f]+ \[#[0-9]+\]' "$run/console.log"; then
+			retried="the guest kernel died of an int3 oops, and nothing in its log names our module (TCG text-patching flake)"
+		fi
+	else
+		case $qrc in
+		132 | 134 | 135 | 136 | 139)
+			retried="qemu itself died of signal $((qrc - 128)) (rc=$qrc), and nothing in the guest's log names our module" ;;
+		esac
 	fi
 fi
 if [ -n "$retried" ]; then
