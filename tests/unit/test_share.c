@@ -227,6 +227,30 @@ static void test_pin_dropped(void)
 	teardown();
 }
 
+/*
+ * Issue 22 item 7: a destroyed agent shares and attaches nothing, as it
+ * reserves nothing (-ESRCH), through a reference taken before the destroy.
+ */
+static void test_dead_agent_esrch(void)
+{
+	u64 h, hb;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 0x21), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, &hb), 0);
+	CU_ASSERT_EQUAL(gdl_agent_destroy(&L, B->id), 0);
+	/* B's stale reference: no key, no handle, nothing charged to it. */
+	CU_ASSERT_EQUAL(share(&O2, B, hb, 0x22), -ESRCH);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x21, NULL, NULL), -ESRCH);
+	CU_ASSERT_EQUAL(atomic_read(&B->nr_reservations), 1);
+	CU_ASSERT_EQUAL(owner_count(&O2), 1);
+	/* Its own reservation's key is refused too, whoever shares it. */
+	CU_ASSERT_EQUAL(attach(&O1, A, 0x22, NULL, NULL), -ENOENT);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
 /* Sharing costs unshared reservations nothing: still kmalloc-128. */
 static void test_reservation_size(void)
 {
@@ -243,5 +267,6 @@ void register_share_suite(void)
 	ADD_TEST(s, test_audit_mode);
 	ADD_TEST(s, test_keys_and_limits);
 	ADD_TEST(s, test_pin_dropped);
+	ADD_TEST(s, test_dead_agent_esrch);
 	ADD_TEST(s, test_reservation_size);
 }
