@@ -260,10 +260,15 @@ int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 
 	if (!gdl_attach_verdict(a, r, rights, &verdict)) {
 		atomic64_inc(&a->usage[r->dev_index].denied);
+		/*
+		 * The event goes to the attacher's readers too: a refused
+		 * caller must not learn where or how large the exporter's
+		 * memory is (in audit mode it gets both with its handle).
+		 */
 		if (gdl_enforcing(l)) {
 			gdl_stat_inc(l->stats, GDL_STAT_DMA_DENIED);
 			gdl_event_emit(l, GDL_EVENT_DMA_DENIED, 0, a->id,
-				       r->dev_index, rights, r->addr, r->size);
+				       r->dev_index, rights, 0, 0);
 			ret = -EACCES;
 			goto out_put;
 		}

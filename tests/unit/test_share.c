@@ -251,6 +251,32 @@ static void test_dead_agent_esrch(void)
 	teardown();
 }
 
+/*
+ * Issue 22 item 3: a refused ATTACH tells the attacher's reader nothing of
+ * the exporter's memory: its DMA_DENIED event has no address or size.
+ */
+static void test_refused_attach_event_hides_memory(void)
+{
+	struct gdl_event ev[4];
+	u64 h, cursor;
+	u32 n;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve_at(&L, &O1, A, D0, 0x7e570000, 0x30000, &h),
+			0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 0x31), 0);
+	cursor = gdl_events_head(&L);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x31, NULL, NULL), -EACCES);
+	n = gdl_events_read(&L, &cursor, B->id, ev, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(ev[0].type, GDL_EVENT_DMA_DENIED);
+	CU_ASSERT_EQUAL(ev[0].agent_id, B->id);
+	CU_ASSERT_EQUAL(ev[0].access, RW);
+	CU_ASSERT_EQUAL(ev[0].value, 0);
+	CU_ASSERT_EQUAL(ev[0].value2, 0);
+	teardown();
+}
+
 /* Sharing costs unshared reservations nothing: still kmalloc-128. */
 static void test_reservation_size(void)
 {
@@ -268,5 +294,6 @@ void register_share_suite(void)
 	ADD_TEST(s, test_keys_and_limits);
 	ADD_TEST(s, test_pin_dropped);
 	ADD_TEST(s, test_dead_agent_esrch);
+	ADD_TEST(s, test_refused_attach_event_hides_memory);
 	ADD_TEST(s, test_reservation_size);
 }
