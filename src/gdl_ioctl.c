@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
+#include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -426,18 +427,43 @@ static int gdl_ioc_release(struct gdl_file *gf, void *arg)
 static const struct file_operations gdl_fops;
 
 /*
+ * Whether @f may be a GDL_SHARE_KEY_FD key.  A key holds its file open for
+ * as long as the reservation lives, so a file that can itself carry open
+ * files (a socket, an io_uring, binder, whose binderfs a user namespace
+ * can mount) could carry the ledger's own file: a reservation, agent,
+ * file and module that pin each other and never go.  So only what the
+ * interposer needs is accepted: shmem files (memfd, /dev/shm), which
+ * carry no file, and character devices whose major an admin allowed
+ * (share_key_majors, by default the NVIDIA driver's, whose export fds
+ * are its own device files).  Never this device, whatever its major.
+ */
+static bool gdl_share_key_file_ok(struct file *f)
+{
+	struct inode *inode = file_inode(f);
+	unsigned int i;
+
+	if (f->f_op == &gdl_fops)
+		return false;
+	if (S_ISREG(inode->i_mode))
+		return shmem_file(f);
+	if (!S_ISCHR(inode->i_mode))
+		return false;
+	for (i = 0; i < gdl_nr_key_majors; i++)
+		if (imajor(inode) == gdl_key_majors[i])
+			return true;
+	return false;
+}
+
+/*
  * The kernel's key for @s.  A GDL_SHARE_KEY_FD key is the open file's
  * address, with a reference in *@filep that keeps the address from being
- * reused while the key lives.  Only regular files (memfd) and character
- * devices (a GPU driver's export) may be keys: a socket, an io_uring or
- * this device could carry the ledger's own file, and a key holding that
- * open would never let it close.
+ * reused while the key lives; -EBADFD for a file that cannot be a key
+ * (gdl_share_key_file_ok()).
  */
 static int gdl_share_key_from(const struct gdl_reservation_share *s,
 			      struct gdl_share_key *key, struct file **filep)
 {
 	struct file *f;
-	umode_t mode;
 
 	memset(key, 0, sizeof(*key));
 	key->type = s->key_type;
@@ -454,10 +480,9 @@ static int gdl_share_key_from(const struct gdl_reservation_share *s,
 		f = s->fd >= 0 ? fget(s->fd) : NULL;
 		if (!f)
 			return -EBADF;
-		mode = file_inode(f)->i_mode;
-		if ((!S_ISREG(mode) && !S_ISCHR(mode)) || f->f_op == &gdl_fops) {
+		if (!gdl_share_key_file_ok(f)) {
 			fput(f);
-			return -EINVAL;
+			return -EBADFD;
 		}
 		memcpy(key->bytes, &f, sizeof(f));
 		*filep = f;

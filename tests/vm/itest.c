@@ -913,13 +913,26 @@ static void share_bad_input(uint64_t h, const unsigned char *key, int memfd)
 	s.fd = 1000;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADF);
 	s.fd = gdlock_fd(g);	/* the ledger's own file: never a key */
-	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
 	if (pipe(pfd) == 0) {
 		s.fd = pfd[0];
-		T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+		T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
 		close(pfd[0]);
 		close(pfd[1]);
 	}
+	/*
+	 * Issue 22 item 2: only shmem files and allowed character devices
+	 * (share_key_majors, 195 by default): not a regular file elsewhere,
+	 * nor another character device.
+	 */
+	s.fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	T_TRUE(s.fd >= 0);
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
+	close(s.fd);
+	s.fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	T_TRUE(s.fd >= 0);
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
+	close(s.fd);
 	s.fd = memfd;
 	s.key[5] = 1;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
@@ -1221,6 +1234,60 @@ static void test_default_policy(void)
 }
 
 
+/*
+ * Loaded with share_key_majors=1 and default_policy=default (issue 22
+ * item 2): a character device an admin allowed (/dev/null, major 1) and a
+ * shmem file (/dev/shm) are fd keys; a pipe, another device (/dev/tty,
+ * major 5) and a regular file elsewhere are not (EBADFD).
+ */
+static void test_key_majors(void)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	int n, i, nul, shm, tty, pfd[2];
+	uint64_t h, ha, hb;
+
+	t_section = "key-majors";
+	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
+	for (i = 0; i < n && i < GDL_MAX_DEVICES; i++)
+		if (d[i].vendor == 0x1234 && d[i].device == 0x11e8)
+			devs[ndev++] = d[i].index;
+	T_TRUE(ndev > 0);
+	if (!ndev)
+		return;
+	T_EXPECT(gdlock_reserve(g, devs[0], 4096, &h), 0);
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	T_TRUE(nul >= 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, nul), 0);
+	T_EXPECT(gdlock_reservation_attach_fd(g, nul, &ha), 0);
+	T_EXPECT(gdlock_release(g, ha), 0);
+	shm = open("/dev/shm/gdl-key", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	T_TRUE(shm >= 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, shm), 0);
+	T_EXPECT(gdlock_reservation_attach_fd(g, shm, &hb), 0);
+	T_EXPECT(gdlock_release(g, hb), 0);
+	unlink("/dev/shm/gdl-key");
+	tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tty < 0)	/* no controlling terminal: /dev/console is 5 too */
+		tty = open("/dev/console", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	T_TRUE(tty >= 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, tty), -EBADFD);
+	T_EXPECT(gdlock_reservation_attach_fd(g, tty, &ha), -EBADFD);
+	T_TRUE(pipe(pfd) == 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, pfd[0]), -EBADFD);
+	i = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, i), -EBADFD);
+	close(i);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(tty);
+	T_EXPECT(gdlock_release(g, h), 0);
+	/* The keys went with the reservation, and their files with them. */
+	T_EXPECT(gdlock_reservation_attach_fd(g, nul, &ha), -ENOENT);
+	close(nul);
+	close(shm);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+}
+
 /* The index of the managed device at PCI address @bdf, or -ENODEV. */
 static int device_at(uint32_t domain, uint32_t bdf)
 {
@@ -1467,6 +1534,8 @@ int main(int argc, char **argv)
 		test_default_policy();
 	} else if (!strcmp(mode, "hotplug")) {
 		test_hotplug();
+	} else if (!strcmp(mode, "keymajors")) {
+		test_key_majors();
 	} else {
 		test_abi();
 		test_devices();
