@@ -205,6 +205,7 @@ struct gdl_ledger {
 	u32 nr_agents;			/* tenant agents, default excluded */
 	u16 next_gen;
 	u32 default_agent_id;
+	/* The pool max_reservations bounds: reservations, keys, handles. */
 	atomic_t nr_reservations;
 	atomic_t nr_acl_entries;
 	u32 nr_acl_granted;		/* owned by agents; under admin_lock */
@@ -215,7 +216,7 @@ struct gdl_ledger {
 	struct list_head owners;
 	/* Shared reservations (gdl_share.c), under share_lock. */
 	spinlock_t share_lock;
-	atomic_t nr_shared;		/* keys and attached holds */
+	atomic_t nr_shared;	/* keys and attached holds, of nr_reservations */
 	struct list_head shared;	/* reservations ever shared */
 	struct hlist_head share_hash[1 << GDL_SHARE_HASH_BITS];
 	struct gdl_hash_key share_seed;	/* per boot: keys cannot be aimed */

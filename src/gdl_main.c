@@ -230,7 +230,7 @@ module_param_cb(max_agents, &gdl_uint_ops, &gdl_max_agents_p, 0444);
 MODULE_PARM_DESC(max_agents, "Most agents at once (1-65534; default 1024)");
 module_param_cb(max_reservations, &gdl_uint_ops, &gdl_max_res_p, 0444);
 MODULE_PARM_DESC(max_reservations,
-		 "Most live reservations, all files together (default 1048576)");
+		 "Most live reservations, shared-reservation keys and attached handles, all files together (default 1048576)");
 module_param_cb(max_acl_entries, &gdl_uint_ops, &gdl_max_acl_p, 0444);
 MODULE_PARM_DESC(max_acl_entries,
 		 "Most grants by agents, all together, and most admin ACL entries (default 1048576 each)");

@@ -75,7 +75,9 @@ static struct gdl_share_entry *gdl_share_find(struct gdl_ledger *l,
 
 /*
  * One more key or attached handle of agent @a: its share first, as for
- * reservations, then the node's pool.  Takes a reference on @a.  A
+ * reservations, then the node's pool (the one reservations draw on,
+ * l->nr_reservations; l->nr_shared says how much of it is keys and
+ * handles).  Takes a reference on @a.  A
  * destroyed agent gets nothing (-ESRCH), as in gdl_reserve(): counted
  * first (a fully ordered RMW), then checked, against the barrier in
  * gdl_agent_destroy(), so that nothing is charged to an agent after its
@@ -90,7 +92,7 @@ static int gdl_share_count(struct gdl_ledger *l, struct gdl_agent *a)
 		ret = -EMFILE;
 		goto out_agent;
 	}
-	if ((u32)atomic_inc_return(&l->nr_shared) >
+	if ((u32)atomic_inc_return(&l->nr_reservations) >
 	    l->params.max_reservations) {
 		ret = -ENOBUFS;
 		goto out_pool;
@@ -99,11 +101,12 @@ static int gdl_share_count(struct gdl_ledger *l, struct gdl_agent *a)
 		ret = -ESRCH;
 		goto out_pool;
 	}
+	atomic_inc(&l->nr_shared);
 	refcount_inc(&a->ref);
 	return 0;
 
 out_pool:
-	atomic_dec(&l->nr_shared);
+	atomic_dec(&l->nr_reservations);
 out_agent:
 	atomic_dec(&a->nr_reservations);
 	return ret;
@@ -112,6 +115,7 @@ out_agent:
 static void gdl_share_uncount(struct gdl_ledger *l, struct gdl_agent *a)
 {
 	atomic_dec(&l->nr_shared);
+	atomic_dec(&l->nr_reservations);
 	atomic_dec(&a->nr_reservations);
 	gdl_agent_put(l, a);
 }

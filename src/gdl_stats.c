@@ -126,7 +126,8 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 		ok &= nr[d] == (u64)atomic64_read(&dev->nr_reservations);
 		total_nr += nr[d];
 	}
-	ok &= total_nr == (u64)atomic_read(&l->nr_reservations);
+	ok &= total_nr + atomic_read(&l->nr_shared) ==
+	      (u64)atomic_read(&l->nr_reservations);
 	rcu_read_unlock();
 	if (!walk)
 		return ok;
@@ -157,8 +158,9 @@ void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out,
 		devices += !!rcu_access_pointer(l->devices[i]);
 	rcu_read_unlock();
 	out->counters[GDL_STAT_LIVE_AGENTS] = READ_ONCE(l->nr_agents) + 1;
+	/* The pool less its keys and attached handles. */
 	out->counters[GDL_STAT_LIVE_RESERVATIONS] =
-		atomic_read(&l->nr_reservations);
+		atomic_read(&l->nr_reservations) - atomic_read(&l->nr_shared);
 	out->counters[GDL_STAT_LIVE_ACL_ENTRIES] =
 		atomic_read(&l->nr_acl_entries);
 	out->counters[GDL_STAT_LIVE_FILES] = atomic_read(&l->nr_owners);

@@ -17,12 +17,14 @@ static void count_unpin(void *pin)
 	unpinned++;
 }
 
-static void setup(bool enforce, u32 share)
+static void setup_pool(bool enforce, u32 share, u32 pool)
 {
 	struct gdl_params p = test_params();
 
 	p.enforce = enforce;
 	p.agent_max_reservations = share;
+	if (pool)
+		p.max_reservations = pool;
 	ledger_up(&L, &p);
 	L.share_unpin = count_unpin;
 	unpinned = 0;
@@ -31,6 +33,11 @@ static void setup(bool enforce, u32 share)
 	D0 = add_dev(&L, "gpu0", GiB);
 	A = gdl_agent_get(&L, new_agent(&L, "A", GDL_QUOTA_UNLIMITED));
 	B = gdl_agent_get(&L, new_agent(&L, "B", GDL_QUOTA_UNLIMITED));
+}
+
+static void setup(bool enforce, u32 share)
+{
+	setup_pool(enforce, share, 0);
 }
 
 static void teardown(void)
@@ -277,6 +284,49 @@ static void test_refused_attach_event_hides_memory(void)
 	teardown();
 }
 
+/*
+ * Issue 22 item 6: keys and attached handles draw on the node's one pool,
+ * max_reservations, with reservations (ENOBUFS), as docs/abi.md says; the
+ * statistic of live reservations still counts reservations only.
+ */
+static void test_one_pool(void)
+{
+	u64 h[4], ha;
+	int i;
+
+	/* A's and B's shares are 3 each; together they fill the pool of 4. */
+	setup_pool(true, 3, 4);
+	grant_whole_device();
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h[i]), 0);
+		CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, &h[2 + i]), 0);
+	}
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(share(&O1, A, h[0], 0x41), -ENOBUFS);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, h[3]), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h[0], 0x41), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h[1], 0x42), -EMFILE);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x41, NULL, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 3);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, h[2]), 0);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x41, &ha, NULL), 0);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 2);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LEDGER_CONSISTENT), 1);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), -ENOBUFS);
+	/* The last holder goes: its key and handle give their places back. */
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h[0]), 0);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, ha), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, NULL), -ENOBUFS);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
 /* Sharing costs unshared reservations nothing: still kmalloc-128. */
 static void test_reservation_size(void)
 {
@@ -295,5 +345,6 @@ void register_share_suite(void)
 	ADD_TEST(s, test_pin_dropped);
 	ADD_TEST(s, test_dead_agent_esrch);
 	ADD_TEST(s, test_refused_attach_event_hides_memory);
+	ADD_TEST(s, test_one_pool);
 	ADD_TEST(s, test_reservation_size);
 }
