@@ -16,16 +16,30 @@
  *    revokes to that agent's set; a batch takes its grantees' together.
  *    An admin's purge replaces sets under admin_lock without it, and moves
  *    agent->acl_gen, which a change checks before it publishes.
- *  - ledger->owners_lock (mutex) guards the list of open files alone, so
- *    that open() and close() never wait for an admin.
+ *  - ledger->owners_lock (mutex) guards the list of open files alone.
+ *    open() and close() take it for a list_add or list_del, but an
+ *    admin's self-check (STATS, /proc stats read by an admin) holds it
+ *    while it walks every file, so they do wait for that walk (issue 22
+ *    item 9: to be batched).
  *  - quota check-and-charge is a cmpxchg loop on the agent's per-device
  *    usage, then on the device's total: no lock.
  *  - device->lock (spinlock) guards that device's address-range index.
  *  - owner->lock (spinlock) guards one open file's reservations.
  *  - ledger->share_lock (spinlock) guards the shared-key table and the
- *    list of shared reservations; it is a leaf, never held with another.
+ *    list of shared reservations.  A leaf: nothing is taken under it;
+ *    the self-check takes it under admin_lock.
+ *  - ledger->dead_lock (spinlock) guards the list of destroyed agents.
+ *    A leaf, taken by the last gdl_agent_put() from any context (under
+ *    admin_lock, the binding table's mutex, or none) and by the
+ *    self-check under admin_lock.
+ *  - events->lock (spinlock) guards the event ring.  A leaf, taken under
+ *    admin_lock (destroy and hot-plug events), under a reader's
+ *    gdl_file read_lock, or alone; the readers' wait queue is woken only
+ *    after it is dropped.
  *  Lock order: acl_lock -> admin_lock -> owners_lock -> owner->lock ->
- *  device->lock.
+ *  device->lock; the PCI core's rescan/remove lock -> admin_lock
+ *  (gdl_pci.c); share_lock, dead_lock and events->lock innermost, each
+ *  alone.  None of the spinlocks is held across anything that sleeps.
  */
 #ifndef GDL_CORE_H
 #define GDL_CORE_H
