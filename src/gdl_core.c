@@ -108,6 +108,25 @@ static u32 gdl_limit(u32 want, u32 dflt)
 	return want ? want : dflt;
 }
 
+/*
+ * The module's default shares of agent @flags.  The default agent is
+ * every unbound process together, as in ABI 1.1 when there were no
+ * shares: a sixteenth of the pool would refuse a 1.1 program with EMFILE
+ * for what its neighbours hold, so its default is the whole pool.  An
+ * admin may still give it a share of its own (AGENT_LIMITS).
+ */
+static u32 gdl_default_res(struct gdl_ledger *l, u32 flags)
+{
+	return flags & GDL_AGENT_F_DEFAULT ? l->params.max_reservations :
+					     l->params.agent_max_reservations;
+}
+
+static u32 gdl_default_acl(struct gdl_ledger *l, u32 flags)
+{
+	return flags & GDL_AGENT_F_DEFAULT ? l->params.max_acl_entries :
+					     l->params.agent_max_acl_entries;
+}
+
 static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 			    u32 flags, u32 max_res, u32 max_acl, u32 *id)
 {
@@ -141,9 +160,8 @@ static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 	atomic_set(&a->nr_bindings, 0);
 	strscpy(a->name, name, sizeof(a->name));
 	a->default_quota = quota;
-	a->max_reservations = gdl_limit(max_res,
-					l->params.agent_max_reservations);
-	a->max_acl_entries = gdl_limit(max_acl, l->params.agent_max_acl_entries);
+	a->max_reservations = gdl_limit(max_res, gdl_default_res(l, flags));
+	a->max_acl_entries = gdl_limit(max_acl, gdl_default_acl(l, flags));
 	atomic_set(&a->nr_reservations, 0);
 	INIT_LIST_HEAD(&a->dead_node);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
@@ -215,9 +233,9 @@ int gdl_agent_set_limits(struct gdl_ledger *l, u32 id, u32 max_reservations,
 		goto out;
 	}
 	WRITE_ONCE(a->max_reservations,
-		   gdl_limit(max_reservations, l->params.agent_max_reservations));
+		   gdl_limit(max_reservations, gdl_default_res(l, a->flags)));
 	WRITE_ONCE(a->max_acl_entries,
-		   gdl_limit(max_acl_entries, l->params.agent_max_acl_entries));
+		   gdl_limit(max_acl_entries, gdl_default_acl(l, a->flags)));
 out:
 	mutex_unlock(&l->admin_lock);
 	return ret;
