@@ -831,6 +831,54 @@ struct gdl_reservation *gdl_hold_get(struct gdl_owner *o, u64 handle)
 	return r;
 }
 
+/* @o's first handle at or after @next (handles only grow), under o->lock. */
+struct rb_node *gdl_hold_first_from(struct gdl_owner *o, u64 next)
+{
+	struct rb_node *n = o->handles.rb_node, *found = NULL;
+
+	lockdep_assert_held(&o->lock);
+	while (n) {
+		struct gdl_hold *x = rb_entry(n, struct gdl_hold, owner_node);
+
+		if (x->handle >= next) {
+			found = n;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return found;
+}
+
+/*
+ * Up to @cap of @o's handles from *@next on, in handle order, into @buf,
+ * and *@next past them: what holds memory, for an admin to see whose
+ * file it is.  o->lock is held for one batch only.  Returns how many.
+ */
+u32 gdl_owner_holds(struct gdl_owner *o, u64 *next,
+		    struct gdl_hold_info *buf, u32 cap)
+{
+	struct rb_node *n;
+	u32 i = 0;
+
+	spin_lock(&o->lock);
+	for (n = gdl_hold_first_from(o, *next); n && i < cap;
+	     n = rb_next(n), i++) {
+		struct gdl_hold *h = rb_entry(n, struct gdl_hold, owner_node);
+		struct gdl_reservation *r = h->res;
+
+		buf[i].handle = h->handle;
+		buf[i].size = r->size;
+		buf[i].agent_id = r->agent_id;
+		buf[i].dev_index = r->dev_index;
+		buf[i].attached = h != &r->self;
+		buf[i].agent_dead = READ_ONCE(r->agent->dead);
+		*next = h->handle + 1;
+	}
+	spin_unlock(&o->lock);
+	return i;
+}
+
 /*
  * Charge @req to agent @a.  The caller passes its reference to @a along:
  * the reservation keeps it on success, and it is dropped on failure, so

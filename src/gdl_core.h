@@ -185,6 +185,16 @@ struct gdl_reservation {
 	struct rcu_head rcu;
 };
 
+/* One handle of an open file, as the admin's list of holders shows it. */
+struct gdl_hold_info {
+	u64 handle;
+	u64 size;
+	u32 agent_id;		/* charged: the reserving agent */
+	u32 dev_index;
+	bool attached;		/* RESERVATION_ATTACH made it */
+	bool agent_dead;	/* the charged agent was destroyed */
+};
+
 /* The reservations of one open file. */
 struct gdl_owner {
 	spinlock_t lock;	/* guards everything below */
@@ -284,6 +294,9 @@ u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len);
 struct gdl_reservation *gdl_hold_get(struct gdl_owner *o, u64 handle);
 void gdl_reservation_put(struct gdl_ledger *l, struct gdl_reservation *r);
 void gdl_hold_insert(struct gdl_owner *o, struct gdl_hold *h);
+struct rb_node *gdl_hold_first_from(struct gdl_owner *o, u64 next);
+u32 gdl_owner_holds(struct gdl_owner *o, u64 *next,
+		    struct gdl_hold_info *buf, u32 cap);
 
 /* gdl_share.c */
 void gdl_share_init(struct gdl_ledger *l);

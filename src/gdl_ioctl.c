@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
@@ -35,6 +36,7 @@ struct gdl_file {
 	 */
 	bool ev_all;		/* opened by an admin: every agent's events */
 	struct pid_namespace *pid_ns;	/* event pids are shown in this one */
+	struct pid *opener;	/* its thread group, for /proc holders */
 };
 
 /* Event readers sleep here; the ledger wakes them on every event. */
@@ -951,6 +953,7 @@ static int gdl_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	gf->ev_all = capable(CAP_SYS_ADMIN);
 	gf->pid_ns = get_pid_ns(task_active_pid_ns(current));
+	gf->opener = get_pid(task_tgid(current));
 	mutex_init(&gf->read_lock);
 	gdl_ident_cache_init(&gf->ident);
 	gf->ev_cursor = gdl_events_head(l);
@@ -965,10 +968,50 @@ static int gdl_release_file(struct inode *inode, struct file *file)
 	struct gdl_file *gf = file->private_data;
 
 	gdl_owner_fini(l, &gf->owner);
+	put_pid(gf->opener);
 	put_pid_ns(gf->pid_ns);
 	mutex_destroy(&gf->read_lock);
 	kfree(gf);
 	return 0;
+}
+
+/*
+ * /proc/gpu_dma_lock/holders: every handle of every open file, with the
+ * process that opened the file (in the reader's pid namespace; 0 when it
+ * has none there or is gone), so that an admin finds who holds memory,
+ * including memory charged to a destroyed agent, and can end it.  Each
+ * file is read in batches under its own lock; owners_lock is held across
+ * the walk, as for the admin's self-check.
+ */
+void gdl_holders_show(struct seq_file *m)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct gdl_hold_info hi[8];
+	struct gdl_owner *o;
+	u32 i, n;
+	u64 next;
+
+	seq_puts(m, "pid handle agent state device size kind\n");
+	mutex_lock(&l->owners_lock);
+	list_for_each_entry(o, &l->owners, ledger_node) {
+		struct gdl_file *gf = container_of(o, struct gdl_file, owner);
+		pid_t pid = pid_nr_ns(gf->opener, ns);
+
+		next = 0;
+		do {
+			n = gdl_owner_holds(o, &next, hi, ARRAY_SIZE(hi));
+			for (i = 0; i < n; i++)
+				seq_printf(m, "%d %llu %u %s %u %llu %s\n", pid,
+					   hi[i].handle, hi[i].agent_id,
+					   hi[i].agent_dead ? "destroyed" :
+							      "live",
+					   hi[i].dev_index, hi[i].size,
+					   hi[i].attached ? "attached" :
+							    "reserved");
+		} while (n == ARRAY_SIZE(hi));
+		cond_resched();
+	}
+	mutex_unlock(&l->owners_lock);
 }
 
 static const struct file_operations gdl_fops = {

@@ -48,6 +48,7 @@ void gdl_bind_forget_agent(struct gdl_ledger *l, u32 agent_id);
 void gdl_bind_exit(struct gdl_ledger *l);
 
 /* gdl_ioctl.c */
+void gdl_holders_show(struct seq_file *m);
 int gdl_chardev_init(void);
 void gdl_chardev_exit(void);
 

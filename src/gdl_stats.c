@@ -46,21 +46,7 @@ static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
 
 	do {
 		spin_lock(&o->lock);
-		/* The first handle at or after @next: handles only grow. */
-		n = o->handles.rb_node;
-		h = NULL;
-		while (n) {
-			struct gdl_hold *x =
-				rb_entry(n, struct gdl_hold, owner_node);
-
-			if (x->handle >= next) {
-				h = x;
-				n = n->rb_left;
-			} else {
-				n = n->rb_right;
-			}
-		}
-		n = h ? &h->owner_node : NULL;
+		n = gdl_hold_first_from(o, next);
 		for (i = 0; n && i < GDL_WALK_BATCH; i++, n = rb_next(n)) {
 			struct gdl_reservation *r;
 

@@ -327,6 +327,83 @@ static void test_one_pool(void)
 	teardown();
 }
 
+/*
+ * Issue 22 item 1, the reviewer's sequence: A reserves 768 MiB and shares
+ * it, B (quota 0) attaches, A revokes B's grant, A's file closes, the
+ * admin destroys A.  The charge stays (B's driver still maps the memory),
+ * and the admin can see who holds it: the handle in B's file names A,
+ * destroyed, its device and size.
+ */
+static void test_destroyed_exporter_visible(void)
+{
+	struct gdl_acl_entry e;
+	struct gdl_hold_info hi[4];
+	u64 h, hb, next = 0;
+	u32 a_id;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(gdl_quota_set(&L, B->id, GDL_ALL_DEVICES, 0), 0);
+	a_id = A->id;
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, 768 * MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 0x51), 0);
+	grant_whole_device();
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x51, &hb, NULL), 0);
+	/* The rule for a grant revoked under an attachment: it stays. */
+	e = acl_entry(B->id, A->id, D0, RW, 0, U64_MAX);
+	CU_ASSERT_EQUAL(gdl_acl_revoke(&L, &e, 1), 0);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x51, NULL, NULL), -EACCES);
+	gdl_owner_fini(&L, &O1);
+	gdl_owner_init(&L, &O1);
+	CU_ASSERT_EQUAL(gdl_agent_destroy(&L, a_id), 0);
+	CU_ASSERT_EQUAL(dev_info(&L, D0).used, 768 * MiB);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	/* The exporter's file holds nothing; the importer's names A. */
+	CU_ASSERT_EQUAL(gdl_owner_holds(&O1, &next, hi, 4), 0);
+	next = 0;
+	CU_ASSERT_EQUAL_FATAL(gdl_owner_holds(&O2, &next, hi, 4), 1);
+	CU_ASSERT_EQUAL(hi[0].handle, hb);
+	CU_ASSERT_EQUAL(hi[0].agent_id, a_id);
+	CU_ASSERT(hi[0].agent_dead);
+	CU_ASSERT(hi[0].attached);
+	CU_ASSERT_EQUAL(hi[0].dev_index, D0);
+	CU_ASSERT_EQUAL(hi[0].size, 768 * MiB);
+	CU_ASSERT_EQUAL(gdl_owner_holds(&O2, &next, hi, 4), 0);
+	/* The destroyed agent is still listed among the dead, charged. */
+	CU_ASSERT(!list_empty(&L.dead_agents));
+	CU_ASSERT_EQUAL(quota_of(&L, A, D0).usage, 768 * MiB);
+	/* Its holder's file closes (the admin ended B's processes). */
+	gdl_owner_fini(&L, &O2);
+	gdl_owner_init(&L, &O2);
+	CU_ASSERT_EQUAL(dev_info(&L, D0).used, 0);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
+/* gdl_owner_holds() goes through a file in batches, by handle. */
+static void test_holds_batches(void)
+{
+	struct gdl_hold_info hi[2];
+	u64 h[5], next = 0;
+	u32 n, seen = 0;
+	int i;
+
+	setup(true, 0);
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB + i, &h[i]), 0);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h[2]), 0);
+	while ((n = gdl_owner_holds(&O1, &next, hi, 2))) {
+		for (i = 0; i < (int)n; i++) {
+			CU_ASSERT(!hi[i].attached && !hi[i].agent_dead);
+			CU_ASSERT_EQUAL(hi[i].agent_id, A->id);
+			CU_ASSERT_NOT_EQUAL(hi[i].handle, h[2]);
+			CU_ASSERT_EQUAL(hi[i].size, MiB + (hi[i].handle - h[0]));
+		}
+		seen += n;
+	}
+	CU_ASSERT_EQUAL(seen, 4);
+	teardown();
+}
+
 /* Sharing costs unshared reservations nothing: still kmalloc-128. */
 static void test_reservation_size(void)
 {
@@ -346,5 +423,7 @@ void register_share_suite(void)
 	ADD_TEST(s, test_dead_agent_esrch);
 	ADD_TEST(s, test_refused_attach_event_hides_memory);
 	ADD_TEST(s, test_one_pool);
+	ADD_TEST(s, test_destroyed_exporter_visible);
+	ADD_TEST(s, test_holds_batches);
 	ADD_TEST(s, test_reservation_size);
 }

@@ -56,6 +56,9 @@ static int raw_ioctl(unsigned long cmd, void *arg)
 	return ioctl(gdlock_fd(g), cmd, arg) < 0 ? -errno : 0;
 }
 
+static int proc_col(const char *path, int key_col, const char *key, int col,
+		    char *val, size_t len);
+
 static int read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY), n;
@@ -1025,6 +1028,19 @@ static void test_share(void)
 	gdlock_close(exp);
 	T_TRUE(usage_of(agent_a, devs[0]) == 65536);
 	T_TRUE(usage_of(agent_b, devs[0]) == 0);
+	/* /proc holders: the importer's process holds A's memory. */
+	{
+		char id[16], v[32], who[16];
+
+		snprintf(id, sizeof(id), "%u", agent_a);
+		snprintf(who, sizeof(who), "%d", (int)pid);
+		T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 1, v,
+				  sizeof(v)), 0);
+		T_TRUE(!strcmp(v, who));
+		T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 7, v,
+				  sizeof(v)), 0);
+		T_TRUE(!strcmp(v, "attached"));
+	}
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
 	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
 	/* The importer exits: the last handle goes, and the charge. */
@@ -1147,7 +1163,7 @@ static void test_proc(void)
 		    strstr(buf, " tenant-a ") && strstr(buf, " tenant-b "));
 	/* ABI 1.3: each agent's shares, at the end of each of its rows. */
 	{
-		static const char hdr[] = "id name device quota usage peak reservations denied over max_reservations max_acl_entries\n";
+		static const char hdr[] = "id name device quota usage peak reservations denied over max_reservations max_acl_entries state\n";
 
 		T_TRUE(!strncmp(buf, hdr, strlen(hdr)));
 	}
@@ -1180,6 +1196,7 @@ static void test_proc(void)
 static void test_destroy(void)
 {
 	struct gdlock *g2 = xopen();
+	char id[16], me[16], v[32], buf[256];
 	uint64_t h;
 
 	t_section = "destroy";
@@ -1188,10 +1205,42 @@ static void test_destroy(void)
 	T_EXPECT(gdlock_agent_destroy(g, agent_a), 0);
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
 	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	/*
+	 * Issue 22 item 1: what holds memory stays visible.  The destroyed
+	 * agent keeps its rows in /proc agents (state destroyed), and
+	 * /proc holders names the file's process, the agent, the size.
+	 */
+	snprintf(id, sizeof(id), "%u", agent_a);
+	snprintf(me, sizeof(me), "%d", getpid());
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 1, id, 12, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "destroyed"));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 1, id, 5, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "4096"));
+	T_TRUE(read_file("/proc/gpu_dma_lock/holders", buf, sizeof(buf)) > 0 &&
+	       !strncmp(buf, "pid handle agent state device size kind\n", 40));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 1, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, me));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 4, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "destroyed"));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 6, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "4096"));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 7, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "reserved"));
 	/* Its processes are unbound now. */
 	T_EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), -ENOLINK);
 	gdlock_close(g2);
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	/* Released: gone from both. */
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 1, id, 12, v,
+			  sizeof(v)), -ENOENT);
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 1, v,
+			  sizeof(v)), -ENOENT);
 	T_EXPECT(gdlock_agent_destroy(g, agent_b), 0);
 	T_TRUE(stat_of(GDL_STAT_LIVE_AGENTS) == 1);
 	T_TRUE(stat_of(GDL_STAT_LIVE_ACL_ENTRIES) == 0);
