@@ -1078,6 +1078,7 @@ void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o)
 	spin_lock_init(&o->lock);
 	o->next_handle = 0;
 	o->handles = RB_ROOT;
+	o->cursor = false;
 	mutex_lock(&l->owners_lock);
 	list_add(&o->ledger_node, &l->owners);
 	mutex_unlock(&l->owners_lock);
@@ -1097,6 +1098,43 @@ void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o)
 		gdl_hold_drop(l, rb_entry(n, struct gdl_hold, owner_node));
 	}
 	atomic_dec(&l->nr_owners);
+}
+
+/*
+ * Call @fn for every open file, under owners_lock, which is let go between
+ * files: a cursor entry in the list keeps the walk's place meanwhile, so
+ * that open() and close() wait for one file at most.  Files opened during
+ * the walk may be missed, files closed are skipped; other walks' cursors
+ * are passed over.
+ */
+void gdl_owners_walk(struct gdl_ledger *l,
+		     void (*fn)(struct gdl_owner *o, void *arg), void *arg)
+{
+	struct gdl_owner cursor = { .cursor = true };
+	struct list_head *pos;
+	struct gdl_owner *o;
+
+	mutex_lock(&l->owners_lock);
+	list_add(&cursor.ledger_node, &l->owners);
+	for (;;) {
+		o = NULL;
+		for (pos = cursor.ledger_node.next; pos != &l->owners;
+		     pos = pos->next) {
+			o = list_entry(pos, struct gdl_owner, ledger_node);
+			if (!o->cursor)
+				break;
+			o = NULL;
+		}
+		if (!o)
+			break;
+		list_move(&cursor.ledger_node, &o->ledger_node);
+		fn(o, arg);
+		mutex_unlock(&l->owners_lock);
+		cond_resched();
+		mutex_lock(&l->owners_lock);
+	}
+	list_del(&cursor.ledger_node);
+	mutex_unlock(&l->owners_lock);
 }
 
 /* ---- the ledger ---- */

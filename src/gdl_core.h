@@ -17,10 +17,10 @@
  *    An admin's purge replaces sets under admin_lock without it, and moves
  *    agent->acl_gen, which a change checks before it publishes.
  *  - ledger->owners_lock (mutex) guards the list of open files alone.
- *    open() and close() take it for a list_add or list_del, but an
- *    admin's self-check (STATS, /proc stats read by an admin) holds it
- *    while it walks every file, so they do wait for that walk (issue 22
- *    item 9: to be batched).
+ *    open() and close() take it for a list_add or list_del; an admin's
+ *    walk over every file (the STATS self-check, /proc holders) holds it
+ *    for one file at a time (gdl_owners_walk()), so they wait for one
+ *    file's batch at most, never for the whole walk.
  *  - quota check-and-charge is a cmpxchg loop on the agent's per-device
  *    usage, then on the device's total: no lock.
  *  - device->lock (spinlock) guards that device's address-range index.
@@ -197,10 +197,11 @@ struct gdl_hold_info {
 
 /* The reservations of one open file. */
 struct gdl_owner {
-	spinlock_t lock;	/* guards everything below */
+	spinlock_t lock;	/* guards next_handle and handles */
 	u64 next_handle;
 	struct list_head ledger_node;	/* ledger->owners */
 	struct rb_root handles;		/* struct gdl_hold by handle */
+	bool cursor;	/* a walk's place in ledger->owners, no file */
 };
 
 #define GDL_EVENT_RING_SIZE	1024	/* a power of two */
@@ -287,6 +288,8 @@ int gdl_quota_get(struct gdl_ledger *l, struct gdl_agent *a, u32 dev,
 
 void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o);
 void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o);
+void gdl_owners_walk(struct gdl_ledger *l,
+		     void (*fn)(struct gdl_owner *o, void *arg), void *arg);
 int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		struct gdl_agent *a, struct gdl_reserve *req);
 int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle);

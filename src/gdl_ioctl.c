@@ -975,43 +975,39 @@ static int gdl_release_file(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* One file's rows of /proc/gpu_dma_lock/holders, under owners_lock. */
+static void gdl_holders_file(struct gdl_owner *o, void *arg)
+{
+	struct gdl_file *gf = container_of(o, struct gdl_file, owner);
+	struct seq_file *m = arg;
+	struct gdl_hold_info hi[8];
+	pid_t pid = pid_nr_ns(gf->opener, task_active_pid_ns(current));
+	u64 next = 0;
+	u32 i, n;
+
+	do {
+		n = gdl_owner_holds(o, &next, hi, ARRAY_SIZE(hi));
+		for (i = 0; i < n; i++)
+			seq_printf(m, "%d %llu %u %s %u %llu %s\n", pid,
+				   hi[i].handle, hi[i].agent_id,
+				   hi[i].agent_dead ? "destroyed" : "live",
+				   hi[i].dev_index, hi[i].size,
+				   hi[i].attached ? "attached" : "reserved");
+	} while (n == ARRAY_SIZE(hi));
+}
+
 /*
  * /proc/gpu_dma_lock/holders: every handle of every open file, with the
  * process that opened the file (in the reader's pid namespace; 0 when it
  * has none there or is gone), so that an admin finds who holds memory,
  * including memory charged to a destroyed agent, and can end it.  Each
- * file is read in batches under its own lock; owners_lock is held across
- * the walk, as for the admin's self-check.
+ * file is read in batches under its own lock, one file at a time under
+ * owners_lock (gdl_owners_walk()).
  */
 void gdl_holders_show(struct seq_file *m)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
-	struct gdl_hold_info hi[8];
-	struct gdl_owner *o;
-	u32 i, n;
-	u64 next;
-
 	seq_puts(m, "pid handle agent state device size kind\n");
-	mutex_lock(&l->owners_lock);
-	list_for_each_entry(o, &l->owners, ledger_node) {
-		struct gdl_file *gf = container_of(o, struct gdl_file, owner);
-		pid_t pid = pid_nr_ns(gf->opener, ns);
-
-		next = 0;
-		do {
-			n = gdl_owner_holds(o, &next, hi, ARRAY_SIZE(hi));
-			for (i = 0; i < n; i++)
-				seq_printf(m, "%d %llu %u %s %u %llu %s\n", pid,
-					   hi[i].handle, hi[i].agent_id,
-					   hi[i].agent_dead ? "destroyed" :
-							      "live",
-					   hi[i].dev_index, hi[i].size,
-					   hi[i].attached ? "attached" :
-							    "reserved");
-		} while (n == ARRAY_SIZE(hi));
-		cond_resched();
-	}
-	mutex_unlock(&l->owners_lock);
+	gdl_owners_walk(l, gdl_holders_file, m);
 }
 
 static const struct file_operations gdl_fops = {

@@ -166,7 +166,14 @@ static int gdl_proc_stats_show(struct seq_file *m, void *v)
 	struct gdl_stats s;
 	u32 i;
 
-	gdl_stats_snapshot(&gdl_ledger, &s, capable(CAP_SYS_ADMIN));
+	/*
+	 * The walk over every file is the admin's, decided by who opened
+	 * this file, as the kernel's own interfaces do, not by who reads it
+	 * (a root exporter reading a tenant's file makes no walk).
+	 */
+	gdl_stats_snapshot(&gdl_ledger, &s,
+			   file_ns_capable(m->file, &init_user_ns,
+					   CAP_SYS_ADMIN));
 	seq_puts(m, "name value\n");
 	for (i = 0; i < GDL_STAT_NR; i++)
 		seq_printf(m, "%s %llu\n", gdl_stat_names[i], s.counters[i]);

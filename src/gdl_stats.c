@@ -37,8 +37,15 @@ bool gdl_ledger_consistent(struct gdl_ledger *l)
  * never been shared, else from the ledger's list of shared reservations
  * (gdl_share_sum()), whichever files hold it now.
  */
-static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
+struct gdl_sums {
+	u64 rsum[GDL_MAX_DEVICES];
+	u64 rnr[GDL_MAX_DEVICES];
+};
+
+static void gdl_owner_sum(struct gdl_owner *o, void *arg)
 {
+	struct gdl_sums *s = arg;
+	u64 *rsum = s->rsum, *rnr = s->rnr;
 	struct gdl_hold *h;
 	struct rb_node *n;
 	u64 next = 0;
@@ -73,8 +80,7 @@ static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
 bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 {
 	u64 used[GDL_MAX_DEVICES] = { 0 }, nr[GDL_MAX_DEVICES] = { 0 };
-	u64 rsum[GDL_MAX_DEVICES] = { 0 }, rnr[GDL_MAX_DEVICES] = { 0 };
-	struct gdl_owner *o;
+	struct gdl_sums sums = { 0 };
 	u64 total_nr = 0;
 	struct gdl_agent *a;
 	bool ok = true;
@@ -118,13 +124,10 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 	if (!walk)
 		return ok;
 	/* The accounts must add up to the live reservations themselves. */
-	mutex_lock(&l->owners_lock);
-	list_for_each_entry(o, &l->owners, ledger_node)
-		gdl_owner_sum(o, rsum, rnr);
-	mutex_unlock(&l->owners_lock);
-	gdl_share_sum(l, rsum, rnr);
+	gdl_owners_walk(l, gdl_owner_sum, &sums);
+	gdl_share_sum(l, sums.rsum, sums.rnr);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
-		ok &= rsum[d] == used[d] && rnr[d] == nr[d];
+		ok &= sums.rsum[d] == used[d] && sums.rnr[d] == nr[d];
 	mutex_unlock(&l->admin_lock);
 	return ok;
 }
