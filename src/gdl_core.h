@@ -206,10 +206,17 @@ struct gdl_owner {
 
 #define GDL_EVENT_RING_SIZE	1024	/* a power of two */
 
+/* One agent slot's latest event, so that pending() need not scan. */
+struct gdl_event_last {
+	u32 agent;		/* its agent id (slots are reused) */
+	u64 next;		/* its seq + 1; 0: none */
+};
+
 /* The most recent events; readers keep their own cursor (a seq). */
 struct gdl_event_ring {
-	spinlock_t lock;	/* guards head and ev */
+	spinlock_t lock;	/* guards head, ev and last */
 	u64 head;		/* seq of the next event */
+	struct gdl_event_last *last;	/* by agent slot: nr_slots */
 	struct gdl_event ev[GDL_EVENT_RING_SIZE];
 };
 
