@@ -423,13 +423,44 @@ int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 }
 
 /*
+ * Insert a function no entry has the address of, under admin_lock.  Its
+ * name (the PCI address) may be another entry's, one an admin declared
+ * without that address: the GPU is managed anyway, as "pci-" and its
+ * name, or else unnamed, rather than left out (the caller logs it).
+ */
+static int gdl_device_plug_insert(struct gdl_ledger *l,
+				  const struct gdl_device_info *in,
+				  struct gdl_device *dev, u32 *index)
+{
+	size_t len = strnlen(in->name, sizeof(in->name));
+	struct gdl_device_info alt;
+	int ret;
+
+	ret = gdl_device_insert(l, in, GDL_DEV_F_PCI, dev, index);
+	if (ret != -EEXIST || !len)
+		return ret;
+	alt = *in;
+	memset(alt.name, 0, sizeof(alt.name));
+	if (len + 4 < sizeof(alt.name)) {
+		memcpy(alt.name, "pci-", 4);
+		memcpy(alt.name + 4, in->name, len);
+		ret = gdl_device_insert(l, &alt, GDL_DEV_F_PCI, dev, index);
+		if (ret != -EEXIST)
+			return ret;
+		memset(alt.name, 0, sizeof(alt.name));
+	}
+	return gdl_device_insert(l, &alt, GDL_DEV_F_PCI, dev, index);
+}
+
+/*
  * A PCI function that matches pci_ids is on the bus (found at load, or
  * hot-added).  An entry it left gone comes back live under the same
  * index, with its name, capacity, quotas, peer rights and ACL entries, so
  * that a driver rebind or a reset that re-enumerates the GPU loses no
  * policy.  Its ids are refreshed, in case another card took the slot.
  * Returns -EEXIST when the address is already managed (live, or declared
- * by an admin), so that discovery and the bus notifier may both see it.
+ * by an admin), so that discovery and the bus notifier may both see it;
+ * a name taken by another entry is not a reason to leave it unmanaged.
  */
 int gdl_device_plug(struct gdl_ledger *l, const struct gdl_device_info *in,
 		    u32 *index)
@@ -452,8 +483,10 @@ int gdl_device_plug(struct gdl_ledger *l, const struct gdl_device_info *in,
 		gdl_event_emit(l, GDL_EVENT_DEVICE_BACK, 0, 0, old->index, 0,
 			       0, 0);
 		ret = 0;
+	} else if (old) {
+		ret = -EEXIST;
 	} else {
-		ret = gdl_device_insert(l, in, GDL_DEV_F_PCI, dev, index);
+		ret = gdl_device_plug_insert(l, in, dev, index);
 		if (!ret)
 			dev = NULL;
 	}
