@@ -345,6 +345,62 @@ static bool gdl_device_info_valid(const struct gdl_device_info *in)
 	       in->pci_bdf <= 0xffff && in->capacity;
 }
 
+static void gdl_device_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct gdl_device, rcu));
+}
+
+/*
+ * Forget @dev, under admin_lock: -EBUSY while it has reservations.  ACL
+ * entries naming it go too, so that they cannot apply to a later device
+ * in its slot.
+ */
+static int gdl_device_forget(struct gdl_ledger *l, struct gdl_device *dev)
+{
+	struct gdl_acl_set **purge;
+	int ret;
+
+	lockdep_assert_held(&l->admin_lock);
+	ret = gdl_acl_purge_device_prepare(l, dev->index, &purge);
+	if (ret)
+		return ret;
+	WRITE_ONCE(dev->dead, true);
+	/* Pairs with the barrier in gdl_reserve(). */
+	smp_mb();
+	if (atomic64_read(&dev->nr_reservations)) {
+		WRITE_ONCE(dev->dead, false);
+		gdl_acl_purge_abort(l, purge);
+		return -EBUSY;
+	}
+	RCU_INIT_POINTER(l->devices[dev->index], NULL);
+	gdl_acl_purge_commit(l, purge);
+	call_rcu(&dev->rcu, gdl_device_free_rcu);
+	return 0;
+}
+
+/*
+ * Every slot is taken: forget a discovered entry that left the bus and
+ * holds nothing, and hand out its slot.  One that holds reservations
+ * keeps its index, so that it comes back under it.  -ENOSPC for none.
+ */
+static int gdl_device_reclaim(struct gdl_ledger *l, u32 *free)
+{
+	struct gdl_device *d;
+	u32 i;
+
+	for (i = 0; i < GDL_MAX_DEVICES; i++) {
+		d = gdl_device_locked(l, i);
+		if (!d || !(d->flags & GDL_DEV_F_PCI) || !READ_ONCE(d->gone) ||
+		    atomic64_read(&d->nr_reservations))
+			continue;
+		if (!gdl_device_forget(l, d)) {
+			*free = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
 /* Publish @dev from @in in a free slot, under admin_lock. */
 static int gdl_device_insert(struct gdl_ledger *l,
 			     const struct gdl_device_info *in, u32 flags,
@@ -365,7 +421,7 @@ static int gdl_device_insert(struct gdl_ledger *l,
 		    (in->name[0] && !strncmp(d->name, in->name, GDL_NAME_LEN)))
 			return -EEXIST;
 	}
-	if (free == GDL_MAX_DEVICES)
+	if (free == GDL_MAX_DEVICES && gdl_device_reclaim(l, &free))
 		return -ENOSPC;
 
 	dev->index = free;
@@ -572,40 +628,14 @@ out:
 	return ret;
 }
 
-static void gdl_device_free_rcu(struct rcu_head *head)
-{
-	kfree(container_of(head, struct gdl_device, rcu));
-}
-
 int gdl_device_remove(struct gdl_ledger *l, u32 index)
 {
-	struct gdl_acl_set **purge;
 	struct gdl_device *dev;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&l->admin_lock);
 	dev = gdl_device_locked(l, index);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
-	/* ACL entries naming it must not apply to a later device there. */
-	ret = gdl_acl_purge_device_prepare(l, index, &purge);
-	if (ret)
-		goto out;
-	WRITE_ONCE(dev->dead, true);
-	/* Pairs with the barrier in gdl_reserve(). */
-	smp_mb();
-	if (atomic64_read(&dev->nr_reservations)) {
-		WRITE_ONCE(dev->dead, false);
-		gdl_acl_purge_abort(l, purge);
-		ret = -EBUSY;
-		goto out;
-	}
-	RCU_INIT_POINTER(l->devices[index], NULL);
-	gdl_acl_purge_commit(l, purge);
-	call_rcu(&dev->rcu, gdl_device_free_rcu);
-out:
+	ret = dev ? gdl_device_forget(l, dev) : -ENODEV;
 	mutex_unlock(&l->admin_lock);
 	return ret;
 }
