@@ -108,6 +108,25 @@ static u32 gdl_limit(u32 want, u32 dflt)
 	return want ? want : dflt;
 }
 
+/*
+ * The module's default shares of agent @flags.  The default agent is
+ * every unbound process together, as in ABI 1.1 when there were no
+ * shares: a sixteenth of the pool would refuse a 1.1 program with EMFILE
+ * for what its neighbours hold, so its default is the whole pool.  An
+ * admin may still give it a share of its own (AGENT_LIMITS).
+ */
+static u32 gdl_default_res(struct gdl_ledger *l, u32 flags)
+{
+	return flags & GDL_AGENT_F_DEFAULT ? l->params.max_reservations :
+					     l->params.agent_max_reservations;
+}
+
+static u32 gdl_default_acl(struct gdl_ledger *l, u32 flags)
+{
+	return flags & GDL_AGENT_F_DEFAULT ? l->params.max_acl_entries :
+					     l->params.agent_max_acl_entries;
+}
+
 static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 			    u32 flags, u32 max_res, u32 max_acl, u32 *id)
 {
@@ -141,9 +160,8 @@ static int gdl_agent_insert(struct gdl_ledger *l, const char *name, u64 quota,
 	atomic_set(&a->nr_bindings, 0);
 	strscpy(a->name, name, sizeof(a->name));
 	a->default_quota = quota;
-	a->max_reservations = gdl_limit(max_res,
-					l->params.agent_max_reservations);
-	a->max_acl_entries = gdl_limit(max_acl, l->params.agent_max_acl_entries);
+	a->max_reservations = gdl_limit(max_res, gdl_default_res(l, flags));
+	a->max_acl_entries = gdl_limit(max_acl, gdl_default_acl(l, flags));
 	atomic_set(&a->nr_reservations, 0);
 	INIT_LIST_HEAD(&a->dead_node);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
@@ -215,9 +233,9 @@ int gdl_agent_set_limits(struct gdl_ledger *l, u32 id, u32 max_reservations,
 		goto out;
 	}
 	WRITE_ONCE(a->max_reservations,
-		   gdl_limit(max_reservations, l->params.agent_max_reservations));
+		   gdl_limit(max_reservations, gdl_default_res(l, a->flags)));
 	WRITE_ONCE(a->max_acl_entries,
-		   gdl_limit(max_acl_entries, l->params.agent_max_acl_entries));
+		   gdl_limit(max_acl_entries, gdl_default_acl(l, a->flags)));
 out:
 	mutex_unlock(&l->admin_lock);
 	return ret;
@@ -327,6 +345,62 @@ static bool gdl_device_info_valid(const struct gdl_device_info *in)
 	       in->pci_bdf <= 0xffff && in->capacity;
 }
 
+static void gdl_device_free_rcu(struct rcu_head *head)
+{
+	kfree(container_of(head, struct gdl_device, rcu));
+}
+
+/*
+ * Forget @dev, under admin_lock: -EBUSY while it has reservations.  ACL
+ * entries naming it go too, so that they cannot apply to a later device
+ * in its slot.
+ */
+static int gdl_device_forget(struct gdl_ledger *l, struct gdl_device *dev)
+{
+	struct gdl_acl_set **purge;
+	int ret;
+
+	lockdep_assert_held(&l->admin_lock);
+	ret = gdl_acl_purge_device_prepare(l, dev->index, &purge);
+	if (ret)
+		return ret;
+	WRITE_ONCE(dev->dead, true);
+	/* Pairs with the barrier in gdl_reserve(). */
+	smp_mb();
+	if (atomic64_read(&dev->nr_reservations)) {
+		WRITE_ONCE(dev->dead, false);
+		gdl_acl_purge_abort(l, purge);
+		return -EBUSY;
+	}
+	RCU_INIT_POINTER(l->devices[dev->index], NULL);
+	gdl_acl_purge_commit(l, purge);
+	call_rcu(&dev->rcu, gdl_device_free_rcu);
+	return 0;
+}
+
+/*
+ * Every slot is taken: forget a discovered entry that left the bus and
+ * holds nothing, and hand out its slot.  One that holds reservations
+ * keeps its index, so that it comes back under it.  -ENOSPC for none.
+ */
+static int gdl_device_reclaim(struct gdl_ledger *l, u32 *free)
+{
+	struct gdl_device *d;
+	u32 i;
+
+	for (i = 0; i < GDL_MAX_DEVICES; i++) {
+		d = gdl_device_locked(l, i);
+		if (!d || !(d->flags & GDL_DEV_F_PCI) || !READ_ONCE(d->gone) ||
+		    atomic64_read(&d->nr_reservations))
+			continue;
+		if (!gdl_device_forget(l, d)) {
+			*free = i;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
 /* Publish @dev from @in in a free slot, under admin_lock. */
 static int gdl_device_insert(struct gdl_ledger *l,
 			     const struct gdl_device_info *in, u32 flags,
@@ -347,7 +421,7 @@ static int gdl_device_insert(struct gdl_ledger *l,
 		    (in->name[0] && !strncmp(d->name, in->name, GDL_NAME_LEN)))
 			return -EEXIST;
 	}
-	if (free == GDL_MAX_DEVICES)
+	if (free == GDL_MAX_DEVICES && gdl_device_reclaim(l, &free))
 		return -ENOSPC;
 
 	dev->index = free;
@@ -405,13 +479,44 @@ int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 }
 
 /*
+ * Insert a function no entry has the address of, under admin_lock.  Its
+ * name (the PCI address) may be another entry's, one an admin declared
+ * without that address: the GPU is managed anyway, as "pci-" and its
+ * name, or else unnamed, rather than left out (the caller logs it).
+ */
+static int gdl_device_plug_insert(struct gdl_ledger *l,
+				  const struct gdl_device_info *in,
+				  struct gdl_device *dev, u32 *index)
+{
+	size_t len = strnlen(in->name, sizeof(in->name));
+	struct gdl_device_info alt;
+	int ret;
+
+	ret = gdl_device_insert(l, in, GDL_DEV_F_PCI, dev, index);
+	if (ret != -EEXIST || !len)
+		return ret;
+	alt = *in;
+	memset(alt.name, 0, sizeof(alt.name));
+	if (len + 4 < sizeof(alt.name)) {
+		memcpy(alt.name, "pci-", 4);
+		memcpy(alt.name + 4, in->name, len);
+		ret = gdl_device_insert(l, &alt, GDL_DEV_F_PCI, dev, index);
+		if (ret != -EEXIST)
+			return ret;
+		memset(alt.name, 0, sizeof(alt.name));
+	}
+	return gdl_device_insert(l, &alt, GDL_DEV_F_PCI, dev, index);
+}
+
+/*
  * A PCI function that matches pci_ids is on the bus (found at load, or
  * hot-added).  An entry it left gone comes back live under the same
  * index, with its name, capacity, quotas, peer rights and ACL entries, so
  * that a driver rebind or a reset that re-enumerates the GPU loses no
  * policy.  Its ids are refreshed, in case another card took the slot.
  * Returns -EEXIST when the address is already managed (live, or declared
- * by an admin), so that discovery and the bus notifier may both see it.
+ * by an admin), so that discovery and the bus notifier may both see it;
+ * a name taken by another entry is not a reason to leave it unmanaged.
  */
 int gdl_device_plug(struct gdl_ledger *l, const struct gdl_device_info *in,
 		    u32 *index)
@@ -434,8 +539,10 @@ int gdl_device_plug(struct gdl_ledger *l, const struct gdl_device_info *in,
 		gdl_event_emit(l, GDL_EVENT_DEVICE_BACK, 0, 0, old->index, 0,
 			       0, 0);
 		ret = 0;
+	} else if (old) {
+		ret = -EEXIST;
 	} else {
-		ret = gdl_device_insert(l, in, GDL_DEV_F_PCI, dev, index);
+		ret = gdl_device_plug_insert(l, in, dev, index);
 		if (!ret)
 			dev = NULL;
 	}
@@ -521,40 +628,14 @@ out:
 	return ret;
 }
 
-static void gdl_device_free_rcu(struct rcu_head *head)
-{
-	kfree(container_of(head, struct gdl_device, rcu));
-}
-
 int gdl_device_remove(struct gdl_ledger *l, u32 index)
 {
-	struct gdl_acl_set **purge;
 	struct gdl_device *dev;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&l->admin_lock);
 	dev = gdl_device_locked(l, index);
-	if (!dev) {
-		ret = -ENODEV;
-		goto out;
-	}
-	/* ACL entries naming it must not apply to a later device there. */
-	ret = gdl_acl_purge_device_prepare(l, index, &purge);
-	if (ret)
-		goto out;
-	WRITE_ONCE(dev->dead, true);
-	/* Pairs with the barrier in gdl_reserve(). */
-	smp_mb();
-	if (atomic64_read(&dev->nr_reservations)) {
-		WRITE_ONCE(dev->dead, false);
-		gdl_acl_purge_abort(l, purge);
-		ret = -EBUSY;
-		goto out;
-	}
-	RCU_INIT_POINTER(l->devices[index], NULL);
-	gdl_acl_purge_commit(l, purge);
-	call_rcu(&dev->rcu, gdl_device_free_rcu);
-out:
+	ret = dev ? gdl_device_forget(l, dev) : -ENODEV;
 	mutex_unlock(&l->admin_lock);
 	return ret;
 }
@@ -813,6 +894,54 @@ struct gdl_reservation *gdl_hold_get(struct gdl_owner *o, u64 handle)
 	return r;
 }
 
+/* @o's first handle at or after @next (handles only grow), under o->lock. */
+struct rb_node *gdl_hold_first_from(struct gdl_owner *o, u64 next)
+{
+	struct rb_node *n = o->handles.rb_node, *found = NULL;
+
+	lockdep_assert_held(&o->lock);
+	while (n) {
+		struct gdl_hold *x = rb_entry(n, struct gdl_hold, owner_node);
+
+		if (x->handle >= next) {
+			found = n;
+			n = n->rb_left;
+		} else {
+			n = n->rb_right;
+		}
+	}
+	return found;
+}
+
+/*
+ * Up to @cap of @o's handles from *@next on, in handle order, into @buf,
+ * and *@next past them: what holds memory, for an admin to see whose
+ * file it is.  o->lock is held for one batch only.  Returns how many.
+ */
+u32 gdl_owner_holds(struct gdl_owner *o, u64 *next,
+		    struct gdl_hold_info *buf, u32 cap)
+{
+	struct rb_node *n;
+	u32 i = 0;
+
+	spin_lock(&o->lock);
+	for (n = gdl_hold_first_from(o, *next); n && i < cap;
+	     n = rb_next(n), i++) {
+		struct gdl_hold *h = rb_entry(n, struct gdl_hold, owner_node);
+		struct gdl_reservation *r = h->res;
+
+		buf[i].handle = h->handle;
+		buf[i].size = r->size;
+		buf[i].agent_id = r->agent_id;
+		buf[i].dev_index = r->dev_index;
+		buf[i].attached = h != &r->self;
+		buf[i].agent_dead = READ_ONCE(r->agent->dead);
+		*next = h->handle + 1;
+	}
+	spin_unlock(&o->lock);
+	return i;
+}
+
 /*
  * Charge @req to agent @a.  The caller passes its reference to @a along:
  * the reservation keeps it on success, and it is dropped on failure, so
@@ -1012,6 +1141,7 @@ void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o)
 	spin_lock_init(&o->lock);
 	o->next_handle = 0;
 	o->handles = RB_ROOT;
+	o->cursor = false;
 	mutex_lock(&l->owners_lock);
 	list_add(&o->ledger_node, &l->owners);
 	mutex_unlock(&l->owners_lock);
@@ -1031,6 +1161,43 @@ void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o)
 		gdl_hold_drop(l, rb_entry(n, struct gdl_hold, owner_node));
 	}
 	atomic_dec(&l->nr_owners);
+}
+
+/*
+ * Call @fn for every open file, under owners_lock, which is let go between
+ * files: a cursor entry in the list keeps the walk's place meanwhile, so
+ * that open() and close() wait for one file at most.  Files opened during
+ * the walk may be missed, files closed are skipped; other walks' cursors
+ * are passed over.
+ */
+void gdl_owners_walk(struct gdl_ledger *l,
+		     void (*fn)(struct gdl_owner *o, void *arg), void *arg)
+{
+	struct gdl_owner cursor = { .cursor = true };
+	struct list_head *pos;
+	struct gdl_owner *o;
+
+	mutex_lock(&l->owners_lock);
+	list_add(&cursor.ledger_node, &l->owners);
+	for (;;) {
+		o = NULL;
+		for (pos = cursor.ledger_node.next; pos != &l->owners;
+		     pos = pos->next) {
+			o = list_entry(pos, struct gdl_owner, ledger_node);
+			if (!o->cursor)
+				break;
+			o = NULL;
+		}
+		if (!o)
+			break;
+		list_move(&cursor.ledger_node, &o->ledger_node);
+		fn(o, arg);
+		mutex_unlock(&l->owners_lock);
+		cond_resched();
+		mutex_lock(&l->owners_lock);
+	}
+	list_del(&cursor.ledger_node);
+	mutex_unlock(&l->owners_lock);
 }
 
 /* ---- the ledger ---- */

@@ -16,16 +16,30 @@
  *    revokes to that agent's set; a batch takes its grantees' together.
  *    An admin's purge replaces sets under admin_lock without it, and moves
  *    agent->acl_gen, which a change checks before it publishes.
- *  - ledger->owners_lock (mutex) guards the list of open files alone, so
- *    that open() and close() never wait for an admin.
+ *  - ledger->owners_lock (mutex) guards the list of open files alone.
+ *    open() and close() take it for a list_add or list_del; an admin's
+ *    walk over every file (the STATS self-check, /proc holders) holds it
+ *    for one file at a time (gdl_owners_walk()), so they wait for one
+ *    file's batch at most, never for the whole walk.
  *  - quota check-and-charge is a cmpxchg loop on the agent's per-device
  *    usage, then on the device's total: no lock.
  *  - device->lock (spinlock) guards that device's address-range index.
  *  - owner->lock (spinlock) guards one open file's reservations.
  *  - ledger->share_lock (spinlock) guards the shared-key table and the
- *    list of shared reservations; it is a leaf, never held with another.
+ *    list of shared reservations.  A leaf: nothing is taken under it;
+ *    the self-check takes it under admin_lock.
+ *  - ledger->dead_lock (spinlock) guards the list of destroyed agents.
+ *    A leaf, taken by the last gdl_agent_put() from any context (under
+ *    admin_lock, the binding table's mutex, or none) and by the
+ *    self-check under admin_lock.
+ *  - events->lock (spinlock) guards the event ring.  A leaf, taken under
+ *    admin_lock (destroy and hot-plug events), under a reader's
+ *    gdl_file read_lock, or alone; the readers' wait queue is woken only
+ *    after it is dropped.
  *  Lock order: acl_lock -> admin_lock -> owners_lock -> owner->lock ->
- *  device->lock.
+ *  device->lock; the PCI core's rescan/remove lock -> admin_lock
+ *  (gdl_pci.c); share_lock, dead_lock and events->lock innermost, each
+ *  alone.  None of the spinlocks is held across anything that sleeps.
  */
 #ifndef GDL_CORE_H
 #define GDL_CORE_H
@@ -171,20 +185,38 @@ struct gdl_reservation {
 	struct rcu_head rcu;
 };
 
+/* One handle of an open file, as the admin's list of holders shows it. */
+struct gdl_hold_info {
+	u64 handle;
+	u64 size;
+	u32 agent_id;		/* charged: the reserving agent */
+	u32 dev_index;
+	bool attached;		/* RESERVATION_ATTACH made it */
+	bool agent_dead;	/* the charged agent was destroyed */
+};
+
 /* The reservations of one open file. */
 struct gdl_owner {
-	spinlock_t lock;	/* guards everything below */
+	spinlock_t lock;	/* guards next_handle and handles */
 	u64 next_handle;
 	struct list_head ledger_node;	/* ledger->owners */
 	struct rb_root handles;		/* struct gdl_hold by handle */
+	bool cursor;	/* a walk's place in ledger->owners, no file */
 };
 
 #define GDL_EVENT_RING_SIZE	1024	/* a power of two */
 
+/* One agent slot's latest event, so that pending() need not scan. */
+struct gdl_event_last {
+	u32 agent;		/* its agent id (slots are reused) */
+	u64 next;		/* its seq + 1; 0: none */
+};
+
 /* The most recent events; readers keep their own cursor (a seq). */
 struct gdl_event_ring {
-	spinlock_t lock;	/* guards head and ev */
+	spinlock_t lock;	/* guards head, ev and last */
 	u64 head;		/* seq of the next event */
+	struct gdl_event_last *last;	/* by agent slot: nr_slots */
 	struct gdl_event ev[GDL_EVENT_RING_SIZE];
 };
 
@@ -205,6 +237,7 @@ struct gdl_ledger {
 	u32 nr_agents;			/* tenant agents, default excluded */
 	u16 next_gen;
 	u32 default_agent_id;
+	/* The pool max_reservations bounds: reservations, keys, handles. */
 	atomic_t nr_reservations;
 	atomic_t nr_acl_entries;
 	u32 nr_acl_granted;		/* owned by agents; under admin_lock */
@@ -215,7 +248,7 @@ struct gdl_ledger {
 	struct list_head owners;
 	/* Shared reservations (gdl_share.c), under share_lock. */
 	spinlock_t share_lock;
-	atomic_t nr_shared;		/* keys and attached holds */
+	atomic_t nr_shared;	/* keys and attached holds, of nr_reservations */
 	struct list_head shared;	/* reservations ever shared */
 	struct hlist_head share_hash[1 << GDL_SHARE_HASH_BITS];
 	struct gdl_hash_key share_seed;	/* per boot: keys cannot be aimed */
@@ -262,6 +295,8 @@ int gdl_quota_get(struct gdl_ledger *l, struct gdl_agent *a, u32 dev,
 
 void gdl_owner_init(struct gdl_ledger *l, struct gdl_owner *o);
 void gdl_owner_fini(struct gdl_ledger *l, struct gdl_owner *o);
+void gdl_owners_walk(struct gdl_ledger *l,
+		     void (*fn)(struct gdl_owner *o, void *arg), void *arg);
 int gdl_reserve(struct gdl_ledger *l, struct gdl_owner *o,
 		struct gdl_agent *a, struct gdl_reserve *req);
 int gdl_release(struct gdl_ledger *l, struct gdl_owner *o, u64 handle);
@@ -269,6 +304,9 @@ u32 gdl_range_owner(struct gdl_device *dev, u64 addr, u64 len);
 struct gdl_reservation *gdl_hold_get(struct gdl_owner *o, u64 handle);
 void gdl_reservation_put(struct gdl_ledger *l, struct gdl_reservation *r);
 void gdl_hold_insert(struct gdl_owner *o, struct gdl_hold *h);
+struct rb_node *gdl_hold_first_from(struct gdl_owner *o, u64 next);
+u32 gdl_owner_holds(struct gdl_owner *o, u64 *next,
+		    struct gdl_hold_info *buf, u32 cap);
 
 /* gdl_share.c */
 void gdl_share_init(struct gdl_ledger *l);

@@ -10,17 +10,26 @@
 
 #define GDL_EVENT_MASK	(GDL_EVENT_RING_SIZE - 1)
 
+/* After l->nr_slots is set. */
 int gdl_events_init(struct gdl_ledger *l)
 {
 	l->events = kvzalloc(sizeof(*l->events), GFP_KERNEL);
 	if (!l->events)
 		return -ENOMEM;
+	l->events->last = kvcalloc(l->nr_slots, sizeof(*l->events->last),
+				   GFP_KERNEL);
+	if (!l->events->last) {
+		kvfree(l->events);
+		l->events = NULL;
+		return -ENOMEM;
+	}
 	spin_lock_init(&l->events->lock);
 	return 0;
 }
 
 void gdl_events_fini(struct gdl_ledger *l)
 {
+	kvfree(l->events->last);
 	kvfree(l->events);
 	l->events = NULL;
 }
@@ -46,6 +55,8 @@ void gdl_event_emit(struct gdl_ledger *l, u32 type, u32 flags, u32 agent,
 	e->access = access;
 	e->value = value;
 	e->value2 = value2;
+	r->last[gdl_agent_slot(l, agent)].agent = agent;
+	r->last[gdl_agent_slot(l, agent)].next = r->head;
 	spin_unlock(&r->lock);
 	if (l->event_notify)
 		l->event_notify(l);
@@ -63,21 +74,31 @@ u64 gdl_events_head(struct gdl_ledger *l)
 
 /*
  * Is an event from @cursor on one that a reader of @filter_agent's (0: all)
- * may read?  At most the ring's size is scanned, under its lock.  A reader
- * that fell behind has a LOST record waiting.
+ * may read?  A reader that fell behind has a LOST record waiting.  O(1),
+ * called on every poll and wakeup of every reader: a filtered reader is
+ * answered from its agent's latest event (r->last), not by scanning the
+ * backlog of others' events.  An id that names no slot (none a caller
+ * resolves to) falls back to the scan.
  */
 bool gdl_events_pending(struct gdl_ledger *l, u64 cursor, u32 filter_agent)
 {
 	struct gdl_event_ring *r = l->events;
-	bool found = false;
+	u32 slot = gdl_agent_slot(l, filter_agent);
+	bool found;
 	u64 seq;
 
 	spin_lock(&r->lock);
-	if (cursor + GDL_EVENT_RING_SIZE < r->head)
-		found = true;
-	for (seq = cursor; seq < r->head && !found; seq++)
-		found = !filter_agent ||
-			r->ev[seq & GDL_EVENT_MASK].agent_id == filter_agent;
+	if (cursor + GDL_EVENT_RING_SIZE < r->head || !filter_agent) {
+		found = cursor < r->head;
+	} else if (slot) {
+		found = r->last[slot].agent == filter_agent &&
+			r->last[slot].next > cursor;
+	} else {
+		found = false;
+		for (seq = cursor; seq < r->head && !found; seq++)
+			found = r->ev[seq & GDL_EVENT_MASK].agent_id ==
+				filter_agent;
+	}
 	spin_unlock(&r->lock);
 	return found;
 }

@@ -18,6 +18,8 @@
 #include <linux/module.h>
 #include <linux/pid_namespace.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
+#include <linux/shmem_fs.h>
 #include <linux/uaccess.h>
 #include <linux/wait.h>
 
@@ -34,6 +36,7 @@ struct gdl_file {
 	 */
 	bool ev_all;		/* opened by an admin: every agent's events */
 	struct pid_namespace *pid_ns;	/* event pids are shown in this one */
+	struct pid *opener;	/* its thread group, for /proc holders */
 };
 
 /* Event readers sleep here; the ledger wakes them on every event. */
@@ -426,18 +429,43 @@ static int gdl_ioc_release(struct gdl_file *gf, void *arg)
 static const struct file_operations gdl_fops;
 
 /*
+ * Whether @f may be a GDL_SHARE_KEY_FD key.  A key holds its file open for
+ * as long as the reservation lives, so a file that can itself carry open
+ * files (a socket, an io_uring, binder, whose binderfs a user namespace
+ * can mount) could carry the ledger's own file: a reservation, agent,
+ * file and module that pin each other and never go.  So only what the
+ * interposer needs is accepted: shmem files (memfd, /dev/shm), which
+ * carry no file, and character devices whose major an admin allowed
+ * (share_key_majors, by default the NVIDIA driver's, whose export fds
+ * are its own device files).  Never this device, whatever its major.
+ */
+static bool gdl_share_key_file_ok(struct file *f)
+{
+	struct inode *inode = file_inode(f);
+	unsigned int i;
+
+	if (f->f_op == &gdl_fops)
+		return false;
+	if (S_ISREG(inode->i_mode))
+		return shmem_file(f);
+	if (!S_ISCHR(inode->i_mode))
+		return false;
+	for (i = 0; i < gdl_nr_key_majors; i++)
+		if (imajor(inode) == gdl_key_majors[i])
+			return true;
+	return false;
+}
+
+/*
  * The kernel's key for @s.  A GDL_SHARE_KEY_FD key is the open file's
  * address, with a reference in *@filep that keeps the address from being
- * reused while the key lives.  Only regular files (memfd) and character
- * devices (a GPU driver's export) may be keys: a socket, an io_uring or
- * this device could carry the ledger's own file, and a key holding that
- * open would never let it close.
+ * reused while the key lives; -EBADFD for a file that cannot be a key
+ * (gdl_share_key_file_ok()).
  */
 static int gdl_share_key_from(const struct gdl_reservation_share *s,
 			      struct gdl_share_key *key, struct file **filep)
 {
 	struct file *f;
-	umode_t mode;
 
 	memset(key, 0, sizeof(*key));
 	key->type = s->key_type;
@@ -454,10 +482,9 @@ static int gdl_share_key_from(const struct gdl_reservation_share *s,
 		f = s->fd >= 0 ? fget(s->fd) : NULL;
 		if (!f)
 			return -EBADF;
-		mode = file_inode(f)->i_mode;
-		if ((!S_ISREG(mode) && !S_ISCHR(mode)) || f->f_op == &gdl_fops) {
+		if (!gdl_share_key_file_ok(f)) {
 			fput(f);
-			return -EINVAL;
+			return -EBADFD;
 		}
 		memcpy(key->bytes, &f, sizeof(f));
 		*filep = f;
@@ -926,6 +953,7 @@ static int gdl_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	gf->ev_all = capable(CAP_SYS_ADMIN);
 	gf->pid_ns = get_pid_ns(task_active_pid_ns(current));
+	gf->opener = get_pid(task_tgid(current));
 	mutex_init(&gf->read_lock);
 	gdl_ident_cache_init(&gf->ident);
 	gf->ev_cursor = gdl_events_head(l);
@@ -940,10 +968,46 @@ static int gdl_release_file(struct inode *inode, struct file *file)
 	struct gdl_file *gf = file->private_data;
 
 	gdl_owner_fini(l, &gf->owner);
+	put_pid(gf->opener);
 	put_pid_ns(gf->pid_ns);
 	mutex_destroy(&gf->read_lock);
 	kfree(gf);
 	return 0;
+}
+
+/* One file's rows of /proc/gpu_dma_lock/holders, under owners_lock. */
+static void gdl_holders_file(struct gdl_owner *o, void *arg)
+{
+	struct gdl_file *gf = container_of(o, struct gdl_file, owner);
+	struct seq_file *m = arg;
+	struct gdl_hold_info hi[8];
+	pid_t pid = pid_nr_ns(gf->opener, task_active_pid_ns(current));
+	u64 next = 0;
+	u32 i, n;
+
+	do {
+		n = gdl_owner_holds(o, &next, hi, ARRAY_SIZE(hi));
+		for (i = 0; i < n; i++)
+			seq_printf(m, "%d %llu %u %s %u %llu %s\n", pid,
+				   hi[i].handle, hi[i].agent_id,
+				   hi[i].agent_dead ? "destroyed" : "live",
+				   hi[i].dev_index, hi[i].size,
+				   hi[i].attached ? "attached" : "reserved");
+	} while (n == ARRAY_SIZE(hi));
+}
+
+/*
+ * /proc/gpu_dma_lock/holders: every handle of every open file, with the
+ * process that opened the file (in the reader's pid namespace; 0 when it
+ * has none there or is gone), so that an admin finds who holds memory,
+ * including memory charged to a destroyed agent, and can end it.  Each
+ * file is read in batches under its own lock, one file at a time under
+ * owners_lock (gdl_owners_walk()).
+ */
+void gdl_holders_show(struct seq_file *m)
+{
+	seq_puts(m, "pid handle agent state device size kind\n");
+	gdl_owners_walk(l, gdl_holders_file, m);
 }
 
 static const struct file_operations gdl_fops = {

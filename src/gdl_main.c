@@ -28,6 +28,14 @@ static bool enforce = true;
 static char pci_ids_str[128] = "10de,1002";
 struct gdl_pci_id gdl_pci_ids[GDL_PCI_IDS_MAX];
 unsigned int gdl_nr_pci_ids;
+/*
+ * Character devices whose open files may be GDL_SHARE_KEY_FD keys: 195 is
+ * the NVIDIA driver's (/dev/nvidiactl, /dev/nvidiaN), which hands out the
+ * fds of cuMemExportToShareableHandle().  gdl_ioctl.c says why no other.
+ */
+static char key_majors_str[64] = "195";
+unsigned int gdl_key_majors[GDL_KEY_MAJORS_MAX];
+unsigned int gdl_nr_key_majors;
 
 /* default_quota: a size with an optional K/M/G/T suffix, or "unlimited". */
 static int gdl_param_set_size(const char *val, const struct kernel_param *kp)
@@ -164,6 +172,34 @@ static struct kparam_string gdl_pci_ids_kps = {
 	.string = pci_ids_str,
 };
 
+static int gdl_param_set_key_majors(const char *val,
+				    const struct kernel_param *kp)
+{
+	unsigned int majors[GDL_KEY_MAJORS_MAX], nr;
+
+	if (strlen(val) >= sizeof(key_majors_str) ||
+	    gdl_parse_majors(val, majors, GDL_KEY_MAJORS_MAX, &nr)) {
+		pr_err("share_key_majors: '%s' is not a list of up to %u character-device majors from 1 to %u (example: 195,509)\n",
+		       val, GDL_KEY_MAJORS_MAX, GDL_MAJOR_MAX);
+		return -EINVAL;
+	}
+	strscpy(key_majors_str, val, sizeof(key_majors_str));
+	strim(key_majors_str);
+	memcpy(gdl_key_majors, majors, sizeof(majors));
+	gdl_nr_key_majors = nr;
+	return 0;
+}
+
+static const struct kernel_param_ops gdl_key_majors_ops = {
+	.set = gdl_param_set_key_majors,
+	.get = param_get_string,
+};
+
+static struct kparam_string gdl_key_majors_kps = {
+	.maxlen = sizeof(key_majors_str),
+	.string = key_majors_str,
+};
+
 static struct gdl_uint_param gdl_max_agents_p = {
 	&max_agents, 1, GDL_MAX_AGENTS_LIMIT
 };
@@ -194,7 +230,7 @@ module_param_cb(max_agents, &gdl_uint_ops, &gdl_max_agents_p, 0444);
 MODULE_PARM_DESC(max_agents, "Most agents at once (1-65534; default 1024)");
 module_param_cb(max_reservations, &gdl_uint_ops, &gdl_max_res_p, 0444);
 MODULE_PARM_DESC(max_reservations,
-		 "Most live reservations, all files together (default 1048576)");
+		 "Most live reservations, shared-reservation keys and attached handles, all files together (default 1048576)");
 module_param_cb(max_acl_entries, &gdl_uint_ops, &gdl_max_acl_p, 0444);
 MODULE_PARM_DESC(max_acl_entries,
 		 "Most grants by agents, all together, and most admin ACL entries (default 1048576 each)");
@@ -212,6 +248,10 @@ MODULE_PARM_DESC(enforce,
 module_param_cb(pci_ids, &gdl_pci_ids_ops, &gdl_pci_ids_kps, 0444);
 MODULE_PARM_DESC(pci_ids,
 		 "PCI devices to manage: hex vendor[:device] list; a bare vendor means its display controllers (default 10de,1002)");
+module_param_cb(share_key_majors, &gdl_key_majors_ops, &gdl_key_majors_kps,
+		0444);
+MODULE_PARM_DESC(share_key_majors,
+		 "Character devices whose files may be fd keys of shared reservations: decimal majors (default 195, NVIDIA; empty: none)");
 
 static int __init gdl_init(void)
 {
@@ -235,6 +275,10 @@ static int __init gdl_init(void)
 	if (!gdl_nr_pci_ids &&
 	    gdl_parse_pci_ids(pci_ids_str, gdl_pci_ids, GDL_PCI_IDS_MAX,
 			      &gdl_nr_pci_ids))
+		return -EINVAL;
+	if (!gdl_nr_key_majors && key_majors_str[0] &&
+	    gdl_parse_majors(key_majors_str, gdl_key_majors,
+			     GDL_KEY_MAJORS_MAX, &gdl_nr_key_majors))
 		return -EINVAL;
 
 	ret = gdl_ledger_init(&gdl_ledger, &p);

@@ -20,6 +20,8 @@ extern struct gdl_ledger gdl_ledger;
 /* gdl_main.c: parameters as parsed at load */
 extern struct gdl_pci_id gdl_pci_ids[GDL_PCI_IDS_MAX];
 extern unsigned int gdl_nr_pci_ids;
+extern unsigned int gdl_key_majors[GDL_KEY_MAJORS_MAX];
+extern unsigned int gdl_nr_key_majors;
 
 /* gdl_bind.c */
 struct gdl_ident_cache {
@@ -46,6 +48,7 @@ void gdl_bind_forget_agent(struct gdl_ledger *l, u32 agent_id);
 void gdl_bind_exit(struct gdl_ledger *l);
 
 /* gdl_ioctl.c */
+void gdl_holders_show(struct seq_file *m);
 int gdl_chardev_init(void);
 void gdl_chardev_exit(void);
 

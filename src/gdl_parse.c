@@ -159,6 +159,38 @@ int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
 	return 0;
 }
 
+int gdl_parse_majors(const char *s, unsigned int *majors, unsigned int max,
+		     unsigned int *nr)
+{
+	const char *p = s;
+	unsigned int n = 0, v;
+
+	if (!s)
+		return -EINVAL;
+	while (*p && *p != '\n') {
+		if (n == max)
+			return -E2BIG;
+		if (*p < '0' || *p > '9')
+			return -EINVAL;
+		for (v = 0; *p >= '0' && *p <= '9'; p++) {
+			v = v * 10 + (*p - '0');
+			if (v > GDL_MAJOR_MAX)
+				return -EINVAL;
+		}
+		if (!v)
+			return -EINVAL;
+		majors[n++] = v;
+		if (*p == ',' && p[1] && p[1] != '\n')
+			p++;
+		else if (*p && *p != '\n')
+			return -EINVAL;
+	}
+	if (*p == '\n' && p[1])
+		return -EINVAL;
+	*nr = n;
+	return 0;
+}
+
 int gdl_parse_pci_addr(const char *s, unsigned int *domain, unsigned int *bdf)
 {
 	unsigned int first, second, dom = 0, bus, dev;

@@ -22,7 +22,16 @@ struct gdl_pci_id {
 	unsigned int device;	/* GDL_PCI_ANY_DEVICE: display-class only */
 };
 
+#define GDL_KEY_MAJORS_MAX	8
+#define GDL_MAJOR_MAX		4095	/* a dev_t major has 12 bits */
+
 int gdl_parse_size(const char *s, unsigned long long *out);
+/*
+ * "195" or "195,509": decimal character-device majors, 1 to GDL_MAJOR_MAX,
+ * at most @max of them (-E2BIG); the empty string is an empty list.
+ */
+int gdl_parse_majors(const char *s, unsigned int *majors, unsigned int max,
+		     unsigned int *nr);
 int gdl_parse_pci_ids(const char *s, struct gdl_pci_id *ids, unsigned int max,
 		      unsigned int *nr);
 /*

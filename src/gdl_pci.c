@@ -61,8 +61,15 @@ static void gdl_pci_plug(struct pci_dev *pdev)
 	ret = gdl_device_plug(&gdl_ledger, &in, &index);
 	if (ret == -EEXIST)	/* seen by both the walk and the notifier */
 		return;
-	if (ret)
+	if (ret) {
 		pci_warn(pdev, "not managed: error %d\n", ret);
+		return;
+	}
+	/* Its address was another entry's name: say which name it got. */
+	if (!gdl_device_info(&gdl_ledger, index, &in) &&
+	    strcmp(in.name, pci_name(pdev)))
+		pci_warn(pdev, "managed as gpu_dma_lock device %u named '%s': an admin's entry has the name %s\n",
+			 index, in.name, pci_name(pdev));
 	else
 		pci_info(pdev, "managed as gpu_dma_lock device %u\n", index);
 }

@@ -4,8 +4,8 @@
  *
  * Each file is a table with a header row and whitespace-separated columns
  * that only ever gain columns at the end.  version, devices and stats are
- * world-readable (no tenant data); agents, bindings and acl are root-only
- * (0400): they name every tenant and its usage, and a tenant reads its own
+ * world-readable (no tenant data); agents, bindings, acl and holders are
+ * root-only (0400): they name every tenant and its usage, and a tenant reads its own
  * account through GDL_IOC_QUOTA_GET instead.  check (root-writable) is the seed
  * prototype's way of asking for a DMA check, kept so that benchmarks can
  * compare it with the ioctl in one run.
@@ -61,36 +61,61 @@ static int gdl_proc_devices_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* @a's rows, one per device present; under rcu_read_lock(). */
+static void gdl_proc_agent_rows(struct seq_file *m, struct gdl_ledger *l,
+				struct gdl_agent *a, const char *state)
+{
+	u32 d;
+
+	for (d = 0; d < GDL_MAX_DEVICES; d++) {
+		struct gdl_usage *u = &a->usage[d];
+		u64 quota = READ_ONCE(u->quota);
+		u64 usage = atomic64_read(&u->usage);
+
+		if (!rcu_access_pointer(l->devices[d]))
+			continue;
+		seq_printf(m, "%u %s %u", a->id, a->name, d);
+		gdl_proc_u64(m, quota);
+		/* The agent's shares, on each of its rows, then its state. */
+		seq_printf(m, " %llu %lld %lld %lld %s %u %u %s\n", usage,
+			   atomic64_read(&u->peak),
+			   atomic64_read(&u->nr_reservations),
+			   atomic64_read(&u->denied),
+			   usage > quota ? "yes" : "no",
+			   READ_ONCE(a->max_reservations),
+			   READ_ONCE(a->max_acl_entries), state);
+	}
+}
+
+/*
+ * Live agents, then destroyed ones that something still references
+ * (reservations charged to them, keys, attached handles): whatever holds
+ * memory stays visible until it is released.
+ */
 static int gdl_proc_agents_show(struct seq_file *m, void *v)
 {
 	struct gdl_ledger *l = &gdl_ledger;
-	u32 slot, d;
+	struct gdl_agent *a;
+	u32 slot;
 
-	seq_puts(m, "id name device quota usage peak reservations denied over max_reservations max_acl_entries\n");
+	seq_puts(m, "id name device quota usage peak reservations denied over max_reservations max_acl_entries state\n");
 	rcu_read_lock();
 	for (slot = 1; slot < l->nr_slots; slot++) {
-		struct gdl_agent *a = rcu_dereference(l->agents[slot]);
-
-		for (d = 0; a && d < GDL_MAX_DEVICES; d++) {
-			struct gdl_usage *u = &a->usage[d];
-			u64 quota = READ_ONCE(u->quota);
-			u64 usage = atomic64_read(&u->usage);
-
-			if (!rcu_access_pointer(l->devices[d]))
-				continue;
-			seq_printf(m, "%u %s %u", a->id, a->name, d);
-			gdl_proc_u64(m, quota);
-			/* The agent's shares, on each of its rows. */
-			seq_printf(m, " %llu %lld %lld %lld %s %u %u\n", usage,
-				   atomic64_read(&u->peak),
-				   atomic64_read(&u->nr_reservations),
-				   atomic64_read(&u->denied),
-				   usage > quota ? "yes" : "no",
-				   READ_ONCE(a->max_reservations),
-				   READ_ONCE(a->max_acl_entries));
-		}
+		a = rcu_dereference(l->agents[slot]);
+		if (a)
+			gdl_proc_agent_rows(m, l, a, "live");
 	}
+	spin_lock(&l->dead_lock);
+	list_for_each_entry(a, &l->dead_agents, dead_node)
+		gdl_proc_agent_rows(m, l, a, "destroyed");
+	spin_unlock(&l->dead_lock);
 	rcu_read_unlock();
+	return 0;
+}
+
+static int gdl_proc_holders_show(struct seq_file *m, void *v)
+{
+	gdl_holders_show(m);
 	return 0;
 }
 
@@ -141,7 +166,14 @@ static int gdl_proc_stats_show(struct seq_file *m, void *v)
 	struct gdl_stats s;
 	u32 i;
 
-	gdl_stats_snapshot(&gdl_ledger, &s, capable(CAP_SYS_ADMIN));
+	/*
+	 * The walk over every file is the admin's, decided by who opened
+	 * this file, as the kernel's own interfaces do, not by who reads it
+	 * (a root exporter reading a tenant's file makes no walk).
+	 */
+	gdl_stats_snapshot(&gdl_ledger, &s,
+			   file_ns_capable(m->file, &init_user_ns,
+					   CAP_SYS_ADMIN));
 	seq_puts(m, "name value\n");
 	for (i = 0; i < GDL_STAT_NR; i++)
 		seq_printf(m, "%s %llu\n", gdl_stat_names[i], s.counters[i]);
@@ -238,6 +270,8 @@ int gdl_proc_init(void)
 				gdl_proc_bindings_show) ||
 	    !proc_create_single("acl", 0400, gdl_proc_dir,
 				gdl_proc_acl_show) ||
+	    !proc_create_single("holders", 0400, gdl_proc_dir,
+				gdl_proc_holders_show) ||
 	    !proc_create_single("stats", 0444, gdl_proc_dir,
 				gdl_proc_stats_show) ||
 	    !proc_create("check", 0644, gdl_proc_dir, &gdl_proc_check_ops)) {

@@ -75,28 +75,47 @@ static struct gdl_share_entry *gdl_share_find(struct gdl_ledger *l,
 
 /*
  * One more key or attached handle of agent @a: its share first, as for
- * reservations, then the node's pool.  Takes a reference on @a.
+ * reservations, then the node's pool (the one reservations draw on,
+ * l->nr_reservations; l->nr_shared says how much of it is keys and
+ * handles).  Takes a reference on @a.  A
+ * destroyed agent gets nothing (-ESRCH), as in gdl_reserve(): counted
+ * first (a fully ordered RMW), then checked, against the barrier in
+ * gdl_agent_destroy(), so that nothing is charged to an agent after its
+ * destroy returned.
  */
 static int gdl_share_count(struct gdl_ledger *l, struct gdl_agent *a)
 {
+	int ret;
+
 	if ((u32)atomic_inc_return(&a->nr_reservations) >
 	    READ_ONCE(a->max_reservations)) {
-		atomic_dec(&a->nr_reservations);
-		return -EMFILE;
+		ret = -EMFILE;
+		goto out_agent;
 	}
-	if ((u32)atomic_inc_return(&l->nr_shared) >
+	if ((u32)atomic_inc_return(&l->nr_reservations) >
 	    l->params.max_reservations) {
-		atomic_dec(&l->nr_shared);
-		atomic_dec(&a->nr_reservations);
-		return -ENOBUFS;
+		ret = -ENOBUFS;
+		goto out_pool;
 	}
+	if (READ_ONCE(a->dead)) {
+		ret = -ESRCH;
+		goto out_pool;
+	}
+	atomic_inc(&l->nr_shared);
 	refcount_inc(&a->ref);
 	return 0;
+
+out_pool:
+	atomic_dec(&l->nr_reservations);
+out_agent:
+	atomic_dec(&a->nr_reservations);
+	return ret;
 }
 
 static void gdl_share_uncount(struct gdl_ledger *l, struct gdl_agent *a)
 {
 	atomic_dec(&l->nr_shared);
+	atomic_dec(&l->nr_reservations);
 	atomic_dec(&a->nr_reservations);
 	gdl_agent_put(l, a);
 }
@@ -208,11 +227,12 @@ static bool gdl_attach_verdict(struct gdl_agent *a, struct gdl_reservation *r,
 
 /*
  * Give @o a handle on the reservation @key names, for agent @a, which
- * needs out->access on it by the DMA rule.  -ENOENT: no such key (or its
- * reservation is going); -ENODEV: its device is gone; -EACCES: the rule
- * refuses.  Whoever presents a key could map the memory through the driver
- * already, so telling these apart tells the caller nothing the driver
- * would not (and DEVICE_LIST tells anyone which devices are gone).
+ * needs out->access on it by the DMA rule.  -ESRCH: @a was destroyed;
+ * -ENOENT: no such key (or its reservation is going); -ENODEV: its device
+ * is gone; -EACCES: the rule refuses.  Whoever presents a key could map
+ * the memory through the driver already, so telling these apart tells the
+ * caller nothing the driver would not (and DEVICE_LIST tells anyone which
+ * devices are gone).
  */
 int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 		   struct gdl_agent *a, const struct gdl_share_key *key,
@@ -226,6 +246,9 @@ int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 
 	if (!rights || rights & ~(GDL_ACCESS_READ | GDL_ACCESS_WRITE))
 		return -EINVAL;
+	/* Before the rule: a destroyed agent has no rights to be refused. */
+	if (READ_ONCE(a->dead))
+		return -ESRCH;
 	spin_lock(&l->share_lock);
 	e = gdl_share_find(l, key);
 	/* A key is unlinked before its reservation is freed. */
@@ -241,10 +264,15 @@ int gdl_res_attach(struct gdl_ledger *l, struct gdl_owner *o,
 
 	if (!gdl_attach_verdict(a, r, rights, &verdict)) {
 		atomic64_inc(&a->usage[r->dev_index].denied);
+		/*
+		 * The event goes to the attacher's readers too: a refused
+		 * caller must not learn where or how large the exporter's
+		 * memory is (in audit mode it gets both with its handle).
+		 */
 		if (gdl_enforcing(l)) {
 			gdl_stat_inc(l->stats, GDL_STAT_DMA_DENIED);
 			gdl_event_emit(l, GDL_EVENT_DMA_DENIED, 0, a->id,
-				       r->dev_index, rights, r->addr, r->size);
+				       r->dev_index, rights, 0, 0);
 			ret = -EACCES;
 			goto out_put;
 		}

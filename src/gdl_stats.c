@@ -37,8 +37,15 @@ bool gdl_ledger_consistent(struct gdl_ledger *l)
  * never been shared, else from the ledger's list of shared reservations
  * (gdl_share_sum()), whichever files hold it now.
  */
-static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
+struct gdl_sums {
+	u64 rsum[GDL_MAX_DEVICES];
+	u64 rnr[GDL_MAX_DEVICES];
+};
+
+static void gdl_owner_sum(struct gdl_owner *o, void *arg)
 {
+	struct gdl_sums *s = arg;
+	u64 *rsum = s->rsum, *rnr = s->rnr;
 	struct gdl_hold *h;
 	struct rb_node *n;
 	u64 next = 0;
@@ -46,21 +53,7 @@ static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
 
 	do {
 		spin_lock(&o->lock);
-		/* The first handle at or after @next: handles only grow. */
-		n = o->handles.rb_node;
-		h = NULL;
-		while (n) {
-			struct gdl_hold *x =
-				rb_entry(n, struct gdl_hold, owner_node);
-
-			if (x->handle >= next) {
-				h = x;
-				n = n->rb_left;
-			} else {
-				n = n->rb_right;
-			}
-		}
-		n = h ? &h->owner_node : NULL;
+		n = gdl_hold_first_from(o, next);
 		for (i = 0; n && i < GDL_WALK_BATCH; i++, n = rb_next(n)) {
 			struct gdl_reservation *r;
 
@@ -87,8 +80,7 @@ static void gdl_owner_sum(struct gdl_owner *o, u64 *rsum, u64 *rnr)
 bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 {
 	u64 used[GDL_MAX_DEVICES] = { 0 }, nr[GDL_MAX_DEVICES] = { 0 };
-	u64 rsum[GDL_MAX_DEVICES] = { 0 }, rnr[GDL_MAX_DEVICES] = { 0 };
-	struct gdl_owner *o;
+	struct gdl_sums sums = { 0 };
 	u64 total_nr = 0;
 	struct gdl_agent *a;
 	bool ok = true;
@@ -126,18 +118,16 @@ bool gdl_ledger_check(struct gdl_ledger *l, bool walk)
 		ok &= nr[d] == (u64)atomic64_read(&dev->nr_reservations);
 		total_nr += nr[d];
 	}
-	ok &= total_nr == (u64)atomic_read(&l->nr_reservations);
+	ok &= total_nr + atomic_read(&l->nr_shared) ==
+	      (u64)atomic_read(&l->nr_reservations);
 	rcu_read_unlock();
 	if (!walk)
 		return ok;
 	/* The accounts must add up to the live reservations themselves. */
-	mutex_lock(&l->owners_lock);
-	list_for_each_entry(o, &l->owners, ledger_node)
-		gdl_owner_sum(o, rsum, rnr);
-	mutex_unlock(&l->owners_lock);
-	gdl_share_sum(l, rsum, rnr);
+	gdl_owners_walk(l, gdl_owner_sum, &sums);
+	gdl_share_sum(l, sums.rsum, sums.rnr);
 	for (d = 0; d < GDL_MAX_DEVICES; d++)
-		ok &= rsum[d] == used[d] && rnr[d] == nr[d];
+		ok &= sums.rsum[d] == used[d] && sums.rnr[d] == nr[d];
 	mutex_unlock(&l->admin_lock);
 	return ok;
 }
@@ -157,8 +147,9 @@ void gdl_stats_snapshot(struct gdl_ledger *l, struct gdl_stats *out,
 		devices += !!rcu_access_pointer(l->devices[i]);
 	rcu_read_unlock();
 	out->counters[GDL_STAT_LIVE_AGENTS] = READ_ONCE(l->nr_agents) + 1;
+	/* The pool less its keys and attached handles. */
 	out->counters[GDL_STAT_LIVE_RESERVATIONS] =
-		atomic_read(&l->nr_reservations);
+		atomic_read(&l->nr_reservations) - atomic_read(&l->nr_shared);
 	out->counters[GDL_STAT_LIVE_ACL_ENTRIES] =
 		atomic_read(&l->nr_acl_entries);
 	out->counters[GDL_STAT_LIVE_FILES] = atomic_read(&l->nr_owners);

@@ -232,7 +232,9 @@ struct gdl_release {
  *    CUDA IPC handle or pool export data: whoever holds them can map the
  *    memory, so they name it;
  *  - GDL_SHARE_KEY_FD: fd is an open file (a shareable handle passed over
- *    a UNIX socket); the same open file names it in every process.
+ *    a UNIX socket); the same open file names it in every process.  Only
+ *    shmem files (memfd) and character devices of the share_key_majors
+ *    parameter can be keys (else EBADFD).
  */
 #define GDL_SHARE_KEY_LEN	64
 #define GDL_SHARE_KEY_BYTES	1

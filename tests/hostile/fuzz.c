@@ -429,7 +429,7 @@ static int vfs_type(unsigned int type)
 static const int documented[] = {
 	ENOTTY, EINVAL, E2BIG, EFAULT, EOVERFLOW, EPERM, ENOLINK, ESRCH,
 	ENOENT, ENODEV, EEXIST, EBUSY, EDQUOT, ENOSPC, EADDRINUSE, EACCES,
-	EUSERS, ENOBUFS, EBADF, ENOMEM, EMFILE,
+	EUSERS, ENOBUFS, EBADF, ENOMEM, EMFILE, EBADFD,
 };
 
 static void account(int ret, unsigned long cmd)

@@ -766,10 +766,10 @@ static int suite_badinput(void)
 		t.fd = 0x7fffffff;
 		BI(GDL_IOC_RESERVATION_SHARE, t, -EBADF);
 		t.fd = fd;		/* the ledger itself: never a key */
-		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EBADFD);
 		T_TRUE(pipe(pfd) == 0);
-		t.fd = pfd[0];		/* not a regular file or device */
-		BI(GDL_IOC_RESERVATION_SHARE, t, -EINVAL);
+		t.fd = pfd[0];		/* can carry files: never a key */
+		BI(GDL_IOC_RESERVATION_SHARE, t, -EBADFD);
 		BI(GDL_IOC_RESERVATION_SHARE, s, 0);
 		BI(GDL_IOC_RESERVATION_SHARE, s, 0);	/* again: unchanged */
 

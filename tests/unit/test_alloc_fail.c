@@ -40,7 +40,8 @@ static void test_fail_ledger_init(void)
 	int sites;
 
 	sites = FAIL_EACH(gdl_ledger_init(&L, &p), (void)0, (void)0);
-	CU_ASSERT_EQUAL(sites, 4);	/* agents, stats, events, default */
+	/* agents, stats, events, their index by agent, default */
+	CU_ASSERT_EQUAL(sites, 5);
 	CU_ASSERT_EQUAL(L.nr_slots, p.max_agents + 2);
 	CU_ASSERT(gdl_ledger_consistent(&L));
 	gdl_ledger_destroy(&L);

@@ -318,6 +318,65 @@ static void test_remove_vs_reserve(void)
 	ledger_down(&L);
 }
 
+/* ---- walks against open and close (issue 22 item 9) ---- */
+
+static struct gdl_agent *WA;
+
+/* Files open, reserve and close while admins walk them all. */
+static void *file_churner(void *arg)
+{
+	struct gdl_owner o;
+	int i, j;
+
+	(void)arg;
+	for (i = 0; i < 300; i++) {
+		gdl_owner_init(&L, &o);
+		for (j = 0; j < 3; j++)
+			if (reserve(&L, &o, WA, 0, 1, NULL))
+				note_unexpected("churn reserve", j);
+		gdl_owner_fini(&L, &o);
+	}
+	return NULL;
+}
+
+static void *walker(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED))
+		(void)gdl_ledger_check(&L, true);
+	return NULL;
+}
+
+static void test_walk_vs_open_close(void)
+{
+	pthread_t t[NTHREADS];
+	struct gdl_owner keep;
+	int i;
+
+	ledger_up(&L, NULL);
+	add_dev(&L, "g", GiB);
+	WA = gdl_agent_get(&L, new_agent(&L, "w", GDL_QUOTA_UNLIMITED));
+	gdl_owner_init(&L, &keep);
+	CU_ASSERT_EQUAL(reserve(&L, &keep, WA, 0, 1, NULL), 0);
+	unexpected = 0;
+	stop = false;
+	pthread_create(&t[0], NULL, walker, NULL);
+	pthread_create(&t[1], NULL, walker, NULL);
+	for (i = 2; i < NTHREADS; i++)
+		pthread_create(&t[i], NULL, file_churner, NULL);
+	for (i = 2; i < NTHREADS; i++)
+		pthread_join(t[i], NULL);
+	__atomic_store_n(&stop, true, __ATOMIC_RELAXED);
+	pthread_join(t[0], NULL);
+	pthread_join(t[1], NULL);
+	CU_ASSERT_EQUAL(unexpected, 0);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	CU_ASSERT(list_is_singular(&L.owners));
+	gdl_owner_fini(&L, &keep);
+	gdl_agent_put(&L, WA);
+	ledger_down(&L);
+}
+
 void register_concurrency_suite(void)
 {
 	CU_pSuite s = CU_add_suite("concurrency", NULL, NULL);
@@ -326,4 +385,5 @@ void register_concurrency_suite(void)
 	ADD_TEST(s, test_dma_vs_grants);
 	ADD_TEST(s, test_destroy_vs_reserve);
 	ADD_TEST(s, test_remove_vs_reserve);
+	ADD_TEST(s, test_walk_vs_open_close);
 }

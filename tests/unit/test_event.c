@@ -94,10 +94,49 @@ static void test_event_filter_and_overrun(void)
 	ledger_down(&l);
 }
 
+/*
+ * Issue 22 item 8: pending() is O(1), whatever the backlog: it answers a
+ * filtered reader from the index of each agent's latest event, never by
+ * scanning the ring.  Shown by rewriting the ring behind its back: a scan
+ * would find the planted records, the index does not.
+ */
+static void test_event_pending_o1(void)
+{
+	struct gdl_ledger l;
+	u64 head, cursor;
+	u32 i;
+
+	ledger_up(&l, NULL);
+	gdl_event_emit(&l, GDL_EVENT_DMA_DENIED, 0, 17, 0, 0, 0, 0);
+	cursor = gdl_events_head(&l);
+	for (i = 0; i < GDL_EVENT_RING_SIZE - 1; i++)
+		gdl_event_emit(&l, GDL_EVENT_DMA_DENIED, 0, 1 + i % 15, 0,
+			       0, i, 0);
+	head = gdl_events_head(&l);
+	CU_ASSERT_TRUE(gdl_events_pending(&l, cursor, 0));
+	CU_ASSERT_TRUE(gdl_events_pending(&l, cursor, 12));
+	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor, 17));
+	CU_ASSERT_TRUE(gdl_events_pending(&l, cursor - 1, 17));
+	CU_ASSERT_FALSE(gdl_events_pending(&l, head, 12));
+	CU_ASSERT_FALSE(gdl_events_pending(&l, head, 0));
+	/* The ring says agent 17 everywhere; its index says nothing new. */
+	for (i = 0; i < GDL_EVENT_RING_SIZE; i++)
+		l.events->ev[i].agent_id = 17;
+	CU_ASSERT_FALSE(gdl_events_pending(&l, cursor, 17));
+	/* A reader that fell behind the ring has its LOST record waiting. */
+	gdl_event_emit(&l, GDL_EVENT_DMA_DENIED, 0, 12, 0, 0, 0, 0);
+	gdl_event_emit(&l, GDL_EVENT_DMA_DENIED, 0, 12, 0, 0, 0, 0);
+	CU_ASSERT_TRUE(gdl_events_pending(&l, cursor - 1, 17));
+	CU_ASSERT_TRUE(gdl_events_pending(&l, head, 12));
+	CU_ASSERT_FALSE(gdl_events_pending(&l, head, 13));
+	ledger_down(&l);
+}
+
 void register_event_suite(void)
 {
 	CU_pSuite s = CU_add_suite("event", NULL, NULL);
 
 	ADD_TEST(s, test_event_emission_points);
 	ADD_TEST(s, test_event_filter_and_overrun);
+	ADD_TEST(s, test_event_pending_o1);
 }

@@ -139,6 +139,73 @@ static void test_plug_admin_entries(void)
 }
 
 /*
+ * Issue 22 item 10: a hot-added GPU whose address-name an admin's entry
+ * (without that address) already uses is managed anyway, under another
+ * name, instead of being left out with EEXIST.
+ */
+static void test_plug_name_taken(void)
+{
+	u32 manual, other, idx, idx2;
+
+	ledger_up(&L, NULL);
+	manual = add_dev(&L, "0000:03:00.0", GiB);
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_A, &idx), 0);
+	CU_ASSERT_NOT_EQUAL(idx, manual);
+	CU_ASSERT_STRING_EQUAL(dev_info(&L, idx).name, "pci-0000:03:00.0");
+	CU_ASSERT_EQUAL(dev_info(&L, idx).flags, GDL_DEV_F_PCI);
+	/* Managed now: reported again, it is the same entry. */
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_A, &idx2), -EEXIST);
+	/* Both names taken: it goes unnamed rather than unmanaged. */
+	other = add_dev(&L, "0000:04:00.0", GiB);
+	CU_ASSERT_EQUAL(gdl_device_remove(&L, idx), 0);
+	CU_ASSERT_EQUAL(add_dev(&L, "pci-0000:04:00.0", GiB) != ~0U, 1);
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_B, &idx2), 0);
+	CU_ASSERT_STRING_EQUAL(dev_info(&L, idx2).name, "");
+	CU_ASSERT_NOT_EQUAL(idx2, other);
+	ledger_down(&L);
+}
+
+/*
+ * Issue 22 item 10: gone entries fill no slots for good.  With all 32
+ * taken, a gone entry that holds nothing is forgotten for a new device;
+ * one that holds a reservation keeps its index (it may come back).
+ */
+static void test_gone_reclaimed(void)
+{
+	struct gdl_agent *a;
+	u32 held, empty, idx, i;
+	char name[16];
+	u64 h;
+
+	ledger_up(&L, NULL);
+	gdl_owner_init(&L, &O);
+	a = gdl_agent_get(&L, new_agent(&L, "a", GDL_QUOTA_UNLIMITED));
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_A, &held), 0);
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_B, &empty), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O, a, held, 4096, &h), 0);
+	for (i = 2; i < GDL_MAX_DEVICES; i++) {
+		snprintf(name, sizeof(name), "d%u", i);
+		add_dev(&L, name, GiB);
+	}
+	CU_ASSERT_EQUAL(plug(0x2330, 0x0500, &idx), -ENOSPC);
+	CU_ASSERT_EQUAL(unplug(BDF_A), 0);
+	/* Only a gone entry that holds something: still no room. */
+	CU_ASSERT_EQUAL(plug(0x2330, 0x0500, &idx), -ENOSPC);
+	CU_ASSERT_EQUAL(unplug(BDF_B), 0);
+	CU_ASSERT_EQUAL(plug(0x2330, 0x0500, &idx), 0);
+	CU_ASSERT_EQUAL(idx, empty);
+	CU_ASSERT_EQUAL(dev_info(&L, idx).pci_bdf, 0x0500);
+	/* The one that holds memory comes back under its index. */
+	CU_ASSERT_EQUAL(plug(0x2330, BDF_A, &idx), 0);
+	CU_ASSERT_EQUAL(idx, held);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O, h), 0);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	gdl_owner_fini(&L, &O);
+	gdl_agent_put(&L, a);
+	ledger_down(&L);
+}
+
+/*
  * gdl_reserve() takes over the caller's reference: the reservation keeps
  * it, every failure drops it (reserve_req() hands one in, as the ioctl's
  * caller lookup does), so the fast path takes one reference, not two.
@@ -245,6 +312,8 @@ void register_hotplug_suite(void)
 
 	ADD_TEST(s, test_gone_and_back);
 	ADD_TEST(s, test_plug_admin_entries);
+	ADD_TEST(s, test_plug_name_taken);
+	ADD_TEST(s, test_gone_reclaimed);
 	ADD_TEST(s, test_reserve_reference);
 	ADD_TEST(s, test_gone_share_and_events);
 }

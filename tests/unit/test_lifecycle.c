@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Ledger, agent and device lifecycles. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "helpers.h"
@@ -515,6 +516,52 @@ static void test_many_handles(void)
 	ledger_down(&L);
 }
 
+/*
+ * Issue 22 item 9: the admin's walk over every open file (the STATS
+ * self-check, /proc holders) lets go of owners_lock between files, so a
+ * tenant's open() or close() waits for one file's batch at most, never
+ * for the whole walk.  Seen from the points where the walk may
+ * reschedule: at some of them owners_lock must be free.
+ */
+static struct gdl_ledger WL;
+static int walk_free, walk_held;
+
+static void walk_resched(void)
+{
+	if (pthread_mutex_trylock(&WL.owners_lock.m) == 0) {
+		walk_free++;
+		pthread_mutex_unlock(&WL.owners_lock.m);
+	} else {
+		walk_held++;
+	}
+}
+
+static void test_walk_lets_go_between_files(void)
+{
+	struct gdl_owner o[4];
+	struct gdl_agent *a;
+	int i, j;
+	u32 d;
+
+	ledger_up(&WL, NULL);
+	d = add_dev(&WL, "g", GiB);
+	a = gdl_agent_get(&WL, new_agent(&WL, "w", GDL_QUOTA_UNLIMITED));
+	for (i = 0; i < 4; i++) {
+		gdl_owner_init(&WL, &o[i]);
+		for (j = 0; j < 3; j++)
+			CU_ASSERT_EQUAL(reserve(&WL, &o[i], a, d, 1, NULL), 0);
+	}
+	walk_free = walk_held = 0;
+	gdl_test_resched_hook = walk_resched;
+	CU_ASSERT(gdl_ledger_consistent(&WL));
+	gdl_test_resched_hook = NULL;
+	CU_ASSERT(walk_free >= 3);
+	for (i = 0; i < 4; i++)
+		gdl_owner_fini(&WL, &o[i]);
+	gdl_agent_put(&WL, a);
+	ledger_down(&WL);
+}
+
 void register_lifecycle_suite(void)
 {
 	CU_pSuite s = CU_add_suite("lifecycle", NULL, NULL);
@@ -532,4 +579,5 @@ void register_lifecycle_suite(void)
 	ADD_TEST(s, test_stats_snapshot);
 	ADD_TEST(s, test_self_check_walk);
 	ADD_TEST(s, test_many_handles);
+	ADD_TEST(s, test_walk_lets_go_between_files);
 }

@@ -239,6 +239,40 @@ static void test_default_share(void)
 	CU_ASSERT_EQUAL(gdl_default_share(5000, 1000), 1000);	/* capped */
 }
 
+/* share_key_majors (issue 22 item 2): decimal majors, comma-separated. */
+static void test_key_majors(void)
+{
+	unsigned int m[GDL_KEY_MAJORS_MAX], nr = 99;
+
+	CU_ASSERT_EQUAL(gdl_parse_majors("195", m, 8, &nr), 0);
+	CU_ASSERT_EQUAL(nr, 1);
+	CU_ASSERT_EQUAL(m[0], 195);
+	CU_ASSERT_EQUAL(gdl_parse_majors("195,509,4095\n", m, 8, &nr), 0);
+	CU_ASSERT_EQUAL(nr, 3);
+	CU_ASSERT_EQUAL(m[1], 509);
+	CU_ASSERT_EQUAL(m[2], 4095);
+	/* Empty: no character device is a key. */
+	nr = 99;
+	CU_ASSERT_EQUAL(gdl_parse_majors("", m, 8, &nr), 0);
+	CU_ASSERT_EQUAL(nr, 0);
+	nr = 99;
+	CU_ASSERT_EQUAL(gdl_parse_majors("\n", m, 8, &nr), 0);
+	CU_ASSERT_EQUAL(nr, 0);
+	CU_ASSERT_EQUAL(gdl_parse_majors("1,2", m, 2, &nr), 0);
+	CU_ASSERT_EQUAL(gdl_parse_majors("1,2,3", m, 2, &nr), -E2BIG);
+	/* 0 is no major; 4096 is past the 12 bits a major has. */
+	CU_ASSERT_EQUAL(gdl_parse_majors("0", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors("4096", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors("99999999999", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors("0xc3", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors("195,", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors(",195", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors("195 ", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors("-1", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors("1\n2", m, 8, &nr), -EINVAL);
+	CU_ASSERT_EQUAL(gdl_parse_majors(NULL, m, 8, &nr), -EINVAL);
+}
+
 void register_parse_suite(void)
 {
 	CU_pSuite s = CU_add_suite("parse", NULL, NULL);
@@ -253,4 +287,5 @@ void register_parse_suite(void)
 	ADD_TEST(s, test_pci_addr);
 	ADD_TEST(s, test_pci_addr_garbage);
 	ADD_TEST(s, test_default_share);
+	ADD_TEST(s, test_key_majors);
 }

@@ -320,6 +320,49 @@ static void test_max_reservations(void)
 	teardown(a);
 }
 
+/*
+ * Issue 22 item 11: the default agent is every unbound process together,
+ * as in ABI 1.1, when there were no shares: its share is the whole pool
+ * unless an admin sets one, so a 1.1 program never meets EMFILE.
+ */
+static void test_default_agent_share(void)
+{
+	struct gdl_params p = test_params();
+	struct gdl_agent_info info[3];
+	struct gdl_agent *a, *def;
+	u32 d, i, n;
+
+	p.max_reservations = 6;
+	p.agent_max_reservations = 2;
+	p.max_acl_entries = 8;
+	p.agent_max_acl_entries = 2;
+	a = setup(&p, GDL_QUOTA_UNLIMITED, GiB, &d);
+	def = gdl_agent_get(&L, L.default_agent_id);
+	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O, a, d, 10, NULL), -EMFILE);
+	for (i = 0; i < 4; i++)
+		CU_ASSERT_EQUAL(reserve(&L, &O, def, d, 10, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O, def, d, 10, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 3, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT_EQUAL(info[0].id, L.default_agent_id);
+	CU_ASSERT_EQUAL(info[0].max_reservations, 6);
+	CU_ASSERT_EQUAL(info[0].max_acl_entries, 8);
+	CU_ASSERT_EQUAL(info[1].max_reservations, 2);
+	/* An admin may bound it; 0 gives it the whole pool back. */
+	CU_ASSERT_EQUAL(gdl_agent_set_limits(&L, def->id, 3, 0), 0);
+	CU_ASSERT_EQUAL(READ_ONCE(def->max_reservations), 3);
+	CU_ASSERT_EQUAL(READ_ONCE(def->max_acl_entries), 8);
+	CU_ASSERT_EQUAL(gdl_agent_set_limits(&L, def->id, 0, 0), 0);
+	CU_ASSERT_EQUAL(READ_ONCE(def->max_reservations), 6);
+	CU_ASSERT_EQUAL(gdl_agent_set_limits(&L, a->id, 0, 0), 0);
+	CU_ASSERT_EQUAL(READ_ONCE(a->max_reservations), 2);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	gdl_agent_put(&L, def);
+	teardown(a);
+}
+
 static void test_release_unknown(void)
 {
 	struct gdl_owner o2;
@@ -448,6 +491,7 @@ void register_quota_suite(void)
 	ADD_TEST(s, test_capacity);
 	ADD_TEST(s, test_audit_mode);
 	ADD_TEST(s, test_max_reservations);
+	ADD_TEST(s, test_default_agent_share);
 	ADD_TEST(s, test_release_unknown);
 	ADD_TEST(s, test_owner_fini_releases_all);
 	ADD_TEST(s, test_address_ranges);

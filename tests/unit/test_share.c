@@ -17,12 +17,14 @@ static void count_unpin(void *pin)
 	unpinned++;
 }
 
-static void setup(bool enforce, u32 share)
+static void setup_pool(bool enforce, u32 share, u32 pool)
 {
 	struct gdl_params p = test_params();
 
 	p.enforce = enforce;
 	p.agent_max_reservations = share;
+	if (pool)
+		p.max_reservations = pool;
 	ledger_up(&L, &p);
 	L.share_unpin = count_unpin;
 	unpinned = 0;
@@ -31,6 +33,11 @@ static void setup(bool enforce, u32 share)
 	D0 = add_dev(&L, "gpu0", GiB);
 	A = gdl_agent_get(&L, new_agent(&L, "A", GDL_QUOTA_UNLIMITED));
 	B = gdl_agent_get(&L, new_agent(&L, "B", GDL_QUOTA_UNLIMITED));
+}
+
+static void setup(bool enforce, u32 share)
+{
+	setup_pool(enforce, share, 0);
 }
 
 static void teardown(void)
@@ -227,6 +234,176 @@ static void test_pin_dropped(void)
 	teardown();
 }
 
+/*
+ * Issue 22 item 7: a destroyed agent shares and attaches nothing, as it
+ * reserves nothing (-ESRCH), through a reference taken before the destroy.
+ */
+static void test_dead_agent_esrch(void)
+{
+	u64 h, hb;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 0x21), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, &hb), 0);
+	CU_ASSERT_EQUAL(gdl_agent_destroy(&L, B->id), 0);
+	/* B's stale reference: no key, no handle, nothing charged to it. */
+	CU_ASSERT_EQUAL(share(&O2, B, hb, 0x22), -ESRCH);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x21, NULL, NULL), -ESRCH);
+	CU_ASSERT_EQUAL(atomic_read(&B->nr_reservations), 1);
+	CU_ASSERT_EQUAL(owner_count(&O2), 1);
+	/* Its own reservation's key is refused too, whoever shares it. */
+	CU_ASSERT_EQUAL(attach(&O1, A, 0x22, NULL, NULL), -ENOENT);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
+/*
+ * Issue 22 item 3: a refused ATTACH tells the attacher's reader nothing of
+ * the exporter's memory: its DMA_DENIED event has no address or size.
+ */
+static void test_refused_attach_event_hides_memory(void)
+{
+	struct gdl_event ev[4];
+	u64 h, cursor;
+	u32 n;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(reserve_at(&L, &O1, A, D0, 0x7e570000, 0x30000, &h),
+			0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 0x31), 0);
+	cursor = gdl_events_head(&L);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x31, NULL, NULL), -EACCES);
+	n = gdl_events_read(&L, &cursor, B->id, ev, 4);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(ev[0].type, GDL_EVENT_DMA_DENIED);
+	CU_ASSERT_EQUAL(ev[0].agent_id, B->id);
+	CU_ASSERT_EQUAL(ev[0].access, RW);
+	CU_ASSERT_EQUAL(ev[0].value, 0);
+	CU_ASSERT_EQUAL(ev[0].value2, 0);
+	teardown();
+}
+
+/*
+ * Issue 22 item 6: keys and attached handles draw on the node's one pool,
+ * max_reservations, with reservations (ENOBUFS), as docs/abi.md says; the
+ * statistic of live reservations still counts reservations only.
+ */
+static void test_one_pool(void)
+{
+	u64 h[4], ha;
+	int i;
+
+	/* A's and B's shares are 3 each; together they fill the pool of 4. */
+	setup_pool(true, 3, 4);
+	grant_whole_device();
+	for (i = 0; i < 2; i++) {
+		CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h[i]), 0);
+		CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, &h[2 + i]), 0);
+	}
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(share(&O1, A, h[0], 0x41), -ENOBUFS);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, h[3]), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h[0], 0x41), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h[1], 0x42), -EMFILE);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x41, NULL, NULL), -ENOBUFS);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 3);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, h[2]), 0);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x41, &ha, NULL), 0);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_RESERVATIONS), 2);
+	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LEDGER_CONSISTENT), 1);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), -ENOBUFS);
+	/* The last holder goes: its key and handle give their places back. */
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h[0]), 0);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, ha), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O2, B, D0, MiB, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, NULL), 0);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, NULL), -ENOBUFS);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
+/*
+ * Issue 22 item 1, the reviewer's sequence: A reserves 768 MiB and shares
+ * it, B (quota 0) attaches, A revokes B's grant, A's file closes, the
+ * admin destroys A.  The charge stays (B's driver still maps the memory),
+ * and the admin can see who holds it: the handle in B's file names A,
+ * destroyed, its device and size.
+ */
+static void test_destroyed_exporter_visible(void)
+{
+	struct gdl_acl_entry e;
+	struct gdl_hold_info hi[4];
+	u64 h, hb, next = 0;
+	u32 a_id;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(gdl_quota_set(&L, B->id, GDL_ALL_DEVICES, 0), 0);
+	a_id = A->id;
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, 768 * MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 0x51), 0);
+	grant_whole_device();
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x51, &hb, NULL), 0);
+	/* The rule for a grant revoked under an attachment: it stays. */
+	e = acl_entry(B->id, A->id, D0, RW, 0, U64_MAX);
+	CU_ASSERT_EQUAL(gdl_acl_revoke(&L, &e, 1), 0);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x51, NULL, NULL), -EACCES);
+	gdl_owner_fini(&L, &O1);
+	gdl_owner_init(&L, &O1);
+	CU_ASSERT_EQUAL(gdl_agent_destroy(&L, a_id), 0);
+	CU_ASSERT_EQUAL(dev_info(&L, D0).used, 768 * MiB);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	/* The exporter's file holds nothing; the importer's names A. */
+	CU_ASSERT_EQUAL(gdl_owner_holds(&O1, &next, hi, 4), 0);
+	next = 0;
+	CU_ASSERT_EQUAL_FATAL(gdl_owner_holds(&O2, &next, hi, 4), 1);
+	CU_ASSERT_EQUAL(hi[0].handle, hb);
+	CU_ASSERT_EQUAL(hi[0].agent_id, a_id);
+	CU_ASSERT(hi[0].agent_dead);
+	CU_ASSERT(hi[0].attached);
+	CU_ASSERT_EQUAL(hi[0].dev_index, D0);
+	CU_ASSERT_EQUAL(hi[0].size, 768 * MiB);
+	CU_ASSERT_EQUAL(gdl_owner_holds(&O2, &next, hi, 4), 0);
+	/* The destroyed agent is still listed among the dead, charged. */
+	CU_ASSERT(!list_empty(&L.dead_agents));
+	CU_ASSERT_EQUAL(quota_of(&L, A, D0).usage, 768 * MiB);
+	/* Its holder's file closes (the admin ended B's processes). */
+	gdl_owner_fini(&L, &O2);
+	gdl_owner_init(&L, &O2);
+	CU_ASSERT_EQUAL(dev_info(&L, D0).used, 0);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
+/* gdl_owner_holds() goes through a file in batches, by handle. */
+static void test_holds_batches(void)
+{
+	struct gdl_hold_info hi[2];
+	u64 h[5], next = 0;
+	u32 n, seen = 0;
+	int i;
+
+	setup(true, 0);
+	for (i = 0; i < 5; i++)
+		CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB + i, &h[i]), 0);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h[2]), 0);
+	while ((n = gdl_owner_holds(&O1, &next, hi, 2))) {
+		for (i = 0; i < (int)n; i++) {
+			CU_ASSERT(!hi[i].attached && !hi[i].agent_dead);
+			CU_ASSERT_EQUAL(hi[i].agent_id, A->id);
+			CU_ASSERT_NOT_EQUAL(hi[i].handle, h[2]);
+			CU_ASSERT_EQUAL(hi[i].size, MiB + (hi[i].handle - h[0]));
+		}
+		seen += n;
+	}
+	CU_ASSERT_EQUAL(seen, 4);
+	teardown();
+}
+
 /* Sharing costs unshared reservations nothing: still kmalloc-128. */
 static void test_reservation_size(void)
 {
@@ -243,5 +420,10 @@ void register_share_suite(void)
 	ADD_TEST(s, test_audit_mode);
 	ADD_TEST(s, test_keys_and_limits);
 	ADD_TEST(s, test_pin_dropped);
+	ADD_TEST(s, test_dead_agent_esrch);
+	ADD_TEST(s, test_refused_attach_event_hides_memory);
+	ADD_TEST(s, test_one_pool);
+	ADD_TEST(s, test_destroyed_exporter_visible);
+	ADD_TEST(s, test_holds_batches);
 	ADD_TEST(s, test_reservation_size);
 }

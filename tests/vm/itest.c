@@ -56,6 +56,9 @@ static int raw_ioctl(unsigned long cmd, void *arg)
 	return ioctl(gdlock_fd(g), cmd, arg) < 0 ? -errno : 0;
 }
 
+static int proc_col(const char *path, int key_col, const char *key, int col,
+		    char *val, size_t len);
+
 static int read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY), n;
@@ -913,13 +916,26 @@ static void share_bad_input(uint64_t h, const unsigned char *key, int memfd)
 	s.fd = 1000;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADF);
 	s.fd = gdlock_fd(g);	/* the ledger's own file: never a key */
-	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
 	if (pipe(pfd) == 0) {
 		s.fd = pfd[0];
-		T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+		T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
 		close(pfd[0]);
 		close(pfd[1]);
 	}
+	/*
+	 * Issue 22 item 2: only shmem files and allowed character devices
+	 * (share_key_majors, 195 by default): not a regular file elsewhere,
+	 * nor another character device.
+	 */
+	s.fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	T_TRUE(s.fd >= 0);
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
+	close(s.fd);
+	s.fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	T_TRUE(s.fd >= 0);
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EBADFD);
+	close(s.fd);
 	s.fd = memfd;
 	s.key[5] = 1;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
@@ -1012,6 +1028,19 @@ static void test_share(void)
 	gdlock_close(exp);
 	T_TRUE(usage_of(agent_a, devs[0]) == 65536);
 	T_TRUE(usage_of(agent_b, devs[0]) == 0);
+	/* /proc holders: the importer's process holds A's memory. */
+	{
+		char id[16], v[32], who[16];
+
+		snprintf(id, sizeof(id), "%u", agent_a);
+		snprintf(who, sizeof(who), "%d", (int)pid);
+		T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 1, v,
+				  sizeof(v)), 0);
+		T_TRUE(!strcmp(v, who));
+		T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 7, v,
+				  sizeof(v)), 0);
+		T_TRUE(!strcmp(v, "attached"));
+	}
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
 	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
 	/* The importer exits: the last handle goes, and the charge. */
@@ -1134,7 +1163,7 @@ static void test_proc(void)
 		    strstr(buf, " tenant-a ") && strstr(buf, " tenant-b "));
 	/* ABI 1.3: each agent's shares, at the end of each of its rows. */
 	{
-		static const char hdr[] = "id name device quota usage peak reservations denied over max_reservations max_acl_entries\n";
+		static const char hdr[] = "id name device quota usage peak reservations denied over max_reservations max_acl_entries state\n";
 
 		T_TRUE(!strncmp(buf, hdr, strlen(hdr)));
 	}
@@ -1167,6 +1196,7 @@ static void test_proc(void)
 static void test_destroy(void)
 {
 	struct gdlock *g2 = xopen();
+	char id[16], me[16], v[32], buf[256];
 	uint64_t h;
 
 	t_section = "destroy";
@@ -1175,10 +1205,42 @@ static void test_destroy(void)
 	T_EXPECT(gdlock_agent_destroy(g, agent_a), 0);
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 1);
 	T_TRUE(stat_of(GDL_STAT_LEDGER_CONSISTENT) == 1);
+	/*
+	 * Issue 22 item 1: what holds memory stays visible.  The destroyed
+	 * agent keeps its rows in /proc agents (state destroyed), and
+	 * /proc holders names the file's process, the agent, the size.
+	 */
+	snprintf(id, sizeof(id), "%u", agent_a);
+	snprintf(me, sizeof(me), "%d", getpid());
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 1, id, 12, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "destroyed"));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 1, id, 5, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "4096"));
+	T_TRUE(read_file("/proc/gpu_dma_lock/holders", buf, sizeof(buf)) > 0 &&
+	       !strncmp(buf, "pid handle agent state device size kind\n", 40));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 1, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, me));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 4, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "destroyed"));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 6, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "4096"));
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 7, v,
+			  sizeof(v)), 0);
+	T_TRUE(!strcmp(v, "reserved"));
 	/* Its processes are unbound now. */
 	T_EXPECT(gdlock_reserve(g2, devs[0], 4096, &h), -ENOLINK);
 	gdlock_close(g2);
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+	/* Released: gone from both. */
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/agents", 1, id, 12, v,
+			  sizeof(v)), -ENOENT);
+	T_EXPECT(proc_col("/proc/gpu_dma_lock/holders", 3, id, 1, v,
+			  sizeof(v)), -ENOENT);
 	T_EXPECT(gdlock_agent_destroy(g, agent_b), 0);
 	T_TRUE(stat_of(GDL_STAT_LIVE_AGENTS) == 1);
 	T_TRUE(stat_of(GDL_STAT_LIVE_ACL_ENTRIES) == 0);
@@ -1220,6 +1282,60 @@ static void test_default_policy(void)
 	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
 }
 
+
+/*
+ * Loaded with share_key_majors=1 and default_policy=default (issue 22
+ * item 2): a character device an admin allowed (/dev/null, major 1) and a
+ * shmem file (/dev/shm) are fd keys; a pipe, another device (/dev/tty,
+ * major 5) and a regular file elsewhere are not (EBADFD).
+ */
+static void test_key_majors(void)
+{
+	struct gdl_device_info d[GDL_MAX_DEVICES];
+	int n, i, nul, shm, tty, pfd[2];
+	uint64_t h, ha, hb;
+
+	t_section = "key-majors";
+	n = gdlock_device_list(g, d, GDL_MAX_DEVICES);
+	for (i = 0; i < n && i < GDL_MAX_DEVICES; i++)
+		if (d[i].vendor == 0x1234 && d[i].device == 0x11e8)
+			devs[ndev++] = d[i].index;
+	T_TRUE(ndev > 0);
+	if (!ndev)
+		return;
+	T_EXPECT(gdlock_reserve(g, devs[0], 4096, &h), 0);
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	T_TRUE(nul >= 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, nul), 0);
+	T_EXPECT(gdlock_reservation_attach_fd(g, nul, &ha), 0);
+	T_EXPECT(gdlock_release(g, ha), 0);
+	shm = open("/dev/shm/gdl-key", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	T_TRUE(shm >= 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, shm), 0);
+	T_EXPECT(gdlock_reservation_attach_fd(g, shm, &hb), 0);
+	T_EXPECT(gdlock_release(g, hb), 0);
+	unlink("/dev/shm/gdl-key");
+	tty = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (tty < 0)	/* no controlling terminal: /dev/console is 5 too */
+		tty = open("/dev/console", O_RDWR | O_CLOEXEC | O_NOCTTY);
+	T_TRUE(tty >= 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, tty), -EBADFD);
+	T_EXPECT(gdlock_reservation_attach_fd(g, tty, &ha), -EBADFD);
+	T_TRUE(pipe(pfd) == 0);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, pfd[0]), -EBADFD);
+	i = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	T_EXPECT(gdlock_reservation_share_fd(g, h, i), -EBADFD);
+	close(i);
+	close(pfd[0]);
+	close(pfd[1]);
+	close(tty);
+	T_EXPECT(gdlock_release(g, h), 0);
+	/* The keys went with the reservation, and their files with them. */
+	T_EXPECT(gdlock_reservation_attach_fd(g, nul, &ha), -ENOENT);
+	close(nul);
+	close(shm);
+	T_TRUE(stat_of(GDL_STAT_LIVE_RESERVATIONS) == 0);
+}
 
 /* The index of the managed device at PCI address @bdf, or -ENODEV. */
 static int device_at(uint32_t domain, uint32_t bdf)
@@ -1467,6 +1583,8 @@ int main(int argc, char **argv)
 		test_default_policy();
 	} else if (!strcmp(mode, "hotplug")) {
 		test_hotplug();
+	} else if (!strcmp(mode, "keymajors")) {
+		test_key_majors();
 	} else {
 		test_abi();
 		test_devices();

@@ -44,6 +44,7 @@ if insmod "$KO" pci_ids=1234:11e8; then ok "insmod"; else bad "insmod"; echo "vm
 [ -c /dev/gpu_dma_lock ] && ok "/dev/gpu_dma_lock is a character device" || bad "/dev/gpu_dma_lock missing"
 [ "$(param pci_ids)" = "1234:11e8" ] && ok "pci_ids parameter shown" || bad "pci_ids parameter: $(param pci_ids)"
 [ "$(param default_quota)" = "1073741824" ] && ok "default_quota defaults to 1G" || bad "default_quota: $(param default_quota)"
+[ "$(param share_key_majors)" = "195" ] && ok "share_key_majors defaults to 195 (NVIDIA)" || bad "share_key_majors: $(param share_key_majors)"
 run_itest deny
 
 # 2. Unload is refused while a file is open, and works once it is closed.
@@ -58,7 +59,8 @@ if rmmod gpu_dma_lock; then ok "rmmod after close"; else bad "rmmod after close"
 # "`X' invalid for parameter `NAME'" comes whatever the module says).
 for p in default_quota=12X default_quota=99999999999T default_policy=maybe \
 	 max_agents=0 max_agents=70000 max_reservations=0 enforce=2 \
-	 pci_ids=xyz pci_ids=10de:123456 pci_ids=10de,,1002; do
+	 pci_ids=xyz pci_ids=10de:123456 pci_ids=10de,,1002 \
+	 share_key_majors=0 share_key_majors=4096 share_key_majors=nv; do
 	name=${p%%=*}
 	log_mark
 	if insmod "$KO" "$p" 2>/dev/null; then
@@ -80,6 +82,16 @@ if insmod "$KO" pci_ids=1234:11e8 default_policy=default default_quota=1M max_ag
 	rmmod gpu_dma_lock && ok "rmmod" || bad "rmmod"
 else
 	bad "insmod with default policy"
+fi
+
+# 4b. fd keys (issue 22 item 2): a character device is a key only when its
+# major is in share_key_majors (here /dev/null's, 1); shmem files always.
+if insmod "$KO" pci_ids=1234:11e8 default_policy=default share_key_majors=1,195; then
+	[ "$(param share_key_majors)" = "1,195" ] && ok "share_key_majors=1,195 shown" || bad "share_key_majors: $(param share_key_majors)"
+	run_itest keymajors
+	rmmod gpu_dma_lock && ok "rmmod" || bad "rmmod"
+else
+	bad "insmod with share_key_majors=1,195"
 fi
 
 # 5. PCI hot-plug (ABI 1.3): an edu device removed and rescanned through

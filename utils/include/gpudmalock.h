@@ -96,7 +96,9 @@ int gdlock_release(struct gdlock *g, uint64_t handle);
  * an open file passed to it.  attach, given the same key, gives this file
  * its own handle on it (read and write access, by the DMA rule); release
  * drops a handle; the charge stays with the reserving agent until the
- * last handle goes.  -ENOENT: no such key; -EACCES: not allowed.
+ * last handle goes.  -ENOENT: no such key; -EACCES: not allowed;
+ * -EBADFD: the fd is not a file that can be a key (a memfd or other
+ * shmem file, or a device of the module's share_key_majors).
  */
 int gdlock_reservation_share(struct gdlock *g, uint64_t handle,
 			     const void *key, size_t len);

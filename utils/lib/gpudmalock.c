@@ -121,6 +121,8 @@ GDLOCK_API const char *gdlock_strerror(int err)
 		return "bad address (EFAULT)";
 	case EBADF:
 		return "not a cgroup v2 directory (EBADF)";
+	case EBADFD:
+		return "this file cannot be a shared-reservation key: not a memfd or shmem file, nor a device of share_key_majors (EBADFD)";
 	case ENOMEM:
 		return "out of kernel memory (ENOMEM)";
 	case ERANGE:

@@ -190,7 +190,7 @@ static const struct {
 	{ "EDQUOT", EDQUOT }, { "ENOSPC", ENOSPC }, { "EADDRINUSE", EADDRINUSE },
 	{ "EACCES", EACCES }, { "EUSERS", EUSERS }, { "ENOBUFS", ENOBUFS },
 	{ "EMFILE", EMFILE },
-	{ "EBADF", EBADF }, { "ENOMEM", ENOMEM },
+	{ "EBADF", EBADF }, { "EBADFD", EBADFD }, { "ENOMEM", ENOMEM },
 };
 
 /*

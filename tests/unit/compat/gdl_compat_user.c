@@ -194,6 +194,8 @@ size_t gdl_test_watched_alloc_max(void)
 	return __atomic_load_n(&watched_alloc_max, __ATOMIC_SEQ_CST);
 }
 
+void (*gdl_test_resched_hook)(void);
+
 static void (*before_watched)(void);
 
 void gdl_test_before_watched_lock(void (*fn)(void))

@@ -336,7 +336,10 @@ static inline u64 gdl_hash(const void *p, size_t len,
 void *gdl_test_alloc(size_t size, bool zero);
 void gdl_test_free(const void *p);
 
-#define cond_resched()		do { } while (0)
+/* A test may run a hook where the kernel might reschedule. */
+extern void (*gdl_test_resched_hook)(void);
+#define cond_resched() \
+	do { if (gdl_test_resched_hook) gdl_test_resched_hook(); } while (0)
 
 /* No memory cgroups here: accounted allocations are plain ones. */
 #define GFP_KERNEL_ACCOUNT	GFP_KERNEL

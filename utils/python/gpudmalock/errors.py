@@ -90,6 +90,10 @@ _TABLE = [
      "key's fd is not an open file", "not a cgroup v2 directory (pass a "
      "directory under /sys/fs/cgroup), or a share key's fd is not an open "
      "file"),
+    (_errno.EBADFD, "NotAKeyFile", "a share key's fd is an open file that "
+     "cannot be a key", "this file cannot be a shared-reservation key: use "
+     "a memfd or a file in /dev/shm, or a device the admin allowed in "
+     "share_key_majors"),
     (_errno.ENOMEM, "OutOfMemory", "the kernel is out of memory",
      "the kernel is out of memory; nothing changed: retry later"),
     (_errno.EIO, "NotEventChannel", "not a gpu_dma_lock event channel",

@@ -27,6 +27,7 @@ pub mod errno {
     pub const ERANGE: i32 = 34;
     pub const ENOLINK: i32 = 67;
     pub const EOVERFLOW: i32 = 75;
+    pub const EBADFD: i32 = 77;
     pub const EUSERS: i32 = 87;
     pub const EADDRINUSE: i32 = 98;
     pub const EMFILE: i32 = 24;
@@ -84,6 +85,9 @@ pub enum Error {
     /// EBADF: the cgroup path is not a cgroup v2 directory, or a share key's
     /// fd is not an open file.
     NotCgroup,
+    /// EBADFD: a share key's fd is an open file that cannot be a key: not
+    /// a shmem file (memfd), nor a device of `share_key_majors`.
+    NotAKeyFile,
     /// ENOMEM: out of memory (nothing changed).
     OutOfMemory,
     /// EIO: the file is not a gpu_dma_lock event channel.
@@ -122,6 +126,7 @@ impl Error {
             ENOBUFS => Error::TooManyEntries,
             EMFILE => Error::ShareExhausted,
             EBADF => Error::NotCgroup,
+            EBADFD => Error::NotAKeyFile,
             ENOMEM => Error::OutOfMemory,
             EIO => Error::NotEventChannel,
             ERANGE => Error::SizeOutOfRange,
@@ -154,6 +159,7 @@ impl Error {
             Error::TooManyEntries => ENOBUFS,
             Error::ShareExhausted => EMFILE,
             Error::NotCgroup => EBADF,
+            Error::NotAKeyFile => EBADFD,
             Error::OutOfMemory => ENOMEM,
             Error::NotEventChannel => EIO,
             Error::SizeOutOfRange => ERANGE,
@@ -185,6 +191,7 @@ impl Error {
             Error::TooManyEntries => "max_reservations or max_acl_entries reached: release or revoke some, or raise the module parameter",
             Error::ShareExhausted => "the agent's own share of reservations (with share keys and attached handles) or grants is used up: release or revoke some, or have an admin raise its limits",
             Error::NotCgroup => "not a cgroup v2 directory (pass a directory under /sys/fs/cgroup), or a share key's fd is not an open file",
+            Error::NotAKeyFile => "this file cannot be a shared-reservation key: use a memfd or a file in /dev/shm, or a device the admin allowed in share_key_majors",
             Error::OutOfMemory => "the kernel is out of memory; nothing changed: retry later",
             Error::NotEventChannel => "the file is not a gpu_dma_lock event channel: open /dev/gpu_dma_lock",
             Error::SizeOutOfRange => "size out of range: at most 2^64 - 1 bytes",
@@ -234,6 +241,7 @@ pub fn errno_name(err: i32) -> &'static str {
         ERANGE => "ERANGE",
         ENOLINK => "ENOLINK",
         EOVERFLOW => "EOVERFLOW",
+        EBADFD => "EBADFD",
         EUSERS => "EUSERS",
         EADDRINUSE => "EADDRINUSE",
         ENOBUFS => "ENOBUFS",

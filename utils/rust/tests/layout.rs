@@ -52,7 +52,7 @@ fn rust_errnos() -> Vec<(&'static str, i32)> {
         ("ENODEV", ENODEV), ("EINVAL", EINVAL), ("ENOTTY", ENOTTY), ("ENOSPC", ENOSPC),
         ("ERANGE", ERANGE), ("ENOLINK", ENOLINK), ("EOVERFLOW", EOVERFLOW),
         ("EUSERS", EUSERS), ("EADDRINUSE", EADDRINUSE), ("ENOBUFS", ENOBUFS),
-        ("EDQUOT", EDQUOT),
+        ("EDQUOT", EDQUOT), ("EMFILE", EMFILE), ("EBADFD", EBADFD),
     ]
 }
 
