@@ -144,7 +144,7 @@ done
 echo
 echo "make check summary ($(($(date +%s) - start_all))s; logs in $build/check/):"
 printf '  %s\n' "${rows[@]}"
-echo "retries: $total_retry (guests booted again after the TCG int3 flake; failed runs kept, see $build/check/*.retries)"
+echo "retries: $total_retry (guests booted again after the TCG int3 flake or a QEMU crash; failed runs kept, see $build/check/*.retries)"
 [ ${#reduced[@]} -eq 0 ] || echo "check: REDUCED: ${reduced[*]}"
 echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit $bad
