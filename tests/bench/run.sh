@@ -9,7 +9,12 @@
 #     tests/bench/pre12_acl.c) and after, in the same run, with ratios;
 #  2. in the VM, per kernel (default: every one from kernels.sh), the
 #     module's ioctl fast path against the null ioctl, the /proc way,
-#     scaling with agents and ACL entries, 1 vs 2 vCPUs, memory per object.
+#     scaling with agents and ACL entries, 1 vs 2 vCPUs, memory per object;
+#  3. the same, per kernel, in a guest booted with -icount (vm-run.sh -i):
+#     its clock counts guest instructions, so these tables repeat exactly
+#     on a loaded host; then both runs' figures side by side (beside.awk).
+#     GDL_BENCH_CLOCK=wall or icount runs only one of the two (default:
+#     both).  --smoke runs the icount guest on the first kernel only.
 # --smoke runs everything tiny (for make check: it must not rot; nothing
 # is asserted on time).  GDL_BENCH_VM_ONLY=1 skips the native part.  Ends
 # with "bench: N passed, M failed" counting runs.
@@ -17,7 +22,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}	# the module; tests/bench/Makefile builds into build/bench
-cd "$root"
+cd "$root" || exit 2
 smoke=
 [ "${1:-}" = --smoke ] && { smoke=--smoke; shift; }
 pass=0
@@ -73,12 +78,37 @@ if [ ${#kernels[@]} -eq 0 ]; then
 	skip=$((skip + $(tests/vm/kernels.sh --dropped | wc -l)))
 fi
 [ ${#kernels[@]} -gt 0 ] || res 1 "no kernel with headers installed"
+clock=${GDL_BENCH_CLOCK:-both}
+case $clock in wall | icount | both) ;; *) res 1 "GDL_BENCH_CLOCK=$clock (wall, icount or both)" ;; esac
+mkdir -p "$build/bench"
+first=1
 for k in "${kernels[@]}"; do
-	echo
-	echo "== kernel $k (QEMU TCG, 2 vCPUs)"
-	tests/vm/vm-run.sh -k "$k" -e 1 -c 2 -t 1200 -- \
-		"insmod $build/kmod/$k/gpu_dma_lock.ko pci_ids=1234:11e8 max_agents=10010 && build/bench/bench $smoke && rmmod gpu_dma_lock"
-	res $? "kernel $k"
+	load="insmod $build/kmod/$k/gpu_dma_lock.ko pci_ids=1234:11e8 max_agents=10010"
+	wall=$build/bench/vm-$k.wall.txt
+	inst=$build/bench/vm-$k.icount.txt
+	rm -f "$wall" "$inst"
+	if [ "$clock" != icount ]; then
+		echo
+		echo "== kernel $k (QEMU TCG, 2 vCPUs, wall clock)"
+		tests/vm/vm-run.sh -k "$k" -e 1 -c 2 -t 1200 -- \
+			"$load && build/bench/bench $smoke && rmmod gpu_dma_lock" | tee "$wall"
+		res "${PIPESTATUS[0]}" "kernel $k"
+	fi
+	# One vCPU: under icount the vCPUs take turns on one host thread, and
+	# a second one's instructions would count in the first one's clock.
+	if [ "$clock" != wall ] && { [ -z "$smoke" ] || [ $first = 1 ]; }; then
+		echo
+		echo "== kernel $k (QEMU TCG -icount shift=0, 1 vCPU: guest instructions, not time)"
+		tests/vm/vm-run.sh -i -k "$k" -e 1 -c 1 -t 2400 -- \
+			"$load && build/bench/bench $smoke --icount && rmmod gpu_dma_lock" | tee "$inst"
+		res "${PIPESTATUS[0]}" "kernel $k, icount"
+	fi
+	if [ -s "$wall" ] && [ -s "$inst" ]; then
+		echo
+		echo "== kernel $k side by side: wall clock (2 vCPUs) and guest instructions (-icount, 1 vCPU)"
+		awk -f tests/bench/beside.awk "$wall" "$inst"
+	fi
+	first=0
 done
 echo "bench: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

@@ -6,7 +6,9 @@
  * Run as root in the VM with the module loaded: joins a cgroup bound to a
  * fresh agent with an unlimited quota, then re-executes itself with LD_PRELOAD
  * (GDL_CUDA_LIB) for the second measurement.  Prints a table; never fails
- * on a time.
+ * on a time.  GDL_BENCH_ICOUNT=1 says the guest runs under QEMU's -icount
+ * shift=0 (vm-run.sh -i): its clock counts guest instructions, and the
+ * table's heading says so.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -127,7 +129,9 @@ int main(int argc, char **argv)
 		with = -1;
 	if (f)
 		pclose(f);
-	printf("cuda bench (%d pairs, best of 5, ns per cuMemAlloc_v2+cuMemFree_v2 pair)\n", ITER);
+	printf("cuda bench (%d pairs, best of 5, %s per cuMemAlloc_v2+cuMemFree_v2 pair)\n",
+	       ITER, getenv("GDL_BENCH_ICOUNT") ?
+	       "guest instructions (-icount)" : "ns");
 	printf("  %-44s %10.1f\n", "fake driver alone", plain);
 	printf("  %-44s %10.1f\n", "through libgpudmalock-cuda.so", with);
 	printf("  %-44s %10.1f\n", "RESERVE + RELEASE ioctls (libgpudmalock)", reserve);

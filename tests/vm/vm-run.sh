@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vm-run.sh [-k KVER] [-c CPUS] [-m MEM_MB] [-e N_EDU] [-t TIMEOUT_S]
-#           [-a "kernel args"] [-v] -- 'shell command'
+#           [-a "kernel args"] [-i] [-v] -- 'shell command'
 #
 # Run a shell command as root inside a QEMU (TCG) guest booting the host's
 # installed Debian kernel KVER (default: the newest from kernels.sh).  The
@@ -10,6 +10,13 @@
 # overlay on top (writes are discarded), so host binaries, the repo and
 # /lib/modules are all there; the command runs in the caller's $PWD.
 # N_EDU QEMU "edu" PCI devices (1234:11e8) stand in for GPUs.
+#
+# -i boots with "-icount shift=0,align=off,sleep=off": the guest's clock
+# then counts the instructions it executed (one per ns), not host time, so
+# a guest-side clock_gettime gives the same figure on a loaded host as on
+# an idle one (make bench's instruction tables, docs/performance.md).
+# icount rules out multi-threaded TCG: the vCPUs take turns on one host
+# thread.  Without -i (the default) the guest's clock is the host's.
 #
 # Exit status is non-zero when the command fails, the VM crashes or times
 # out, the guest kernel log shows an oops/BUG/WARNING, a memory checker's
@@ -45,7 +52,8 @@ nedu=0
 tmo=600
 extra=
 verbose=0
-while getopts k:c:m:e:t:a:vh opt; do
+icount=()
+while getopts k:c:m:e:t:a:ivh opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	c) cpus=$OPTARG ;;
@@ -53,6 +61,7 @@ while getopts k:c:m:e:t:a:vh opt; do
 	e) nedu=$OPTARG ;;
 	t) tmo=$OPTARG ;;
 	a) extra=$OPTARG ;;
+	i) icount=(-icount "shift=0,align=off,sleep=off") ;;
 	v) verbose=1 ;;
 	*) usage ;;
 	esac
@@ -126,7 +135,7 @@ start=$(date +%s)
 boot() {
 	qrc=0
 	timeout -k 10 "$tmo" qemu-system-x86_64 \
-		-accel tcg -nographic -no-reboot -nic none -monitor none \
+		-accel tcg "${icount[@]}" -nographic -no-reboot -nic none -monitor none \
 		-smp "$cpus" -m "$mem" \
 		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet$memcheck $extra" \
