@@ -338,7 +338,7 @@ fn share(t: &mut Tally, l: &Ledger) -> Option<()> {
         t.err(r2.share(&key), Error::Exists, "share: a key names one reservation");
         t.err(r.share(&[0; SHARE_KEY_LEN]), Error::InvalidArgument, "share: an all-zero key");
         let (s1, _s2) = t.ok(std::os::unix::net::UnixStream::pair().map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0))), "share: a socket pair")?;
-        t.err(r.share_fd(&s1), Error::InvalidArgument, "share: a socket is no key");
+        t.err(r.share_fd(&s1), Error::NotAKeyFile, "share: a socket is no key (EBADFD)");
         drop(r2);
 
         let start = |step: &str| -> Result<Tenant> {
