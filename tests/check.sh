@@ -61,7 +61,7 @@ for kn in "${knobs[@]}"; do
 	kernels) [ "$(tests/vm/kernels.sh)" = "$(env -u GDL_KERNELS tests/vm/kernels.sh)" ] ||
 			reduced+=("GDL_KERNELS='$v'") ;;
 	scope)	case $v in core | full) ;; *) reduced+=("GDL_CTR_SCOPE='$v'") ;; esac ;;
-	slub)	case $v in *F*Z*P* | *F*P*Z* | *Z*F*P* | *Z*P*F* | *P*F*Z* | *P*Z*F*) ;;
+	slub)	case $v in "" | *F*Z*P* | *F*P*Z* | *Z*F*P* | *Z*P*F* | *P*F*Z* | *P*Z*F*) ;;
 		*) reduced+=("$name='$v' (F, Z and P are the checks)") ;; esac ;;
 	unset)	reduced+=("$name='$v'") ;;
 	esac
