@@ -47,7 +47,7 @@ modules-all:
 		for f in src/*.c src/*.h src/Kbuild src/uapi/*.h; do \
 			cmp -s $$f $(BUILD)/kmod/$$k/$${f#src/} || cp $$f $(BUILD)/kmod/$$k/$${f#src/}; \
 		done; \
-		$(MAKE) -C /lib/modules/$$k/build M=$(BUILD)/kmod/$$k GDL_VERSION=$(VERSION) $(if $(W),W=$(W)) modules; \
+		tests/vm/kbuild.sh $$k M=$(BUILD)/kmod/$$k GDL_VERSION=$(VERSION) $(if $(W),W=$(W)) modules; \
 	done
 
 utils:

@@ -9,8 +9,11 @@
 # toolchain (the crate needs no other crate; utils/rust/.cargo/config.toml
 # allows none but Debian's registry) and pytest.  Slurm and munge: the
 # slurm tier runs a one-node cluster in the VM; libslurm-dev has
-# <slurm/spank.h>.
+# <slurm/spank.h>.  debootstrap: the Debian 13 test root
+# (tests/roots/trixie.pkgs, Linux 7.3 with its gcc-14), built by
+# tests/roots/mkroot.sh once and cached outside the clone.
 set -eu
+cd "$(dirname "$0")/.."
 
 PKGS="build-essential bc kmod cpio busybox-static qemu-system-x86 util-linux
 xz-utils python3 libcunit1-dev gcovr sparse linux-source-6.1 libkmod-dev valgrind
@@ -19,21 +22,33 @@ linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-image-rt-amd64 linux-headers-rt-amd64
 cargo rustc python3-pytest
-podman crun conmon"
+podman crun conmon debootstrap"
 
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && { echo "deps: all installed"; exit 0; }
+roots=
+for list in tests/roots/*.pkgs; do
+	name=${list##*/}
+	name=${name%.pkgs}
+	tests/roots/mkroot.sh --path "$name" >/dev/null || roots="$roots $name"
+done
+[ -z "$missing$roots" ] && { echo "deps: all installed"; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing:$missing -- run 'make deps' as root, or install them" >&2
+	echo "deps: missing:$missing${roots:+ test roots:$roots} -- run 'make deps' as root, or install them" >&2
 	exit 1
 fi
-echo "deps: installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+if [ -n "$missing" ]; then
+	echo "deps: installing:$missing"
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi
+for name in $roots; do
+	echo "deps: building test root $name (tests/roots/$name.pkgs)"
+	tests/roots/mkroot.sh "$name" >/dev/null
+done

@@ -31,7 +31,7 @@ finish() { echo "memcheck: $pass passed, $fail failed, $skip skipped"; [ $fail -
 d=$build/vm/memcheck/$k
 mkdir -p "$d"
 cp -p tests/vm/memcheck/Kbuild tests/vm/memcheck/memcheck_uaf.c "$d/"
-if ! make -s -C "/lib/modules/$k/build" M="$d" modules >"$d/build.log" 2>&1; then
+if ! tests/vm/kbuild.sh "$k" -s M="$d" modules >"$d/build.log" 2>&1; then
 	cat "$d/build.log"
 	bad "memcheck_uaf.ko builds"
 	finish
@@ -43,7 +43,7 @@ if [ "${GDL_VM_MEMCHECK:-1}" = 0 ]; then
 	finish
 fi
 kfence=0
-grep -q '^CONFIG_KFENCE=y' "/boot/config-$k" && kfence=1
+grep -q '^CONFIG_KFENCE=y' "$(tests/vm/kernels.sh --root "$k")/boot/config-$k" && kfence=1
 modes="none page slab"
 [ $kfence = 1 ] && modes="none page kfence slab"
 out=$d/vm.log

@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# mkinitramfs.sh KVER OUTFILE
+# mkinitramfs.sh KVER OUTFILE [ROOT]
 #
 # Build the small initramfs the VM tests boot with: static busybox, the
 # guest kernel's own modules needed to mount the host's root over 9p (with
 # a tmpfs overlay on top so the guest can write anywhere), and an /init
 # that runs /run/gdl/cmd.sh in that root and powers off.  See vm-run.sh.
+# ROOT (default /) is where KVER's modules are: a test root's kernel
+# (tests/roots/) takes them from there.
 #
 # OUTFILE is left alone when it is newer than this script and the kernel's
 # modules.dep (set GDL_VM_REBUILD=1 to force a rebuild).
@@ -14,10 +16,12 @@ set -eu
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 
-[ $# -eq 2 ] || die "usage: $0 KVER OUTFILE"
+[ $# -eq 2 ] || [ $# -eq 3 ] || die "usage: $0 KVER OUTFILE [ROOT]"
 kver=$1
 out=$2
-moddir=/lib/modules/$kver
+kroot=${3:-/}
+kroot=${kroot%/}
+moddir=$kroot/lib/modules/$kver
 [ -f "$moddir/modules.dep" ] || die "no $moddir/modules.dep: kernel $kver not installed?"
 
 if [ "${GDL_VM_REBUILD:-0}" != 1 ] && [ -s "$out" ] &&
@@ -53,7 +57,7 @@ virtio_pci netfs fscache 9pnet 9pnet_virtio 9p overlay"
 n=0
 seen=" "
 for name in $want; do
-	deps=$(modprobe -S "$kver" --show-depends "$name" 2>/dev/null) || {
+	deps=$(modprobe -d "${kroot:-/}" -S "$kver" --show-depends "$name" 2>/dev/null) || {
 		echo "mkinitramfs: $kver: module $name absent, skipped" >&2
 		continue
 	}
@@ -136,6 +140,18 @@ mount -t 9p -o "$opts" gdlrun $r/run/gdl ||
 	fatal "cannot mount the run directory (9p tag gdlrun)"
 
 g=$r/run/gdl
+# A test root's guest: the host's clone at its own path, read-only with a
+# tmpfs upper layer, as the host's root is (vm-run.sh writes the list).
+n=0
+[ -f $g/mounts ] || : >$g/mounts
+while read -r tag path; do
+	[ -n "$tag" ] || continue
+	n=$((n + 1))
+	mkdir -p /src$n /rw/src$n/upper /rw/src$n/work $r$path
+	mount -t 9p -o "$opts,ro" "$tag" /src$n || fatal "cannot mount $path (9p tag $tag)"
+	mount -t overlay -o lowerdir=/src$n,upperdir=/rw/src$n/upper,workdir=/rw/src$n/work \
+		overlay $r$path || fatal "cannot mount the overlay on $path"
+done <$g/mounts
 # The host tells a crash while booting from one in the command by this.
 : >$g/started
 cwd=$(cat $g/cwd 2>/dev/null) || cwd=/

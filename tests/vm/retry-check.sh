@@ -39,7 +39,7 @@ finish() { echo "retry-check: $pass passed, $fail failed, 0 skipped"; [ $fail -e
 d=$build/vm/memcheck/$k
 mkdir -p "$d"
 cp -p tests/vm/memcheck/Kbuild tests/vm/memcheck/memcheck_uaf.c "$d/"
-if ! make -s -C "/lib/modules/$k/build" M="$d" modules >"$d/build.log" 2>&1; then
+if ! tests/vm/kbuild.sh "$k" -s M="$d" modules >"$d/build.log" 2>&1; then
 	cat "$d/build.log"
 	bad "memcheck_uaf.ko builds"
 	finish

@@ -8,7 +8,10 @@
 # installed Debian kernel KVER (default: the newest from kernels.sh).  The
 # guest's root is the host's root, shared read-only over 9p with a tmpfs
 # overlay on top (writes are discarded), so host binaries, the repo and
-# /lib/modules are all there; the command runs in the caller's $PWD.
+# /lib/modules are all there; the command runs in the caller's $PWD.  A
+# kernel from a test root (tests/roots/, Debian 13's 7.3) boots that root
+# instead, with this clone shared at its own path, read-only with a tmpfs
+# overlay like the root: the same view the host's kernels give.
 # N_EDU QEMU "edu" PCI devices (1234:11e8) stand in for GPUs.
 #
 # -i boots with "-icount shift=0,align=off,sleep=off": the guest's clock
@@ -74,16 +77,40 @@ if [ -z "$kver" ]; then
 	kver=$("$here/kernels.sh" | tail -n 1)
 	[ -n "$kver" ] || { echo "vm-run: no usable kernel (see kernels.sh)" >&2; exit 2; }
 fi
-[ -r "/boot/vmlinuz-$kver" ] || { echo "vm-run: cannot read /boot/vmlinuz-$kver" >&2; exit 2; }
+# The guest's root: the host's, or the test root KVER comes from
+# (kernels.sh --root; Debian 13 for 7.3).
+groot=$("$here/kernels.sh" --root "$kver") || exit 2
+kimg=${groot%/}/boot/vmlinuz-$kver
+[ -r "$kimg" ] || { echo "vm-run: cannot read $kimg" >&2; exit 2; }
 
 mkdir -p "$vmdir"
 initrd=$vmdir/initramfs-$kver.cpio.gz
-"$here/mkinitramfs.sh" "$kver" "$initrd"
+"$here/mkinitramfs.sh" "$kver" "$initrd" "$groot"
 
 run=$(mktemp -d "$vmdir/run.XXXXXX")
 chmod 755 "$run"
 printf '%s\n' "$cmd" >"$run/cmd.sh"
 pwd >"$run/cwd"
+
+# A test root lacks this clone: share it (and a build directory outside
+# it) at the same path, so the command's paths mean the same files.  The
+# guest's init mounts each "TAG PATH" line of $run/mounts.
+shares=()
+: >"$run/mounts"
+if [ "$groot" != / ]; then
+	n=0
+	for d in "$root" ${GDL_BUILD_DIR:+"$GDL_BUILD_DIR"}; do
+		case $d/ in "$root"/?*) continue ;; esac
+		n=$((n + 1))
+		shares+=(-virtfs "local,path=$d,mount_tag=gdlsrc$n,security_model=none,readonly=on,multidevs=remap")
+		printf 'gdlsrc%d %s\n' "$n" "$d" >>"$run/mounts"
+	done
+	case $PWD/ in
+	"$root"/* | ${GDL_BUILD_DIR:+"$GDL_BUILD_DIR"/*}) ;;
+	*) echo "vm-run: $kver boots root $groot, which lacks $PWD: run from inside $root" >&2
+	   rm -rf "$run"; exit 2 ;;
+	esac
+fi
 
 edu=()
 for ((i = 0; i < nedu; i++)); do
@@ -110,7 +137,7 @@ fi
 # it ("CONFIG_PAGE_POISONING is on, will take precedence").
 memcheck=
 if [ "${GDL_VM_MEMCHECK:-1}" != 0 ]; then
-	cfg=/boot/config-$kver
+	cfg=${groot%/}/boot/config-$kver
 	[ -r "$cfg" ] || { echo "vm-run: cannot read $cfg: which memory checkers $kver has is unknown" >&2; exit 2; }
 	grep -q '^CONFIG_SLUB_DEBUG=y' "$cfg" && memcheck="$memcheck slub_debug=${GDL_VM_SLUB_DEBUG:-FZP}"
 	grep -q '^CONFIG_PAGE_POISONING=y' "$cfg" && memcheck="$memcheck page_poison=1"
@@ -137,10 +164,10 @@ boot() {
 	timeout -k 10 "$tmo" qemu-system-x86_64 \
 		-accel tcg "${icount[@]}" -nographic -no-reboot -nic none -monitor none \
 		-smp "$cpus" -m "$mem" \
-		-kernel "/boot/vmlinuz-$kver" -initrd "$initrd" \
+		-kernel "$kimg" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 quiet$memcheck $extra" \
-		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-		-virtfs "local,path=$run,mount_tag=gdlrun,security_model=none" \
+		-virtfs "local,path=$groot,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$run,mount_tag=gdlrun,security_model=none" "${shares[@]}" \
 		"${serial[@]}" "${edu[@]}" </dev/null || qrc=$?
 }
 boot
