@@ -72,26 +72,44 @@ tally_kernels() {
 	fi
 }
 
-# tally_userspace_kernels NARGS: for the userspace integration tiers
-# (ctl, bindings, cuda, slurm, containers), whose code under test does
-# not change with the kernel: from `kernels`, run_kernels gets the oldest
-# and the newest (the newest that is not PREEMPT_RT, when there is one:
-# the containers tier's full scope runs there), left_out the others.
-# Every kernel runs when kernels were named (NARGS > 0, the tier's
-# arguments, or GDL_KERNELS) or GDL_USERSPACE_KERNELS=all.  The kernel
-# tiers (vm, hostile) always run the whole matrix.
+# tally_userspace_kernels NARGS [ROOTS WHY]: for the userspace
+# integration tiers (ctl, bindings, cuda, slurm, containers), whose code
+# under test does not change with the kernel: from `kernels`, run_kernels
+# gets the oldest and the newest of each root (the host's Debian 12, and
+# each test root: Debian 13), the newest being one that is not
+# PREEMPT_RT when there is one (the containers tier's full scope runs
+# there); left_out gets the others, as "KVER|why".  Every kernel runs
+# when kernels were named (NARGS > 0, the tier's arguments, or
+# GDL_KERNELS) or GDL_USERSPACE_KERNELS=all.  ROOTS, when given, are the
+# roots (kernels.sh --root-name) the tier can run in: another root's
+# kernels are left out, for the reason WHY.  The kernel tiers (vm,
+# hostile) always run the whole matrix.
 tally_userspace_kernels() {
-	local newest k
-	run_kernels=("${kernels[@]}")
+	local all=0 k name
+	local -A root_of first newest
+	run_kernels=()
 	left_out=()
-	[ "$1" -eq 0 ] && [ -z "${GDL_KERNELS:-}" ] &&
-		[ "${GDL_USERSPACE_KERNELS:-}" != all ] && [ ${#kernels[@]} -gt 2 ] || return 0
-	newest=$(printf '%s\n' "${kernels[@]}" | grep -v -- '-rt-' | tail -n 1)
-	[ -n "$newest" ] || newest=${kernels[${#kernels[@]} - 1]}
-	run_kernels=("${kernels[0]}")
-	[ "$newest" = "${kernels[0]}" ] || run_kernels+=("$newest")
+	{ [ "$1" -gt 0 ] || [ -n "${GDL_KERNELS:-}" ] ||
+		[ "${GDL_USERSPACE_KERNELS:-}" = all ]; } && all=1
 	for k in "${kernels[@]}"; do
-		[ "$k" = "${kernels[0]}" ] || [ "$k" = "$newest" ] || left_out+=("$k")
+		name=$(tests/vm/kernels.sh --root-name "$k") || name=unknown
+		root_of[$k]=$name
+		[ -n "${first[$name]:-}" ] || first[$name]=$k
+		# Sorted oldest first: the last non-RT kernel, else the last RT one.
+		case $k in
+		*-rt-*) [[ ${newest[$name]:-} == "" || ${newest[$name]} == *-rt-* ]] && newest[$name]=$k ;;
+		*) newest[$name]=$k ;;
+		esac
+	done
+	for k in "${kernels[@]}"; do
+		name=${root_of[$k]}
+		if [ $# -ge 2 ] && [[ " $2 " != *" $name "* ]]; then
+			left_out+=("$k|$3")
+		elif [ $all = 1 ] || [ "$k" = "${first[$name]}" ] || [ "$k" = "${newest[$name]}" ]; then
+			run_kernels+=("$k")
+		else
+			left_out+=("$k|userspace tier: the oldest and newest kernel of each root run (GDL_USERSPACE_KERNELS=all runs every one)")
+		fi
 	done
 }
 
@@ -100,7 +118,7 @@ tally_userspace_kernels() {
 tally_left_out() {
 	local k
 	for k in "${left_out[@]}"; do
-		tally_skip "$k" "$1" "userspace tier: the oldest and newest kernel run (GDL_USERSPACE_KERNELS=all runs every one)"
+		tally_skip "${k%%|*}" "$1" "${k#*|}"
 	done
 }
 

@@ -26,7 +26,7 @@ make -s utils >>"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.
 make -s -C tests/cuda BUILD="$build" >>"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.log"; exit 1; }
 # The containers part's image (podman import).
 make -s -C tests/containers BUILD="$build" >>"$build/demo-build.log" 2>&1 || { tail -n 30 "$build/demo-build.log"; exit 1; }
-kver=$(tests/vm/kernels.sh | grep -v -- -rt- | tail -n 1)
+kver=$(tests/vm/kernels.sh --of host | grep -v -- -rt- | tail -n 1)
 echo "built: $build/kmod/$kver/gpu_dma_lock.ko, $build/utils/libgpudmalock.so.0, $build/utils/gpu-dma-lock-ctl"
 
 step "3/4 Boot Linux $kver in QEMU with two fake GPUs (edu PCI devices)"

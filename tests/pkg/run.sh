@@ -211,7 +211,7 @@ if [ $group_before = 1 ]; then
 fi
 check "no package of ours, no 6.12 RT kernel" sh -c "! dpkg -l | awk '\$1 != \"un\"' | grep -Eq ' (${OURS[*]// /|}|linux-image-6.12-rt-amd64) '"
 check "no gpu_dma_lock.ko left in /lib/modules" test -z "$(ko_files)"
-mapfile -t kernels < <(tests/vm/kernels.sh)
+mapfile -t kernels < <(tests/vm/kernels.sh --of host)
 echo "kernels with headers: ${kernels[*]}"
 
 # ---------------------------------------------------------------------
@@ -417,14 +417,14 @@ else
 	bad "installing ${NEWK_PKGS[*]} (see $logs/newk-install.log)"
 	tail -n 30 "$logs/newk-install.log"
 fi
-newk=$(tests/vm/kernels.sh | grep -E -- "^$NEWK_RE\$" | tail -n 1)
+newk=$(tests/vm/kernels.sh --of host | grep -E -- "^$NEWK_RE\$" | tail -n 1)
 echo "dkms status after installing the kernel ${newk:-?}:"
 dkms status -m gpu-dma-lock 2>/dev/null | tee "$logs/dkms-status-2.txt" | sed 's/^/  /'
 check "new kernel with headers installed (${newk:-none})" test -n "$newk"
 check "DKMS built the module for ${newk:-it} from the kernel's hook" \
 	grep -q "^gpu-dma-lock/$VERSION, ${newk:-none}, .*: installed" "$logs/dkms-status-2.txt"
 check "the hook's build is in the kernel install's log" grep -q "gpu_dma_lock.ko" "$logs/newk-install.log"
-mapfile -t kernels < <(tests/vm/kernels.sh)
+mapfile -t kernels < <(tests/vm/kernels.sh --of host)
 
 # ---------------------------------------------------------------------
 boot() {	# boot KVER VERSION
@@ -533,6 +533,6 @@ if [ $group_before = 0 ]; then
 fi
 check "the gpu-dma-lock group as before the tier ($([ $group_before = 1 ] && echo there || echo none))" \
 	sh -c "[ \"\$(getent group gpu-dma-lock >/dev/null && echo 1 || echo 0)\" = $group_before ]"
-check "kernel list back to the baseline" test -z "$(tests/vm/kernels.sh | grep -E -- "^$NEWK_RE\$")"
+check "kernel list back to the baseline" test -z "$(tests/vm/kernels.sh --of host | grep -E -- "^$NEWK_RE\$")"
 
 finish
