@@ -158,9 +158,12 @@ deb:
 # "rpmbuild -ta" works too.  --nodeps: Debian's rpm database is empty.
 RPM_TOP := $(PKG_OUT)/rpm
 rpm:
+	utils/slurm/release.sh >/dev/null
 	rm -rf $(RPM_TOP) && mkdir -p $(RPM_TOP)/SOURCES $(RPM_TOP)/SPECS
 	$(call pkg-copy,$(RPM_TOP)/stage/gpu-dma-lock-$(VERSION))
-	{ sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(or $(DEB_REVISION),1)/g' rpm/gpu-dma-lock.spec.in; \
+	{ sed -e 's/@VERSION@/$(VERSION)/g' -e 's/@RELEASE@/$(or $(DEB_REVISION),1)/g' \
+	      -e "s/@SLURM_RELEASE@/$$(utils/slurm/release.sh)/g" -e "s/@SLURM_NEXT@/$$(utils/slurm/release.sh --next)/g" \
+	      rpm/gpu-dma-lock.spec.in; \
 	  rpm/changelog.sh debian/changelog; } >$(RPM_TOP)/stage/gpu-dma-lock-$(VERSION)/rpm/gpu-dma-lock.spec
 	cp $(RPM_TOP)/stage/gpu-dma-lock-$(VERSION)/rpm/gpu-dma-lock.spec $(RPM_TOP)/SPECS/
 	tar -C $(RPM_TOP)/stage -czf $(RPM_TOP)/SOURCES/gpu-dma-lock-$(VERSION).tar.gz gpu-dma-lock-$(VERSION)

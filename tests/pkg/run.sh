@@ -270,6 +270,11 @@ check "python3-gpudmalock ships the gpudmalock module" \
 	sh -c "dpkg-deb -c '${debs[4]:-/nonexistent}' | grep -q '/usr/lib/python3/dist-packages/gpudmalock/__init__\.py\$'"
 check "gpu-dma-lock-slurm ships the SPANK plugin where slurmd looks" \
 	sh -c "dpkg-deb -c '${debs[6]:-/nonexistent}' | grep -q '/usr/lib/x86_64-linux-gnu/slurm-wlm/gpu_dma_lock\.so\$'"
+# Slurm loads no plugin built for another release: the package says which.
+SLURM_REL=$(utils/slurm/release.sh)
+SLURM_NEXT=$(utils/slurm/release.sh --next)
+check "gpu-dma-lock-slurm depends on the Slurm release it was built for ($SLURM_REL, not $SLURM_NEXT)" \
+	sh -c "dpkg-deb -f '${debs[6]:-/nonexistent}' Depends | grep -qF 'slurm-wlm-basic-plugins (>= $SLURM_REL~), slurm-wlm-basic-plugins (<< $SLURM_NEXT~)'"
 check "librust-gpu-dma-lock-dev ships the crate in Debian's cargo registry" \
 	sh -c "dpkg-deb -c '${debs[5]:-/nonexistent}' | grep -q '/usr/share/cargo/registry/gpu-dma-lock-$VERSION/Cargo\.toml\$'"
 
@@ -341,6 +346,9 @@ done
 check "rpm dkms: dkms.conf has PACKAGE_VERSION=\"$VERSION\"" \
 	sh -c "rpm2cpio '$rdkms' | (cd '$logs' && rm -rf rpmx && mkdir rpmx && cd rpmx && cpio -idm --quiet) && grep -qx 'PACKAGE_VERSION=\"$VERSION\"' '$logs'/rpmx/usr/src/gpu-dma-lock-$VERSION/dkms.conf"
 check "rpm utils ships /usr/sbin/gpu-dma-lock-ctl" sh -c "rpm -qpl '$rutils' | grep -qx /usr/sbin/gpu-dma-lock-ctl"
+rslurm=$(ls "$rpmdir"/*/gpu-dma-lock-slurm-"$VERSION"-*.rpm 2>/dev/null | head -n 1)
+check "rpm slurm: Requires the Slurm release it was built for ($SLURM_REL, not $SLURM_NEXT)" \
+	sh -c "rpm -qpR '${rslurm:-/nonexistent}' >'$logs/rpm-slurm-requires.txt' && grep -qx 'slurm >= $SLURM_REL' '$logs/rpm-slurm-requires.txt' && grep -qx 'slurm < $SLURM_NEXT' '$logs/rpm-slurm-requires.txt'"
 rlib=$(ls "$rpmdir"/*/libgpudmalock0-"$VERSION"-*.rpm 2>/dev/null | head -n 1)
 rpm -qpl "${rlib:-/nonexistent}" >"$logs/lib-rpm.txt" 2>&1
 check "rpm: libgpudmalock0's file is named after GDLOCK_0.$LIBN (tests/pkg/libname.sh)" \
