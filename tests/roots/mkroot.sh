@@ -104,7 +104,7 @@ if [ -n "$fetches" ]; then
 			o="-o Dir::Etc::sourcelist=/etc/apt/gdl-fetch.list -o Dir::Etc::sourceparts=-
 			   -o Dir::State::Lists=/var/lib/apt/gdl-fetch-lists -o APT::Sandbox::User=root
 			   -o Acquire::Check-Valid-Until=false"
-			# (a frozen archive snapshot keeps sid's Release past its Valid-Until)
+			# (a frozen archive snapshot keeps the Release file of sid past its Valid-Until)
 			mkdir -p /var/lib/apt/gdl-fetch-lists/partial /tmp/gdl-fetch
 			apt-get $o update -q
 			cd /tmp/gdl-fetch

@@ -105,11 +105,16 @@ if [ "$groot" != / ]; then
 		shares+=(-virtfs "local,path=$d,mount_tag=gdlsrc$n,security_model=none,readonly=on,multidevs=remap")
 		printf 'gdlsrc%d %s\n' "$n" "$d" >>"$run/mounts"
 	done
-	case $PWD/ in
-	"$root"/* | ${GDL_BUILD_DIR:+"$GDL_BUILD_DIR"/*}) ;;
-	*) echo "vm-run: $kver boots root $groot, which lacks $PWD: run from inside $root" >&2
-	   rm -rf "$run"; exit 2 ;;
-	esac
+	inside=0
+	case $PWD/ in "$root"/*) inside=1 ;; esac
+	if [ -n "${GDL_BUILD_DIR:-}" ]; then
+		case $PWD/ in "$GDL_BUILD_DIR"/*) inside=1 ;; esac
+	fi
+	if [ $inside = 0 ]; then
+		echo "vm-run: $kver boots root $groot, which lacks $PWD: run from inside $root" >&2
+		rm -rf "$run"
+		exit 2
+	fi
 fi
 
 edu=()
