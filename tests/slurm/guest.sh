@@ -5,11 +5,14 @@
 # one Slurm bring-up (slurm-up.sh) shared by every case, the plugin
 # loaded from the build tree, jobs running an unmodified CUDA program
 # (cudaprog) under the interposer on the fake libcuda.
-#   guest.sh MODULE.ko BUILD_DIR
+#   guest.sh MODULE.ko BUILD_DIR [OTHER_PLUGIN]
+# OTHER_PLUGIN: the plugin built against another Slurm release (the
+# Debian 13 root's guest gets Debian 12's): this Slurm must refuse it.
 # Ends with "slurm-suite: N passed, M failed".
 set -u
 KO=$1
 B=$2
+OTHER=${3:-}
 CP=$B/slurm/cudaprog
 CTL=$B/utils/gpu-dma-lock-ctl
 W=/tmp/slurm-suite
@@ -408,6 +411,19 @@ cat $W/gc.txt
 check "gpu-dma-lock-ctl gc ${grace:+$grace }ran (rc=$rc)" test $rc = 0
 check "gpu-dma-lock-ctl gc removed it" no_agent $stale
 check "no slurm-* agent left" no_slurm_agents
+
+if [ -n "$OTHER" ]; then
+	case_start "a plugin built for another Slurm release"
+	# Why gpu-dma-lock-slurm pins its release (utils/slurm/release.sh).
+	slurm_plugstack "required $OTHER gpus=$pci1,$pci0 preload=$PRE default=8M"
+	out=$(cd /tmp && timeout 60 srun --gpu-mem=4M true 2>&1)
+	rc=$?
+	echo "$out"
+	check "srun with a required plugin built for another Slurm release fails: 'Incompatible plugin version' (rc=$rc)" \
+		refused "$rc" "$out" "Incompatible plugin version"
+	check "no agent was made for it" no_slurm_agents
+	slurm_plugstack "$PLUG default=8M max=64M"
+fi
 
 slurm_down
 case_start "done"

@@ -5,9 +5,11 @@
 # The Slurm tier: build the SPANK plugin (utils/slurm), the interposer and
 # its fake libcuda, the ctl and the test program; run the plugin's host
 # unit tests; then tests/slurm/guest.sh in the VM on every kernel
-# (default: the oldest and newest from tests/vm/kernels.sh, the others
-# counted as skipped): one Slurm bring-up per kernel
-# shared by every case.  Ends with "slurm: N passed, M failed".
+# (default: the oldest and newest of each root from tests/vm/kernels.sh,
+# the others counted as skipped): one Slurm bring-up per kernel shared by
+# every case, with Debian 12's Slurm 22.05 on the host's root and Debian
+# 13's 24.11 (and a plugin built there) on the test root's 7.3.  Ends
+# with "slurm: N passed, M failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -15,6 +17,23 @@ build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
 mkdir -p "$build" "$build/slurm" "$build/vm"
 
+# build_userspace DIR: the ctl, the interposer and its fake libcuda, the
+# plugin and the test program, into DIR.  A SPANK plugin must be built
+# against the Slurm release that loads it, so a test root's guests get
+# theirs built inside that root (Debian 13: Slurm 24.11, gcc-14), into
+# $build/root-NAME, and the host's get $build (Debian 12: Slurm 22.05).
+build_userspace() {
+	make -s utils BUILD="$1" && make -s -C tests/cuda BUILD="$1" &&
+	make -s -C utils/slurm BUILD="$1" &&
+	mkdir -p "$1/slurm" &&
+	gcc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/cuda \
+		-o "$1/slurm/cudaprog" tests/slurm/cudaprog.c \
+		-L"$1/cuda/fake" -l:libcuda.so.1 -l:libnvidia-ml.so.1
+}
+if [ "${1:-}" = --build-userspace ]; then	# in-root.sh's way back in
+	build_userspace "$2"
+	exit
+fi
 # shellcheck source=tests/common/tally.sh
 . tests/common/tally.sh
 tally_kernels slurm "$@"
@@ -27,11 +46,7 @@ for t in srun sbatch slurmd slurmctld munged; do
 	}
 done
 
-if ! { make -s utils BUILD="$build" && make -s -C tests/cuda BUILD="$build" &&
-       make -s -C utils/slurm BUILD="$build" &&
-       gcc -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iutils/cuda \
-	       -o "$build/slurm/cudaprog" tests/slurm/cudaprog.c \
-	       -L"$build/cuda/fake" -l:libcuda.so.1 -l:libnvidia-ml.so.1; }; then
+if ! build_userspace "$build"; then
 	echo "slurm: 0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
@@ -48,23 +63,46 @@ tally slurm-unit "$log" $rc
 tally_row "host unit (gdl_slurm.c)"
 
 # A userspace tier: the plugin does not change with the kernel, so it runs
-# on the oldest and the newest kernel (the brief's rule for these tiers);
-# the others count as skipped, as many checks as the last run had.  Any
-# kernel named on the command line or by GDL_KERNELS runs.  The plugin is
-# built against the host's Slurm (22.05), so the host's root only.
-tally_userspace_kernels $# host \
-	"a SPANK plugin built for Slurm 22.05 does not load in the Debian 13 root's 24.11: issue 21 item 4, not in this tier yet"
+# on the oldest and the newest kernel of each root (the brief's rule for
+# these tiers): Slurm 22.05 on the host's, 24.11 on Debian 13's.  The
+# others count as skipped, as many checks as the last run had.  Any
+# kernel named on the command line or by GDL_KERNELS runs.
+tally_userspace_kernels $#
 last_n=0
+declare -A built=()
 for k in "${run_kernels[@]}"; do
 	log=$build/vm/slurm-$k.log
+	rname=$(tests/vm/kernels.sh --root-name "$k")
+	ub=$build
+	if [ "$rname" != host ]; then
+		ub=$build/root-$rname
+		if [ -z "${built[$rname]:-}" ]; then
+			blog=$build/slurm/build-$rname.log
+			if ! tests/roots/in-root.sh "$(tests/vm/kernels.sh --root "$k")" \
+				bash tests/slurm/run.sh --build-userspace "$ub" >"$blog" 2>&1; then
+				tail -n 20 "$blog"
+				p=0 f=1 s=0
+				total_fail=$((total_fail + 1))
+				tally_row "$k" 0 "building in the $rname root failed ($blog)"
+				continue
+			fi
+			built[$rname]=1
+		fi
+	fi
+	rdir=$(tests/vm/kernels.sh --root "$k")
+	rel=$(utils/slurm/release.sh "${rdir%/}/usr/include/slurm/slurm_version.h" 2>/dev/null)
 	start=$(date +%s)
+	# A test root's Slurm is another release than the host's: the host's
+	# plugin is the one it must refuse.
+	other=
+	[ "$ub" = "$build" ] || other=$build/slurm/gpu_dma_lock.so
 	tests/vm/vm-run.sh -k "$k" -e 2 -t 600 -- \
-		"sh tests/slurm/guest.sh $build/kmod/$k/gpu_dma_lock.ko $build" >"$log" 2>&1
+		"sh tests/slurm/guest.sh $build/kmod/$k/gpu_dma_lock.ko $ub $other" >"$log" 2>&1
 	rc=$?
 	secs=$(($(date +%s) - start))
 	grep -E '^(FAIL|vm-run:)' "$log" || true
 	tally slurm-suite "$log" $rc
-	tally_row "$k" "$secs"
+	tally_row "$k" "$secs" "Slurm ${rel:-?} ($rname root)"
 	n=$(sed -n 's/^slurm-suite: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log" | tail -n 1)
 	[ -n "$n" ] && last_n=$((${n% *} + ${n#* }))
 done
