@@ -76,16 +76,8 @@ tally_userspace_kernels $#
 last_n=0
 for k in "${run_kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
-	log=$build/vm/bindings-$k.log
-	start=$(date +%s)
-	tests/vm/vm-run.sh -k "$k" -e 2 -t 300 -- \
-		"sh tests/bindings/vm-bindings.sh $ko $build $dev_test $example" >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	grep -E '^(FAIL|     \|)|vm-run:' "$log" || true
-	tally bindings-vm "$log" $rc
-	tally_row "$k" "$secs"
-	last_n=$((p + f))
+	tally_guest bindings-vm "$k" "$build/vm/bindings-$k.log" '^(FAIL|     \|)|vm-run:' "" \
+		-e 2 -t 300 -- "sh tests/bindings/vm-bindings.sh $ko $build $dev_test $example"
 done
 tally_left_out "$last_n"
 

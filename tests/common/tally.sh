@@ -113,6 +113,26 @@ tally_userspace_kernels() {
 	done
 }
 
+# tally_guest NAME KVER LOG SHOW NOTE [VM-RUN ARGS...] -- COMMAND: the
+# per-kernel step every VM tier repeats.  Boots KVER with vm-run.sh and
+# the ARGS, runs COMMAND there with its output in LOG, prints LOG's lines
+# matching the regex SHOW, tallies what NAME counted (a crash, a timeout
+# or a dirty kernel log is a failure) and adds the row "KVER SECS NOTE".
+# Leaves the tally in p, f, s and the checks counted in last_n.
+tally_guest() {
+	local name=$1 k=$2 log=$3 show=$4 note=$5 start rc secs
+	shift 5
+	start=$(date +%s)
+	tests/vm/vm-run.sh -k "$k" "$@" >"$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	grep -E "$show" "$log" || true
+	tally "$name" "$log" $rc
+	if [ -n "$note" ]; then tally_row "$k" "$secs" "$note"; else tally_row "$k" "$secs"; fi
+	# shellcheck disable=SC2034	# the caller's
+	last_n=$((p + f))
+}
+
 # tally_left_out N: each kernel in left_out counted as N skipped checks
 # (as many as a run of the tier on one kernel made), with a row each.
 tally_left_out() {

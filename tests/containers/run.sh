@@ -53,18 +53,11 @@ for k in "${run_kernels[@]}"; do
 	# lifecycle, CRI-O shape).
 	scope=${GDL_CTR_SCOPE:-core}
 	[ "$k" = "$last" ] && scope=full
-	log=$build/vm/containers-$k.log
-	start=$(date +%s)
 	# cgroup.memory=nokmem: without it Debian's 6.12 now and then oopses
 	# (int3 in kmalloc, TCG text patching) on podman's first cgroup.
-	tests/vm/vm-run.sh -k "$k" -e 2 -m 2048 -t 900 -a cgroup.memory=nokmem -- \
-		"sh tests/containers/guest.sh $ko $build $scope" >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	grep -E '^FAIL|vm-run:' "$log" || true
-	tally containers-suite "$log" $rc
-	tally_row "$k" "$secs" "$scope"
-	ran[$k]=$((p + f)) core[$k]=$([ "$scope" = full ] || echo 1)
+	tally_guest containers-suite "$k" "$build/vm/containers-$k.log" '^FAIL|vm-run:' "$scope" \
+		-e 2 -m 2048 -t 900 -a cgroup.memory=nokmem -- "sh tests/containers/guest.sh $ko $build $scope"
+	ran[$k]=$last_n core[$k]=$([ "$scope" = full ] || echo 1)
 	[ "$scope" = full ] && full=$((p + f))
 done
 # The checks a kernel run with scope "core" left out, counted as skipped:

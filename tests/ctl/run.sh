@@ -71,17 +71,9 @@ tally_userspace_kernels $#
 last_n=0
 for k in "${run_kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
-	log=$build/vm/ctl-$k.log
 	mkdir -p "$build/vm"
-	start=$(date +%s)
-	tests/vm/vm-run.sh -k "$k" -e 2 -t 240 -- \
-		"sh tests/ctl/vm-ctl.sh $ko $build" >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	grep -E '^(FAIL|     \|)|vm-run:' "$log" || true
-	tally ctl-vm "$log" $rc
-	tally_row "$k" "$secs"
-	last_n=$((p + f))
+	tally_guest ctl-vm "$k" "$build/vm/ctl-$k.log" '^(FAIL|     \|)|vm-run:' "" \
+		-e 2 -t 240 -- "sh tests/ctl/vm-ctl.sh $ko $build"
 done
 tally_left_out "$last_n"
 

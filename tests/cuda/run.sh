@@ -147,16 +147,8 @@ fi
 tally_userspace_kernels $#
 last_n=0
 for k in "${run_kernels[@]}"; do
-	log=$build/vm/cuda-$k.log
-	start=$(date +%s)
-	tests/vm/vm-run.sh -k "$k" -e 2 -t 300 -- \
-		"sh tests/cuda/suite.sh $build/kmod/$k/gpu_dma_lock.ko $build" >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	grep -E '^(FAIL|vm-run:)' "$log" || true
-	tally cuda-suite "$log" $rc
-	tally_row "$k" "$secs"
-	last_n=$((p + f))
+	tally_guest cuda-suite "$k" "$build/vm/cuda-$k.log" '^(FAIL|vm-run:)' "" \
+		-e 2 -t 300 -- "sh tests/cuda/suite.sh $build/kmod/$k/gpu_dma_lock.ko $build"
 done
 tally_left_out "$last_n"
 

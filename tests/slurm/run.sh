@@ -91,20 +91,12 @@ for k in "${run_kernels[@]}"; do
 	fi
 	rdir=$(tests/vm/kernels.sh --root "$k")
 	rel=$(utils/slurm/release.sh "${rdir%/}/usr/include/slurm/slurm_version.h" 2>/dev/null)
-	start=$(date +%s)
 	# A test root's Slurm is another release than the host's: the host's
 	# plugin is the one it must refuse.
 	other=
 	[ "$ub" = "$build" ] || other=$build/slurm/gpu_dma_lock.so
-	tests/vm/vm-run.sh -k "$k" -e 2 -t 600 -- \
-		"sh tests/slurm/guest.sh $build/kmod/$k/gpu_dma_lock.ko $ub $other" >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	grep -E '^(FAIL|vm-run:)' "$log" || true
-	tally slurm-suite "$log" $rc
-	tally_row "$k" "$secs" "Slurm ${rel:-?} ($rname root)"
-	n=$(sed -n 's/^slurm-suite: \([0-9]*\) passed, \([0-9]*\) failed.*/\1 \2/p' "$log" | tail -n 1)
-	[ -n "$n" ] && last_n=$((${n% *} + ${n#* }))
+	tally_guest slurm-suite "$k" "$log" '^(FAIL|vm-run:)' "Slurm ${rel:-?} ($rname root)" \
+		-e 2 -t 600 -- "sh tests/slurm/guest.sh $build/kmod/$k/gpu_dma_lock.ko $ub $other"
 done
 tally_left_out "$last_n"
 
