@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The containers tier, run INSIDE the test VM (tests/vm/vm-run.sh -e 2) as
-# root: Debian 12's real podman, crun and conmon start containers from an
+# root: the root's real podman, crun and conmon (Debian 12: podman 4.3;
+# Debian 13: podman 5.4, crun 1.21) start containers from an
 # image imported once (build/containers/image.tar), and the OCI hook and
 # the CDI spec make each one an agent of the ledger.
 #   guest.sh MODULE.ko BUILD_DIR [full|core]

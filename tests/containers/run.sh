@@ -5,11 +5,13 @@
 #   1. builds the module for every kernel, the library, the ctl, the OCI
 #      hook, the CUDA interposer and its fake driver, and the test image
 #      (tests/containers/Makefile);
-#   2. boots every kernel (default: all from tests/vm/kernels.sh) once in
-#      QEMU with two edu devices and runs guest.sh inside: Debian 12's
-#      podman, crun and conmon, one image import, all cases in one boot.
-#      Every case runs on the newest non-RT kernel; on the others, the
-#      cases where the kernel matters (GDL_CTR_SCOPE=full: all everywhere).
+#   2. boots the oldest and newest kernel of each root (tests/vm/kernels.sh,
+#      tally_userspace_kernels) once in QEMU with two edu devices and runs
+#      guest.sh inside with that root's podman, crun and conmon (Debian
+#      12: podman 4.3; Debian 13: podman 5.4, crun 1.21), one image import,
+#      all cases in one boot.  Every case runs on the newest non-RT kernel
+#      of each root; on the others, the cases where the kernel matters
+#      (GDL_CTR_SCOPE=full: all everywhere).
 # Ends with "containers: N passed, M failed" (checks, all kernels).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -39,26 +41,30 @@ if ! make -s modules-all BUILD="$build" >"$blog" 2>&1 ||
 	exit 1
 fi
 
-# The engines here are Debian 12's (podman 4.3, crun, CRI-O's shape):
-# the host's root only.  Every case runs on the newest of its kernels
-# that is not PREEMPT_RT (the last one when all are -rt).
-declare -A ran=() core=()
-tally_userspace_kernels $# host \
-	"the Debian 13 root's engines (podman 5, Docker, containerd) are issue 21 item 5, not in this tier yet"
-last=$(printf '%s\n' "${run_kernels[@]}" | grep -v -- '-rt-' | tail -n 1)
-[ -n "$last" ] || [ ${#run_kernels[@]} -eq 0 ] || last=${run_kernels[${#run_kernels[@]} - 1]}
+# Each root's own engines: Debian 12's podman 4.3 on the host's root,
+# Debian 13's podman 5.4 and crun 1.21 on the test root's.  Every case
+# runs on the newest kernel of each root that is not PREEMPT_RT (the last
+# one when all are -rt); the others run the cases where the kernel
+# matters (cgroups, exec, lifecycle, CRI-O shape).
+declare -A ran=() core=() last=()
+tally_userspace_kernels $#
+for k in "${run_kernels[@]}"; do
+	r=$(tests/vm/kernels.sh --root-name "$k")
+	case $k in
+	*-rt-*) [[ ${last[$r]:-} == "" || ${last[$r]} == *-rt-* ]] && last[$r]=$k ;;
+	*) last[$r]=$k ;;
+	esac
+done
 for k in "${run_kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
-	# On the others the cases where the kernel matters (cgroups, exec,
-	# lifecycle, CRI-O shape).
 	scope=${GDL_CTR_SCOPE:-core}
-	[ "$k" = "$last" ] && scope=full
+	[ "$k" = "${last[$(tests/vm/kernels.sh --root-name "$k")]}" ] && scope=full
 	# cgroup.memory=nokmem: without it Debian's 6.12 now and then oopses
 	# (int3 in kmalloc, TCG text patching) on podman's first cgroup.
 	tally_guest containers-suite "$k" "$build/vm/containers-$k.log" '^FAIL|vm-run:' "$scope" \
 		-e 2 -m 2048 -t 900 -a cgroup.memory=nokmem -- "sh tests/containers/guest.sh $ko $build $scope"
 	ran[$k]=$last_n core[$k]=$([ "$scope" = full ] || echo 1)
-	[ "$scope" = full ] && full=$((p + f))
+	[ "$scope" = full ] && [ "$last_n" -gt "${full:-0}" ] && full=$last_n
 done
 # The checks a kernel run with scope "core" left out, counted as skipped:
 # as many as the full run made beyond its own.

@@ -11,11 +11,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ $# -ge 1 ] || { echo "usage: $0 KVER [MAKE ARGS...]" >&2; exit 2; }
 kver=$1
 shift
+# Every CPU: the tiers build for four kernels one after the other, and a
+# module's dozen files (sparse on each, under lint) compile in parallel.
+jobs=-j$(nproc)
 r=$("$here/kernels.sh" --root "$kver")
 if [ "$r" = / ]; then
-	exec make -C "/lib/modules/$kver/build" "$@"
+	exec make "$jobs" -C "/lib/modules/$kver/build" "$@"
 fi
 # MAKEFLAGS carries -s and the like; in-root.sh passes a clean
 # environment, so hand it over by name.
 exec "$here/../roots/in-root.sh" "$r" env ${MAKEFLAGS:+MAKEFLAGS="$MAKEFLAGS"} \
-	make -C "/lib/modules/$kver/build" "$@"
+	make "$jobs" -C "/lib/modules/$kver/build" "$@"
