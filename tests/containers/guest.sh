@@ -44,6 +44,7 @@ check() {
 	if "$@"; then ok "$d"; else bad "$d"; fi
 }
 
+echo "engines: $(podman --version), $(crun --version | head -n 1), $(conmon --version | head -n 1)"
 P="podman --root $W/root --runroot $W/run --storage-driver vfs --cgroup-manager cgroupfs --events-backend file"
 
 pci=
