@@ -72,7 +72,7 @@ tally_kernels() {
 	fi
 }
 
-# tally_userspace_kernels NARGS [ROOTS WHY]: for the userspace
+# tally_userspace_kernels NARGS: for the userspace
 # integration tiers (ctl, bindings, cuda, slurm, containers), whose code
 # under test does not change with the kernel: from `kernels`, run_kernels
 # gets the oldest and the newest of each root (the host's Debian 12, and
@@ -80,9 +80,7 @@ tally_kernels() {
 # PREEMPT_RT when there is one (the containers tier's full scope runs
 # there); left_out gets the others, as "KVER|why".  Every kernel runs
 # when kernels were named (NARGS > 0, the tier's arguments, or
-# GDL_KERNELS) or GDL_USERSPACE_KERNELS=all.  ROOTS, when given, are the
-# roots (kernels.sh --root-name) the tier can run in: another root's
-# kernels are left out, for the reason WHY.  The kernel tiers (vm,
+# GDL_KERNELS) or GDL_USERSPACE_KERNELS=all.  The kernel tiers (vm,
 # hostile) always run the whole matrix.
 tally_userspace_kernels() {
 	local all=0 k name
@@ -103,9 +101,7 @@ tally_userspace_kernels() {
 	done
 	for k in "${kernels[@]}"; do
 		name=${root_of[$k]}
-		if [ $# -ge 2 ] && [[ " $2 " != *" $name "* ]]; then
-			left_out+=("$k|$3")
-		elif [ $all = 1 ] || [ "$k" = "${first[$name]}" ] || [ "$k" = "${newest[$name]}" ]; then
+		if [ $all = 1 ] || [ "$k" = "${first[$name]}" ] || [ "$k" = "${newest[$name]}" ]; then
 			run_kernels+=("$k")
 		else
 			left_out+=("$k|userspace tier: the oldest and newest kernel of each root run (GDL_USERSPACE_KERNELS=all runs every one)")
