@@ -263,6 +263,7 @@ struct gdl_ledger {
 int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p);
 void gdl_ledger_destroy(struct gdl_ledger *l);
 
+/* gdl_device.c */
 int gdl_device_add(struct gdl_ledger *l, const struct gdl_device_info *in,
 		   u32 flags, u32 *index);
 int gdl_device_set(struct gdl_ledger *l, const struct gdl_device_set *s);
@@ -273,6 +274,9 @@ int gdl_device_unplug(struct gdl_ledger *l, u32 pci_domain, u32 pci_bdf,
 		      u32 *index);
 int gdl_device_info(struct gdl_ledger *l, u32 index,
 		    struct gdl_device_info *out);
+void gdl_devices_destroy(struct gdl_ledger *l);
+
+/* gdl_core.c */
 
 int gdl_agent_create(struct gdl_ledger *l, const char *name, u64 quota,
 		     u32 *id);
@@ -375,6 +379,16 @@ static inline struct gdl_agent *gdl_agent_rcu(struct gdl_ledger *l, u32 id)
 	struct gdl_agent *a = rcu_dereference(l->agents[gdl_agent_slot(l, id)]);
 
 	return a && a->id == id ? a : NULL;
+}
+
+/* A device table entry, live or gone, under admin_lock; NULL for none. */
+static inline struct gdl_device *gdl_device_locked(struct gdl_ledger *l,
+						   u32 index)
+{
+	if (index >= GDL_MAX_DEVICES)
+		return NULL;
+	return rcu_dereference_protected(l->devices[index],
+					 lockdep_is_held(&l->admin_lock));
 }
 
 /* A device that can take reservations and checks: under rcu_read_lock(). */
