@@ -93,6 +93,26 @@ struct gdl_acl_node {
 	u32 peer;
 };
 
+/* The DMA check's key first (dev, owner, rights, start), then the rest. */
+static inline int gdl_acl_node_cmp(const void *a, const void *b)
+{
+	const struct gdl_acl_node *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->owner != y->owner)
+		return x->owner < y->owner ? -1 : 1;
+	if (x->rights != y->rights)
+		return x->rights < y->rights ? -1 : 1;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	if (x->peer != y->peer)
+		return x->peer < y->peer ? -1 : 1;
+	return 0;
+}
+
 /*
  * Immutable once published; replaced whole under admin_lock.  ref: one for
  * being published (dropped a grace period after it is replaced), one for
@@ -324,11 +344,13 @@ void gdl_hold_drop(struct gdl_ledger *l, struct gdl_hold *h);
 void gdl_share_unlink(struct gdl_ledger *l, struct gdl_reservation *r);
 void gdl_share_sum(struct gdl_ledger *l, u64 *rsum, u64 *rnr);
 
-/* gdl_acl.c */
+/* gdl_dma.c */
 int gdl_dma_check(struct gdl_ledger *l, struct gdl_agent *a,
 		  struct gdl_dma_check *req);
 bool gdl_acl_verdict(struct gdl_agent *a, u32 dev, u64 addr, u64 end,
 		     u32 rights, u32 owner, u32 *result);
+
+/* gdl_acl.c */
 int gdl_acl_validate(struct gdl_ledger *l, const struct gdl_acl_entry *e,
 		     u32 caller_agent, bool admin, bool revoke);
 int gdl_acl_grant(struct gdl_ledger *l, const struct gdl_acl_entry *e, u32 n);
