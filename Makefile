@@ -5,6 +5,7 @@
 #   make                 build the module against KDIR (see below)
 #   make modules-all     build it against every installed kernel's headers
 #   make check           install what the tests need, run every test tier
+#   make check-debug     the vm and hostile tiers on a lockdep/KASAN kernel
 #   make demo            the module in a VM, agents, a workload, stats
 #
 # KVER defaults to the running kernel when its headers are installed, else
@@ -25,7 +26,7 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD ?= $(or $(GDL_BUILD_DIR),$(CURDIR)/build)
 W ?=
 
-.PHONY: all module modules-all clean check demo unit coverage vm lint \
+.PHONY: all module modules-all clean check check-debug demo unit coverage vm lint \
 	deps install version utils vm-itest ctl bench cuda
 
 all: module
@@ -111,6 +112,12 @@ coverage: deps
 
 check: deps
 	tests/check.sh
+
+# The vm and hostile tiers on a lockdep/KASAN build of Linux 7.3
+# (tests/debug/): about 30 minutes to build the first time, so not part
+# of make check; run it before every stop.
+check-debug: deps
+	tests/debug/run.sh
 
 install:
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/src GDL_VERSION=$(VERSION) modules_install

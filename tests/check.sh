@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make check: every test tier in order, each one's output in
-# build/check/TIER.log, then a table of per-tier counts.  A tier passes
+# build/check/TIER.log, then a table of per-tier counts.  check.sh TIER...
+# runs only those; with GDL_DEBUG_KERNEL=1 (make check-debug,
+# tests/debug/run.sh) the tiers boot the debug kernel only, the logs go
+# to build/check-debug/ and the lines say "check-debug".  A tier passes
 # when its command exits 0 and its closing line
 # "NAME: N passed, M failed, K skipped" says 0 failed; a missing line, or
 # one without its skipped count, fails it.  The last line is the total in
@@ -18,7 +21,10 @@ set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
-mkdir -p "$build/check"
+label=check
+[ "${GDL_DEBUG_KERNEL:-0}" = 1 ] && label=check-debug
+logs=$build/$label
+mkdir -p "$logs"
 
 # The knobs: name, default (what make check runs when it is unset), and
 # how a value shrinks the suite ("num": below the default; others below).
@@ -38,9 +44,10 @@ knobs=(
 	"GDL_BENCH_VM_ONLY||unset"
 	"FUZZ_SEED|(random)|any"
 	"GDL_BUILD_DIR|build|any"
+	"GDL_DEBUG_KERNEL|0|debug"
 )
 reduced=()
-echo "check: effective knobs (default in brackets):"
+echo "$label: effective knobs (default in brackets):"
 for kn in "${knobs[@]}"; do
 	IFS='|' read -r name def how <<<"$kn"
 	if [ -z "${!name+set}" ]; then
@@ -64,15 +71,19 @@ for kn in "${knobs[@]}"; do
 	slub)	case $v in "" | *F*Z*P* | *F*P*Z* | *Z*F*P* | *Z*P*F* | *P*F*Z* | *P*Z*F*) ;;
 		*) reduced+=("$name='$v' (F, Z and P are the checks)") ;; esac ;;
 	unset)	reduced+=("$name='$v'") ;;
+	# The debug kernel alone, for every tier: not the matrix.
+	debug)	[ "$v" = 0 ] || [ $# -gt 0 ] || reduced+=("$name='$v' (make check-debug runs it)") ;;
 	esac
 done
+# A subset of the tiers is a reduced make check; it is what check-debug is.
+[ $# -gt 0 ] && [ $label = check ] && reduced+=("tiers '$*' only")
 if [ ${#reduced[@]} -gt 0 ]; then
 	if [ "${GDL_CHECK_REDUCED:-0}" != 1 ]; then
-		echo "check: refusing to run a reduced suite: ${reduced[*]}"
-		echo "check: unset them, or set GDL_CHECK_REDUCED=1 to run it anyway (its total then says REDUCED)"
+		echo "$label: refusing to run a reduced suite: ${reduced[*]}"
+		echo "$label: unset them, or set GDL_CHECK_REDUCED=1 to run it anyway (its total then says REDUCED)"
 		exit 2
 	fi
-	echo "check: REDUCED on purpose (GDL_CHECK_REDUCED=1): ${reduced[*]}"
+	echo "$label: REDUCED on purpose (GDL_CHECK_REDUCED=1): ${reduced[*]}"
 fi
 
 # name|command
@@ -90,6 +101,18 @@ tiers=(
 	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"
 	"pkg|tests/pkg/run.sh"
 )
+# check.sh TIER...: only those, in the order above.
+if [ $# -gt 0 ]; then
+	for want in "$@"; do
+		printf '%s\n' "${tiers[@]}" | grep -q "^$want|" ||
+			{ echo "$label: no tier '$want'"; exit 2; }
+	done
+	picked=()
+	for t in "${tiers[@]}"; do
+		case " $* " in *" ${t%%|*} "*) picked+=("$t") ;; esac
+	done
+	tiers=("${picked[@]}")
+fi
 
 rows=()
 total_pass=0
@@ -101,9 +124,9 @@ start_all=$(date +%s)
 for t in "${tiers[@]}"; do
 	name=${t%%|*}
 	cmd=${t#*|}
-	log=$build/check/$name.log
+	log=$logs/$name.log
 	# vm-run.sh adds a line here for every guest it boots again.
-	retries=$build/check/$name.retries
+	retries=$logs/$name.retries
 	: >"$retries"
 	echo "=== $name: $cmd"
 	start=$(date +%s)
@@ -142,9 +165,9 @@ for t in "${tiers[@]}"; do
 done
 
 echo
-echo "make check summary ($(($(date +%s) - start_all))s; logs in $build/check/):"
+echo "make $label summary ($(($(date +%s) - start_all))s; logs in $logs/):"
 printf '  %s\n' "${rows[@]}"
-echo "retries: $total_retry (guests booted again after the TCG int3 flake or a QEMU crash; failed runs kept, see $build/check/*.retries)"
-[ ${#reduced[@]} -eq 0 ] || echo "check: REDUCED: ${reduced[*]}"
-echo "check: $total_pass passed, $total_fail failed, $total_skip skipped"
+echo "retries: $total_retry (guests booted again after the TCG int3 flake or a QEMU crash; failed runs kept, see $logs/*.retries)"
+[ ${#reduced[@]} -eq 0 ] || echo "$label: REDUCED: ${reduced[*]}"
+echo "$label: $total_pass passed, $total_fail failed, $total_skip skipped"
 exit $bad

@@ -20,6 +20,11 @@
 # ("host": what the tiers that install packages on the host or run its
 # engines can boot).
 #
+# Roots whose package list says "# on-demand" (tests/roots/debugkernel:
+# make check-debug's lockdep/KASAN kernel, tests/debug/) are left out of
+# the lists, unless GDL_DEBUG_KERNEL=1, which lists only theirs: make
+# check never boots the debug kernel, make check-debug boots nothing else.
+#
 # kernels.sh --root KVER prints the root KVER belongs to: / for the host,
 # else the test root's directory (vm-run.sh boots it as the guest's root,
 # kbuild.sh builds in it).  kernels.sh --root-name KVER prints "host" or
@@ -27,15 +32,18 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 
-# Roots, one "NAME DIR" per line: the host, then each built test root.
+# Roots, one "NAME DIR ON-DEMAND" per line: the host, then each built
+# test root; ON-DEMAND is 1 for a "# on-demand" root.
 roots() {
-	local list name dir
-	echo "host /"
+	local list name dir od
+	echo "host / 0"
 	for list in "$here"/../roots/*.pkgs; do
 		[ -e "$list" ] || continue
 		name=${list##*/}
 		name=${name%.pkgs}
-		dir=$("$here/../roots/mkroot.sh" --path "$name") && echo "$name $dir"
+		od=0
+		grep -qx '# on-demand' "$list" && od=1
+		dir=$("$here/../roots/mkroot.sh" --path "$name") && echo "$name $dir $od"
 	done
 	return 0
 }
@@ -43,7 +51,7 @@ roots() {
 case ${1:-} in
 --root | --root-name)
 	[ $# -eq 2 ] || { echo "usage: $0 $1 KVER" >&2; exit 2; }
-	while read -r name dir; do
+	while read -r name dir _; do
 		[ -e "${dir%/}/boot/vmlinuz-$2" ] || continue
 		if [ "$1" = --root ]; then echo "$dir"; else echo "$name"; fi
 		exit 0
@@ -71,8 +79,10 @@ want() {
 	return 1
 }
 
+debug=${GDL_DEBUG_KERNEL:-0}
 seen=" "
-while read -r name dir; do
+while read -r name dir od; do
+	[ "$od" = "$debug" ] || continue
 	dir=${dir%/}
 	for img in "$dir"/boot/vmlinuz-*; do
 		[ -e "$img" ] || continue	# no match: the glob stays literal

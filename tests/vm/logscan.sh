@@ -11,8 +11,9 @@
 # with (slub_debug: "BUG kmalloc-64 (Tainted: ...): Poison overwritten",
 # "Redzone overwritten", "Object already free", ...; KFENCE: "BUG: KFENCE:
 # use-after-free read in ..."; page poisoning: "pagealloc: memory
-# corruption").  The lockdep, KASAN, UBSAN and sleep-in-atomic lines are
-# for a debug kernel: Debian's stock kernels have none of those detectors.
+# corruption").  The lockdep, KASAN, UBSAN, sleep-in-atomic and
+# debug-objects (ODEBUG) lines are for make check-debug's kernel
+# (tests/debug/): Debian's stock kernels have none of those detectors.
 # tests/vm/memcheck.sh shows this scan catches a planted use-after-free.
 set -u
 opts=()
@@ -24,6 +25,11 @@ pat='Oops|BUG:|WARNING:|Call Trace|general protection|kernel BUG|Kernel panic'
 pat="$pat|INFO: task .* blocked|RCU stall|rcu_sched self-detected stall|self-detected stall"
 pat="$pat|BUG [a-zA-Z0-9_:().-]+ \\(|Poison overwritten|Redzone overwritten|Object already free"
 pat="$pat|Freepointer corrupt|Padding overwritten|KFENCE: |pagealloc: (memory corruption|single bit error)"
-pat="$pat|lockdep|possible recursive locking|circular locking"
+# Lockdep's reports (each also says "WARNING:"), and the line it prints
+# once a report or a taint has turned it off.  Not "lockdep" alone: a
+# lockdep kernel says "RCU lockdep checking is enabled" at every boot.
+pat="$pat|possible recursive locking|circular locking|inconsistent lock state"
+pat="$pat|lock inversion|suspicious RCU usage|bad unlock balance|held lock freed"
+pat="$pat|lockdep is turned off|ODEBUG:"
 pat="$pat|sleeping function called from invalid context|KASAN|UBSAN"
 grep -E "${opts[@]}" -e "$pat" -- "$@"

@@ -157,6 +157,20 @@ if [ -n "$memcheck" ]; then
 	tmo=$((tmo * 2))
 	tmo_note=", doubled for the memory checkers"
 fi
+# make check-debug's kernel (tests/debug/: lockdep, KASAN): an oops there
+# panics at once (a recursive fault could otherwise leave the guest hung
+# until the timeout), KASAN reports every finding, not the first alone,
+# and the detectors slow every lock and memory access, so the timeout
+# grows threefold more.
+if grep -q '^CONFIG_KASAN=y' "${groot%/}/boot/config-$kver" 2>/dev/null ||
+   grep -q '^CONFIG_PROVE_LOCKING=y' "${groot%/}/boot/config-$kver" 2>/dev/null; then
+	extra="oops=panic $extra"
+	# KASAN reports only its first finding unless told otherwise.
+	grep -q '^CONFIG_KASAN=y' "${groot%/}/boot/config-$kver" &&
+		extra="kasan_multi_shot $extra"
+	tmo=$((tmo * 3))
+	tmo_note="$tmo_note, tripled for the debug kernel"
+fi
 
 # quiet: only errors and worse reach the (slow, emulated) serial console;
 # the full log is saved from dmesg.  panic=-1 reboots at once on a panic
