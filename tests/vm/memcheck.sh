@@ -39,13 +39,28 @@ fi
 ko=$d/memcheck_uaf.ko
 if [ "${GDL_VM_MEMCHECK:-1}" = 0 ]; then
 	echo "memcheck $k: GDL_VM_MEMCHECK=0: the guests run without memory checkers"
-	skip=4
+	skip=6
 	finish
 fi
+cfg=$(tests/vm/kernels.sh --root "$k")/boot/config-$k
+has() { grep -q "^CONFIG_$1=y" "$cfg"; }
 kfence=0
-grep -q '^CONFIG_KFENCE=y' "$(tests/vm/kernels.sh --root "$k")/boot/config-$k" && kfence=1
-modes="none page slab"
-[ $kfence = 1 ] && modes="none page kfence slab"
+has KFENCE && kfence=1
+# make check-debug's kernel (tests/debug/) has KASAN, lockdep and
+# DEBUG_ATOMIC_SLEEP, and no page poisoning: KASAN reports the slab and
+# page writes, and a lock-order inversion and a might_sleep() under a
+# spinlock are planted for the other two.  Slab stays last: its part of
+# the log runs to the end.
+kasan=0
+has KASAN && kasan=1
+# Lockdep right after the control: any report before it (KASAN's, a
+# warning) turns lockdep off for the rest of the boot.
+modes="none"
+has PROVE_LOCKING && modes="$modes lockdep"
+modes="$modes page"
+[ $kfence = 1 ] && modes="$modes kfence"
+has DEBUG_ATOMIC_SLEEP && modes="$modes sleep"
+modes="$modes slab"
 out=$d/vm.log
 GDL_VM_KEEP=1 tests/vm/vm-run.sh -k "$k" -t 300 -- "for m in $modes; do
 	echo \"memcheck: begin \$m\" >/dev/kmsg
@@ -92,12 +107,37 @@ if grep -q 'insmod uaf=none: rc=0' "$out" && [ -n "$(part none)" ] &&
 else
 	bad "uaf=none: did not load clean"
 fi
-expect page "page poisoning's report" 'pagealloc: memory corruption'
+if [ $kasan = 1 ]; then
+	expect page "KASAN's report" 'BUG: KASAN: [a-z-]*use-after-free'
+else
+	expect page "page poisoning's report" 'pagealloc: memory corruption'
+fi
 if [ $kfence = 1 ]; then
 	expect kfence "KFENCE's report" 'BUG: KFENCE: use-after-free read in uaf_kfence'
 else
 	skip=$((skip + 1))
 	echo "skip memcheck $k: uaf=kfence: this kernel has no KFENCE"
 fi
-expect slab "slub_debug's report" 'Poison overwritten'
+for m in lockdep sleep; do
+	case " $modes " in
+	*" $m "*)
+		if [ $m = lockdep ]; then
+			expect lockdep "lockdep's report" 'possible circular locking dependency'
+		else
+			expect sleep "DEBUG_ATOMIC_SLEEP's report" 'sleeping function called from invalid context'
+		fi ;;
+	*)	# Only make check-debug's kernel has these detectors.
+		if [ $kasan = 1 ] || [ "${GDL_DEBUG_KERNEL:-0}" = 1 ]; then
+			bad "uaf=$m: the debug kernel lacks the detector"
+		else
+			skip=$((skip + 1))
+			echo "skip memcheck $k: uaf=$m: a stock kernel has no such detector (make check-debug's has)"
+		fi ;;
+	esac
+done
+if [ $kasan = 1 ]; then
+	expect slab "KASAN's report" 'BUG: KASAN: [a-z-]*use-after-free'
+else
+	expect slab "slub_debug's report" 'Poison overwritten'
+fi
 finish

@@ -15,7 +15,13 @@
  *           kernel has no KFENCE or it is off);
  *   int3    a breakpoint instruction: "Oops: int3", as the TCG
  *           text-patching flake gives (tests/vm/retry-check.sh, which
- *           checks when vm-run.sh boots again and when it does not).
+ *           checks when vm-run.sh boots again and when it does not);
+ *   lockdep two mutexes taken in one order, then in the other (no
+ *           deadlock, one thread): lockdep's "possible circular locking
+ *           dependency detected" (make check-debug's kernel only);
+ *   sleep   might_sleep() under a spinlock: DEBUG_ATOMIC_SLEEP's
+ *           "sleeping function called from invalid context" (the same).
+ * On the debug kernel, KASAN reports the slab and page writes first.
  * Every fault but none fails the load (-EAGAIN), so nothing stays loaded.
  */
 #include <linux/module.h>
@@ -25,10 +31,16 @@
 #include <linux/delay.h>
 #include <linux/kfence.h>
 #include <linux/string.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
 
 static char uaf[16] = "none";
 module_param_string(uaf, uaf, sizeof(uaf), 0444);
-MODULE_PARM_DESC(uaf, "none, slab, page, kfence or int3");
+MODULE_PARM_DESC(uaf, "none, slab, page, kfence, int3, lockdep or sleep");
+
+static DEFINE_MUTEX(memcheck_a);
+static DEFINE_MUTEX(memcheck_b);
+static DEFINE_SPINLOCK(memcheck_lock);
 
 static noinline int uaf_slab(void)
 {
@@ -90,6 +102,29 @@ static noinline int uaf_kfence(void)
 	return -EOPNOTSUPP;
 }
 
+static noinline int plant_lockdep(void)
+{
+	mutex_lock(&memcheck_a);
+	mutex_lock(&memcheck_b);
+	mutex_unlock(&memcheck_b);
+	mutex_unlock(&memcheck_a);
+	/* The planted fault: the opposite order. */
+	mutex_lock(&memcheck_b);
+	mutex_lock(&memcheck_a);
+	mutex_unlock(&memcheck_a);
+	mutex_unlock(&memcheck_b);
+	return -EAGAIN;
+}
+
+static noinline int plant_sleep(void)
+{
+	spin_lock(&memcheck_lock);
+	/* The planted fault: a sleeping call is allowed here, it says. */
+	might_sleep();
+	spin_unlock(&memcheck_lock);
+	return -EAGAIN;
+}
+
 static int __init memcheck_uaf_init(void)
 {
 	if (!strcmp(uaf, "none"))
@@ -100,6 +135,10 @@ static int __init memcheck_uaf_init(void)
 		return uaf_page();
 	if (!strcmp(uaf, "kfence"))
 		return uaf_kfence();
+	if (!strcmp(uaf, "lockdep"))
+		return plant_lockdep();
+	if (!strcmp(uaf, "sleep"))
+		return plant_sleep();
 	if (!strcmp(uaf, "int3")) {
 		asm volatile("int3");
 		return -EAGAIN;
