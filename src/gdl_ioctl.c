@@ -994,10 +994,19 @@ static void gdl_holders_file(struct gdl_owner *o, void *arg)
 	struct gdl_file *gf = container_of(o, struct gdl_file, owner);
 	struct seq_file *m = arg;
 	struct gdl_hold_info hi[8];
-	pid_t pid = pid_nr_ns(gf->opener, task_active_pid_ns(current));
 	u64 next = 0;
+	pid_t pid;
 	u32 i, n;
 
+	/*
+	 * The number of a thread group that has exited is freed and may be
+	 * another process's by now: show 0, so that whoever acts on the
+	 * table (gpu-dma-lock-ctl holders --kill) never names a stranger.
+	 */
+	rcu_read_lock();
+	pid = pid_has_task(gf->opener, PIDTYPE_TGID) ?
+	      pid_nr_ns(gf->opener, task_active_pid_ns(current)) : 0;
+	rcu_read_unlock();
 	do {
 		n = gdl_owner_holds(o, &next, hi, ARRAY_SIZE(hi));
 		for (i = 0; i < n; i++)
