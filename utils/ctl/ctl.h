@@ -62,6 +62,9 @@ int ctl_devices(struct gdlock *g, struct gdl_device_info **out);
 int ctl_agents(struct gdlock *g, struct gdl_agent_info **out);
 /* The same, then destroyed agents that still hold memory (ABI 1.4). */
 int ctl_agents_all(struct gdlock *g, struct gdl_agent_info **out);
+/* QUOTA_GET that also reads a destroyed agent still charged (ABI 1.4). */
+int ctl_quota_get(struct gdlock *g, uint32_t id, uint32_t dev,
+		  struct gdl_quota *q);
 /* What @id is charged on every device present (destroyed ones too). */
 uint64_t ctl_agent_used(struct gdlock *g, const struct gdl_device_info *d,
 			int nd, uint32_t id);
@@ -71,6 +74,8 @@ int ctl_bindings(struct gdlock *g, uint32_t agent,
 /* Resolve a selector through the kernel: 0, or an exit code (printed). */
 int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index);
 int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id);
+/* The same among destroyed agents that still hold memory too. */
+int ctl_resolve_agent_all(struct gdlock *g, const char *sel, uint32_t *id);
 
 /* Commands */
 int cmd_status(struct ctl *c, int argc, char **argv);

@@ -601,6 +601,7 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 	struct gdl_device_info *d = NULL;
 	struct gdlock *g;
 	struct mopts o;
+	bool dead = false;
 	struct jw w;
 	uint32_t id;
 	int i, n, ret, first;
@@ -613,7 +614,8 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 	ret = ctl_open(c, &g);
 	if (ret)
 		return ret;
-	ret = ctl_resolve_agent(g, argv[first], &id);
+	/* A destroyed agent too: what it still holds, per device. */
+	ret = ctl_resolve_agent_all(g, argv[first], &id);
 	if (ret)
 		goto out;
 	n = ctl_devices(g, &d);
@@ -641,7 +643,7 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 		struct gdl_quota q;
 		char b1[24], b2[24], b3[24];
 
-		ret = gdlock_quota_get(g, id, d[i].index, &q);
+		ret = ctl_quota_get(g, id, d[i].index, &q);
 		if (ret) {
 			ret = ctl_err(ret, "quota get");
 			goto out;
@@ -655,6 +657,7 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 			jw_u64(&w, "reservations", q.nr_reservations);
 			jw_u64(&w, "denied", q.denied);
 			jw_bool(&w, "over", q.flags & GDL_QUOTA_F_OVER);
+			jw_bool(&w, "destroyed", q.flags & GDL_QUOTA_F_DESTROYED);
 			jw_end(&w, '}');
 		} else {
 			printf("%-6u %10s %10s %10s %6llu %8llu %s\n", d[i].index,
@@ -664,11 +667,15 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 			       (unsigned long long)q.nr_reservations,
 			       (unsigned long long)q.denied,
 			       q.flags & GDL_QUOTA_F_OVER ? "yes" : "no");
+			dead |= q.flags & GDL_QUOTA_F_DESTROYED;
 		}
 	}
 	if (c->json) {
 		jw_end(&w, ']');
 		jw_done(&w);
+	} else if (dead) {
+		printf("agent %u was destroyed: this is what it still holds (see 'gpu-dma-lock-ctl holders --agent %u')\n",
+		       id, id);
 	}
 	ret = EXIT_OK;
 out:

@@ -138,10 +138,11 @@ int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index)
 	return 0;
 }
 
-int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id)
+static int resolve_agent(struct gdlock *g, const char *sel, uint32_t *id,
+			 bool dead)
 {
 	struct gdl_agent_info *a;
-	int n = ctl_agents(g, &a), i;
+	int n = dead ? ctl_agents_all(g, &a) : ctl_agents(g, &a), i;
 
 	if (n < 0)
 		return ctl_err(n, "listing agents");
@@ -157,21 +158,37 @@ int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id)
 	return 0;
 }
 
+int ctl_quota_get(struct gdlock *g, uint32_t id, uint32_t dev,
+		  struct gdl_quota *q)
+{
+	int ret = gdlock_quota_get_flags(g, id, dev, GDL_QUOTA_F_DESTROYED, q);
+
+	/* A module before ABI 1.4 refuses the flag: ask as before. */
+	if (ret == -EINVAL)
+		ret = gdlock_quota_get(g, id, dev, q);
+	return ret;
+}
+
 uint64_t ctl_agent_used(struct gdlock *g, const struct gdl_device_info *d,
 			int nd, uint32_t id)
 {
 	struct gdl_quota q;
 	uint64_t sum = 0;
-	int i, ret;
+	int i;
 
-	for (i = 0; i < nd; i++) {
-		ret = gdlock_quota_get_flags(g, id, d[i].index,
-					     GDL_QUOTA_F_DESTROYED, &q);
-		/* A module before ABI 1.4 refuses the flag: ask as before. */
-		if (ret == -EINVAL)
-			ret = gdlock_quota_get(g, id, d[i].index, &q);
-		if (!ret)
+	for (i = 0; i < nd; i++)
+		if (!ctl_quota_get(g, id, d[i].index, &q))
 			sum += q.usage;
-	}
 	return sum;
+}
+
+int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id)
+{
+	return resolve_agent(g, sel, id, false);
+}
+
+/* Live agents first, so a name finds the live one, never a namesake. */
+int ctl_resolve_agent_all(struct gdlock *g, const char *sel, uint32_t *id)
+{
+	return resolve_agent(g, sel, id, true);
 }
