@@ -1,0 +1,65 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""Issue 22's sequence for vm-ctl.sh, as root in the test VM, through the
+Python bindings (PYTHONPATH=utils/python):
+    holdshared.py EXPORTER IMPORTER SIZE
+This process, bound by pid to agent EXPORTER, reserves SIZE bytes on
+device 0 and shares them by a 64-byte key, grants IMPORTER its memory
+there, and starts an importer (this script again, --importer), bound by
+pid to IMPORTER, which attaches and then holds the handle until it is
+killed.  The grant is revoked, and this process exits, printing
+"importer PID" last: the importer alone then holds EXPORTER's charge.
+"""
+import os
+import signal
+import subprocess
+import sys
+
+import gpudmalock as gdl
+
+KEY = b"\x22" * gdl.SHARE_KEY_LEN
+
+
+def importer():
+    sys.stdin.readline()        # bound to its agent by now
+    led = gdl.Ledger()
+    held = led.attach(KEY)
+    print("attached %d" % held.handle, flush=True)
+    sys.stdout.close()
+    keep = (led, held)
+    while keep:
+        signal.pause()
+
+
+def exporter(a_name, b_name, size):
+    led = gdl.Ledger()
+    a, b = led.find_agent(a_name), led.find_agent(b_name)
+    led.bind_pid(a, os.getpid())
+    exp = gdl.Ledger()
+    r = exp.reserve(0, gdl.parse_size(size))
+    r.share(KEY)
+    grant = gdl.AclEntry(b, a, 0, gdl.READ | gdl.WRITE, 0, 0, gdl.UNLIMITED)
+    led.acl_grant([grant])
+    # Its own session, so that the shell's job control leaves it alone.
+    child = subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                              "--importer"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    led.bind_pid(b, child.pid)
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    line = child.stdout.readline()
+    if not line.startswith("attached "):
+        child.kill()
+        sys.exit("the importer did not attach: %r" % line)
+    # The issue's sequence: A revokes B's grant; the attachment stays.
+    led.acl_revoke([grant])
+    print("importer %d" % child.pid, flush=True)
+    # Exiting closes both files: A's own handle goes, B's stays.
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--importer"]:
+        importer()
+    else:
+        exporter(*sys.argv[1:4])
