@@ -9,6 +9,10 @@ there, and starts an importer (this script again, --importer), bound by
 pid to IMPORTER, which attaches and then holds the handle until it is
 killed.  The grant is revoked, and this process exits, printing
 "importer PID" last: the importer alone then holds EXPORTER's charge.
+    holdshared.py --orphan AGENT SIZE
+This process, bound by pid to AGENT, reserves SIZE bytes on device 0 and
+forks: the child keeps the file, the parent (its opener) prints "holder
+PID" and exits, so the holders table can show no pid for it.
 """
 import os
 import signal
@@ -58,8 +62,27 @@ def exporter(a_name, b_name, size):
     # Exiting closes both files: A's own handle goes, B's stays.
 
 
+def orphan(name, size):
+    led = gdl.Ledger()
+    led.bind_pid(led.find_agent(name), os.getpid())
+    mine = gdl.Ledger()
+    r = mine.reserve(0, gdl.parse_size(size))
+    led.close()
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        keep = (mine, r)
+        while keep:
+            signal.pause()
+    print("holder %d" % pid, flush=True)
+    # No destructors: the child's copy of the file keeps the reservation.
+    os._exit(0)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--importer"]:
         importer()
+    elif sys.argv[1] == "--orphan":
+        orphan(*sys.argv[2:4])
     else:
         exporter(*sys.argv[1:4])

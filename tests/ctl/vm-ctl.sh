@@ -457,6 +457,25 @@ expect 0 "holders --agent $hx after the kill: no rows" $CTL holders --agent "$hx
 [ "$(wc -l <$T/out)" = 1 ] && ok "holders: only the header left for hx" || bad "holders rows left: $(cat $T/out)"
 $CTL agent destroy hy >/dev/null || bad "holders: destroy hy"
 
+# 8e. A file whose opener has exited (its child kept it): holders shows
+#     pid 0, as that number may be another process's by now, and --kill
+#     kills nothing for it but says how to find the holder.
+$CTL agent create ho >/dev/null && $CTL quota set ho all 1G >/dev/null || bad "holders: create ho"
+expect 0 "holders: ho's process reserves 4M, forks and exits" \
+	env PYTHONPATH="$HERE/../../utils/python" GPUDMALOCK_LIBRARY="$BUILD/utils/libgpudmalock.so.0" \
+	python3 "$HERE/holdshared.py" --orphan ho 4M
+opid=$(sed -n 's/^holder \([0-9]*\)$/\1/p' $T/out)
+ho=$($CTL agent list --json | python3 -c 'import json,sys; print([a["id"] for a in json.load(sys.stdin) if a["name"]=="ho"][0])')
+expect 0 "holders --agent ho" $CTL holders --agent ho
+has "^0 +[0-9]+ +$ho +ho +live +0 +4M +reserved$" "holders: pid 0 for a file whose opener has exited"
+expect 1 "holders --agent ho --kill: no pid it may kill" $CTL holders --agent ho --kill
+has "^pid 0: .*not killed \(find the file's holders with 'fuser -v /dev/gpu_dma_lock'\)$" "holders --kill: kills nothing for pid 0, says how to find the holder"
+has "^agent $ho: still held after 10 s" "holders --kill: says the charge is still held"
+holders_left() { [ "$($CTL holders --agent ho | wc -l)" = 1 ]; }
+[ -n "$opid" ] && kill "$opid" && wait_for 100 holders_left && ok "holders: ho's charge goes with the child that kept the file" ||
+	bad "holders: ho still held: $($CTL holders --agent ho 2>&1)"
+$CTL agent destroy ho >/dev/null || bad "holders: destroy ho"
+
 # 9. Clean up: unload refused while a file is open, then works.
 exec 3</dev/gpu_dma_lock
 expect 1 "unload while a file is open" $CTL unload
