@@ -19,9 +19,34 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/delay.h>
+#include <linux/moduleparam.h>
 #include <linux/pci.h>
 
 #include "gdl_module.h"
+
+#ifdef GDL_TEST_HOOKS
+/*
+ * Test builds only (GDL_TEST_HOOKS=y, tests/vm/sriov.sh): the load-time
+ * walk sleeps this long between taking its reference to a matching
+ * function and plugging it, so that a test can remove the function in
+ * that window, which is otherwise a few instructions wide.
+ */
+static unsigned int walk_delay_ms;
+module_param(walk_delay_ms, uint, 0444);
+MODULE_PARM_DESC(walk_delay_ms,
+		 "Test builds only: ms the load-time walk waits before plugging each matching function");
+
+static void gdl_pci_walk_delay(void)
+{
+	if (walk_delay_ms)
+		msleep(walk_delay_ms);
+}
+#else
+static inline void gdl_pci_walk_delay(void)
+{
+}
+#endif
 
 static bool gdl_pci_match(struct pci_dev *pdev)
 {
@@ -123,8 +148,12 @@ int gdl_pci_init(void)
 	if (ret)
 		return ret;
 	pci_lock_rescan_remove();
-	for_each_pci_dev(pdev)
+	for_each_pci_dev(pdev) {
+		if (!gdl_pci_match(pdev))
+			continue;
+		gdl_pci_walk_delay();
 		gdl_pci_plug(pdev);
+	}
 	pci_unlock_rescan_remove();
 	return 0;
 }
