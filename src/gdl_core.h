@@ -39,9 +39,11 @@
  *    gdl_file read_lock, or alone; the readers' wait queue is woken only
  *    after it is dropped.
  *  Lock order: acl_lock -> admin_lock -> owners_lock -> owner->lock ->
- *  device->lock; the PCI core's rescan/remove lock -> admin_lock
- *  (gdl_pci.c); share_lock, dead_lock and events->lock innermost, each
- *  alone.  None of the spinlocks is held across anything that sleeps.
+ *  device->lock; the PCI core's rescan/remove lock (or a PF's device
+ *  lock) -> gdl_pci_lock (the module's, serialising the load-time PCI
+ *  walk and the bus notifier) -> admin_lock (gdl_pci.c); share_lock,
+ *  dead_lock and events->lock innermost, each alone.  None of the
+ *  spinlocks is held across anything that sleeps.
  */
 #ifndef GDL_CORE_H
 #define GDL_CORE_H

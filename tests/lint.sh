@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Kernel-side standards, for every installed kernel with headers:
-#  - the module builds with W=1 and no warning,
+#  - the module builds with W=1 and no warning, and so does its test
+#    build (GDL_TEST_HOOKS=y),
 #  - sparse (C=2) reports nothing, and does run (a planted finding),
 #  - checkpatch.pl --strict --no-tree (from Debian's linux-source-6.1
 #    tarball) is clean on every tracked file under src/,
@@ -41,6 +42,13 @@ for k in $(tests/vm/kernels.sh); do
 	findings=$(echo "$out" | grep -E 'warning:|error:|sparse:|not available or not up to date' || true)
 	[ -n "$findings" ] && echo "$findings"
 	res $(( rc != 0 || ${#findings} != 0 )) "$k: W=1 build and sparse clean"
+	# The test build's hooks (GDL_TEST_HOOKS=y, src/Kbuild; tests/vm/sriov.sh)
+	# are compiled only there, so they are checked there too.
+	out=$(tests/vm/kbuild.sh "$k" M="$d" W=1 C=2 GDL_VERSION=lint GDL_TEST_HOOKS=y modules 2>&1)
+	rc=$?
+	findings=$(echo "$out" | grep -E 'warning:|error:|sparse:|not available or not up to date' || true)
+	[ -n "$findings" ] && echo "$findings"
+	res $(( rc != 0 || ${#findings} != 0 )) "$k: W=1 build and sparse clean with the test hooks (GDL_TEST_HOOKS=y)"
 	# A clean result means something only if sparse ran: a probe module
 	# with a __user pointer dereferenced must draw its complaint.
 	p=$build/lint/probe-$k

@@ -6,7 +6,9 @@
 # inside with the module built for that kernel, and print one line per
 # kernel plus a total "vm: N passed, M failed, K skipped" (N, M, K
 # counting checks); then memcheck.sh on that kernel (a planted
-# use-after-free that the kernel-log scan must catch); and retry-check.sh
+# use-after-free that the kernel-log scan must catch); sriov.sh on that
+# kernel (SR-IOV VFs removed during the module's load-time PCI walk, on a
+# q35 guest of their own); and retry-check.sh
 # on the newest kernel (when vm-run.sh boots a guest again, and when not).
 # Expects `make modules-all vm-itest` to have run.
 set -u
@@ -44,6 +46,16 @@ for k in "${kernels[@]}"; do
 	grep -E '^(FAIL|skip)' "$log" || true
 	tally memcheck "$log" $rc
 	tally_row "$k memcheck" "$secs" "planted use-after-free caught"
+	# Hot-plug edges (issue 22 item 10): SR-IOV VFs removed during the
+	# load-time walk, on a q35 guest with QEMU's SR-IOV NVMe controller.
+	log=$build/vm/sriov-$k.log
+	start=$(date +%s)
+	"$here/sriov.sh" "$k" >"$log" 2>&1
+	rc=$?
+	secs=$(($(date +%s) - start))
+	grep -E '^(FAIL|skip|vm-run:)' "$log" || true
+	tally sriov "$log" $rc
+	tally_row "$k sriov" "$secs" "VFs removed during the load-time walk not live"
 done
 # vm-run.sh's retry after the TCG int3 flake: taken when nothing of ours is
 # in the log, not when our module is (newest kernel).

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # vm-run.sh [-k KVER] [-c CPUS] [-m MEM_MB] [-e N_EDU] [-t TIMEOUT_S]
-#           [-a "kernel args"] [-i] [-v] -- 'shell command'
+#           [-a "kernel args"] [-q "qemu args"] [-i] [-v] -- 'shell command'
 #
 # Run a shell command as root inside a QEMU (TCG) guest booting the host's
 # installed Debian kernel KVER (default: the newest from kernels.sh).  The
@@ -13,6 +13,10 @@
 # instead, with this clone shared at its own path, read-only with a tmpfs
 # overlay like the root: the same view the host's kernels give.
 # N_EDU QEMU "edu" PCI devices (1234:11e8) stand in for GPUs.
+# -q adds QEMU arguments (split on blanks, so no argument may contain one)
+# after the harness's own: another machine type ("-machine q35": the
+# default is QEMU's pc, which has no PCI Express) and devices, such as an
+# SR-IOV capable NVMe controller (tests/vm/sriov.sh).
 #
 # -i boots with "-icount shift=0,align=off,sleep=off": the guest's clock
 # then counts the instructions it executed (one per ns), not host time, so
@@ -56,7 +60,8 @@ tmo=600
 extra=
 verbose=0
 icount=()
-while getopts k:c:m:e:t:a:ivh opt; do
+qargs=()
+while getopts k:c:m:e:t:a:q:ivh opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	c) cpus=$OPTARG ;;
@@ -64,6 +69,7 @@ while getopts k:c:m:e:t:a:ivh opt; do
 	e) nedu=$OPTARG ;;
 	t) tmo=$OPTARG ;;
 	a) extra=$OPTARG ;;
+	q) read -ra words <<<"$OPTARG"; qargs+=("${words[@]}") ;;
 	i) icount=(-icount "shift=0,align=off,sleep=off") ;;
 	v) verbose=1 ;;
 	*) usage ;;
@@ -199,7 +205,7 @@ boot() {
 		-append "console=ttyS0 panic=-1 quiet$memcheck $extra" \
 		-virtfs "local,path=$groot,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
 		-virtfs "local,path=$run,mount_tag=gdlrun,security_model=none" "${shares[@]}" \
-		"${serial[@]}" "${edu[@]}" </dev/null || qrc=$?
+		"${serial[@]}" "${edu[@]}" "${qargs[@]}" </dev/null || qrc=$?
 }
 boot
 # Under TCG, Debian's kernels now and then die of an int3 while they
