@@ -461,24 +461,36 @@ void gdl_hold_drop(struct gdl_ledger *l, struct gdl_hold *h)
 
 /*
  * @r has no holder left: its keys go, and what they pinned.  ATTACH may
- * still be looking at them (RCU), so they are freed after it.
+ * still be looking at them (RCU), so they are freed after it.  One
+ * reservation may carry its agent's whole share of keys, so share_lock is
+ * let go every GDL_WALK_BATCH keys: nothing else reaches this list once
+ * @r is off the ledger's (no holder can SHARE it again).
  */
 void gdl_share_unlink(struct gdl_ledger *l, struct gdl_reservation *r)
 {
 	struct gdl_res_shared *sh = r->shared;
 	struct gdl_share_entry *e, *tmp;
+	u32 n = 0;
 
 	spin_lock(&l->share_lock);
-	list_for_each_entry(e, &sh->keys, res_node)
+	list_del(&sh->node);
+	list_for_each_entry(e, &sh->keys, res_node) {
 		WARN_ON(rhltable_remove(&l->share_keys, &e->hash_node,
 					gdl_share_params));
-	list_del(&sh->node);
+		if (!(++n % GDL_WALK_BATCH)) {
+			spin_unlock(&l->share_lock);
+			cond_resched();
+			spin_lock(&l->share_lock);
+		}
+	}
 	spin_unlock(&l->share_lock);
 	list_for_each_entry_safe(e, tmp, &sh->keys, res_node) {
 		if (e->pin && l->share_unpin)
 			l->share_unpin(e->pin);
 		gdl_share_uncount(l, e->agent);
 		kfree_rcu(e, rcu);
+		if (!(--n % GDL_WALK_BATCH))
+			cond_resched();
 	}
 	kfree(sh);
 }
