@@ -288,15 +288,20 @@ void gdl_agent_fill_info(const struct gdl_agent *a, struct gdl_agent_info *out)
 	out->max_acl_entries = READ_ONCE(a->max_acl_entries);
 }
 
+/*
+ * Live agents by slot, then, with @dead, the destroyed ones that are still
+ * referenced (charged for reservations that files hold), marked
+ * GDL_AGENT_F_DESTROYED, so that what holds memory stays visible.
+ */
 int gdl_agent_list(struct gdl_ledger *l, struct gdl_agent_info *buf, u32 cap,
-		   u32 *total)
+		   u32 *total, bool dead)
 {
+	struct gdl_agent *a;
 	u32 slot, n = 0;
 
 	rcu_read_lock();
 	for (slot = 1; slot < l->nr_slots; slot++) {
-		struct gdl_agent *a = rcu_dereference(l->agents[slot]);
-
+		a = rcu_dereference(l->agents[slot]);
 		if (!a)
 			continue;
 		if (n < cap)
@@ -304,8 +309,54 @@ int gdl_agent_list(struct gdl_ledger *l, struct gdl_agent_info *buf, u32 cap,
 		n++;
 	}
 	rcu_read_unlock();
+	if (dead) {
+		spin_lock(&l->dead_lock);
+		list_for_each_entry(a, &l->dead_agents, dead_node) {
+			if (n < cap) {
+				gdl_agent_fill_info(a, &buf[n]);
+				buf[n].flags |= GDL_AGENT_F_DESTROYED;
+			}
+			n++;
+		}
+		spin_unlock(&l->dead_lock);
+	}
 	*total = n;
 	return 0;
+}
+
+/* How many destroyed agents are still referenced, for sizing a list. */
+u32 gdl_agent_dead_count(struct gdl_ledger *l)
+{
+	struct gdl_agent *a;
+	u32 n = 0;
+
+	spin_lock(&l->dead_lock);
+	list_for_each_entry(a, &l->dead_agents, dead_node)
+		n++;
+	spin_unlock(&l->dead_lock);
+	return n;
+}
+
+/*
+ * A reference to the destroyed agent @id that something still holds, or
+ * NULL: for reading what it is charged.  Its last put takes dead_lock to
+ * leave the list, so one found here is not yet freed; one whose count
+ * already reached zero is on its way out and is not taken.
+ */
+struct gdl_agent *gdl_agent_get_dead(struct gdl_ledger *l, u32 id)
+{
+	struct gdl_agent *a, *found = NULL;
+
+	spin_lock(&l->dead_lock);
+	list_for_each_entry(a, &l->dead_agents, dead_node) {
+		if (a->id == id) {
+			if (refcount_inc_not_zero(&a->ref))
+				found = a;
+			break;
+		}
+	}
+	spin_unlock(&l->dead_lock);
+	return found;
 }
 
 /* ---- quotas ---- */
@@ -366,6 +417,8 @@ int gdl_quota_get(struct gdl_ledger *l, struct gdl_agent *a, u32 dev,
 	out->denied = atomic64_read(&u->denied);
 	if (out->usage > out->quota)
 		out->flags |= GDL_QUOTA_F_OVER;
+	if (READ_ONCE(a->dead))
+		out->flags |= GDL_QUOTA_F_DESTROYED;
 	return 0;
 }
 

@@ -30,8 +30,10 @@
  *    the self-check takes it under admin_lock.
  *  - ledger->dead_lock (spinlock) guards the list of destroyed agents.
  *    A leaf, taken by the last gdl_agent_put() from any context (under
- *    admin_lock, the binding table's mutex, or none) and by the
- *    self-check under admin_lock.
+ *    admin_lock, the binding table's mutex, or none), by the
+ *    self-check under admin_lock, and by the readers of the list
+ *    (AGENT_LIST, QUOTA_GET of a destroyed agent, /proc) alone or under
+ *    rcu_read_lock().
  *  - events->lock (spinlock) guards the event ring.  A leaf, taken under
  *    admin_lock (destroy and hot-plug events), under a reader's
  *    gdl_file read_lock, or alone; the readers' wait queue is woken only
@@ -312,7 +314,9 @@ void gdl_agent_put(struct gdl_ledger *l, struct gdl_agent *a);
 void gdl_agent_fill_info(const struct gdl_agent *a,
 			 struct gdl_agent_info *out);
 int gdl_agent_list(struct gdl_ledger *l, struct gdl_agent_info *buf,
-		   u32 cap, u32 *total);
+		   u32 cap, u32 *total, bool dead);
+u32 gdl_agent_dead_count(struct gdl_ledger *l);
+struct gdl_agent *gdl_agent_get_dead(struct gdl_ledger *l, u32 id);
 
 int gdl_quota_set(struct gdl_ledger *l, u32 agent_id, u32 dev, u64 quota);
 int gdl_quota_get(struct gdl_ledger *l, struct gdl_agent *a, u32 dev,

@@ -145,11 +145,14 @@ static int gdl_ioc_whoami(struct gdl_file *gf, void *arg)
 	return ret;
 }
 
-/* Checks shared by every array transfer. */
+/*
+ * Checks shared by every array transfer; @flags_ok: the GDL_LIST_F_* bits
+ * the command takes, any other is refused as unknown.
+ */
 static int gdl_array_check(const struct gdl_array *arr, size_t min_entry,
-			   u32 max_count)
+			   u32 max_count, u32 flags_ok)
 {
-	if (arr->reserved0 || !gdl_zero(arr->reserved))
+	if ((arr->flags & ~flags_ok) || !gdl_zero(arr->reserved))
 		return -EINVAL;
 	if (arr->entry_size < min_entry || arr->entry_size > PAGE_SIZE)
 		return -EINVAL;
@@ -184,7 +187,7 @@ static int gdl_ioc_device_list(struct gdl_file *gf, void *arg)
 	u32 i, n = 0;
 	int ret;
 
-	ret = gdl_array_check(arr, sizeof(info), GDL_MAX_DEVICES);
+	ret = gdl_array_check(arr, sizeof(info), GDL_MAX_DEVICES, 0);
 	if (ret)
 		return ret;
 	if (arr->filter_agent)
@@ -288,17 +291,21 @@ static int gdl_ioc_agent_limits(struct gdl_file *gf, void *arg)
 static int gdl_ioc_agent_list(struct gdl_file *gf, void *arg)
 {
 	struct gdl_array *arr = arg;
+	bool dead = arr->flags & GDL_LIST_F_DESTROYED;
 	struct gdl_agent_info *buf;
 	u32 total, n;
 	int ret;
 
-	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX);
+	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX, GDL_LIST_F_DESTROYED);
 	if (ret)
 		return ret;
 	if (arr->filter_agent)
 		return -EINVAL;
 	if (!capable(CAP_SYS_ADMIN)) {
-		/* Tenants see their own agent only. */
+		/*
+		 * Tenants see their own agent only, which is live while it
+		 * resolves, so GDL_LIST_F_DESTROYED adds nothing for them.
+		 */
 		struct gdl_agent *a = gdl_caller(gf, &ret);
 		struct gdl_agent_info info;
 
@@ -311,11 +318,12 @@ static int gdl_ioc_agent_list(struct gdl_file *gf, void *arg)
 		arr->count = 1;
 		return ret;
 	}
-	n = min(arr->count, l->nr_slots);
+	/* Never more than exist: a huge count must not allocate for it. */
+	n = min(arr->count, l->nr_slots + (dead ? gdl_agent_dead_count(l) : 0));
 	buf = kvcalloc(max(n, 1U), sizeof(*buf), GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	gdl_agent_list(l, buf, n, &total);
+	gdl_agent_list(l, buf, n, &total, dead);
 	ret = gdl_array_copy_out(arr, buf, sizeof(*buf), min(n, total));
 	arr->count = total;
 	kvfree(buf);
@@ -330,7 +338,7 @@ static int gdl_ioc_bind_list(struct gdl_file *gf, void *arg)
 	u32 total, n;
 	int ret;
 
-	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX);
+	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX, 0);
 	if (ret)
 		return ret;
 	/* Never more than exist: a huge count must not allocate for it. */
@@ -366,11 +374,13 @@ static int gdl_ioc_quota_set(struct gdl_file *gf, void *arg)
 static int gdl_ioc_quota_get(struct gdl_file *gf, void *arg)
 {
 	struct gdl_quota *q = arg;
+	bool dead = q->flags & GDL_QUOTA_F_DESTROYED;
 	struct gdl_agent *a;
 	int ret;
 
 	if (q->quota || q->usage || q->peak || q->nr_reservations ||
-	    q->denied || q->flags || q->reserved0 || !gdl_zero(q->reserved))
+	    q->denied || (q->flags & ~GDL_QUOTA_F_DESTROYED) || q->reserved0 ||
+	    !gdl_zero(q->reserved))
 		return -EINVAL;
 	if (q->agent_id && !capable(CAP_SYS_ADMIN)) {
 		/*
@@ -385,6 +395,9 @@ static int gdl_ioc_quota_get(struct gdl_file *gf, void *arg)
 		}
 	} else if (q->agent_id) {
 		a = gdl_agent_get(l, q->agent_id);
+		/* Asked for: what a destroyed agent is still charged. */
+		if (!a && dead)
+			a = gdl_agent_get_dead(l, q->agent_id);
 		if (!a)
 			return -ENOENT;
 	} else {
@@ -593,7 +606,7 @@ static int gdl_acl_copy_in(struct gdl_file *gf, const struct gdl_array *arr,
 	u32 i, self_id = 0;
 	int ret;
 
-	ret = gdl_array_check(arr, sizeof(*e), GDL_ACL_BATCH_MAX);
+	ret = gdl_array_check(arr, sizeof(*e), GDL_ACL_BATCH_MAX, 0);
 	if (ret)
 		return ret;
 	if (!arr->count || arr->filter_agent)
@@ -658,7 +671,7 @@ static int gdl_ioc_acl_list(struct gdl_file *gf, void *arg)
 	u32 filter = arr->filter_agent, total, n;
 	int ret;
 
-	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX);
+	ret = gdl_array_check(arr, sizeof(*buf), U32_MAX, 0);
 	if (ret)
 		return ret;
 	if (!capable(CAP_SYS_ADMIN)) {
@@ -986,10 +999,19 @@ static void gdl_holders_file(struct gdl_owner *o, void *arg)
 	struct gdl_file *gf = container_of(o, struct gdl_file, owner);
 	struct seq_file *m = arg;
 	struct gdl_hold_info hi[8];
-	pid_t pid = pid_nr_ns(gf->opener, task_active_pid_ns(current));
 	u64 next = 0;
+	pid_t pid;
 	u32 i, n;
 
+	/*
+	 * The number of a thread group that has exited is freed and may be
+	 * another process's by now: show 0, so that whoever acts on the
+	 * table (gpu-dma-lock-ctl holders --kill) never names a stranger.
+	 */
+	rcu_read_lock();
+	pid = pid_has_task(gf->opener, PIDTYPE_TGID) ?
+	      pid_nr_ns(gf->opener, task_active_pid_ns(current)) : 0;
+	rcu_read_unlock();
 	do {
 		n = gdl_owner_holds(o, &next, hi, ARRAY_SIZE(hi));
 		for (i = 0; i < n; i++)

@@ -63,13 +63,18 @@ struct gdl_whoami {
 /*
  * Variable-length transfers (lists, ACL batches).  entry_size is the size
  * of one array element as the caller knows it, so elements can grow too.
+ * flags (ABI 1.4; reserved0 before, which had to be zero): GDL_LIST_F_*
+ * bits the command knows; any other bit, or any bit for a command that
+ * takes none, is refused with EINVAL, as a 1.3 module refuses them all.
  */
+#define GDL_LIST_F_DESTROYED	0x1 /* AGENT_LIST: also destroyed agents */
+
 struct gdl_array {
 	__u64 ptr;		/* user address of the array */
 	__u32 count;		/* in: elements at ptr; out (lists): available */
 	__u32 entry_size;	/* in: sizeof(element) */
 	__u32 filter_agent;	/* lists: 0 = every agent the caller may see */
-	__u32 reserved0;
+	__u32 flags;		/* in: GDL_LIST_F_* */
 	__u64 reserved[2];
 };
 
@@ -117,6 +122,12 @@ struct gdl_id {
 
 /* Agents */
 #define GDL_AGENT_F_DEFAULT	0x1 /* out: the default agent */
+/*
+ * out, ABI 1.4: destroyed, but still charged for memory that open files
+ * hold (their own reservations, or handles attached to them); listed only
+ * with GDL_LIST_F_DESTROYED, so that callers matching names never see it.
+ */
+#define GDL_AGENT_F_DESTROYED	0x2
 
 struct gdl_agent_info {
 	__u32 id;		/* CREATE: out */
@@ -188,6 +199,13 @@ struct gdl_quota_set {
 };
 
 #define GDL_QUOTA_F_OVER	0x1 /* out: usage above a lowered quota */
+/*
+ * ABI 1.4, in (admins): agent_id may name a destroyed agent that is still
+ * charged (AGENT_LIST's GDL_AGENT_F_DESTROYED), whose usage is then read;
+ * out: set when the agent read is such a destroyed one.  Without it, a
+ * destroyed agent is ENOENT, as before.
+ */
+#define GDL_QUOTA_F_DESTROYED	0x2
 
 struct gdl_quota {
 	__u32 agent_id;		/* in: 0 = the caller's own agent; out: id */
@@ -197,7 +215,7 @@ struct gdl_quota {
 	__u64 peak;
 	__u64 nr_reservations;
 	__u64 denied;
-	__u32 flags;
+	__u32 flags;		/* in: GDL_QUOTA_F_DESTROYED or 0; out */
 	__u32 reserved0;
 	__u64 reserved[2];
 };

@@ -210,6 +210,66 @@ def share(t, led):
     os.rmdir(CG_B)
 
 
+def destroyed_exporter(t, led):
+    """Issue 22 (ABI 1.4): the exporter's agent A is destroyed while the
+    importer (in agent B's cgroup) holds a handle on A's shared memory.
+    A stays visible: agents(destroyed=True) lists it, destroyed, quota(...,
+    destroyed=True) reads what it holds, holders() names the importer's
+    process, until the importer lets go; agents() never shows it."""
+    a = t.ok("destroyed: create the exporter's agent A", led.create_agent,
+             "py-dead-a")
+    b = t.ok("destroyed: create the importer's agent B", led.create_agent,
+             "py-dead-b")
+    t.ok("destroyed: A may use 1M", led.set_quota, a, 0, MIB)
+    os.makedirs(CG_B, exist_ok=True)
+    t.ok("destroyed: bind B's cgroup", led.bind_cgroup, b, CG_B)
+    t.ok("destroyed: bind this process to A", led.bind_pid, a, os.getpid())
+    memfd = os.memfd_create("gdl-dead", 0)
+    exp = gdl.Ledger()
+    r = t.ok("destroyed: A reserves 64K", exp.reserve, 0, SHARED)
+    t.ok("destroyed: A shares it by 64 bytes", r.share, KEY)
+    t.ok("destroyed: and by the memfd", r.share_fd, memfd)
+    grant = gdl.AclEntry(b, a, 0, gdl.READ | gdl.WRITE, 0, 0, gdl.UNLIMITED)
+    t.ok("destroyed: grant B the whole device of A's", led.acl_grant, [grant])
+    child = start_in(CG_B, "--importer", "hold", memfd)
+    t.check(relay(t, child.stdout, "holding"),
+            "destroyed: the importer holds a handle")
+    exp.close()
+    os.close(memfd)
+    t.ok("destroyed: destroy A", led.destroy_agent, a)
+    t.check(all(x.id != a for x in led.agents()),
+            "destroyed: agents() leaves A out, as before ABI 1.4")
+    dead = [x for x in led.agents(destroyed=True) if x.id == a]
+    t.check(len(dead) == 1 and dead[0].destroyed and
+            dead[0].name == "py-dead-a",
+            "destroyed: agents(destroyed=True) lists A, destroyed: %r" % dead)
+    t.check(all(not x.destroyed for x in led.agents(destroyed=True)
+                if x.id != a), "destroyed: every other agent is live")
+    q = led.quota(a, 0, destroyed=True)
+    t.check(q.usage == SHARED and q.destroyed,
+            "destroyed: quota(destroyed=True) reads what A holds: %r" % (q,))
+    t.raises(gdl.NotFound, "destroyed: quota() without it: NotFound",
+             led.quota, a, 0)
+    h = led.holders(a)
+    t.check(h == [gdl.Holder(child.pid, a, h[0].handle if h else 0, 0,
+                             SHARED, True, True)],
+            "destroyed: holders(A) names the importer's process: %r" % h)
+    t.check(any(x.pid == child.pid for x in led.holders()),
+            "destroyed: holders() lists it too")
+    child.stdin.write("go\n")
+    child.stdin.flush()
+    t.check(relay(t, child.stdout, "done"),
+            "destroyed: the importer released and ran to its end")
+    t.check(child.wait() == 0, "destroyed: the importer exited 0")
+    t.check(all(x.id != a for x in led.agents(destroyed=True)),
+            "destroyed: A is gone with its last holder")
+    t.check(led.holders(a) == [], "destroyed: nothing holds A's memory")
+    t.raises(gdl.NotFound, "destroyed: quota(destroyed=True) of A gone",
+             led.quota, a, 0, True)
+    t.ok("destroyed: destroy B", led.destroy_agent, b)
+    os.rmdir(CG_B)
+
+
 def tenant(agent, other):
     t = Tally()
     drop_root()
@@ -357,6 +417,7 @@ def scenario(t):
     os.rmdir(CG)
 
     share(t, led)
+    destroyed_exporter(t, led)
 
     t.raises(gdl.InvalidArgument, "an over-long name", led.create_agent,
              "n" * (gdl.NAME_MAX + 1))

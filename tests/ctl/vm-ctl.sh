@@ -411,6 +411,71 @@ grep -qx 'fail = closed' /etc/gpu-dma-lock/cuda.conf && [ "$(stat -c '%U %a' /et
 grep -q '"hostPath": "/etc/gpu-dma-lock/cuda.conf"' /etc/cdi/gpu-dma-lock.json && ok "the spec in /etc/cdi mounts it" ||
 	bad "spec: $(cat /etc/cdi/gpu-dma-lock.json 2>&1)"
 
+# 8d. Issue 22: an importer holds a destroyed exporter's charge.  hx
+#     reserves 48M (of 64M) and shares it, hy (quota 0) attaches, hx revokes the
+#     grant, hx's process exits, the admin destroys hx.  agent list still
+#     shows hx, destroyed, with its usage; holders names hy's process;
+#     holders --kill ends it and the device's usage goes back.
+$CTL agent create hx >/dev/null && $CTL quota set hx all 1G >/dev/null &&
+	$CTL agent create hy >/dev/null && $CTL quota set hy all 0 >/dev/null &&
+	ok "holders: agents hx (1G) and hy (quota 0)" || bad "holders: set-up"
+used0() { $CTL device list --json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["used"])'; }
+before=$(used0)
+expect 0 "holders: hx reserves 48M and shares it, hy attaches, hx exits" \
+	env PYTHONPATH="$HERE/../../utils/python" GPUDMALOCK_LIBRARY="$BUILD/utils/libgpudmalock.so.0" \
+	python3 "$HERE/holdshared.py" hx hy 48M
+ipid=$(sed -n 's/^importer \([0-9]*\)$/\1/p' $T/out)
+[ -n "$ipid" ] && kill -0 "$ipid" 2>/dev/null && ok "holders: hy's importer $ipid holds the handle" || bad "holders: no importer running"
+hx=$($CTL agent list --json | python3 -c 'import json,sys; print([a["id"] for a in json.load(sys.stdin) if a["name"]=="hx"][0])')
+expect 0 "holders: destroy hx, whose memory hy still holds" $CTL agent destroy hx
+[ "$(used0)" = "$((before + (48 << 20)))" ] && ok "holders: device 0 still has the 48M in use" || bad "holders: device 0 used $(used0)"
+expect 0 "holders: agent list" $CTL agent list
+has "^$hx +hx +.* 48M +destroyed " "agent list shows hx destroyed, still using 48M"
+expect 0 "holders: agent list --json" $CTL agent list --json
+python3 -c 'import json,sys; d=[a for a in json.load(open(sys.argv[1])) if a["name"]=="hx"]; assert len(d)==1 and d[0]["state"]=="destroyed" and d[0]["used"]==48<<20 and d[0]["id"]==int(sys.argv[2]), d' $T/out "$hx" &&
+	ok "agent list --json: hx, state destroyed, used 48M" || bad "agent list --json: $(cat $T/out)"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(a["state"]=="live" for a in d if a["name"]!="hx"), d' $T/out &&
+	ok "agent list --json: every other agent live" || bad "agent list --json states"
+expect 0 "holders: quota get of the destroyed agent by id" $CTL quota get "$hx" 0 --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["usage"]==48<<20 and d[0]["reservations"]==1 and d[0]["destroyed"], d' $T/out &&
+	ok "quota get: what destroyed hx still holds on device 0" || bad "quota get of hx: $(cat $T/out)"
+expect 0 "holders: the table" $CTL holders
+has "^$ipid +[0-9]+ +$hx +hx +destroyed +0 +48M +attached$" "holders names hy's importer, attached to destroyed hx's 48M"
+expect 0 "holders --agent hx --json" $CTL holders --agent hx --json
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert [(h["pid"],h["agent"],h["name"],h["state"],h["device"],h["size"],h["kind"]) for h in d]==[(int(sys.argv[2]),int(sys.argv[3]),"hx","destroyed",0,48<<20,"attached")], d' $T/out "$ipid" "$hx" &&
+	ok "holders --agent hx --json: that one row" || bad "holders --json: $(cat $T/out)"
+expect 2 "holders --kill without --agent is refused" $CTL holders --kill
+expect 2 "holders --agent of no agent" $CTL holders --agent no-such-agent
+expect 0 "holders --agent hx --kill" $CTL holders --agent hx --kill
+has "^pid $ipid \(python3\): killed \(SIGKILL\)$" "holders --kill: one line for the importer's pid"
+has "^agent $hx \(hx\): nothing holds its memory any more$" "holders --kill: says the charge is gone"
+kill -0 "$ipid" 2>/dev/null && bad "holders --kill: the importer still runs" || ok "holders --kill: the importer is gone"
+[ "$(used0)" = "$before" ] && ok "holders: device 0's usage is back to $before" || bad "holders: device 0 used $(used0), wanted $before"
+expect 0 "holders: agent list after the kill" $CTL agent list
+if grep -q " hx " $T/out; then bad "agent list still shows hx"; sed 's/^/     | /' $T/out; else ok "agent list: hx is gone with its last holder"; fi
+expect 0 "holders --agent $hx after the kill: no rows" $CTL holders --agent "$hx"
+[ "$(wc -l <$T/out)" = 1 ] && ok "holders: only the header left for hx" || bad "holders rows left: $(cat $T/out)"
+$CTL agent destroy hy >/dev/null || bad "holders: destroy hy"
+
+# 8e. A file whose opener has exited (its child kept it): holders shows
+#     pid 0, as that number may be another process's by now, and --kill
+#     kills nothing for it but says how to find the holder.
+$CTL agent create ho >/dev/null && $CTL quota set ho all 1G >/dev/null || bad "holders: create ho"
+expect 0 "holders: ho's process reserves 4M, forks and exits" \
+	env PYTHONPATH="$HERE/../../utils/python" GPUDMALOCK_LIBRARY="$BUILD/utils/libgpudmalock.so.0" \
+	python3 "$HERE/holdshared.py" --orphan ho 4M
+opid=$(sed -n 's/^holder \([0-9]*\)$/\1/p' $T/out)
+ho=$($CTL agent list --json | python3 -c 'import json,sys; print([a["id"] for a in json.load(sys.stdin) if a["name"]=="ho"][0])')
+expect 0 "holders --agent ho" $CTL holders --agent ho
+has "^0 +[0-9]+ +$ho +ho +live +0 +4M +reserved$" "holders: pid 0 for a file whose opener has exited"
+expect 1 "holders --agent ho --kill: no pid it may kill" $CTL holders --agent ho --kill
+has "^pid 0: .*not killed \(find the file's holders with 'fuser -v /dev/gpu_dma_lock'\)$" "holders --kill: kills nothing for pid 0, says how to find the holder"
+has "^agent $ho: still held after 10 s" "holders --kill: says the charge is still held"
+holders_left() { [ "$($CTL holders --agent ho | wc -l)" = 1 ]; }
+[ -n "$opid" ] && kill "$opid" && wait_for 100 holders_left && ok "holders: ho's charge goes with the child that kept the file" ||
+	bad "holders: ho still held: $($CTL holders --agent ho 2>&1)"
+$CTL agent destroy ho >/dev/null || bad "holders: destroy ho"
+
 # 9. Clean up: unload refused while a file is open, then works.
 exec 3</dev/gpu_dma_lock
 expect 1 "unload while a file is open" $CTL unload

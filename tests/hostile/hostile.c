@@ -354,7 +354,13 @@ static int suite_badinput(void)
 			struct gdl_array t;
 
 			bi_generic(lists[i].cmd, &a, sizeof(a), lists[i].name);
-			BI_RES(lists[i].cmd, a, reserved0);
+			/* flags: bit 0 is AGENT_LIST's (ABI 1.4), unknown to the rest. */
+			if (lists[i].cmd != GDL_IOC_AGENT_LIST)
+				BI_RES(lists[i].cmd, a, flags);
+			t = a; t.flags = ~(uint32_t)GDL_LIST_F_DESTROYED;
+			BI(lists[i].cmd, t, -EINVAL);
+			t = a; t.flags = 0x80000000U;
+			BI(lists[i].cmd, t, -EINVAL);
 			BI_RES(lists[i].cmd, a, reserved);
 			t = a; t.entry_size = lists[i].esize - 8;
 			BI(lists[i].cmd, t, -EINVAL);
@@ -635,7 +641,12 @@ static int suite_badinput(void)
 		BI_RES(GDL_IOC_QUOTA_GET, q, nr_reservations);
 		BI_RES(GDL_IOC_QUOTA_GET, q, denied);
 		BI_RES(GDL_IOC_QUOTA_GET, q, flags);
+		u = q; u.flags = ~(uint32_t)GDL_QUOTA_F_DESTROYED;
+		BI(GDL_IOC_QUOTA_GET, u, -EINVAL);
 		u = q; u.agent_id = dead;
+		BI(GDL_IOC_QUOTA_GET, u, -ENOENT);
+		/* ABI 1.4: destroyed and holding nothing is gone all the same. */
+		u = q; u.agent_id = dead; u.flags = GDL_QUOTA_F_DESTROYED;
 		BI(GDL_IOC_QUOTA_GET, u, -ENOENT);
 		u = q; u.dev_index = GDL_MAX_DEVICES;
 		BI(GDL_IOC_QUOTA_GET, u, -ENODEV);
@@ -879,7 +890,8 @@ static int suite_badinput(void)
 
 			bi_generic(cmd, &a, sizeof(a), k ? "badinput/acl_revoke" :
 				   "badinput/acl_grant");
-			BI_RES(cmd, a, reserved0);
+			/* flags (ABI 1.4): none for ACL batches. */
+			BI_RES(cmd, a, flags);
 			BI_RES(cmd, a, reserved);
 			ta = a; ta.count = 0;
 			BI(cmd, ta, -EINVAL);

@@ -92,7 +92,7 @@ static void test_agent_create_destroy(void)
 	name[GDL_NAME_LEN - 1] = 'y';
 	CU_ASSERT_EQUAL(gdl_agent_create(&L, name, 1, &id), -EINVAL);
 
-	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 4, &total), 0);
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 4, &total, false), 0);
 	CU_ASSERT_EQUAL(total, 3);
 	CU_ASSERT_EQUAL(info[0].id, L.default_agent_id);
 	CU_ASSERT_EQUAL(info[0].flags, GDL_AGENT_F_DEFAULT);
@@ -104,7 +104,7 @@ static void test_agent_create_destroy(void)
 	CU_ASSERT_EQUAL(info[1].default_quota, 100);
 	CU_ASSERT_EQUAL(info[1].nr_bindings, 0);
 	CU_ASSERT_EQUAL(info[2].id, b);
-	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 1, &total), 0);
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 1, &total, false), 0);
 	CU_ASSERT_EQUAL(total, 3);
 	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_AGENTS), 3);
 
@@ -117,7 +117,7 @@ static void test_agent_create_destroy(void)
 	CU_ASSERT_PTR_NULL(gdl_agent_get(&L, 0));
 	CU_ASSERT_PTR_NULL(gdl_agent_get(&L, 0xffff));
 	CU_ASSERT_PTR_NULL(gdl_agent_locked(&L, 0xffff));
-	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 4, &total), 0);
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 4, &total, false), 0);
 	CU_ASSERT_EQUAL(total, 2);
 	CU_ASSERT_EQUAL(info[1].id, b);
 	CU_ASSERT_EQUAL(stat(&L, GDL_STAT_LIVE_AGENTS), 2);

@@ -194,7 +194,7 @@ static void test_quota_set_errors_and_all(void)
 	CU_ASSERT_EQUAL(gdl_quota_set(&L, a->id, GDL_ALL_DEVICES, 77), 0);
 	CU_ASSERT_EQUAL(quota_of(&L, a, d).quota, 77);
 	CU_ASSERT_EQUAL(quota_of(&L, a, d2).quota, 77);
-	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 4, &total), 0);
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 4, &total, false), 0);
 	CU_ASSERT_EQUAL(total, 2);
 	CU_ASSERT_EQUAL(info[1].id, a->id);
 	CU_ASSERT_EQUAL(info[1].default_quota, 77);
@@ -344,7 +344,7 @@ static void test_default_agent_share(void)
 	for (i = 0; i < 4; i++)
 		CU_ASSERT_EQUAL(reserve(&L, &O, def, d, 10, NULL), 0);
 	CU_ASSERT_EQUAL(reserve(&L, &O, def, d, 10, NULL), -ENOBUFS);
-	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 3, &n), 0);
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 3, &n, false), 0);
 	CU_ASSERT_EQUAL(n, 2);
 	CU_ASSERT_EQUAL(info[0].id, L.default_agent_id);
 	CU_ASSERT_EQUAL(info[0].max_reservations, 6);

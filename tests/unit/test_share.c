@@ -379,6 +379,86 @@ static void test_destroyed_exporter_visible(void)
 	teardown();
 }
 
+/*
+ * Issue 22 item 1, ABI 1.4: the destroyed exporter stays listed.  AGENT_LIST
+ * without GDL_LIST_F_DESTROYED is as before (callers match names); with it,
+ * the destroyed agent that B's attached handle still charges comes last,
+ * marked, and QUOTA_GET's lookup of the dead reads what it holds, until
+ * the holder's file closes.
+ */
+static void test_destroyed_agent_listed(void)
+{
+	struct gdl_agent_info info[6];
+	struct gdl_acl_entry e;
+	struct gdl_agent *x, *d;
+	struct gdl_quota q;
+	u32 xid, total, i;
+	u64 h;
+
+	setup(true, 0);
+	CU_ASSERT_EQUAL(gdl_quota_set(&L, B->id, GDL_ALL_DEVICES, 0), 0);
+	xid = new_agent(&L, "X", GDL_QUOTA_UNLIMITED);
+	x = gdl_agent_get(&L, xid);
+	CU_ASSERT_EQUAL(reserve(&L, &O1, x, D0, 768 * MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, x, h, 0x52), 0);
+	e = acl_entry(B->id, xid, D0, RW, 0, U64_MAX);
+	CU_ASSERT_EQUAL(gdl_acl_grant(&L, &e, 1), 0);
+	CU_ASSERT_EQUAL(attach(&O2, B, 0x52, NULL, NULL), 0);
+	gdl_owner_fini(&L, &O1);
+	gdl_owner_init(&L, &O1);
+	gdl_agent_put(&L, x);
+	CU_ASSERT_EQUAL(gdl_agent_destroy(&L, xid), 0);
+	CU_ASSERT_EQUAL(dev_info(&L, D0).used, 768 * MiB);
+
+	/* Old callers: default, A, B; the destroyed one is not among them. */
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 6, &total, false), 0);
+	CU_ASSERT_EQUAL(total, 3);
+	for (i = 0; i < 3; i++) {
+		CU_ASSERT_NOT_EQUAL(info[i].id, xid);
+		CU_ASSERT(!(info[i].flags & GDL_AGENT_F_DESTROYED));
+	}
+	CU_ASSERT_EQUAL(gdl_agent_dead_count(&L), 1);
+	memset(info, 0xa5, sizeof(info));
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 6, &total, true), 0);
+	CU_ASSERT_EQUAL_FATAL(total, 4);
+	CU_ASSERT_EQUAL(info[3].id, xid);
+	CU_ASSERT_EQUAL(info[3].flags, GDL_AGENT_F_DESTROYED);
+	CU_ASSERT_STRING_EQUAL(info[3].name, "X");
+	for (i = 0; i < 3; i++)
+		CU_ASSERT(!(info[i].flags & GDL_AGENT_F_DESTROYED));
+	CU_ASSERT_EQUAL(info[4].id, 0xa5a5a5a5);
+	/* A short buffer: the count of all, nothing written past it. */
+	memset(info, 0xa5, sizeof(info));
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 3, &total, true), 0);
+	CU_ASSERT_EQUAL(total, 4);
+	CU_ASSERT_EQUAL(info[3].id, 0xa5a5a5a5);
+
+	/* What it still holds, per device; a live id is not found dead. */
+	CU_ASSERT_PTR_NULL(gdl_agent_get_dead(&L, A->id));
+	CU_ASSERT_PTR_NULL(gdl_agent_get(&L, xid));
+	d = gdl_agent_get_dead(&L, xid);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+	CU_ASSERT_EQUAL(gdl_quota_get(&L, d, D0, &q), 0);
+	CU_ASSERT_EQUAL(q.agent_id, xid);
+	CU_ASSERT_EQUAL(q.usage, 768 * MiB);
+	CU_ASSERT_EQUAL(q.nr_reservations, 1);
+	CU_ASSERT_EQUAL(q.flags, GDL_QUOTA_F_DESTROYED);
+	gdl_agent_put(&L, d);
+	CU_ASSERT_EQUAL(gdl_quota_get(&L, A, D0, &q), 0);
+	CU_ASSERT_EQUAL(q.flags, 0);
+
+	/* The admin ends the holder: the charge and the listing go. */
+	gdl_owner_fini(&L, &O2);
+	gdl_owner_init(&L, &O2);
+	CU_ASSERT_EQUAL(dev_info(&L, D0).used, 0);
+	CU_ASSERT_EQUAL(gdl_agent_dead_count(&L), 0);
+	CU_ASSERT_PTR_NULL(gdl_agent_get_dead(&L, xid));
+	CU_ASSERT_EQUAL(gdl_agent_list(&L, info, 6, &total, true), 0);
+	CU_ASSERT_EQUAL(total, 3);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
 /* gdl_owner_holds() goes through a file in batches, by handle. */
 static void test_holds_batches(void)
 {
@@ -545,6 +625,7 @@ void register_share_suite(void)
 	ADD_TEST(s, test_refused_attach_event_hides_memory);
 	ADD_TEST(s, test_one_pool);
 	ADD_TEST(s, test_destroyed_exporter_visible);
+	ADD_TEST(s, test_destroyed_agent_listed);
 	ADD_TEST(s, test_holds_batches);
 	ADD_TEST(s, test_reservation_size);
 	ADD_TEST(s, test_squatted_key);

@@ -60,12 +60,22 @@ int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel);
 /* Lists that allocate: return the count (>= 0) or -errno; free *out. */
 int ctl_devices(struct gdlock *g, struct gdl_device_info **out);
 int ctl_agents(struct gdlock *g, struct gdl_agent_info **out);
+/* The same, then destroyed agents that still hold memory (ABI 1.4). */
+int ctl_agents_all(struct gdlock *g, struct gdl_agent_info **out);
+/* QUOTA_GET that also reads a destroyed agent still charged (ABI 1.4). */
+int ctl_quota_get(struct gdlock *g, uint32_t id, uint32_t dev,
+		  struct gdl_quota *q);
+/* What @id is charged on every device present (destroyed ones too). */
+uint64_t ctl_agent_used(struct gdlock *g, const struct gdl_device_info *d,
+			int nd, uint32_t id);
 int ctl_acls(struct gdlock *g, uint32_t agent, struct gdl_acl_entry **out);
 int ctl_bindings(struct gdlock *g, uint32_t agent,
 		 struct gdl_binding_info **out);
 /* Resolve a selector through the kernel: 0, or an exit code (printed). */
 int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index);
 int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id);
+/* The same among destroyed agents that still hold memory too. */
+int ctl_resolve_agent_all(struct gdlock *g, const char *sel, uint32_t *id);
 
 /* Commands */
 int cmd_status(struct ctl *c, int argc, char **argv);
@@ -82,6 +92,7 @@ int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_watch(struct ctl *c, int argc, char **argv);
 int cmd_apply(struct ctl *c, int argc, char **argv);
 int cmd_gc(struct ctl *c, int argc, char **argv);
+int cmd_holders(struct ctl *c, int argc, char **argv);
 int cmd_cdi(struct ctl *c, int argc, char **argv);
 
 #endif /* GDL_CTL_H */

@@ -26,6 +26,7 @@ static const struct ctl_cmd commands[] = {
 	{ "stats", cmd_stats, "stats [--json|--prometheus]   usage, quotas and counters" },
 	{ "watch", cmd_watch, "watch [--json] [--count N] [--timeout S]   stream events" },
 	{ "apply", cmd_apply, "apply FILE [--dry-run]   make the ledger match a policy file" },
+	{ "holders", cmd_holders, "holders [--agent AGENT] [--kill]   who holds memory; end an agent's charge" },
 	{ "gc", cmd_gc, "gc [--dry-run]           destroy container/job agents nothing uses" },
 	{ "cdi", cmd_cdi, "cdi generate [...]       write the CDI spec for containers" },
 	{ NULL, NULL, NULL }

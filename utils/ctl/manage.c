@@ -412,12 +412,19 @@ static int agent_destroy(struct ctl *c, int argc, char **argv)
 	return ret;
 }
 
+/*
+ * Live agents, then destroyed ones that still hold memory (module ABI 1.4),
+ * with what each is charged on all devices: whatever holds memory stays
+ * visible, and 'holders' says who holds it.
+ */
 static int agent_list(struct ctl *c, int argc, char **argv)
 {
+	struct gdl_device_info *d = NULL;
 	struct gdl_agent_info *a;
 	struct gdlock *g;
 	struct mopts o;
-	int n, i, ret;
+	uint64_t *used;
+	int n, nd, i, ret;
 
 	i = parse_opts("agent list", "agent list [--json]", argc, argv, 0, &o);
 	if (i < 0)
@@ -426,10 +433,21 @@ static int agent_list(struct ctl *c, int argc, char **argv)
 	ret = ctl_open(c, &g);
 	if (ret)
 		return ret;
-	n = ctl_agents(g, &a);
-	gdlock_close(g);
-	if (n < 0)
+	n = ctl_agents_all(g, &a);
+	if (n < 0) {
+		gdlock_close(g);
 		return ctl_err(n, "agent list");
+	}
+	nd = ctl_devices(g, &d);
+	used = calloc(n + 1, sizeof(*used));
+	for (i = 0; used && i < n; i++)
+		used[i] = ctl_agent_used(g, d, nd < 0 ? 0 : nd, a[i].id);
+	gdlock_close(g);
+	free(d);
+	if (!used) {
+		free(a);
+		return ctl_err(-ENOMEM, "agent list");
+	}
 	if (c->json) {
 		struct jw w;
 
@@ -442,21 +460,31 @@ static int agent_list(struct ctl *c, int argc, char **argv)
 			jw_bool(&w, "default", a[i].flags & GDL_AGENT_F_DEFAULT);
 			jw_size(&w, "default_quota", a[i].default_quota);
 			jw_u64(&w, "bindings", a[i].nr_bindings);
+			jw_u64(&w, "used", used[i]);
+			jw_str(&w, "state", a[i].flags & GDL_AGENT_F_DESTROYED ?
+			       "destroyed" : "live");
 			jw_end(&w, '}');
 		}
 		jw_end(&w, ']');
 		jw_done(&w);
 	} else {
-		printf("%-6s %-32s %13s %8s\n", "ID", "NAME", "DEFAULT-QUOTA", "BINDINGS");
+		printf("%-6s %-32s %13s %8s %8s %-9s\n", "ID", "NAME",
+		       "DEFAULT-QUOTA", "BINDINGS", "USED", "STATE");
 		for (i = 0; i < n; i++) {
-			char b[24];
+			bool dead = a[i].flags & GDL_AGENT_F_DESTROYED;
+			char b[24], u[24];
 
-			printf("%-6u %-32s %13s %8u%s\n", a[i].id, a[i].name,
+			printf("%-6u %-32s %13s %8u %8s %-9s%s\n", a[i].id,
+			       a[i].name,
 			       gdlu_fmt_size(a[i].default_quota, b, sizeof(b)),
 			       a[i].nr_bindings,
-			       a[i].flags & GDL_AGENT_F_DEFAULT ? "  (default agent)" : "");
+			       gdlu_fmt_size(used[i], u, sizeof(u)),
+			       dead ? "destroyed" : "live",
+			       a[i].flags & GDL_AGENT_F_DEFAULT ? "  (default agent)" :
+			       dead ? "  (still charged: see 'gpu-dma-lock-ctl holders')" : "");
 		}
 	}
+	free(used);
 	free(a);
 	return EXIT_OK;
 }
@@ -573,6 +601,7 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 	struct gdl_device_info *d = NULL;
 	struct gdlock *g;
 	struct mopts o;
+	bool dead = false;
 	struct jw w;
 	uint32_t id;
 	int i, n, ret, first;
@@ -585,7 +614,8 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 	ret = ctl_open(c, &g);
 	if (ret)
 		return ret;
-	ret = ctl_resolve_agent(g, argv[first], &id);
+	/* A destroyed agent too: what it still holds, per device. */
+	ret = ctl_resolve_agent_all(g, argv[first], &id);
 	if (ret)
 		goto out;
 	n = ctl_devices(g, &d);
@@ -613,7 +643,7 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 		struct gdl_quota q;
 		char b1[24], b2[24], b3[24];
 
-		ret = gdlock_quota_get(g, id, d[i].index, &q);
+		ret = ctl_quota_get(g, id, d[i].index, &q);
 		if (ret) {
 			ret = ctl_err(ret, "quota get");
 			goto out;
@@ -627,6 +657,7 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 			jw_u64(&w, "reservations", q.nr_reservations);
 			jw_u64(&w, "denied", q.denied);
 			jw_bool(&w, "over", q.flags & GDL_QUOTA_F_OVER);
+			jw_bool(&w, "destroyed", q.flags & GDL_QUOTA_F_DESTROYED);
 			jw_end(&w, '}');
 		} else {
 			printf("%-6u %10s %10s %10s %6llu %8llu %s\n", d[i].index,
@@ -636,11 +667,15 @@ static int quota_get(struct ctl *c, int argc, char **argv)
 			       (unsigned long long)q.nr_reservations,
 			       (unsigned long long)q.denied,
 			       q.flags & GDL_QUOTA_F_OVER ? "yes" : "no");
+			dead |= q.flags & GDL_QUOTA_F_DESTROYED;
 		}
 	}
 	if (c->json) {
 		jw_end(&w, ']');
 		jw_done(&w);
+	} else if (dead) {
+		printf("agent %u was destroyed: this is what it still holds (see 'gpu-dma-lock-ctl holders --agent %u')\n",
+		       id, id);
 	}
 	ret = EXIT_OK;
 out:

@@ -51,6 +51,13 @@ static int agents_fn(struct gdlock *g, uint32_t agent, void *buf,
 	return gdlock_agent_list(g, buf, cap);
 }
 
+static int agents_all_fn(struct gdlock *g, uint32_t agent, void *buf,
+			 unsigned int cap)
+{
+	(void)agent;
+	return gdlock_agent_list_flags(g, GDL_LIST_F_DESTROYED, buf, cap);
+}
+
 static int acls_fn(struct gdlock *g, uint32_t agent, void *buf,
 		   unsigned int cap)
 {
@@ -77,6 +84,18 @@ int ctl_agents(struct gdlock *g, struct gdl_agent_info **out)
 	void *p;
 	int n = ctl_list(g, 0, sizeof(**out), agents_fn, &p);
 
+	*out = p;
+	return n;
+}
+
+int ctl_agents_all(struct gdlock *g, struct gdl_agent_info **out)
+{
+	void *p;
+	int n = ctl_list(g, 0, sizeof(**out), agents_all_fn, &p);
+
+	/* A module before ABI 1.4 refuses the flag: it lists no dead. */
+	if (n == -EINVAL)
+		return ctl_agents(g, out);
 	*out = p;
 	return n;
 }
@@ -119,10 +138,11 @@ int ctl_resolve_device(struct gdlock *g, const char *sel, uint32_t *index)
 	return 0;
 }
 
-int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id)
+static int resolve_agent(struct gdlock *g, const char *sel, uint32_t *id,
+			 bool dead)
 {
 	struct gdl_agent_info *a;
-	int n = ctl_agents(g, &a), i;
+	int n = dead ? ctl_agents_all(g, &a) : ctl_agents(g, &a), i;
 
 	if (n < 0)
 		return ctl_err(n, "listing agents");
@@ -136,4 +156,39 @@ int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+int ctl_quota_get(struct gdlock *g, uint32_t id, uint32_t dev,
+		  struct gdl_quota *q)
+{
+	int ret = gdlock_quota_get_flags(g, id, dev, GDL_QUOTA_F_DESTROYED, q);
+
+	/* A module before ABI 1.4 refuses the flag: ask as before. */
+	if (ret == -EINVAL)
+		ret = gdlock_quota_get(g, id, dev, q);
+	return ret;
+}
+
+uint64_t ctl_agent_used(struct gdlock *g, const struct gdl_device_info *d,
+			int nd, uint32_t id)
+{
+	struct gdl_quota q;
+	uint64_t sum = 0;
+	int i;
+
+	for (i = 0; i < nd; i++)
+		if (!ctl_quota_get(g, id, d[i].index, &q))
+			sum += q.usage;
+	return sum;
+}
+
+int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id)
+{
+	return resolve_agent(g, sel, id, false);
+}
+
+/* Live agents first, so a name finds the live one, never a namesake. */
+int ctl_resolve_agent_all(struct gdlock *g, const char *sel, uint32_t *id)
+{
+	return resolve_agent(g, sel, id, true);
 }

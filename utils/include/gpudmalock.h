@@ -65,6 +65,14 @@ int gdlock_agent_destroy(struct gdlock *g, uint32_t id);
 int gdlock_agent_list(struct gdlock *g, struct gdl_agent_info *buf,
 		      unsigned int cap);
 int gdlock_agent_find(struct gdlock *g, const char *name, uint32_t *id);
+/*
+ * Since 0.6 (module ABI 1.4): gdlock_agent_list() with GDL_LIST_F_* @flags;
+ * GDL_LIST_F_DESTROYED (admins) adds, after the live agents, the destroyed
+ * ones that still hold memory, with GDL_AGENT_F_DESTROYED in their flags.
+ * An older module refuses any flag: -EINVAL.
+ */
+int gdlock_agent_list_flags(struct gdlock *g, uint32_t flags,
+			    struct gdl_agent_info *buf, unsigned int cap);
 int gdlock_bind_pid(struct gdlock *g, uint32_t agent, pid_t pid);
 int gdlock_unbind_pid(struct gdlock *g, uint32_t agent, pid_t pid);
 int gdlock_bind_cgroup(struct gdlock *g, uint32_t agent, const char *path);
@@ -81,6 +89,13 @@ int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,
 		     uint64_t quota);
 int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
 		     struct gdl_quota *q);
+/*
+ * Since 0.6 (module ABI 1.4): with GDL_QUOTA_F_DESTROYED in @flags, an
+ * admin's @agent may be a destroyed agent that still holds memory, and
+ * q->flags says GDL_QUOTA_F_DESTROYED when it is one.  Older: -EINVAL.
+ */
+int gdlock_quota_get_flags(struct gdlock *g, uint32_t agent, uint32_t dev,
+			   uint32_t flags, struct gdl_quota *q);
 
 int gdlock_reserve(struct gdlock *g, uint32_t dev, uint64_t size,
 		   uint64_t *handle);
@@ -139,6 +154,31 @@ int gdlock_event_read(struct gdlock *g, struct gdl_event *ev,
 		      unsigned int cap, int timeout_ms);
 /* "quota_exceeded", "dma_denied", ...; "unknown" for a newer type. */
 const char *gdlock_event_type_name(uint32_t type);
+
+/*
+ * Since 0.6: who holds memory, from /proc/gpu_dma_lock/holders (root
+ * only; module 0.5): one row per handle of every open file of the device.
+ */
+#define GDLOCK_HOLDERS_PATH	"/proc/gpu_dma_lock/holders"
+#define GDLOCK_HOLDER_DESTROYED	0x1 /* the charged agent was destroyed */
+#define GDLOCK_HOLDER_ATTACHED	0x2 /* RESERVATION_ATTACH made the handle */
+
+struct gdlock_holder {
+	int32_t pid;		/* opened the file; 0: gone, or not in our ns */
+	uint32_t agent_id;	/* the agent charged */
+	uint64_t handle;	/* in that file */
+	uint32_t dev_index;
+	uint32_t flags;		/* GDLOCK_HOLDER_* */
+	uint64_t size;
+};
+/*
+ * Read the table at @path (NULL: GDLOCK_HOLDERS_PATH): stores up to @cap
+ * rows in @buf and returns how many there are, or -errno (-EACCES: not
+ * root; -ENOENT: no such table, an older module; -EBADMSG: not that
+ * table).  The table is read in one go, so rows are one moment's.
+ */
+int gdlock_holders(const char *path, struct gdlock_holder *buf,
+		   unsigned int cap);
 
 /* Since 0.3: the lifecycle helper (OCI hook, CDI, Slurm). */
 struct gdlock_ensure_quota {

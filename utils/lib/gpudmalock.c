@@ -202,7 +202,8 @@ GDLOCK_API int gdlock_stats(struct gdlock *g, struct gdl_stats *s)
 }
 
 static int gdlock_list(struct gdlock *g, unsigned long cmd, uint32_t filter,
-		       void *buf, unsigned int cap, size_t esize)
+		       uint32_t flags, void *buf, unsigned int cap,
+		       size_t esize)
 {
 	struct gdl_array arr;
 	int ret;
@@ -215,6 +216,7 @@ static int gdlock_list(struct gdlock *g, unsigned long cmd, uint32_t filter,
 	arr.count = buf ? cap : 0;
 	arr.entry_size = esize;
 	arr.filter_agent = filter;
+	arr.flags = flags;
 	ret = gdlock_ioctl(g, cmd, &arr);
 	return ret < 0 ? ret : (int)arr.count;
 }
@@ -222,7 +224,7 @@ static int gdlock_list(struct gdlock *g, unsigned long cmd, uint32_t filter,
 GDLOCK_API int gdlock_device_list(struct gdlock *g, struct gdl_device_info *buf,
 				  unsigned int cap)
 {
-	return gdlock_list(g, GDL_IOC_DEVICE_LIST, 0, buf, cap, sizeof(*buf));
+	return gdlock_list(g, GDL_IOC_DEVICE_LIST, 0, 0, buf, cap, sizeof(*buf));
 }
 
 GDLOCK_API int gdlock_device_add(struct gdlock *g, struct gdl_device_info *d)
@@ -296,7 +298,15 @@ GDLOCK_API int gdlock_agent_destroy(struct gdlock *g, uint32_t id)
 GDLOCK_API int gdlock_agent_list(struct gdlock *g, struct gdl_agent_info *buf,
 				 unsigned int cap)
 {
-	return gdlock_list(g, GDL_IOC_AGENT_LIST, 0, buf, cap, sizeof(*buf));
+	return gdlock_list(g, GDL_IOC_AGENT_LIST, 0, 0, buf, cap, sizeof(*buf));
+}
+
+GDLOCK_API int gdlock_agent_list_flags(struct gdlock *g, uint32_t flags,
+				       struct gdl_agent_info *buf,
+				       unsigned int cap)
+{
+	return gdlock_list(g, GDL_IOC_AGENT_LIST, 0, flags, buf, cap,
+			   sizeof(*buf));
 }
 
 GDLOCK_API int gdlock_agent_find(struct gdlock *g, const char *name,
@@ -432,7 +442,7 @@ GDLOCK_API int gdlock_binding_list(struct gdlock *g, uint32_t filter_agent,
 				   struct gdl_binding_info *buf,
 				   unsigned int cap)
 {
-	return gdlock_list(g, GDL_IOC_BIND_LIST, filter_agent, buf, cap,
+	return gdlock_list(g, GDL_IOC_BIND_LIST, filter_agent, 0, buf, cap,
 			   sizeof(*buf));
 }
 
@@ -456,6 +466,19 @@ GDLOCK_API int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
 	memset(q, 0, sizeof(*q));
 	q->agent_id = agent;
 	q->dev_index = dev;
+	return gdlock_ioctl(g, GDL_IOC_QUOTA_GET, q);
+}
+
+GDLOCK_API int gdlock_quota_get_flags(struct gdlock *g, uint32_t agent,
+				      uint32_t dev, uint32_t flags,
+				      struct gdl_quota *q)
+{
+	if (!q)
+		return -EINVAL;
+	memset(q, 0, sizeof(*q));
+	q->agent_id = agent;
+	q->dev_index = dev;
+	q->flags = flags;
 	return gdlock_ioctl(g, GDL_IOC_QUOTA_GET, q);
 }
 
@@ -653,7 +676,7 @@ GDLOCK_API int gdlock_acl_revoke(struct gdlock *g,
 GDLOCK_API int gdlock_acl_list(struct gdlock *g, uint32_t filter_agent,
 			       struct gdl_acl_entry *buf, unsigned int cap)
 {
-	return gdlock_list(g, GDL_IOC_ACL_LIST, filter_agent, buf, cap,
+	return gdlock_list(g, GDL_IOC_ACL_LIST, filter_agent, 0, buf, cap,
 			   sizeof(*buf));
 }
 

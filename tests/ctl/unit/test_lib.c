@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <unistd.h>
 
 #include "gpudmalock.h"
 #include "tests.h"
@@ -233,6 +234,77 @@ static void test_strerror_documented(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(gdlock_strerror(-EPERM), "CAP_SYS_ADMIN"));
 }
 
+/* Write @text to a temporary file; its path in @path (unlink it after). */
+static void holders_file(char path[32], const char *text)
+{
+	FILE *f;
+	int fd;
+
+	strcpy(path, "/tmp/gdl-holders-XXXXXX");
+	fd = mkstemp(path);
+	CU_ASSERT_FATAL(fd >= 0);
+	f = fdopen(fd, "w");
+	CU_ASSERT_FATAL(f != NULL);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* /proc/gpu_dma_lock/holders as the module writes it, and what is not. */
+static void test_holders(void)
+{
+	static const char table[] =
+		"pid handle agent state device size kind\n"
+		"412 1 65537 live 0 1048576 reserved\n"
+		"0 7 131074 destroyed 1 805306368 attached\n"
+		"99 2 131074 live 3 5 reserved\n";
+	static const char *const bad[] = {
+		"pid handle agent\n",				/* not the table */
+		"pid handle agent state device size kind\n1 2 3 dead 0 1 reserved\n",
+		"pid handle agent state device size kind\n1 2 3 live 0 1 lent\n",
+		"pid handle agent state device size kind\n1 2 3 live 0\n",
+		"pid handle agent state device size kind\n-1 2 3 live 0 1 reserved\n",
+		"pid handle agent state device size kind\n1 2 3 live 0 1x reserved\n",
+		"",
+	};
+	struct gdlock_holder h[4];
+	char path[32];
+	unsigned int i;
+
+	holders_file(path, table);
+	memset(h, 0xa5, sizeof(h));
+	CU_ASSERT_EQUAL(gdlock_holders(path, h, 4), 3);
+	CU_ASSERT_EQUAL(h[0].pid, 412);
+	CU_ASSERT_EQUAL(h[0].handle, 1);
+	CU_ASSERT_EQUAL(h[0].agent_id, 65537);
+	CU_ASSERT_EQUAL(h[0].dev_index, 0);
+	CU_ASSERT_EQUAL(h[0].size, 1048576);
+	CU_ASSERT_EQUAL(h[0].flags, 0);
+	CU_ASSERT_EQUAL(h[1].pid, 0);
+	CU_ASSERT_EQUAL(h[1].agent_id, 131074);
+	CU_ASSERT_EQUAL(h[1].size, 805306368);
+	CU_ASSERT_EQUAL(h[1].flags,
+			GDLOCK_HOLDER_DESTROYED | GDLOCK_HOLDER_ATTACHED);
+	CU_ASSERT_EQUAL(h[2].dev_index, 3);
+	CU_ASSERT_EQUAL(h[3].pid, (int32_t)0xa5a5a5a5);	/* untouched */
+	/* A short buffer: the count of all, no more stored. */
+	memset(h, 0xa5, sizeof(h));
+	CU_ASSERT_EQUAL(gdlock_holders(path, h, 1), 3);
+	CU_ASSERT_EQUAL(h[1].pid, (int32_t)0xa5a5a5a5);
+	CU_ASSERT_EQUAL(gdlock_holders(path, NULL, 0), 3);
+	CU_ASSERT_EQUAL(gdlock_holders(path, NULL, 1), -EINVAL);
+	unlink(path);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		holders_file(path, bad[i]);
+		CU_ASSERT_EQUAL(gdlock_holders(path, h, 4), -EBADMSG);
+		unlink(path);
+	}
+	/* Only the header: nobody holds anything. */
+	holders_file(path, "pid handle agent state device size kind\n");
+	CU_ASSERT_EQUAL(gdlock_holders(path, h, 4), 0);
+	unlink(path);
+	CU_ASSERT_EQUAL(gdlock_holders("/nonexistent/holders", h, 4), -ENOENT);
+}
+
 static void test_event_names(void)
 {
 	CU_ASSERT_STRING_EQUAL(gdlock_event_type_name(GDL_EVENT_QUOTA_EXCEEDED), "quota_exceeded");
@@ -259,7 +331,8 @@ int add_lib_tests(void)
 	    !CU_add_test(s, "cgroup id of a path", test_cgroup_id) ||
 	    !CU_add_test(s, "parse_size", test_parse_size) ||
 	    !CU_add_test(s, "strerror for every documented errno", test_strerror_documented) ||
-	    !CU_add_test(s, "event type names", test_event_names))
+	    !CU_add_test(s, "event type names", test_event_names) ||
+	    !CU_add_test(s, "holders table", test_holders))
 		return -1;
 	return 0;
 }

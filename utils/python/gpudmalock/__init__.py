@@ -44,7 +44,7 @@ __all__ = ["Ledger", "Reservation", "Attachment", "Error", "NotLoaded",
            "UNLIMITED", "ALL_DEVICES", "SELF", "NAME_MAX", "DEVICE_PATH",
            "READ", "WRITE", "PEER", "parse_size", "cgroup_id", "Version",
            "Whoami", "Device", "Agent", "Binding", "Quota", "AclEntry",
-           "DmaAllowed", "Event", "SHARE_KEY_LEN"]
+           "DmaAllowed", "Event", "Holder", "SHARE_KEY_LEN", "HOLDERS_PATH"]
 __all__ += [c.__name__ for c in BY_ERRNO.values()]
 
 UNLIMITED = (1 << 64) - 1
@@ -56,6 +56,8 @@ SELF = 0
 NAME_MAX = _abi.NAME_LEN - 1
 """The longest agent name, in bytes."""
 DEVICE_PATH = "/dev/gpu_dma_lock"
+HOLDERS_PATH = "/proc/gpu_dma_lock/holders"
+"""Who holds memory: the table Ledger.holders() reads (root only)."""
 SHARE_KEY_LEN = 64
 """The length of a share key's bytes (Reservation.share, Ledger.attach)."""
 READ, WRITE, PEER = 0x1, 0x2, 0x4
@@ -78,18 +80,26 @@ Whoami = namedtuple("Whoami", "agent bound_by")
 Device = namedtuple("Device", "index name pci vendor device capacity used "
                     "peak reservations gone", defaults=(False,))
 Agent = namedtuple("Agent", "id name is_default default_quota bindings "
-                   "max_reservations max_acl_entries")
+                   "max_reservations max_acl_entries destroyed",
+                   defaults=(False,))
 Binding = namedtuple("Binding", "agent type target exited")
 AclEntry = namedtuple("AclEntry", "agent owner device rights peer addr len",
                       defaults=(0, 0, 0, 0, 0))
 DmaAllowed = namedtuple("DmaAllowed", "owner result")
 Event = namedtuple("Event", "seq time_ns kind audit agent device pid access "
                    "value value2")
+Holder = namedtuple("Holder", "pid agent handle device size destroyed "
+                    "attached")
+Holder.__doc__ = """One handle of an open file of the device: the pid that opened
+the file (0: it has exited, or is outside this pid namespace), the agent
+charged and whether it was destroyed, the handle, device and size, and
+whether RESERVATION_ATTACH made it (else it is the reserver's own)."""
 
 
 class Quota(namedtuple("Quota", "agent device quota usage peak reservations "
-                       "denied over")):
-    """An agent's account on one device; quota None means unlimited."""
+                       "denied over destroyed", defaults=(False,))):
+    """An agent's account on one device; quota None means unlimited;
+    destroyed: the agent was destroyed and still holds this (ABI 1.4)."""
     __slots__ = ()
 
     @property
@@ -303,13 +313,43 @@ class Ledger:
             self._g(), _u32(agent), _u32(max_reservations, "max_reservations"),
             _u32(max_acl_entries, "max_acl_entries")))
 
-    def agents(self):
-        """Every agent (admins) or the caller's own: a list of Agent."""
+    def agents(self, destroyed=False):
+        """Every agent (admins) or the caller's own: a list of Agent.  With
+        DESTROYED (ABI 1.4, admins), after the live agents also the ones
+        destroyed that still hold memory, with destroyed True; an older
+        module raises InvalidArgument."""
+        if destroyed:
+            raw = self._list(_c().gdlock_agent_list_flags, _abi.gdl_agent_info,
+                             _abi.LIST_F_DESTROYED)
+        else:
+            raw = self._list(_c().gdlock_agent_list, _abi.gdl_agent_info)
         return [Agent(a.id, _text(a.name), bool(a.flags & 1),
                       _limit(a.default_quota), a.nr_bindings,
-                      a.max_reservations, a.max_acl_entries)
-                for a in self._list(_c().gdlock_agent_list,
-                                    _abi.gdl_agent_info)]
+                      a.max_reservations, a.max_acl_entries,
+                      bool(a.flags & _abi.AGENT_F_DESTROYED))
+                for a in raw]
+
+    def holders(self, agent=None, path=HOLDERS_PATH):
+        """Who holds memory: a list of Holder, one per handle of every open
+        file of the device (AGENT: that agent's only), from PATH.  An admin
+        ends a destroyed agent's charge by ending the processes listed
+        (gpu-dma-lock-ctl holders --kill).  Root: PermissionDenied
+        otherwise; NotFound for a module without the table (before 0.5)."""
+        lib = _c()
+        raw = _bytes(path, "path")
+        want = _check(lib.gdlock_holders(raw, None, 0), path)
+        while True:
+            cap = want + 8
+            buf = (_abi.gdlock_holder * cap)()
+            n = _check(lib.gdlock_holders(raw, buf, cap), path)
+            if n <= cap:
+                break
+            want = n
+        return [Holder(h.pid, h.agent_id, h.handle, h.dev_index, h.size,
+                       bool(h.flags & _abi.HOLDER_DESTROYED),
+                       bool(h.flags & _abi.HOLDER_ATTACHED))
+                for h in buf[:n]
+                if agent is None or h.agent_id == _u32(agent)]
 
     def find_agent(self, name):
         """The id of the agent called NAME (NotFound if none)."""
@@ -385,16 +425,25 @@ class Ledger:
                                      _u32(device, "device"),
                                      _u64(quota, "quota")))
 
-    def quota(self, agent=SELF, device=0):
+    def quota(self, agent=SELF, device=0, destroyed=False):
         """An agent's Quota on a device: quota (None: unlimited), usage,
         available, ...  The default is the caller's own agent on device 0,
-        what a job asks to size its work; another agent's needs admin."""
+        what a job asks to size its work; another agent's needs admin.
+        With DESTROYED (ABI 1.4, admins), AGENT may also be a destroyed
+        agent that still holds memory: what it holds there."""
         q = _abi.gdl_quota()
-        _check(_c().gdlock_quota_get(self._g(), _u32(agent),
-                                     _u32(device, "device"),
-                                     ctypes.byref(q)))
+        if destroyed:
+            _check(_c().gdlock_quota_get_flags(self._g(), _u32(agent),
+                                               _u32(device, "device"),
+                                               _abi.QUOTA_F_DESTROYED,
+                                               ctypes.byref(q)))
+        else:
+            _check(_c().gdlock_quota_get(self._g(), _u32(agent),
+                                         _u32(device, "device"),
+                                         ctypes.byref(q)))
         return Quota(q.agent_id, q.dev_index, _limit(q.quota), q.usage,
-                     q.peak, q.nr_reservations, q.denied, bool(q.flags & 1))
+                     q.peak, q.nr_reservations, q.denied, bool(q.flags & 1),
+                     bool(q.flags & _abi.QUOTA_F_DESTROYED))
 
     def reserve(self, device, size, addr=None):
         """Charges SIZE bytes on DEVICE to the caller's agent (for the range

@@ -10,6 +10,11 @@ import os
 NAME_LEN = 32
 DEV_F_PCI = 0x1
 DEV_F_GONE = 0x4  # ABI 1.3
+AGENT_F_DESTROYED = 0x2  # ABI 1.4
+LIST_F_DESTROYED = 0x1  # ABI 1.4
+QUOTA_F_DESTROYED = 0x2  # ABI 1.4
+HOLDER_DESTROYED = 0x1  # <gpudmalock.h>, library 0.6
+HOLDER_ATTACHED = 0x2
 
 u8, u16, u32, u64, s32 = (ctypes.c_uint8, ctypes.c_uint16, ctypes.c_uint32,
                           ctypes.c_uint64, ctypes.c_int32)
@@ -93,9 +98,17 @@ class gdlock_ensure_quota(Struct):
     _fields_ = [("device", u32), ("reserved", u32), ("bytes", u64)]
 
 
+class gdlock_holder(Struct):
+    """One row of /proc/gpu_dma_lock/holders (<gpudmalock.h>, library
+    0.6)."""
+    _fields_ = [("pid", s32), ("agent_id", u32), ("handle", u64),
+                ("dev_index", u32), ("flags", u32), ("size", u64)]
+
+
 STRUCTS = [gdl_version, gdl_whoami, gdl_device_info, gdl_agent_info,
            gdl_binding_info, gdl_quota, gdl_reserve, gdl_dma_check,
-           gdl_acl_entry, gdl_stats, gdl_event, gdlock_ensure_quota]
+           gdl_acl_entry, gdl_stats, gdl_event, gdlock_ensure_quota,
+           gdlock_holder]
 
 P = ctypes.POINTER
 _c = ctypes.c_int
@@ -118,6 +131,7 @@ _SIGNATURES = {
     "gdlock_agent_destroy": (_c, [_h, u32]),
     "gdlock_agent_set_limits": (_c, [_h, u32, u32, u32]),
     "gdlock_agent_list": (_c, [_h, P(gdl_agent_info), _ui]),
+    "gdlock_agent_list_flags": (_c, [_h, u32, P(gdl_agent_info), _ui]),
     "gdlock_agent_find": (_c, [_h, _s, P(u32)]),
     "gdlock_bind_pid": (_c, [_h, u32, ctypes.c_int]),
     "gdlock_unbind_pid": (_c, [_h, u32, ctypes.c_int]),
@@ -128,6 +142,8 @@ _SIGNATURES = {
     "gdlock_unbind_cgroup_id": (_c, [_h, u32, u64]),
     "gdlock_quota_set": (_c, [_h, u32, u32, u64]),
     "gdlock_quota_get": (_c, [_h, u32, u32, P(gdl_quota)]),
+    "gdlock_quota_get_flags": (_c, [_h, u32, u32, u32, P(gdl_quota)]),
+    "gdlock_holders": (_c, [_s, P(gdlock_holder), _ui]),
     "gdlock_reserve_ex": (_c, [_h, P(gdl_reserve)]),
     "gdlock_release": (_c, [_h, u64]),
     "gdlock_reservation_share": (_c, [_h, u64, ctypes.c_char_p,

@@ -191,3 +191,34 @@ def test_share_keys_are_checked_before_the_kernel(devnull):
         for fd in (f, f.fileno()):
             with pytest.raises(gdl.NotSupported):
                 devnull.attach_fd(fd)
+
+
+def test_holders_table(devnull, tmp_path):
+    # The table as the module writes it, read through the library's parser.
+    table = tmp_path / "holders"
+    table.write_text("pid handle agent state device size kind\n"
+                     "412 1 65537 live 0 1048576 reserved\n"
+                     "0 7 131074 destroyed 1 805306368 attached\n")
+    assert devnull.holders(path=str(table)) == [
+        gdl.Holder(412, 65537, 1, 0, 1 << 20, False, False),
+        gdl.Holder(0, 131074, 7, 1, 768 << 20, True, True)]
+    assert devnull.holders(agent=131074, path=str(table)) == [
+        gdl.Holder(0, 131074, 7, 1, 768 << 20, True, True)]
+    assert devnull.holders(agent=1, path=str(table)) == []
+    table.write_text("pid handle agent\n")
+    with pytest.raises(gdl.Error) as e:
+        devnull.holders(path=str(table))
+    assert e.value.errno == errno.EBADMSG
+    with pytest.raises(gdl.NotFound):
+        devnull.holders(path=str(tmp_path / "missing"))
+
+
+def test_destroyed_is_opt_in(devnull):
+    # Old callers' tuples compare as before; the flags reach the kernel
+    # only when asked (ENOTTY from /dev/null proves the call was made).
+    assert gdl.Agent(1, "a", False, None, 0, 0, 0).destroyed is False
+    assert gdl.Quota(1, 0, None, 0, 0, 0, 0, False).destroyed is False
+    with pytest.raises(gdl.NotSupported):
+        devnull.agents(destroyed=True)
+    with pytest.raises(gdl.NotSupported):
+        devnull.quota(1, 0, destroyed=True)

@@ -45,7 +45,12 @@ def test_structs_match_the_c_header(tmp_path):
 
 
 def test_flags_match_the_c_header(tmp_path):
-    flags = {"GDL_DEV_F_PCI": _abi.DEV_F_PCI, "GDL_DEV_F_GONE": _abi.DEV_F_GONE}
+    flags = {"GDL_DEV_F_PCI": _abi.DEV_F_PCI, "GDL_DEV_F_GONE": _abi.DEV_F_GONE,
+             "GDL_AGENT_F_DESTROYED": _abi.AGENT_F_DESTROYED,
+             "GDL_LIST_F_DESTROYED": _abi.LIST_F_DESTROYED,
+             "GDL_QUOTA_F_DESTROYED": _abi.QUOTA_F_DESTROYED,
+             "GDLOCK_HOLDER_DESTROYED": _abi.HOLDER_DESTROYED,
+             "GDLOCK_HOLDER_ATTACHED": _abi.HOLDER_ATTACHED}
     got = _c_output(tmp_path, "flags",
                     ['printf("%s %%u\\n", %s);' % (n, n) for n in flags])
     assert got == ["%s %d" % (n, v) for n, v in flags.items()]

@@ -120,6 +120,18 @@ pub(crate) fn c_name(raw: &[c_char]) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// The table [`Ledger::holders`] reads (root only).
+pub const HOLDERS_PATH: &str = "/proc/gpu_dma_lock/holders";
+
+/// [`Ledger::holders`] from a copy of the table at `path`.
+pub fn holders_at(path: &Path, agent: Option<AgentId>) -> Result<Vec<Holder>> {
+    let c = path_arg(path)?;
+    // SAFETY: c is a valid C string; list passes a buffer of at least cap
+    // elements, or NULL and 0.
+    let raw = list(|p, cap| unsafe { sys::gdlock_holders(c.as_ptr(), p, cap) })?;
+    Ok(raw.iter().filter(|h| agent.map_or(true, |a| h.agent_id == a)).map(Holder::from).collect())
+}
+
 /// A size such as "64M", "1G" or "unlimited" (powers of 1024), as the ctl
 /// and modprobe.d take it.
 pub fn parse_size(s: &str) -> Result<u64> {
@@ -241,6 +253,25 @@ impl Ledger {
         Ok(raw.iter().map(Agent::from).collect())
     }
 
+    /// Every agent, then the destroyed ones that still hold memory, with
+    /// [`Agent::destroyed`] set (ABI 1.4; admins).  An older module refuses
+    /// with [`Error::InvalidArgument`].
+    pub fn agents_including_destroyed(&self) -> Result<Vec<Agent>> {
+        // SAFETY: see devices().
+        let raw = list(|p, cap| unsafe { sys::gdlock_agent_list_flags(self.g(), sys::GDL_LIST_F_DESTROYED, p, cap) })?;
+        Ok(raw.iter().map(Agent::from).collect())
+    }
+
+    /// Who holds memory: one [`Holder`] per handle of every open file of
+    /// the device (`agent`: that agent's only), from
+    /// `/proc/gpu_dma_lock/holders`.  An admin ends a destroyed agent's
+    /// charge by ending the processes listed (`gpu-dma-lock-ctl holders
+    /// --kill`).  Root: [`Error::PermissionDenied`] otherwise;
+    /// [`Error::NotFound`] from a module without the table (before 0.5).
+    pub fn holders(&self, agent: Option<AgentId>) -> Result<Vec<Holder>> {
+        holders_at(Path::new(HOLDERS_PATH), agent)
+    }
+
     /// The id of the agent called `name`.
     pub fn find_agent(&self, name: &str) -> Result<AgentId> {
         let c = name_arg(name)?;
@@ -334,6 +365,16 @@ impl Ledger {
         let mut q = sys::gdl_quota::default();
         // SAFETY: a live handle and a valid struct.
         check(unsafe { sys::gdlock_quota_get(self.g(), agent, device, &mut q) })?;
+        Ok(Quota::from(&q))
+    }
+
+    /// [`Ledger::quota`] of any agent, also a destroyed one that still
+    /// holds memory: what it holds on `device`, with [`Quota::destroyed`]
+    /// (ABI 1.4; admins).  An older module: [`Error::InvalidArgument`].
+    pub fn quota_including_destroyed(&self, agent: AgentId, device: DeviceIndex) -> Result<Quota> {
+        let mut q = sys::gdl_quota::default();
+        // SAFETY: a live handle and a valid struct.
+        check(unsafe { sys::gdlock_quota_get_flags(self.g(), agent, device, sys::GDL_QUOTA_F_DESTROYED, &mut q) })?;
         Ok(Quota::from(&q))
     }
 

@@ -17,6 +17,11 @@ pub const GDL_DEV_F_PCI: u32 = 0x1;
 pub const GDL_DEV_F_MANUAL: u32 = 0x2;
 pub const GDL_DEV_F_GONE: u32 = 0x4;
 pub const GDL_AGENT_F_DEFAULT: u32 = 0x1;
+pub const GDL_AGENT_F_DESTROYED: u32 = 0x2; // ABI 1.4
+pub const GDL_LIST_F_DESTROYED: u32 = 0x1; // ABI 1.4
+pub const GDL_QUOTA_F_DESTROYED: u32 = 0x2; // ABI 1.4
+pub const GDLOCK_HOLDER_DESTROYED: u32 = 0x1; // libgpudmalock 0.6
+pub const GDLOCK_HOLDER_ATTACHED: u32 = 0x2;
 pub const GDL_BIND_PID: u32 = 1;
 pub const GDL_BIND_CGROUP_FD: u32 = 2;
 pub const GDL_BINDING_F_EXITED: u32 = 0x1;
@@ -191,6 +196,18 @@ pub struct gdlock_ensure_quota {
     pub bytes: u64,
 }
 
+/// One row of /proc/gpu_dma_lock/holders, gdlock_holders() (libgpudmalock 0.6).
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct gdlock_holder {
+    pub pid: i32,
+    pub agent_id: u32,
+    pub handle: u64,
+    pub dev_index: u32,
+    pub flags: u32,
+    pub size: u64,
+}
+
 pub type pid_t = i32;
 
 extern "C" {
@@ -215,6 +232,7 @@ extern "C" {
     pub fn gdlock_agent_set_limits(g: *mut gdlock, id: u32, max_reservations: u32, max_acl_entries: u32) -> c_int;
     pub fn gdlock_agent_destroy(g: *mut gdlock, id: u32) -> c_int;
     pub fn gdlock_agent_list(g: *mut gdlock, buf: *mut gdl_agent_info, cap: c_uint) -> c_int;
+    pub fn gdlock_agent_list_flags(g: *mut gdlock, flags: u32, buf: *mut gdl_agent_info, cap: c_uint) -> c_int;
     pub fn gdlock_agent_find(g: *mut gdlock, name: *const c_char, id: *mut u32) -> c_int;
     pub fn gdlock_bind_pid(g: *mut gdlock, agent: u32, pid: pid_t) -> c_int;
     pub fn gdlock_unbind_pid(g: *mut gdlock, agent: u32, pid: pid_t) -> c_int;
@@ -231,6 +249,8 @@ extern "C" {
 
     pub fn gdlock_quota_set(g: *mut gdlock, agent: u32, dev: u32, quota: u64) -> c_int;
     pub fn gdlock_quota_get(g: *mut gdlock, agent: u32, dev: u32, q: *mut gdl_quota) -> c_int;
+    pub fn gdlock_quota_get_flags(g: *mut gdlock, agent: u32, dev: u32, flags: u32, q: *mut gdl_quota) -> c_int;
+    pub fn gdlock_holders(path: *const c_char, buf: *mut gdlock_holder, cap: c_uint) -> c_int;
 
     pub fn gdlock_reserve_ex(g: *mut gdlock, r: *mut gdl_reserve) -> c_int;
     pub fn gdlock_release(g: *mut gdlock, handle: u64) -> c_int;

@@ -154,6 +154,9 @@ pub struct Agent {
     pub max_reservations: u32,
     /// Its share of the node's grants (ABI 1.2; 0 from an older module).
     pub max_acl_entries: u32,
+    /// Destroyed, but still charged for memory that open files hold; only
+    /// [`crate::Ledger::agents_including_destroyed`] lists such (ABI 1.4).
+    pub destroyed: bool,
 }
 
 impl From<&sys::gdl_agent_info> for Agent {
@@ -166,6 +169,7 @@ impl From<&sys::gdl_agent_info> for Agent {
             bindings: a.nr_bindings,
             max_reservations: a.max_reservations,
             max_acl_entries: a.max_acl_entries,
+            destroyed: a.flags & sys::GDL_AGENT_F_DESTROYED != 0,
         }
     }
 }
@@ -226,6 +230,9 @@ pub struct Quota {
     pub denied: u64,
     /// Usage is above a lowered quota.
     pub over: bool,
+    /// The agent was destroyed and still holds this usage (ABI 1.4; see
+    /// [`crate::Ledger::quota_including_destroyed`]).
+    pub destroyed: bool,
 }
 
 impl Quota {
@@ -247,6 +254,43 @@ impl From<&sys::gdl_quota> for Quota {
             reservations: q.nr_reservations,
             denied: q.denied,
             over: q.flags & sys::GDL_QUOTA_F_OVER != 0,
+            destroyed: q.flags & sys::GDL_QUOTA_F_DESTROYED != 0,
+        }
+    }
+}
+
+/// One handle of an open file of the device, as
+/// `/proc/gpu_dma_lock/holders` shows it ([`crate::Ledger::holders`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// The process that opened the file, in the caller's pid namespace;
+    /// 0: it has exited, or has no number there.
+    pub pid: i32,
+    /// The agent charged.
+    pub agent: AgentId,
+    /// The handle, in that file.
+    pub handle: u64,
+    /// The device.
+    pub device: DeviceIndex,
+    /// Bytes.
+    pub size: u64,
+    /// The agent charged was destroyed.
+    pub destroyed: bool,
+    /// RESERVATION_ATTACH made it (a shared reservation's importer);
+    /// else it is the reserver's own.
+    pub attached: bool,
+}
+
+impl From<&sys::gdlock_holder> for Holder {
+    fn from(h: &sys::gdlock_holder) -> Holder {
+        Holder {
+            pid: h.pid,
+            agent: h.agent_id,
+            handle: h.handle,
+            device: h.dev_index,
+            size: h.size,
+            destroyed: h.flags & sys::GDLOCK_HOLDER_DESTROYED != 0,
+            attached: h.flags & sys::GDLOCK_HOLDER_ATTACHED != 0,
         }
     }
 }

@@ -252,6 +252,7 @@ fn scenario(t: &mut Tally) -> Option<()> {
     let _ = std::fs::remove_dir(CG);
 
     share(t, &l);
+    destroyed_exporter(t, &l);
 
     // Bad input: typed errors, nothing changed.
     t.err(l.create_agent(&"n".repeat(NAME_MAX + 1), 0), Error::InvalidArgument, "an over-long name");
@@ -395,6 +396,71 @@ fn share(t: &mut Tally, l: &Ledger) -> Option<()> {
     t.ok(l.unbind_pid(a, std::process::id()), "share: unbind this process");
     t.ok(l.destroy_agent(a), "share: destroy A");
     t.ok(l.destroy_agent(b), "share: destroy B");
+    let _ = std::fs::remove_dir(CG_B);
+    Some(())
+}
+
+/// Issue 22 (ABI 1.4): the exporter's agent A is destroyed while the
+/// importer (in agent B's cgroup) holds a handle on A's shared memory.  A
+/// stays visible: agents_including_destroyed() lists it, destroyed,
+/// quota_including_destroyed() reads what it holds, holders() names the
+/// importer's process, until the importer lets go; agents() never shows it.
+fn destroyed_exporter(t: &mut Tally, l: &Ledger) -> Option<()> {
+    let a = t.ok(l.create_agent("rs-dead-a", 0), "destroyed: create the exporter's agent A")?;
+    let b = t.ok(l.create_agent("rs-dead-b", 0), "destroyed: create the importer's agent B")?;
+    t.ok(l.set_quota(a, 0, MIB), "destroyed: A may use 1M")?;
+    let _ = std::fs::create_dir(CG_B);
+    t.ok(l.bind_cgroup(b, CG_B), "destroyed: bind B's cgroup")?;
+    t.ok(l.bind_pid(a, std::process::id()), "destroyed: bind this process to A")?;
+    let key = [0xc3u8; SHARE_KEY_LEN];
+    // SAFETY: a plain syscall; no MFD_CLOEXEC, so the importer inherits it.
+    let raw = unsafe { memfd_create(b"gdl-dead\0".as_ptr().cast(), 0) };
+    t.check(raw >= 0, "destroyed: memfd_create");
+    // SAFETY: a new fd that nothing else owns.
+    let memfd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let exp = t.ok(Ledger::open(), "destroyed: the exporter's ledger")?;
+    let r = t.ok(exp.reserve(0, SHARED), "destroyed: A reserves 64K")?;
+    t.ok(r.share(&key), "destroyed: A shares it by 64 bytes");
+    t.ok(r.share_fd(&memfd), "destroyed: and by the memfd");
+    let grant = AclEntry { agent: b, owner: a, device: 0, rights: Access::RW, addr: 0, len: u64::MAX, ..Default::default() };
+    t.ok(l.acl_grant(&[grant]), "destroyed: grant B the whole device of A's")?;
+    let procs = t.ok(std::fs::OpenOptions::new().write(true).open(format!("{CG_B}/cgroup.procs")).map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0))), "destroyed: B's cgroup.procs")?;
+    let mut cmd = Command::new(std::env::current_exe().ok()?);
+    cmd.env("GDL_ROLE", "importer").env("GDL_STEP", "hold").env("GDL_MEMFD", memfd.as_raw_fd().to_string()).stdin(Stdio::piped()).stdout(Stdio::piped());
+    // SAFETY: only a write(2) between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || (&procs).write_all(b"0"));
+    }
+    let mut imp = Tenant(t.ok(cmd.spawn().map_err(|e| Error::Os(e.raw_os_error().unwrap_or(0))), "destroyed: start the importer")?);
+    let pid = imp.0.id() as i32;
+    let mut out = BufReader::new(imp.0.stdout.take()?);
+    let seen = relay(t, &mut out, "holding");
+    t.check(seen, "destroyed: the importer holds a handle");
+    drop(r);
+    exp.close();
+    drop(memfd);
+    t.ok(l.destroy_agent(a), "destroyed: destroy A");
+    t.check(l.agents().map(|v| v.iter().all(|x| x.id != a)) == Ok(true), "destroyed: agents() leaves A out, as before ABI 1.4");
+    let all = t.ok(l.agents_including_destroyed(), "destroyed: agents_including_destroyed()")?;
+    let dead: Vec<&Agent> = all.iter().filter(|x| x.id == a).collect();
+    t.check(dead.len() == 1 && dead[0].destroyed && dead[0].name == "rs-dead-a", &format!("destroyed: A is listed, destroyed: {dead:?}"));
+    t.check(all.iter().all(|x| x.id == a || !x.destroyed), "destroyed: every other agent is live");
+    let q = l.quota_including_destroyed(a, 0);
+    t.check(q.as_ref().map(|q| q.usage == SHARED && q.destroyed) == Ok(true), &format!("destroyed: quota_including_destroyed() reads what A holds: {q:?}"));
+    t.err(l.quota(a, 0), Error::NotFound, "destroyed: quota() of A: NotFound, as before");
+    let h = l.holders(Some(a));
+    t.check(
+        h.as_ref().map(|h| h.len() == 1 && h[0].pid == pid && h[0].agent == a && h[0].device == 0 && h[0].size == SHARED && h[0].destroyed && h[0].attached) == Ok(true),
+        &format!("destroyed: holders(A) names the importer's process {pid}: {h:?}"),
+    );
+    let _ = imp.0.stdin.take().map(|mut i| i.write_all(b"go\n"));
+    let seen = relay(t, &mut out, "done");
+    t.check(seen, "destroyed: the importer released and ran to its end");
+    t.check(imp.0.wait().map(|s| s.success()).unwrap_or(false), "destroyed: the importer exited 0");
+    t.check(l.agents_including_destroyed().map(|v| v.iter().all(|x| x.id != a)) == Ok(true), "destroyed: A is gone with its last holder");
+    t.check(l.holders(Some(a)) == Ok(vec![]), "destroyed: nothing holds A's memory");
+    t.err(l.quota_including_destroyed(a, 0), Error::NotFound, "destroyed: quota_including_destroyed() of A gone");
+    t.ok(l.destroy_agent(b), "destroyed: destroy B");
     let _ = std::fs::remove_dir(CG_B);
     Some(())
 }

@@ -173,3 +173,34 @@ fn shared_reservations_reach_the_kernel() {
     assert_eq!(l.attach_fd(&fd).unwrap_err(), Error::NotSupported);
     assert_eq!(l.set_agent_limits(1, 2, 3).unwrap_err(), Error::NotSupported);
 }
+
+/// The holders table as the module writes it, through the C parser.
+#[test]
+fn holders_table_parses() {
+    let path = std::env::temp_dir().join(format!("gdl-holders-{}", std::process::id()));
+    std::fs::write(&path, "pid handle agent state device size kind\n412 1 65537 live 0 1048576 reserved\n0 7 131074 destroyed 1 805306368 attached\n").unwrap();
+    let all = holders_at(&path, None).unwrap();
+    assert_eq!(
+        all,
+        vec![
+            Holder { pid: 412, agent: 65537, handle: 1, device: 0, size: 1 << 20, destroyed: false, attached: false },
+            Holder { pid: 0, agent: 131074, handle: 7, device: 1, size: 768 << 20, destroyed: true, attached: true },
+        ]
+    );
+    assert_eq!(holders_at(&path, Some(131074)).unwrap(), all[1..].to_vec());
+    assert_eq!(holders_at(&path, Some(1)).unwrap(), vec![]);
+    std::fs::write(&path, "pid handle agent\n").unwrap();
+    assert_eq!(holders_at(&path, None), Err(Error::Os(EBADMSG)));
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(holders_at(&path, None), Err(Error::NotFound));
+}
+
+const EBADMSG: i32 = 74; // Linux's; the crate has no libc dependency
+
+/// The opt-in calls reach the kernel (ENOTTY from /dev/null).
+#[test]
+fn destroyed_calls_reach_the_kernel() {
+    let l = devnull();
+    assert_eq!(l.agents_including_destroyed(), Err(Error::NotSupported));
+    assert_eq!(l.quota_including_destroyed(1, 0), Err(Error::NotSupported));
+}

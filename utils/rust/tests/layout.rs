@@ -40,6 +40,7 @@ fn rust_layout() -> Vec<(&'static str, String, usize)> {
     layout!(o, gdl_acl_entry { agent_id, owner_id, dev_index, rights, peer_index, reserved0, addr, len, reserved });
     layout!(o, gdl_stats { nr_counters, reserved0, counters, reserved });
     layout!(o, gdlock_ensure_quota { device, reserved, bytes });
+    layout!(o, gdlock_holder { pid, agent_id, handle, dev_index, flags, size });
     layout!(o, gdl_event { seq, time_ns, type_ = "type", flags, agent_id, dev_index, pid, access, value, value2, reserved });
     o
 }
@@ -63,6 +64,11 @@ fn rust_flags() -> Vec<(&'static str, u32)> {
         ("GDL_DEV_F_PCI", GDL_DEV_F_PCI),
         ("GDL_DEV_F_MANUAL", GDL_DEV_F_MANUAL),
         ("GDL_DEV_F_GONE", GDL_DEV_F_GONE),
+        ("GDL_AGENT_F_DESTROYED", GDL_AGENT_F_DESTROYED),
+        ("GDL_LIST_F_DESTROYED", GDL_LIST_F_DESTROYED),
+        ("GDL_QUOTA_F_DESTROYED", GDL_QUOTA_F_DESTROYED),
+        ("GDLOCK_HOLDER_DESTROYED", GDLOCK_HOLDER_DESTROYED),
+        ("GDLOCK_HOLDER_ATTACHED", GDLOCK_HOLDER_ATTACHED),
         ("GDL_EVENT_QUOTA_EXCEEDED", GDL_EVENT_QUOTA_EXCEEDED),
         ("GDL_EVENT_CAPACITY_EXCEEDED", GDL_EVENT_CAPACITY_EXCEEDED),
         ("GDL_EVENT_DMA_DENIED", GDL_EVENT_DMA_DENIED),
