@@ -32,6 +32,7 @@
 #include <linux/types.h>
 #include <linux/ww_mutex.h>
 #include <linux/random.h>
+#include <linux/rhashtable.h>
 #include <linux/siphash.h>
 #include <crypto/algapi.h>
 
@@ -51,6 +52,16 @@ static inline u64 gdl_hash(const void *p, size_t len,
 static inline void gdl_random_key(struct gdl_hash_key *k)
 {
 	get_random_bytes(k, sizeof(*k));
+}
+
+/* The same, with a table's own 32-bit seed mixed into the key. */
+static inline u64 gdl_hash_seeded(const void *p, size_t len,
+				  const struct gdl_hash_key *k, u32 seed)
+{
+	siphash_key_t s = k->k;
+
+	s.key[0] ^= seed;
+	return siphash(p, len, &s);
 }
 
 #define gdl_key_neq(a, b, len)	crypto_memneq((a), (b), (len))

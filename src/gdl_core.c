@@ -794,8 +794,8 @@ static void gdl_reservation_free(struct gdl_ledger *l,
 	gdl_agent_put(l, r->agent);
 	atomic_dec(&l->nr_reservations);
 	gdl_stat_inc(l->stats, GDL_STAT_RELEASES);
-	/* Lockless range readers may still be looking at it. */
-	if (r->has_addr)
+	/* Lockless range readers, or ATTACH (a key), may be looking at it. */
+	if (r->has_addr || r->shared)
 		kfree_rcu(r, rcu);
 	else
 		kfree(r);
@@ -904,7 +904,6 @@ int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p)
 	spin_lock_init(&l->dead_lock);
 	INIT_LIST_HEAD(&l->dead_agents);
 	INIT_LIST_HEAD(&l->owners);
-	gdl_share_init(l);
 	l->params = *p;
 	/* A share is never more than the pool; unset, it is the pool. */
 	l->params.agent_max_reservations =
@@ -914,10 +913,13 @@ int gdl_ledger_init(struct gdl_ledger *l, const struct gdl_params *p)
 		min(gdl_limit(p->agent_max_acl_entries, p->max_acl_entries),
 		    p->max_acl_entries);
 	l->nr_slots = p->max_agents + 2;	/* slot 0 unused, 1 default */
+	ret = gdl_share_init(l);
+	if (ret)
+		goto err_mutex;
 	l->agents = kvcalloc(l->nr_slots, sizeof(*l->agents), GFP_KERNEL);
 	if (!l->agents) {
 		ret = -ENOMEM;
-		goto err_mutex;
+		goto err_share;
 	}
 	l->stats = gdl_stats_alloc();
 	if (!l->stats) {
@@ -941,6 +943,8 @@ err_stats:
 	gdl_stats_free(l->stats);
 err_agents:
 	kvfree(l->agents);
+err_share:
+	gdl_share_fini(l);
 err_mutex:
 	mutex_destroy(&l->owners_lock);
 	mutex_destroy(&l->admin_lock);
@@ -965,6 +969,7 @@ void gdl_ledger_destroy(struct gdl_ledger *l)
 	gdl_devices_destroy(l);
 	rcu_barrier();
 	kvfree(l->agents);
+	gdl_share_fini(l);
 	gdl_events_fini(l);
 	gdl_stats_free(l->stats);
 	mutex_destroy(&l->owners_lock);

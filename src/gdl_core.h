@@ -244,7 +244,8 @@ struct gdl_event_ring {
 	struct gdl_event ev[GDL_EVENT_RING_SIZE];
 };
 
-#define GDL_SHARE_HASH_BITS	8
+/* Nodes an admin's walk visits between two takes of a tenant's lock. */
+#define GDL_WALK_BATCH	256
 
 /* A key naming a shared reservation (ABI 1.3). */
 struct gdl_share_key {
@@ -274,8 +275,8 @@ struct gdl_ledger {
 	spinlock_t share_lock;
 	atomic_t nr_shared;	/* keys and attached holds, of nr_reservations */
 	struct list_head shared;	/* reservations ever shared */
-	struct hlist_head share_hash[1 << GDL_SHARE_HASH_BITS];
-	struct gdl_hash_key share_seed;	/* per boot: keys cannot be aimed */
+	struct rhltable share_keys;	/* struct gdl_share_entry by key */
+	u64 share_seq;			/* keys filed so far */
 	/* Drops what a GDL_SHARE_KEY_FD share pinned (an open file). */
 	void (*share_unpin)(void *pin);	/* may be NULL */
 	struct gdl_stat_cpu __percpu *stats;
@@ -339,7 +340,8 @@ u32 gdl_owner_holds(struct gdl_owner *o, u64 *next,
 		    struct gdl_hold_info *buf, u32 cap);
 
 /* gdl_share.c */
-void gdl_share_init(struct gdl_ledger *l);
+int gdl_share_init(struct gdl_ledger *l);
+void gdl_share_fini(struct gdl_ledger *l);
 int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
 		  struct gdl_agent *a, u64 handle,
 		  const struct gdl_share_key *key, void *pin, bool *pinned);

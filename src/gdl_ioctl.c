@@ -511,11 +511,16 @@ static void gdl_share_fput(void *pin)
 	fput(pin);
 }
 
-/* The fields ATTACH returns, and the reserved words: zero on input. */
+/*
+ * The fields ATTACH returns, and the reserved words: zero on input, but
+ * for the expectations GDL_ATTACH_F_* make inputs (the core checks the
+ * flags themselves).
+ */
 static bool gdl_share_outs_zero(const struct gdl_reservation_share *s)
 {
-	return !s->agent_id && !s->dev_index && !s->result && !s->size &&
-	       gdl_zero(s->reserved);
+	return !s->agent_id && !s->result && !s->reserved0 && !s->reserved &&
+	       ((s->flags & GDL_ATTACH_F_DEV) || !s->dev_index) &&
+	       ((s->flags & GDL_ATTACH_F_SIZE) || !s->size);
 }
 
 static int gdl_ioc_reservation_share(struct gdl_file *gf, void *arg)
@@ -527,7 +532,7 @@ static int gdl_ioc_reservation_share(struct gdl_file *gf, void *arg)
 	bool pinned = false;
 	int ret;
 
-	if (!s->handle || s->access || !gdl_share_outs_zero(s))
+	if (!s->handle || s->access || s->flags || !gdl_share_outs_zero(s))
 		return -EINVAL;
 	ret = gdl_share_key_from(s, &key, &f);
 	if (ret)

@@ -30,7 +30,6 @@ bool gdl_ledger_consistent(struct gdl_ledger *l)
  * nodes, resuming by handle (handles only grow), so that the lock its own
  * reserve and release take is never held for the whole walk.
  */
-#define GDL_WALK_BATCH	256
 
 /*
  * Each reservation is counted once: at its reserver's handle while it has

@@ -17,7 +17,7 @@
 #include <linux/types.h>
 
 #define GDL_ABI_MAJOR		1
-#define GDL_ABI_MINOR		3 /* 1.3: shared reservations, hot-plugged PCI devices */
+#define GDL_ABI_MINOR		4 /* 1.4: attach by what the import is; destroyed agents listed */
 
 #define GDL_DEVICE_PATH		"/dev/gpu_dma_lock"
 #define GDL_MAX_DEVICES		32
@@ -258,17 +258,36 @@ struct gdl_release {
 #define GDL_SHARE_KEY_BYTES	1
 #define GDL_SHARE_KEY_FD	2
 
+/*
+ * ABI 1.4: a key is the sharer's agent's.  Another agent's SHARE of the
+ * same bytes never fails for it (so no tenant can claim a key first and
+ * make the rightful SHARE fail), and ATTACH picks among the agents that
+ * shared those bytes:
+ *  - the caller's own agent's reservation, if it shared them;
+ *  - else the one reservation the caller may use by the DMA rule, among
+ *    those matching the expectations of GDL_ATTACH_F_DEV and _F_SIZE;
+ *  - several may: ENOTUNIQ without expectations (an importer then learns
+ *    the memory's device and size from the driver and asks again with
+ *    them); with expectations, the one shared first.
+ * ATTACH returns the reservation's device and size, for the caller to
+ * check against what the driver imported.
+ */
+#define GDL_ATTACH_F_DEV	0x1 /* in: only memory on dev_index */
+#define GDL_ATTACH_F_SIZE	0x2 /* in: only memory of this size */
+
 struct gdl_reservation_share {
 	__u64 handle;		/* SHARE: in; ATTACH: out */
 	__u32 key_type;		/* GDL_SHARE_KEY_* */
 	__s32 fd;		/* GDL_SHARE_KEY_FD; else 0 */
 	__u32 access;		/* ATTACH: GDL_ACCESS_READ/WRITE; SHARE: 0 */
 	__u32 agent_id;		/* ATTACH out: the agent charged */
-	__u32 dev_index;	/* ATTACH out */
+	__u32 dev_index;	/* ATTACH out (in with GDL_ATTACH_F_DEV) */
 	__u32 result;		/* ATTACH out: GDL_RESULT_* */
-	__u64 size;		/* ATTACH out */
+	__u64 size;		/* ATTACH out (in with GDL_ATTACH_F_SIZE) */
 	__u8 key[GDL_SHARE_KEY_LEN];	/* GDL_SHARE_KEY_BYTES; else 0 */
-	__u64 reserved[2];
+	__u32 flags;		/* ATTACH (1.4): GDL_ATTACH_F_*; SHARE: 0 */
+	__u32 reserved0;
+	__u64 reserved;
 };
 
 /* Why a request passed: out fields of RESERVE and DMA_CHECK. */

@@ -290,6 +290,58 @@ static void hostile(uint32_t n)
 	must(gdlock_agent_destroy(g, tenant), "hostile tenant destroy");
 }
 
+/* ATTACH with a key nobody filed: what a miss in the key table costs. */
+static void op_attach_miss(void *arg)
+{
+	struct gdl_reservation_share s;
+
+	memset(&s, 0, sizeof(s));
+	s.key_type = GDL_SHARE_KEY_BYTES;
+	memcpy(s.key, arg, GDL_SHARE_KEY_LEN);
+	s.access = GDL_ACCESS_READ;
+	ioctl(fd, GDL_IOC_RESERVATION_ATTACH, &s);
+}
+
+/*
+ * The shared-reservation key table (issue 22, item 5): the cost of an
+ * ATTACH miss as the table fills, up to @max keys of one agent on one
+ * reservation.  Before ABI 1.4 the table had 256 fixed buckets, so a miss
+ * scanned max/256 keys under the node's one lock.
+ */
+static void share_keys(uint32_t max)
+{
+	uint32_t scale[] = { 1, 1000, 100000, 1000000 }, have = 0, i;
+	unsigned char key[GDL_SHARE_KEY_LEN], miss[GDL_SHARE_KEY_LEN];
+	double base = 0;
+	uint64_t h;
+
+	must(gdlock_agent_set_limits(g, me, max + 16, 0), "key share");
+	must(gdlock_reserve(g, 0, 4096, &h), "key reservation");
+	memset(key, 0x6b, sizeof(key));
+	memset(miss, 0x6d, sizeof(miss));
+	printf("\nShare-key table (ATTACH of a key nobody filed, %s median; one agent's keys on one reservation):\n",
+	       unit);
+	printf("  %-12s %12s %8s\n", "keys", "miss", "ratio");
+	for (i = 0; i < sizeof(scale) / sizeof(scale[0]); i++) {
+		struct result r;
+
+		if (scale[i] > max)
+			break;
+		for (; have < scale[i]; have++) {
+			memcpy(key, &have, sizeof(have));
+			must(gdlock_reservation_share(g, h, key, sizeof(key)),
+			     "share");
+		}
+		r = measure(op_attach_miss, miss);
+		if (!base)
+			base = r.median;
+		printf("  %-12u %12.0f %7.2fx\n", have, r.median,
+		       r.median / base);
+	}
+	must(gdlock_release(g, h), "key reservation release");
+	must(gdlock_agent_set_limits(g, me, 0, 0), "key share back");
+}
+
 static void grow_agents(uint32_t *have, uint32_t target)
 {
 	char name[32];
@@ -396,6 +448,8 @@ int main(int argc, char **argv)
 	struct gdl_dma_check c = own_check(), a1, a2;
 	uint32_t agents = 1, acl = 0, second;
 	struct result r_res, r_rel;
+	uint32_t keys_max = 0;
+	int keys_only = 0;
 	char proc_req[64];
 	int ms = 500;
 
@@ -410,8 +464,12 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--icount")) {
 			icount = 1;
 			unit = "instr/op";
+		} else if (!strcmp(argv[i], "--keys") && i + 1 < argc) {
+			keys_max = (uint32_t)strtoul(argv[++i], NULL, 0);
+		} else if (!strcmp(argv[i], "--keys-only")) {
+			keys_only = 1;
 		} else {
-			fprintf(stderr, "usage: bench [--smoke] [--icount]\n");
+			fprintf(stderr, "usage: bench [--smoke] [--icount] [--keys MAX] [--keys-only]\n");
 			return 2;
 		}
 	}
@@ -428,6 +486,12 @@ int main(int argc, char **argv)
 	}
 	snprintf(proc_req, sizeof(proc_req), "0 %llx 4096 r",
 		 (unsigned long long)(OWN_ADDR + 4096));
+	if (keys_only) {	/* the key table alone, for a before/after */
+		nop_median = measure(op_nop, NULL).median;
+		share_keys(keys_max ? keys_max : 1000000);
+		gdlock_close(g);
+		return 0;
+	}
 
 	printf("Fast path (%s%s; ratio = median / null ioctl median; %d batches of %d):\n",
 	       unit, icount ? ", guest instructions counted by -icount" : "",
@@ -518,6 +582,7 @@ int main(int argc, char **argv)
 		       rd / r1);
 	}
 	hostile(smoke ? 1000 : 100000);
+	share_keys(keys_max ? keys_max : smoke ? 1000 : 1000000);
 	memory();
 	gdlock_close(g);
 	printf("bench: done\n");

@@ -2162,6 +2162,24 @@ static int child_exporter(int sock)
 	return send_step(sock, 'F') ? 3 : 0;
 }
 
+/*
+ * A third agent that predicted the exporter's IPC handle files its bytes
+ * on 4 KiB of its own on device 1 (issue 22, item 4), then waits for 'x'.
+ */
+static int child_squatter(int sock)
+{
+	struct gdlock *q;
+	struct xmsg m;
+	uint64_t h;
+
+	if (recv_msg(sock, &m, NULL) || gdlock_open(&q) ||
+	    gdlock_reserve(q, midx[1], 4096, &h) ||
+	    gdlock_reservation_share(q, h, m.ipc.reserved, sizeof(m.ipc.reserved)) ||
+	    send_step(sock, 'S'))
+		return 1;
+	return recv_step(sock) == 'x' ? 0 : 2;
+}
+
 /* The importer: each step's verdict back as one byte ('0' = as expected). */
 static int child_importer(int sock)
 {
@@ -2233,12 +2251,12 @@ static char importer_step(int sock, char step)
 static void test_export(void)
 {
 	uint64_t b0 = usage(0), b1 = usage(1);
-	struct gdl_acl_entry e[2];
+	struct gdl_acl_entry e[3];
 	struct gdl_quota q;
-	int es, is, fd = -1, i;
-	uint32_t agent_b;
+	int es, is, qs, fd = -1, i;
+	uint32_t agent_b, agent_q;
 	struct xmsg m;
-	pid_t ep, ip;
+	pid_t ep, ip, qp;
 
 	t_section = "export";
 	T_EXPECT(gdlock_agent_create(g, "cuda-b", 0, &agent_b), 0);
@@ -2255,18 +2273,29 @@ static void test_export(void)
 
 	t_check(importer_step(is, 'n') == '0',
 		"import of another agent's memory without its grant: refused (IPC and shareable fd)");
-	/* cuda-a grants cuda-b its memory on both devices. */
-	for (i = 0; i < 2; i++) {
+	/*
+	 * cuda-q files the exporter's IPC bytes on memory of its own, on
+	 * the other device, and grants cuda-b that memory too.
+	 */
+	T_EXPECT(gdlock_agent_create(g, "cuda-q", 0, &agent_q), 0);
+	T_EXPECT(gdlock_quota_set(g, agent_q, midx[1], MiB), 0);
+	qp = spawn(child_squatter, &qs);
+	T_TRUE(qp > 0);
+	T_EXPECT(gdlock_bind_pid(g, agent_q, qp), 0);
+	T_EXPECT(send_msg(qs, &m, -1), 0);
+	T_TRUE(recv_step(qs) == 'S');
+	/* cuda-a grants cuda-b its memory on both devices, cuda-q its own. */
+	for (i = 0; i < 3; i++) {
 		memset(&e[i], 0, sizeof(e[i]));
 		e[i].agent_id = agent_b;
-		e[i].owner_id = agent;
-		e[i].dev_index = midx[i];
+		e[i].owner_id = i < 2 ? agent : agent_q;
+		e[i].dev_index = midx[i < 2 ? i : 1];
 		e[i].rights = GDL_ACCESS_READ | GDL_ACCESS_WRITE;
 		e[i].len = ~0ULL;
 	}
-	T_EXPECT(gdlock_acl_grant(g, e, 2), 0);
+	T_EXPECT(gdlock_acl_grant(g, e, 3), 0);
 	t_check(importer_step(is, 'g') == '0',
-		"import with the exporter's grant: allowed (IPC and shareable fd)");
+		"import with the exporter's grant: allowed (IPC and shareable fd), though another agent filed the IPC handle's bytes first");
 	T_EXPECT(gdlock_quota_get(g, agent_b, midx[0], &q), 0);
 	T_TRUE(q.usage == 0);	/* the importer's agent is not charged */
 
@@ -2292,9 +2321,14 @@ static void test_export(void)
 	T_EXPECT(send_step(is, 'x'), 0);
 	T_EXPECT(wait_child(ip), 0);
 	close(is);
-	T_EXPECT(gdlock_acl_revoke(g, e, 2), 0);
+	T_EXPECT(send_step(qs, 'x'), 0);
+	T_EXPECT(wait_child(qp), 0);
+	close(qs);
+	T_EXPECT(gdlock_acl_revoke(g, e, 3), 0);
 	T_EXPECT(gdlock_unbind_pid(g, agent_b, ip), 0);
 	T_EXPECT(gdlock_agent_destroy(g, agent_b), 0);
+	T_EXPECT(gdlock_unbind_pid(g, agent_q, qp), 0);
+	T_EXPECT(gdlock_agent_destroy(g, agent_q), 0);
 	T_TRUE(usage(0) == b0 && usage(1) == b1);
 }
 

@@ -749,6 +749,8 @@ static int suite_badinput(void)
 		bi_generic(GDL_IOC_RESERVATION_SHARE, &s, sizeof(s),
 			   "badinput/reservation_share");
 		BI_RES(GDL_IOC_RESERVATION_SHARE, s, reserved);
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, reserved0);
+		BI_RES(GDL_IOC_RESERVATION_SHARE, s, flags);	/* ATTACH's */
 		BI_RES(GDL_IOC_RESERVATION_SHARE, s, access);
 		BI_RES(GDL_IOC_RESERVATION_SHARE, s, agent_id);
 		BI_RES(GDL_IOC_RESERVATION_SHARE, s, dev_index);
@@ -790,6 +792,12 @@ static int suite_badinput(void)
 		bi_generic(GDL_IOC_RESERVATION_ATTACH, &a, sizeof(a),
 			   "badinput/reservation_attach");
 		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, reserved);
+		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, reserved0);
+		/* ABI 1.4: flags beyond GDL_ATTACH_F_DEV and _F_SIZE. */
+		t = a; t.flags = 0x4;
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -EINVAL);
+		t = a; t.flags = 0x80000000;
+		BI(GDL_IOC_RESERVATION_ATTACH, t, -EINVAL);
 		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, handle);
 		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, agent_id);
 		BI_RES(GDL_IOC_RESERVATION_ATTACH, a, dev_index);

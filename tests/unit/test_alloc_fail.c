@@ -40,8 +40,8 @@ static void test_fail_ledger_init(void)
 	int sites;
 
 	sites = FAIL_EACH(gdl_ledger_init(&L, &p), (void)0, (void)0);
-	/* agents, stats, events, their index by agent, default */
-	CU_ASSERT_EQUAL(sites, 5);
+	/* the key table, agents, stats, events, their index, default */
+	CU_ASSERT_EQUAL(sites, 6);
 	CU_ASSERT_EQUAL(L.nr_slots, p.max_agents + 2);
 	CU_ASSERT(gdl_ledger_consistent(&L));
 	gdl_ledger_destroy(&L);

@@ -484,6 +484,127 @@ static void test_holds_batches(void)
 	teardown();
 }
 
+static int attach_expect(struct gdl_owner *o, struct gdl_agent *a, u8 fill,
+			 u32 flags, u32 dev, u64 size,
+			 struct gdl_reservation_share *out)
+{
+	struct gdl_share_key k = key_of(fill);
+
+	memset(out, 0, sizeof(*out));
+	out->access = RW;
+	out->flags = flags;
+	out->dev_index = dev;
+	out->size = size;
+	return gdl_res_attach(&L, o, a, &k, out);
+}
+
+/*
+ * Issue 22, item 4: a tenant that predicts an exporter's key and files it
+ * first on its own memory makes neither the rightful SHARE nor the import
+ * fail, nor lands the import on its memory unless the importer asks for
+ * memory of that very device and size and may use it.
+ */
+static void test_squatted_key(void)
+{
+	struct gdl_reservation_share out;
+	struct gdl_owner OQ;
+	struct gdl_agent *Q;
+	u64 hq, hq2, ha, h;
+
+	setup(true, 0);
+	gdl_owner_init(&L, &OQ);
+	Q = gdl_agent_get(&L, new_agent(&L, "Q", GDL_QUOTA_UNLIMITED));
+	CU_ASSERT_EQUAL(reserve(&L, &OQ, Q, D0, 2 * MiB, &hq), 0);
+	CU_ASSERT_EQUAL(share(&OQ, Q, hq, 9), 0);
+	/* The rightful exporter files the same bytes after it. */
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &ha), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, ha, 9), 0);
+	/* Still one key per agent: A cannot name two reservations by it. */
+	CU_ASSERT_EQUAL(reserve(&L, &O1, A, D0, MiB, &h), 0);
+	CU_ASSERT_EQUAL(share(&O1, A, h, 9), -EEXIST);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, h), 0);
+	/* B may use A's memory, not Q's: it lands on A's. */
+	grant_whole_device();
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, 0, 0, 0, &out), 0);
+	CU_ASSERT_EQUAL(out.agent_id, A->id);
+	CU_ASSERT_EQUAL(out.size, MiB);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, out.handle), 0);
+	/* Q grants B its memory too: B must say which memory it imports. */
+	{
+		struct gdl_acl_entry e = acl_entry(B->id, Q->id, D0, RW, 0,
+						   U64_MAX);
+
+		CU_ASSERT_EQUAL(gdl_acl_grant(&L, &e, 1), 0);
+	}
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, 0, 0, 0, &out), -ENOTUNIQ);
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, GDL_ATTACH_F_DEV |
+				      GDL_ATTACH_F_SIZE, D0, MiB, &out), 0);
+	CU_ASSERT_EQUAL(out.agent_id, A->id);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, out.handle), 0);
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, GDL_ATTACH_F_SIZE, 0,
+				      3 * MiB, &out), -ENOENT);
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, 4, 0, 0, &out), -EINVAL);
+	/* Same device and size: the key filed first, and Q pays for it. */
+	CU_ASSERT_EQUAL(reserve(&L, &OQ, Q, D0, MiB, &hq2), 0);
+	CU_ASSERT_EQUAL(gdl_release(&L, &OQ, hq), 0);
+	CU_ASSERT_EQUAL(share(&OQ, Q, hq2, 9), 0);
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, GDL_ATTACH_F_DEV |
+				      GDL_ATTACH_F_SIZE, D0, MiB, &out), 0);
+	CU_ASSERT_EQUAL(out.agent_id, A->id);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, out.handle), 0);
+	/* Each agent's own key comes first for its own files. */
+	CU_ASSERT_EQUAL(attach_expect(&OQ, Q, 9, 0, 0, 0, &out), 0);
+	CU_ASSERT_EQUAL(out.agent_id, Q->id);
+	CU_ASSERT_EQUAL(gdl_release(&L, &OQ, out.handle), 0);
+	CU_ASSERT_EQUAL(attach_expect(&O2, A, 9, 0, 0, 0, &out), 0);
+	CU_ASSERT_EQUAL(out.agent_id, A->id);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, out.handle), 0);
+	/* A's key goes with its memory: B may use only Q's now. */
+	CU_ASSERT_EQUAL(gdl_release(&L, &O1, ha), 0);
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, 0, 0, 0, &out), 0);
+	CU_ASSERT_EQUAL(out.agent_id, Q->id);
+	CU_ASSERT_EQUAL(gdl_release(&L, &O2, out.handle), 0);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	gdl_owner_fini(&L, &OQ);
+	CU_ASSERT_EQUAL(attach_expect(&O2, B, 9, 0, 0, 0, &out), -ENOENT);
+	CU_ASSERT_EQUAL(atomic_read(&L.nr_shared), 0);
+	gdl_agent_put(&L, Q);
+	teardown();
+}
+
+/* Many keys, many agents: each found, each gone with its reservation. */
+static void test_many_keys(void)
+{
+	struct gdl_share_key k = key_of(0);
+	struct gdl_reservation_share out;
+	enum { N = 3000 };
+	static u64 h[N];
+	bool pinned;
+	u32 i;
+
+	setup_pool(true, 0, 3 * N);
+	for (i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL_FATAL(reserve(&L, &O1, A, D0, 4096, &h[i]), 0);
+		memcpy(k.bytes, &i, sizeof(i));
+		CU_ASSERT_EQUAL(gdl_res_share(&L, &O1, A, h[i], &k, NULL,
+					      &pinned), 0);
+	}
+	for (i = 0; i < N; i += 7) {
+		memcpy(k.bytes, &i, sizeof(i));
+		memset(&out, 0, sizeof(out));
+		out.access = RW;
+		CU_ASSERT_EQUAL(gdl_res_attach(&L, &O2, A, &k, &out), 0);
+		CU_ASSERT_EQUAL(out.size, 4096);
+	}
+	i = N;
+	memcpy(k.bytes, &i, sizeof(i));
+	memset(&out, 0, sizeof(out));
+	out.access = RW;
+	CU_ASSERT_EQUAL(gdl_res_attach(&L, &O2, A, &k, &out), -ENOENT);
+	CU_ASSERT(gdl_ledger_consistent(&L));
+	teardown();
+}
+
 /* Sharing costs unshared reservations nothing: still kmalloc-128. */
 static void test_reservation_size(void)
 {
@@ -507,4 +628,6 @@ void register_share_suite(void)
 	ADD_TEST(s, test_destroyed_agent_listed);
 	ADD_TEST(s, test_holds_batches);
 	ADD_TEST(s, test_reservation_size);
+	ADD_TEST(s, test_squatted_key);
+	ADD_TEST(s, test_many_keys);
 }

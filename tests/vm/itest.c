@@ -842,6 +842,17 @@ static int share_child_b(void *arg)
 		U(gdlock_reservation_attach(h, c->key, 64, &hd), 0);
 		U(gdlock_reservation_attach_fd(h, c->memfd, &hd2), -EMFILE);
 		break;
+	case 3:	/* B files A's bytes first, on memory of its own */
+		U(gdlock_reserve(h, devs[0], 8192, &hd), 0);
+		U(gdlock_reservation_share(h, hd, other, 64), 0);
+		if (write(c->done[1], "q", 1) != 1 ||
+		    read(c->go[0], &x, 1) != 1)
+			fails++;
+		/* Its own key comes first for itself. */
+		U(gdlock_reservation_attach(h, other, 64, &hd2), 0);
+		U(gdlock_quota_get(h, 0, devs[0], &q), 0);
+		U(q.usage == 8192, 1);
+		break;
 	}
 	gdlock_close(h);
 	return fails;
@@ -887,9 +898,16 @@ static void share_bad_input(uint64_t h, const unsigned char *key, int memfd)
 	s.handle = h;
 	s.key_type = GDL_SHARE_KEY_BYTES;
 	memcpy(s.key, key, 64);
-	s.reserved[1] = 1;
+	s.reserved = 1;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
-	s.reserved[1] = 0;
+	s.reserved = 0;
+	s.reserved0 = 1;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.reserved0 = 0;
+	/* ABI 1.4: the attach expectations mean nothing to SHARE. */
+	s.flags = GDL_ATTACH_F_DEV;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
+	s.flags = 0;
 	s.access = GDL_ACCESS_READ;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_SHARE, &s), -EINVAL);
 	s.access = 0;
@@ -952,9 +970,25 @@ static void share_bad_input(uint64_t h, const unsigned char *key, int memfd)
 	s.access = GDL_ACCESS_PEER;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
 	s.access = GDL_ACCESS_READ;
-	s.reserved[0] = 1;
+	s.reserved = 1;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
-	s.reserved[0] = 0;
+	s.reserved = 0;
+	/* ABI 1.4: an unknown flag, or an expectation without its flag. */
+	s.flags = 4;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
+	s.flags = 0;
+	s.size = 65536;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
+	s.dev_index = 1;
+	s.size = 0;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -EINVAL);
+	s.dev_index = 0;
+	/* Expectations that its memory does not meet: no such key. */
+	s.flags = GDL_ATTACH_F_SIZE;
+	s.size = 4096;
+	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), -ENOENT);
+	s.flags = 0;
+	s.size = 0;
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, NULL), -EFAULT);
 	/* Its own memory, read only: a handle, charged to A. */
 	T_EXPECT(share_raw(GDL_IOC_RESERVATION_ATTACH, &s), 0);
@@ -979,7 +1013,7 @@ static void test_share(void)
 	struct gdl_version v;
 	struct gdlock *exp;
 	unsigned char key2[64];
-	uint64_t h, h2, h3;
+	uint64_t h, h2, h3, b_quota;
 	pid_t pid;
 	char x;
 
@@ -1052,6 +1086,44 @@ static void test_share(void)
 	/* Its keys went with it. */
 	T_EXPECT(gdlock_reservation_attach(g, c.key, 64, &h3), -ENOENT);
 	T_EXPECT(gdlock_reservation_attach_fd(g, c.memfd, &h3), -ENOENT);
+
+	/*
+	 * ABI 1.4: B files the bytes A is about to share, first, on its own
+	 * memory.  A's SHARE still succeeds, and A's own attach lands on A's
+	 * memory; before 1.4 the SHARE failed with EEXIST.
+	 */
+	memset(key2, 0x5a, sizeof(key2));
+	{
+		struct gdl_quota q;
+
+		T_EXPECT(gdlock_quota_get(g, agent_b, devs[0], &q), 0);
+		b_quota = q.quota;
+	}
+	T_EXPECT(gdlock_quota_set(g, agent_b, devs[0], MiB), 0);
+	c.step = 3;
+	pid = share_child_start(&c);
+	T_TRUE(read(c.done[0], &x, 1) == 1 && x == 'q');
+	exp = xopen();
+	T_EXPECT(gdlock_reserve(exp, devs[0], 65536, &h), 0);
+	T_EXPECT(gdlock_reservation_share(exp, h, key2, 64), 0);
+	{
+		struct gdl_reservation_share s;
+
+		memset(&s, 0, sizeof(s));
+		s.key_type = GDL_SHARE_KEY_BYTES;
+		memcpy(s.key, key2, 64);
+		s.access = GDL_ACCESS_READ;
+		T_EXPECT(ioctl(gdlock_fd(exp), GDL_IOC_RESERVATION_ATTACH, &s) < 0 ?
+			 -errno : 0, 0);
+		T_TRUE(s.agent_id == agent_a && s.size == 65536);
+		T_EXPECT(gdlock_release(exp, s.handle), 0);
+	}
+	T_TRUE(write(c.go[1], "g", 1) == 1);
+	T_EXPECT(share_child_wait(pid), 0);
+	gdlock_close(exp);
+	T_TRUE(usage_of(agent_a, devs[0]) == 0);
+	T_TRUE(usage_of(agent_b, devs[0]) == 0);
+	T_EXPECT(gdlock_quota_set(g, agent_b, devs[0], b_quota), 0);
 
 	/* Shares count against the agent's share of reservations. */
 	exp = xopen();

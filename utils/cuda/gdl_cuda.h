@@ -202,6 +202,10 @@ int gdlc_share_key(uint64_t resv, const void *key, size_t len);
 int gdlc_share_fd(uint64_t resv, int fd);
 CUresult gdlc_attach_key(const void *key, size_t len, uint64_t *handle);
 CUresult gdlc_attach_fd(int fd, uint64_t *handle);
+/* gdlc_attach_key(): several agents filed the key (ABI 1.4, ENOTUNIQ). */
+#define GDLC_ATTACH_AMBIGUOUS	((CUresult)-2)
+CUresult gdlc_attach_key_on(const void *key, size_t len, CUdevice dev,
+			    uint64_t *handle);
 int gdlc_ipc_open(CUresult (*open)(CUdeviceptr *, CUipcMemHandle, unsigned int),
 		  CUdeviceptr *pdptr, CUipcMemHandle hd, unsigned int flags,
 		  CUresult *result);

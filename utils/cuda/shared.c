@@ -18,6 +18,8 @@
 
 #include "gdl_cuda.h"
 
+HELPER(cuPointerGetAttribute)
+
 static int abi_shares = -1;	/* the module has ABI 1.3: 1, 0, or unknown */
 static struct gdl_map ipc_imports;	/* imported CUdeviceptr -> handle */
 
@@ -79,6 +81,8 @@ static CUresult attached(int ret, uint64_t *handle)
 	*handle = 0;
 	if (ret == -ENOENT)	/* not the ledger's: the earlier checks */
 		return CUDA_SUCCESS;
+	if (ret == -ENOTUNIQ)	/* the caller imports, then says which */
+		return GDLC_ATTACH_AMBIGUOUS;
 	gdlc_ledger_failed(ret, 0);
 	gdlc_say(2, "import refused: %s", gdlock_strerror(ret));
 	if (ret == -EACCES)
@@ -102,14 +106,82 @@ CUresult gdlc_attach_key(const void *key, size_t len, uint64_t *handle)
 	return attached(gdlock_reservation_attach(g, key, len, handle), handle);
 }
 
+/*
+ * The same for the memory the driver imported on CUDA device @dev, when
+ * several agents filed the key (gdlc_attach_key() gave
+ * GDLC_ATTACH_AMBIGUOUS): CUDA_SUCCESS with a handle, or the refusal.
+ */
+CUresult gdlc_attach_key_on(const void *key, size_t len, CUdevice dev,
+			    uint64_t *handle)
+{
+	struct gdlock *g = sharing_ledger();
+	int idx = gdlc_module_index(dev);
+	int ret = -ENODEV;
+
+	*handle = 0;
+	if (g && idx >= 0)
+		ret = gdlock_reservation_attach_as(g, key, len, (uint32_t)idx,
+						   0, handle);
+	if (!ret)
+		return CUDA_SUCCESS;
+	gdlc_say(2, "import refused: several agents filed its handle, and none on its device may be used: %s",
+		 gdlock_strerror(ret));
+	*handle = 0;
+	return ret == -EACCES ? CUDA_ERROR_NOT_PERMITTED :
+				CUDA_ERROR_OUT_OF_MEMORY;
+}
+
 CUresult gdlc_attach_fd(int fd, uint64_t *handle)
 {
 	struct gdlock *g = sharing_ledger();
 
+	CUresult e;
+
 	*handle = 0;
 	if (!g)
 		return CUDA_SUCCESS;
-	return attached(gdlock_reservation_attach_fd(g, fd, handle), handle);
+	e = attached(gdlock_reservation_attach_fd(g, fd, handle), handle);
+	/* The same open file filed by several agents: nothing to tell. */
+	return e == GDLC_ATTACH_AMBIGUOUS ? CUDA_ERROR_NOT_PERMITTED : e;
+}
+
+/* The device an IPC import landed on, or -1. */
+static CUdevice import_device(CUdeviceptr p)
+{
+	__typeof__(cuPointerGetAttribute) *f = h_cuPointerGetAttribute();
+	int ordinal = -1;
+
+	if (!f || f(&ordinal, CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL, p))
+		return -1;
+	return ordinal;
+}
+
+/*
+ * Several agents filed these bytes (ENOTUNIQ): someone filed the
+ * exporter's handle first on memory of its own.  The driver says which
+ * device the memory is on; the ledger then attaches to the key of that
+ * device (not by size: a pitched allocation is charged its upper bound).
+ * Refused, the import is closed again.  The driver maps it before the
+ * ledger has said yes, but whoever holds the bytes could map them through
+ * the driver without us anyway.
+ */
+static CUresult ipc_open_then_attach(CUresult (*open)(CUdeviceptr *, CUipcMemHandle, unsigned int),
+				     CUdeviceptr *pdptr, CUipcMemHandle hd,
+				     unsigned int flags, uint64_t *h)
+{
+	__typeof__(cuIpcCloseMemHandle) *close = REAL(cuIpcCloseMemHandle);
+	CUresult e = open(pdptr, hd, flags);
+
+	if (e)
+		return e;
+	e = gdlc_attach_key_on(hd.reserved, sizeof(hd.reserved),
+			       import_device(*pdptr), h);
+	if (e) {
+		if (close)
+			close(*pdptr);
+		*pdptr = 0;
+	}
+	return e;
 }
 
 /*
@@ -124,13 +196,15 @@ int gdlc_ipc_open(CUresult (*open)(CUdeviceptr *, CUipcMemHandle, unsigned int),
 	uint64_t h;
 	CUresult e = gdlc_attach_key(hd.reserved, sizeof(hd.reserved), &h);
 
-	if (!e && !h)
-		return -1;
-	if (!e) {
-		e = open(pdptr, hd, flags);
-		e = gdlc_track_kept(&ipc_imports, e, e ? 0 : *pdptr, h);
+	if (e == GDLC_ATTACH_AMBIGUOUS) {
+		e = ipc_open_then_attach(open, pdptr, hd, flags, &h);
+	} else {
+		if (!e && !h)
+			return -1;
+		if (!e)
+			e = open(pdptr, hd, flags);
 	}
-	*result = e;
+	*result = gdlc_track_kept(&ipc_imports, e, e ? 0 : *pdptr, h);
 	return 0;
 }
 

@@ -278,9 +278,25 @@ EXPORT CUresult cuMemImportFromShareableHandle(CUmemGenericAllocationHandle *han
 		e = gdlc_attach_fd((int)(intptr_t)os_handle, &h);
 	else if (type == CU_MEM_HANDLE_TYPE_FABRIC && os_handle)
 		e = gdlc_attach_key(os_handle, 64, &h);
-	if (e)
+	if (e && e != GDLC_ATTACH_AMBIGUOUS)
 		return e;
-	e = f(handle, os_handle, type);
+	if (e) {
+		/* Imported first, to learn its device (shared.c says why). */
+		e = f(handle, os_handle, type);
+		if (e)
+			return e;
+		e = gdlc_attach_key_on(os_handle, 64, handle_device(*handle),
+				       &h);
+		if (e) {
+			__typeof__(cuMemRelease) *rel = h_cuMemRelease();
+
+			if (rel)
+				rel(*handle);
+			return e;
+		}
+	} else {
+		e = f(handle, os_handle, type);
+	}
 	if (e || !h) {
 		gdlc_release(h);
 		return e;

@@ -121,6 +121,16 @@ int gdlock_reservation_share_fd(struct gdlock *g, uint64_t handle, int fd);
 int gdlock_reservation_attach(struct gdlock *g, const void *key, size_t len,
 			      uint64_t *handle);
 int gdlock_reservation_attach_fd(struct gdlock *g, int fd, uint64_t *handle);
+/*
+ * Since 0.6 (ABI 1.4): several agents filed the key (-ENOTUNIQ from
+ * attach: someone filed an exporter's bytes first on other memory); ask
+ * again for the memory the driver imported: on device @dev and, when
+ * @size is not 0, of @size bytes.  Among several such, the one filed
+ * first.  -EINVAL from a module older than 1.4.
+ */
+int gdlock_reservation_attach_as(struct gdlock *g, const void *key,
+				 size_t len, uint32_t dev, uint64_t size,
+				 uint64_t *handle);
 
 int gdlock_dma_check(struct gdlock *g, uint32_t dev, uint64_t addr,
 		     uint64_t len, uint32_t access);

@@ -121,6 +121,8 @@ GDLOCK_API const char *gdlock_strerror(int err)
 		return "bad address (EFAULT)";
 	case EBADF:
 		return "not a cgroup v2 directory (EBADF)";
+	case ENOTUNIQ:
+		return "several agents filed this key: say which memory is imported (ENOTUNIQ)";
 	case EBADFD:
 		return "this file cannot be a shared-reservation key: not a memfd or shmem file, nor a device of share_key_majors (EBADFD)";
 	case ENOMEM:
@@ -588,6 +590,21 @@ GDLOCK_API int gdlock_reservation_attach(struct gdlock *g, const void *key,
 	int ret = share_bytes(&s, key, len);
 
 	return ret ? ret : attach(g, &s, handle);
+}
+
+GDLOCK_API int gdlock_reservation_attach_as(struct gdlock *g, const void *key,
+					    size_t len, uint32_t dev,
+					    uint64_t size, uint64_t *handle)
+{
+	struct gdl_reservation_share s;
+	int ret = share_bytes(&s, key, len);
+
+	if (ret)
+		return ret;
+	s.flags = GDL_ATTACH_F_DEV | (size ? GDL_ATTACH_F_SIZE : 0);
+	s.dev_index = dev;
+	s.size = size;
+	return attach(g, &s, handle);
 }
 
 GDLOCK_API int gdlock_reservation_attach_fd(struct gdlock *g, int fd,

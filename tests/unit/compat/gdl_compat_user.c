@@ -276,3 +276,122 @@ void gdl_test_refcount_bug(const char *what)
 	fprintf(stderr, "refcount bug: %s\n", what);
 	abort();
 }
+
+/* ---- rhltable ---- */
+
+static struct rhash_head **rhl_bucket(struct rhashtable *ht, const void *key)
+{
+	u32 h = ht->p.hashfn(key, ht->p.key_len, ht->seed);
+
+	return &ht->buckets[h % GDL_TEST_RHT_BUCKETS];
+}
+
+static const void *rhl_key_of(struct rhashtable *ht, const struct rhash_head *n)
+{
+	return (const char *)n - ht->p.head_offset + ht->p.key_offset;
+}
+
+static bool rhl_same(struct rhashtable *ht, const struct rhash_head *n,
+		     const void *key)
+{
+	struct rhashtable_compare_arg arg = { .ht = ht, .key = key };
+
+	return !ht->p.obj_cmpfn(&arg, (const char *)n - ht->p.head_offset);
+}
+
+int rhltable_init(struct rhltable *hlt, const struct rhashtable_params *p)
+{
+	struct rhashtable *ht = &hlt->ht;
+
+	ht->p = *p;
+	ht->seed = (u32)random();
+	ht->buckets = gdl_test_alloc(GDL_TEST_RHT_BUCKETS *
+				     sizeof(*ht->buckets), true);
+	if (!ht->buckets)
+		return -ENOMEM;
+	pthread_mutex_init(&ht->lock, NULL);
+	return 0;
+}
+
+void rhltable_destroy(struct rhltable *hlt)
+{
+	u32 i;
+
+	for (i = 0; i < GDL_TEST_RHT_BUCKETS; i++)
+		if (hlt->ht.buckets[i]) {
+			fprintf(stderr, "rhltable_destroy: not empty\n");
+			abort();
+		}
+	gdl_test_free(hlt->ht.buckets);
+	pthread_mutex_destroy(&hlt->ht.lock);
+}
+
+struct rhlist_head *gdl_test_rhl_lookup(struct rhltable *hlt, const void *key)
+{
+	struct rhashtable *ht = &hlt->ht;
+	struct rhash_head *n;
+
+	n = __atomic_load_n(rhl_bucket(ht, key), __ATOMIC_ACQUIRE);
+	for (; n; n = __atomic_load_n(&n->next, __ATOMIC_ACQUIRE))
+		if (rhl_same(ht, n, key))
+			return container_of(n, struct rhlist_head, rhead);
+	return NULL;
+}
+
+/* A new entry goes first in its key's list, as in the kernel. */
+int gdl_test_rhl_insert(struct rhltable *hlt, struct rhlist_head *list)
+{
+	struct rhashtable *ht = &hlt->ht;
+	const void *key = rhl_key_of(ht, &list->rhead);
+	struct rhash_head **pp, *n;
+
+	pthread_mutex_lock(&ht->lock);
+	pp = rhl_bucket(ht, key);
+	for (n = *pp; n; pp = &n->next, n = n->next)
+		if (rhl_same(ht, n, key))
+			break;
+	list->rhead.next = n ? n->next : NULL;
+	list->next = n ? container_of(n, struct rhlist_head, rhead) : NULL;
+	__atomic_store_n(pp, &list->rhead, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&ht->lock);
+	return 0;
+}
+
+int gdl_test_rhl_remove(struct rhltable *hlt, struct rhlist_head *list)
+{
+	struct rhashtable *ht = &hlt->ht;
+	const void *key = rhl_key_of(ht, &list->rhead);
+	struct rhlist_head *first, **lp;
+	struct rhash_head **pp, *n;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&ht->lock);
+	pp = rhl_bucket(ht, key);
+	for (n = *pp; n; pp = &n->next, n = n->next)
+		if (rhl_same(ht, n, key))
+			break;
+	if (!n)
+		goto out;
+	first = container_of(n, struct rhlist_head, rhead);
+	if (first == list) {
+		/* Its successor with the key takes its place in the chain. */
+		if (list->next) {
+			list->next->rhead.next = n->next;
+			__atomic_store_n(pp, &list->next->rhead,
+					 __ATOMIC_RELEASE);
+		} else {
+			__atomic_store_n(pp, n->next, __ATOMIC_RELEASE);
+		}
+		ret = 0;
+		goto out;
+	}
+	for (lp = &first->next; *lp; lp = &(*lp)->next)
+		if (*lp == list) {
+			__atomic_store_n(lp, list->next, __ATOMIC_RELEASE);
+			ret = 0;
+			break;
+		}
+out:
+	pthread_mutex_unlock(&ht->lock);
+	return ret;
+}

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -327,7 +328,87 @@ static inline u64 gdl_hash(const void *p, size_t len,
 	return h ^ k->key[1];
 }
 
+static inline u64 gdl_hash_seeded(const void *p, size_t len,
+				  const struct gdl_hash_key *k, u32 seed)
+{
+	struct gdl_hash_key s = *k;
+
+	s.key[0] ^= seed;
+	return gdl_hash(p, len, &s);
+}
+
 #define gdl_key_neq(a, b, len)	(memcmp((a), (b), (len)) != 0)
+
+/* A kernel warning is a test failure here. */
+#define WARN_ON(cond) ({						\
+	bool __w = !!(cond);						\
+	if (__w) {							\
+		fprintf(stderr, "WARN_ON at %s:%d\n", __FILE__, __LINE__); \
+		abort();						\
+	}								\
+	__w;								\
+})
+
+/*
+ * ---- rhltable: the kernel's interface on a fixed chained table ----
+ * Changes under a mutex; lookups walk it as the kernel's readers do,
+ * under rcu_read_lock(), with entries freed through kfree_rcu().  It never
+ * grows: the kernel's resizing is the kernel's to test (the vm tier).
+ */
+struct rhash_head {
+	struct rhash_head *next;
+};
+
+struct rhlist_head {
+	struct rhash_head rhead;	/* the chain of distinct keys */
+	struct rhlist_head *next;	/* more entries with this key */
+};
+
+struct rhashtable;
+
+struct rhashtable_compare_arg {
+	struct rhashtable *ht;
+	const void *key;
+};
+
+struct rhashtable_params {
+	u16 key_len;
+	u16 key_offset;
+	u16 head_offset;
+	bool automatic_shrinking;
+	u32 (*hashfn)(const void *data, u32 len, u32 seed);
+	int (*obj_cmpfn)(struct rhashtable_compare_arg *arg, const void *obj);
+};
+
+#define GDL_TEST_RHT_BUCKETS	1024
+
+struct rhashtable {
+	struct rhashtable_params p;
+	pthread_mutex_t lock;
+	struct rhash_head **buckets;
+	u32 seed;
+};
+
+struct rhltable {
+	struct rhashtable ht;
+};
+
+int rhltable_init(struct rhltable *hlt, const struct rhashtable_params *p);
+void rhltable_destroy(struct rhltable *hlt);
+struct rhlist_head *gdl_test_rhl_lookup(struct rhltable *hlt, const void *key);
+int gdl_test_rhl_insert(struct rhltable *hlt, struct rhlist_head *list);
+int gdl_test_rhl_remove(struct rhltable *hlt, struct rhlist_head *list);
+
+#define rhltable_lookup(hlt, key, params) \
+	((void)(params), gdl_test_rhl_lookup((hlt), (key)))
+#define rhltable_insert(hlt, list, params) \
+	((void)(params), gdl_test_rhl_insert((hlt), (list)))
+#define rhltable_remove(hlt, list, params) \
+	((void)(params), gdl_test_rhl_remove((hlt), (list)))
+#define rhl_for_each_entry_rcu(tpos, pos, list, member)			\
+	for ((pos) = (list);						\
+	     (pos) && ((tpos) = container_of((pos), typeof(*(tpos)), member), 1); \
+	     (pos) = __atomic_load_n(&(pos)->next, __ATOMIC_ACQUIRE))
 #define gdl_random_key(k) \
 	((k)->key[0] = (u64)getpid() * 0x9e3779b97f4a7c15ULL, (k)->key[1] = 1)
 

@@ -94,6 +94,9 @@ _TABLE = [
      "cannot be a key", "this file cannot be a shared-reservation key: use "
      "a memfd or a file in /dev/shm, or a device the admin allowed in "
      "share_key_majors"),
+    (_errno.ENOTUNIQ, "KeyNotUnique", "several agents filed this share "
+     "key (ABI 1.4)", "several agents filed this share key: attach naming "
+     "the device of the memory imported"),
     (_errno.ENOMEM, "OutOfMemory", "the kernel is out of memory",
      "the kernel is out of memory; nothing changed: retry later"),
     (_errno.EIO, "NotEventChannel", "not a gpu_dma_lock event channel",

@@ -27,6 +27,7 @@ pub mod errno {
     pub const ERANGE: i32 = 34;
     pub const ENOLINK: i32 = 67;
     pub const EOVERFLOW: i32 = 75;
+    pub const ENOTUNIQ: i32 = 76;
     pub const EBADFD: i32 = 77;
     pub const EUSERS: i32 = 87;
     pub const EADDRINUSE: i32 = 98;
@@ -88,6 +89,10 @@ pub enum Error {
     /// EBADFD: a share key's fd is an open file that cannot be a key: not
     /// a shmem file (memfd), nor a device of `share_key_majors`.
     NotAKeyFile,
+    /// ENOTUNIQ (ABI 1.4): several agents filed this share key, and the
+    /// caller may use more than one's memory: attach naming what was
+    /// imported (its device).
+    KeyNotUnique,
     /// ENOMEM: out of memory (nothing changed).
     OutOfMemory,
     /// EIO: the file is not a gpu_dma_lock event channel.
@@ -127,6 +132,7 @@ impl Error {
             EMFILE => Error::ShareExhausted,
             EBADF => Error::NotCgroup,
             EBADFD => Error::NotAKeyFile,
+            ENOTUNIQ => Error::KeyNotUnique,
             ENOMEM => Error::OutOfMemory,
             EIO => Error::NotEventChannel,
             ERANGE => Error::SizeOutOfRange,
@@ -160,6 +166,7 @@ impl Error {
             Error::ShareExhausted => EMFILE,
             Error::NotCgroup => EBADF,
             Error::NotAKeyFile => EBADFD,
+            Error::KeyNotUnique => ENOTUNIQ,
             Error::OutOfMemory => ENOMEM,
             Error::NotEventChannel => EIO,
             Error::SizeOutOfRange => ERANGE,
@@ -192,6 +199,7 @@ impl Error {
             Error::ShareExhausted => "the agent's own share of reservations (with share keys and attached handles) or grants is used up: release or revoke some, or have an admin raise its limits",
             Error::NotCgroup => "not a cgroup v2 directory (pass a directory under /sys/fs/cgroup), or a share key's fd is not an open file",
             Error::NotAKeyFile => "this file cannot be a shared-reservation key: use a memfd or a file in /dev/shm, or a device the admin allowed in share_key_majors",
+            Error::KeyNotUnique => "several agents filed this share key: attach naming the device of the memory imported",
             Error::OutOfMemory => "the kernel is out of memory; nothing changed: retry later",
             Error::NotEventChannel => "the file is not a gpu_dma_lock event channel: open /dev/gpu_dma_lock",
             Error::SizeOutOfRange => "size out of range: at most 2^64 - 1 bytes",
@@ -242,6 +250,7 @@ pub fn errno_name(err: i32) -> &'static str {
         ENOLINK => "ENOLINK",
         EOVERFLOW => "EOVERFLOW",
         EBADFD => "EBADFD",
+        ENOTUNIQ => "ENOTUNIQ",
         EUSERS => "EUSERS",
         EADDRINUSE => "EADDRINUSE",
         ENOBUFS => "ENOBUFS",

@@ -54,6 +54,7 @@ fn rust_errnos() -> Vec<(&'static str, i32)> {
         ("ERANGE", ERANGE), ("ENOLINK", ENOLINK), ("EOVERFLOW", EOVERFLOW),
         ("EUSERS", EUSERS), ("EADDRINUSE", EADDRINUSE), ("ENOBUFS", ENOBUFS),
         ("EDQUOT", EDQUOT), ("EMFILE", EMFILE), ("EBADFD", EBADFD),
+        ("ENOTUNIQ", ENOTUNIQ),
     ]
 }
 
