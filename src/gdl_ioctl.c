@@ -135,6 +135,8 @@ static int gdl_ioc_whoami(struct gdl_file *gf, void *arg)
 	int ret = 0;
 
 	memset(w, 0, sizeof(*w));
+	/* What the interposer matches NVML's per-process figures with. */
+	w->host_pid = task_tgid_nr(current);
 	rcu_read_lock();
 	id = gdl_resolve_id(l, &gf->ident, &w->bound_by);
 	if (gdl_agent_rcu(l, id))

@@ -54,10 +54,18 @@ struct gdl_version {
 #define GDL_BOUND_CGROUP	2
 #define GDL_BOUND_DEFAULT	3 /* unbound, accounted to the default agent */
 
+/*
+ * host_pid (ABI 1.4; 0 from older modules): the caller's process id in the
+ * initial pid namespace, which the GPU driver and NVML name processes by.
+ * A process in a container cannot know it otherwise; it learns nothing
+ * new, since NVML lists the host pid of every process using a GPU.
+ */
 struct gdl_whoami {
 	__u32 agent_id;		/* 0 when bound_by is GDL_BOUND_NONE */
 	__u32 bound_by;
-	__u64 reserved[2];
+	__u32 host_pid;		/* ABI 1.4 */
+	__u32 reserved0;
+	__u64 reserved;
 };
 
 /*

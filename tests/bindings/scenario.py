@@ -276,7 +276,7 @@ def tenant(agent, other):
     t.check(os.geteuid() == 65534, "tenant: dropped to uid/gid 65534")
     led = t.ok("tenant: open", gdl.Ledger)
     w = led.whoami()
-    t.check(w == gdl.Whoami(agent, "cgroup"),
+    t.check(w == gdl.Whoami(agent, "cgroup", os.getpid()),
             "tenant: whoami is the agent, by cgroup: %r" % (w,))
     q = led.quota()
     t.check(q.quota == 4 * MIB and q.usage == 0 and q.available == 4 * MIB,

@@ -26,6 +26,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -2810,6 +2811,8 @@ static void test_ledger_file(void)
  * 1 there) holds 5M, this process's context 3M.  Exit status of the
  * helper: the MiB a new context costs.
  */
+#define HOST_PROC "/run/gdl-cuda-hostproc"
+
 static int ctxcharge_in(const char *exe, const char *idx, int ns, int own_proc)
 {
 	pid_t pid = fork();
@@ -2845,8 +2848,23 @@ static void test_footprint_ns(void)
 	t_check(rc == 3, "initial pid namespace: a context is charged NVML's 3M for this pid (%d MiB)", rc);
 	rc = ctxcharge_in(exe, idx, 1, 0);
 	t_check(rc == 3, "own pid namespace, the host's /proc: NVML's figure for the host pid (NSpid), 3M, not pid 1's 5M (%d MiB)", rc);
-	rc = ctxcharge_in(exe, idx, 1, 1);
-	t_check(rc == 2, "own pid namespace and /proc (a container): the 2M estimate, never the figure of another process with our pid (%d MiB)", rc);
+	/*
+	 * A container: its own pid namespace and /proc.  The ledger tells
+	 * the interposer its host pid (WHOAMI, ABI 1.4), and the fake NVML
+	 * names it by that pid as a real driver would (FAKE_NVML_HOST_PROC,
+	 * a mount of the host's procfs).
+	 */
+	if (mkdir(HOST_PROC, 0755) && errno != EEXIST)
+		t_check(0, "mkdir %s: %s", HOST_PROC, strerror(errno));
+	if (mount("proc", HOST_PROC, "proc", 0, NULL)) {
+		t_check(0, "mount proc on %s: %s", HOST_PROC, strerror(errno));
+	} else {
+		setenv("FAKE_NVML_HOST_PROC", HOST_PROC, 1);
+		rc = ctxcharge_in(exe, idx, 1, 1);
+		t_check(rc == 3, "own pid namespace and /proc (a container): NVML's 3M for the host pid the ledger gives, not pid 1's 5M (%d MiB)", rc);
+		unsetenv("FAKE_NVML_HOST_PROC");
+		umount(HOST_PROC);
+	}
 	setenv("FAKE_NVML_NA", "1", 1);
 	rc = ctxcharge_in(exe, idx, 0, 0);
 	t_check(rc == 2, "NVML without a figure (MIG, unprivileged): the 2M estimate, the context not refused (%d MiB)", rc);

@@ -123,13 +123,26 @@ static unsigned long long self_used(int dev)
  * The first NSpid of /proc/self/status is that pid when /proc is the
  * host's (the tests run a pid namespace under the host's /proc); under
  * a /proc of its own, a container sees only its inner pid, and so does
- * this double (a real driver would still report the host's).
+ * this double, unless FAKE_NVML_HOST_PROC names a mount of the host's
+ * procfs, whose "self" is the host pid: a real driver always knows it.
  */
 static unsigned int caller_pid(void)
 {
+	const char *host = getenv("FAKE_NVML_HOST_PROC");
 	unsigned int p = getpid();
-	char line[256];
-	FILE *f = fopen("/proc/self/status", "re");
+	char line[256], path[512];
+	FILE *f;
+	ssize_t n;
+
+	if (host) {
+		snprintf(path, sizeof(path), "%s/self", host);
+		n = readlink(path, line, sizeof(line) - 1);
+		if (n > 0) {
+			line[n] = 0;
+			return (unsigned int)strtoul(line, NULL, 10);
+		}
+	}
+	f = fopen("/proc/self/status", "re");
 
 	while (f && fgets(line, sizeof(line), f))
 		if (sscanf(line, "NSpid: %u", &p) == 1)

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <poll.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -256,6 +257,7 @@ static void test_quota(void)
 	T_EXPECT(gdlock_bind_pid(g, agent_a, 999999), -ESRCH);
 	T_EXPECT(gdlock_whoami(g, &w), 0);
 	T_TRUE(w.agent_id == agent_a && w.bound_by == GDL_BOUND_PID);
+	T_TRUE(w.host_pid == (uint32_t)getpid());	/* ABI 1.4 */
 
 	T_EXPECT(gdlock_quota_set(g, agent_a, devs[0], 1 * MiB), 0);
 	T_EXPECT(gdlock_reserve(g, devs[0], 512 * 1024, &h1), 0);
@@ -998,6 +1000,52 @@ static void share_bad_input(uint64_t h, const unsigned char *key, int memfd)
 	T_EXPECT(gdlock_release(g, s.handle), 0);
 }
 
+/*
+ * ABI 1.4: WHOAMI's host_pid, asked from pid 1 of a new pid namespace
+ * (bound by cgroup, as a container is): the pid its parent's fork()
+ * returned, in the initial namespace.
+ */
+static int host_pid_child(void)
+{
+	uint32_t got = 0;
+	int pfd[2], st;
+	pid_t gc;
+
+	if (unshare(CLONE_NEWPID) || pipe(pfd))
+		return 30;
+	gc = fork();
+	if (gc == 0) {
+		struct gdl_whoami w;
+		struct gdlock *h;
+
+		if (getpid() != 1 || write_file(CG_PROCS, "0"))
+			_exit(31);
+		h = xopen();
+		if (gdlock_whoami(h, &w))
+			_exit(32);
+		_exit(write(pfd[1], &w.host_pid, sizeof(w.host_pid)) ==
+		      sizeof(w.host_pid) ? 0 : 33);
+	}
+	if (gc < 0 || waitpid(gc, &st, 0) < 0 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st))
+		return gc < 0 ? 34 : WIFEXITED(st) ? WEXITSTATUS(st) : 35;
+	if (read(pfd[0], &got, sizeof(got)) != sizeof(got))
+		return 36;
+	return got == (uint32_t)gc ? 0 : 37;
+}
+
+static void test_host_pid(void)
+{
+	pid_t pid;
+
+	t_section = "host-pid";
+	pid = fork();
+	if (pid == 0)
+		_exit(host_pid_child());
+	t_check(share_child_wait(pid) == 0,
+		"WHOAMI from pid 1 of a pid namespace: host_pid is its pid in the initial one");
+}
+
 static int share_unbound(void *arg)
 {
 	uint64_t hd;
@@ -1673,6 +1721,7 @@ int main(int argc, char **argv)
 		test_unprivileged();
 		test_dma();
 		test_share();
+		test_host_pid();
 		test_audit();
 		test_proc();
 		test_destroy();

@@ -106,13 +106,28 @@ static int ns_initial(const char *link)
 
 /*
  * This process's pid in the initial pid namespace, or 0 when it cannot be
- * known: getpid() there; elsewhere the first NSpid of /proc/self/status,
- * which names the pid in the namespace /proc was mounted from, when that
- * is the initial one (its pid 1 lives there: a host /proc, readable only
- * with the right to inspect that pid 1).  A container's own /proc shows
- * nothing beyond the container.  Computed once (a fork child again).
+ * known: the ledger's answer (WHOAMI, module ABI 1.4), which holds in a
+ * container too; else getpid() there; elsewhere the first NSpid of
+ * /proc/self/status, which names the pid in the namespace /proc was
+ * mounted from, when that is the initial one (its pid 1 lives there: a
+ * host /proc, readable only with the right to inspect that pid 1).  A
+ * container's own /proc shows nothing beyond the container, so with an
+ * older module the estimate stands there.  Computed once (a fork child
+ * again).
  */
 static unsigned int self_pid;	/* under fp_lock; 0 not yet, -1u unknown */
+
+/* 1 with the ledger's host pid of this process in *@p (ABI 1.4). */
+static int ledger_host_pid(unsigned int *p)
+{
+	struct gdlock *g = gdlc_ledger();
+	struct gdl_whoami w;
+
+	if (!g || gdlock_whoami(g, &w) || !w.host_pid)
+		return 0;
+	*p = w.host_pid;
+	return 1;
+}
 
 static unsigned int nvml_self_pid(void)
 {
@@ -122,7 +137,9 @@ static unsigned int nvml_self_pid(void)
 
 	if (self_pid)
 		return self_pid == -1u ? 0 : self_pid;
-	if (ns_initial("/proc/self/ns/pid")) {
+	if (ledger_host_pid(&p)) {
+		/* p is the kernel's answer */
+	} else if (ns_initial("/proc/self/ns/pid")) {
 		p = getpid();
 	} else if (ns_initial("/proc/1/ns/pid") &&
 		   (f = fopen("/proc/self/status", "re"))) {

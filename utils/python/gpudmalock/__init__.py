@@ -76,7 +76,7 @@ STAT_NAMES = ("ioctls", "reserve_ok", "reserve_denied_quota",
 
 Version = namedtuple("Version", "abi_major abi_minor module_version "
                      "max_devices max_agents enforcing default_allow")
-Whoami = namedtuple("Whoami", "agent bound_by")
+Whoami = namedtuple("Whoami", "agent bound_by host_pid", defaults=(0,))
 Device = namedtuple("Device", "index name pci vendor device capacity used "
                     "peak reservations gone", defaults=(False,))
 Agent = namedtuple("Agent", "id name is_default default_quota bindings "
@@ -267,10 +267,12 @@ class Ledger:
 
     def whoami(self):
         """The caller's agent and how the kernel found it ("pid",
-        "cgroup", "default", or "none" with agent 0)."""
+        "cgroup", "default", or "none" with agent 0), and its pid in the
+        initial pid namespace (host_pid, ABI 1.4; 0 from older modules)."""
         w = _abi.gdl_whoami()
         _check(_c().gdlock_whoami(self._g(), ctypes.byref(w)))
-        return Whoami(w.agent_id, BOUND_BY.get(w.bound_by, w.bound_by))
+        return Whoami(w.agent_id, BOUND_BY.get(w.bound_by, w.bound_by),
+                      w.host_pid)
 
     def devices(self):
         """The managed devices: a list of Device (capacity None: unset;

@@ -31,7 +31,8 @@ class gdl_version(Struct):
 
 
 class gdl_whoami(Struct):
-    _fields_ = [("agent_id", u32), ("bound_by", u32), ("reserved", u64 * 2)]
+    _fields_ = [("agent_id", u32), ("bound_by", u32), ("host_pid", u32),
+                ("reserved0", u32), ("reserved", u64)]
 
 
 class gdl_device_info(Struct):

@@ -59,7 +59,9 @@ pub struct gdl_version {
 pub struct gdl_whoami {
     pub agent_id: u32,
     pub bound_by: u32,
-    pub reserved: [u64; 2],
+    pub host_pid: u32,
+    pub reserved0: u32,
+    pub reserved: u64,
 }
 
 #[repr(C)]

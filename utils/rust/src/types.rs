@@ -59,6 +59,9 @@ pub struct Whoami {
     pub agent: AgentId,
     /// How it was found.
     pub bound_by: BoundBy,
+    /// The caller's pid in the initial pid namespace, as NVML names it
+    /// (ABI 1.4; 0 from an older module).
+    pub host_pid: u32,
 }
 
 impl From<&sys::gdl_whoami> for Whoami {
@@ -73,6 +76,7 @@ impl From<&sys::gdl_whoami> for Whoami {
         Whoami {
             agent: w.agent_id,
             bound_by,
+            host_pid: w.host_pid,
         }
     }
 }

@@ -114,7 +114,7 @@ fn tenant(agent: AgentId, other: AgentId) -> i32 {
         None => return 1,
     };
     if let Some(w) = t.ok(l.whoami(), "tenant: whoami") {
-        t.check(w.agent == agent && w.bound_by == BoundBy::Cgroup, &format!("tenant: whoami is the agent, by cgroup: {w:?}"));
+        t.check(w.agent == agent && w.bound_by == BoundBy::Cgroup && w.host_pid == std::process::id(), &format!("tenant: whoami is the agent, by cgroup, and its host pid: {w:?}"));
     }
     if let Some(q) = t.ok(l.quota(SELF_AGENT, 0), "tenant: own quota") {
         t.check(q.quota == Some(4 * MIB) && q.usage == 0 && q.available() == Some(4 * MIB), &format!("tenant: 4M quota, nothing used: {q:?}"));

@@ -30,7 +30,7 @@ macro_rules! layout {
 fn rust_layout() -> Vec<(&'static str, String, usize)> {
     let mut o = Vec::new();
     layout!(o, gdl_version { abi_major, abi_minor, max_devices, max_agents, flags, reserved0, module_version, reserved });
-    layout!(o, gdl_whoami { agent_id, bound_by, reserved });
+    layout!(o, gdl_whoami { agent_id, bound_by, host_pid, reserved0, reserved });
     layout!(o, gdl_device_info { index, flags, pci_domain, pci_bdf, vendor, device, reserved0, capacity, used, peak, nr_reservations, name, uuid, reserved });
     layout!(o, gdl_agent_info { id, flags, name, default_quota, nr_bindings, reserved0, max_reservations, max_acl_entries, reserved });
     layout!(o, gdl_binding_info { agent_id, type_ = "type", target, flags, reserved0, reserved });
