@@ -150,7 +150,7 @@ def test_texts_are_the_rust_crates():
     src = open(os.path.join(TOP, "utils", "rust", "src", "error.rs")).read()
     rust = dict(re.findall(r'Error::(\w+) => "([^"]*)",', src))
     classes = list(gdl.BY_ERRNO.values()) + [gdl.NotLoaded]
-    assert len(classes) == 25
+    assert len(classes) == 26
     for cls in classes:
         assert rust.get(cls.__name__) == cls.advice, cls.__name__
 
