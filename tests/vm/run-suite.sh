@@ -19,6 +19,19 @@ cd "$root" || exit 1
 
 # shellcheck source=tests/common/tally.sh
 . tests/common/tally.sh
+
+# part NAME KVER WHAT PATTERN: run NAME.sh on KVER into its own log, show
+# the log's lines matching PATTERN, count it as one row.
+part() {
+	local log=$build/vm/$1-$2.log start rc
+	start=$(date +%s)
+	"$here/$1.sh" "$2" >"$log" 2>&1
+	rc=$?
+	grep -E "$4" "$log" || true
+	tally "$1" "$log" $rc
+	tally_row "$2 $1" "$(($(date +%s) - start))" "$3"
+}
+
 tally_kernels vm "$@"
 for k in "${kernels[@]}"; do
 	ko=$build/kmod/$k/gpu_dma_lock.ko
@@ -38,24 +51,11 @@ for k in "${kernels[@]}"; do
 	verdict=$(grep '^vm-run:' "$log" | tail -n 1)
 	tally_row "$k" "$secs" "${verdict#vm-run: }"
 	# The scan of the kernel log can fail: a planted use-after-free.
-	log=$build/vm/memcheck-$k.log
-	start=$(date +%s)
-	"$here/memcheck.sh" "$k" >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	grep -E '^(FAIL|skip)' "$log" || true
-	tally memcheck "$log" $rc
-	tally_row "$k memcheck" "$secs" "planted use-after-free caught"
+	part memcheck "$k" "planted use-after-free caught" '^(FAIL|skip)'
 	# Hot-plug edges (issue 22 item 10): SR-IOV VFs removed during the
 	# load-time walk, on a q35 guest with QEMU's SR-IOV NVMe controller.
-	log=$build/vm/sriov-$k.log
-	start=$(date +%s)
-	"$here/sriov.sh" "$k" >"$log" 2>&1
-	rc=$?
-	secs=$(($(date +%s) - start))
-	grep -E '^(FAIL|skip|vm-run:)' "$log" || true
-	tally sriov "$log" $rc
-	tally_row "$k sriov" "$secs" "VFs removed during the load-time walk not live"
+	part sriov "$k" "VFs removed during the load-time walk not live" \
+		'^(FAIL|skip|vm-run:)'
 done
 # vm-run.sh's retry after the TCG int3 flake: taken when nothing of ours is
 # in the log, not when our module is (newest kernel).

@@ -458,17 +458,6 @@ GDLOCK_API int gdlock_quota_set(struct gdlock *g, uint32_t agent, uint32_t dev,
 	return gdlock_ioctl(g, GDL_IOC_QUOTA_SET, &q);
 }
 
-GDLOCK_API int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
-				struct gdl_quota *q)
-{
-	if (!q)
-		return -EINVAL;
-	memset(q, 0, sizeof(*q));
-	q->agent_id = agent;
-	q->dev_index = dev;
-	return gdlock_ioctl(g, GDL_IOC_QUOTA_GET, q);
-}
-
 GDLOCK_API int gdlock_quota_get_flags(struct gdlock *g, uint32_t agent,
 				      uint32_t dev, uint32_t flags,
 				      struct gdl_quota *q)
@@ -480,6 +469,12 @@ GDLOCK_API int gdlock_quota_get_flags(struct gdlock *g, uint32_t agent,
 	q->dev_index = dev;
 	q->flags = flags;
 	return gdlock_ioctl(g, GDL_IOC_QUOTA_GET, q);
+}
+
+GDLOCK_API int gdlock_quota_get(struct gdlock *g, uint32_t agent, uint32_t dev,
+				struct gdl_quota *q)
+{
+	return gdlock_quota_get_flags(g, agent, dev, 0, q);
 }
 
 GDLOCK_API int gdlock_reserve_ex(struct gdlock *g, struct gdl_reserve *r)
