@@ -235,6 +235,8 @@ int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
 	ret = gdl_share_count(l, a);
 	if (ret)
 		goto out_unlock;
+	/* Before the insert publishes it: ATTACH orders by it under RCU. */
+	e->seq = l->share_seq++;
 	/* Atomic: the table grows in a worker, or GFP_ATOMIC when full. */
 	ret = rhltable_insert(&l->share_keys, &e->hash_node, gdl_share_params);
 	if (ret) {
@@ -242,7 +244,6 @@ int gdl_res_share(struct gdl_ledger *l, struct gdl_owner *o,
 		gdl_share_uncount(l, a);
 		goto out_free;
 	}
-	e->seq = l->share_seq++;
 	if (!r->shared) {
 		INIT_LIST_HEAD(&sh->keys);
 		sh->res = r;
