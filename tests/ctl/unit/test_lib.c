@@ -192,6 +192,7 @@ static const struct {
 	{ "EACCES", EACCES }, { "EUSERS", EUSERS }, { "ENOBUFS", ENOBUFS },
 	{ "EMFILE", EMFILE },
 	{ "EBADF", EBADF }, { "EBADFD", EBADFD }, { "ENOMEM", ENOMEM },
+	{ "ENOTUNIQ", ENOTUNIQ },
 };
 
 /*
