@@ -51,12 +51,9 @@ static int binding_cmp(const void *pa, const void *pb)
 
 static const char *agent_name(const struct gdl_agent_info *a, int n, uint32_t id)
 {
-	int i;
+	const char *name = ctl_agent_name(a, n, id);
 
-	for (i = 0; i < n; i++)
-		if (a[i].id == id)
-			return a[i].name;
-	return "?";	/* destroyed between the two lists */
+	return name ? name : "?";	/* destroyed between the two lists */
 }
 
 static void print_bindings(struct ctl *c, const struct gdl_binding_info *b,

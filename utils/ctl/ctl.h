@@ -56,6 +56,7 @@ int ctl_parse_size(const char *s, uint64_t *out);
 int ctl_parse_rights(const char *s, uint32_t *out);
 const char *ctl_rights_str(uint32_t rights, char buf[4]);
 int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel);
+const char *ctl_agent_name(const struct gdl_agent_info *a, int n, uint32_t id);
 
 /* Lists that allocate: return the count (>= 0) or -errno; free *out. */
 int ctl_devices(struct gdlock *g, struct gdl_device_info **out);

@@ -59,17 +59,6 @@ static int holders_read(struct gdlock_holder **out)
 	return -EXIT_FAIL;
 }
 
-static const char *agent_name(const struct gdl_agent_info *a, int n,
-			      uint32_t id)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		if (a[i].id == id)
-			return a[i].name;
-	return NULL;
-}
-
 static void holders_print(struct ctl *c, const struct gdlock_holder *h, int n,
 			  const struct gdl_agent_info *a, int na,
 			  bool filter, uint32_t id)
@@ -86,7 +75,7 @@ static void holders_print(struct ctl *c, const struct gdlock_holder *h, int n,
 		       "KIND");
 	}
 	for (i = 0; i < n; i++) {
-		const char *name = agent_name(a, na, h[i].agent_id);
+		const char *name = ctl_agent_name(a, na, h[i].agent_id);
 		const char *state = h[i].flags & GDLOCK_HOLDER_DESTROYED ?
 				    "destroyed" : "live";
 		const char *kind = h[i].flags & GDLOCK_HOLDER_ATTACHED ?
@@ -292,7 +281,7 @@ int cmd_holders(struct ctl *c, int argc, char **argv)
 			free(a);
 			return EXIT_USAGE;
 		}
-		name = agent_name(a, na, id);
+		name = ctl_agent_name(a, na, id);
 	}
 	if (kill_them) {
 		ret = holders_kill(id, name);

@@ -60,6 +60,17 @@ const char *ctl_rights_str(uint32_t rights, char buf[4])
 	return buf;
 }
 
+/* The name of agent @id in @a (n entries), or NULL when it is not there. */
+const char *ctl_agent_name(const struct gdl_agent_info *a, int n, uint32_t id)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (a[i].id == id)
+			return a[i].name;
+	return NULL;
+}
+
 int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel)
 {
 	uint32_t id = 0;
