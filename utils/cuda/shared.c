@@ -127,8 +127,10 @@ CUresult gdlc_attach_key_on(const void *key, size_t len, CUdevice dev,
 	gdlc_say(2, "import refused: several agents filed its handle, and none on its device may be used: %s",
 		 gdlock_strerror(ret));
 	*handle = 0;
-	return ret == -EACCES ? CUDA_ERROR_NOT_PERMITTED :
-				CUDA_ERROR_OUT_OF_MEMORY;
+	/* Out of room is out of memory; anything else is a refusal. */
+	if (ret == -EMFILE || ret == -ENOBUFS || ret == -ENOMEM)
+		return CUDA_ERROR_OUT_OF_MEMORY;
+	return CUDA_ERROR_NOT_PERMITTED;
 }
 
 CUresult gdlc_attach_fd(int fd, uint64_t *handle)
