@@ -16,7 +16,10 @@
 # printed first.  Set below their defaults, make check refuses to run
 # unless GDL_CHECK_REDUCED=1, and then it says "REDUCED" before its total.
 # Each tier's VM runs that vm-run.sh booted again (the TCG int3 flake,
-# tests/vm/README.md) are counted in the "retries" column.
+# tests/vm/README.md) are counted in the "retries" column.  The tiers run
+# in two lanes side by side, then bench and pkg alone (see lane_of below;
+# GDL_CHECK_LANES=1: one after the other); a lane's tier prints its whole
+# output when it ends, with the seconds, from the start, it ran between.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
@@ -45,6 +48,7 @@ knobs=(
 	"FUZZ_SEED|(random)|any"
 	"GDL_BUILD_DIR|build|any"
 	"GDL_DEBUG_KERNEL|0|debug"
+	"GDL_CHECK_LANES|2|any"
 )
 reduced=()
 echo "$label: effective knobs (default in brackets):"
@@ -114,25 +118,51 @@ if [ $# -gt 0 ]; then
 	tiers=("${picked[@]}")
 fi
 
-rows=()
-total_pass=0
-total_fail=0
-total_skip=0
-total_retry=0
-bad=0
-start_all=$(date +%s)
-for t in "${tiers[@]}"; do
-	name=${t%%|*}
-	cmd=${t#*|}
-	log=$logs/$name.log
+# Two lanes run side by side on a 2-core machine: the kernel tiers, which
+# keep both CPUs busy (lint, unit, coverage, vm, hostile), and the
+# userspace integration tiers, whose guests wait on daemons and engines a
+# third of the time (ctl, bindings, cuda, slurm, containers).  Then, alone:
+# bench (its wall-clock tables want a quiet machine) and pkg (it installs
+# and purges packages and a kernel on this host, which changes what the
+# other tiers would see).  GDL_CHECK_LANES=1 runs everything in order, as
+# one lane.  What both lanes build (the module for every kernel, the
+# library and ctl, the fake driver) is built first, so that the lanes'
+# own makes find it up to date and never write the same file.
+lane_of() {
+	[ "${GDL_CHECK_LANES:-2}" = 1 ] && { echo 1; return; }
+	case $1 in
+	lint | unit | coverage | vm | hostile) echo 1 ;;
+	bench | pkg) echo 0 ;;
+	*) echo 2 ;;
+	esac
+}
+# run_tier NAME CMD LIVE: runs one tier; its output goes to its log (and
+# to stdout as it comes when LIVE is 1, else in one block when it ends,
+# so that two lanes do not interleave); its summary row and counts go to
+# $logs/NAME.row.
+run_tier() {
+	local name=$1 cmd=$2 live=$3 log=$logs/$1.log retries=$logs/$1.retries
+	local start rc secs line p f s r note verdict extra
 	# vm-run.sh adds a line here for every guest it boots again.
-	retries=$logs/$name.retries
 	: >"$retries"
-	echo "=== $name: $cmd"
 	start=$(date +%s)
-	GDL_VM_RETRY_LOG=$retries bash -c "$cmd" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
+	if [ "$live" = 1 ]; then
+		echo "=== $name: $cmd"
+		GDL_VM_RETRY_LOG=$retries bash -c "$cmd" 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	else
+		echo "--- $name started (lane $(lane_of "$name"), at $((start - start_all))s)"
+		GDL_VM_RETRY_LOG=$retries bash -c "$cmd" >"$log" 2>&1
+		rc=$?
+	fi
 	secs=$(($(date +%s) - start))
+	if [ "$live" != 1 ]; then
+		{
+			flock 8
+			echo "=== $name: $cmd (lane $(lane_of "$name"), $((start - start_all))s to $((start - start_all + secs))s)"
+			cat "$log"
+		} 8>"$logs/.print.lock"
+	fi
 	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log" | tail -n 1)
 	p=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
 	f=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
@@ -148,7 +178,6 @@ for t in "${tiers[@]}"; do
 	s=${s:-0}
 	# A count of failures fails the tier whatever its exit status says.
 	if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then
-		bad=1
 		[ "$f" -eq 0 ] && f=1
 		verdict=FAIL
 	else
@@ -156,8 +185,55 @@ for t in "${tiers[@]}"; do
 	fi
 	extra=$note
 	[ "$name" = coverage ] && extra=$(grep -E '^TOTAL' "$log" | tail -n 1)
-	rows+=("$(printf '%-10s %-4s %6d passed %4d failed %4d skipped %3d retries %5ds  %s' \
-		"$name" "$verdict" "$p" "$f" "$s" "$r" "$secs" "$extra")")
+	printf '%s\n%d %d %d %d %s\n' "$(printf '%-10s %-4s %6d passed %4d failed %4d skipped %3d retries %5ds  %s' \
+		"$name" "$verdict" "$p" "$f" "$s" "$r" "$secs" "$extra")" "$p" "$f" "$s" "$r" "$verdict" >"$logs/$name.row"
+}
+# run_lane N LIVE: the tiers of lane N, in order.
+run_lane() {
+	local t
+	for t in "${tiers[@]}"; do
+		[ "$(lane_of "${t%%|*}")" = "$1" ] && run_tier "${t%%|*}" "${t#*|}" "$2"
+	done
+}
+
+start_all=$(date +%s)
+for t in "${tiers[@]}"; do rm -f "$logs/${t%%|*}.row"; done
+n1=0 n2=0
+for t in "${tiers[@]}"; do
+	case $(lane_of "${t%%|*}") in 1) n1=$((n1 + 1)) ;; 2) n2=$((n2 + 1)) ;; esac
+done
+if [ $n1 -gt 0 ] && [ $n2 -gt 0 ]; then
+	echo "=== build: what both lanes use (make modules-all utils, tests/cuda)"
+	{ make -s modules-all && make -s utils && make -s -C tests/cuda BUILD="$build"; } >"$logs/build.log" 2>&1 ||
+		{ tail -n 30 "$logs/build.log"; echo "$label: the shared build failed (log: $logs/build.log)"; }
+	echo "=== lanes: 1 = kernel tiers, 2 = userspace integration tiers, side by side"
+	run_lane 1 0 &
+	lane1=$!
+	run_lane 2 0
+	wait $lane1
+else
+	run_lane 1 1
+	run_lane 2 1
+fi
+run_lane 0 1
+
+rows=()
+total_pass=0
+total_fail=0
+total_skip=0
+total_retry=0
+bad=0
+for t in "${tiers[@]}"; do
+	name=${t%%|*}
+	if [ -r "$logs/$name.row" ]; then
+		{ IFS= read -r row; read -r p f s r verdict; } <"$logs/$name.row"
+	else
+		row=$(printf '%-10s %-4s %6d passed %4d failed %4d skipped %3d retries %5ds  %s' \
+			"$name" FAIL 0 1 0 0 0 "did not run")
+		p=0 f=1 s=0 r=0 verdict=FAIL
+	fi
+	[ "$verdict" = ok ] || bad=1
+	rows+=("$row")
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
