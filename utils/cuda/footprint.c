@@ -117,18 +117,6 @@ static int ns_initial(const char *link)
  */
 static unsigned int self_pid;	/* under fp_lock; 0 not yet, -1u unknown */
 
-/* 1 with the ledger's host pid of this process in *@p (ABI 1.4). */
-static int ledger_host_pid(unsigned int *p)
-{
-	struct gdlock *g = gdlc_ledger();
-	struct gdl_whoami w;
-
-	if (!g || gdlock_whoami(g, &w) || !w.host_pid)
-		return 0;
-	*p = w.host_pid;
-	return 1;
-}
-
 static unsigned int nvml_self_pid(void)
 {
 	char line[256];
@@ -137,7 +125,7 @@ static unsigned int nvml_self_pid(void)
 
 	if (self_pid)
 		return self_pid == -1u ? 0 : self_pid;
-	if (ledger_host_pid(&p)) {
+	if (gdlc_ledger_host_pid(&p)) {
 		/* p is the kernel's answer */
 	} else if (ns_initial("/proc/self/ns/pid")) {
 		p = getpid();

@@ -111,6 +111,7 @@ int gdlc_module_index(CUdevice dev);
 int gdlc_module_index_by_bus_id(const char *bus_id);
 CUresult gdlc_current_device(CUdevice *dev);
 CUresult gdlc_context_device(CUcontext ctx, CUdevice *dev);
+int gdlc_ledger_host_pid(unsigned int *pid);
 CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle);
 CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle);
 void gdlc_release(uint64_t handle);

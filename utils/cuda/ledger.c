@@ -379,6 +379,22 @@ void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
 	}
 }
 
+/*
+ * This process's pid in the initial pid namespace, as the kernel knows it
+ * (WHOAMI, module ABI 1.4): 1 with it in *@pid, 0 when the ledger cannot
+ * say (no ledger, an older module).
+ */
+int gdlc_ledger_host_pid(unsigned int *pid)
+{
+	struct gdlock *g = gdlc_ledger();
+	struct gdl_whoami w;
+
+	if (!g || gdlock_whoami(g, &w) || !w.host_pid)
+		return 0;
+	*pid = w.host_pid;
+	return 1;
+}
+
 void gdlc_ledger_lock_all(void)
 {
 	pthread_mutex_lock(&state_lock);
