@@ -28,7 +28,7 @@
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
  * The files' calls form no circle: ledger.c and footprint.c stand below
- * charges.c, which every file that charges calls.
+ * charges.c, which every file that charges calls (tests/cuda/deps.sh).
  * Nothing here leaves the library (-fvisibility=hidden).
  */
 #ifndef GDL_CUDA_H
