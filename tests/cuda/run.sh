@@ -5,7 +5,8 @@
 # tests/cuda/run.sh --host [CASE]   cudatest's host cases only, no VM
 # Build the CUDA interposer and its test doubles, run the pointer-map unit
 # test on the host (ASan/UBSan), cudatest's host cases under the ledger's
-# stand-in (tests/cuda/ledger_stub.c; again built with ASan/UBSan), then
+# stand-in (tests/cuda/ledger_stub.c; again built with ASan/UBSan), the
+# check that the interposer's files form no circle (deps.sh), then
 # tests/cuda/suite.sh in the VM on
 # every kernel (default: all from tests/vm/kernels.sh) with the module
 # loaded.  Ends with "cuda: N passed, M failed" (N, M counting checks).
@@ -130,6 +131,15 @@ rc=$?
 cat "$log"
 tally host_bench "$log" $rc
 tally_row "host_bench --smoke"
+
+# The interposer's files call each other without a circle (deps.sh),
+# read from the objects just built.
+log=$build/cuda/deps.log
+tests/cuda/deps.sh "$build/cuda/obj" >"$log" 2>&1
+rc=$?
+cat "$log"
+tally deps "$log" $rc
+tally_row "utils/cuda files, no circle"
 
 # The coverage table and declarations against CUDA's headers, where
 # they are installed (it counts nothing without them).

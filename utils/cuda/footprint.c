@@ -3,19 +3,21 @@
  * The driver's own memory for this process: the context itself, module
  * images and __device__ globals, local memory, the device heap.  The API
  * never shows it, but NVML reports what each process holds on a device
- * (usedGpuMemory).  So this process's figure is reconciled with what the
- * interposer has charged on that device: the difference, when positive,
- * is charged as the process's footprint (a set of charges, as a pool's),
- * at context creation, after module loads and limit changes, and at
+ * (usedGpuMemory).  This file measures it and says when to: charges.c
+ * reconciles the figure with what the interposer has charged on that
+ * device and charges the difference (gdlc_footprint_reconcile), at
+ * context creation, after module loads and limit changes, and at
  * reservations and synchronisations (cuCtxSynchronize,
  * cuStreamSynchronize: growth after the last allocation, such as local
  * memory grown at a launch), at most every FOOTPRINT_PERIOD_MS per device
  * (NVML's query costs far more than an allocation).  A synchronisation
  * cannot be refused: growth the quota refuses there is owed, and the
- * device's next reservation reconciles first (and is refused).  Past the quota the operation that
- * grew it is undone and refused.  Without NVML's figure (no NVML, an old
- * driver, a process NVML does not list), the admin's ctx_reserve estimate
- * charged per context is all there is.
+ * device's next reservation reconciles first (and is refused).  Past the
+ * quota the operation that grew it is undone and refused.  Without
+ * NVML's figure (no NVML, an old driver, a process NVML does not list),
+ * the admin's ctx_reserve estimate charged per context is all there is.
+ * Nothing here charges: this file stands below charges.c, whose
+ * reservations ask it whether they should reconcile first.
  *
  * NVML names processes by their pid in the initial pid namespace (the
  * kernel driver's view).  In another pid namespace (a container) getpid()
@@ -26,7 +28,6 @@
  * A figure NVML does not have (NVML_VALUE_NOT_AVAILABLE: a MIG device's
  * processes for a caller without the privilege to see them) is no figure.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -43,11 +44,13 @@ HELPER(nvmlDeviceGetHandleByPciBusId_v2)
 /* The clock is read on one reservation in this many. */
 #define FOOTPRINT_SAMPLE 64
 
-static pthread_mutex_t fp_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct gdlc_charges footprint[MAX_CUDA_DEVICES];
+/*
+ * The measurement's state (nvml_state, self_pid, gdlc_footprint_used's
+ * buffer) is serialised by its only caller, gdlc_footprint_reconcile
+ * (charges.c), under the footprint's lock there; the cadence below
+ * (calls, last_ms, owed) is atomic.
+ */
 static int nvml_state;	/* 0 untried, 1 ready, -1 unavailable */
-/* Set while this thread reconciles: its own reservations do not recurse. */
-static __thread int reconciling;
 
 static unsigned int calls[MAX_CUDA_DEVICES];
 static uint64_t last_ms[MAX_CUDA_DEVICES];
@@ -79,14 +82,18 @@ int gdlc_footprint_due(CUdevice dev)
 }
 
 /*
- * After a synchronisation on @dev: reconcile when the period has passed.
- * What the quota refuses is owed (gdlc_footprint_due).
+ * 1 when a synchronisation on @dev should reconcile (the period has
+ * passed).  What the quota refuses there is owed (gdlc_footprint_owe).
  */
-void gdlc_footprint_sync(CUdevice dev)
+int gdlc_footprint_sync_due(CUdevice dev)
 {
-	if (dev < 0 || dev >= MAX_CUDA_DEVICES || !period_passed(dev))
-		return;
-	gdlc_footprint_reconcile(dev);
+	return dev >= 0 && dev < MAX_CUDA_DEVICES && period_passed(dev);
+}
+
+/* The last reconciliation on @dev was refused (@owe) or not. */
+void gdlc_footprint_owe(CUdevice dev, int owe)
+{
+	__atomic_store_n(&owed[dev], owe, __ATOMIC_RELAXED);
 }
 
 /* The initial pid namespace's inode number (PROC_PID_INIT_INO). */
@@ -115,19 +122,7 @@ static int ns_initial(const char *link)
  * older module the estimate stands there.  Computed once (a fork child
  * again).
  */
-static unsigned int self_pid;	/* under fp_lock; 0 not yet, -1u unknown */
-
-/* 1 with the ledger's host pid of this process in *@p (ABI 1.4). */
-static int ledger_host_pid(unsigned int *p)
-{
-	struct gdlock *g = gdlc_ledger();
-	struct gdl_whoami w;
-
-	if (!g || gdlock_whoami(g, &w) || !w.host_pid)
-		return 0;
-	*p = w.host_pid;
-	return 1;
-}
+static unsigned int self_pid;	/* 0 not yet, -1u unknown */
 
 static unsigned int nvml_self_pid(void)
 {
@@ -137,7 +132,7 @@ static unsigned int nvml_self_pid(void)
 
 	if (self_pid)
 		return self_pid == -1u ? 0 : self_pid;
-	if (ledger_host_pid(&p)) {
+	if (gdlc_ledger_host_pid(&p)) {
 		/* p is the kernel's answer */
 	} else if (ns_initial("/proc/self/ns/pid")) {
 		p = getpid();
@@ -156,8 +151,11 @@ static unsigned int nvml_self_pid(void)
 	return p == -1u ? 0 : p;
 }
 
-/* NVML's figure for this process on CUDA device @dev, or -1. */
-static int64_t nvml_used(CUdevice dev)
+/*
+ * NVML's figure for this process on CUDA device @dev, or -1.  The caller
+ * serialises (gdlc_footprint_reconcile).
+ */
+int64_t gdlc_footprint_used(CUdevice dev)
 {
 	__typeof__(cuDeviceGetPCIBusId) *busid = h_cuDeviceGetPCIBusId();
 	__typeof__(nvmlInit_v2) *init = h_nvmlInit_v2();
@@ -165,7 +163,7 @@ static int64_t nvml_used(CUdevice dev)
 		h_nvmlDeviceGetHandleByPciBusId_v2();
 	__typeof__(nvmlDeviceGetComputeRunningProcesses_v3) *procs =
 		REAL(nvmlDeviceGetComputeRunningProcesses_v3);
-	static nvmlProcessInfo_t info[MAX_PROCS];	/* under fp_lock */
+	static nvmlProcessInfo_t info[MAX_PROCS];	/* serialised by the caller */
 	unsigned int n = MAX_PROCS, i, self;
 	nvmlDevice_t nd;
 	char bus[64];
@@ -186,56 +184,8 @@ static int64_t nvml_used(CUdevice dev)
 	return -1;
 }
 
-/*
- * Charge what NVML says this process holds on @dev beyond what is charged
- * for it already.  0, or -1 when the quota refuses the difference.
- */
-int gdlc_footprint_reconcile(CUdevice dev)
-{
-	struct gdlc_charges *fp;
-	uint64_t charged, need = 0;
-	int64_t used;
-	int ret;
-
-	if (dev < 0 || dev >= MAX_CUDA_DEVICES || reconciling)
-		return 0;
-	fp = &footprint[dev];
-	pthread_mutex_lock(&fp_lock);
-	used = nvml_used(dev);
-	if (used < 0) {
-		pthread_mutex_unlock(&fp_lock);
-		return 0;
-	}
-	reconciling = 1;
-	/* Everything else this process charged on the device. */
-	charged = __atomic_load_n(&gdlc_dev_charged[dev], __ATOMIC_RELAXED);
-	charged = charged > fp->charged ? charged - fp->charged : 0;
-	if ((uint64_t)used > charged)
-		need = used - charged;
-	gdlc_charges_settle(fp, need);
-	ret = gdlc_charges_top_up(fp, dev, need);
-	__atomic_store_n(&owed[dev], ret != 0, __ATOMIC_RELAXED);
-	reconciling = 0;
-	pthread_mutex_unlock(&fp_lock);
-	if (ret)
-		gdlc_say(2, "device %d: the driver holds %lld bytes for this process, %llu charged: over the quota",
-			 dev, (long long)used, (unsigned long long)charged);
-	return ret;
-}
-
-void gdlc_footprint_lock_all(void)
-{
-	pthread_mutex_lock(&fp_lock);
-}
-
-void gdlc_footprint_unlock_all(void)
-{
-	pthread_mutex_unlock(&fp_lock);
-}
-
 void gdlc_footprint_forget(void)
 {
-	memset(footprint, 0, sizeof(footprint));
 	memset(calls, 0, sizeof(calls));
 	memset(last_ms, 0, sizeof(last_ms));
 	memset(owed, 0, sizeof(owed));

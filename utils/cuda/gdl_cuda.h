@@ -3,14 +3,16 @@
  * Internal interface of libgpudmalock-cuda.so, shared by its files:
  *   symbols.c   the real entry points, cuGetProcAddress and dlsym
  *   config.c    the admin's configuration file, the environment, logging
- *   ledger.c    the open ledger file, CUDA device -> module device,
- *               charging and the object -> reservation maps
+ *   ledger.c    the open ledger file, CUDA device -> module device
  *   alloc.c     linear allocations and their frees
  *   vmm.c       cuMemCreate / cuMemMap / cuMemUnmap / cuMemRelease
  *   pools.c     stream-ordered allocations, charged as their pools hold
- *   charges.c   a set of charges settled against a driver's figure
+ *   charges.c   charging: reservations, the object -> reservation maps,
+ *               sets of charges settled against a driver's figure, the
+ *               footprint's reconciliation
  *   graphs.c    graph memory, charged at launch and upload
- *   footprint.c the driver's own memory for the process, from NVML
+ *   footprint.c the driver's own memory for the process, from NVML,
+ *               and when to measure it
  *   modules.c   module loads and context limits (the footprint grows)
  *   arrays.c    CUDA arrays, charged from their descriptors
  *   meminfo.c   memory queries answered with the quota
@@ -25,6 +27,8 @@
  *   sparse.c    sparse arrays' tiles mapped onto VMM handles
  *   legacy.c    the pre-3.2 exported names that are refused
  *   process.c   fork and the constructor
+ * The files' calls form no circle: ledger.c and footprint.c stand below
+ * charges.c, which every file that charges calls (tests/cuda/deps.sh).
  * Nothing here leaves the library (-fvisibility=hidden).
  */
 #ifndef GDL_CUDA_H
@@ -99,11 +103,6 @@ void gdlc_config_init(void);
 
 /* ---- ledger.c ---- */
 
-extern struct gdl_map gdlc_ptr_map;	/* CUdeviceptr -> reservation */
-extern struct gdl_map gdlc_arr_map;	/* CUarray / CUmipmappedArray -> reservation */
-extern struct gdl_map gdlc_ctx_map;	/* CUcontext -> reservation */
-extern struct gdl_map gdlc_ext_map;	/* CUexternalMemory -> reservation */
-
 struct gdlock *gdlc_ledger(void);
 int gdlc_unaccounted(void);
 void gdlc_ledger_failed(int err, int release);
@@ -111,6 +110,18 @@ int gdlc_module_index(CUdevice dev);
 int gdlc_module_index_by_bus_id(const char *bus_id);
 CUresult gdlc_current_device(CUdevice *dev);
 CUresult gdlc_context_device(CUcontext ctx, CUdevice *dev);
+int gdlc_ledger_host_pid(unsigned int *pid);
+void gdlc_ledger_lock_all(void);
+void gdlc_ledger_unlock_all(void);
+void gdlc_ledger_forget(void);
+
+/* ---- charges.c ---- */
+
+extern struct gdl_map gdlc_ptr_map;	/* CUdeviceptr -> reservation */
+extern struct gdl_map gdlc_arr_map;	/* CUarray / CUmipmappedArray -> reservation */
+extern struct gdl_map gdlc_ctx_map;	/* CUcontext -> reservation */
+extern struct gdl_map gdlc_ext_map;	/* CUexternalMemory -> reservation */
+
 CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle);
 CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle);
 void gdlc_release(uint64_t handle);
@@ -124,7 +135,7 @@ void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
 		      uint64_t handle, uint64_t info);
 /*
  * A driver call @call that frees the object @key of map @m: the entry is
- * taken before the call and put back if the driver refuses (ledger.c).
+ * taken before the call and put back if the driver refuses (charges.c).
  */
 #define GDLC_FREEING(m, key, call) ({					\
 	uint64_t i_, h_ = gdlc_untrack_begin((m), (key), &i_);		\
@@ -132,10 +143,6 @@ void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
 	gdlc_untrack_end((m), e_, (key), h_, i_);			\
 	e_;								\
 })
-void gdlc_ledger_lock_all(void);
-void gdlc_ledger_unlock_all(void);
-void gdlc_ledger_forget(void);
-void gdlc_ledger_init(void);
 
 /* ---- alloc.c ---- */
 
@@ -144,8 +151,6 @@ void gdlc_alloc_lock_all(void);
 void gdlc_alloc_unlock_all(void);
 void gdlc_alloc_forget(void);
 void gdlc_alloc_init(void);
-
-/* ---- charges.c ---- */
 
 struct gdlc_chunk {
 	uint64_t resv, size;
@@ -161,6 +166,11 @@ int gdlc_charges_add(struct gdlc_charges *c, uint64_t resv, uint64_t size);
 void gdlc_charges_settle(struct gdlc_charges *c, uint64_t need);
 int gdlc_charges_top_up(struct gdlc_charges *c, CUdevice dev, uint64_t need);
 void gdlc_charges_drop(struct gdlc_charges *c);
+int gdlc_footprint_reconcile(CUdevice dev);
+void gdlc_charges_lock_all(void);
+void gdlc_charges_unlock_all(void);
+void gdlc_charges_forget(void);
+void gdlc_charges_init(void);
 
 /* ---- pools.c ---- */
 
@@ -182,12 +192,10 @@ void gdlc_graphs_init(void);
 
 /* ---- footprint.c ---- */
 
-extern uint64_t gdlc_dev_charged[MAX_CUDA_DEVICES];
-int gdlc_footprint_reconcile(CUdevice dev);
+int64_t gdlc_footprint_used(CUdevice dev);
 int gdlc_footprint_due(CUdevice dev);
-void gdlc_footprint_sync(CUdevice dev);
-void gdlc_footprint_lock_all(void);
-void gdlc_footprint_unlock_all(void);
+int gdlc_footprint_sync_due(CUdevice dev);
+void gdlc_footprint_owe(CUdevice dev, int owe);
 void gdlc_footprint_forget(void);
 
 /* ---- dma.c ---- */

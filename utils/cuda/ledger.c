@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * The ledger side of the interposer: one open file per process, the CUDA
- * device -> module device mapping (by PCI address), and charging: every
- * allocation is reserved before the driver sees it, and the object ->
- * reservation maps say what a free gives back.
+ * The kernel ledger as the interposer sees it: one open file per process,
+ * what becomes of it when it cannot be opened or is lost, and the CUDA
+ * device -> module device mapping (by PCI address).  What is charged
+ * through it, and why, is charges.c's: this file calls nothing of the
+ * interposer's but symbols.c (the driver) and config.c, so that
+ * charges.c and footprint.c can both stand on it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -40,20 +42,6 @@ static struct gdl_device_info mdev[GDL_MAX_DEVICES];
 static int nr_mdev;
 /* CUDA ordinal -> module index; -1 unknown yet, -2 not managed. */
 static int devmap[MAX_CUDA_DEVICES];
-
-struct gdl_map gdlc_ptr_map;
-struct gdl_map gdlc_arr_map;
-struct gdl_map gdlc_ctx_map;
-struct gdl_map gdlc_ext_map;
-/*
- * What this process has charged on each device, for footprint.c: every
- * reservation's device and size, packed as size << 8 | (device + 1),
- * travel with its handle in the object maps, or in resv_map.
- */
-static struct gdl_map resv_map;	/* kept handles (gdlc_keep) -> that */
-uint64_t gdlc_dev_charged[MAX_CUDA_DEVICES];
-/* The device and size of this thread's last reservation, as packed. */
-static __thread uint64_t last_info;
 
 static int module_absent(int err)
 {
@@ -214,195 +202,40 @@ CUresult gdlc_context_device(CUcontext ctx, CUdevice *dev)
 }
 
 /*
- * Charge @size bytes on CUDA device @dev.  *handle is 0 when nothing was
- * charged (no module and fail-open, or a zero size the driver will refuse).
+ * This process's pid in the initial pid namespace, as the kernel knows it
+ * (WHOAMI, module ABI 1.4): 1 with it in *@pid, 0 when the ledger cannot
+ * say (no ledger, an older module).
  */
-CUresult gdlc_reserve(CUdevice dev, uint64_t size, uint64_t *handle)
+int gdlc_ledger_host_pid(unsigned int *pid)
 {
-	struct gdlock *g;
-	int idx, ret;
+	struct gdlock *g = gdlc_ledger();
+	struct gdl_whoami w;
 
-	*handle = 0;
-	last_info = 0;
-	if (!size)
-		return CUDA_SUCCESS;
-	g = gdlc_ledger();
-	if (!g)
-		return gdlc_unaccounted() ? CUDA_SUCCESS : CUDA_ERROR_OUT_OF_MEMORY;
-	idx = gdlc_module_index(dev);
-	if (idx < 0)
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	/* Now and then, the driver's own figure first (footprint.c). */
-	if (gdlc_footprint_due(dev) && gdlc_footprint_reconcile(dev))
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	ret = gdlock_reserve(g, idx, size, handle);
-	if (ret) {
-		gdlc_ledger_failed(ret, 0);
-		gdlc_say(2, "refused %llu bytes on device %d: %s",
-			 (unsigned long long)size, dev, gdlock_strerror(ret));
-		*handle = 0;
-		return CUDA_ERROR_OUT_OF_MEMORY;
-	}
-	if (size < 1ULL << 56) {
-		last_info = size << 8 | (dev + 1);
-		__atomic_add_fetch(&gdlc_dev_charged[dev], size, __ATOMIC_RELAXED);
-	}
-	return CUDA_SUCCESS;
-}
-
-/* Reserve on the current context's device. */
-CUresult gdlc_reserve_current(uint64_t size, uint64_t *handle)
-{
-	CUdevice dev;
-	CUresult e = gdlc_current_device(&dev);
-
-	return e ? e : gdlc_reserve(dev, size, handle);
-}
-
-/*
- * A reservation held outside the object maps (a pool's chunk, a VMM
- * handle, a primary context): its device and size are looked up at
- * release.  Called right after gdlc_reserve(), in the same thread.
- */
-void gdlc_keep(uint64_t handle)
-{
-	if (handle && last_info &&
-	    gdl_map_add(&resv_map, handle, last_info) < 0)
-		gdlc_say(1, "out of memory tracking a reservation; the footprint may read low");
-}
-
-/* @info: the reservation's device and size, or 0 to look them up. */
-static void release_info(uint64_t handle, uint64_t info)
-{
-	struct gdlock *g;
-
-	if (!handle)
-		return;
-	if (info || !gdl_map_take(&resv_map, handle, &info))
-		__atomic_sub_fetch(&gdlc_dev_charged[(info & 0xff) - 1],
-				   info >> 8, __ATOMIC_RELAXED);
-	g = gdlc_ledger();
-	if (g) {
-		int ret = gdlock_release(g, handle);
-
-		if (ret)
-			gdlc_ledger_failed(ret, 1);
-	}
-}
-
-void gdlc_release(uint64_t handle)
-{
-	release_info(handle, 0);
-}
-
-/*
- * After the driver call: keep the charge on success, undo it on failure.
- * The map carries the reservation's device and size: from the
- * gdlc_reserve() just made in this thread, or (@kept) from gdlc_keep().
- */
-static CUresult track(struct gdl_map *m, CUresult e, uint64_t key,
-		      uint64_t handle, uint64_t info)
-{
-	uint64_t old, old_info;
-
-	if (e != CUDA_SUCCESS || !handle) {
-		release_info(handle, info);
-		return e;
-	}
-	/*
-	 * A key still mapped was freed by a path we do not see (a destroyed
-	 * context frees its memory): its old charge is stale.
-	 */
-	switch (gdl_map_put_aux(m, key, handle, info, &old, &old_info)) {
-	case 1:
-		release_info(old, old_info);
-		break;
-	case 0:
-		break;
-	default:
-		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
-	}
-	return e;
-}
-
-CUresult gdlc_track(struct gdl_map *m, CUresult e, uint64_t key,
-		    uint64_t handle)
-{
-	return track(m, e, key, handle, handle ? last_info : 0);
-}
-
-CUresult gdlc_track_kept(struct gdl_map *m, CUresult e, uint64_t key,
-			 uint64_t handle)
-{
-	return track(m, e, key, handle, 0);
-}
-
-/*
- * Before the driver frees @key: take its charge out of the map (0 when
- * it has none), its device and size in *info.  Taking it after the free
- * would race: the driver may hand the same address to another thread
- * first, whose gdlc_track() would find our entry, and we would then take
- * and release *its* charge.
- */
-uint64_t gdlc_untrack_begin(struct gdl_map *m, uint64_t key, uint64_t *info)
-{
-	uint64_t h;
-
-	if (gdl_map_take_aux(m, key, &h, info))
+	if (!g || gdlock_whoami(g, &w) || !w.host_pid)
 		return 0;
-	return h;
+	*pid = w.host_pid;
+	return 1;
 }
 
 /*
- * After the driver call: a free the driver accepted gives the charge
- * back; a refused one puts the entry back, unless the key was meanwhile
- * tracked again (the driver had freed it behind our back, so the entry
- * was stale: the newer one stays and the stale charge goes).
+ * Taken after the charges' locks (charges.c): a reservation made under
+ * the footprint's lock may open the file.
  */
-void gdlc_untrack_end(struct gdl_map *m, CUresult e, uint64_t key,
-		      uint64_t handle, uint64_t info)
-{
-	if (!handle)
-		return;
-	if (e == CUDA_SUCCESS) {
-		release_info(handle, info);
-		return;
-	}
-	switch (gdl_map_add_aux(m, key, handle, info)) {
-	case 0:
-		break;
-	case 1:
-		release_info(handle, info);
-		break;
-	default:
-		gdlc_say(1, "out of memory tracking an allocation; it stays charged until exit");
-	}
-}
-
 void gdlc_ledger_lock_all(void)
 {
 	pthread_mutex_lock(&state_lock);
-	gdl_map_lock_all(&gdlc_ptr_map);
-	gdl_map_lock_all(&gdlc_arr_map);
-	gdl_map_lock_all(&gdlc_ctx_map);
-	gdl_map_lock_all(&gdlc_ext_map);
-	gdl_map_lock_all(&resv_map);
 }
 
 void gdlc_ledger_unlock_all(void)
 {
-	gdl_map_unlock_all(&resv_map);
-	gdl_map_unlock_all(&gdlc_ext_map);
-	gdl_map_unlock_all(&gdlc_ctx_map);
-	gdl_map_unlock_all(&gdlc_arr_map);
-	gdl_map_unlock_all(&gdlc_ptr_map);
 	pthread_mutex_unlock(&state_lock);
 }
 
 /*
  * A fork child shares the parent's open file, and with it the parent's
  * reservations: freeing through it would release the parent's charges.
- * It drops the parent's bookkeeping and opens its own file on first use.
+ * It drops the parent's bookkeeping (gdlc_charges_forget and the other
+ * files' _forget) and opens its own file on first use.
  *
  * But the child also inherits the parent's GPU descriptors, which keep
  * the parent's memory alive after the parent exits (a DataLoader worker
@@ -434,19 +267,4 @@ void gdlc_ledger_forget(void)
 	backup_fd = -1;
 	ledger = NULL;
 	ledger_state = LEDGER_UNOPENED;
-	gdl_map_clear(&gdlc_ptr_map);
-	gdl_map_clear(&gdlc_arr_map);
-	gdl_map_clear(&gdlc_ctx_map);
-	gdl_map_clear(&gdlc_ext_map);
-	gdl_map_clear(&resv_map);
-	memset(gdlc_dev_charged, 0, sizeof(gdlc_dev_charged));
-}
-
-void gdlc_ledger_init(void)
-{
-	gdl_map_init(&gdlc_ptr_map);
-	gdl_map_init(&gdlc_arr_map);
-	gdl_map_init(&gdlc_ctx_map);
-	gdl_map_init(&gdlc_ext_map);
-	gdl_map_init(&resv_map);
 }

@@ -3,7 +3,7 @@
  * What grows the driver's own memory for the process after the context
  * exists: module and library images (code, __device__ globals) and the
  * context's limits (stack, heap, printf FIFO).  After each, the footprint
- * is reconciled with NVML's figure (footprint.c); past the quota the
+ * is reconciled with NVML's figure (charges.c); past the quota the
  * module or library is unloaded, or the limit put back, and the call
  * refused.  (A library loaded lazily grows later: the next
  * reconciliation charges it.)
@@ -146,6 +146,13 @@ static CUdevice stream_device(CUstream s)
 	return dev;
 }
 
+/* After a synchronisation on @dev: reconcile when the period has passed. */
+static void synchronised(CUdevice dev)
+{
+	if (gdlc_footprint_sync_due(dev))
+		gdlc_footprint_reconcile(dev);
+}
+
 EXPORT CUresult cuCtxSynchronize(void)
 {
 	__typeof__(cuCtxSynchronize) *f = REAL(cuCtxSynchronize);
@@ -155,7 +162,7 @@ EXPORT CUresult cuCtxSynchronize(void)
 	CHECK_REAL(f);
 	e = f();
 	if (!e && !gdlc_current_device(&dev))
-		gdlc_footprint_sync(dev);
+		synchronised(dev);
 	return e;
 }
 
@@ -168,7 +175,7 @@ EXPORT CUresult cuCtxSynchronize_v2(CUcontext ctx)
 	CHECK_REAL(f);
 	e = f(ctx);
 	if (!e && !gdlc_context_device(ctx, &dev))
-		gdlc_footprint_sync(dev);
+		synchronised(dev);
 	return e;
 }
 
@@ -180,7 +187,7 @@ EXPORT CUresult cuStreamSynchronize(CUstream s)
 	CHECK_REAL(f);
 	e = f(s);
 	if (!e)
-		gdlc_footprint_sync(stream_device(s));
+		synchronised(stream_device(s));
 	return e;
 }
 
@@ -192,6 +199,6 @@ EXPORT CUresult cuStreamSynchronize_ptsz(CUstream s)
 	CHECK_REAL(f);
 	e = f(s);
 	if (!e)
-		gdlc_footprint_sync(stream_device(s ? s : CU_STREAM_PER_THREAD));
+		synchronised(stream_device(s ? s : CU_STREAM_PER_THREAD));
 	return e;
 }

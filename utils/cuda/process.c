@@ -10,8 +10,8 @@
 
 /*
  * In the order the code nests them: a context, pool or graph lock is held
- * while charging (footprint, then the ledger's maps); the VMM lock while
- * releasing.
+ * while charging (the footprint's lock, the maps, then the ledger file's
+ * state); the VMM lock while releasing.
  */
 static void before_fork(void)
 {
@@ -22,7 +22,7 @@ static void before_fork(void)
 	gdlc_multicast_lock_all();
 	gdlc_arrays_lock_all();
 	gdlc_vmm_lock_all();
-	gdlc_footprint_lock_all();
+	gdlc_charges_lock_all();
 	gdlc_ledger_lock_all();
 	gdlc_alloc_lock_all();
 	gdlc_shared_lock_all();
@@ -33,7 +33,7 @@ static void after_fork_parent(void)
 	gdlc_shared_unlock_all();
 	gdlc_alloc_unlock_all();
 	gdlc_ledger_unlock_all();
-	gdlc_footprint_unlock_all();
+	gdlc_charges_unlock_all();
 	gdlc_vmm_unlock_all();
 	gdlc_arrays_unlock_all();
 	gdlc_multicast_unlock_all();
@@ -47,6 +47,7 @@ static void after_fork_child(void)
 {
 	after_fork_parent();
 	gdlc_ledger_forget();
+	gdlc_charges_forget();
 	gdlc_alloc_forget();
 	gdlc_shared_forget();
 	gdlc_vmm_forget();
@@ -62,7 +63,7 @@ static void after_fork_child(void)
 __attribute__((constructor)) static void gdl_cuda_init(void)
 {
 	gdlc_config_init();
-	gdlc_ledger_init();
+	gdlc_charges_init();
 	gdlc_alloc_init();
 	gdlc_shared_init();
 	gdlc_vmm_init();
