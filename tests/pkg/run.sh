@@ -645,7 +645,7 @@ step "13: make deb"
 # The build copy is made here (make deb-tree: git), the build runs in the
 # root, with Debian 13's tools and libraries (Slurm 24.11's libslurm-dev).
 build13() {	# build13 OUTDIR [PREBUILD]: make deb-tree, then dpkg-buildpackage in the root
-	make deb-tree PKG_OUT="$1" PKG_PREBUILD="${prebuild:+$prebuild; }${2:-:}" &&
+	make deb-tree PKG_OUT="$1" PKG_PREBUILD="${prebuild:+$prebuild && }${2:-:}" &&
 		(cd "$1/gpu-dma-lock-$VERSION" && in13 dpkg-buildpackage -us -uc -b)
 }
 if build13 "$out13" >"$logs/d13-deb.log" 2>&1; then
