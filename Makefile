@@ -154,9 +154,13 @@ pkg-copy = rm -rf $(1) && mkdir -p $(1) && \
 	$(if $(PKG_PREBUILD),(cd $(1) && $(PKG_PREBUILD)),:)
 
 # dpkg-buildpackage writes the .debs next to the tree it builds: $(PKG_OUT).
-deb:
+# deb-tree only makes that tree (and clears old .debs): tests/pkg/run.sh
+# runs dpkg-buildpackage in it inside the Debian 13 root, which has no git.
+deb-tree:
 	rm -f $(PKG_OUT)/*.deb $(PKG_OUT)/*.changes $(PKG_OUT)/*.buildinfo
 	$(call pkg-copy,$(PKG_OUT)/gpu-dma-lock-$(VERSION))
+
+deb: deb-tree
 	cd $(PKG_OUT)/gpu-dma-lock-$(VERSION) && dpkg-buildpackage -us -uc -b
 	@ls -1 $(PKG_OUT)/*.deb
 
@@ -177,7 +181,7 @@ rpm:
 	rpmbuild --nodeps --define '_topdir $(RPM_TOP)' --define "packager $$(sed -n 's/^ -- \(.*>\)  .*/\1/p;T;q' debian/changelog)" -bb $(RPM_TOP)/SPECS/gpu-dma-lock.spec
 	@find $(RPM_TOP)/RPMS -name '*.rpm'
 
-.PHONY: dkms-tree deb rpm pkg
+.PHONY: dkms-tree deb-tree deb rpm pkg
 pkg:
 	tests/pkg/run.sh
 

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm-run.sh [-k KVER] [-c CPUS] [-m MEM_MB] [-e N_EDU] [-t TIMEOUT_S]
+# vm-run.sh [-k KVER] [-r ROOT] [-c CPUS] [-m MEM_MB] [-e N_EDU] [-t TIMEOUT_S]
 #           [-a "kernel args"] [-q "qemu args"] [-i] [-v] -- 'shell command'
 #
 # Run a shell command as root inside a QEMU (TCG) guest booting the host's
@@ -12,6 +12,11 @@
 # kernel from a test root (tests/roots/, Debian 13's 7.3) boots that root
 # instead, with this clone shared at its own path, read-only with a tmpfs
 # overlay like the root: the same view the host's kernels give.
+# -r ROOT boots KVER with ROOT as the guest's root instead of the one
+# kernels.sh --root names: a modified copy or overlay of a test root (the
+# pkg tier's Debian 13 root with its packages installed), which must hold
+# /boot/vmlinuz-KVER and its modules; it is shared like a test root, and
+# its initramfs is cached apart from the cached root's.
 # N_EDU QEMU "edu" PCI devices (1234:11e8) stand in for GPUs.
 # -q adds QEMU arguments (split on blanks, so no argument may contain one)
 # after the harness's own: another machine type ("-machine q35": the
@@ -53,6 +58,7 @@ usage() {
 }
 
 kver=
+groot=
 cpus=2
 mem=1024
 nedu=0
@@ -61,9 +67,10 @@ extra=
 verbose=0
 icount=()
 qargs=()
-while getopts k:c:m:e:t:a:q:ivh opt; do
+while getopts k:r:c:m:e:t:a:q:ivh opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
+	r) groot=$OPTARG ;;
 	c) cpus=$OPTARG ;;
 	m) mem=$OPTARG ;;
 	e) nedu=$OPTARG ;;
@@ -84,13 +91,20 @@ if [ -z "$kver" ]; then
 	[ -n "$kver" ] || { echo "vm-run: no usable kernel (see kernels.sh)" >&2; exit 2; }
 fi
 # The guest's root: the host's, or the test root KVER comes from
-# (kernels.sh --root; Debian 13 for 7.3).
-groot=$("$here/kernels.sh" --root "$kver") || exit 2
+# (kernels.sh --root; Debian 13 for 7.3), or the one -r gave.
+initrd=$vmdir/initramfs-$kver.cpio.gz
+if [ -z "$groot" ]; then
+	groot=$("$here/kernels.sh" --root "$kver") || exit 2
+else
+	[ -d "$groot" ] || { echo "vm-run: -r $groot: no such directory" >&2; exit 2; }
+	groot=$(cd "$groot" && pwd)
+	# Its own initramfs: the cached one follows the cached root's modules.dep.
+	initrd=$vmdir/initramfs-$kver-r$(printf '%s' "$groot" | sha256sum | cut -c1-8).cpio.gz
+fi
 kimg=${groot%/}/boot/vmlinuz-$kver
 [ -r "$kimg" ] || { echo "vm-run: cannot read $kimg" >&2; exit 2; }
 
 mkdir -p "$vmdir"
-initrd=$vmdir/initramfs-$kver.cpio.gz
 "$here/mkinitramfs.sh" "$kver" "$initrd" "$groot"
 
 run=$(mktemp -d "$vmdir/run.XXXXXX")
