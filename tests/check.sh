@@ -102,8 +102,9 @@ tiers=(
 	"cuda|tests/cuda/run.sh"
 	"slurm|tests/slurm/run.sh"
 	"containers|tests/containers/run.sh"
+	"pkg13|tests/pkg/run.sh trixie"
 	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"
-	"pkg|tests/pkg/run.sh"
+	"pkg|tests/pkg/run.sh host"
 )
 # check.sh TIER...: only those, in the order above.
 if [ $# -gt 0 ]; then
@@ -119,19 +120,21 @@ if [ $# -gt 0 ]; then
 fi
 
 # Two lanes run side by side on a 2-core machine: the kernel tiers, which
-# keep both CPUs busy (lint, unit, coverage, vm, hostile), and the
-# userspace integration tiers, whose guests wait on daemons and engines a
-# third of the time (ctl, bindings, cuda, slurm, containers).  Then, alone:
-# bench (its wall-clock tables want a quiet machine) and pkg (it installs
-# and purges packages and a kernel on this host, which changes what the
-# other tiers would see).  GDL_CHECK_LANES=1 runs everything in order, as
+# keep both CPUs busy (lint, unit, coverage, vm, hostile), then Debian
+# 13's packaging (pkg13: builds and DKMS in an overlay of its root, which
+# changes nothing the other tiers see), beside the userspace integration
+# tiers, whose guests wait on daemons and engines a third of the time
+# (ctl, bindings, cuda, slurm, containers).  Then, alone: bench (its
+# wall-clock tables want a quiet machine) and Debian 12's packaging (pkg:
+# it installs and purges packages on this host, whose root the other
+# tiers' guests share).  GDL_CHECK_LANES=1 runs everything in order, as
 # one lane.  What both lanes build (the module for every kernel, the
 # library and ctl, the fake driver) is built first, so that the lanes'
 # own makes find it up to date and never write the same file.
 lane_of() {
 	[ "${GDL_CHECK_LANES:-2}" = 1 ] && { echo 1; return; }
 	case $1 in
-	lint | unit | coverage | vm | hostile) echo 1 ;;
+	lint | unit | coverage | vm | hostile | pkg13) echo 1 ;;
 	bench | pkg) echo 0 ;;
 	*) echo 2 ;;
 	esac

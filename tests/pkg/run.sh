@@ -67,14 +67,26 @@
 # test.  Ends with the per-step timings and "pkg: N passed, M failed, K
 # skipped" (N, M, K count checks).
 #
+# run.sh host | run.sh trixie: one Debian's part only.  make check runs
+# them as two tiers: "pkg13" (trixie: all in the overlay, nothing on the
+# host) in a lane beside the other tiers, and "pkg" (host) alone at the
+# end, since it installs packages on the host the other tiers' guests
+# share.  Each ends with its own count line (pkg13: ..., pkg: ...).
+#
 # GDL_PKG_PREBUILD: passed to make deb/rpm as PKG_PREBUILD (development aid).
 set -u
+part=${1:-all}
+case $part in
+all | host) tier=pkg ;;
+trixie) tier=pkg13 ;;
+*) echo "usage: $0 [host|trixie]" >&2; exit 2 ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
 cd "$root" || exit 1
 export DEBIAN_FRONTEND=noninteractive
-logs=$build/pkg-test
+logs=$build/$tier-test
 rm -rf "$logs"
 mkdir -p "$logs"
 prebuild=${GDL_PKG_PREBUILD:-}
@@ -104,10 +116,10 @@ step() {
 finish() {
 	step ""
 	echo
-	echo "pkg: per-step timings (logs in $logs/):"
+	echo "$tier: per-step timings (logs in $logs/):"
 	printf '  %s\n' "${timings[@]}"
 	printf '  %-34s %4ds\n' total $(($(date +%s) - t_all))
-	echo "pkg: $pass passed, $fail failed, $skip skipped"
+	echo "$tier: $pass passed, $fail failed, $skip skipped"
 	[ "$fail" -eq 0 ]
 	exit
 }
@@ -219,7 +231,9 @@ fi
 check "build and test tools installed" sh -c 'command -v dpkg-buildpackage && command -v dh_dkms && command -v lintian && command -v rpmbuild && command -v rpmlint && command -v dkms'
 # The Debian 13 root (make deps builds it; the 7.3 tiers boot it too).
 have13=0
-if [ -n "$R13" ] && [ -d "$R13" ]; then
+if [ "$part" = host ]; then
+	:
+elif [ -n "$R13" ] && [ -d "$R13" ]; then
 	have13=1
 	ok "Debian 13 root: $R13"
 else
@@ -249,19 +263,23 @@ purge_oldk() {
 	echo "purging ${k[*]} (left by an older run of this tier)"
 	apt_q purge "${k[@]}"
 }
-{ purge_ours; purge_oldk; ovl_down; } >"$logs/clean.log" 2>&1
+{
+	[ "$part" = trixie ] || { purge_ours; purge_oldk; }
+	[ "$part" = host ] || ovl_down
+} >"$logs/clean.log" 2>&1
 # The group the packages create (sysusers.d, or %pre for RPM) outlives a
 # purge (Debian never removes system groups).  One that is there already
 # is the host's: it stays, and "the packages make it" cannot be tested.
 # A run that finds no group leaves a mark until its restore removes the
 # group, so the group a killed run made is told from the host's and goes.
 group_mark=/var/lib/gpu-dma-lock-pkgtest/group-made-by-a-run
-if [ -e $group_mark ]; then
+if [ "$part" != trixie ] && [ -e $group_mark ]; then
 	getent group gpu-dma-lock >/dev/null && groupdel gpu-dma-lock >>"$logs/clean.log" 2>&1
 	rm -f $group_mark
 fi
+# (The trixie part leaves the host's group alone: group_before=1.)
 group_before=0
-getent group gpu-dma-lock >/dev/null && group_before=1
+{ [ "$part" = trixie ] || getent group gpu-dma-lock >/dev/null; } && group_before=1
 [ $group_before = 1 ] || { mkdir -p "${group_mark%/*}" && : >$group_mark; }
 # restore: what this tier changed on the host goes back, however it ends.
 # The background job stops (its process group: apt in the chroot), the
@@ -279,7 +297,7 @@ restore() {
 			wait "$bg13"
 		fi
 		ovl_down
-		purge_ours
+		[ "$part" = trixie ] || purge_ours
 		if [ $group_before = 0 ]; then
 			getent group gpu-dma-lock >/dev/null && groupdel gpu-dma-lock
 			rm -f $group_mark
@@ -288,13 +306,15 @@ restore() {
 }
 trap 'restore; exit 130' INT TERM HUP
 trap restore EXIT
-if [ $group_before = 1 ]; then
+if [ $group_before = 1 ] && [ "$part" != trixie ]; then
 	skip=$((skip + 1))
 	echo "skip group gpu-dma-lock exists before install (the host's; left alone): that the packages make it is not tested"
 fi
-check "no package of ours, no 6.12 RT kernel" sh -c "! dpkg -l | awk '\$1 != \"un\"' | grep -Eq ' (${OURS[*]// /|}|linux-image-6.12-rt-amd64) '"
-check "no overlay left on the Debian 13 root" test ! -e "$ovl"
-check "no gpu_dma_lock.ko left in /lib/modules" test -z "$(ko_files)"
+if [ "$part" != trixie ]; then
+	check "no package of ours, no 6.12 RT kernel" sh -c "! dpkg -l | awk '\$1 != \"un\"' | grep -Eq ' (${OURS[*]// /|}|linux-image-6.12-rt-amd64) '"
+	check "no gpu_dma_lock.ko left in /lib/modules" test -z "$(ko_files)"
+fi
+[ "$part" = host ] || check "no overlay left on the Debian 13 root" test ! -e "$ovl"
 mapfile -t kernels < <(tests/vm/kernels.sh --of host)
 echo "kernels with headers: ${kernels[*]}"
 
@@ -430,6 +450,38 @@ LIBN=$(sed -n 's/^GDLOCK_0\.\([0-9][0-9]*\) {.*/\1/p' $MAP | sort -n | tail -n 1
 SLURM_REL=$(utils/slurm/release.sh)
 SLURM_NEXT=$(utils/slurm/release.sh --next)
 
+boot() {	# boot KVER VERSION [ROOT]: ROOT, the guest's root (vm-run.sh -r)
+	local kv=$1 v=$2 r=${3:-} out=$logs/vm-$1-$2.log t0 counts p f s
+	t0=$(date +%s)
+	# An empty /etc/modprobe.d: the host's own entries are not the test's.
+	tests/vm/vm-run.sh -k "$kv" ${r:+-r "$r"} -e 2 -t 400 -- \
+		"mount -t tmpfs -o mode=0755 tmpfs /etc/modprobe.d && bash tests/pkg/guest.sh $v" >"$out" 2>&1
+	local rc=$?
+	grep -E '^(FAIL|skip|vm-run:)' "$out" | sed 's/^/  /'
+	counts=$(sed -n 's/^pkg-guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$out")
+	read -r p f s <<<"${counts:-0 1 0}"
+	pass=$((pass + p))
+	fail=$((fail + f))
+	skip=$((skip + s))
+	if [ "$rc" -eq 0 ]; then
+		ok "$kv booted with the DKMS-built $v: $p guest checks ($(($(date +%s) - t0))s)"
+	else
+		bad "$kv in the VM with $v (see $out)"
+	fi
+}
+# left_from FILE...: what the dpkg -L lists FILE... name that is still
+# there (under $2's root, when the lists are a chroot's).
+left_from() {	# left_from ROOT LIST...
+	local r=$1
+	shift
+	cat "$@" | sort -u | while IFS= read -r f; do
+		if [ ! -d "$r$f" ] && { [ -L "$r$f" ] || [ -e "$r$f" ]; }; then echo "$f"; fi
+	done
+}
+
+# =====================================================================
+# Debian 12, on the host (run.sh trixie skips it, to the "fi" below).
+if [ "$part" != trixie ]; then
 # ---------------------------------------------------------------------
 step "make deb"
 if make deb ${prebuild:+PKG_PREBUILD="$prebuild"} >"$logs/deb.log" 2>&1; then
@@ -439,7 +491,7 @@ else
 	tail -n 20 "$logs/deb.log"
 fi
 if ! find_debs "$build/pkg" "$VERSION"; then
-	echo "pkg: no packages, nothing more to test"
+	echo "$tier: no packages, nothing more to test"
 	finish
 fi
 debs=("${found[@]}")
@@ -558,25 +610,6 @@ check "gpu-dma-lock-gc.timer enabled (timers.target.wants)" \
 	test -L /etc/systemd/system/timers.target.wants/gpu-dma-lock-gc.timer
 
 # ---------------------------------------------------------------------
-boot() {	# boot KVER VERSION [ROOT]: ROOT, the guest's root (vm-run.sh -r)
-	local k=$1 v=$2 r=${3:-} out=$logs/vm-$1-$2.log t0 counts p f s
-	t0=$(date +%s)
-	# An empty /etc/modprobe.d: the host's own entries are not the test's.
-	tests/vm/vm-run.sh -k "$k" ${r:+-r "$r"} -e 2 -t 400 -- \
-		"mount -t tmpfs -o mode=0755 tmpfs /etc/modprobe.d && bash tests/pkg/guest.sh $v" >"$out" 2>&1
-	local rc=$?
-	grep -E '^(FAIL|skip|vm-run:)' "$out" | sed 's/^/  /'
-	counts=$(sed -n 's/^pkg-guest: \([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1 \2 \3/p' "$out")
-	read -r p f s <<<"${counts:-0 1 0}"
-	pass=$((pass + p))
-	fail=$((fail + f))
-	skip=$((skip + s))
-	if [ "$rc" -eq 0 ]; then
-		ok "$k booted with the DKMS-built $v: $p guest checks ($(($(date +%s) - t0))s)"
-	else
-		bad "$k in the VM with $v (see $out)"
-	fi
-}
 step "VM boots"
 for k in "${kernels[@]}"; do boot "$k" "$VERSION"; done
 
@@ -603,15 +636,6 @@ fi
 check "dpkg knows none of our packages after purge" test -z "$(known "${OURS[@]}")"
 # Directories stay (shared with other packages), also where they are the
 # usrmerge symlinks: the units put /lib in dpkg -L, and /lib -> usr/lib.
-# left_from FILE...: what the dpkg -L lists FILE... name that is still
-# there (under $2's root, when the lists are a chroot's).
-left_from() {	# left_from ROOT LIST...
-	local r=$1
-	shift
-	cat "$@" | sort -u | while IFS= read -r f; do
-		if [ ! -d "$r$f" ] && { [ -L "$r$f" ] || [ -e "$r$f" ]; }; then echo "$f"; fi
-	done
-}
 left_from "" "$logs"/dpkg-L-*.txt >"$logs/left-from-dpkg-L.txt"
 check "no file from dpkg -L is left" test ! -s "$logs/left-from-dpkg-L.txt"
 snapshot >"$logs/files-after.txt"
@@ -628,6 +652,7 @@ check "the gpu-dma-lock group as before the tier ($([ $group_before = 1 ] && ech
 	sh -c "[ \"\$(getent group gpu-dma-lock >/dev/null && echo 1 || echo 0)\" = $group_before ]"
 check "kernel list as at the start (${#kernels[@]} kernels)" \
 	test "$(tests/vm/kernels.sh --of host | tr '\n' ' ')" = "$(printf '%s ' "${kernels[@]}")"
+fi	# Debian 12
 
 # =====================================================================
 # Debian 13, in the overlay (see the header).
@@ -655,7 +680,7 @@ else
 	tail -n 20 "$logs/d13-deb.log"
 fi
 if ! find_debs "$out13" "$VERSION"; then
-	echo "pkg: 13: no packages, nothing more to test there"
+	echo "$tier: 13: no packages, nothing more to test there"
 	finish
 fi
 debs13=("${found[@]}")
