@@ -319,7 +319,7 @@ mapfile -t kernels < <(tests/vm/kernels.sh --of host)
 echo "kernels with headers: ${kernels[*]}"
 
 # ---------------------------------------------------------------------
-step "13: overlay; apt-get update (bg)"
+[ $have13 = 1 ] && step "13: overlay; apt-get update (bg)"
 # The Debian 13 root's apt lists (emptied in the cached root) and the 6.12
 # kernel's packages come over the network: fetched in the background (its
 # own process group, which restore stops) while the host's part runs.
