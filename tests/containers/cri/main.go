@@ -141,10 +141,11 @@ func up(ctx context.Context, rt cri.RuntimeServiceClient, args []string) {
 		die("up: no command")
 	}
 	uid := "uid-" + name
+	// Host network, so no CNI; like the kubelet, no Hostname then (runc
+	// refuses one without a private UTS namespace).
 	host := &cri.NamespaceOption{Network: cri.NamespaceMode_NODE}
 	pod := &cri.PodSandboxConfig{
 		Metadata:     &cri.PodSandboxMetadata{Name: name, Uid: uid, Namespace: "default"},
-		Hostname:     name,
 		LogDirectory: *logs + "/" + name,
 		Annotations:  podAnn,
 		Linux: &cri.LinuxPodSandboxConfig{
