@@ -8,8 +8,9 @@
 #   2. boots the oldest and newest kernel of each root (tests/vm/kernels.sh,
 #      tally_userspace_kernels) once in QEMU with two edu devices and runs
 #      guest.sh inside with that root's podman, crun and conmon (Debian
-#      12: podman 4.3; Debian 13: podman 5.4, crun 1.21), one image import,
-#      all cases in one boot.  Every case runs on the newest non-RT kernel
+#      12: podman 4.3; Debian 13: podman 5.4, crun 1.21, and also Docker
+#      26 and containerd 1.7's CRI with runc: guest-engines.sh), one image
+#      import per engine, all cases in one boot.  Every case runs on the newest non-RT kernel
 #      of each root; on the others, the cases where the kernel matters
 #      (GDL_CTR_SCOPE=full: all everywhere).
 # Ends with "containers: N passed, M failed" (checks, all kernels).
