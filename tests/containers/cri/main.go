@@ -20,7 +20,7 @@
 // and, for Docker, the Engine API calls of docker.go.
 //
 // Built in the Debian 13 test root against its packaged Go modules
-// (tests/containers/Makefile); run in the guest (guest.sh).
+// (tests/containers/Makefile); run in the guest (guest-engines.sh).
 package main
 
 import (
