@@ -5,7 +5,8 @@
 # root: the root's real podman, crun and conmon (Debian 12: podman 4.3;
 # Debian 13: podman 5.4, crun 1.21) start containers from an
 # image imported once (build/containers/image.tar), and the OCI hook and
-# the CDI spec make each one an agent of the ledger.
+# the CDI spec make each one an agent of the ledger.  On Debian 13 also
+# Docker 26 and containerd 1.7's CRI, with runc (guest-engines.sh).
 #   guest.sh MODULE.ko BUILD_DIR [full|core]
 # Ends with "containers-suite: N passed, M failed".
 set -u
@@ -116,6 +117,19 @@ if insmod "$KO" pci_ids=1234:11e8; then ok "insmod"; else bad "insmod"; fi
 # As the packaged udev rule leaves it: a container user gets in only
 # through the CDI spec's fileMode.
 chmod 0660 /dev/gpu_dma_lock
+# Debian 13's Docker 26 and containerd 1.7 (CRI) with the same CDI spec
+# and hook, runc instead of crun, where the root is Debian 13 or later
+# (Debian 12's Docker 20.10 and containerd 1.6 have no CDI): the daemons
+# start now, in the background, and their cases run after podman's.
+engines=
+ver=$(sed -n 's/^VERSION_ID="\{0,1\}\([0-9]*\).*/\1/p' /etc/os-release)
+if [ "${ver:-0}" -ge 13 ]; then
+	# shellcheck source=tests/containers/guest-engines.sh
+	. "$(dirname "$0")/guest-engines.sh"
+	engines_start >$W/engines-start.log 2>&1 &
+	engines=$!
+fi
+
 part import
 if $P import "$B/containers/image.tar" gdltest >$W/import.log 2>&1; then
 	ok "podman import of the test image"
@@ -222,8 +236,10 @@ expect "$out" "gc: 0 destroyed, 2 in use" "gc keeps the running containers' agen
 # 5. podman kill -s KILL: the agent goes (poststop), usage with it; stop too.
 part 5
 $P kill -s KILL "$A" >/dev/null 2>&1 &
+k1=$!
 $P stop -t 1 "$C" >/dev/null 2>&1 &
-wait
+# Not a bare wait: the engines' start (guest-engines.sh) may be running.
+wait $k1 $!
 check "after podman kill -s KILL: A's agent is gone" wait_gone "$ia"
 check "after podman stop: C's agent is gone" wait_gone "$ic"
 check "no ledger usage left" test "$(awk '$2 ~ /^ctr-/ && $5 != 0' /proc/gpu_dma_lock/agents)" = ""
@@ -437,6 +453,9 @@ if [ -n "$c" ]; then
 else
 	bad "crio.sh did not finish (rc $r1)"
 fi
+
+# 13-14. Debian 13's Docker and containerd (CRI), started during 1-12.
+[ -n "$engines" ] && engines_cases "$engines"
 
 part end
 live=$(sed -n 's/^live_reservations \([0-9]*\)$/\1/p' /proc/gpu_dma_lock/stats)
