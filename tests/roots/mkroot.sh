@@ -85,9 +85,11 @@ printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
 chmod 755 "$tmp/usr/sbin/policy-rc.d"
 
 echo "mkroot: $name: apt-get install $pkgs" >&2
+# dpkg's unsafe I/O: no fsync per unpacked file.  A root that is cut
+# short is thrown away whole (the EXIT trap), never used half written.
 # shellcheck disable=SC2086	# the package list splits on purpose
 "$here/in-root.sh" "$tmp" env DEBIAN_FRONTEND=noninteractive sh -c \
-	'apt-get update -q && apt-get install -y -q --no-install-recommends "$@" && apt-get clean' \
+	'apt-get update -q && apt-get install -y -q --no-install-recommends -o Dpkg::Options::=--force-unsafe-io "$@" && apt-get clean' \
 	apt $pkgs >"$cache/$name.apt.log" 2>&1 ||
 	{ tail -n 30 "$cache/$name.apt.log" >&2; die "apt-get in the root failed (log: $cache/$name.apt.log)"; }
 
@@ -147,7 +149,12 @@ printf 'name=%s\nkey=%s\nmirror=%s\nbuilt=%s\nseconds=%s\n' "$name" "$key" "$mir
 	"$(date -u +%FT%TZ)" "$(($(date +%s) - t0))" >"$tmp/.gdl-root"
 mv "$tmp" "$dir"
 trap - EXIT
+# Only NAME-KEY: another root whose name starts with NAME- is not ours.
 for old in "$cache/$name"-*; do
+	case ${old#"$cache/$name"-} in
+	[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;;
+	*) continue ;;
+	esac
 	[ "$old" = "$dir" ] || [ ! -e "$old/.gdl-root" ] || rm -rf "$old"
 done
 echo "mkroot: $name: built in $(($(date +%s) - t0))s: $dir" >&2
