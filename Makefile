@@ -67,13 +67,14 @@ vm: modules-all vm-itest
 # Hostile conditions (docs/hostile.md): fuzzing, crash storm, races,
 # privileges, lifecycle (100 cycles; make check's tier runs 30), on every
 # kernel.  `make fuzz` fuzzes only, longer:
-# FUZZ_CALLS per kernel (default 10M), FUZZ_SEED to replay a seed.
+# FUZZ_CALLS per kernel (default 10M, on every kernel), FUZZ_SEED to replay a seed.
 .PHONY: hostile fuzz
 hostile:
 	LIFECYCLE_CYCLES=$${LIFECYCLE_CYCLES:-100} tests/hostile/run.sh
 
 fuzz:
-	FUZZ_CALLS=$${FUZZ_CALLS:-10000000} HOSTILE_SUITES=fuzz tests/hostile/run.sh
+	FUZZ_CALLS=$${FUZZ_CALLS:-10000000} FUZZ_OTHER_CALLS=$${FUZZ_CALLS:-10000000} \
+		HOSTILE_SUITES=fuzz tests/hostile/run.sh
 
 # gpu-dma-lock-ctl and libgpudmalock: host unit tests, then every kernel
 # in the VM (run.sh builds what it needs).

@@ -17,7 +17,7 @@
 # unless GDL_CHECK_REDUCED=1, and then it says "REDUCED" before its total.
 # Each tier's VM runs that vm-run.sh booted again (the TCG int3 flake,
 # tests/vm/README.md) are counted in the "retries" column.  The tiers run
-# in two lanes side by side, then bench and pkg alone (see lane_of below;
+# in two lanes side by side, then pkg alone (see lane_of below;
 # GDL_CHECK_LANES=1: one after the other); a lane's tier prints its whole
 # output when it ends, with the seconds, from the start, it ran between.
 set -u
@@ -33,6 +33,7 @@ mkdir -p "$logs"
 # how a value shrinks the suite ("num": below the default; others below).
 knobs=(
 	"FUZZ_CALLS|1000000|num"
+	"FUZZ_OTHER_CALLS|250000|num"
 	"SEED_CALLS|20000|num"
 	"LIFECYCLE_CYCLES|100|num"
 	"RACE_SECS|8|num"
@@ -124,10 +125,10 @@ fi
 # 13's packaging (pkg13: builds and DKMS in an overlay of its root, which
 # changes nothing the other tiers see), beside the userspace integration
 # tiers, whose guests wait on daemons and engines a third of the time
-# (ctl, bindings, cuda, slurm, containers).  Then, alone: bench (its
-# wall-clock tables want a quiet machine) and Debian 12's packaging (pkg:
-# it installs and purges packages on this host, whose root the other
-# tiers' guests share).  GDL_CHECK_LANES=1 runs everything in order, as
+# (ctl, bindings, cuda, slurm, containers), then bench (its smoke run
+# only keeps the benchmarks from rotting; make bench, alone, gives the
+# figures).  Then, alone: Debian 12's packaging (pkg: it installs and
+# purges packages on this host, whose root the other tiers' guests share).  GDL_CHECK_LANES=1 runs everything in order, as
 # one lane.  What both lanes build (the module for every kernel, the
 # library and ctl, the fake driver) is built first, so that the lanes'
 # own makes find it up to date and never write the same file.
@@ -135,7 +136,7 @@ lane_of() {
 	[ "${GDL_CHECK_LANES:-2}" = 1 ] && { echo 1; return; }
 	case $1 in
 	lint | unit | coverage | vm | hostile | pkg13) echo 1 ;;
-	bench | pkg) echo 0 ;;
+	pkg) echo 0 ;;
 	*) echo 2 ;;
 	esac
 }
