@@ -16,10 +16,10 @@
 # printed first.  Set below their defaults, make check refuses to run
 # unless GDL_CHECK_REDUCED=1, and then it says "REDUCED" before its total.
 # Each tier's VM runs that vm-run.sh booted again (the TCG int3 flake,
-# tests/vm/README.md) are counted in the "retries" column.  The tiers run
-# in two lanes side by side, then pkg alone (see lane_of below;
-# GDL_CHECK_LANES=1: one after the other); a lane's tier prints its whole
-# output when it ends, with the seconds, from the start, it ran between.
+# tests/vm/README.md) are counted in the "retries" column.  With 4 CPUs
+# or more the tiers run in two lanes side by side, then pkg alone (see
+# lanes= below; GDL_CHECK_LANES); a lane's tier prints its whole output
+# when it ends, with the seconds, from the start, it ran between.
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${GDL_BUILD_DIR:-$root/build}
@@ -49,7 +49,7 @@ knobs=(
 	"FUZZ_SEED|(random)|any"
 	"GDL_BUILD_DIR|build|any"
 	"GDL_DEBUG_KERNEL|0|debug"
-	"GDL_CHECK_LANES|2|any"
+	"GDL_CHECK_LANES|2 with 4 CPUs or more, else 1|any"
 )
 reduced=()
 echo "$label: effective knobs (default in brackets):"
@@ -120,20 +120,27 @@ if [ $# -gt 0 ]; then
 	tiers=("${picked[@]}")
 fi
 
-# Two lanes run side by side on a 2-core machine: the kernel tiers, which
-# keep both CPUs busy (lint, unit, coverage, vm, hostile), then Debian
-# 13's packaging (pkg13: builds and DKMS in an overlay of its root, which
-# changes nothing the other tiers see), beside the userspace integration
-# tiers, whose guests wait on daemons and engines a third of the time
-# (ctl, bindings, cuda, slurm, containers), then bench (its smoke run
-# only keeps the benchmarks from rotting; make bench, alone, gives the
-# figures).  Then, alone: Debian 12's packaging (pkg: it installs and
-# purges packages on this host, whose root the other tiers' guests share).  GDL_CHECK_LANES=1 runs everything in order, as
-# one lane.  What both lanes build (the module for every kernel, the
-# library and ctl, the fake driver) is built first, so that the lanes'
-# own makes find it up to date and never write the same file.
+# Two lanes can run side by side: the kernel tiers (lint, unit, coverage,
+# vm, hostile), then Debian 13's packaging (pkg13: builds and DKMS in an
+# overlay of its root, which changes nothing the other tiers see), beside
+# the userspace integration tiers (ctl, bindings, cuda, slurm,
+# containers), then bench (its smoke run only keeps the benchmarks from
+# rotting; make bench, alone, gives the figures).  Then, alone, Debian
+# 12's packaging (pkg: it installs and purges packages on this host,
+# whose root the other tiers' guests share).  What both lanes build (the
+# module for every kernel, the library and ctl, the fake driver) is built
+# first, so that the lanes' own makes find it up to date and never write
+# the same file.
+#
+# Two lanes only with 4 CPUs or more: each guest has 2 vCPUs, and on 2
+# cores two guests at once ran each tier about twice as slowly (measured
+# in one make check: hostile 1,146 s in its lane against 503 s alone,
+# slurm 855 s against 357 s; the whole no faster than one lane), as a TCG
+# guest's vCPU threads stall each other when no core is free for them.
+# GDL_CHECK_LANES=1 or 2 chooses, whatever the CPUs.
+lanes=${GDL_CHECK_LANES:-$([ "$(nproc)" -ge 4 ] && echo 2 || echo 1)}
 lane_of() {
-	[ "${GDL_CHECK_LANES:-2}" = 1 ] && { echo 1; return; }
+	[ "$lanes" = 1 ] && { echo 1; return; }
 	case $1 in
 	lint | unit | coverage | vm | hostile | pkg13) echo 1 ;;
 	pkg) echo 0 ;;
