@@ -171,6 +171,9 @@ engines_cases() {
 		engines_docker
 		engines_cri
 	else
+		# Whatever stopped the bring-up (a note above, or none at all):
+		# the cases did not run, and that is a failure, never a pass.
+		bad "containerd and dockerd did not come up: parts 13 and 14 not run"
 		tail -n 5 $E/containerd.log $E/dockerd.log
 	fi
 	kill "$(cat $E/docker.pid 2>/dev/null)" "$(cat $E/containerd.pid)" 2>/dev/null
