@@ -93,9 +93,9 @@ fi
 
 # name|command
 tiers=(
-	"lint|tests/lint.sh"
 	"unit|make -s -C tests/unit test"
 	"coverage|make -s -C tests/unit coverage"
+	"lint|tests/lint.sh"
 	"vm|make -s vm"
 	"hostile|tests/hostile/run.sh"
 	"ctl|tests/ctl/run.sh"
@@ -120,7 +120,7 @@ if [ $# -gt 0 ]; then
 	tiers=("${picked[@]}")
 fi
 
-# Two lanes can run side by side: the kernel tiers (lint, unit, coverage,
+# Two lanes can run side by side: the kernel tiers (unit, coverage, lint,
 # vm, hostile), then Debian 13's packaging (pkg13: builds and DKMS in an
 # overlay of its root, which changes nothing the other tiers see), beside
 # the userspace integration tiers (ctl, bindings, cuda, slurm,
@@ -142,10 +142,31 @@ lanes=${GDL_CHECK_LANES:-$([ "$(nproc)" -ge 4 ] && echo 2 || echo 1)}
 lane_of() {
 	[ "$lanes" = 1 ] && { echo 1; return; }
 	case $1 in
-	lint | unit | coverage | vm | hostile | pkg13) echo 1 ;;
+	unit | coverage | lint | vm | hostile | pkg13) echo 1 ;;
 	pkg) echo 0 ;;
 	*) echo 2 ;;
 	esac
+}
+# wait_roots: the test roots (tests/roots/*.pkgs but the on-demand ones)
+# are built before any tier lists the kernels, which leaves a root that
+# is not there out of the matrix.  make check's deps build them in the
+# background (tests/deps.sh) while the host's packages install; unit and
+# coverage, which boot nothing, run before this wait.  mkroot.sh NAME
+# blocks on the building one's lock, or builds the root itself.
+roots_ready=0
+wait_roots() {
+	local list name t0
+	[ $roots_ready = 1 ] && return 0
+	roots_ready=1
+	t0=$(date +%s)
+	for list in tests/roots/*.pkgs; do
+		grep -qx '# on-demand' "$list" && continue
+		name=${list##*/}
+		name=${name%.pkgs}
+		tests/roots/mkroot.sh "$name" >/dev/null ||
+			echo "$label: test root $name could not be built: its kernels are missing from the matrix, and the tiers that need them fail"
+	done
+	echo "=== test roots ready ($(($(date +%s) - t0))s waited)"
 }
 # run_tier NAME CMD LIVE: runs one tier; its output goes to its log (and
 # to stdout as it comes when LIVE is 1, else in one block when it ends,
@@ -154,6 +175,7 @@ lane_of() {
 run_tier() {
 	local name=$1 cmd=$2 live=$3 log=$logs/$1.log retries=$logs/$1.retries
 	local start rc secs line p f s r note verdict extra
+	case $name in unit | coverage) ;; *) wait_roots ;; esac
 	# vm-run.sh adds a line here for every guest it boots again.
 	: >"$retries"
 	start=$(date +%s)
@@ -214,6 +236,7 @@ for t in "${tiers[@]}"; do
 	case $(lane_of "${t%%|*}") in 1) n1=$((n1 + 1)) ;; 2) n2=$((n2 + 1)) ;; esac
 done
 if [ $n1 -gt 0 ] && [ $n2 -gt 0 ]; then
+	wait_roots
 	echo "=== build: what both lanes use (make modules-all utils, tests/cuda)"
 	{ make -s modules-all && make -s utils && make -s -C tests/cuda BUILD="$build"; } >"$logs/build.log" 2>&1 ||
 		{ tail -n 30 "$logs/build.log"; echo "$label: the shared build failed (log: $logs/build.log)"; }
