@@ -30,7 +30,7 @@ linux-image-amd64 linux-headers-amd64
 linux-image-6.12-amd64 linux-headers-6.12-amd64
 linux-image-rt-amd64 linux-headers-rt-amd64
 cargo rustc python3-pytest
-podman crun conmon debootstrap"
+podman crun conmon debootstrap shellcheck"
 
 missing=
 for p in $PKGS; do

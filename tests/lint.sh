@@ -7,7 +7,8 @@
 #  - sparse (C=2) reports nothing, and does run (a planted finding),
 #  - checkpatch.pl --strict --no-tree (from Debian's linux-source-6.1
 #    tarball) is clean on every tracked file under src/,
-#  - every tracked source file carries an SPDX line.
+#  - every tracked source file carries an SPDX line,
+#  - every tracked shell script passes shellcheck -S warning.
 # Ends with "lint: N passed, M failed, 0 skipped".
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,6 +94,17 @@ nomkdir=$(for f in tests/*/run.sh tests/demo/demo.sh tests/check.sh; do
 		/>>?"?\$build\// && !made { print f ":" FNR; exit }' "$f"; done)
 [ -n "$nomkdir" ] && echo "writes into \$build before making it: $nomkdir"
 res ${#nomkdir} "every runner makes its build directory before logging there"
+
+# Every tracked shell script passes shellcheck at warning level (the
+# repository's .shellcheckrc lets it follow what the runners source); a
+# planted unused variable shows that it does run.
+mkdir -p "$build/lint"
+printf '#!/bin/sh\nunused=1\n' >"$build/lint/shellcheck-probe.sh"
+! shellcheck -S warning "$build/lint/shellcheck-probe.sh" >/dev/null 2>&1
+res $? "shellcheck runs (a planted unused variable is reported)"
+sc_out=$(git ls-files '*.sh' .ci/run | xargs -n 1 shellcheck -S warning -f gcc 2>&1)
+[ -n "$sc_out" ] && echo "$sc_out"
+res ${#sc_out} "shellcheck -S warning on $(git ls-files '*.sh' .ci/run | wc -l) shell scripts"
 
 echo "lint: $pass passed, $fail failed, 0 skipped"
 [ $fail -eq 0 ]

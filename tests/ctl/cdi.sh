@@ -71,6 +71,7 @@ cmp -s "$conf" "$DEFAULTS" && ok "the created cuda.conf is the packaged utils/cu
 	ok "cuda.conf 0644 in a 0755 directory (what the interposer trusts)" ||
 	bad "modes: $(stat -c '%a %n' "$conf" "$(dirname "$conf")" 2>&1)"
 spec_ok "$spec" "$conf" && ok "the spec mounts the file it created" || bad "spec: $(cat "$spec" 2>&1)"
+# shellcheck disable=SC2010	# names the test itself made
 [ -z "$(ls "$(dirname "$conf")" | grep -v '^cuda.conf$')" ] && ok "no temporary file left beside cuda.conf" || bad "left: $(ls "$(dirname "$conf")")"
 
 # 2. The admin's file is never replaced.

@@ -211,6 +211,7 @@ wpid=$!
 # A reader gets the events since it opened the device: wait (10 s at
 # most) until the watcher holds it open, not a fixed second.
 i=0
+# shellcheck disable=SC2010	# the fd links' targets, not file names
 until ls -l /proc/$wpid/fd 2>/dev/null | grep -q gpu_dma_lock || [ $i -ge 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
@@ -256,6 +257,7 @@ pci1=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["devices"
 $CTL watch --json --count 2 --timeout 60 >$T/watch 2>&1 &
 wpid=$!
 i=0
+# shellcheck disable=SC2010	# the fd links' targets, not file names
 until ls -l /proc/$wpid/fd 2>/dev/null | grep -q gpu_dma_lock || [ $i -ge 100 ]; do
 	i=$((i + 1)); sleep 0.1
 done

@@ -157,6 +157,7 @@ for r in held:
 s2 = slab()
 print(\"kmem\", s0, s1, s2)
 '" 2>&1)
+	# shellcheck disable=SC2046	# the two figures, split on purpose
 	set -- $(echo "$out" | sed -n 's/^kmem //p')
 	if [ $# -eq 3 ] && [ $(($2 - $1)) -ge $((N * 64)) ]; then
 		ok "$N reservations raise the memory cgroup's slab by $(($2 - $1)) bytes ($((($2 - $1) / N)) each)"
