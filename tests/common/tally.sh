@@ -14,6 +14,9 @@ total_skip=0
 total_retry=0
 summary=()
 p=0 f=0 s=0
+# The most checks one kernel's run made, per root (host, trixie): what a
+# kernel left out of that root counts as skipped.
+declare -A root_checks=()
 
 # tally NAME LOG RC: add the counts NAME printed in LOG; they are left in
 # p, f and s.  No count line at all, or a non-zero RC with nothing counted
@@ -127,14 +130,20 @@ tally_guest() {
 	if [ -n "$note" ]; then tally_row "$k" "$secs" "$note"; else tally_row "$k" "$secs"; fi
 	# shellcheck disable=SC2034	# the caller's
 	last_n=$((p + f))
+	local r
+	r=$(tests/vm/kernels.sh --root-name "$k" 2>/dev/null) &&
+		[ "$last_n" -gt "${root_checks[$r]:-0}" ] && root_checks[$r]=$last_n
+	return 0
 }
 
-# tally_left_out N: each kernel in left_out counted as N skipped checks
-# (as many as a run of the tier on one kernel made), with a row each.
+# tally_left_out N: each kernel in left_out counted as skipped checks, as
+# many as the tier's run on a kernel of the same root made (the roots'
+# runs differ), else N, with a row each.
 tally_left_out() {
-	local k
+	local k r
 	for k in "${left_out[@]}"; do
-		tally_skip "${k%%|*}" "$1" "${k#*|}"
+		r=$(tests/vm/kernels.sh --root-name "${k%%|*}" 2>/dev/null) || r=
+		tally_skip "${k%%|*}" "${root_checks[$r]:-$1}" "${k#*|}"
 	done
 }
 

@@ -79,7 +79,9 @@ for k in "${run_kernels[@]}"; do
 	tally_skip "$k" $((n - ran[$k])) "outside scope core (GDL_CTR_SCOPE=full runs them)"
 done
 
-# A kernel left out counts as the largest full run's checks.
+# A kernel left out counts as its root's full run's checks (else the
+# largest).
+for r in "${!full[@]}"; do root_checks[$r]=${full[$r]}; done
 tally_left_out "$most"
 
 tally_end containers "container engine tests (logs: $build/vm/containers-*.log):"
