@@ -18,7 +18,7 @@
 //	pod NAME UNITS [a:K=V|c:K=V|e:K=V]... -- COMMAND...
 //	    "ok NAME POD CTR units=... cdi=... allocate_us=N" or
 //	    "refused NAME: ..." (scheduler) or "failed NAME: ..." (runtime)
-//	down NAME                    the pod stopped and removed, its units freed
+//	down NAME                    the pod stopped and removed, its cgroup too, its units freed
 //	unhealthy N                  wait (30 s at most) for N unhealthy units
 package main
 
@@ -290,6 +290,9 @@ func kubeletMain(sock string, args []string) {
 			if err != nil {
 				fmt.Printf("failed down %s: %v\n", f[1], err)
 			} else {
+				// The kubelet's pod cgroup manager removes the pod's
+				// cgroup once the pod is gone (runc leaves the parent).
+				os.Remove("/sys/fs/cgroup/kubepods/besteffort/poduid-" + f[1])
 				k.release(f[1])
 				fmt.Printf("ok down %s\n", f[1])
 			}
