@@ -74,8 +74,9 @@ engines_k8s() {
 
 	# Two pods on the one GPU, 3 and 4 units; the second's pod annotation
 	# asks 64M (max_quota allows it), which the grant overrides.  watch
-	# sees p1's refusal, its pod named.
-	$CTL watch --count 1 --timeout 120 >$E/watch.out 2>&1 7>&- &
+	# sees both refusals (p1's first, most likely: either way), the pod named.
+	part "15: pods of 3 and 4 units"
+	$CTL watch --count 2 --timeout 120 >$E/watch.out 2>&1 7>&- &
 	wpid=$!
 	o1=$(kl pod p1 3 e:FAKE_CUDA_PCI="$d0" -- /ctr_cuda 1 10 hold)
 	o2=$(kl pod p2 4 a:gpu-dma-lock.io/quota=64M e:FAKE_CUDA_PCI="$d0" -- /ctr_cuda 1 10 hold)
@@ -101,6 +102,7 @@ engines_k8s() {
 		test "$(quota 0 "$i1"):$(quota 0 "$i2"):$(quota 1 "$i1"):$(quota 1 "$i2")" = "3145728:4194304:0:0"
 
 	# The scheduler's count: 1 unit left.
+	part "15: refusals"
 	out=$(kl pod p3 2 e:FAKE_CUDA_PCI="$d0" -- /ctr_cuda 1 1)
 	expect "$out" "^refused p3: needs 2 $RES, 1 free of 8" "k8s: p3 (2 units) refused by the count: 1 free"
 	check "k8s: no pod made for p3" test "$($CR pods | wc -l)" = 2
@@ -118,6 +120,7 @@ engines_k8s() {
 		test "$($CR pods | wc -l):$(ctr_agents | wc -l):$(quota 0 "$i1")" = "2:2:3145728"
 
 	# Labels: the CRI's names next to ctr-<hash>.
+	part "15: labels"
 	expect "$($CTL agent list)" "$i1 .*default/p1/main" "k8s: agent list shows default/p1/main"
 	expect "$($CTL stats --prometheus)" \
 		"gpu_dma_lock_agent_quota_bytes{agent=\"$i2\",namespace=\"default\",pod=\"p2\",container=\"main\",device=\"0\"} 4194304" \
@@ -125,6 +128,7 @@ engines_k8s() {
 	expect "$($CTL stats --json)" "\"pod\": *\"p1\"" "k8s: stats --json: the pod's name"
 
 	# The pods go: agents retired, labels gone; gc collects allocations.
+	part "15: cleanup"
 	live=$(has_agent "$i1" && has_agent "$i2" && echo 1)
 	out="$(kl down p1)$(kl down p2)"
 	expect "$out" "ok down p1ok down p2" "k8s: p1, p2 stopped and removed"
@@ -140,6 +144,7 @@ engines_k8s() {
 		test "$(grep -c 'removed allocation' $E/gc.out)" = 2
 
 	# Device 0 leaves the bus: its 8 units unhealthy, then back.
+	part "15: device gone"
 	echo 1 >/sys/bus/pci/devices/"$d0"/remove
 	expect "$(kl unhealthy 8)" "unhealthy=8 of 8, 0 free" "k8s: device 0 unplugged: its 8 units Unhealthy on ListAndWatch"
 	expect "$(kl pod p4 1 -- /ctr_cuda 1 1)" "^refused p4" "k8s: ... and a pod of 1 unit refused"

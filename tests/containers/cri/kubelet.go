@@ -213,7 +213,7 @@ func (k *kubelet) pod(ctx context.Context, rt cri.RuntimeServiceClient, args []s
 	pod, ctr, err := runPod(ctx, rt, &p)
 	if err != nil {
 		// A pod that never ran: as if deleted, its units back.
-		fmt.Printf("failed %s: %v\n", p.name, err)
+		fmt.Printf("failed %s: %v (allocate_us=%d)\n", p.name, err, us)
 		k.release(p.name)
 		return
 	}
