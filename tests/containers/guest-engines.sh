@@ -7,7 +7,9 @@
 #   13. Docker 26 (features.cdi): docker run --device CDI --annotation;
 #   14. containerd's CRI plugin (enable_cdi), driven by gdl-cri (cri/) the
 #       way the kubelet drives it: a host-network pod with the quota as a
-#       pod annotation, its container given the CDI device in CDIDevices.
+#       pod annotation, its container given the CDI device in CDIDevices;
+#   15. Kubernetes (guest-k8s.sh): the device plugin registered with
+#       gdl-cri's kubelet stand-in, pods given what Allocate granted.
 # Cases: the agent made with the annotated quota and bound to the
 # container's cgroup, the quota enforced by the interposer (exec'd
 # processes too), the agent retired when the container goes, refusals
@@ -45,6 +47,7 @@ engines_start() {
 		note "bad cdi generate --name refuse: $(cat $E/cdi.out)"
 	cp "$B/containers/gdl-cri" "$(command -v runc)" \
 		"$(command -v containerd-shim-runc-v2)" $E/bin/
+	k8s_prepare
 	# Host-network pods need no CNI; the CRI stream server wants lo.
 	ip link set lo up
 	# The native snapshotter copies, which for a 4 MB image is cheap and
@@ -62,7 +65,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.btrfs", "io.containerd.snapsho
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "docker.io/library/gdltest:latest"
   enable_cdi = true
-  cdi_spec_dirs = ["/etc/cdi"]
+  cdi_spec_dirs = ["/etc/cdi", "/var/run/cdi"]
   disable_apparmor = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "native"
@@ -170,10 +173,11 @@ engines_cases() {
 	if grep -qx up $E/start; then
 		engines_docker
 		engines_cri
+		engines_k8s
 	else
 		# Whatever stopped the bring-up (a note above, or none at all):
 		# the cases did not run, and that is a failure, never a pass.
-		bad "containerd and dockerd did not come up: parts 13 and 14 not run"
+		bad "containerd and dockerd did not come up: parts 13 to 15 not run"
 		tail -n 5 $E/containerd.log $E/dockerd.log
 	fi
 	kill "$(cat $E/docker.pid 2>/dev/null)" "$(cat $E/containerd.pid)" 2>/dev/null

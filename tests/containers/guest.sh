@@ -126,6 +126,8 @@ ver=$(sed -n 's/^VERSION_ID="\{0,1\}\([0-9]*\).*/\1/p' /etc/os-release)
 if [ "${ver:-0}" -ge 13 ]; then
 	# shellcheck source=tests/containers/guest-engines.sh
 	. "$(dirname "$0")/guest-engines.sh"
+	# shellcheck source=tests/containers/guest-k8s.sh
+	. "$(dirname "$0")/guest-k8s.sh"
 	engines_start >$W/engines-start.log 2>&1 &
 	engines=$!
 fi
@@ -454,7 +456,8 @@ else
 	bad "crio.sh did not finish (rc $r1)"
 fi
 
-# 13-14. Debian 13's Docker and containerd (CRI), started during 1-12.
+# 13-15. Debian 13's Docker and containerd (CRI, Kubernetes), started
+# during 1-12.
 [ -n "$engines" ] && engines_cases "$engines"
 
 part end

@@ -59,6 +59,14 @@ int ctl_find_agent(const struct gdl_agent_info *a, int n, const char *sel);
 const char *ctl_agent_name(const struct gdl_agent_info *a, int n, uint32_t id);
 
 /* Lists that allocate: return the count (>= 0) or -errno; free *out. */
+/* k8s.c: what the OCI hook keeps for Kubernetes pods under /run/gpu-dma-lock. */
+struct ctl_labels {
+	char ns[254], pod[254], ctr[254];
+};
+bool ctl_labels(const char *agent, struct ctl_labels *l);
+void ctl_labels_forget(const char *agent);
+int ctl_gc_allocations(bool dry);
+
 int ctl_devices(struct gdlock *g, struct gdl_device_info **out);
 int ctl_agents(struct gdlock *g, struct gdl_agent_info **out);
 /* The same, then destroyed agents that still hold memory (ABI 1.4). */

@@ -225,7 +225,9 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 		       "An agent is destroyed only if it was unused at two looks SECONDS\n"
 		       "apart (--grace, default %d; 0: one look), so one between its\n"
 		       "creation and its first binding (a Slurm prolog, createRuntime) is\n"
-		       "kept.  --verbose says why each other such agent stays.  Needs root.\n",
+		       "kept.  --verbose says why each other such agent stays.  Also removes\n"
+		       "the Kubernetes device plugin's allocations whose pod is gone, or that\n"
+		       "no container used within an hour.  Needs root.\n",
 		       GC_GRACE_DEFAULT);
 		return EXIT_OK;
 	}
@@ -282,9 +284,12 @@ int cmd_gc(struct ctl *c, int argc, char **argv)
 			}
 		}
 		gone++;
+		if (!dry)
+			ctl_labels_forget(a->name);
 		printf("gc: %s %s (id %u)\n", dry ? "would destroy" : "destroyed",
 		       a->name, a->id);
 	}
+	ctl_gc_allocations(dry);
 	if (young)
 		printf("gc: %d destroyed, %d in use, %d unused for less than %u s\n",
 		       dry ? 0 : gone, last.kept, young, grace);

@@ -420,6 +420,7 @@ static int agent_destroy(struct ctl *c, int argc, char **argv)
 static int agent_list(struct ctl *c, int argc, char **argv)
 {
 	struct gdl_device_info *d = NULL;
+	struct ctl_labels l;
 	struct gdl_agent_info *a;
 	struct gdlock *g;
 	struct mopts o;
@@ -457,6 +458,11 @@ static int agent_list(struct ctl *c, int argc, char **argv)
 			jw_obj(&w, NULL);
 			jw_u64(&w, "id", a[i].id);
 			jw_str(&w, "name", a[i].name);
+			if (ctl_labels(a[i].name, &l)) {
+				jw_str(&w, "namespace", l.ns);
+				jw_str(&w, "pod", l.pod);
+				jw_str(&w, "container", l.ctr);
+			}
 			jw_bool(&w, "default", a[i].flags & GDL_AGENT_F_DEFAULT);
 			jw_size(&w, "default_quota", a[i].default_quota);
 			jw_u64(&w, "bindings", a[i].nr_bindings);
@@ -472,16 +478,20 @@ static int agent_list(struct ctl *c, int argc, char **argv)
 		       "DEFAULT-QUOTA", "BINDINGS", "USED", "STATE");
 		for (i = 0; i < n; i++) {
 			bool dead = a[i].flags & GDL_AGENT_F_DESTROYED;
-			char b[24], u[24];
+			char b[24], u[24], pod[800] = "";
 
-			printf("%-6u %-32s %13s %8u %8s %-9s%s\n", a[i].id,
+			/* A pod's container: namespace/pod/container after it. */
+			if (ctl_labels(a[i].name, &l))
+				snprintf(pod, sizeof(pod), "  %s/%s/%s", l.ns, l.pod, l.ctr);
+			printf("%-6u %-32s %13s %8u %8s %-9s%s%s\n", a[i].id,
 			       a[i].name,
 			       gdlu_fmt_size(a[i].default_quota, b, sizeof(b)),
 			       a[i].nr_bindings,
 			       gdlu_fmt_size(used[i], u, sizeof(u)),
 			       dead ? "destroyed" : "live",
 			       a[i].flags & GDL_AGENT_F_DEFAULT ? "  (default agent)" :
-			       dead ? "  (still charged: see 'gpu-dma-lock-ctl holders')" : "");
+			       dead ? "  (still charged: see 'gpu-dma-lock-ctl holders')" : "",
+			       pod);
 		}
 	}
 	free(used);

@@ -94,6 +94,7 @@ static unsigned int nr_stats(const struct snapshot *s)
 static void print_json(const struct snapshot *s)
 {
 	char abi[16], pci[32];
+	struct ctl_labels l;
 	struct jw w;
 	unsigned int i;
 	int a, d;
@@ -136,6 +137,11 @@ static void print_json(const struct snapshot *s)
 		jw_obj(&w, NULL);
 		jw_u64(&w, "id", s->agent[a].id);
 		jw_str(&w, "name", s->agent[a].name);
+		if (ctl_labels(s->agent[a].name, &l)) {
+			jw_str(&w, "namespace", l.ns);
+			jw_str(&w, "pod", l.pod);
+			jw_str(&w, "container", l.ctr);
+		}
 		jw_bool(&w, "default", s->agent[a].flags & GDL_AGENT_F_DEFAULT);
 		jw_u64(&w, "bindings", s->agent[a].nr_bindings);
 		jw_arr(&w, "devices");
@@ -231,6 +237,7 @@ static void print_prometheus(const struct snapshot *s)
 		{ "device_reservations", "gauge", "Live reservations on the device." },
 		{ "device_gone", "gauge", "1 when the device left the PCI bus (its reservations stay until released), else 0." },
 	};
+	struct ctl_labels l;
 	char name[64];
 	unsigned int i;
 	int a, d, f;
@@ -247,6 +254,15 @@ static void print_prometheus(const struct snapshot *s)
 			for (d = 0; d < s->nr_dev; d++) {
 				printf("gpu_dma_lock_%s{agent=\"", af[f].name);
 				prom_label(s->agent[a].name);
+				/* A pod's container: its Kubernetes names too. */
+				if (ctl_labels(s->agent[a].name, &l)) {
+					printf("\",namespace=\"");
+					prom_label(l.ns);
+					printf("\",pod=\"");
+					prom_label(l.pod);
+					printf("\",container=\"");
+					prom_label(l.ctr);
+				}
 				printf("\",device=\"%u\"}", s->dev[d].index);
 				prom_value(agent_field(&s->q[a * s->nr_dev + d], f),
 					   f == A_QUOTA);

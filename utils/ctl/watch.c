@@ -50,6 +50,7 @@ static int64_t now_ms(void)
 static void print_event(const struct gdl_event *e, const char *name, bool json)
 {
 	char b1[24], b2[24], r[4];
+	struct ctl_labels l;
 
 	if (json) {
 		struct jw w;
@@ -62,6 +63,11 @@ static void print_event(const struct gdl_event *e, const char *name, bool json)
 		jw_bool(&w, "audit", e->flags & GDL_EVENT_F_AUDIT);
 		jw_u64(&w, "agent_id", e->agent_id);
 		jw_str(&w, "agent", name);
+		if (name && ctl_labels(name, &l)) {
+			jw_str(&w, "namespace", l.ns);
+			jw_str(&w, "pod", l.pod);
+			jw_str(&w, "container", l.ctr);
+		}
 		jw_u64(&w, "device", e->dev_index);
 		jw_i64(&w, "pid", e->pid);
 		jw_str(&w, "access", ctl_rights_str(e->access, r));
@@ -79,6 +85,9 @@ static void print_event(const struct gdl_event *e, const char *name, bool json)
 	/* A device's events concern no agent. */
 	if (e->agent_id)
 		printf(" agent=%s(%u)", name ? name : "?", e->agent_id);
+	/* A pod's container: its Kubernetes names. */
+	if (name && ctl_labels(name, &l))
+		printf(" pod=%s/%s/%s", l.ns, l.pod, l.ctr);
 	switch (e->type) {
 	case GDL_EVENT_QUOTA_EXCEEDED:
 	case GDL_EVENT_CAPACITY_EXCEEDED:

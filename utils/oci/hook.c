@@ -3,7 +3,7 @@
  * gpu-dma-lock-oci-hook: makes a container an agent of the ledger, and
  * retires it when the container is gone (docs/fleet.md).
  *
- *   gpu-dma-lock-oci-hook [--config FILE] createRuntime|poststop < state
+ *   gpu-dma-lock-oci-hook [--config FILE] [--alloc ID] createRuntime|poststop < state
  *
  *   gpu-dma-lock-oci-hook agent-name CONTAINER-ID
  *
@@ -16,7 +16,10 @@
  * gets nothing, annotated or not.  Everything in config.json and the
  * annotations is the tenant's: anything unexpected stops the container
  * with one line on stderr, never lets it run unaccounted.  poststop: the
- * agent is retired (absent: fine).  Both stages are idempotent: engines
+ * agent is retired (absent: fine).  With --alloc ID (a Kubernetes
+ * allocation's CDI device, written by the device plugin) the quota is the
+ * allocation's grant, never an annotation, and the allocation must be
+ * this pod's (ocialloc.h).  Both stages are idempotent: engines
  * run poststop twice, late, or never, and `gpu-dma-lock-ctl gc` collects
  * what poststop missed.
  *
@@ -34,6 +37,7 @@
 #include <unistd.h>
 
 #include "jread.h"
+#include "ocialloc.h"
 #include "ocigpu.h"
 #include "ocipolicy.h"
 
@@ -49,6 +53,7 @@ struct hook {
 	const char *config_err;		/* why config.json could not be read */
 	const char *gpus_why;		/* how it gets a GPU, for messages */
 	const char *id;
+	const char *alloc;		/* --alloc: the Kubernetes allocation */
 	long pid;
 	char name[GDL_NAME_LEN];
 	struct oci_conf conf;
@@ -294,6 +299,31 @@ static int check_rules(struct hook *h, const struct oci_gpus *gpus,
 	return 0;
 }
 
+/*
+ * The allocation is this pod's: the pod's UID as the CRI runtime sets it
+ * (io.kubernetes.cri.sandbox-uid: containerd adds it after the pod's and
+ * the container's own annotations, so neither can set it), bound at the
+ * first container, checked at every later one.  The pod's cgroup (the
+ * container's parent) goes with it, for gc.
+ */
+static int claim_alloc(struct hook *h, const char *cgpath)
+{
+	const char *uid = jr_str(jr_get(h->state, "annotations"),
+				 "io.kubernetes.cri.sandbox-uid");
+	char err[OCI_ERR_LEN], podcg[4200], *slash;
+
+	if (!uid || !*uid)
+		return fail("%s: carries Kubernetes allocation %s but no pod UID from the CRI runtime (io.kubernetes.cri.sandbox-uid): an allocation is a pod's, so it is refused",
+			    h->name, h->alloc);
+	snprintf(podcg, sizeof(podcg), "%s", cgpath);
+	slash = strrchr(podcg, '/');
+	if (slash && slash != podcg)
+		*slash = 0;
+	if (oci_alloc_claim(OCI_ALLOC_DIR, h->alloc, uid, podcg, err, sizeof(err)))
+		return fail("%s: %s", h->name, err);
+	return 0;
+}
+
 /* The container's own cgroup, as a path under CGROUP_ROOT into @path. */
 static int own_cgroup(struct hook *h, char *path, size_t len)
 {
@@ -366,13 +396,14 @@ static int create_runtime(struct hook *h)
 	struct gdl_device_info devs[GDL_MAX_DEVICES];
 	struct gdl_acl_entry peers[OCI_MAX_PEERS];
 	struct oci_quota q[OCI_MAX_QUOTAS];
-	char err[OCI_ERR_LEN], path[4200];
+	char err[OCI_ERR_LEN], path[4200], grant[1024];
+	struct oci_conf qconf;
 	struct jr_node *crio = NULL;
 	struct gdlock *g = NULL;
 	const char *annot, *peer;
 	struct oci_gpus gpus;
 	struct oci_host host;
-	int n, nd, np = 0, i, ret = 1;
+	int n, nd, np = 0, i, ret = 1, nalloc;
 	uint64_t given;
 	uint32_t id = 0;
 
@@ -390,7 +421,31 @@ static int create_runtime(struct hook *h)
 	h->gpus_why = gpus.why;
 	if (load_crio_map(h, &crio))
 		goto out;
-	annot = find_annotation(h, OCI_ANNOT_QUOTA, crio);
+	nalloc = oci_alloc_count(h->config);
+	if (!h->alloc && nalloc) {
+		/* The allocation's own hook run decides, from its grant. */
+		ret = 0;
+		goto out;
+	}
+	if (h->alloc) {
+		if (nalloc != 1) {
+			fail("%s: carries %d Kubernetes allocations (CDI devices gpu-dma-lock.io/agent=alloc-*), and a container gets its one; refused",
+			     h->name, nalloc);
+			goto out;
+		}
+		if (oci_alloc_grant(OCI_ALLOC_DIR, h->alloc, grant, sizeof(grant),
+				    err, sizeof(err))) {
+			fail("%s: %s; refused", h->name, err);
+			goto out;
+		}
+		/* The grant is the admin's (the plugin's): no max_quota. */
+		qconf = h->conf;
+		qconf.max_quota = GDL_QUOTA_UNLIMITED;
+		annot = grant;
+	} else {
+		qconf = h->conf;
+		annot = find_annotation(h, OCI_ANNOT_QUOTA, crio);
+	}
 	peer = find_annotation(h, OCI_ANNOT_PEER, crio);
 	if (!annot && h->conf.unannotated == OCI_UNANNOTATED_IGNORE) {
 		ret = 0;
@@ -399,7 +454,7 @@ static int create_runtime(struct hook *h)
 	if (check_rules(h, &gpus, peer))
 		goto out;
 	if (annot) {
-		n = oci_quota_parse(annot, &h->conf, q, OCI_MAX_QUOTAS, err,
+		n = oci_quota_parse(annot, &qconf, q, OCI_MAX_QUOTAS, err,
 				    sizeof(err));
 		if (n < 0) {
 			fail("%s: %s", h->name, err);
@@ -416,7 +471,8 @@ static int create_runtime(struct hook *h)
 		n = 1;
 	}
 	/* No module: refused, never run unaccounted. */
-	if (open_ledger(h, &g) || own_cgroup(h, path, sizeof(path)))
+	if (open_ledger(h, &g) || own_cgroup(h, path, sizeof(path)) ||
+	    (h->alloc && claim_alloc(h, path)))
 		goto out;
 	nd = gdlock_device_list(g, devs, GDL_MAX_DEVICES);
 	if (nd < 0) {
@@ -454,6 +510,8 @@ static int create_runtime(struct hook *h)
 			   h->name, path, gdlock_strerror(ret));
 		goto out;
 	}
+	/* Display only (ctl agent list, stats, watch): a failure is no refusal. */
+	oci_labels_write(OCI_LABEL_DIR, h->name, jr_get(h->state, "annotations"));
 	for (i = 0; i < np; i++)
 		peers[i].agent_id = id;
 	/* The kernel drops exact duplicates: a second run changes nothing. */
@@ -484,6 +542,8 @@ static int poststop(struct hook *h)
 			    gdlock_strerror(ret));
 	ret = gdlock_agent_retire(g, h->name);
 	gdlock_close(g);
+	if (!ret || ret == -ENOENT)
+		oci_labels_remove(OCI_LABEL_DIR, h->name);
 	if (ret == -EPERM || ret == -ENOLINK)
 		return eperm_msg(h, "retiring its agent");
 	if (ret)
@@ -494,7 +554,7 @@ static int poststop(struct hook *h)
 
 static int usage(void)
 {
-	fputs("usage: " PROG " [--config FILE] createRuntime|poststop < container-state.json\n"
+	fputs("usage: " PROG " [--config FILE] [--alloc ID] createRuntime|poststop < container-state.json\n"
 	      "       " PROG " agent-name CONTAINER-ID\n", stderr);
 	return 2;
 }
@@ -515,6 +575,8 @@ int main(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			h.conf_path = argv[++i];
+		else if (!strcmp(argv[i], "--alloc") && i + 1 < argc)
+			h.alloc = argv[++i];
 		else if (!strcmp(argv[i], "--help"))
 			return usage();
 		else if (!stage)

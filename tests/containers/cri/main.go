@@ -17,7 +17,10 @@
 //	gdl-cri cri -s SOCK down POD   StopPodSandbox, RemovePodSandbox
 //	gdl-cri cri -s SOCK pods       the ids of the pods there are
 //
-// and, for Docker, the Engine API calls of docker.go.
+// and, for Docker, the Engine API calls of docker.go, and the kubelet's
+// device manager and scheduler count of kubelet.go:
+//
+//	gdl-cri kubelet -s SOCK DIR RESOURCE   (commands on stdin)
 //
 // Built in the Debian 13 test root against its packaged Go modules
 // (tests/containers/Makefile); run in the guest (guest-engines.sh).
@@ -61,8 +64,8 @@ func die(format string, a ...any) {
 }
 
 func main() {
-	if len(os.Args) < 2 || (os.Args[1] != "cri" && os.Args[1] != "docker") {
-		die("usage: gdl-cri cri|docker -s SOCK COMMAND ...")
+	if len(os.Args) < 2 || (os.Args[1] != "cri" && os.Args[1] != "docker" && os.Args[1] != "kubelet") {
+		die("usage: gdl-cri cri|docker|kubelet -s SOCK COMMAND ...")
 	}
 	flag.CommandLine.Init("gdl-cri "+os.Args[1], flag.ExitOnError)
 	sock := flag.String("s", "", "the daemon's socket")
@@ -72,6 +75,10 @@ func main() {
 	}
 	if os.Args[1] == "docker" {
 		dockerMain(*sock, flag.Args())
+		return
+	}
+	if os.Args[1] == "kubelet" {
+		kubeletMain(*sock, flag.Args())
 		return
 	}
 	if flag.NArg() < 2 && flag.Arg(0) != "pods" {
@@ -121,67 +128,89 @@ func main() {
 	}
 }
 
+// podSpec is what up, and the kubelet stand-in, ask the CRI for.
+type podSpec struct {
+	name           string
+	podAnn, ctrAnn kv
+	env            kv
+	cdi            []string
+	priv           bool
+	logs, image    string
+	cmd            []string
+}
+
 func up(ctx context.Context, rt cri.RuntimeServiceClient, args []string) {
 	fs := flag.NewFlagSet("up", flag.ExitOnError)
-	podAnn, ctrAnn, env := kv{}, kv{}, kv{}
+	p := podSpec{podAnn: kv{}, ctrAnn: kv{}, env: kv{}}
 	var cdi list
-	fs.Var(podAnn, "a", "pod annotation K=V")
-	fs.Var(ctrAnn, "c", "container annotation K=V")
-	fs.Var(env, "e", "environment K=V")
+	fs.Var(p.podAnn, "a", "pod annotation K=V")
+	fs.Var(p.ctrAnn, "c", "container annotation K=V")
+	fs.Var(p.env, "e", "environment K=V")
 	fs.Var(&cdi, "d", "CDI device (CRI CDIDevices)")
-	priv := fs.Bool("privileged", false, "a privileged pod and container")
-	logs := fs.String("logs", "/tmp/gdl-cri-logs", "pod log directory")
-	image := fs.String("image", "docker.io/library/gdltest:latest", "the container's image")
+	fs.BoolVar(&p.priv, "privileged", false, "a privileged pod and container")
+	fs.StringVar(&p.logs, "logs", "/tmp/gdl-cri-logs", "pod log directory")
+	fs.StringVar(&p.image, "image", "docker.io/library/gdltest:latest", "the container's image")
 	if len(args) < 1 {
 		die("usage: up NAME [flags] -- COMMAND...")
 	}
-	name := args[0]
+	p.name = args[0]
 	fs.Parse(args[1:])
 	if fs.NArg() < 1 {
 		die("up: no command")
 	}
-	uid := "uid-" + name
+	p.cdi, p.cmd = cdi, fs.Args()
+	pod, ctr, err := runPod(ctx, rt, &p)
+	if err != nil {
+		die("%v", err)
+	}
+	fmt.Println(pod, ctr)
+}
+
+// runPod: RunPodSandbox, CreateContainer, StartContainer, as the kubelet
+// calls them; on an error the pod is removed again.
+func runPod(ctx context.Context, rt cri.RuntimeServiceClient, p *podSpec) (string, string, error) {
+	uid := "uid-" + p.name
 	// Host network, so no CNI; like the kubelet, no Hostname then (runc
 	// refuses one without a private UTS namespace).
 	host := &cri.NamespaceOption{Network: cri.NamespaceMode_NODE}
 	pod := &cri.PodSandboxConfig{
-		Metadata:     &cri.PodSandboxMetadata{Name: name, Uid: uid, Namespace: "default"},
-		LogDirectory: *logs + "/" + name,
-		Annotations:  podAnn,
+		Metadata:     &cri.PodSandboxMetadata{Name: p.name, Uid: uid, Namespace: "default"},
+		LogDirectory: p.logs + "/" + p.name,
+		Annotations:  p.podAnn,
 		Linux: &cri.LinuxPodSandboxConfig{
 			// The kubelet's cgroupfs layout for a BestEffort pod.
 			CgroupParent: "/kubepods/besteffort/pod" + uid,
 			SecurityContext: &cri.LinuxSandboxSecurityContext{
-				NamespaceOptions: host, Privileged: *priv,
+				NamespaceOptions: host, Privileged: p.priv,
 			},
 		},
 	}
 	if err := os.MkdirAll(pod.LogDirectory, 0o755); err != nil {
-		die("%v", err)
+		return "", "", err
 	}
 	ps, err := rt.RunPodSandbox(ctx, &cri.RunPodSandboxRequest{Config: pod})
 	if err != nil {
-		die("RunPodSandbox: %v", err)
+		return "", "", fmt.Errorf("RunPodSandbox: %v", err)
 	}
 	var envs []*cri.KeyValue
-	for k, v := range env {
+	for k, v := range p.env {
 		envs = append(envs, &cri.KeyValue{Key: k, Value: v})
 	}
 	var devs []*cri.CDIDevice
-	for _, d := range cdi {
+	for _, d := range p.cdi {
 		devs = append(devs, &cri.CDIDevice{Name: d})
 	}
 	ctr := &cri.ContainerConfig{
 		Metadata:    &cri.ContainerMetadata{Name: "main"},
-		Image:       &cri.ImageSpec{Image: *image},
-		Command:     fs.Args(),
+		Image:       &cri.ImageSpec{Image: p.image},
+		Command:     p.cmd,
 		Envs:        envs,
-		Annotations: ctrAnn,
+		Annotations: p.ctrAnn,
 		CDIDevices:  devs,
 		LogPath:     "main.log",
 		Linux: &cri.LinuxContainerConfig{
 			SecurityContext: &cri.LinuxContainerSecurityContext{
-				NamespaceOptions: host, Privileged: *priv,
+				NamespaceOptions: host, Privileged: p.priv,
 			},
 		},
 	}
@@ -191,10 +220,11 @@ func up(ctx context.Context, rt cri.RuntimeServiceClient, args []string) {
 		_, err = rt.StartContainer(ctx, &cri.StartContainerRequest{ContainerId: c.ContainerId})
 	}
 	if err != nil {
-		down(ctx, rt, ps.PodSandboxId)
-		die("%v", err)
+		rt.StopPodSandbox(ctx, &cri.StopPodSandboxRequest{PodSandboxId: ps.PodSandboxId})
+		rt.RemovePodSandbox(ctx, &cri.RemovePodSandboxRequest{PodSandboxId: ps.PodSandboxId})
+		return "", "", err
 	}
-	fmt.Println(ps.PodSandboxId, c.ContainerId)
+	return ps.PodSandboxId, c.ContainerId, nil
 }
 
 func down(ctx context.Context, rt cri.RuntimeServiceClient, pod string) {

@@ -2,7 +2,7 @@
 /*
  * The OCI hook's pure parts (utils/oci): its JSON reader, the fleet rules
  * of oci.conf, the quota annotation, agent names, the cgroup to bind and
- * what counts as a GPU.  The hook against real engines is the containers
+ * what counts as a GPU, Kubernetes allocations and pod labels.  The hook against real engines is the containers
  * tier (tests/containers, in the VM).
  */
 #include <errno.h>
@@ -14,9 +14,92 @@
 #include <unistd.h>
 
 #include "jread.h"
+#include "ocialloc.h"
 #include "ocigpu.h"
 #include "ocipolicy.h"
 #include "tests.h"
+
+static struct jr_node *parse(const char *t)
+{
+	const char *err = NULL;
+
+	return jr_parse(t, strlen(t), &err);
+}
+
+/* Kubernetes allocations (ocialloc.h): ids, the hooks that name them. */
+static void test_alloc_ids(void)
+{
+	struct jr_node *one = parse("{\"hooks\":{\"createRuntime\":[{\"path\":\"/h\",\"args\":[\"h\",\"--alloc\",\"ab12\",\"createRuntime\"]}],"
+				    "\"poststop\":[{\"path\":\"/h\",\"args\":[\"h\",\"--alloc\",\"ab12\",\"poststop\"]}]}}");
+	struct jr_node *two = parse("{\"hooks\":{\"createRuntime\":[{\"args\":[\"h\",\"--alloc\",\"ab12\"]},"
+				    "{\"args\":[\"h\",\"--alloc\",\"cd34\",\"createRuntime\"]}]}}");
+	struct jr_node *none = parse("{\"hooks\":{\"createRuntime\":[{\"args\":[\"h\",\"createRuntime\",\"--alloc\"]}]}}");
+
+	CU_ASSERT_TRUE(oci_alloc_id_ok("0123456789abcdef"));
+	CU_ASSERT_FALSE(oci_alloc_id_ok(""));
+	CU_ASSERT_FALSE(oci_alloc_id_ok("ABCD"));
+	CU_ASSERT_FALSE(oci_alloc_id_ok("../x"));
+	CU_ASSERT_FALSE(oci_alloc_id_ok("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	CU_ASSERT_EQUAL(oci_alloc_count(one), 1);	/* both stages, one id */
+	CU_ASSERT_EQUAL(oci_alloc_count(two), 2);
+	CU_ASSERT_EQUAL(oci_alloc_count(none), 0);	/* "--alloc" last: no id */
+	CU_ASSERT_EQUAL(oci_alloc_count(NULL), 0);
+	jr_free(one);
+	jr_free(two);
+	jr_free(none);
+}
+
+/* The record's grant, the claim by pod UID, the labels (as root only). */
+static void test_alloc_files(void)
+{
+	char dir[] = "/tmp/gdl-alloc-XXXXXX", path[256], grant[128], err[OCI_ERR_LEN], text[256];
+	struct jr_node *ann = parse("{\"io.kubernetes.cri.sandbox-id\":\"s1\",\"io.kubernetes.cri.sandbox-namespace\":\"ns\","
+				    "\"io.kubernetes.cri.sandbox-name\":\"p 1\",\"io.kubernetes.cri.container-name\":\"main\"}");
+	struct jr_node *plain = parse("{\"io.kubernetes.cri.sandbox-namespace\":\"ns\"}");
+	FILE *f;
+	size_t n;
+
+	if (geteuid() != 0 || !mkdtemp(dir)) {
+		jr_free(ann);
+		jr_free(plain);
+		return;	/* the record must be root's: nothing to show otherwise */
+	}
+	CU_ASSERT_EQUAL(oci_alloc_grant(dir, "ab12", grant, sizeof(grant), err, sizeof(err)), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "gc collected it"));
+	snprintf(path, sizeof(path), "%s/ab12", dir);
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs("spec = /x\ngrant = 0000:00:04.0=3145728\n", f);
+	fclose(f);
+	chmod(path, 0644);
+	CU_ASSERT_EQUAL(oci_alloc_grant(dir, "ab12", grant, sizeof(grant), err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(grant, "0000:00:04.0=3145728");
+	chmod(path, 0666);	/* anyone could have written the grant */
+	CU_ASSERT_EQUAL(oci_alloc_grant(dir, "ab12", grant, sizeof(grant), err, sizeof(err)), -EPERM);
+	CU_ASSERT_EQUAL(oci_alloc_grant(dir, "AB", grant, sizeof(grant), err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(oci_alloc_claim(dir, "ab12", "uid-a", "/sys/fs/cgroup/p", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(oci_alloc_claim(dir, "ab12", "uid-a", "/sys/fs/cgroup/p", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(oci_alloc_claim(dir, "ab12", "uid-b", "/sys/fs/cgroup/q", err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "granted to pod uid-a"));
+	/* Labels: a value outside the set is left out; no CRI, no file. */
+	CU_ASSERT_EQUAL(oci_labels_write(dir, "ctr-x", ann), 0);
+	snprintf(path, sizeof(path), "%s/ctr-x", dir);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(text, "namespace=ns\ncontainer=main\n");
+	oci_labels_remove(dir, "ctr-x");
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	CU_ASSERT_EQUAL(oci_labels_write(dir, "ctr-y", plain), 0);
+	snprintf(path, sizeof(path), "%s/ctr-y", dir);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	CU_ASSERT_EQUAL(system(path), 0);
+	jr_free(ann);
+	jr_free(plain);
+}
 
 static void test_jread(void)
 {
@@ -578,7 +661,9 @@ int add_oci_tests(void)
 	    !CU_add_test(s, "cgroup to bind", test_cgroup_path) ||
 	    !CU_add_test(s, "what gives a container a GPU", test_gpus) ||
 	    !CU_add_test(s, "admin-capable containers", test_admin_capable) ||
-	    !CU_add_test(s, "the interposer carried", test_interposed))
+	    !CU_add_test(s, "the interposer carried", test_interposed) ||
+	    !CU_add_test(s, "Kubernetes allocation ids", test_alloc_ids) ||
+	    !CU_add_test(s, "Kubernetes allocation files and labels", test_alloc_files))
 		return -1;
 	return 0;
 }
