@@ -95,5 +95,6 @@ int cmd_apply(struct ctl *c, int argc, char **argv);
 int cmd_gc(struct ctl *c, int argc, char **argv);
 int cmd_holders(struct ctl *c, int argc, char **argv);
 int cmd_cdi(struct ctl *c, int argc, char **argv);
+int cmd_dmem(struct ctl *c, int argc, char **argv);
 
 #endif /* GDL_CTL_H */
