@@ -173,6 +173,35 @@ out:
 	return ret;
 }
 
+bool ctl_dmem_changes(int argc, char **argv)
+{
+	static const char *const read_only[] = { "list", "get", "-h", "--help", NULL };
+	int i;
+
+	if (!strcmp(argv[0], "apply") || !strcmp(argv[0], "gc"))
+		return true;
+	if (strcmp(argv[0], "agent") && strcmp(argv[0], "quota") &&
+	    strcmp(argv[0], "device"))
+		return false;
+	if (argc < 2)
+		return false;
+	for (i = 0; read_only[i]; i++)
+		if (!strcmp(argv[1], read_only[i]))
+			return false;
+	return true;
+}
+
+void ctl_dmem_after(struct ctl *c)
+{
+	struct gdlock *g;
+
+	/* The command said why the device cannot be opened, if it cannot. */
+	if (gdlock_open_path(c->dev_path, &g))
+		return;
+	gdlu_dmem_sync(g, report_line, NULL, NULL);
+	gdlock_close(g);
+}
+
 int cmd_dmem(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_cmd cmds[] = {

@@ -201,9 +201,15 @@ int main(int argc, char **argv)
 	argc = strip_json(&c, argc, argv);
 	for (k = commands; k->name; k++) {
 		if (!strcmp(k->name, argv[0])) {
+			int ret;
+
 			/* Each command parses from argv[1] with a fresh getopt. */
 			optind = 0;
-			return k->fn(&c, argc, argv);
+			ret = k->fn(&c, argc, argv);
+			/* Even after a failure: apply may have done half. */
+			if (ctl_dmem_changes(argc, argv))
+				ctl_dmem_after(&c);
+			return ret;
 		}
 	}
 	fprintf(stderr, "gpu-dma-lock-ctl: unknown command '%s'\n", argv[0]);

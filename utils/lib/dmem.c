@@ -302,9 +302,16 @@ static int cgroup_open(int mnt, uint64_t cg)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * O_NONBLOCK: since Linux 7.x a dmem.max below the usage makes the write
+ * itself ask the driver to evict down to it, unless the file is
+ * non-blocking.  A sync never waits on a driver (the hook runs before a
+ * container starts), and a lowered quota means what the ledger's does:
+ * nothing more is allocated, nothing is taken back (docs/dmem.md).
+ */
 static int write_text(int dirfd, const char *file, const char *text)
 {
-	int fd = openat(dirfd, file, O_WRONLY | O_CLOEXEC), ret = 0;
+	int fd = openat(dirfd, file, O_WRONLY | O_NONBLOCK | O_CLOEXEC), ret = 0;
 	size_t n = strlen(text);
 
 	if (fd < 0)
