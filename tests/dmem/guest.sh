@@ -16,6 +16,7 @@ D=$3
 CTL=$B/utils/gpu-dma-lock-ctl
 LEDGER=$D/ledger
 HOOK=$B/utils/gpu-dma-lock-oci-hook
+HERE=$(cd "$(dirname "$0")" && pwd)
 CG=/sys/fs/cgroup
 T=/tmp/dmem-test
 mkdir -p $T
@@ -103,7 +104,7 @@ d = [x for x in a["devices"] if x["device"] == int(sys.argv[2])][0]
 assert d["dmem_current"] == 3145728 and d["usage"] == 0 and d["dmem_unledgered"] == 3145728, d
 assert [x for x in s["devices"] if x["index"] == int(sys.argv[2])][0]["enforcement"] == "dmem"
 EOF
-python3 "$B/../tests/ctl/jsoncheck.py" "$B/../docs/stats.schema.json" $T/out >/dev/null 2>&1 &&
+python3 "$HERE/../ctl/jsoncheck.py" "$HERE/../../docs/stats.schema.json" $T/out >/dev/null 2>&1 &&
 	ok "stats --json validates against docs/stats.schema.json" || bad "stats --json against the schema"
 ctl stats --prometheus && grep -q "^gpu_dma_lock_agent_dmem_unledgered_bytes{agent=\"tenant-a\",device=\"$I0\"} 3145728$" $T/out &&
 	grep -q "^gpu_dma_lock_device_dmem_enforced{device=\"$I1\"" $T/out &&

@@ -253,6 +253,26 @@ static uint64_t dev_field(const struct gdl_device_info *v, int f)
 	}
 }
 
+/* A dmem gauge per agent and device with a region (docs/dmem.md). */
+static void prom_dmem(const struct snapshot *s, const char *name,
+		      const char *help, bool unledgered)
+{
+	int a, d;
+
+	prom_head(name, "gauge", help);
+	for (a = 0; a < s->nr_agent; a++) {
+		for (d = 0; d < s->nr_dev; d++) {
+			if (s->dcur[a * s->nr_dev + d] == NO_DMEM)
+				continue;
+			printf("gpu_dma_lock_%s{agent=\"", name);
+			prom_label(s->agent[a].name);
+			printf("\",device=\"%u\"}", s->dev[d].index);
+			prom_value(unledgered ? escaped(s, a, d) :
+				   s->dcur[a * s->nr_dev + d], false);
+		}
+	}
+}
+
 static void print_prometheus(const struct snapshot *s)
 {
 	static const struct {
@@ -292,26 +312,12 @@ static void print_prometheus(const struct snapshot *s)
 			}
 		}
 	}
-	prom_head("agent_dmem_current_bytes", "gauge",
-		  "What the kernel's dmem controller charged to the agent's cgroups on the device's region (only where it has one).");
-	for (a = 0; a < s->nr_agent; a++)
-		for (d = 0; d < s->nr_dev; d++)
-			if (s->dcur[a * s->nr_dev + d] != NO_DMEM) {
-				printf("gpu_dma_lock_agent_dmem_current_bytes{agent=\"");
-				prom_label(s->agent[a].name);
-				printf("\",device=\"%u\"}", s->dev[d].index);
-				prom_value(s->dcur[a * s->nr_dev + d], false);
-			}
-	prom_head("agent_dmem_unledgered_bytes", "gauge",
-		  "dmem.current above the ledger's usage: memory allocated without the interposer (0: none).");
-	for (a = 0; a < s->nr_agent; a++)
-		for (d = 0; d < s->nr_dev; d++)
-			if (s->dcur[a * s->nr_dev + d] != NO_DMEM) {
-				printf("gpu_dma_lock_agent_dmem_unledgered_bytes{agent=\"");
-				prom_label(s->agent[a].name);
-				printf("\",device=\"%u\"}", s->dev[d].index);
-				prom_value(escaped(s, a, d), false);
-			}
+	prom_dmem(s, "agent_dmem_current_bytes",
+		  "What the kernel's dmem controller charged to the agent's cgroups on the device's region (only where it has one).",
+		  false);
+	prom_dmem(s, "agent_dmem_unledgered_bytes",
+		  "dmem.current above the ledger's usage: memory allocated without the interposer (0: none).",
+		  true);
 	prom_head("device_dmem_enforced", "gauge",
 		  "1 when the kernel's dmem controller enforces the quotas on the device, 0 when the interposer alone does.");
 	for (d = 0; d < s->nr_dev; d++) {

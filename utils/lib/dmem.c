@@ -286,8 +286,7 @@ static void say(gdlu_dmem_report report, void *arg, const char *fmt, ...)
 /* cgroup2fs's file handle type (FILEID_KERNFS): the cgroup id. */
 #define DMEM_FILEID_KERNFS 0xfe
 
-/* The cgroup directory with id @cg, opened on the mount @mnt; -errno. */
-static int cgroup_open(int mnt, uint64_t cg)
+int gdlu_cgroup_open(int mnt, uint64_t cg, int flags)
 {
 	struct {
 		struct file_handle fh;
@@ -298,8 +297,14 @@ static int cgroup_open(int mnt, uint64_t cg)
 	h.fh.handle_bytes = sizeof(cg);
 	h.fh.handle_type = DMEM_FILEID_KERNFS;
 	memcpy(h.fh.f_handle, &cg, sizeof(cg));
-	fd = open_by_handle_at(mnt, &h.fh, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_by_handle_at(mnt, &h.fh, flags | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+/* The cgroup's directory, to read and write its files at. */
+static int cgroup_open(int mnt, uint64_t cg)
+{
+	return gdlu_cgroup_open(mnt, cg, O_RDONLY | O_DIRECTORY);
 }
 
 /*

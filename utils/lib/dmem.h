@@ -51,6 +51,13 @@ int gdlu_dmem_override(const char *text, const char *pci, char *out,
 /* A region name as dmem prints it: printable, no blank, not too long. */
 int gdlu_dmem_name_ok(const char *name);
 
+/*
+ * The cgroup with id @cg (BIND_LIST's target), opened by its file handle
+ * on the cgroup2 mount @mnt with @flags; -errno (-ESTALE: gone).  Needs
+ * CAP_DAC_READ_SEARCH.  The lifecycle helper's liveness check uses it too.
+ */
+int gdlu_cgroup_open(int mnt, uint64_t cg, int flags);
+
 /* How one ledger device is enforced. */
 struct gdlu_dmem_dev {
 	char region[GDLU_DMEM_NAME];	/* "" : the interposer only */

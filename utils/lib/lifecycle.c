@@ -73,9 +73,6 @@ static int gdlock_agent_gone(struct gdlock *g, const char *name, uint32_t id)
 	return gdlock_agent_find(g, name, &now) || now != id;
 }
 
-/* cgroup2fs's file handle type (FILEID_KERNFS): the cgroup id. */
-#define GDLOCK_FILEID_KERNFS 0xfe
-
 /*
  * Is the cgroup with id @cg still there?  Opened by its file handle, on
  * the cgroup2 mount @mnt; a refusal (no CAP_DAC_READ_SEARCH) counts as
@@ -83,21 +80,13 @@ static int gdlock_agent_gone(struct gdlock *g, const char *name, uint32_t id)
  */
 static int gdlock_cgroup_alive(int mnt, uint64_t cg)
 {
-	struct {
-		struct file_handle fh;
-		unsigned char bytes[sizeof(uint64_t)];
-	} h;
-	int fd;
+	int fd = gdlu_cgroup_open(mnt, cg, O_PATH);
 
-	h.fh.handle_bytes = sizeof(cg);
-	h.fh.handle_type = GDLOCK_FILEID_KERNFS;
-	memcpy(h.fh.f_handle, &cg, sizeof(cg));
-	fd = open_by_handle_at(mnt, &h.fh, O_PATH | O_CLOEXEC);
 	if (fd >= 0) {
 		close(fd);
 		return 1;
 	}
-	return errno != ESTALE && errno != ENOENT;
+	return fd != -ESTALE && fd != -ENOENT;
 }
 
 /* -EBUSY when agent @id is bound to a live cgroup other than @path. */
