@@ -31,6 +31,25 @@ static void report_line(void *arg, const char *line)
 	fprintf(stderr, "%s\n", line);
 }
 
+/*
+ * The follower's failures, kept until its sync is over: a cgroup that
+ * cannot take dmem (it has processes of its own) fails every half
+ * second, and is said once, and again only when what fails changes.
+ */
+struct fails {
+	char text[4096];
+	size_t len;
+};
+
+static void keep_line(void *arg, const char *line)
+{
+	struct fails *f = arg;
+	int n = snprintf(f->text + f->len, sizeof(f->text) - f->len, "%s\n", line);
+
+	if (n > 0)
+		f->len = f->len + n < sizeof(f->text) ? f->len + n : sizeof(f->text) - 1;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -47,6 +66,7 @@ static int dmem_sync(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct gdlu_dmem_sync_stats st;
+	static struct fails now, last;
 	struct gdl_event ev[16];
 	bool follow = false;
 	struct gdlock *g;
@@ -74,7 +94,8 @@ static int dmem_sync(struct ctl *c, int argc, char **argv)
 	ret = ctl_open(c, &g);
 	if (ret)
 		return ret;
-	ret = gdlu_dmem_sync(g, report_line, NULL, &st);
+	ret = gdlu_dmem_sync(g, keep_line, &last, &st);
+	fputs(last.text, stderr);
 	if (ret) {
 		ret = ctl_err(ret, "dmem sync");
 		goto out;
@@ -95,7 +116,13 @@ static int dmem_sync(struct ctl *c, int argc, char **argv)
 			ret = ctl_err(n, "dmem sync --follow");
 			goto out;
 		}
-		ret = gdlu_dmem_sync(g, report_line, NULL, &st);
+		now.len = 0;
+		now.text[0] = '\0';
+		ret = gdlu_dmem_sync(g, keep_line, &now, &st);
+		if (strcmp(now.text, last.text)) {
+			fputs(now.text, stderr);
+			last = now;
+		}
 		if (ret) {
 			/* The ledger went (module unloaded): say so, stop. */
 			ret = ctl_err(ret, "dmem sync --follow");

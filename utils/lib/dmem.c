@@ -220,6 +220,7 @@ struct want {
 	char region[GDLU_DMEM_NAME];
 	uint64_t value;
 	int done;	/* reset pass: still wanted, leave it */
+	int gone;	/* its cgroup was removed: nothing to keep */
 };
 
 struct wants {
@@ -541,7 +542,8 @@ static int state_write(int fd, const struct wants *ws)
 	if (ftruncate(dfd, 0) || lseek(dfd, 0, SEEK_SET))
 		ret = -errno;
 	for (i = 0; !ret && i < ws->n; i++)
-		fprintf(f, "%" PRIu64 " %s\n", ws->w[i].cg, ws->w[i].region);
+		if (!ws->w[i].gone)
+			fprintf(f, "%" PRIu64 " %s\n", ws->w[i].cg, ws->w[i].region);
 	if (fclose(f) && !ret)
 		ret = -EIO;
 	return ret;
@@ -587,6 +589,14 @@ int gdlu_dmem_sync(struct gdlock *g, gdlu_dmem_report report, void *arg,
 		if (o)
 			o->done = 1;
 		r = program(mnt, w->cg, w->region, w->value, 1, &st->written);
+		/*
+		 * A removed cgroup's binding stays in the ledger until gc or
+		 * an unbind: nothing to write, nothing to report each time.
+		 */
+		if (r == -ESTALE) {
+			w->gone = 1;
+			continue;
+		}
 		if (r) {
 			st->failed++;
 			say(report, arg, "dmem: cgroup %" PRIu64 ", %s: %s",
