@@ -165,9 +165,10 @@ static int device_list(struct ctl *c, int argc, char **argv)
 		jw_end(&w, ']');
 		jw_done(&w);
 	} else {
-		printf("%-5s %-20s %-13s %-9s %10s %10s %10s %6s %-6s %-5s %s\n",
+		/* STATE last: scripts read "gone" at the end of the line. */
+		printf("%-5s %-20s %-13s %-9s %10s %10s %10s %6s %-6s %-11s %s\n",
 		       "INDEX", "NAME", "PCI", "ID", "CAPACITY", "USED", "PEAK",
-		       "RESV", "SOURCE", "STATE", "ENFORCEMENT");
+		       "RESV", "SOURCE", "ENFORCEMENT", "STATE");
 		for (i = 0; i < n; i++) {
 			char pci[32] = "-", id[16] = "-", b1[24], b2[24], b3[24];
 
@@ -175,15 +176,15 @@ static int device_list(struct ctl *c, int argc, char **argv)
 				gdlu_fmt_pci_addr(d[i].pci_domain, d[i].pci_bdf, pci, sizeof(pci));
 				snprintf(id, sizeof(id), "%04x:%04x", d[i].vendor, d[i].device);
 			}
-			printf("%-5u %-20s %-13s %-9s %10s %10s %10s %6llu %-6s %-5s %s\n",
+			printf("%-5u %-20s %-13s %-9s %10s %10s %10s %6llu %-6s %-11s %s\n",
 			       d[i].index, d[i].name, pci, id,
 			       gdlu_fmt_size(d[i].capacity, b1, sizeof(b1)),
 			       gdlu_fmt_size(d[i].used, b2, sizeof(b2)),
 			       gdlu_fmt_size(d[i].peak, b3, sizeof(b3)),
 			       (unsigned long long)d[i].nr_reservations,
 			       d[i].flags & GDL_DEV_F_PCI ? "pci" : "manual",
-			       d[i].flags & GDL_DEV_F_GONE ? "gone" : "live",
-			       m[i].region[0] ? "dmem" : "interposer");
+			       m[i].region[0] ? "dmem" : "interposer",
+			       d[i].flags & GDL_DEV_F_GONE ? "gone" : "live");
 		}
 	}
 	free(d);

@@ -355,19 +355,21 @@ static void print_table(const struct snapshot *s)
 	printf("gpu_dma_lock %s, ABI %u.%u, %s\n\n", s->ver.module_version,
 	       s->ver.abi_major, s->ver.abi_minor,
 	       s->ver.flags & GDL_VERSION_F_ENFORCE ? "enforcing" : "AUDIT ONLY (enforce=0)");
-	printf("%-6s %-20s %10s %10s %10s %6s %-5s %s\n", "DEVICE", "NAME",
-	       "CAPACITY", "USED", "PEAK", "RESV", "STATE", "ENFORCEMENT");
+	/* STATE last: scripts read "gone" at the end of the line. */
+	printf("%-6s %-20s %10s %10s %10s %6s %-11s %s\n", "DEVICE", "NAME",
+	       "CAPACITY", "USED", "PEAK", "RESV", "ENFORCEMENT", "STATE");
 	for (d = 0; d < s->nr_dev; d++)
-		printf("%-6u %-20s %10s %10s %10s %6llu %-5s %s\n", s->dev[d].index,
+		printf("%-6u %-20s %10s %10s %10s %6llu %-11s %s\n", s->dev[d].index,
 		       s->dev[d].name,
 		       gdlu_fmt_size(s->dev[d].capacity, b1, sizeof(b1)),
 		       gdlu_fmt_size(s->dev[d].used, b2, sizeof(b2)),
 		       gdlu_fmt_size(s->dev[d].peak, b3, sizeof(b3)),
 		       (unsigned long long)s->dev[d].nr_reservations,
-		       s->dev[d].flags & GDL_DEV_F_GONE ? "gone" : "live",
-		       s->map[d].region[0] ? "dmem" : "interposer");
-	printf("\n%-20s %6s %10s %10s %10s %6s %7s %-4s %s\n", "AGENT", "DEVICE",
-	       "QUOTA", "USAGE", "PEAK", "RESV", "DENIED", "OVER", "DMEM");
+		       s->map[d].region[0] ? "dmem" : "interposer",
+		       s->dev[d].flags & GDL_DEV_F_GONE ? "gone" : "live");
+	/* DMEM beside the ledger's USAGE; OVER stays last. */
+	printf("\n%-20s %6s %10s %10s %10s %10s %6s %7s %s\n", "AGENT", "DEVICE",
+	       "QUOTA", "USAGE", "DMEM", "PEAK", "RESV", "DENIED", "OVER");
 	for (a = 0; a < s->nr_agent; a++) {
 		for (d = 0; d < s->nr_dev; d++) {
 			const struct gdl_quota *q = &s->q[a * s->nr_dev + d];
@@ -376,14 +378,14 @@ static void print_table(const struct snapshot *s)
 
 			if (s->dcur[a * s->nr_dev + d] != NO_DMEM)
 				gdlu_fmt_size(s->dcur[a * s->nr_dev + d], b4, sizeof(b4));
-			printf("%-20s %6u %10s %10s %10s %6llu %7llu %-4s %s\n",
+			printf("%-20s %6u %10s %10s %10s %10s %6llu %7llu %s\n",
 			       s->agent[a].name, s->dev[d].index,
 			       gdlu_fmt_size(q->quota, b1, sizeof(b1)),
-			       gdlu_fmt_size(q->usage, b2, sizeof(b2)),
+			       gdlu_fmt_size(q->usage, b2, sizeof(b2)), b4,
 			       gdlu_fmt_size(q->peak, b3, sizeof(b3)),
 			       (unsigned long long)q->nr_reservations,
 			       (unsigned long long)q->denied,
-			       q->flags & GDL_QUOTA_F_OVER ? "yes" : "", b4);
+			       q->flags & GDL_QUOTA_F_OVER ? "yes" : "");
 		}
 	}
 	printf("\n");
