@@ -98,6 +98,7 @@ tiers=(
 	"lint|tests/lint.sh"
 	"vm|make -s vm"
 	"hostile|tests/hostile/run.sh"
+	"dmem|tests/dmem/run.sh"
 	"ctl|tests/ctl/run.sh"
 	"bindings|tests/bindings/run.sh"
 	"cuda|tests/cuda/run.sh"
@@ -107,6 +108,14 @@ tiers=(
 	"bench|tests/bench/run.sh --smoke $(tests/vm/kernels.sh | tail -n 1)"
 	"pkg|tests/pkg/run.sh host"
 )
+# dmem needs CONFIG_CGROUP_DMEM, which only make check-debug's kernel
+# has: make check's kernels would only skip it, so it runs when named
+# (tests/debug/run.sh names it).
+if [ $# -eq 0 ]; then
+	picked=()
+	for t in "${tiers[@]}"; do [ "${t%%|*}" = dmem ] || picked+=("$t"); done
+	tiers=("${picked[@]}")
+fi
 # check.sh TIER...: only those, in the order above.
 if [ $# -gt 0 ]; then
 	for want in "$@"; do
@@ -121,8 +130,9 @@ if [ $# -gt 0 ]; then
 fi
 
 # Two lanes can run side by side: the kernel tiers (unit, coverage, lint,
-# vm, hostile), then Debian 13's packaging (pkg13: builds and DKMS in an
-# overlay of its root, which changes nothing the other tiers see), beside
+# vm, hostile, and dmem in make check-debug), then Debian 13's packaging
+# (pkg13: builds and DKMS in an overlay of its root, which changes
+# nothing the other tiers see), beside
 # the userspace integration tiers (ctl, bindings, cuda, slurm,
 # containers), then bench (its smoke run only keeps the benchmarks from
 # rotting; make bench, alone, gives the figures).  Then, alone, Debian
@@ -142,7 +152,7 @@ lanes=${GDL_CHECK_LANES:-$([ "$(nproc)" -ge 4 ] && echo 2 || echo 1)}
 lane_of() {
 	[ "$lanes" = 1 ] && { echo 1; return; }
 	case $1 in
-	unit | coverage | lint | vm | hostile | pkg13) echo 1 ;;
+	unit | coverage | lint | vm | hostile | dmem | pkg13) echo 1 ;;
 	pkg) echo 0 ;;
 	*) echo 2 ;;
 	esac

@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check-debug: the vm and hostile tiers of make check on a kernel
+# make check-debug: the vm and hostile tiers of make check, and the dmem
+# tier (tests/dmem/: the ledger programming the dmem cgroup controller,
+# which this kernel has and Debian's do not), on a kernel
 # built with lockdep (PROVE_LOCKING), KASAN, DEBUG_ATOMIC_SLEEP and
 # DEBUG_OBJECTS_RCU_HEAD (tests/debug/mkkernel.sh builds it the first
 # time, about 30 minutes on two cores, and caches it).  Each guest's
@@ -17,4 +19,4 @@ cd "$root"
 [ "$(id -u)" -eq 0 ] || { echo "check-debug: building and booting the debug kernel needs root"; exit 1; }
 kver=$(tests/debug/mkkernel.sh)
 echo "check-debug: kernel $kver ($(tests/roots/mkroot.sh --path debugkernel))"
-GDL_DEBUG_KERNEL=1 exec tests/check.sh vm hostile
+GDL_DEBUG_KERNEL=1 exec tests/check.sh vm hostile dmem

@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "gdl_parse.h"
+#include "dmem.h"
 #include "policy.h"
 
 struct dev_ent {
@@ -603,6 +606,78 @@ static int do_acl(struct apply *ap, const struct pol_line *l)
 	return 0;
 }
 
+/*
+ * dmem DEV REGION|none: the device's line in the overrides every dmem
+ * sync reads (GDLU_DMEM_OVERRIDES), by PCI address; other devices' lines
+ * are kept, as apply only adds.  Written whole to a new file and renamed,
+ * so a sync never reads half of it.
+ */
+static int do_dmem(struct apply *ap, const struct pol_line *l)
+{
+	struct dev_ent *d = find_dev(ap, l->a);
+	char pci[32], cur[GDLU_DMEM_NAME], line[GDLU_DMEM_NAME + 64];
+	char tmp[] = GDLU_DMEM_OVERRIDES ".XXXXXX";
+	FILE *in, *out;
+	int fd, ret;
+
+	if (!d || d->is_new || !(d->info.flags & GDL_DEV_F_PCI)) {
+		fprintf(stderr, "apply: %s:%d: dmem: '%s' is no device with a PCI address\n",
+			ap->file, l->lineno, l->a);
+		return EXIT_USAGE;
+	}
+	gdlu_fmt_pci_addr(d->info.pci_domain, d->info.pci_bdf, pci, sizeof(pci));
+	in = fopen(GDLU_DMEM_OVERRIDES, "re");
+	if (in) {
+		/* Zeroed: what fread leaves is a string. */
+		char *text = calloc(1, 65537);
+
+		ret = text && fread(text, 1, 65536, in) <= 65536 ?
+		      gdlu_dmem_override(text, pci, cur, sizeof(cur)) : -ENOMEM;
+		free(text);
+		rewind(in);
+	} else {
+		ret = -ENOENT;
+	}
+	if (!ret && !strcmp(cur, l->b)) {
+		change(ap, l, '=', "dmem %s (%s): %s", d->name, pci, l->b);
+		goto done;
+	}
+	change(ap, l, ret ? '+' : '~', "dmem %s (%s): %s", d->name, pci, l->b);
+	if (ap->dry)
+		goto done;
+	mkdir("/run/gpu-dma-lock", 0755);
+	fd = mkstemp(tmp);
+	out = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!out) {
+		fprintf(stderr, "apply: %s: %m\n", tmp);
+		if (fd >= 0)
+			close(fd);
+		ret = EXIT_FAIL;
+		goto close_in;
+	}
+	/* Every other device's line, then this one's. */
+	while (in && fgets(line, sizeof(line), in)) {
+		size_t k = strlen(pci);
+
+		if (!strncasecmp(line, pci, k) && (line[k] == ' ' || line[k] == '\t'))
+			continue;
+		fputs(line, out);
+	}
+	fprintf(out, "%s %s\n", pci, l->b);
+	if (fchmod(fd, 0644) || fclose(out) || rename(tmp, GDLU_DMEM_OVERRIDES)) {
+		fprintf(stderr, "apply: %s: %m\n", GDLU_DMEM_OVERRIDES);
+		unlink(tmp);
+		ret = EXIT_FAIL;
+		goto close_in;
+	}
+done:
+	ret = 0;
+close_in:
+	if (in)
+		fclose(in);
+	return ret;
+}
+
 int cmd_apply(struct ctl *c, int argc, char **argv)
 {
 	struct apply ap = { 0 };
@@ -674,6 +749,9 @@ int cmd_apply(struct ctl *c, int argc, char **argv)
 		case POL_ACL:
 		case POL_PEER:
 			ret = do_acl(&ap, l);
+			break;
+		case POL_DMEM:
+			ret = do_dmem(&ap, l);
 			break;
 		}
 	}

@@ -86,6 +86,14 @@ int ctl_resolve_agent(struct gdlock *g, const char *sel, uint32_t *id);
 /* The same among destroyed agents that still hold memory too. */
 int ctl_resolve_agent_all(struct gdlock *g, const char *sel, uint32_t *id);
 
+/*
+ * dmem.c: does this command line change what dmem.max should say (quotas,
+ * bindings, agents, devices)?  Then sync once, as the lifecycle helper
+ * does, so that the ctl's own changes need no follower.
+ */
+bool ctl_dmem_changes(int argc, char **argv);
+void ctl_dmem_after(struct ctl *c);
+
 /* Commands */
 int cmd_status(struct ctl *c, int argc, char **argv);
 int cmd_load(struct ctl *c, int argc, char **argv);
@@ -103,5 +111,6 @@ int cmd_apply(struct ctl *c, int argc, char **argv);
 int cmd_gc(struct ctl *c, int argc, char **argv);
 int cmd_holders(struct ctl *c, int argc, char **argv);
 int cmd_cdi(struct ctl *c, int argc, char **argv);
+int cmd_dmem(struct ctl *c, int argc, char **argv);
 
 #endif /* GDL_CTL_H */

@@ -24,6 +24,7 @@ static const struct ctl_cmd commands[] = {
 	{ "acl", cmd_acl, "acl grant|revoke|list ...   DMA access-control entries" },
 	{ "reserve", cmd_reserve, "reserve DEV SIZE... [--hold]   reserve memory as this process's agent" },
 	{ "stats", cmd_stats, "stats [--json|--prometheus]   usage, quotas and counters" },
+	{ "dmem", cmd_dmem, "dmem status|sync [--follow]   the ledger's quotas as dmem cgroup limits" },
 	{ "watch", cmd_watch, "watch [--json] [--count N] [--timeout S]   stream events" },
 	{ "apply", cmd_apply, "apply FILE [--dry-run]   make the ledger match a policy file" },
 	{ "holders", cmd_holders, "holders [--agent AGENT] [--kill]   who holds memory; end an agent's charge" },
@@ -200,9 +201,15 @@ int main(int argc, char **argv)
 	argc = strip_json(&c, argc, argv);
 	for (k = commands; k->name; k++) {
 		if (!strcmp(k->name, argv[0])) {
+			int ret;
+
 			/* Each command parses from argv[1] with a fresh getopt. */
 			optind = 0;
-			return k->fn(&c, argc, argv);
+			ret = k->fn(&c, argc, argv);
+			/* Even after a failure: apply may have done half. */
+			if (ctl_dmem_changes(argc, argv))
+				ctl_dmem_after(&c);
+			return ret;
 		}
 	}
 	fprintf(stderr, "gpu-dma-lock-ctl: unknown command '%s'\n", argv[0]);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "dmem.h"
 #include "json.h"
 
 /* Options of all management commands; each command allows a subset. */
@@ -105,7 +106,8 @@ static int size_arg(const char *cmd, const char *what, const char *s,
 
 /* ---- device ---- */
 
-static void device_json(struct jw *w, const struct gdl_device_info *d)
+static void device_json(struct jw *w, const struct gdl_device_info *d,
+			const struct gdlu_dmem_dev *m)
 {
 	char pci[32];
 
@@ -127,11 +129,14 @@ static void device_json(struct jw *w, const struct gdl_device_info *d)
 	jw_u64(w, "used", d->used);
 	jw_u64(w, "peak", d->peak);
 	jw_u64(w, "reservations", d->nr_reservations);
+	jw_str(w, "enforcement", m->region[0] ? "dmem" : "interposer");
+	jw_str(w, "dmem_region", m->region[0] ? m->region : NULL);
 	jw_end(w, '}');
 }
 
 static int device_list(struct ctl *c, int argc, char **argv)
 {
+	struct gdlu_dmem_dev m[GDL_MAX_DEVICES];
 	struct gdl_device_info *d;
 	struct gdlock *g;
 	struct mopts o;
@@ -148,19 +153,22 @@ static int device_list(struct ctl *c, int argc, char **argv)
 	gdlock_close(g);
 	if (n < 0)
 		return ctl_err(n, "device list");
+	n = n > GDL_MAX_DEVICES ? GDL_MAX_DEVICES : n;
+	gdlu_dmem_map(d, n, m);
 	if (c->json) {
 		struct jw w;
 
 		jw_init(&w, stdout, true);
 		jw_arr(&w, NULL);
 		for (i = 0; i < n; i++)
-			device_json(&w, &d[i]);
+			device_json(&w, &d[i], &m[i]);
 		jw_end(&w, ']');
 		jw_done(&w);
 	} else {
-		printf("%-5s %-20s %-13s %-9s %10s %10s %10s %6s %-6s %s\n",
+		/* STATE last: scripts read "gone" at the end of the line. */
+		printf("%-5s %-20s %-13s %-9s %10s %10s %10s %6s %-6s %-11s %s\n",
 		       "INDEX", "NAME", "PCI", "ID", "CAPACITY", "USED", "PEAK",
-		       "RESV", "SOURCE", "STATE");
+		       "RESV", "SOURCE", "ENFORCEMENT", "STATE");
 		for (i = 0; i < n; i++) {
 			char pci[32] = "-", id[16] = "-", b1[24], b2[24], b3[24];
 
@@ -168,13 +176,14 @@ static int device_list(struct ctl *c, int argc, char **argv)
 				gdlu_fmt_pci_addr(d[i].pci_domain, d[i].pci_bdf, pci, sizeof(pci));
 				snprintf(id, sizeof(id), "%04x:%04x", d[i].vendor, d[i].device);
 			}
-			printf("%-5u %-20s %-13s %-9s %10s %10s %10s %6llu %-6s %s\n",
+			printf("%-5u %-20s %-13s %-9s %10s %10s %10s %6llu %-6s %-11s %s\n",
 			       d[i].index, d[i].name, pci, id,
 			       gdlu_fmt_size(d[i].capacity, b1, sizeof(b1)),
 			       gdlu_fmt_size(d[i].used, b2, sizeof(b2)),
 			       gdlu_fmt_size(d[i].peak, b3, sizeof(b3)),
 			       (unsigned long long)d[i].nr_reservations,
 			       d[i].flags & GDL_DEV_F_PCI ? "pci" : "manual",
+			       m[i].region[0] ? "dmem" : "interposer",
 			       d[i].flags & GDL_DEV_F_GONE ? "gone" : "live");
 		}
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "dmem.h"
 #include "policy.h"
 
 #define MAX_WORDS	12
@@ -196,7 +197,20 @@ static int parse_words(struct pctx *x, char **w, int n, struct pol_line *l)
 			return perr(x, "a peer right names two different devices");
 		return ret;
 	}
-	return perr(x, "unknown statement '%s' (device, agent, quota, bind, acl, peer)",
+	if (!strcmp(w[0], "dmem")) {
+		l->kind = POL_DMEM;
+		if (n != 3)
+			return perr(x, "usage: dmem DEV REGION|none");
+		ret = copy_word(x, l->a, w[1], true);
+		if (ret)
+			return ret;
+		/* The name goes into a file every sync reads, and dmem.max. */
+		if (!gdlu_dmem_name_ok(w[2]))
+			return perr(x, "'%s' is not a dmem region name (one word, at most %d bytes)",
+				    w[2], GDLU_DMEM_NAME - 1);
+		return copy_word(x, l->b, w[2], false);
+	}
+	return perr(x, "unknown statement '%s' (device, agent, quota, bind, acl, peer, dmem)",
 		    w[0]);
 }
 

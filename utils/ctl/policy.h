@@ -21,13 +21,14 @@ enum pol_kind {
 	POL_BIND_PID,	/* bind AGENT pid PID */
 	POL_ACL,	/* acl AGENT DEV RIGHTS addr ADDR len SIZE */
 	POL_PEER,	/* peer AGENT DEV PEERDEV */
+	POL_DMEM,	/* dmem DEV REGION|none (docs/dmem.md) */
 };
 
 struct pol_line {
 	int lineno;
 	enum pol_kind kind;
 	char a[POL_WORD];	/* device selector or agent name */
-	char b[POL_WORD];	/* device (quota, acl, peer) or cgroup path */
+	char b[POL_WORD];	/* device (quota, acl, peer), cgroup path or dmem region */
 	char c[POL_WORD];	/* peer device */
 	bool all;		/* quota on every device */
 	bool declare;		/* device: create it if absent */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "dmem.h"
 #include "json.h"
 #include "gdl_stat_names.h"
 
@@ -46,13 +47,33 @@ struct snapshot {
 	struct gdl_agent_info *agent;
 	int nr_agent;
 	struct gdl_quota *q;	/* nr_agent x nr_dev */
+	struct gdlu_dmem_dev *map;	/* per device: dmem region or none */
+	/*
+	 * nr_agent x nr_dev: dmem.current of the agent's cgroups on the
+	 * device's region; NO_DMEM where there is none to read.  Above the
+	 * ledger's usage, it is memory the interposer never saw.
+	 */
+	uint64_t *dcur;
 };
+
+#define NO_DMEM	UINT64_MAX
+
+/* What dmem charged beyond the ledger's figure; 0 when nothing is. */
+static uint64_t escaped(const struct snapshot *s, int a, int d)
+{
+	uint64_t cur = s->dcur[a * s->nr_dev + d];
+	uint64_t used = s->q[a * s->nr_dev + d].usage;
+
+	return cur != NO_DMEM && cur > used ? cur - used : 0;
+}
 
 static void snapshot_free(struct snapshot *s)
 {
 	free(s->dev);
 	free(s->agent);
 	free(s->q);
+	free(s->map);
+	free(s->dcur);
 }
 
 static int snapshot_take(struct gdlock *g, struct snapshot *s)
@@ -72,15 +93,24 @@ static int snapshot_take(struct gdlock *g, struct snapshot *s)
 	if (s->nr_agent < 0)
 		return s->nr_agent;
 	s->q = calloc((size_t)s->nr_agent * s->nr_dev + 1, sizeof(*s->q));
-	if (!s->q)
+	s->dcur = calloc((size_t)s->nr_agent * s->nr_dev + 1, sizeof(*s->dcur));
+	s->map = calloc((size_t)s->nr_dev + 1, sizeof(*s->map));
+	if (!s->q || !s->dcur || !s->map)
 		return -ENOMEM;
+	gdlu_dmem_map(s->dev, s->nr_dev, s->map);
 	for (a = 0; a < s->nr_agent; a++) {
 		for (d = 0; d < s->nr_dev; d++) {
+			uint64_t *cur = &s->dcur[a * s->nr_dev + d];
+
 			ret = gdlock_quota_get(g, s->agent[a].id, s->dev[d].index,
 					       &s->q[a * s->nr_dev + d]);
 			/* Destroyed meanwhile: report it as empty. */
 			if (ret && ret != -ENOENT)
 				return ret;
+			if (!s->map[d].region[0] ||
+			    gdlu_dmem_agent_current(g, s->agent[a].id,
+						    s->map[d].region, cur))
+				*cur = NO_DMEM;
 		}
 	}
 	return 0;
@@ -129,6 +159,8 @@ static void print_json(const struct snapshot *s)
 		jw_u64(&w, "peak", v->peak);
 		jw_u64(&w, "reservations", v->nr_reservations);
 		jw_str(&w, "state", v->flags & GDL_DEV_F_GONE ? "gone" : "live");
+		jw_str(&w, "enforcement", s->map[d].region[0] ? "dmem" : "interposer");
+		jw_str(&w, "dmem_region", s->map[d].region[0] ? s->map[d].region : NULL);
 		jw_end(&w, '}');
 	}
 	jw_end(&w, ']');
@@ -156,6 +188,13 @@ static void print_json(const struct snapshot *s)
 			jw_u64(&w, "reservations", q->nr_reservations);
 			jw_u64(&w, "denied", q->denied);
 			jw_bool(&w, "over", q->flags & GDL_QUOTA_F_OVER);
+			if (s->dcur[a * s->nr_dev + d] == NO_DMEM) {
+				jw_null(&w, "dmem_current");
+				jw_null(&w, "dmem_unledgered");
+			} else {
+				jw_u64(&w, "dmem_current", s->dcur[a * s->nr_dev + d]);
+				jw_u64(&w, "dmem_unledgered", escaped(s, a, d));
+			}
 			jw_end(&w, '}');
 		}
 		jw_end(&w, ']');
@@ -220,6 +259,26 @@ static uint64_t dev_field(const struct gdl_device_info *v, int f)
 	}
 }
 
+/* A dmem gauge per agent and device with a region (docs/dmem.md). */
+static void prom_dmem(const struct snapshot *s, const char *name,
+		      const char *help, bool unledgered)
+{
+	int a, d;
+
+	prom_head(name, "gauge", help);
+	for (a = 0; a < s->nr_agent; a++) {
+		for (d = 0; d < s->nr_dev; d++) {
+			if (s->dcur[a * s->nr_dev + d] == NO_DMEM)
+				continue;
+			printf("gpu_dma_lock_%s{agent=\"", name);
+			prom_label(s->agent[a].name);
+			printf("\",device=\"%u\"}", s->dev[d].index);
+			prom_value(unledgered ? escaped(s, a, d) :
+				   s->dcur[a * s->nr_dev + d], false);
+		}
+	}
+}
+
 static void print_prometheus(const struct snapshot *s)
 {
 	static const struct {
@@ -269,6 +328,20 @@ static void print_prometheus(const struct snapshot *s)
 			}
 		}
 	}
+	prom_dmem(s, "agent_dmem_current_bytes",
+		  "What the kernel's dmem controller charged to the agent's cgroups on the device's region (only where it has one).",
+		  false);
+	prom_dmem(s, "agent_dmem_unledgered_bytes",
+		  "dmem.current above the ledger's usage: memory allocated without the interposer (0: none).",
+		  true);
+	prom_head("device_dmem_enforced", "gauge",
+		  "1 when the kernel's dmem controller enforces the quotas on the device, 0 when the interposer alone does.");
+	for (d = 0; d < s->nr_dev; d++) {
+		printf("gpu_dma_lock_device_dmem_enforced{device=\"%u\",name=\"",
+		       s->dev[d].index);
+		prom_label(s->dev[d].name);
+		printf("\"} %d\n", !!s->map[d].region[0]);
+	}
 	for (f = 0; f < D_NR; f++) {
 		prom_head(df[f].name, df[f].type, df[f].help);
 		for (d = 0; d < s->nr_dev; d++) {
@@ -298,26 +371,33 @@ static void print_table(const struct snapshot *s)
 	printf("gpu_dma_lock %s, ABI %u.%u, %s\n\n", s->ver.module_version,
 	       s->ver.abi_major, s->ver.abi_minor,
 	       s->ver.flags & GDL_VERSION_F_ENFORCE ? "enforcing" : "AUDIT ONLY (enforce=0)");
-	printf("%-6s %-20s %10s %10s %10s %6s %s\n", "DEVICE", "NAME",
-	       "CAPACITY", "USED", "PEAK", "RESV", "STATE");
+	/* STATE last: scripts read "gone" at the end of the line. */
+	printf("%-6s %-20s %10s %10s %10s %6s %-11s %s\n", "DEVICE", "NAME",
+	       "CAPACITY", "USED", "PEAK", "RESV", "ENFORCEMENT", "STATE");
 	for (d = 0; d < s->nr_dev; d++)
-		printf("%-6u %-20s %10s %10s %10s %6llu %s\n", s->dev[d].index,
+		printf("%-6u %-20s %10s %10s %10s %6llu %-11s %s\n", s->dev[d].index,
 		       s->dev[d].name,
 		       gdlu_fmt_size(s->dev[d].capacity, b1, sizeof(b1)),
 		       gdlu_fmt_size(s->dev[d].used, b2, sizeof(b2)),
 		       gdlu_fmt_size(s->dev[d].peak, b3, sizeof(b3)),
 		       (unsigned long long)s->dev[d].nr_reservations,
+		       s->map[d].region[0] ? "dmem" : "interposer",
 		       s->dev[d].flags & GDL_DEV_F_GONE ? "gone" : "live");
-	printf("\n%-20s %6s %10s %10s %10s %6s %7s %s\n", "AGENT", "DEVICE",
-	       "QUOTA", "USAGE", "PEAK", "RESV", "DENIED", "OVER");
+	/* DMEM beside the ledger's USAGE; OVER stays last. */
+	printf("\n%-20s %6s %10s %10s %10s %10s %6s %7s %s\n", "AGENT", "DEVICE",
+	       "QUOTA", "USAGE", "DMEM", "PEAK", "RESV", "DENIED", "OVER");
 	for (a = 0; a < s->nr_agent; a++) {
 		for (d = 0; d < s->nr_dev; d++) {
 			const struct gdl_quota *q = &s->q[a * s->nr_dev + d];
 
-			printf("%-20s %6u %10s %10s %10s %6llu %7llu %s\n",
+			char b4[24] = "-";
+
+			if (s->dcur[a * s->nr_dev + d] != NO_DMEM)
+				gdlu_fmt_size(s->dcur[a * s->nr_dev + d], b4, sizeof(b4));
+			printf("%-20s %6u %10s %10s %10s %10s %6llu %7llu %s\n",
 			       s->agent[a].name, s->dev[d].index,
 			       gdlu_fmt_size(q->quota, b1, sizeof(b1)),
-			       gdlu_fmt_size(q->usage, b2, sizeof(b2)),
+			       gdlu_fmt_size(q->usage, b2, sizeof(b2)), b4,
 			       gdlu_fmt_size(q->peak, b3, sizeof(b3)),
 			       (unsigned long long)q->nr_reservations,
 			       (unsigned long long)q->denied,

@@ -22,6 +22,7 @@
 #include <libkmod.h>
 
 #include "ctl.h"
+#include "dmem.h"
 #include "json.h"
 
 #define SYS_MODULE	"/sys/module/" GDL_MODULE_NAME
@@ -49,6 +50,12 @@ struct mod_status {
 	char dev_mode[16];
 	struct gdl_version ver;
 	bool have_ver;
+	/* Each device's enforcement: its dmem region, or "" (interposer). */
+	int nr_dev;
+	struct {
+		char name[GDL_NAME_LEN];
+		char region[GDLU_DMEM_NAME];
+	} dev[GDL_MAX_DEVICES];
 	int nr_problems;
 	const char *problems[MAX_PROBLEMS];
 	int exit_code;
@@ -137,6 +144,25 @@ static void read_params(struct mod_status *s)
 	qsort(s->params, s->nr_params, sizeof(s->params[0]), param_cmp);
 }
 
+/* Where the kernel enforces each device's quotas (docs/dmem.md). */
+static void enforcement(struct gdlock *g, struct mod_status *s)
+{
+	struct gdlu_dmem_dev m[GDL_MAX_DEVICES];
+	struct gdl_device_info *d;
+	int n = ctl_devices(g, &d), i;
+
+	if (n <= 0)
+		return;
+	n = n > GDL_MAX_DEVICES ? GDL_MAX_DEVICES : n;
+	gdlu_dmem_map(d, n, m);
+	for (i = 0; i < n; i++) {
+		snprintf(s->dev[i].name, sizeof(s->dev[i].name), "%s", d[i].name);
+		snprintf(s->dev[i].region, sizeof(s->dev[i].region), "%s", m[i].region);
+	}
+	s->nr_dev = n;
+	free(d);
+}
+
 static void check_nodes(struct ctl *c, struct mod_status *s)
 {
 	struct gdlock *g;
@@ -157,6 +183,8 @@ static void check_nodes(struct ctl *c, struct mod_status *s)
 				s->have_ver = true;
 				if (s->ver.abi_major != GDL_ABI_MAJOR)
 					problem(s, EXIT_UNHEALTHY, "ABI major version differs from this tool's: upgrade gpu-dma-lock-ctl or the module");
+				else
+					enforcement(g, s);
 			} else {
 				problem(s, EXIT_UNHEALTHY, "the device does not answer the VERSION ioctl: is it gpu_dma_lock's?");
 			}
@@ -255,6 +283,15 @@ static void print_json(const struct mod_status *s, const char *kver,
 			jw_bool(&w, "enforce", s->ver.flags & GDL_VERSION_F_ENFORCE);
 		}
 		jw_end(&w, '}');
+		jw_arr(&w, "enforcement");
+		for (i = 0; i < s->nr_dev; i++) {
+			jw_obj(&w, NULL);
+			jw_str(&w, "device", s->dev[i].name);
+			jw_str(&w, "enforcement", s->dev[i].region[0] ? "dmem" : "interposer");
+			jw_str(&w, "dmem_region", s->dev[i].region[0] ? s->dev[i].region : NULL);
+			jw_end(&w, '}');
+		}
+		jw_end(&w, ']');
 		jw_obj(&w, "proc");
 		jw_bool(&w, "present", s->proc_present);
 		jw_bool(&w, "readable", s->proc_readable);
@@ -313,6 +350,10 @@ static void print_text(const struct mod_status *s, const char *kver,
 		       "AUDIT ONLY (enforce=0)");
 	printf("\n  %-12s %s\n", PROC_DIR, !s->proc_present ? "MISSING" :
 	       s->proc_readable ? "present, readable" : "present, NOT readable");
+	for (i = 0; i < s->nr_dev; i++)
+		printf("  %-12s %s %s%s\n", i ? "" : "enforcement", s->dev[i].name,
+		       s->dev[i].region[0] ? "dmem (kernel), region " : "interposer",
+		       s->dev[i].region);
 problems:
 	for (i = 0; i < s->nr_problems; i++)
 		printf("problem: %s\n", s->problems[i]);

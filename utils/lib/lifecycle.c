@@ -21,6 +21,12 @@
  *  - ensure never adopts an agent that another live cgroup is bound to
  *    (EBUSY): the same name derived for two units of work must not let
  *    the second rewrite the first's quota, or its cleanup retire it.
+ *  - both end with a dmem sync (dmem.c, docs/dmem.md): the cgroup's
+ *    dmem.max says the new quotas, or a retired agent's cgroups go back to
+ *    "max", before the engine starts the work.  Best effort: the ledger
+ *    is already right and the interposer enforces it whatever dmem says;
+ *    what the sync could not write, the follower (ctl dmem sync --follow)
+ *    tries again and reports.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dmem.h"
 #include "gpudmalock.h"
 
 #define GDLOCK_API __attribute__((visibility("default")))
@@ -66,9 +73,6 @@ static int gdlock_agent_gone(struct gdlock *g, const char *name, uint32_t id)
 	return gdlock_agent_find(g, name, &now) || now != id;
 }
 
-/* cgroup2fs's file handle type (FILEID_KERNFS): the cgroup id. */
-#define GDLOCK_FILEID_KERNFS 0xfe
-
 /*
  * Is the cgroup with id @cg still there?  Opened by its file handle, on
  * the cgroup2 mount @mnt; a refusal (no CAP_DAC_READ_SEARCH) counts as
@@ -76,21 +80,13 @@ static int gdlock_agent_gone(struct gdlock *g, const char *name, uint32_t id)
  */
 static int gdlock_cgroup_alive(int mnt, uint64_t cg)
 {
-	struct {
-		struct file_handle fh;
-		unsigned char bytes[sizeof(uint64_t)];
-	} h;
-	int fd;
+	int fd = gdlu_cgroup_open(mnt, cg, O_PATH);
 
-	h.fh.handle_bytes = sizeof(cg);
-	h.fh.handle_type = GDLOCK_FILEID_KERNFS;
-	memcpy(h.fh.f_handle, &cg, sizeof(cg));
-	fd = open_by_handle_at(mnt, &h.fh, O_PATH | O_CLOEXEC);
 	if (fd >= 0) {
 		close(fd);
 		return 1;
 	}
-	return errno != ESTALE && errno != ENOENT;
+	return fd != -ESTALE && fd != -ENOENT;
 }
 
 /* -EBUSY when agent @id is bound to a live cgroup other than @path. */
@@ -176,6 +172,7 @@ GDLOCK_API int gdlock_agent_ensure(struct gdlock *g, const char *name,
 			gdlock_agent_destroy(g, aid);
 		return ret;
 	}
+	gdlu_dmem_sync(g, NULL, NULL, NULL);
 	if (id)
 		*id = aid;
 	return 0;
@@ -190,11 +187,16 @@ GDLOCK_API int gdlock_agent_retire(struct gdlock *g, const char *name)
 		return -EINVAL;
 	for (i = 0; i < GDLOCK_ENSURE_TRIES; i++) {
 		ret = gdlock_agent_find(g, name, &id);
-		if (ret == -ENOENT)
+		if (ret == -ENOENT) {
+			/* Gone by another way: its dmem lines may still be set. */
+			gdlu_dmem_sync(g, NULL, NULL, NULL);
 			return 0;
+		}
 		if (ret)
 			return ret;
 		ret = gdlock_agent_destroy(g, id);
+		if (!ret)
+			gdlu_dmem_sync(g, NULL, NULL, NULL);
 		/* Destroyed by a racing retire: look once more, by name. */
 		if (ret != -ENOENT)
 			return ret;

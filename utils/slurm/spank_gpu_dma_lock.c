@@ -51,6 +51,7 @@
 
 #include <slurm/spank.h>
 
+#include "dmem.h"
 #include "gdl_slurm.h"
 
 #ifndef GDL_SLURM_PRELOAD
@@ -343,6 +344,13 @@ static int bind_step(spank_t sp)
 		ret = gdlock_agent_ensure(g, name, &fenced, 1, cg, NULL);
 	} else if (!ret) {
 		ret = gdlock_bind_cgroup(g, aid, cg);
+		/*
+		 * The job's quotas into its cgroup's dmem.max before the step
+		 * runs (ensure above does it itself); best effort, as there:
+		 * the interposer holds the quota whatever dmem says.
+		 */
+		if (!ret)
+			gdlu_dmem_sync(g, NULL, NULL, NULL);
 	}
 	if (ret)
 		slurm_error("gpu_dma_lock: job %u: binding %s to agent %s: %s",

@@ -16,7 +16,7 @@ int main(void)
 	if (CU_initialize_registry() != CUE_SUCCESS)
 		return 2;
 	if (add_lib_tests() || add_lifecycle_tests() || add_ctl_tests() ||
-	    add_oci_tests() || add_hook_tests()) {
+	    add_oci_tests() || add_hook_tests() || add_dmem_tests()) {
 		fprintf(stderr, "cannot register tests: %s\n", CU_get_error_msg());
 		CU_cleanup_registry();
 		return 2;

@@ -178,12 +178,14 @@ static void test_policy_ok(void)
 		"bind train pid 42\n"
 		"acl train 1 rw addr 0x1000 len 4K\n"
 		"peer train 0 1\n"
-		"agent infer max-acl-entries 7 max-reservations 0\n";
+		"agent infer max-acl-entries 7 max-reservations 0\n"
+		"dmem 0000:03:00.0 drm/0000:03:00.0/vram1\n"
+		"dmem 1 none\n";
 	struct policy p;
 	char err[256] = "";
 
 	CU_ASSERT_EQUAL_FATAL(parse_str(text, &p, err, sizeof(err)), 0);
-	CU_ASSERT_EQUAL_FATAL(p.n, 10);
+	CU_ASSERT_EQUAL_FATAL(p.n, 12);
 	CU_ASSERT_EQUAL(p.l[0].kind, POL_DEVICE);
 	CU_ASSERT_EQUAL(p.l[0].lineno, 3);
 	CU_ASSERT_EQUAL(p.l[0].size, 16ULL << 30);
@@ -202,6 +204,9 @@ static void test_policy_ok(void)
 	CU_ASSERT(p.l[7].kind == POL_ACL && p.l[7].addr == 0x1000 && p.l[7].len == 4096 &&
 		  p.l[7].rights == (GDL_ACCESS_READ | GDL_ACCESS_WRITE));
 	CU_ASSERT(p.l[8].kind == POL_PEER && !strcmp(p.l[8].c, "1"));
+	CU_ASSERT(p.l[10].kind == POL_DMEM && !strcmp(p.l[10].a, "0000:03:00.0") &&
+		  !strcmp(p.l[10].b, "drm/0000:03:00.0/vram1"));
+	CU_ASSERT(p.l[11].kind == POL_DMEM && !strcmp(p.l[11].b, "none"));
 	policy_free(&p);
 }
 
@@ -233,6 +238,9 @@ static void test_policy_errors(void)
 		{ "acl a 0 rw addr 0xffffffffffffffff len 2\n", "overflows" },
 		{ "acl a 0 rw len 4K extra\n", "unexpected 'extra'" },
 		{ "peer a 0 0\n", "two different devices" },
+		{ "dmem 0\n", "usage: dmem DEV REGION|none" },
+		{ "dmem 0 a b\n", "usage: dmem DEV REGION|none" },
+		{ "dmem 0 drm/\001\n", "is not a dmem region name" },
 	};
 	unsigned int i;
 

@@ -10,5 +10,6 @@ int add_ctl_tests(void);
 int add_lifecycle_tests(void);
 int add_oci_tests(void);
 int add_hook_tests(void);
+int add_dmem_tests(void);
 
 #endif
