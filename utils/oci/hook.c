@@ -301,20 +301,21 @@ static int check_rules(struct hook *h, const struct oci_gpus *gpus,
 
 /*
  * The allocation is this pod's: the pod's UID as the CRI runtime sets it
- * (io.kubernetes.cri.sandbox-uid: containerd adds it after the pod's and
- * the container's own annotations, so neither can set it), bound at the
+ * (containerd's io.kubernetes.cri.sandbox-uid, CRI-O's io.kubernetes.pod.uid:
+ * each written after the pod's own annotations, and checked against the
+ * kubelet's pod cgroup the container is in; oci_pod_uid()), bound at the
  * first container, checked at every later one.  The pod's cgroup (the
  * container's parent) goes with it, for gc.
  */
 static int claim_alloc(struct hook *h, const char *cgpath)
 {
-	const char *uid = jr_str(jr_get(h->state, "annotations"),
-				 "io.kubernetes.cri.sandbox-uid");
 	char err[OCI_ERR_LEN], podcg[4200], *slash;
+	const char *uid;
 
-	if (!uid || !*uid)
-		return fail("%s: carries Kubernetes allocation %s but no pod UID from the CRI runtime (io.kubernetes.cri.sandbox-uid): an allocation is a pod's, so it is refused",
-			    h->name, h->alloc);
+	if (oci_pod_uid(jr_get(h->state, "annotations"), cgpath, &uid, err,
+			sizeof(err)))
+		return fail("%s: carries Kubernetes allocation %s but %s; an allocation is a pod's, so it is refused",
+			    h->name, h->alloc, err);
 	snprintf(podcg, sizeof(podcg), "%s", cgpath);
 	slash = strrchr(podcg, '/');
 	if (slash && slash != podcg)

@@ -87,6 +87,95 @@ int oci_alloc_grant(const char *dir, const char *id, char *grant, size_t len,
 	return ret;
 }
 
+/* containerd's marks and CRI-O's: see oci_pod_uid(). */
+#define CTD_SANDBOX_ID	"io.kubernetes.cri.sandbox-id"
+#define CTD_POD_UID	"io.kubernetes.cri.sandbox-uid"
+#define CRIO_MANAGER	"io.container.manager"
+#define CRIO_SANDBOX_ID	"io.kubernetes.cri-o.SandboxID"
+#define CRIO_POD_UID	"io.kubernetes.pod.uid"
+
+/*
+ * CRI-O's container, as far as its own marks go: io.container.manager is
+ * "cri-o" and it names a sandbox.  CRI-O writes both after the pod's
+ * annotations (internal/factory/container/container.go,
+ * SpecAddAnnotations), so on CRI-O they are CRI-O's.
+ */
+static int crio_marked(const struct jr_node *ann)
+{
+	const char *m = jr_str(ann, CRIO_MANAGER);
+
+	return m && !strcmp(m, "cri-o") && jr_str(ann, CRIO_SANDBOX_ID);
+}
+
+/* A pod UID: 1 to 128 of [A-Za-z0-9-] (the API server's are UUIDs). */
+static int uid_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	return n && n <= 128 &&
+	       strspn(u, "abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
+}
+
+/*
+ * Whether a component of the cgroup path @cg is the kubelet's pod cgroup
+ * of @uid: "pod<uid>" (cgroupfs) or "<...>-pod<uid, - as _>.slice"
+ * (systemd).
+ */
+static int in_pod_cgroup(const char *cg, const char *uid)
+{
+	char fs[160], sd[160], *c;
+	size_t n, ls;
+	const char *p, *e;
+
+	snprintf(fs, sizeof(fs), "pod%s", uid);
+	snprintf(sd, sizeof(sd), "-pod%s.slice", uid);
+	for (c = sd; *c; c++)
+		if (*c == '-' && c != sd)
+			*c = '_';
+	ls = strlen(sd);
+	for (p = cg; *p; p = *e ? e + 1 : e) {
+		e = strchrnul(p, '/');
+		n = (size_t)(e - p);
+		if ((n == strlen(fs) && !strncmp(p, fs, n)) ||
+		    (n > ls && !strncmp(e - ls, sd, ls)))
+			return 1;
+	}
+	return 0;
+}
+
+int oci_pod_uid(const struct jr_node *ann, const char *cgpath,
+		const char **uid, char *err, size_t errlen)
+{
+	const char *ctd = jr_str(ann, CTD_POD_UID), *crio = NULL, *u;
+
+	*uid = NULL;
+	if (crio_marked(ann))
+		crio = jr_str(ann, CRIO_POD_UID);
+	if (ctd && crio && strcmp(ctd, crio)) {
+		snprintf(err, errlen, "carries two pod UIDs, containerd's %s = '%.64s' and CRI-O's %s = '%.64s': one runtime passed a pod's forged annotation through",
+			 CTD_POD_UID, ctd, CRIO_POD_UID, crio);
+		return -EPERM;
+	}
+	u = ctd ? ctd : crio;
+	if (!u || !*u) {
+		snprintf(err, errlen, "has no pod UID from the CRI runtime (containerd's %s, or CRI-O's %s with %s = cri-o)",
+			 CTD_POD_UID, CRIO_POD_UID, CRIO_MANAGER);
+		return -ENOENT;
+	}
+	if (!uid_ok(u)) {
+		snprintf(err, errlen, "has a pod UID '%.64s' that is no Kubernetes UID", u);
+		return -EINVAL;
+	}
+	if (!in_pod_cgroup(cgpath, u)) {
+		snprintf(err, errlen, "names pod UID %s, but its cgroup %.1024s is not in that pod's cgroup (the kubelet's pod%s, or -pod<UID>.slice with systemd): a forged UID, or a kubelet without pod cgroups (cgroupsPerQOS=false)",
+			 u, cgpath, u);
+		return -EPERM;
+	}
+	*uid = u;
+	return 0;
+}
+
 int oci_alloc_claim(const char *dir, const char *id, const char *uid,
 		    const char *podcg, char *err, size_t errlen)
 {
@@ -166,18 +255,31 @@ static int label_ok(const char *v)
 int oci_labels_write(const char *dir, const char *agent,
 		     const struct jr_node *ann)
 {
-	static const char *const keys[][2] = {
+	static const char *const ctd_keys[][2] = {
 		{ "namespace", "io.kubernetes.cri.sandbox-namespace" },
 		{ "pod", "io.kubernetes.cri.sandbox-name" },
 		{ "container", "io.kubernetes.cri.container-name" },
 	};
+	/* The kubelet's container labels, which CRI-O copies last. */
+	static const char *const crio_keys[][2] = {
+		{ "namespace", "io.kubernetes.pod.namespace" },
+		{ "pod", "io.kubernetes.pod.name" },
+		{ "container", "io.kubernetes.container.name" },
+	};
+	const char *const (*keys)[2];
 	char path[4096], tmp[4200], *p;
+	int ctd, crio;
 	const char *v;
 	unsigned int i;
 	FILE *f;
 
-	if (!label_ok(jr_str(ann, "io.kubernetes.cri.sandbox-id")))
-		return 0;	/* not a CRI container: no pod to name */
+	ctd = jr_str(ann, CTD_SANDBOX_ID) != NULL;
+	crio = crio_marked(ann);
+	if (ctd == crio)
+		return 0;	/* no CRI container, or both marks: no pod to name */
+	keys = ctd ? ctd_keys : crio_keys;
+	if (ctd && !label_ok(jr_str(ann, CTD_SANDBOX_ID)))
+		return 0;
 	/* mkdir -p: /run/gpu-dma-lock itself is new after a reboot. */
 	snprintf(path, sizeof(path), "%s", dir);
 	for (p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
@@ -192,7 +294,7 @@ int oci_labels_write(const char *dir, const char *agent,
 	f = fopen(tmp, "wxe");
 	if (!f)
 		return -errno;
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (i = 0; i < sizeof(ctd_keys) / sizeof(ctd_keys[0]); i++) {
 		v = jr_str(ann, keys[i][1]);
 		if (label_ok(v))
 			fprintf(f, "%s=%s\n", keys[i][0], v);

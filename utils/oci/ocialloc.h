@@ -34,6 +34,22 @@ int oci_alloc_grant(const char *dir, const char *id, char *grant, size_t len,
 		    char *err, size_t errlen);
 
 /*
+ * The pod UID of a CRI container, from the annotations @ann its runtime
+ * set, into *@uid (pointing into @ann).  containerd sets
+ * io.kubernetes.cri.sandbox-uid after the pod's own annotations; CRI-O
+ * (io.container.manager = cri-o, which it writes after the pod's) copies
+ * the kubelet's container label io.kubernetes.pod.uid last of all
+ * (SpecAddAnnotations).  Each runtime passes the pod's annotations through
+ * without touching the other's names, so a pod can forge the other
+ * runtime's key: two keys that disagree are refused, and the UID must name
+ * a cgroup the container is in, the kubelet's pod cgroup (@cgpath,
+ * "pod<UID>" with cgroupfs, "...-pod<UID with _>.slice" with systemd),
+ * which no annotation moves.  0, or -errno with the reason in @err.
+ */
+int oci_pod_uid(const struct jr_node *ann, const char *cgpath,
+		const char **uid, char *err, size_t errlen);
+
+/*
  * Bind allocation @id to the pod @uid (its pod cgroup @podcg, for gc), or,
  * when it is bound already, check that it is bound to @uid.  -EPERM with
  * the reason in @err when it is another pod's.
@@ -48,11 +64,15 @@ int oci_alloc_claim(const char *dir, const char *id, const char *uid,
 int oci_alloc_count(const struct jr_node *config);
 
 /*
- * The pod's namespace, name and container name from the CRI's annotations
- * @ann (which containerd sets after the pod's own, so a pod cannot set
- * them), as "namespace=..\npod=..\ncontainer=..\n" in @dir/@agent; a value
- * with characters outside [A-Za-z0-9._-] is left out.  Nothing is written
- * for a container that is no CRI container.
+ * The pod's namespace, name and container name from the CRI runtime's
+ * annotations @ann (containerd's io.kubernetes.cri.*, set after the pod's
+ * own; CRI-O's copies of the kubelet's container labels
+ * io.kubernetes.pod.namespace, io.kubernetes.pod.name and
+ * io.kubernetes.container.name, set after the pod's own), as
+ * "namespace=..\npod=..\ncontainer=..\n" in @dir/@agent; a value with
+ * characters outside [A-Za-z0-9._-] is left out.  Nothing is written for a
+ * container that is no CRI container, or that carries both runtimes'
+ * marks (one is forged: display only, so nothing rather than a guess).
  */
 int oci_labels_write(const char *dir, const char *agent,
 		     const struct jr_node *ann);

@@ -49,6 +49,86 @@ static void test_alloc_ids(void)
 	jr_free(none);
 }
 
+/*
+ * The pod UID an allocation is bound to, as the hook sees the annotations
+ * after each runtime wrote them: containerd's io.kubernetes.cri.* after
+ * the pod's own; CRI-O's io.container.manager, io.kubernetes.cri-o.* and
+ * then the kubelet's container labels (io.kubernetes.pod.uid) after the
+ * pod's own (internal/factory/container/container.go, SpecAddAnnotations).
+ * So a pod's annotation of the runtime's own key never survives; one of
+ * the other runtime's key does, and must not change the identity.
+ */
+static void test_pod_uid(void)
+{
+	static const char *const U = "0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f";
+	static const char *const V = "7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928";
+	char err[OCI_ERR_LEN], cgfs[256], cgsd[256], cgv[256];
+	/* containerd: its sandbox-uid; a CRI-O key the pod passed through. */
+	struct jr_node *ctd = parse("{\"io.kubernetes.cri.sandbox-id\":\"s1\","
+				    "\"io.kubernetes.cri.sandbox-uid\":\"0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f\","
+				    "\"io.kubernetes.pod.uid\":\"7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928\"}");
+	/* The same pod also forging CRI-O's manager mark: two UIDs disagree. */
+	struct jr_node *ctd_forged = parse("{\"io.kubernetes.cri.sandbox-id\":\"s1\","
+					   "\"io.kubernetes.cri.sandbox-uid\":\"0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f\","
+					   "\"io.container.manager\":\"cri-o\",\"io.kubernetes.cri-o.SandboxID\":\"x\","
+					   "\"io.kubernetes.pod.uid\":\"7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928\"}");
+	/* CRI-O: its marks and the kubelet's label, written last. */
+	struct jr_node *crio = parse("{\"io.container.manager\":\"cri-o\","
+				     "\"io.kubernetes.cri-o.SandboxID\":\"9a8b7c\","
+				     "\"io.kubernetes.pod.uid\":\"0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f\"}");
+	/* CRI-O with a pod that set containerd's key to another pod's UID. */
+	struct jr_node *crio_forged = parse("{\"io.container.manager\":\"cri-o\","
+					    "\"io.kubernetes.cri-o.SandboxID\":\"9a8b7c\","
+					    "\"io.kubernetes.cri.sandbox-uid\":\"7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928\","
+					    "\"io.kubernetes.pod.uid\":\"0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f\"}");
+	/* Neither runtime's marks (podman, or a pod's own CRI-O-looking keys). */
+	struct jr_node *none = parse("{\"io.container.manager\":\"libpod\","
+				     "\"io.kubernetes.pod.uid\":\"0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f\"}");
+	/* Only containerd's key, forged to another pod's UID (CRI-O with no manager mark is not CRI-O). */
+	struct jr_node *ctd_other = parse("{\"io.kubernetes.cri.sandbox-uid\":\"7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928\"}");
+	struct jr_node *bad = parse("{\"io.kubernetes.cri.sandbox-uid\":\"../pod\"}");
+	const char *uid;
+
+	snprintf(cgfs, sizeof(cgfs), "/sys/fs/cgroup/kubepods/besteffort/pod%s/crio-abc", U);
+	snprintf(cgsd, sizeof(cgsd), "/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/"
+		 "kubepods-burstable-pod0f3c2a1e_9d7b_4c5a_8e6f_1a2b3c4d5e6f.slice/cri-containerd-abc.scope");
+	snprintf(cgv, sizeof(cgv), "/sys/fs/cgroup/kubepods/pod%s/abc", V);
+
+	CU_ASSERT_EQUAL(oci_pod_uid(ctd, cgfs, &uid, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(uid, U);	/* the passed-through CRI-O key changes nothing */
+	CU_ASSERT_EQUAL(oci_pod_uid(ctd, cgsd, &uid, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(uid, U);
+	CU_ASSERT_EQUAL(oci_pod_uid(ctd_forged, cgfs, &uid, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NULL(uid);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "two pod UIDs"));
+	CU_ASSERT_EQUAL(oci_pod_uid(crio, cgfs, &uid, err, sizeof(err)), 0);
+	CU_ASSERT_STRING_EQUAL(uid, U);
+	CU_ASSERT_EQUAL(oci_pod_uid(crio, cgsd, &uid, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(oci_pod_uid(crio_forged, cgfs, &uid, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NULL(uid);
+	/* Even in the other pod's cgroup the disagreement refuses it. */
+	CU_ASSERT_EQUAL(oci_pod_uid(crio_forged, cgv, &uid, err, sizeof(err)), -EPERM);
+	CU_ASSERT_EQUAL(oci_pod_uid(none, cgfs, &uid, err, sizeof(err)), -ENOENT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "no pod UID"));
+	/* A UID that is not the pod cgroup's is a forged one. */
+	CU_ASSERT_EQUAL(oci_pod_uid(ctd_other, cgfs, &uid, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "not in that pod's cgroup"));
+	CU_ASSERT_EQUAL(oci_pod_uid(ctd_other, cgv, &uid, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(oci_pod_uid(crio, "/sys/fs/cgroup/system.slice/x.scope", &uid, err, sizeof(err)), -EPERM);
+	/* "pod" + a prefix of the UID, or the UID inside another name, is no match. */
+	CU_ASSERT_EQUAL(oci_pod_uid(crio, "/sys/fs/cgroup/kubepods/pod0f3c2a1e/x", &uid, err, sizeof(err)), -EPERM);
+	CU_ASSERT_EQUAL(oci_pod_uid(crio, "/sys/fs/cgroup/kubepods/xpod0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f/x", &uid, err, sizeof(err)), -EPERM);
+	CU_ASSERT_EQUAL(oci_pod_uid(bad, "/sys/fs/cgroup/kubepods/pod../pod/x", &uid, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_EQUAL(oci_pod_uid(NULL, cgfs, &uid, err, sizeof(err)), -ENOENT);
+	jr_free(ctd);
+	jr_free(ctd_forged);
+	jr_free(crio);
+	jr_free(crio_forged);
+	jr_free(none);
+	jr_free(ctd_other);
+	jr_free(bad);
+}
+
 /* The record's grant, the claim by pod UID, the labels (as root only). */
 static void test_alloc_files(void)
 {
@@ -56,12 +136,21 @@ static void test_alloc_files(void)
 	struct jr_node *ann = parse("{\"io.kubernetes.cri.sandbox-id\":\"s1\",\"io.kubernetes.cri.sandbox-namespace\":\"ns\","
 				    "\"io.kubernetes.cri.sandbox-name\":\"p 1\",\"io.kubernetes.cri.container-name\":\"main\"}");
 	struct jr_node *plain = parse("{\"io.kubernetes.cri.sandbox-namespace\":\"ns\"}");
+	/* CRI-O: the kubelet's container labels, which it copies last. */
+	struct jr_node *crio = parse("{\"io.container.manager\":\"cri-o\",\"io.kubernetes.cri-o.SandboxID\":\"9a8b\","
+				     "\"io.kubernetes.pod.namespace\":\"team-a\",\"io.kubernetes.pod.name\":\"train-0\","
+				     "\"io.kubernetes.container.name\":\"cuda\",\"io.kubernetes.cri.sandbox-name\":\"forged\"}");
+	/* Both runtimes' marks: one is forged, so no labels at all. */
+	struct jr_node *both = parse("{\"io.container.manager\":\"cri-o\",\"io.kubernetes.cri-o.SandboxID\":\"9a8b\","
+				     "\"io.kubernetes.cri.sandbox-id\":\"s1\",\"io.kubernetes.pod.name\":\"train-0\"}");
 	FILE *f;
 	size_t n;
 
 	if (geteuid() != 0 || !mkdtemp(dir)) {
 		jr_free(ann);
 		jr_free(plain);
+		jr_free(crio);
+		jr_free(both);
 		return;	/* the record must be root's: nothing to show otherwise */
 	}
 	CU_ASSERT_EQUAL(oci_alloc_grant(dir, "ab12", grant, sizeof(grant), err, sizeof(err)), -ENOENT);
@@ -95,10 +184,22 @@ static void test_alloc_files(void)
 	CU_ASSERT_EQUAL(oci_labels_write(dir, "ctr-y", plain), 0);
 	snprintf(path, sizeof(path), "%s/ctr-y", dir);
 	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	CU_ASSERT_EQUAL(oci_labels_write(dir, "ctr-y", both), 0);
+	CU_ASSERT_EQUAL(access(path, F_OK), -1);
+	CU_ASSERT_EQUAL(oci_labels_write(dir, "ctr-z", crio), 0);
+	snprintf(path, sizeof(path), "%s/ctr-z", dir);
+	f = fopen(path, "r");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	CU_ASSERT_STRING_EQUAL(text, "namespace=team-a\npod=train-0\ncontainer=cuda\n");
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	CU_ASSERT_EQUAL(system(path), 0);
 	jr_free(ann);
 	jr_free(plain);
+	jr_free(crio);
+	jr_free(both);
 }
 
 static void test_jread(void)
@@ -663,6 +764,7 @@ int add_oci_tests(void)
 	    !CU_add_test(s, "admin-capable containers", test_admin_capable) ||
 	    !CU_add_test(s, "the interposer carried", test_interposed) ||
 	    !CU_add_test(s, "Kubernetes allocation ids", test_alloc_ids) ||
+	    !CU_add_test(s, "Kubernetes pod identity (containerd, CRI-O)", test_pod_uid) ||
 	    !CU_add_test(s, "Kubernetes allocation files and labels", test_alloc_files))
 		return -1;
 	return 0;
