@@ -117,6 +117,19 @@ static int uid_ok(const char *u)
 			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == n;
 }
 
+/* @v for a message: at most 64 bytes, anything outside a UID's set as '?'. */
+static const char *shown(const char *v, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; v[i] && i < 64 && i + 1 < len; i++)
+		buf[i] = strchr("abcdefghijklmnopqrstuvwxyz"
+				"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-", v[i]) ?
+			 v[i] : '?';
+	buf[i] = 0;
+	return buf;
+}
+
 /*
  * Whether a component of the cgroup path @cg is the kubelet's pod cgroup
  * of @uid: "pod<uid>" (cgroupfs) or "<...>-pod<uid, - as _>.slice"
@@ -148,13 +161,15 @@ int oci_pod_uid(const struct jr_node *ann, const char *cgpath,
 		const char **uid, char *err, size_t errlen)
 {
 	const char *ctd = jr_str(ann, CTD_POD_UID), *crio = NULL, *u;
+	char a[72], b[72];
 
 	*uid = NULL;
 	if (crio_marked(ann))
 		crio = jr_str(ann, CRIO_POD_UID);
 	if (ctd && crio && strcmp(ctd, crio)) {
-		snprintf(err, errlen, "carries two pod UIDs, containerd's %s = '%.64s' and CRI-O's %s = '%.64s': one runtime passed a pod's forged annotation through",
-			 CTD_POD_UID, ctd, CRIO_POD_UID, crio);
+		snprintf(err, errlen, "carries two pod UIDs, containerd's %s = '%s' and CRI-O's %s = '%s': one runtime passed a pod's forged annotation through",
+			 CTD_POD_UID, shown(ctd, a, sizeof(a)), CRIO_POD_UID,
+			 shown(crio, b, sizeof(b)));
 		return -EPERM;
 	}
 	u = ctd ? ctd : crio;
@@ -164,7 +179,8 @@ int oci_pod_uid(const struct jr_node *ann, const char *cgpath,
 		return -ENOENT;
 	}
 	if (!uid_ok(u)) {
-		snprintf(err, errlen, "has a pod UID '%.64s' that is no Kubernetes UID", u);
+		snprintf(err, errlen, "has a pod UID '%s' that is no Kubernetes UID",
+			 shown(u, a, sizeof(a)));
 		return -EINVAL;
 	}
 	if (!in_pod_cgroup(cgpath, u)) {

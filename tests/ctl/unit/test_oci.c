@@ -87,6 +87,10 @@ static void test_pod_uid(void)
 	/* Only containerd's key, forged to another pod's UID (CRI-O with no manager mark is not CRI-O). */
 	struct jr_node *ctd_other = parse("{\"io.kubernetes.cri.sandbox-uid\":\"7e6d5c4b-3a29-4180-9f8e-7d6c5b4a3928\"}");
 	struct jr_node *bad = parse("{\"io.kubernetes.cri.sandbox-uid\":\"../pod\"}");
+	/* A forged key with a newline: the refusal stays one line. */
+	struct jr_node *nl = parse("{\"io.container.manager\":\"cri-o\",\"io.kubernetes.cri-o.SandboxID\":\"9a\","
+				   "\"io.kubernetes.cri.sandbox-uid\":\"x\\nrefused: fake\","
+				   "\"io.kubernetes.pod.uid\":\"0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f\"}");
 	const char *uid;
 
 	snprintf(cgfs, sizeof(cgfs), "/sys/fs/cgroup/kubepods/besteffort/pod%s/crio-abc", U);
@@ -119,6 +123,9 @@ static void test_pod_uid(void)
 	CU_ASSERT_EQUAL(oci_pod_uid(crio, "/sys/fs/cgroup/kubepods/pod0f3c2a1e/x", &uid, err, sizeof(err)), -EPERM);
 	CU_ASSERT_EQUAL(oci_pod_uid(crio, "/sys/fs/cgroup/kubepods/xpod0f3c2a1e-9d7b-4c5a-8e6f-1a2b3c4d5e6f/x", &uid, err, sizeof(err)), -EPERM);
 	CU_ASSERT_EQUAL(oci_pod_uid(bad, "/sys/fs/cgroup/kubepods/pod../pod/x", &uid, err, sizeof(err)), -EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "'?" "?" "?pod'"));	/* one line, whatever the pod wrote */
+	CU_ASSERT_EQUAL(oci_pod_uid(nl, cgfs, &uid, err, sizeof(err)), -EPERM);
+	CU_ASSERT_PTR_NULL(strchr(err, '\n'));
 	CU_ASSERT_EQUAL(oci_pod_uid(NULL, cgfs, &uid, err, sizeof(err)), -ENOENT);
 	jr_free(ctd);
 	jr_free(ctd_forged);
@@ -127,6 +134,7 @@ static void test_pod_uid(void)
 	jr_free(none);
 	jr_free(ctd_other);
 	jr_free(bad);
+	jr_free(nl);
 }
 
 /* The record's grant, the claim by pod UID, the labels (as root only). */
