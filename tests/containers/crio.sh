@@ -81,6 +81,8 @@ r=0
 err=$(echo "$state" | "$HOOK" --config "$CONF" createRuntime 2>&1) || r=$?
 check "createRuntime on a CRI-O state: exit 0 ($err)" test $r = 0
 check "agent $AGENT made" test "$(agents)" = "$AGENT"
+expect "$("$CTL" agent list)" "$AGENT .*ml/trainer-0/trainer" \
+	"agent list: CRI-O's namespace, pod and container (the kubelet's labels) next to the agent"
 expect "$("$CTL" agent bindings "$AGENT")" "crio-$ID.scope (id" \
 	"bound to the crio-<id>.scope, not crun's container leaf"
 q=$(awk -v a=$AGENT '$2 == a && $3 == 0 { print $4 }' /proc/gpu_dma_lock/agents)
@@ -130,6 +132,7 @@ r=0
 echo "$stopped" | "$HOOK" poststop || r=$?
 check "poststop without a pid: exit 0" test $r = 0
 check "the agent is gone" test -z "$(agents)"
+check "...and its labels" test -z "$(ls /run/gpu-dma-lock/agents 2>/dev/null)"
 r=0
 echo "$stopped" | "$HOOK" poststop || r=$?
 check "poststop twice: exit 0" test $r = 0
